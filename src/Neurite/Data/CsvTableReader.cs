@@ -22,7 +22,8 @@ internal static class CsvTableReader
         {
             foreach (var row in reader)
             {
-                int line = row.LineNumberFrom;
+                // Sep 0.17.1 reports LineNumberFrom = 2 for the very first row when HasHeader is false.
+                int line = row.RowIndex == 0 ? 1 : row.LineNumberFrom;
                 if (row.ColCount == 1 && row[0].Span.IsWhiteSpace()) continue; // R's read.csv skips blank lines too
                 if (header is null)
                 {

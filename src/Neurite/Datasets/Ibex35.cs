@@ -3,7 +3,7 @@ using Neurite.Data;
 namespace Neurite.Datasets;
 
 /// <summary>
-/// The IBEX 35 index, daily from 1993-02-15 to 2020-06-30 (7061 rows): Date, Open, High, Low, Close,
+/// The IBEX 35 index, daily from 1993-02-15 to 2020-06-30 (7062 rows): Date, Open, High, Low, Close,
 /// Adj Close, Volume. 174 rows are entirely missing (Yahoo's <c>null</c>), kept as missing values.
 /// </summary>
 /// <remarks>
