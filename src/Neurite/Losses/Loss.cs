@@ -118,14 +118,14 @@ public sealed class CategoricalCrossentropy : Loss
     }
 
     protected override string TargetShapeHint(int[] outputShape) =>
-        $"categorical_crossentropy needs one-hot targets with {outputShape[^1]} columns: convert class codes with Encoding.ToCategorical, or use loss: \"sparse_categorical_crossentropy\" with integer labels.";
+        $"categorical_crossentropy needs one-hot targets with {outputShape[^1]} columns: convert class codes with CategoricalEncoding.ToCategorical, or use loss: \"sparse_categorical_crossentropy\" with integer labels.";
 
     internal override void ValidateTargets(Tensor y, IReadOnlyList<int> outputShape)
     {
         base.ValidateTargets(y, outputShape);
         foreach (var v in y.Span)
             if (v < 0 || v > 1)
-                throw new NeuriteException($"categorical_crossentropy needs targets in [0, 1] (one-hot or probabilities), but y contains {v}. Convert class codes with Encoding.ToCategorical.");
+                throw new NeuriteException($"categorical_crossentropy needs targets in [0, 1] (one-hot or probabilities), but y contains {v}. Convert class codes with CategoricalEncoding.ToCategorical.");
     }
 }
 
