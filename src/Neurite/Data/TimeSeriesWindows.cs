@@ -119,6 +119,13 @@ public sealed class TimeSeriesWindows
         return (BuildStateful(features, target, batchSize, 0, splitIndex), BuildStateful(features, target, batchSize, splitIndex, target.Count));
     }
 
+    /// <summary><see cref="BuildStatefulSplit(double[,], IReadOnlyList{double}, int, int)"/> for table columns.</summary>
+    public (WindowSet Train, WindowSet Test) BuildStatefulSplit(Table table, IReadOnlyList<string> featureColumns, string targetColumn, int batchSize, int splitIndex)
+    {
+        var (features, target) = FromTable(table, featureColumns, targetColumn);
+        return BuildStatefulSplit(features, target, batchSize, splitIndex);
+    }
+
     /// <summary><see cref="BuildStateful(double[,], IReadOnlyList{double}, int, int, int?)"/> for table columns.</summary>
     public WindowSet BuildStateful(Table table, IReadOnlyList<string> featureColumns, string targetColumn, int batchSize, int start = 0, int? end = null)
     {

@@ -56,8 +56,7 @@ public class DatasetTests
         Assert.Equal(["1", "2", "3", "4", "5", "6", "7", "8", "10"], complete.Categorical("Mitoses").Levels);
 
         var x = CategoricalEncoding.OneHot(complete, [.. BreastCancer.AttributeNames]);
-        Assert.Equal([683, 89], x.Shape);
-        Assert.Equal(720, 89 * 8 + 8); // the tutorial's Dense(8) parameter count
+        Assert.Equal([683, 89], x.Shape); // hence the tutorial's Dense(8) has 89·8 + 8 = 720 parameters
 
         // The tutorial's cbind(to_categorical(as.numeric(tt[, i]) - 1)) gives the same matrix when every level index occurs.
         var first = CategoricalEncoding.ToCategorical(complete.Categorical("Cl.thickness").ToCodes());

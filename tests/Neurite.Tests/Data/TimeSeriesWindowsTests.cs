@@ -78,6 +78,26 @@ public class TimeSeriesWindowsTests
     }
 
     [Fact]
+    public void Tutorial_ibex_layout_ten_lags_of_price_and_volume_in_batches_of_50()
+    {
+        // The tutorial's intent: 2000 training days, ten real lags of (price, vol) predicting the next price, batch 50.
+        var window = Neurite.Datasets.Ibex35.TutorialWindow();
+        var (train, test) = new TimeSeriesWindows(lookback: 10).BuildStatefulSplit(window, ["price", "vol"], "price", batchSize: 50, splitIndex: 2000);
+
+        // 2000 rows → 50 streams of 40 days → ⌊(40 − 1)/10⌋ = 3 windows each; 1000 test rows → 20 days → 1 window each.
+        Assert.Equal([150, 10, 2], train.X.Shape);
+        Assert.Equal([50, 10, 2], test.X.Shape);
+        var price = window.Numeric("price");
+        var vol = window.Numeric("vol");
+        // Sample 51 is stream 1, window 1: rows 40 + 10 .. 40 + 19, target row 60.
+        Assert.Equal(50, train.InputStarts[51]);
+        Assert.Equal((float)price[50], train.X[51, 0, 0]);
+        Assert.Equal((float)vol[59], train.X[51, 9, 1]);
+        Assert.Equal((float)price[60], train.Y[51, 0]);
+        Assert.All(test.InputStarts, s => Assert.True(s >= 2000));
+    }
+
+    [Fact]
     public void Property_no_window_sees_its_own_target_or_anything_past_the_split()
     {
         var cases = from length in Gen.Int[2, 300]
