@@ -40,6 +40,8 @@ public static partial class Charts
 
         var plot = NewPlot(title);
         plot.HideAxesAndGrid();
+        // HideAxesAndGrid hides the title panel as well.
+        plot.Axes.Title.IsVisible = title.Length > 0;
 
         var drawn = layers.Select(layer => DrawnSlots(layer.Units)).ToArray();
         int maxSlots = drawn.Max(slots => slots.Length);
@@ -112,9 +114,9 @@ public static partial class Charts
             }
         }
 
-        // Reserve about 110 pixels under the nodes for the (up to four line) layer labels.
-        double dataPixels = Math.Max(height - 80.0, 200.0);
-        double labelPixels = Math.Min(110.0, dataPixels * 0.4);
+        // Reserve about 80 pixels under the nodes for the (up to four line) layer labels.
+        double dataPixels = Math.Max(height - 60.0, 200.0);
+        double labelPixels = Math.Min(80.0, dataPixels * 0.4);
         double labelSpace = (nodesTop - nodesBottom) * labelPixels / (dataPixels - labelPixels);
         double left = inputNames is null ? -0.5 : -1.3;
         plot.Axes.SetLimits(left, layers.Count - 0.5, nodesBottom - labelSpace, nodesTop);
@@ -165,7 +167,8 @@ public static partial class Charts
         }
 
         var heatmap = plot.Add.Heatmap(intensities);
-        heatmap.Colormap = new ScottPlot.Colormaps.Blues();
+        // ScottPlot's Blues runs dark to white; reversed, larger counts are darker as in most confusion matrix plots.
+        heatmap.Colormap = new ScottPlot.Colormaps.Blues().Reversed();
         // Row 0 of the intensities is drawn at the top, so actual class 0 sits at y = rows - 1.
         heatmap.Extent = new CoordinateRect(-0.5, columns - 0.5, -0.5, rows - 0.5);
         heatmap.ManualRange = new ScottPlot.Range(0, Math.Max(maxCount, 1));
@@ -186,6 +189,8 @@ public static partial class Charts
         var positions = Enumerable.Range(0, labels.Length).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.SetTicks(positions, labels);
         plot.Axes.Left.SetTicks(positions, labels.Reverse().ToArray());
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 13;
+        plot.Axes.Left.TickLabelStyle.FontSize = 13;
         plot.XLabel("predicted");
         plot.YLabel("actual");
         plot.HideGrid();

@@ -187,7 +187,7 @@ public static partial class Charts
         Guard.ImageSize(width, height);
 
         var plot = NewPlot(title);
-        var testPeriod = plot.Add.VerticalSpan(forecastX.Min(), forecastX.Max(), Color.FromHex("#000000").WithAlpha(0.06));
+        var testPeriod = plot.Add.HorizontalSpan(forecastX.Min(), forecastX.Max(), Color.FromHex("#000000").WithAlpha(0.06));
         testPeriod.LineWidth = 0;
         testPeriod.LegendText = "test period";
 
@@ -209,7 +209,8 @@ public static partial class Charts
 
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperLeft);
+        // Outside the data area: a series can pass through any corner.
+        plot.ShowLegend(Edge.Right);
         return Render(plot, width, height);
     }
 
