@@ -56,16 +56,18 @@ public abstract class Optimizer
         if (GlobalClipNorm is double g)
         {
             double total = 0;
-            foreach (var p in parameters) if (p.Trainable) total += SumSquares(p.Gradient.Span);
+            for (int i = 0; i < parameters.Count; i++) if (parameters[i].Trainable) total += SumSquares(parameters[i].Gradient.Span);
             double norm = Math.Sqrt(total);
             if (norm > g)
             {
                 float scale = (float)(g / norm);
-                foreach (var p in parameters) if (p.Trainable) Scale(p.Gradient.Span, scale);
+                for (int i = 0; i < parameters.Count; i++) if (parameters[i].Trainable) Scale(parameters[i].Gradient.Span, scale);
             }
         }
-        foreach (var p in parameters)
+        // Indexed loops: a foreach over the interface would allocate an enumerator on every step.
+        for (int pi = 0; pi < parameters.Count; pi++)
         {
+            var p = parameters[pi];
             if (!p.Trainable) continue;
             var grad = p.Gradient.Span;
             if (ClipNorm is double cn)
