@@ -223,19 +223,21 @@ public static unsafe class Gemm
             }
             return;
         }
-        // B stored (N,K): panel column jj is source row j0+jj, read contiguously and written with stride 32.
-        for (int jj = 0; jj < Panel; jj++)
+        // B stored (N,K): walk p outward so each packed row of 32 is written in one go; the 32 source
+        // rows are read in step, each cache line of them serving 16 consecutive p.
+        float** source = stackalloc float*[Panel];
+        for (int jj = 0; jj < cols; jj++) source[jj] = b + (nint)(j0 + jj) * k;
+        if (cols == Panel)
         {
-            float* d = dst + jj;
-            if (jj < cols)
-            {
-                float* src = b + (nint)(j0 + jj) * k;
-                for (int p = 0; p < k; p++) d[p * Panel] = src[p];
-            }
-            else
-            {
-                for (int p = 0; p < k; p++) d[p * Panel] = 0f;
-            }
+            for (int p = 0; p < k; p++, dst += Panel)
+                for (int jj = 0; jj < Panel; jj++) dst[jj] = source[jj][p];
+            return;
+        }
+        for (int p = 0; p < k; p++, dst += Panel)
+        {
+            int jj = 0;
+            for (; jj < cols; jj++) dst[jj] = source[jj][p];
+            for (; jj < Panel; jj++) dst[jj] = 0f;
         }
     }
 
