@@ -90,6 +90,7 @@ public sealed class Sigmoid : ElementwiseActivation
     public override string Name => "sigmoid";
     public override float Apply(float z) => 1f / (1f + MathF.Exp(-z));
     public override float Derivative(float z, float a) => a * (1f - a);
+    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols) => Kernels.FastMath.Sigmoid(z, a);
 }
 
 /// <summary>
@@ -110,6 +111,7 @@ public sealed class Tanh : ElementwiseActivation
     public override string Name => "tanh";
     public override float Apply(float z) => MathF.Tanh(z);
     public override float Derivative(float z, float a) => 1f - a * a;
+    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols) => Kernels.FastMath.Tanh(z, a);
 }
 
 /// <summary>z for z > 0, else α(e^z − 1) with α = 1.</summary>
