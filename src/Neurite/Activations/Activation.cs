@@ -81,6 +81,25 @@ public sealed class Relu : ElementwiseActivation
     public override string Name => "relu";
     public override float Apply(float z) => z > 0 ? z : 0f;
     public override float Derivative(float z, float a) => z > 0 ? 1f : 0f;
+
+    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols)
+    {
+        int i = 0, width = System.Numerics.Vector<float>.Count;
+        for (; i <= z.Length - width; i += width)
+            System.Numerics.Vector.Max(new System.Numerics.Vector<float>(z[i..]), System.Numerics.Vector<float>.Zero).CopyTo(a[i..]);
+        for (; i < z.Length; i++) a[i] = z[i] > 0 ? z[i] : 0f;
+    }
+
+    public override void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols)
+    {
+        int i = 0, width = System.Numerics.Vector<float>.Count;
+        for (; i <= z.Length - width; i += width)
+        {
+            var positive = System.Numerics.Vector.GreaterThan(new System.Numerics.Vector<float>(z[i..]), System.Numerics.Vector<float>.Zero);
+            System.Numerics.Vector.ConditionalSelect(positive, new System.Numerics.Vector<float>(da[i..]), System.Numerics.Vector<float>.Zero).CopyTo(dz[i..]);
+        }
+        for (; i < z.Length; i++) dz[i] = z[i] > 0 ? da[i] : 0f;
+    }
 }
 
 /// <summary>1 / (1 + e^-z).</summary>
