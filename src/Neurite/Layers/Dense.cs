@@ -1,0 +1,109 @@
+using Neurite.Activations;
+using Neurite.Initializers;
+using Neurite.Kernels;
+
+namespace Neurite.Layers;
+
+/// <summary>
+/// Keras's <c>Dense</c>: <c>output = activation(input · kernel + bias)</c> on the last axis.
+/// </summary>
+/// <remarks>Shapes: input (B, ..., F), kernel (F, U), bias (U), output (B, ..., U).</remarks>
+public sealed class Dense : Layer
+{
+    private readonly BufferCache _z = new(), _a = new(), _dz = new(), _dx = new();
+    private Parameter? _kernel, _bias;
+    private Tensor? _lastInput, _lastZ, _lastA;
+
+    public Dense(int units, ActivationFunction? activation = null, bool useBias = true,
+        Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
+        int[]? inputShape = null, int? batchSize = null, string? name = null)
+        : base(name, inputShape, batchSize)
+    {
+        if (units <= 0)
+            throw new NeuriteException($"Dense: units must be a positive integer. Received units={units}.");
+        Units = units;
+        Activation = activation ?? Linear.Instance;
+        UseBias = useBias;
+        KernelInitializer = kernelInitializer ?? Initializer.Get("glorot_uniform");
+        BiasInitializer = biasInitializer ?? Initializer.Get("zeros");
+    }
+
+    /// <summary>Keras-style constructor taking the activation by name.</summary>
+    public Dense(int units, string activation, bool useBias = true,
+        Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
+        int[]? inputShape = null, int? batchSize = null, string? name = null)
+        : this(units, ActivationFunction.Get(activation), useBias, kernelInitializer, biasInitializer, inputShape, batchSize, name) { }
+
+    public int Units { get; }
+    public ActivationFunction Activation { get; }
+    public bool UseBias { get; }
+    public Initializer KernelInitializer { get; }
+    public Initializer BiasInitializer { get; }
+
+    protected override int[] OnBuild(int[] inputShape, System.Random rng)
+    {
+        if (inputShape.Length < 1)
+            throw new NeuriteException($"Dense '{Name}' needs inputs with a feature axis; received input shape {ShapeText.Format(inputShape, null)}.");
+        int features = inputShape[^1];
+        _kernel = AddWeight("kernel", [features, Units], KernelInitializer, rng);
+        if (UseBias) _bias = AddWeight("bias", [Units], BiasInitializer, rng);
+        var output = (int[])inputShape.Clone();
+        output[^1] = Units;
+        return output;
+    }
+
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        int features = InputShape[^1];
+        int rows = input.Size / features;
+        var z = _z.Get(input.Shape[0], OutputDims);
+        Gemm.Multiply(input.Span, _kernel!.Value.Span, z.Span, rows, features, Units);
+        if (_bias is not null) BiasOps.AddBias(z.Span, _bias.Value.Span, rows, Units);
+        Tensor a = z;
+        if (!Activation.IsLinear)
+        {
+            a = _a.Get(input.Shape[0], OutputDims);
+            Activation.Forward(z.Span, a.Span, Units);
+        }
+        _lastInput = input;
+        _lastZ = z;
+        _lastA = a;
+        return a;
+    }
+
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        var input = _lastInput ?? throw new InvalidOperationException($"Dense '{Name}': Backward called before Forward.");
+        int features = InputShape[^1];
+        int rows = input.Size / features;
+        Tensor dz = outputGradient;
+        if (!Activation.IsLinear)
+        {
+            dz = _dz.Get(input.Shape[0], OutputDims);
+            Activation.Backward(_lastZ!.Span, _lastA!.Span, outputGradient.Span, dz.Span, Units);
+        }
+        Gemm.Multiply(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
+        if (_bias is not null) BiasOps.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
+        if (!NeedsInputGradient) return dz;
+        var dx = _dx.Get(input.Shape[0], InputDims);
+        Gemm.Multiply(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);
+        return dx;
+    }
+
+    public override IReadOnlyDictionary<string, object?> GetConfig()
+    {
+        var c = new Dictionary<string, object?>(base.GetConfig())
+        {
+            ["units"] = Units,
+            ["activation"] = Activation.Name,
+            ["use_bias"] = UseBias,
+            ["kernel_initializer"] = KernelInitializer.Name,
+            ["bias_initializer"] = BiasInitializer.Name,
+        };
+        return c;
+    }
+
+    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
+        new Dense(Units, Activation, UseBias, KernelInitializer, BiasInitializer, DeclaredInputShape?.ToArray(), batchSize, Name);
+}

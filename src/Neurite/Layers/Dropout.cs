@@ -1,0 +1,69 @@
+namespace Neurite.Layers;
+
+/// <summary>
+/// Keras's <c>Dropout</c>: in training, zeroes each input with probability <c>rate</c> and scales the
+/// rest by 1/(1−rate) (inverted dropout); at inference it is the identity.
+/// </summary>
+public sealed class Dropout : Layer
+{
+    private readonly BufferCache _out = new(), _dx = new(), _mask = new();
+    private System.Random? _rng;
+    private Tensor? _lastMask;
+    private bool _lastWasTraining;
+
+    public Dropout(double rate, int[]? inputShape = null, int? batchSize = null, string? name = null)
+        : base(name, inputShape, batchSize)
+    {
+        if (!(rate >= 0 && rate < 1))
+            throw new NeuriteException($"Dropout: rate must be in [0, 1). Received rate={rate}.");
+        Rate = rate;
+    }
+
+    public double Rate { get; }
+
+    protected override int[] OnBuild(int[] inputShape, System.Random rng)
+    {
+        _rng = rng;
+        return (int[])inputShape.Clone();
+    }
+
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        _lastWasTraining = training && Rate > 0;
+        if (!_lastWasTraining) return input;
+        var output = _out.Get(input.Shape[0], InputDims);
+        var mask = FixedMask ?? _mask.Get(input.Shape[0], InputDims);
+        float scale = (float)(1.0 / (1.0 - Rate));
+        var m = mask.Span;
+        var x = input.Span;
+        var y = output.Span;
+        for (int i = 0; i < m.Length; i++)
+        {
+            if (FixedMask is null) m[i] = _rng!.NextDouble() >= Rate ? scale : 0f;
+            y[i] = x[i] * m[i];
+        }
+        _lastMask = mask;
+        return output;
+    }
+
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        if (!_lastWasTraining) return outputGradient;
+        var dx = _dx.Get(outputGradient.Shape[0], InputDims);
+        var m = _lastMask!.Span;
+        var g = outputGradient.Span;
+        var d = dx.Span;
+        for (int i = 0; i < d.Length; i++) d[i] = g[i] * m[i];
+        return dx;
+    }
+
+    /// <summary>A mask (0 or 1/(1−rate) per input value) used instead of random draws; tests fix it for finite-difference checks.</summary>
+    internal Tensor? FixedMask { get; set; }
+
+    public override IReadOnlyDictionary<string, object?> GetConfig() =>
+        new Dictionary<string, object?>(base.GetConfig()) { ["rate"] = Rate, ["noise_shape"] = null, ["seed"] = null };
+
+    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
+        new Dropout(Rate, DeclaredInputShape?.ToArray(), batchSize, Name);
+}

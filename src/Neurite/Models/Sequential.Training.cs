@@ -1,0 +1,316 @@
+using Neurite.Callbacks;
+using Neurite.Layers;
+using Neurite.Losses;
+
+namespace Neurite;
+
+public sealed partial class Sequential
+{
+    private readonly Logs _batchLogs = new();
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs (Keras's <c>fit</c>). <paramref name="validationSplit"/>
+    /// holds out the last fraction of the rows, taken before shuffling; <paramref name="shuffle"/> defaults to
+    /// true, and to false for stateful models, which refuse shuffling.
+    /// </summary>
+    public History Fit(Tensor x, Tensor y, int epochs = 1, int? batchSize = null, double validationSplit = 0,
+        (Tensor X, Tensor Y)? validationData = null, bool? shuffle = null, int verbose = 1,
+        IEnumerable<Callback>? callbacks = null, IReadOnlyDictionary<int, double>? classWeight = null, int initialEpoch = 0)
+    {
+        RequireCompiled(nameof(Fit));
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (epochs < 0) throw new NeuriteException($"epochs must be zero or more. Received epochs={epochs}.");
+        if (initialEpoch < 0 || initialEpoch > epochs)
+            throw new NeuriteException($"initialEpoch must be between 0 and epochs ({epochs}). Received initialEpoch={initialEpoch}.");
+        if (!(validationSplit >= 0 && validationSplit < 1))
+            throw new NeuriteException($"validationSplit must be in [0, 1). Received validationSplit={validationSplit}.");
+        if (verbose is < 0 or > 2) throw new NeuriteException($"verbose must be 0, 1 or 2. Received verbose={verbose}.");
+        PrepareData(x, y, "Fit");
+        int batch = ResolveBatchSize(batchSize, "Fit");
+        bool doShuffle = ResolveShuffle(shuffle);
+
+        Tensor xTrain = x, yTrain = y;
+        Tensor? xVal = null, yVal = null;
+        if (validationData is { } vd)
+        {
+            PrepareData(vd.X, vd.Y, "Fit (validationData)");
+            (xVal, yVal) = vd;
+        }
+        else if (validationSplit > 0)
+        {
+            int splitAt = (int)Math.Floor(x.Shape[0] * (1.0 - validationSplit));
+            if (splitAt == 0 || splitAt == x.Shape[0])
+                throw new NeuriteException($"validationSplit={validationSplit} of {x.Shape[0]} rows leaves {(splitAt == 0 ? "no training rows" : "no validation rows")}. Use a split between {1.0 / x.Shape[0]:0.###} and {1 - 1.0 / x.Shape[0]:0.###}, or pass validationData.");
+            xTrain = x.Slice(0, splitAt); yTrain = y.Slice(0, splitAt);
+            xVal = x.Slice(splitAt, x.Shape[0] - splitAt); yVal = y.Slice(splitAt, y.Shape[0] - splitAt);
+        }
+        if (IsStateful) CheckStatefulRows(xTrain.Shape[0], batch, "training");
+        if (IsStateful && xVal is not null) CheckStatefulRows(xVal.Shape[0], batch, "validation");
+
+        float[]? sampleWeights = classWeight is null ? null : ClassWeightsPerRow(yTrain, classWeight);
+        int rows = xTrain.Shape[0];
+        int steps = (rows + batch - 1) / batch;
+
+        var history = new History();
+        var list = new List<Callback>();
+        if (callbacks is not null) list.AddRange(callbacks);
+        list.Add(history);
+        if (verbose > 0) list.Add(new ProgressLogger(verbose, steps, epochs, Output, verbose == 1 && !Console.IsOutputRedirected && ReferenceEquals(Output, Console.Out)));
+        foreach (var c in list) c.Model = this;
+
+        StopTraining = false;
+        var trainLogs = new Logs();
+        foreach (var c in list) c.OnTrainBegin(trainLogs);
+        var order = new int[rows];
+        for (int i = 0; i < rows; i++) order[i] = i;
+        var xRest = x.ShapeArray.AsSpan(1).ToArray();
+        var yRest = y.ShapeArray.AsSpan(1).ToArray();
+        width = _layers[^1].OutputShape[^1];
+
+        for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
+        {
+            var epochLogs = new Logs();
+            foreach (var c in list) c.OnEpochBegin(epoch, epochLogs);
+            if (doShuffle) Neurite.Random.Permutation(order);
+            foreach (var m in _metrics) m.Reset();
+            double lossSum = 0;
+            long seen = 0;
+            _batchLogs.Clear();
+            for (int step = 0; step < steps; step++)
+            {
+                int start = step * batch, count = Math.Min(batch, rows - start);
+                for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchBegin(step, _batchLogs);
+                var xb = _trainBuffers.X(count, xRest);
+                var yb = _trainBuffers.Y(count, yRest);
+                var rowsOfBatch = order.AsSpan(start, count);
+                GatherRows(xTrain, rowsOfBatch, xb);
+                GatherRows(yTrain, rowsOfBatch, yb);
+                ReadOnlySpan<float> wb = default;
+                if (sampleWeights is not null)
+                {
+                    var w = _trainBuffers.W(count);
+                    for (int i = 0; i < count; i++) w.Span[i] = sampleWeights[rowsOfBatch[i]];
+                    wb = w.Span;
+                }
+                double loss = TrainStep(xb, yb, wb);
+                lossSum += loss * count;
+                seen += count;
+                _batchLogs["loss"] = lossSum / seen;
+                for (int m = 0; m < _metrics.Count; m++) _batchLogs[_metrics[m].Name] = _metrics[m].Result();
+                for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchEnd(step, _batchLogs);
+                if (StopTraining) break;
+            }
+            foreach (var (k, v) in _batchLogs) epochLogs[k] = v;
+            if (xVal is not null)
+            {
+                var scores = EvaluateCore(xVal, yVal!, batch);
+                foreach (var (k, v) in scores) epochLogs["val_" + k] = v;
+            }
+            foreach (var c in list) c.OnEpochEnd(epoch, epochLogs);
+        }
+        foreach (var c in list) c.OnTrainEnd(trainLogs);
+        return history;
+    }
+
+    private int width;
+
+    /// <summary>One forward, backward and update on a batch; returns the batch's loss.</summary>
+    private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
+    {
+        Tensor a = xb;
+        for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
+        int count = xb.Shape[0];
+        if (_lossGradient.Length < a.Size) _lossGradient = new float[a.Size];
+        var gradSpan = _lossGradient.AsSpan(0, a.Size);
+        double loss = Loss!.Compute(a.Span, yb.Span, gradSpan, sampleWeights, count, a.Size / count);
+        for (int m = 0; m < _metrics.Count; m++) _metrics[m].Update(a.Span, yb.Span, count, a.Size / count);
+        var g = _gradTensors.Get(count, a.ShapeArray.AsSpan(1));
+        gradSpan.CopyTo(g.Span);
+        for (int i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Backward(g);
+        Optimizer!.Apply(_trainable);
+        return loss;
+    }
+
+    private readonly BufferCache _gradTensors = new();
+
+    /// <summary>
+    /// Returns the loss and metrics on the given data (Keras's <c>evaluate</c>), as a dictionary keyed
+    /// <c>loss</c>, <c>accuracy</c>, ...
+    /// </summary>
+    public Dictionary<string, double> Evaluate(Tensor x, Tensor y, int? batchSize = null, int verbose = 0)
+    {
+        RequireCompiled(nameof(Evaluate));
+        PrepareData(x, y, "Evaluate");
+        int batch = ResolveBatchSize(batchSize, "Evaluate");
+        if (IsStateful) CheckStatefulRows(x.Shape[0], batch, "evaluation");
+        var scores = EvaluateCore(x, y, batch);
+        if (verbose > 0)
+        {
+            int steps = (x.Shape[0] + batch - 1) / batch;
+            Output.WriteLine($"{steps}/{steps} - " + string.Join(" - ", scores.Select(kv => $"{kv.Key}: {kv.Value:0.0000}")));
+        }
+        return scores;
+    }
+
+    private Dictionary<string, double> EvaluateCore(Tensor x, Tensor y, int batch)
+    {
+        int rows = x.Shape[0];
+        foreach (var m in _metrics) m.Reset();
+        double lossSum = 0;
+        var xRest = x.ShapeArray.AsSpan(1);
+        var yRest = y.ShapeArray.AsSpan(1);
+        for (int start = 0; start < rows; start += batch)
+        {
+            int count = Math.Min(batch, rows - start);
+            var xb = _testBuffers.X(count, xRest);
+            var yb = _testBuffers.Y(count, yRest);
+            x.Span.Slice(start * x.RowSize, count * x.RowSize).CopyTo(xb.Span);
+            y.Span.Slice(start * y.RowSize, count * y.RowSize).CopyTo(yb.Span);
+            var a = ForwardInference(xb);
+            int w = a.Size / count;
+            lossSum += Loss!.Compute(a.Span, yb.Span, Span<float>.Empty, default, count, w) * count;
+            foreach (var m in _metrics) m.Update(a.Span, yb.Span, count, w);
+        }
+        var scores = new Dictionary<string, double> { ["loss"] = rows == 0 ? 0 : lossSum / rows };
+        foreach (var m in _metrics) scores[m.Name] = m.Result();
+        return scores;
+    }
+
+    private Tensor ForwardInference(Tensor xb)
+    {
+        Tensor a = xb;
+        foreach (var layer in _layers) a = layer.Forward(a, training: false);
+        return a;
+    }
+
+    /// <summary>Runs the model on <paramref name="x"/> in batches and returns the outputs (Keras's <c>predict</c>).</summary>
+    public Tensor Predict(Tensor x, int? batchSize = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        CheckInputs(x, "Predict");
+        int batch = ResolveBatchSize(batchSize, "Predict");
+        int rows = x.Shape[0];
+        if (IsStateful) CheckStatefulRows(rows, batch, "prediction");
+        var outShape = new int[_layers[^1].OutputShape.Count + 1];
+        outShape[0] = rows;
+        for (int i = 1; i < outShape.Length; i++) outShape[i] = _layers[^1].OutputShape[i - 1];
+        var result = Tensor.Zeros(outShape);
+        int outRow = result.RowSize;
+        var xRest = x.ShapeArray.AsSpan(1);
+        for (int start = 0; start < rows; start += batch)
+        {
+            int count = Math.Min(batch, rows - start);
+            var xb = _testBuffers.X(count, xRest);
+            x.Span.Slice(start * x.RowSize, count * x.RowSize).CopyTo(xb.Span);
+            var a = ForwardInference(xb);
+            a.Span.CopyTo(result.Span.Slice(start * outRow, count * outRow));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Class indices: the arg-max of each output row, or for a single sigmoid output, 1 where it
+    /// exceeds 0.5 (the tutorial's <c>predict_classes</c>).
+    /// </summary>
+    public int[] PredictClasses(Tensor x, int? batchSize = null)
+    {
+        var p = Predict(x, batchSize);
+        int rows = p.Shape[0];
+        int w = rows == 0 ? 0 : p.Size / rows;
+        var classes = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = p.Span.Slice(r * w, w);
+            classes[r] = w == 1 ? (row[0] > 0.5f ? 1 : 0) : Neurite.Metrics.MeanMetric.ArgMax(row);
+        }
+        return classes;
+    }
+
+    private void PrepareData(Tensor x, Tensor y, string where)
+    {
+        CheckInputs(x, where);
+        if (y.Rank == 0 || y.Shape[0] != x.Shape[0])
+            throw new NeuriteException($"{where}: x has {x.Shape[0]} rows but y has {(y.Rank == 0 ? 0 : y.Shape[0])}. Give one target row per input row.");
+        Loss!.ValidateTargets(y, _layers[^1].OutputShape);
+        CheckFinite(y, "y", where);
+        if (_metrics.Count != _metricNames.Length) CreateMetrics();
+    }
+
+    private void CheckInputs(Tensor x, string where)
+    {
+        if (_layers.Count == 0)
+            throw new NeuriteException($"Model '{Name}' has no layers. Call model.Add(layer) before {where}.");
+        if (x.Rank < 2)
+            throw new ShapeMismatchException($"{where} of model '{Name}'", "inputs with a batch axis, e.g. (samples, features)", ShapeText.Format(x.Shape),
+                "Pass a 2-D tensor (rows, features) or, for recurrent layers, a 3-D tensor (samples, time steps, features).");
+        var perSample = x.Shape.Skip(1).ToArray();
+        if (!IsBuilt) Build(perSample);
+        var expected = _layers[0].InputShape;
+        if (!perSample.SequenceEqual(expected))
+            throw new ShapeMismatchException($"{where} of model '{Name}'", $"inputs of shape {ShapeText.Format(expected, null)} ({DescribeInput(expected)})", ShapeText.Format(x.Shape),
+                $"Give x {DescribeInput(expected)} per sample, or build a new model whose first layer has inputShape: [{string.Join(", ", perSample)}].");
+        CheckFinite(x, "x", where);
+    }
+
+    private static void CheckFinite(Tensor t, string name, string where)
+    {
+        var s = t.Span;
+        for (int i = 0; i < s.Length; i++)
+            if (!float.IsFinite(s[i]))
+            {
+                int row = t.RowSize == 0 ? 0 : i / t.RowSize;
+                throw new NeuriteException($"{where}: {name} contains {s[i]} at row {row}. Remove or impute missing and infinite values (e.g. Table.DropIncomplete) before training.");
+            }
+    }
+
+    private int ResolveBatchSize(int? batchSize, string where)
+    {
+        if (batchSize is <= 0) throw new NeuriteException($"{where}: batchSize must be a positive integer. Received batchSize={batchSize}.");
+        if (IsStateful)
+        {
+            int fixedBatch = FixedBatchSize ?? throw new NeuriteException(
+                $"Model '{Name}' is stateful but its first layer has no batchSize. Stateful layers need a fixed batch: pass batchSize: N to the first layer.");
+            if (batchSize is int b && b != fixedBatch)
+                throw new NeuriteException($"{where}: model '{Name}' is stateful and was built for batches of {fixedBatch}, but batchSize={b} was given. Use batchSize: {fixedBatch}, or make a copy for another batch size with model.WithBatchSize({b}) (it shares the weights).");
+            return fixedBatch;
+        }
+        return batchSize ?? 32;
+    }
+
+    private bool ResolveShuffle(bool? shuffle)
+    {
+        if (IsStateful && shuffle == true)
+            throw new NeuriteException($"Model '{Name}' is stateful: shuffling would break the continuation of sample i of one batch by sample i of the next. Pass shuffle: false (the default for stateful models).");
+        return shuffle ?? !IsStateful;
+    }
+
+    private void CheckStatefulRows(int rows, int batch, string what)
+    {
+        if (rows % batch != 0)
+            throw new NeuriteException($"Model '{Name}' is stateful with batch size {batch}, but the {what} data has {rows} samples, which is not a multiple of {batch}. Trim to {rows / batch * batch} samples (or pad to {(rows / batch + 1) * batch}); the Data namespace's stateful layout does this for you.");
+    }
+
+    private float[] ClassWeightsPerRow(Tensor y, IReadOnlyDictionary<int, double> classWeight)
+    {
+        int rows = y.Shape[0];
+        int w = rows == 0 ? 0 : y.Size / rows;
+        var weights = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = y.Span.Slice(r * w, w);
+            int cls = w == 1 ? (int)MathF.Round(row[0]) : Neurite.Metrics.MeanMetric.ArgMax(row);
+            weights[r] = classWeight.TryGetValue(cls, out var cw) ? (float)cw : 1f;
+        }
+        return weights;
+    }
+
+    private static void GatherRows(Tensor source, ReadOnlySpan<int> rows, Tensor destination)
+    {
+        int rowSize = source.RowSize;
+        var src = source.Span;
+        var dst = destination.Span;
+        for (int i = 0; i < rows.Length; i++)
+            src.Slice(rows[i] * rowSize, rowSize).CopyTo(dst.Slice(i * rowSize, rowSize));
+    }
+}

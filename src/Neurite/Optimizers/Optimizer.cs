@@ -1,0 +1,289 @@
+using Neurite.Layers;
+
+namespace Neurite.Optimizers;
+
+/// <summary>
+/// Updates weights from their gradients. A subclass declares its per-weight slots and one
+/// <see cref="UpdateStep"/>; clipping and the step counter live here (Keras's optimizer template).
+/// </summary>
+public abstract class Optimizer
+{
+    private readonly Dictionary<Parameter, float[][]> _slots = new(ReferenceEqualityComparer.Instance);
+    private double _learningRate;
+
+    protected Optimizer(double learningRate, double? clipNorm, double? clipValue, double? globalClipNorm)
+    {
+        LearningRate = learningRate;
+        if (clipNorm is <= 0) throw new NeuriteException($"clipNorm must be positive. Received clipNorm={clipNorm}.");
+        if (clipValue is <= 0) throw new NeuriteException($"clipValue must be positive. Received clipValue={clipValue}.");
+        if (globalClipNorm is <= 0) throw new NeuriteException($"globalClipNorm must be positive. Received globalClipNorm={globalClipNorm}.");
+        ClipNorm = clipNorm;
+        ClipValue = clipValue;
+        GlobalClipNorm = globalClipNorm;
+    }
+
+    public abstract string Name { get; }
+
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!(value >= 0) || double.IsInfinity(value))
+                throw new NeuriteException($"The learning rate must be a finite non-negative number. Received {value}.");
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>Clips each weight's gradient to this L2 norm (Keras's <c>clipnorm</c>).</summary>
+    public double? ClipNorm { get; }
+
+    /// <summary>Clips each gradient value to [−v, v] (Keras's <c>clipvalue</c>).</summary>
+    public double? ClipValue { get; }
+
+    /// <summary>Scales all gradients together so their joint L2 norm is at most this (Keras's <c>global_clipnorm</c>).</summary>
+    public double? GlobalClipNorm { get; }
+
+    /// <summary>Number of updates applied so far.</summary>
+    public long Iterations { get; protected internal set; }
+
+    /// <summary>Names of the per-weight slots, e.g. <c>m</c>, <c>v</c> (for saving optimizer state).</summary>
+    protected virtual int SlotCount => 0;
+
+    /// <summary>Applies one update to every trainable parameter from its current gradient.</summary>
+    public void Apply(IReadOnlyList<Parameter> parameters)
+    {
+        if (GlobalClipNorm is double g)
+        {
+            double total = 0;
+            foreach (var p in parameters) if (p.Trainable) total += SumSquares(p.Gradient.Span);
+            double norm = Math.Sqrt(total);
+            if (norm > g)
+            {
+                float scale = (float)(g / norm);
+                foreach (var p in parameters) if (p.Trainable) Scale(p.Gradient.Span, scale);
+            }
+        }
+        foreach (var p in parameters)
+        {
+            if (!p.Trainable) continue;
+            var grad = p.Gradient.Span;
+            if (ClipNorm is double cn)
+            {
+                double norm = Math.Sqrt(SumSquares(grad));
+                if (norm > cn) Scale(grad, (float)(cn / norm));
+            }
+            if (ClipValue is double cv)
+            {
+                float c = (float)cv;
+                for (int i = 0; i < grad.Length; i++) grad[i] = Math.Clamp(grad[i], -c, c);
+            }
+            UpdateStep(p.Value.Span, grad, Slots(p), Iterations + 1);
+        }
+        Iterations++;
+    }
+
+    /// <summary>Updates one weight in place. <paramref name="step"/> counts from 1.</summary>
+    protected abstract void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step);
+
+    /// <summary>The per-weight state (e.g. Adam's moments) of <paramref name="parameter"/>.</summary>
+    public IReadOnlyList<float[]> GetSlots(Parameter parameter) => Slots(parameter);
+
+    private float[][] Slots(Parameter p)
+    {
+        if (!_slots.TryGetValue(p, out var s))
+        {
+            s = new float[SlotCount][];
+            for (int i = 0; i < s.Length; i++) s[i] = new float[p.Value.Size];
+            InitializeSlots(s);
+            _slots[p] = s;
+        }
+        return s;
+    }
+
+    protected virtual void InitializeSlots(float[][] slots) { }
+
+    private static double SumSquares(ReadOnlySpan<float> v)
+    {
+        double s = 0;
+        foreach (var x in v) s += (double)x * x;
+        return s;
+    }
+
+    private static void Scale(Span<float> v, float s)
+    {
+        for (int i = 0; i < v.Length; i++) v[i] *= s;
+    }
+
+    /// <summary>The Keras config (for saving models).</summary>
+    public virtual IReadOnlyDictionary<string, object?> GetConfig() => new Dictionary<string, object?>
+    {
+        ["name"] = Name, ["learning_rate"] = LearningRate, ["clipnorm"] = ClipNorm, ["clipvalue"] = ClipValue, ["global_clipnorm"] = GlobalClipNorm,
+    };
+
+    public static implicit operator Optimizer(string name) => Get(name);
+
+    /// <summary>An optimizer with Keras's defaults, by name.</summary>
+    public static Optimizer Get(string name) => name.ToLowerInvariant() switch
+    {
+        "sgd" => new Sgd(),
+        "adam" => new Adam(),
+        "rmsprop" => new RmsProp(),
+        "adagrad" => new Adagrad(),
+        _ => throw new NeuriteException($"Unknown optimizer '{name}'. Use one of: sgd, adam, rmsprop, adagrad, or pass an Optimizer object such as new Adam(learningRate: 0.01)."),
+    };
+}
+
+/// <summary>
+/// Keras's SGD: without momentum w −= lr·g; with momentum m = μ·m − lr·g and w += m, or with
+/// Nesterov w += μ·m − lr·g.
+/// </summary>
+public sealed class Sgd(double learningRate = 0.01, double momentum = 0.0, bool nesterov = false,
+    double? clipNorm = null, double? clipValue = null, double? globalClipNorm = null)
+    : Optimizer(learningRate, clipNorm, clipValue, globalClipNorm)
+{
+    public override string Name => "SGD";
+    public double Momentum { get; } = momentum is >= 0 and <= 1 ? momentum : throw new NeuriteException($"SGD momentum must be in [0, 1]. Received momentum={momentum}.");
+    public bool Nesterov { get; } = nesterov;
+    protected override int SlotCount => Momentum > 0 ? 1 : 0;
+
+    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
+    {
+        float lr = (float)LearningRate;
+        if (Momentum == 0)
+        {
+            for (int i = 0; i < value.Length; i++) value[i] -= lr * gradient[i];
+            return;
+        }
+        float mu = (float)Momentum;
+        var m = slots[0];
+        for (int i = 0; i < value.Length; i++)
+        {
+            m[i] = mu * m[i] - lr * gradient[i];
+            value[i] += Nesterov ? mu * m[i] - lr * gradient[i] : m[i];
+        }
+    }
+
+    public override IReadOnlyDictionary<string, object?> GetConfig() =>
+        new Dictionary<string, object?>(base.GetConfig()) { ["momentum"] = Momentum, ["nesterov"] = Nesterov };
+}
+
+/// <summary>
+/// Keras's Adam: m += (g − m)(1 − β1); v += (g² − v)(1 − β2);
+/// w −= α·m / (√v + ε) with α = lr·√(1 − β2ᵗ)/(1 − β1ᵗ) (ε outside the bias correction, as Keras places it).
+/// </summary>
+public sealed class Adam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7,
+    bool amsgrad = false, double? clipNorm = null, double? clipValue = null, double? globalClipNorm = null)
+    : Optimizer(learningRate, clipNorm, clipValue, globalClipNorm)
+{
+    public override string Name => "Adam";
+    public double Beta1 { get; } = beta1;
+    public double Beta2 { get; } = beta2;
+    public double Epsilon { get; } = epsilon;
+    public bool Amsgrad { get; } = amsgrad;
+    protected override int SlotCount => Amsgrad ? 3 : 2;
+
+    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
+    {
+        float alpha = (float)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step)));
+        float b1 = (float)(1 - Beta1), b2 = (float)(1 - Beta2), eps = (float)Epsilon;
+        var m = slots[0].AsSpan(0, value.Length);
+        var v = slots[1].AsSpan(0, value.Length);
+        if (Amsgrad)
+        {
+            var vhat = slots[2].AsSpan(0, value.Length);
+            for (int i = 0; i < value.Length; i++)
+            {
+                float g = gradient[i];
+                m[i] += (g - m[i]) * b1;
+                v[i] += (g * g - v[i]) * b2;
+                vhat[i] = MathF.Max(vhat[i], v[i]);
+                value[i] -= alpha * m[i] / (MathF.Sqrt(vhat[i]) + eps);
+            }
+            return;
+        }
+        for (int i = 0; i < value.Length; i++)
+        {
+            float g = gradient[i];
+            m[i] += (g - m[i]) * b1;
+            v[i] += (g * g - v[i]) * b2;
+            value[i] -= alpha * m[i] / (MathF.Sqrt(v[i]) + eps);
+        }
+    }
+
+    public override IReadOnlyDictionary<string, object?> GetConfig() =>
+        new Dictionary<string, object?>(base.GetConfig()) { ["beta_1"] = Beta1, ["beta_2"] = Beta2, ["epsilon"] = Epsilon, ["amsgrad"] = Amsgrad };
+}
+
+/// <summary>
+/// Keras's RMSprop: s = ρs + (1−ρ)g²; w −= lr·g/√(s + ε) (centered: s − ḡ² in the root; with momentum
+/// the increment feeds a velocity).
+/// </summary>
+public sealed class RmsProp(double learningRate = 1e-3, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7,
+    bool centered = false, double? clipNorm = null, double? clipValue = null, double? globalClipNorm = null)
+    : Optimizer(learningRate, clipNorm, clipValue, globalClipNorm)
+{
+    public override string Name => "RMSprop";
+    public double Rho { get; } = rho;
+    public double Momentum { get; } = momentum;
+    public double Epsilon { get; } = epsilon;
+    public bool Centered { get; } = centered;
+    protected override int SlotCount => 3;
+
+    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
+    {
+        float lr = (float)LearningRate, r = (float)Rho, eps = (float)Epsilon, mu = (float)Momentum;
+        var s = slots[0];
+        var mom = slots[1];
+        var avg = slots[2];
+        for (int i = 0; i < value.Length; i++)
+        {
+            float g = gradient[i];
+            s[i] = r * s[i] + (1 - r) * g * g;
+            float denominator = s[i];
+            if (Centered)
+            {
+                avg[i] = r * avg[i] + (1 - r) * g;
+                denominator -= avg[i] * avg[i];
+            }
+            float increment = lr * g / MathF.Sqrt(denominator + eps);
+            if (mu > 0)
+            {
+                mom[i] = mu * mom[i] + increment;
+                value[i] -= mom[i];
+            }
+            else value[i] -= increment;
+        }
+    }
+
+    public override IReadOnlyDictionary<string, object?> GetConfig() =>
+        new Dictionary<string, object?>(base.GetConfig()) { ["rho"] = Rho, ["momentum"] = Momentum, ["epsilon"] = Epsilon, ["centered"] = Centered };
+}
+
+/// <summary>Keras's Adagrad: a += g² (a starts at 0.1); w −= lr·g/√(a + ε).</summary>
+public sealed class Adagrad(double learningRate = 1e-3, double initialAccumulatorValue = 0.1, double epsilon = 1e-7,
+    double? clipNorm = null, double? clipValue = null, double? globalClipNorm = null)
+    : Optimizer(learningRate, clipNorm, clipValue, globalClipNorm)
+{
+    public override string Name => "Adagrad";
+    public double InitialAccumulatorValue { get; } = initialAccumulatorValue;
+    public double Epsilon { get; } = epsilon;
+    protected override int SlotCount => 1;
+
+    protected override void InitializeSlots(float[][] slots) => Array.Fill(slots[0], (float)InitialAccumulatorValue);
+
+    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
+    {
+        float lr = (float)LearningRate, eps = (float)Epsilon;
+        var a = slots[0];
+        for (int i = 0; i < value.Length; i++)
+        {
+            float g = gradient[i];
+            a[i] += g * g;
+            value[i] -= lr * g / MathF.Sqrt(a[i] + eps);
+        }
+    }
+
+    public override IReadOnlyDictionary<string, object?> GetConfig() =>
+        new Dictionary<string, object?>(base.GetConfig()) { ["initial_accumulator_value"] = InitialAccumulatorValue, ["epsilon"] = Epsilon };
+}

@@ -1,0 +1,287 @@
+using Neurite.Callbacks;
+using Neurite.Layers;
+using Neurite.Optimizers;
+
+namespace Neurite.Tests.Core;
+
+public class SequentialTests
+{
+    private static Sequential BreastCancerModel() => new(
+        new Dense(8, activation: "relu", inputShape: [89], name: "dense_2"),
+        new Dense(5, activation: "relu", name: "dense_3"),
+        new Dense(2, activation: "softmax", name: "dense_4"))
+    { Output = TextWriter.Null };
+
+    [Fact]
+    public void Tutorial_models_have_keras_parameter_counts()
+    {
+        var iris = new Sequential(new Dense(3, "softmax", inputShape: [4]));
+        Assert.Equal(15, iris.CountParams());
+        var bc = BreastCancerModel();
+        Assert.Equal([720L, 45L, 12L], bc.Layers.Select(l => l.CountParams()));
+        Assert.Equal(777, bc.CountParams());
+        Assert.Equal([89, 8], bc.Layers[0].GetWeights()[0].Shape);
+        Assert.Equal([8], bc.Layers[0].GetWeights()[1].Shape);
+    }
+
+    [Fact]
+    public void Summary_prints_the_keras_table()
+    {
+        var model = new Sequential([
+            new Dense(8, activation: "relu", inputShape: [89], name: "dense_2"),
+            new Dense(5, activation: "relu", name: "dense_3"),
+            new Dense(2, activation: "softmax", name: "dense_4")], name: "sequential");
+        // The layout of tf.keras 2's print_summary for a Sequential model (line length 65, columns at 29/55/65).
+        string expected = string.Join("\n",
+            "Model: \"sequential\"",
+            "_________________________________________________________________",
+            "Layer (type)                 Output Shape              Param #   ",
+            "=================================================================",
+            "dense_2 (Dense)              (None, 8)                 720       ",
+            "_________________________________________________________________",
+            "dense_3 (Dense)              (None, 5)                 45        ",
+            "_________________________________________________________________",
+            "dense_4 (Dense)              (None, 2)                 12        ",
+            "=================================================================",
+            "Total params: 777",
+            "Trainable params: 777",
+            "Non-trainable params: 0",
+            "_________________________________________________________________",
+            "");
+        Assert.Equal(expected, model.SummaryText().ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void Default_initializers_are_glorot_uniform_kernel_and_zero_bias()
+    {
+        Neurite.Random.SetSeed(1);
+        var layer = new Dense(300, inputShape: [200]);
+        layer.Build([200]);
+        var kernel = layer.Parameters[0].Value.ToArray();
+        double limit = Math.Sqrt(6.0 / (200 + 300));
+        Assert.All(kernel, v => Assert.InRange(v, -limit, limit));
+        double variance = kernel.Select(v => (double)v * v).Average();
+        Assert.Equal(limit * limit / 3, variance, 2);
+        Assert.All(layer.Parameters[1].Value.ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Inputs_and_outputs_describe_names_and_shapes()
+    {
+        var model = new Sequential(new Dense(3, "softmax", inputShape: [4], name: "dense_1"));
+        Assert.Equal("Tensor(\"dense_1_input:0\", shape=(None, 4), dtype=float32)", model.Inputs[0].ToString());
+        Assert.Equal("Tensor(\"dense_1/Softmax:0\", shape=(None, 3), dtype=float32)", model.Outputs[0].ToString());
+    }
+
+    [Fact]
+    public void Validation_split_holds_out_the_last_rows_before_shuffling()
+    {
+        // With a zero learning rate the weights never move, so the reported losses are those of fixed rows.
+        Neurite.Random.SetSeed(5);
+        var (x, y) = Blobs(50, 2);
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
+        model.Compile("categorical_crossentropy", new Sgd(learningRate: 0), ["accuracy"]);
+        var history = model.Fit(x, y, epochs: 1, batchSize: 7, validationSplit: 0.3, verbose: 0);
+        int splitAt = (int)Math.Floor(50 * 0.7);
+        Assert.Equal(35, splitAt);
+        var tail = model.Evaluate(x.Slice(splitAt, 15), y.Slice(splitAt, 15));
+        var head = model.Evaluate(x.Slice(0, splitAt), y.Slice(0, splitAt));
+        Assert.Equal(tail["loss"], history["val_loss"][0], 5);
+        Assert.Equal(tail["accuracy"], history["val_accuracy"][0], 5);
+        Assert.Equal(head["loss"], history["loss"][0], 5);
+    }
+
+    [Fact]
+    public void Seeded_training_is_bit_for_bit_repeatable()
+    {
+        float[] Train()
+        {
+            Neurite.Random.SetSeed(17);
+            var (x, y) = Blobs(60, 3);
+            var model = new Sequential(new Dense(6, "relu", inputShape: [2]), new Dropout(0.3), new Dense(3, "softmax")) { Output = TextWriter.Null };
+            model.Compile("categorical_crossentropy", "adam", ["accuracy"]);
+            var h = model.Fit(x, y, epochs: 5, batchSize: 8, validationSplit: 0.2, verbose: 0);
+            return model.GetWeights().SelectMany(w => w.ToArray()).Concat(h["loss"].Select(v => (float)v)).ToArray();
+        }
+        Assert.Equal(Train(), Train());
+    }
+
+    [Fact]
+    public void Training_reduces_the_loss_and_reports_one_value_per_epoch()
+    {
+        Neurite.Random.SetSeed(2);
+        var (x, y) = Blobs(90, 3);
+        var model = new Sequential(new Dense(8, "tanh", inputShape: [2]), new Dense(3, "softmax")) { Output = TextWriter.Null };
+        model.Compile("categorical_crossentropy", new Adam(0.05), ["accuracy"]);
+        var h = model.Fit(x, y, epochs: 30, batchSize: 10, validationSplit: 0.2, verbose: 0);
+        Assert.Equal(30, h["loss"].Count);
+        Assert.Equal(30, h["val_accuracy"].Count);
+        Assert.True(h["loss"][^1] < h["loss"][0] / 3, $"loss went from {h["loss"][0]} to {h["loss"][^1]}");
+        Assert.True(model.Evaluate(x, y)["accuracy"] > 0.9);
+        int[] classes = model.PredictClasses(x);
+        Assert.Equal(90, classes.Length);
+    }
+
+    [Fact]
+    public void Predict_classes_thresholds_a_single_sigmoid_output_at_one_half()
+    {
+        var model = new Sequential(new Dense(1, "sigmoid", inputShape: [1]));
+        model.SetWeights([Tensor.FromArray(new float[] { 1f }, 1, 1), Tensor.FromArray(new float[] { 0f }, 1)]);
+        Assert.Equal([0, 1, 0, 1], model.PredictClasses(Tensor.FromArray(new float[] { -2f, 3f, -0.1f, 0.1f }, 4, 1)));
+    }
+
+    [Fact]
+    public void Verbose_two_prints_one_line_per_epoch_with_the_scores()
+    {
+        Neurite.Random.SetSeed(1);
+        var (x, y) = Blobs(20, 2);
+        var sw = new StringWriter();
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = sw };
+        model.Compile("categorical_crossentropy", "sgd", ["accuracy"]);
+        model.Fit(x, y, epochs: 3, batchSize: 5, validationSplit: 0.2, verbose: 2);
+        var lines = sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(6, lines.Length);
+        Assert.StartsWith("Epoch 1/3", lines[0]);
+        Assert.Matches(@"^4/4 - \d+s .* - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}", lines[1]);
+    }
+
+    [Fact]
+    public void Early_stopping_stops_and_restores_the_best_weights()
+    {
+        Neurite.Random.SetSeed(3);
+        var (x, y) = Blobs(40, 2);
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
+        // A huge learning rate makes the validation loss bounce, so patience runs out early.
+        model.Compile("categorical_crossentropy", new Sgd(50), ["accuracy"]);
+        var best = new List<(double Loss, IReadOnlyList<Tensor> Weights)>();
+        var recorder = new RecordingCallback(best);
+        var stopper = new EarlyStopping(monitor: "val_loss", patience: 2, restoreBestWeights: true);
+        var h = model.Fit(x, y, epochs: 200, batchSize: 4, validationSplit: 0.25, verbose: 0, callbacks: [recorder, stopper]);
+        Assert.True(h["loss"].Count < 200);
+        var bestEpoch = best.Select((b, i) => (b.Loss, i)).MinBy(t => t.Loss).i;
+        Assert.Equal(bestEpoch, stopper.BestEpoch);
+        Assert.Equal(best[bestEpoch].Weights.SelectMany(w => w.ToArray()), model.GetWeights().SelectMany(w => w.ToArray()));
+    }
+
+    private sealed class RecordingCallback(List<(double, IReadOnlyList<Tensor>)> log) : Callback
+    {
+        public override void OnEpochEnd(int epoch, Logs logs) => log.Add((logs["val_loss"], Model!.GetWeights()));
+    }
+
+    [Fact]
+    public void Learning_rate_scheduler_sets_the_rate_each_epoch()
+    {
+        var (x, y) = Blobs(20, 2);
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
+        var sgd = new Sgd(0.1);
+        model.Compile("categorical_crossentropy", sgd);
+        var h = model.Fit(x, y, epochs: 4, batchSize: 5, verbose: 0, callbacks: [new LearningRateScheduler((epoch, lr) => 0.1 / (epoch + 1))]);
+        Assert.Equal([0.1, 0.05, 0.1 / 3, 0.025], h["learning_rate"].ToArray(), new ToleranceComparer(1e-12));
+    }
+
+    [Fact]
+    public void Reduce_lr_on_plateau_halves_the_rate_after_patience_epochs_without_improvement()
+    {
+        var (x, y) = Blobs(20, 2);
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
+        // A tiny rate keeps the loss flat (improvements far below minDelta), so only epoch 0 counts as better.
+        model.Compile("categorical_crossentropy", new Sgd(1e-12));
+        var h = model.Fit(x, y, epochs: 5, batchSize: 5, verbose: 0, callbacks: [new ReduceLROnPlateau(monitor: "loss", factor: 0.5, patience: 2)]);
+        Assert.Equal([1e-12, 1e-12, 1e-12, 5e-13, 5e-13], h["learning_rate"].ToArray(), new ToleranceComparer(1e-20));
+    }
+
+    private sealed class ToleranceComparer(double tol) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= tol;
+        public int GetHashCode(double v) => 0;
+    }
+
+    [Fact]
+    public void Terminate_on_nan_stops_training_when_the_loss_overflows()
+    {
+        var (x, _) = Blobs(20, 2);
+        var model = new Sequential(new Dense(1, inputShape: [2])) { Output = TextWriter.Null };
+        model.Compile("mse", new Sgd(1e30));
+        var h = model.Fit(x, Tensor.Full(1e30f, 20, 1), epochs: 50, batchSize: 5, verbose: 0, callbacks: [new TerminateOnNaN()]);
+        Assert.True(h["loss"].Count < 50);
+        Assert.False(double.IsFinite(h["loss"][^1]));
+    }
+
+    [Fact]
+    public void Class_weights_scale_each_samples_loss()
+    {
+        var x = Tensor.FromArray(new float[] { 1, 0, 0, 1 }, 2, 2);
+        var y = Tensor.FromArray(new float[] { 1, 0, 0, 1 }, 2, 2);
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
+        model.SetWeights([Tensor.FromArray(new float[] { 0, 0, 0, 0 }, 2, 2), Tensor.Zeros(2)]);
+        model.Compile("categorical_crossentropy", new Sgd(0));
+        var h = model.Fit(x, y, epochs: 1, batchSize: 2, verbose: 0, shuffle: false, classWeight: new Dictionary<int, double> { [0] = 3, [1] = 1 });
+        // Both rows predict (0.5, 0.5): loss = (3·ln2 + 1·ln2) / 2.
+        Assert.Equal(2 * Math.Log(2), h["loss"][0], 5);
+    }
+
+    [Fact]
+    public void Errors_name_the_problem_the_values_and_the_fix()
+    {
+        var model = BreastCancerModel();
+        var x = Tensor.Zeros(10, 89);
+        var y = Tensor.Zeros(10, 2);
+        var uncompiled = Assert.Throws<NeuriteException>(() => model.Fit(x, y));
+        Assert.Contains("Compile", uncompiled.Message);
+
+        model.Compile("categorical_crossentropy", "adam", ["accuracy"]);
+        var width = Assert.Throws<ShapeMismatchException>(() => model.Fit(Tensor.Zeros(10, 88), y, verbose: 0));
+        Assert.Contains("(None, 89)", width.Message);
+        Assert.Contains("(10, 88)", width.Message);
+        Assert.Contains("89 features", width.Message);
+
+        var rows = Assert.Throws<NeuriteException>(() => model.Fit(x, Tensor.Zeros(9, 2), verbose: 0));
+        Assert.Contains("10 rows", rows.Message);
+        Assert.Contains("9", rows.Message);
+
+        var labels = Assert.Throws<ShapeMismatchException>(() => model.Fit(x, Tensor.Zeros(10, 1), verbose: 0));
+        Assert.Contains("ToCategorical", labels.Message);
+
+        var bad = Tensor.Zeros(10, 89);
+        bad[3, 5] = float.NaN;
+        var nan = Assert.Throws<NeuriteException>(() => model.Fit(bad, y, verbose: 0));
+        Assert.Contains("NaN", nan.Message);
+        Assert.Contains("row 3", nan.Message);
+
+        var act = Assert.Throws<NeuriteException>(() => new Dense(3, "rellu"));
+        Assert.Contains("'rellu'", act.Message);
+        Assert.Contains("relu", act.Message);
+
+        var units = Assert.Throws<NeuriteException>(() => new Dense(0));
+        Assert.Contains("units=0", units.Message);
+    }
+
+    [Fact]
+    public void Set_weights_checks_shapes()
+    {
+        var model = BreastCancerModel();
+        var ex = Assert.Throws<ShapeMismatchException>(() => model.Layers[0].SetWeights([Tensor.Zeros(8, 89), Tensor.Zeros(8)]));
+        Assert.Contains("(89, 8)", ex.Message);
+        Assert.Contains("(8, 89)", ex.Message);
+        var w = model.GetWeights();
+        model.SetWeights(w);
+        Assert.Equal(w.SelectMany(t => t.ToArray()), model.GetWeights().SelectMany(t => t.ToArray()));
+    }
+
+    /// <summary>Well-separated Gaussian blobs, one per class, in rows of one-hot labels.</summary>
+    internal static (Tensor X, Tensor Y) Blobs(int rows, int classes)
+    {
+        var rng = new System.Random(123);
+        var x = Tensor.Zeros(rows, 2);
+        var y = Tensor.Zeros(rows, classes);
+        for (int i = 0; i < rows; i++)
+        {
+            int c = i % classes;
+            double angle = 2 * Math.PI * c / classes;
+            x[i, 0] = (float)(3 * Math.Cos(angle) + 0.5 * (rng.NextDouble() - 0.5));
+            x[i, 1] = (float)(3 * Math.Sin(angle) + 0.5 * (rng.NextDouble() - 0.5));
+            y[i, c] = 1;
+        }
+        return (x, y);
+    }
+}
