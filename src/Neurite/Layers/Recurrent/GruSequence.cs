@@ -120,15 +120,15 @@ internal sealed class GruSequence
         int u = Units, f = Features, g3 = 3 * u;
         if (batch <= 0 || steps <= 0)
             throw new ArgumentOutOfRangeException(nameof(steps), $"A GRU sequence needs a positive batch and number of steps; received batch {batch}, steps {steps}.");
-        SequenceLayout.CheckLength(x, batch * steps * f, Op, "x", $"(B={batch}, T={steps}, F={f})");
-        SequenceLayout.CheckOptionalLength(initialHidden, batch * u, Op, "initial h", $"(B={batch}, U={u})");
-        SequenceLayout.CheckLength(kernel, f * g3, Op, "kernel", $"(F={f}, 3U={g3})");
-        SequenceLayout.CheckLength(recurrentKernel, u * g3, Op, "recurrent kernel", $"(U={u}, 3U={g3})");
-        SequenceLayout.CheckOptionalLength(bias, BiasLength, Op, "bias", ResetAfter ? $"(2, 3U={g3}) with resetAfter" : $"(3U={g3}) without resetAfter");
+        SequenceLayout.CheckLength(x, batch * steps * f, Op, "x", "(B={0}, T={1}, F={2})", batch, steps, f);
+        SequenceLayout.CheckOptionalLength(initialHidden, batch * u, Op, "initial h", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckLength(kernel, f * g3, Op, "kernel", "(F={0}, 3U={1})", f, g3);
+        SequenceLayout.CheckLength(recurrentKernel, u * g3, Op, "recurrent kernel", "(U={0}, 3U={1})", u, g3);
+        SequenceLayout.CheckOptionalLength(bias, BiasLength, Op, "bias", ResetAfter ? "(2, 3U={0}) with resetAfter" : "(3U={0}) without resetAfter", g3);
         SequenceLayout.CheckLength(output, ReturnSequences ? batch * steps * u : batch * u, Op, "output",
-            ReturnSequences ? $"(B={batch}, T={steps}, U={u})" : $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(inputMask, batch * f, Op, "input dropout mask", $"(B={batch}, F={f})");
-        SequenceLayout.CheckOptionalLength(recurrentMask, batch * u, Op, "recurrent dropout mask", $"(B={batch}, U={u})");
+            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
+        SequenceLayout.CheckOptionalLength(inputMask, batch * f, Op, "input dropout mask", "(B={0}, F={1})", batch, f);
+        SequenceLayout.CheckOptionalLength(recurrentMask, batch * u, Op, "recurrent dropout mask", "(B={0}, U={1})", batch, u);
 
         Reserve(batch, steps);
         _batch = batch;
@@ -209,15 +209,15 @@ internal sealed class GruSequence
         int batch = _batch, steps = _steps, u = Units, f = Features, g3 = 3 * u;
         int rows = batch * steps, stateSize = batch * u;
         SequenceLayout.CheckOptionalLength(dOutput, ReturnSequences ? rows * u : stateSize, Op, "output gradient",
-            ReturnSequences ? $"(B={batch}, T={steps}, U={u})" : $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(dFinalHidden, stateSize, Op, "final h gradient", $"(B={batch}, U={u})");
-        SequenceLayout.CheckLength(kernel, f * g3, Op, "kernel", $"(F={f}, 3U={g3})");
-        SequenceLayout.CheckLength(recurrentKernel, u * g3, Op, "recurrent kernel", $"(U={u}, 3U={g3})");
-        SequenceLayout.CheckOptionalLength(dx, rows * f, Op, "input gradient", $"(B={batch}, T={steps}, F={f})");
-        SequenceLayout.CheckLength(dKernel, f * g3, Op, "kernel gradient", $"(F={f}, 3U={g3})");
-        SequenceLayout.CheckLength(dRecurrentKernel, u * g3, Op, "recurrent kernel gradient", $"(U={u}, 3U={g3})");
-        SequenceLayout.CheckOptionalLength(dBias, BiasLength, Op, "bias gradient", ResetAfter ? $"(2, 3U={g3})" : $"(3U={g3})");
-        SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", $"(B={batch}, U={u})");
+            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
+        SequenceLayout.CheckOptionalLength(dFinalHidden, stateSize, Op, "final h gradient", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckLength(kernel, f * g3, Op, "kernel", "(F={0}, 3U={1})", f, g3);
+        SequenceLayout.CheckLength(recurrentKernel, u * g3, Op, "recurrent kernel", "(U={0}, 3U={1})", u, g3);
+        SequenceLayout.CheckOptionalLength(dx, rows * f, Op, "input gradient", "(B={0}, T={1}, F={2})", batch, steps, f);
+        SequenceLayout.CheckLength(dKernel, f * g3, Op, "kernel gradient", "(F={0}, 3U={1})", f, g3);
+        SequenceLayout.CheckLength(dRecurrentKernel, u * g3, Op, "recurrent kernel gradient", "(U={0}, 3U={1})", u, g3);
+        SequenceLayout.CheckOptionalLength(dBias, BiasLength, Op, "bias gradient", ResetAfter ? "(2, 3U={0})" : "(3U={0})", g3);
+        SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", "(B={0}, U={1})", batch, u);
 
         var dh = _dHidden.AsSpan(0, stateSize);
         if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);

@@ -96,16 +96,16 @@ internal sealed class LstmSequence
         int u = Units, f = Features, g4 = 4 * u;
         if (batch <= 0 || steps <= 0)
             throw new ArgumentOutOfRangeException(nameof(steps), $"An LSTM sequence needs a positive batch and number of steps; received batch {batch}, steps {steps}.");
-        SequenceLayout.CheckLength(x, batch * steps * f, Op, "x", $"(B={batch}, T={steps}, F={f})");
-        SequenceLayout.CheckOptionalLength(initialHidden, batch * u, Op, "initial h", $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(initialCell, batch * u, Op, "initial c", $"(B={batch}, U={u})");
-        SequenceLayout.CheckLength(kernel, f * g4, Op, "kernel", $"(F={f}, 4U={g4})");
-        SequenceLayout.CheckLength(recurrentKernel, u * g4, Op, "recurrent kernel", $"(U={u}, 4U={g4})");
-        SequenceLayout.CheckOptionalLength(bias, g4, Op, "bias", $"(4U={g4})");
+        SequenceLayout.CheckLength(x, batch * steps * f, Op, "x", "(B={0}, T={1}, F={2})", batch, steps, f);
+        SequenceLayout.CheckOptionalLength(initialHidden, batch * u, Op, "initial h", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckOptionalLength(initialCell, batch * u, Op, "initial c", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckLength(kernel, f * g4, Op, "kernel", "(F={0}, 4U={1})", f, g4);
+        SequenceLayout.CheckLength(recurrentKernel, u * g4, Op, "recurrent kernel", "(U={0}, 4U={1})", u, g4);
+        SequenceLayout.CheckOptionalLength(bias, g4, Op, "bias", "(4U={0})", g4);
         SequenceLayout.CheckLength(output, ReturnSequences ? batch * steps * u : batch * u, Op, "output",
-            ReturnSequences ? $"(B={batch}, T={steps}, U={u})" : $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(inputMask, batch * f, Op, "input dropout mask", $"(B={batch}, F={f})");
-        SequenceLayout.CheckOptionalLength(recurrentMask, batch * u, Op, "recurrent dropout mask", $"(B={batch}, U={u})");
+            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
+        SequenceLayout.CheckOptionalLength(inputMask, batch * f, Op, "input dropout mask", "(B={0}, F={1})", batch, f);
+        SequenceLayout.CheckOptionalLength(recurrentMask, batch * u, Op, "recurrent dropout mask", "(B={0}, U={1})", batch, u);
 
         Reserve(batch, steps);
         _batch = batch;
@@ -170,17 +170,17 @@ internal sealed class LstmSequence
         int batch = _batch, steps = _steps, u = Units, f = Features, g4 = 4 * u;
         int rows = batch * steps, stateSize = batch * u;
         SequenceLayout.CheckOptionalLength(dOutput, ReturnSequences ? rows * u : stateSize, Op, "output gradient",
-            ReturnSequences ? $"(B={batch}, T={steps}, U={u})" : $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(dFinalHidden, stateSize, Op, "final h gradient", $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(dFinalCell, stateSize, Op, "final c gradient", $"(B={batch}, U={u})");
-        SequenceLayout.CheckLength(kernel, f * g4, Op, "kernel", $"(F={f}, 4U={g4})");
-        SequenceLayout.CheckLength(recurrentKernel, u * g4, Op, "recurrent kernel", $"(U={u}, 4U={g4})");
-        SequenceLayout.CheckOptionalLength(dx, rows * f, Op, "input gradient", $"(B={batch}, T={steps}, F={f})");
-        SequenceLayout.CheckLength(dKernel, f * g4, Op, "kernel gradient", $"(F={f}, 4U={g4})");
-        SequenceLayout.CheckLength(dRecurrentKernel, u * g4, Op, "recurrent kernel gradient", $"(U={u}, 4U={g4})");
-        SequenceLayout.CheckOptionalLength(dBias, g4, Op, "bias gradient", $"(4U={g4})");
-        SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(dInitialCell, stateSize, Op, "initial c gradient", $"(B={batch}, U={u})");
+            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
+        SequenceLayout.CheckOptionalLength(dFinalHidden, stateSize, Op, "final h gradient", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckOptionalLength(dFinalCell, stateSize, Op, "final c gradient", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckLength(kernel, f * g4, Op, "kernel", "(F={0}, 4U={1})", f, g4);
+        SequenceLayout.CheckLength(recurrentKernel, u * g4, Op, "recurrent kernel", "(U={0}, 4U={1})", u, g4);
+        SequenceLayout.CheckOptionalLength(dx, rows * f, Op, "input gradient", "(B={0}, T={1}, F={2})", batch, steps, f);
+        SequenceLayout.CheckLength(dKernel, f * g4, Op, "kernel gradient", "(F={0}, 4U={1})", f, g4);
+        SequenceLayout.CheckLength(dRecurrentKernel, u * g4, Op, "recurrent kernel gradient", "(U={0}, 4U={1})", u, g4);
+        SequenceLayout.CheckOptionalLength(dBias, g4, Op, "bias gradient", "(4U={0})", g4);
+        SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckOptionalLength(dInitialCell, stateSize, Op, "initial c gradient", "(B={0}, U={1})", batch, u);
 
         var dGates = _dGates.AsSpan(0, rows * g4);
         var dh = _dHidden.AsSpan(0, stateSize);

@@ -134,7 +134,8 @@ public abstract class RecurrentLayer : Layer
         if (!_lastWasTraining)
             throw new InvalidOperationException($"{ClassName} '{Name}': Backward needs the latest Forward to run with training: true.");
         int batch = _lastOutput.Shape[0];
-        foreach (var p in Parameters) p.Gradient.Span.Clear();
+        var parameters = Parameters;
+        for (int i = 0; i < parameters.Count; i++) parameters[i].Gradient.Span.Clear();
         if (!NeedsInputGradient)
         {
             RunBackward(outputGradient.Span, default);

@@ -128,18 +128,29 @@ internal static class SequenceLayout
         }
     }
 
-    /// <summary>Throws when a span's length is not the one its shape needs.</summary>
-    public static void CheckLength(ReadOnlySpan<float> span, int expected, string operation, string name, string shape)
+    /// <summary>
+    /// Throws when a span's length is not the one its shape needs. The shape text is a format
+    /// (<c>{0}</c>..<c>{2}</c> take the numbers) so nothing is formatted, or allocated, unless it throws.
+    /// </summary>
+    public static void CheckLength(ReadOnlySpan<float> span, int expected, string operation, string name, string shapeFormat,
+        int arg0 = 0, int arg1 = 0, int arg2 = 0)
     {
-        if (span.Length != expected)
-            throw new ShapeMismatchException(operation, $"{name} with {expected} values {shape}", $"{span.Length} values",
-                $"Pass {name} laid out as {shape}.");
+        if (span.Length != expected) ThrowLength(span.Length, expected, operation, name, shapeFormat, arg0, arg1, arg2);
     }
 
     /// <summary>Like <see cref="CheckLength"/>, but an empty span (meaning "absent") is also accepted.</summary>
-    public static void CheckOptionalLength(ReadOnlySpan<float> span, int expected, string operation, string name, string shape)
+    public static void CheckOptionalLength(ReadOnlySpan<float> span, int expected, string operation, string name, string shapeFormat,
+        int arg0 = 0, int arg1 = 0, int arg2 = 0)
     {
-        if (!span.IsEmpty) CheckLength(span, expected, operation, name, shape);
+        if (!span.IsEmpty && span.Length != expected) ThrowLength(span.Length, expected, operation, name, shapeFormat, arg0, arg1, arg2);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowLength(int actual, int expected, string operation, string name, string shapeFormat, int arg0, int arg1, int arg2)
+    {
+        string shape = string.Format(System.Globalization.CultureInfo.InvariantCulture, shapeFormat, arg0, arg1, arg2);
+        throw new ShapeMismatchException(operation, $"{name} with {expected} values {shape}", $"{actual} values",
+            $"Pass {name} laid out as {shape}.");
     }
 
     /// <summary>Grows <paramref name="buffer"/> to at least <paramref name="length"/>; reuses it otherwise.</summary>

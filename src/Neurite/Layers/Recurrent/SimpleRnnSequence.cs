@@ -68,15 +68,15 @@ internal sealed class SimpleRnnSequence
         int u = Units, f = Features;
         if (batch <= 0 || steps <= 0)
             throw new ArgumentOutOfRangeException(nameof(steps), $"A SimpleRNN sequence needs a positive batch and number of steps; received batch {batch}, steps {steps}.");
-        SequenceLayout.CheckLength(x, batch * steps * f, Op, "x", $"(B={batch}, T={steps}, F={f})");
-        SequenceLayout.CheckOptionalLength(initialHidden, batch * u, Op, "initial h", $"(B={batch}, U={u})");
-        SequenceLayout.CheckLength(kernel, f * u, Op, "kernel", $"(F={f}, U={u})");
-        SequenceLayout.CheckLength(recurrentKernel, u * u, Op, "recurrent kernel", $"(U={u}, U={u})");
-        SequenceLayout.CheckOptionalLength(bias, u, Op, "bias", $"(U={u})");
+        SequenceLayout.CheckLength(x, batch * steps * f, Op, "x", "(B={0}, T={1}, F={2})", batch, steps, f);
+        SequenceLayout.CheckOptionalLength(initialHidden, batch * u, Op, "initial h", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckLength(kernel, f * u, Op, "kernel", "(F={0}, U={1})", f, u);
+        SequenceLayout.CheckLength(recurrentKernel, u * u, Op, "recurrent kernel", "(U={0}, U={0})", u);
+        SequenceLayout.CheckOptionalLength(bias, u, Op, "bias", "(U={0})", u);
         SequenceLayout.CheckLength(output, ReturnSequences ? batch * steps * u : batch * u, Op, "output",
-            ReturnSequences ? $"(B={batch}, T={steps}, U={u})" : $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(inputMask, batch * f, Op, "input dropout mask", $"(B={batch}, F={f})");
-        SequenceLayout.CheckOptionalLength(recurrentMask, batch * u, Op, "recurrent dropout mask", $"(B={batch}, U={u})");
+            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
+        SequenceLayout.CheckOptionalLength(inputMask, batch * f, Op, "input dropout mask", "(B={0}, F={1})", batch, f);
+        SequenceLayout.CheckOptionalLength(recurrentMask, batch * u, Op, "recurrent dropout mask", "(B={0}, U={1})", batch, u);
 
         Reserve(batch, steps);
         _batch = batch;
@@ -131,15 +131,15 @@ internal sealed class SimpleRnnSequence
         int batch = _batch, steps = _steps, u = Units, f = Features;
         int rows = batch * steps, stateSize = batch * u;
         SequenceLayout.CheckOptionalLength(dOutput, ReturnSequences ? rows * u : stateSize, Op, "output gradient",
-            ReturnSequences ? $"(B={batch}, T={steps}, U={u})" : $"(B={batch}, U={u})");
-        SequenceLayout.CheckOptionalLength(dFinalHidden, stateSize, Op, "final h gradient", $"(B={batch}, U={u})");
-        SequenceLayout.CheckLength(kernel, f * u, Op, "kernel", $"(F={f}, U={u})");
-        SequenceLayout.CheckLength(recurrentKernel, u * u, Op, "recurrent kernel", $"(U={u}, U={u})");
-        SequenceLayout.CheckOptionalLength(dx, rows * f, Op, "input gradient", $"(B={batch}, T={steps}, F={f})");
-        SequenceLayout.CheckLength(dKernel, f * u, Op, "kernel gradient", $"(F={f}, U={u})");
-        SequenceLayout.CheckLength(dRecurrentKernel, u * u, Op, "recurrent kernel gradient", $"(U={u}, U={u})");
-        SequenceLayout.CheckOptionalLength(dBias, u, Op, "bias gradient", $"(U={u})");
-        SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", $"(B={batch}, U={u})");
+            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
+        SequenceLayout.CheckOptionalLength(dFinalHidden, stateSize, Op, "final h gradient", "(B={0}, U={1})", batch, u);
+        SequenceLayout.CheckLength(kernel, f * u, Op, "kernel", "(F={0}, U={1})", f, u);
+        SequenceLayout.CheckLength(recurrentKernel, u * u, Op, "recurrent kernel", "(U={0}, U={0})", u);
+        SequenceLayout.CheckOptionalLength(dx, rows * f, Op, "input gradient", "(B={0}, T={1}, F={2})", batch, steps, f);
+        SequenceLayout.CheckLength(dKernel, f * u, Op, "kernel gradient", "(F={0}, U={1})", f, u);
+        SequenceLayout.CheckLength(dRecurrentKernel, u * u, Op, "recurrent kernel gradient", "(U={0}, U={0})", u);
+        SequenceLayout.CheckOptionalLength(dBias, u, Op, "bias gradient", "(U={0})", u);
+        SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", "(B={0}, U={1})", batch, u);
 
         var dh = _dHidden.AsSpan(0, stateSize);
         if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);
