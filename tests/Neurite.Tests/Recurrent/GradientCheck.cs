@@ -65,4 +65,16 @@ internal static class GradientCheck
     /// double reference differentiate the same function the float code evaluates.
     /// </summary>
     public static double[] RoundToFloat(double[] values) => Array.ConvertAll(values, v => (double)(float)v);
+
+    /// <summary>
+    /// Two float results agree to 1e-5 relative: kernel paths sum GEMM products in different
+    /// orders, so only the gate math is bit-identical across them.
+    /// </summary>
+    public static void AssertNear(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f * (1 + Math.Abs(expected[i])),
+                $"{what}[{i}]: got {actual[i]:G9}, expected {expected[i]:G9}.");
+    }
 }
