@@ -22,7 +22,7 @@ namespace Neurite.Layers;
 /// adds one GEMM (B, U)×(U, 4U) and runs one fused pass over its gates. Backward mirrors it: one
 /// GEMM per step for the recurrent gradient, then one GEMM each for dW, dR and dx over all steps.
 /// </remarks>
-internal sealed class LstmSequence
+internal sealed unsafe class LstmSequence
 {
     private const string Op = "LSTM sequence";
 
@@ -41,6 +41,14 @@ internal sealed class LstmSequence
     private bool _hasInputMask, _hasRecurrentMask, _hasBias, _forwardDone;
     private int _batch, _steps;
 
+    // Weights change after every batch (and a model copy shares them), so these are refreshed on
+    // every pass, never trusted across calls: R for the forward steps, Rᵀ for the backward steps,
+    // Wᵀ for the input gradient.
+    private readonly PackedMatrix _recurrentPacked;
+    private readonly PackedMatrix _recurrentTransposed;
+    private PackedMatrix? _kernelTransposed;
+    private readonly CellPass _cellPass;
+
     public LstmSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         GateActivation recurrentActivation = GateActivation.Sigmoid, bool returnSequences = false, bool goBackwards = false)
     {
@@ -52,6 +60,9 @@ internal sealed class LstmSequence
         RecurrentActivation = recurrentActivation;
         ReturnSequences = returnSequences;
         GoBackwards = goBackwards;
+        _recurrentPacked = new PackedMatrix(units, 4 * units);
+        _recurrentTransposed = new PackedMatrix(4 * units, units);
+        _cellPass = new CellPass(this);
     }
 
     public int Features { get; }
@@ -124,8 +135,8 @@ internal sealed class LstmSequence
         var packed = _packedInputs.AsSpan(0, rows * f);
         var gates = _gates.AsSpan(0, rows * g4);
         SequenceLayout.PackInputs(x, packed, batch, steps, f, GoBackwards, inputMask);
-        SequenceLayout.FillRowsWithBias(gates, bias, g4);
-        Gemm.Multiply(packed, kernel, gates, rows, f, g4, accumulate: true);
+        SequenceLayout.ProjectInputs(packed, kernel, bias, gates, rows, f, g4);
+        Gemm.Repack(_recurrentPacked, recurrentKernel);
 
         var hidden = _hidden.AsSpan();
         var cell = _cell.AsSpan();
@@ -142,10 +153,8 @@ internal sealed class LstmSequence
                 SequenceLayout.Multiply(hPrev, recurrentMask, dropped);
                 recurrentInput = dropped;
             }
-            var stepGates = gates.Slice(s * batch * g4, batch * g4);
-            Gemm.Multiply(recurrentInput, recurrentKernel, stepGates, batch, u, g4, accumulate: true);
-            ForwardCells(stepGates, cell.Slice(s * stateSize, stateSize), cell.Slice((s + 1) * stateSize, stateSize),
-                _activatedCell.AsSpan(s * stateSize, stateSize), hidden.Slice((s + 1) * stateSize, stateSize), batch);
+            Gemm.Multiply(recurrentInput, _recurrentPacked, gates.Slice(s * batch * g4, batch * g4), batch, accumulate: true);
+            RunCells(s, backward: false);
         }
 
         if (ReturnSequences) SequenceLayout.UnpackSequence(hidden.Slice(stateSize, rows * u), output, batch, steps, u);
@@ -185,27 +194,28 @@ internal sealed class LstmSequence
         var dGates = _dGates.AsSpan(0, rows * g4);
         var dh = _dHidden.AsSpan(0, stateSize);
         var dc = _dCell.AsSpan(0, stateSize);
-        var recurrentMask = _hasRecurrentMask ? _recurrentMask.AsSpan(0, stateSize) : default;
         if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);
         if (dFinalCell.IsEmpty) dc.Clear(); else dFinalCell.CopyTo(dc);
+        if (steps > 1 || !dInitialHidden.IsEmpty) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
 
-        for (int s = steps - 1; s >= 0; s--)
+        fixed (float* dOutputStart = dOutput)
         {
-            if (s < steps - 1)
+            _cellPass.DOutput = dOutputStart;
+            _cellPass.DOutputLength = dOutput.Length;
+            for (int s = steps - 1; s >= 0; s--)
             {
-                // dh_s = (dz_{s+1} Rᵀ) ⊙ mask: the recurrent path into the state this step produced.
-                Gemm.Multiply(dGates.Slice((s + 1) * batch * g4, batch * g4), recurrentKernel, dh, batch, g4, u, transB: true);
-                if (_hasRecurrentMask) SequenceLayout.Multiply(dh, recurrentMask, dh);
+                // dh_s = (dz_{s+1} Rᵀ) ⊙ mask, the recurrent path into the state this step produced;
+                // the mask and the output gradient are applied row by row in the cell pass.
+                if (s < steps - 1) Gemm.Multiply(dGates.Slice((s + 1) * batch * g4, batch * g4), _recurrentTransposed, dh, batch);
+                RunCells(s, backward: true);
             }
-            SequenceLayout.AddOutputGradient(dOutput, dh, batch, steps, u, s, ReturnSequences);
-            BackwardCells(_gates.AsSpan(s * batch * g4, batch * g4), _cell.AsSpan(s * stateSize, stateSize),
-                _activatedCell.AsSpan(s * stateSize, stateSize), dh, dc, dGates.Slice(s * batch * g4, batch * g4), batch);
+            _cellPass.DOutput = null;
         }
 
         if (!dInitialHidden.IsEmpty)
         {
-            Gemm.Multiply(dGates[..(batch * g4)], recurrentKernel, dInitialHidden, batch, g4, u, transB: true);
-            if (_hasRecurrentMask) SequenceLayout.Multiply(dInitialHidden, recurrentMask, dInitialHidden);
+            Gemm.Multiply(dGates[..(batch * g4)], _recurrentTransposed, dInitialHidden, batch);
+            if (_hasRecurrentMask) SequenceLayout.Multiply(dInitialHidden, _recurrentMask.AsSpan(0, stateSize), dInitialHidden);
         }
         if (!dInitialCell.IsEmpty) dc.CopyTo(dInitialCell);
 
@@ -216,9 +226,86 @@ internal sealed class LstmSequence
         if (!dx.IsEmpty)
         {
             var dPacked = _dPackedInputs.AsSpan(0, rows * f);
-            Gemm.Multiply(dGates, kernel, dPacked, rows, g4, f, transB: true);
+            if (f >= PackedMatrix.PanelWidth / 2)
+            {
+                var kernelTransposed = _kernelTransposed ??= new PackedMatrix(g4, f);
+                TransposedPacking.Repack(kernelTransposed, kernel);
+                Gemm.Multiply(dGates, kernelTransposed, dPacked, rows);
+            }
+            else
+            {
+                // A few features fill a fraction of one 32-wide panel: not worth a packed copy.
+                Gemm.Multiply(dGates, kernel, dPacked, rows, g4, f, transB: true);
+            }
             SequenceLayout.UnpackInputGradient(dPacked, dx, batch, steps, f, GoBackwards,
                 _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default);
+        }
+    }
+
+    /// <summary>
+    /// Runs step <paramref name="step"/>'s cell pass (forward, or backward from dh) over all rows,
+    /// split across <see cref="Threading.MaxThreads"/> when the step is big enough to gain. Rows
+    /// are independent, so the split never changes a result.
+    /// </summary>
+    private void RunCells(int step, bool backward)
+    {
+        var path = KernelSelector.Current;
+        int threads = Threading.MaxThreads;
+        int parts = threads > 1 && path != KernelPath.Scalar && _batch * 4 * Units >= CellPass.ParallelMinElements
+            ? Math.Min(threads, _batch) : 1;
+        if (parts == 1)
+        {
+            if (backward) BackwardRows(step, 0, _batch, path, new ReadOnlySpan<float>(_cellPass.DOutput, _cellPass.DOutputLength));
+            else ForwardRows(step, 0, _batch, path);
+            return;
+        }
+        _cellPass.Step = step;
+        _cellPass.Backward = backward;
+        _cellPass.Path = path;
+        _cellPass.Parts = parts;
+        WorkerPool.Run(_cellPass, parts, threads);
+    }
+
+    private void ForwardRows(int s, int b0, int b1, KernelPath path)
+    {
+        int batch = _batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
+        int state = (s * batch + b0) * u, next = ((s + 1) * batch + b0) * u;
+        ForwardCells(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), _cell.AsSpan(state, rowsHere * u),
+            _cell.AsSpan(next, rowsHere * u), _activatedCell.AsSpan(state, rowsHere * u), _hidden.AsSpan(next, rowsHere * u),
+            rowsHere, path);
+    }
+
+    private void BackwardRows(int s, int b0, int b1, KernelPath path, ReadOnlySpan<float> dOutput)
+    {
+        int batch = _batch, steps = _steps, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
+        var dh = _dHidden.AsSpan(b0 * u, rowsHere * u);
+        if (_hasRecurrentMask && s < steps - 1) SequenceLayout.Multiply(dh, _recurrentMask.AsSpan(b0 * u, rowsHere * u), dh);
+        SequenceLayout.AddOutputGradient(dOutput, _dHidden, batch, steps, u, s, ReturnSequences, b0, b1);
+        int state = (s * batch + b0) * u;
+        BackwardCells(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), _cell.AsSpan(state, rowsHere * u),
+            _activatedCell.AsSpan(state, rowsHere * u), dh, _dCell.AsSpan(b0 * u, rowsHere * u),
+            _dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, path);
+    }
+
+    /// <summary>One step's cell pass over a range of batch rows, for <see cref="WorkerPool"/>.</summary>
+    private sealed unsafe class CellPass(LstmSequence owner) : IParallelWork
+    {
+        // Below about 1 µs of gate math a fork/join (~0.15 µs plus a cold second core) does not pay.
+        public const int ParallelMinElements = 4096;
+
+        public int Step, Parts;
+        public bool Backward;
+        public KernelPath Path;
+        // The caller's output gradient, pinned by Backward for the duration of its step loop.
+        public float* DOutput;
+        public int DOutputLength;
+
+        public void Run(int part)
+        {
+            int batch = owner._batch;
+            int b0 = batch * part / Parts, b1 = batch * (part + 1) / Parts;
+            if (Backward) owner.BackwardRows(Step, b0, b1, Path, new ReadOnlySpan<float>(DOutput, DOutputLength));
+            else owner.ForwardRows(Step, b0, b1, Path);
         }
     }
 
@@ -226,72 +313,12 @@ internal sealed class LstmSequence
     /// One step's fused cell pass over (B, 4U) gate pre-activations: activates them in place and
     /// writes c', act(c') and h'.
     /// </summary>
-    private void ForwardCells(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> activatedCell,
-        Span<float> hNext, int batch)
+    internal void ForwardCells(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> activatedCell,
+        Span<float> hNext, int batch, KernelPath path)
     {
-        int u = Units;
-        var act = Activation;
-        var rec = RecurrentActivation;
-        var path = KernelSelector.Current;
-        for (int b = 0; b < batch; b++)
-        {
-            ref float zi = ref MemoryMarshal.GetReference(gates.Slice(b * 4 * u));
-            ref float zf = ref Unsafe.Add(ref zi, u);
-            ref float zg = ref Unsafe.Add(ref zi, 2 * u);
-            ref float zo = ref Unsafe.Add(ref zi, 3 * u);
-            ref float cp = ref MemoryMarshal.GetReference(cPrev.Slice(b * u));
-            ref float cn = ref MemoryMarshal.GetReference(cNext.Slice(b * u));
-            ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
-            ref float hn = ref MemoryMarshal.GetReference(hNext.Slice(b * u));
-            int j = 0;
-            if (path == KernelPath.Vector512)
-            {
-                for (; j <= u - 16; j += 16)
-                {
-                    nuint k = (nuint)j;
-                    var i = GateMath.Apply(rec, Vector512.LoadUnsafe(ref zi, k));
-                    var f = GateMath.Apply(rec, Vector512.LoadUnsafe(ref zf, k));
-                    var g = GateMath.Apply(act, Vector512.LoadUnsafe(ref zg, k));
-                    var o = GateMath.Apply(rec, Vector512.LoadUnsafe(ref zo, k));
-                    i.StoreUnsafe(ref zi, k); f.StoreUnsafe(ref zf, k); g.StoreUnsafe(ref zg, k); o.StoreUnsafe(ref zo, k);
-                    var c = Vector512.FusedMultiplyAdd(f, Vector512.LoadUnsafe(ref cp, k), i * g);
-                    c.StoreUnsafe(ref cn, k);
-                    var t = GateMath.Apply(act, c);
-                    t.StoreUnsafe(ref tc, k);
-                    (o * t).StoreUnsafe(ref hn, k);
-                }
-            }
-            if (path != KernelPath.Scalar)
-            {
-                for (; j <= u - 8; j += 8)
-                {
-                    nuint k = (nuint)j;
-                    var i = GateMath.Apply(rec, Vector256.LoadUnsafe(ref zi, k));
-                    var f = GateMath.Apply(rec, Vector256.LoadUnsafe(ref zf, k));
-                    var g = GateMath.Apply(act, Vector256.LoadUnsafe(ref zg, k));
-                    var o = GateMath.Apply(rec, Vector256.LoadUnsafe(ref zo, k));
-                    i.StoreUnsafe(ref zi, k); f.StoreUnsafe(ref zf, k); g.StoreUnsafe(ref zg, k); o.StoreUnsafe(ref zo, k);
-                    var c = Vector256.FusedMultiplyAdd(f, Vector256.LoadUnsafe(ref cp, k), i * g);
-                    c.StoreUnsafe(ref cn, k);
-                    var t = GateMath.Apply(act, c);
-                    t.StoreUnsafe(ref tc, k);
-                    (o * t).StoreUnsafe(ref hn, k);
-                }
-            }
-            for (; j < u; j++)
-            {
-                float i = GateMath.Apply(rec, Unsafe.Add(ref zi, j));
-                float f = GateMath.Apply(rec, Unsafe.Add(ref zf, j));
-                float g = GateMath.Apply(act, Unsafe.Add(ref zg, j));
-                float o = GateMath.Apply(rec, Unsafe.Add(ref zo, j));
-                Unsafe.Add(ref zi, j) = i; Unsafe.Add(ref zf, j) = f; Unsafe.Add(ref zg, j) = g; Unsafe.Add(ref zo, j) = o;
-                float c = MathF.FusedMultiplyAdd(f, Unsafe.Add(ref cp, j), i * g);
-                Unsafe.Add(ref cn, j) = c;
-                float t = GateMath.Apply(act, c);
-                Unsafe.Add(ref tc, j) = t;
-                Unsafe.Add(ref hn, j) = o * t;
-            }
-        }
+        if (path == KernelPath.Vector512) ForwardCells<Lanes512, Vector512<float>>(gates, cPrev, cNext, activatedCell, hNext, batch);
+        else if (path == KernelPath.Vector256) ForwardCells<Lanes256, Vector256<float>>(gates, cPrev, cNext, activatedCell, hNext, batch);
+        else ForwardCells<LanesScalar, float>(gates, cPrev, cNext, activatedCell, hNext, batch);
     }
 
     /// <summary>
@@ -302,77 +329,110 @@ internal sealed class LstmSequence
     /// dz_i = dc ⊙ g ⊙ σ'(i)   dz_f = dc ⊙ c ⊙ σ'(f)   dz_c = dc ⊙ i ⊙ act'(g)   dc_prev = dc ⊙ f
     /// </code>
     /// </summary>
-    private void BackwardCells(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
-        ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates, int batch)
+    internal void BackwardCells(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
+        ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates, int batch, KernelPath path)
     {
-        int u = Units;
+        if (path == KernelPath.Vector512) BackwardCells<Lanes512, Vector512<float>>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
+        else if (path == KernelPath.Vector256) BackwardCells<Lanes256, Vector256<float>>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
+        else BackwardCells<LanesScalar, float>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
+    }
+
+    // Tail columns (U not a multiple of the width, e.g. 100 = 6·16 + 4) run one more vector with
+    // masked loads and stores: the scalar tanh costs about as much per element as a whole vector,
+    // so a 4-column scalar tail nearly doubled the pass for U = 100. Masked accesses need the
+    // memory pinned, hence the fixed blocks.
+    private void ForwardCells<TL, TV>(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> activatedCell,
+        Span<float> hNext, int batch) where TL : ILanes<TV> where TV : struct
+    {
+        int u = Units, width = TL.Width, main = u - u % width, tail = u - main;
         var act = Activation;
         var rec = RecurrentActivation;
-        var path = KernelSelector.Current;
-        for (int b = 0; b < batch; b++)
+        var mask = TL.FirstLanes(tail);
+        fixed (float* pinGates = gates, pinCPrev = cPrev, pinCNext = cNext, pinActivated = activatedCell, pinHNext = hNext)
         {
-            ref float gi = ref MemoryMarshal.GetReference(gates.Slice(b * 4 * u));
-            ref float gf = ref Unsafe.Add(ref gi, u);
-            ref float gg = ref Unsafe.Add(ref gi, 2 * u);
-            ref float go = ref Unsafe.Add(ref gi, 3 * u);
-            ref float di = ref MemoryMarshal.GetReference(dGates.Slice(b * 4 * u));
-            ref float df = ref Unsafe.Add(ref di, u);
-            ref float dg = ref Unsafe.Add(ref di, 2 * u);
-            ref float dout = ref Unsafe.Add(ref di, 3 * u);
-            ref float cp = ref MemoryMarshal.GetReference(cPrev.Slice(b * u));
-            ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
-            ref float dhr = ref MemoryMarshal.GetReference(dh.Slice(b * u));
-            ref float dcr = ref MemoryMarshal.GetReference(dc.Slice(b * u));
-            int j = 0;
-            if (path == KernelPath.Vector512)
+            for (int b = 0; b < batch; b++)
             {
-                for (; j <= u - 16; j += 16)
-                {
-                    nuint k = (nuint)j;
-                    var i = Vector512.LoadUnsafe(ref gi, k);
-                    var f = Vector512.LoadUnsafe(ref gf, k);
-                    var g = Vector512.LoadUnsafe(ref gg, k);
-                    var o = Vector512.LoadUnsafe(ref go, k);
-                    var t = Vector512.LoadUnsafe(ref tc, k);
-                    var dhv = Vector512.LoadUnsafe(ref dhr, k);
-                    var dcv = Vector512.FusedMultiplyAdd(dhv * o, GateMath.DerivativeFromOutput(act, t), Vector512.LoadUnsafe(ref dcr, k));
-                    (dcv * g * GateMath.DerivativeFromOutput(rec, i)).StoreUnsafe(ref di, k);
-                    (dcv * Vector512.LoadUnsafe(ref cp, k) * GateMath.DerivativeFromOutput(rec, f)).StoreUnsafe(ref df, k);
-                    (dcv * i * GateMath.DerivativeFromOutput(act, g)).StoreUnsafe(ref dg, k);
-                    (dhv * t * GateMath.DerivativeFromOutput(rec, o)).StoreUnsafe(ref dout, k);
-                    (dcv * f).StoreUnsafe(ref dcr, k);
-                }
-            }
-            if (path != KernelPath.Scalar)
-            {
-                for (; j <= u - 8; j += 8)
-                {
-                    nuint k = (nuint)j;
-                    var i = Vector256.LoadUnsafe(ref gi, k);
-                    var f = Vector256.LoadUnsafe(ref gf, k);
-                    var g = Vector256.LoadUnsafe(ref gg, k);
-                    var o = Vector256.LoadUnsafe(ref go, k);
-                    var t = Vector256.LoadUnsafe(ref tc, k);
-                    var dhv = Vector256.LoadUnsafe(ref dhr, k);
-                    var dcv = Vector256.FusedMultiplyAdd(dhv * o, GateMath.DerivativeFromOutput(act, t), Vector256.LoadUnsafe(ref dcr, k));
-                    (dcv * g * GateMath.DerivativeFromOutput(rec, i)).StoreUnsafe(ref di, k);
-                    (dcv * Vector256.LoadUnsafe(ref cp, k) * GateMath.DerivativeFromOutput(rec, f)).StoreUnsafe(ref df, k);
-                    (dcv * i * GateMath.DerivativeFromOutput(act, g)).StoreUnsafe(ref dg, k);
-                    (dhv * t * GateMath.DerivativeFromOutput(rec, o)).StoreUnsafe(ref dout, k);
-                    (dcv * f).StoreUnsafe(ref dcr, k);
-                }
-            }
-            for (; j < u; j++)
-            {
-                float i = Unsafe.Add(ref gi, j), f = Unsafe.Add(ref gf, j), g = Unsafe.Add(ref gg, j), o = Unsafe.Add(ref go, j);
-                float t = Unsafe.Add(ref tc, j), dhv = Unsafe.Add(ref dhr, j);
-                float dcv = MathF.FusedMultiplyAdd(dhv * o, GateMath.DerivativeFromOutput(act, t), Unsafe.Add(ref dcr, j));
-                Unsafe.Add(ref di, j) = dcv * g * GateMath.DerivativeFromOutput(rec, i);
-                Unsafe.Add(ref df, j) = dcv * Unsafe.Add(ref cp, j) * GateMath.DerivativeFromOutput(rec, f);
-                Unsafe.Add(ref dg, j) = dcv * i * GateMath.DerivativeFromOutput(act, g);
-                Unsafe.Add(ref dout, j) = dhv * t * GateMath.DerivativeFromOutput(rec, o);
-                Unsafe.Add(ref dcr, j) = dcv * f;
+                ref float zi = ref MemoryMarshal.GetReference(gates.Slice(b * 4 * u));
+                ref float cp = ref MemoryMarshal.GetReference(cPrev.Slice(b * u));
+                ref float cn = ref MemoryMarshal.GetReference(cNext.Slice(b * u));
+                ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
+                ref float hn = ref MemoryMarshal.GetReference(hNext.Slice(b * u));
+                for (int j = 0; j < main; j += width)
+                    ForwardLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, j, u, act, rec, masked: false, mask);
+                if (tail > 0) ForwardLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, main, u, act, rec, masked: true, mask);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForwardLanes<TL, TV>(ref float zi, ref float cp, ref float cn, ref float tc, ref float hn, int j, int u,
+        GateActivation act, GateActivation rec, bool masked, TV mask) where TL : ILanes<TV> where TV : struct
+    {
+        var i = TL.Activate(rec, Load<TL, TV>(ref zi, j, masked, mask));
+        var f = TL.Activate(rec, Load<TL, TV>(ref zi, u + j, masked, mask));
+        var g = TL.Activate(act, Load<TL, TV>(ref zi, 2 * u + j, masked, mask));
+        var o = TL.Activate(rec, Load<TL, TV>(ref zi, 3 * u + j, masked, mask));
+        Store<TL, TV>(i, ref zi, j, masked, mask);
+        Store<TL, TV>(f, ref zi, u + j, masked, mask);
+        Store<TL, TV>(g, ref zi, 2 * u + j, masked, mask);
+        Store<TL, TV>(o, ref zi, 3 * u + j, masked, mask);
+        var c = TL.MultiplyAdd(f, Load<TL, TV>(ref cp, j, masked, mask), TL.Multiply(i, g));
+        Store<TL, TV>(c, ref cn, j, masked, mask);
+        var t = TL.Activate(act, c);
+        Store<TL, TV>(t, ref tc, j, masked, mask);
+        Store<TL, TV>(TL.Multiply(o, t), ref hn, j, masked, mask);
+    }
+
+    private void BackwardCells<TL, TV>(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
+        ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates, int batch) where TL : ILanes<TV> where TV : struct
+    {
+        int u = Units, width = TL.Width, main = u - u % width, tail = u - main;
+        var act = Activation;
+        var rec = RecurrentActivation;
+        var mask = TL.FirstLanes(tail);
+        fixed (float* pinGates = gates, pinCPrev = cPrev, pinActivated = activatedCell, pinDh = dh, pinDc = dc, pinDGates = dGates)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                ref float gi = ref MemoryMarshal.GetReference(gates.Slice(b * 4 * u));
+                ref float di = ref MemoryMarshal.GetReference(dGates.Slice(b * 4 * u));
+                ref float cp = ref MemoryMarshal.GetReference(cPrev.Slice(b * u));
+                ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
+                ref float dhr = ref MemoryMarshal.GetReference(dh.Slice(b * u));
+                ref float dcr = ref MemoryMarshal.GetReference(dc.Slice(b * u));
+                for (int j = 0; j < main; j += width)
+                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dcr, j, u, act, rec, masked: false, mask);
+                if (tail > 0) BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dcr, main, u, act, rec, masked: true, mask);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BackwardLanes<TL, TV>(ref float gi, ref float di, ref float cp, ref float tc, ref float dhr, ref float dcr,
+        int j, int u, GateActivation act, GateActivation rec, bool masked, TV mask) where TL : ILanes<TV> where TV : struct
+    {
+        var i = Load<TL, TV>(ref gi, j, masked, mask);
+        var f = Load<TL, TV>(ref gi, u + j, masked, mask);
+        var g = Load<TL, TV>(ref gi, 2 * u + j, masked, mask);
+        var o = Load<TL, TV>(ref gi, 3 * u + j, masked, mask);
+        var t = Load<TL, TV>(ref tc, j, masked, mask);
+        var dhv = Load<TL, TV>(ref dhr, j, masked, mask);
+        var dcv = TL.MultiplyAdd(TL.Multiply(dhv, o), TL.Derivative(act, t), Load<TL, TV>(ref dcr, j, masked, mask));
+        Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, g), TL.Derivative(rec, i)), ref di, j, masked, mask);
+        Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, Load<TL, TV>(ref cp, j, masked, mask)), TL.Derivative(rec, f)), ref di, u + j, masked, mask);
+        Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, i), TL.Derivative(act, g)), ref di, 2 * u + j, masked, mask);
+        Store<TL, TV>(TL.Multiply(TL.Multiply(dhv, t), TL.Derivative(rec, o)), ref di, 3 * u + j, masked, mask);
+        Store<TL, TV>(TL.Multiply(dcv, f), ref dcr, j, masked, mask);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Load<TL, TV>(ref float origin, int index, bool masked, TV mask) where TL : ILanes<TV> where TV : struct =>
+        masked ? TL.LoadMasked(ref origin, index, mask) : TL.Load(ref origin, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TL, TV>(TV value, ref float origin, int index, bool masked, TV mask) where TL : ILanes<TV> where TV : struct
+    {
+        if (masked) TL.StoreMasked(value, ref origin, index, mask);
+        else TL.Store(value, ref origin, index);
     }
 }

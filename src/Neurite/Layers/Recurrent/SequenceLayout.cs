@@ -69,6 +69,58 @@ internal static class SequenceLayout
         for (int r = 0; r < rows.Length; r += width) bias.Slice(0, width).CopyTo(rows.Slice(r, width));
     }
 
+    /// <summary>
+    /// The input projections of all steps, <c>gates[r, :] = bias + Σ_f inputs[r, f] · kernel[f, :]</c>
+    /// (no bias: zero), as one fused multiply-add chain over f in order per element, which is what the
+    /// GEMM computes too. A few features (a univariate series has one or two) make a GEMM with
+    /// K = F mostly loads and stores of C, so those are summed here in one pass instead.
+    /// </summary>
+    public static void ProjectInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias,
+        Span<float> gates, int rows, int features, int width)
+    {
+        if (features > SmallFeatureCount)
+        {
+            FillRowsWithBias(gates, bias, width);
+            Gemm.Multiply(inputs, kernel, gates, rows, features, width, accumulate: true);
+            return;
+        }
+        var path = KernelSelector.Current;
+        bool hasBias = !bias.IsEmpty;
+        ref float rk = ref MemoryMarshal.GetReference(kernel);
+        ref float rb = ref MemoryMarshal.GetReference(bias);
+        for (int r = 0; r < rows; r++)
+        {
+            var x = inputs.Slice(r * features, features);
+            ref float rg = ref MemoryMarshal.GetReference(gates.Slice(r * width, width));
+            int j = 0;
+            if (path == KernelPath.Vector512)
+                for (; j <= width - 16; j += 16)
+                {
+                    var acc = hasBias ? Vector512.LoadUnsafe(ref rb, (nuint)j) : Vector512<float>.Zero;
+                    for (int f = 0; f < x.Length; f++)
+                        acc = Vector512.FusedMultiplyAdd(Vector512.Create(x[f]), Vector512.LoadUnsafe(ref rk, (nuint)(f * width + j)), acc);
+                    acc.StoreUnsafe(ref rg, (nuint)j);
+                }
+            if (path != KernelPath.Scalar)
+                for (; j <= width - 8; j += 8)
+                {
+                    var acc = hasBias ? Vector256.LoadUnsafe(ref rb, (nuint)j) : Vector256<float>.Zero;
+                    for (int f = 0; f < x.Length; f++)
+                        acc = Vector256.FusedMultiplyAdd(Vector256.Create(x[f]), Vector256.LoadUnsafe(ref rk, (nuint)(f * width + j)), acc);
+                    acc.StoreUnsafe(ref rg, (nuint)j);
+                }
+            for (; j < width; j++)
+            {
+                float acc = hasBias ? Unsafe.Add(ref rb, j) : 0f;
+                for (int f = 0; f < x.Length; f++) acc = MathF.FusedMultiplyAdd(x[f], Unsafe.Add(ref rk, f * width + j), acc);
+                Unsafe.Add(ref rg, j) = acc;
+            }
+        }
+    }
+
+    /// <summary>Up to this many input features <see cref="ProjectInputs"/> sums directly instead of calling the GEMM.</summary>
+    internal const int SmallFeatureCount = 8;
+
     /// <summary><c>sums[j] += Σ_r matrix[r, j]</c>.</summary>
     public static void AddColumnSums(ReadOnlySpan<float> matrix, int rows, int columns, Span<float> sums)
     {
@@ -125,6 +177,27 @@ internal static class SequenceLayout
         else if (step == steps - 1)
         {
             Add(dOutput.Slice(0, batch * units), dh.Slice(0, batch * units));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AddOutputGradient(ReadOnlySpan{float}, Span{float}, int, int, int, int, bool)"/> for batch
+    /// rows <paramref name="firstRow"/> to <paramref name="endRow"/> (exclusive) only; <paramref name="dh"/>
+    /// is the whole (B, U) gradient.
+    /// </summary>
+    public static void AddOutputGradient(ReadOnlySpan<float> dOutput, Span<float> dh, int batch, int steps, int units,
+        int step, bool returnSequences, int firstRow, int endRow)
+    {
+        if (dOutput.IsEmpty) return;
+        if (returnSequences)
+        {
+            for (int b = firstRow; b < endRow; b++)
+                Add(dOutput.Slice((b * steps + step) * units, units), dh.Slice(b * units, units));
+        }
+        else if (step == steps - 1)
+        {
+            int start = firstRow * units, length = (endRow - firstRow) * units;
+            Add(dOutput.Slice(start, length), dh.Slice(start, length));
         }
     }
 

@@ -1,0 +1,62 @@
+using Neurite.Kernels;
+
+namespace Neurite.Tests.Recurrent;
+
+public class TransposedPackingTests
+{
+    // Layout of PackedMatrix: op(B)[p, j] lives at (j / 32)·K·32 + p·32 + j % 32, zero beyond N.
+    [Theory]
+    [InlineData(400, 100, true)]
+    [InlineData(400, 100, false)]
+    [InlineData(200, 50, true)]
+    [InlineData(13, 70, true)]
+    [InlineData(13, 70, false)]
+    [InlineData(1, 5, true)]
+    [InlineData(100, 400, true)]
+    public void PackedElementsAreTheTransposeInPanelLayout(int k, int n, bool allowVector)
+    {
+        // B stored (N, K); op(B) = Bᵀ is (K, N).
+        var b = new float[n * k];
+        for (int i = 0; i < b.Length; i++) b[i] = i + 1;
+        var packed = Gemm.PackB(new float[k * n], k, n);
+        packed.Data.Fill(float.NaN);
+        TransposedPacking.Repack(packed, b, allowVector);
+
+        var data = packed.Data;
+        int panels = (n + 31) / 32;
+        Assert.Equal(panels * k * 32, data.Length);
+        for (int p = 0; p < k; p++)
+            for (int j = 0; j < panels * 32; j++)
+            {
+                float expected = j < n ? b[j * k + p] : 0f;
+                Assert.Equal(expected, data[j / 32 * k * 32 + p * 32 + j % 32]);
+            }
+    }
+
+    [Fact]
+    public void MatchesTheGemmTransposedPack()
+    {
+        var b = RandomValues(57 * 91, seed: 4);
+        var ours = Gemm.PackB(new float[91 * 57], 91, 57);
+        TransposedPacking.Repack(ours, b);
+        var gemms = Gemm.PackB(b, 91, 57, transB: true);
+        Assert.Equal(gemms.Data.ToArray(), ours.Data.ToArray());
+    }
+
+    [Fact]
+    public void TooShortSourceIsRefusedWithTheSizes()
+    {
+        var packed = Gemm.PackB(new float[12], 3, 4);
+        var error = Assert.Throws<ArgumentException>(() => TransposedPacking.Repack(packed, new float[11]));
+        Assert.Contains("n*k = 4*3 = 12", error.Message);
+        Assert.Contains("11", error.Message);
+    }
+
+    private static float[] RandomValues(int count, int seed)
+    {
+        var random = new System.Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+}
