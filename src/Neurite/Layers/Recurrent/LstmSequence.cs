@@ -220,9 +220,8 @@ internal sealed unsafe class LstmSequence
         if (!dInitialCell.IsEmpty) dc.CopyTo(dInitialCell);
 
         ReadOnlySpan<float> recurrentInputs = _hasRecurrentMask ? _droppedHidden.AsSpan(0, rows * u) : _hidden.AsSpan(0, rows * u);
-        Gemm.Multiply(_packedInputs.AsSpan(0, rows * f), dGates, dKernel, f, rows, g4, transA: true, accumulate: true);
+        SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), dGates, dKernel, dBias, rows, f, g4);
         Gemm.Multiply(recurrentInputs, dGates, dRecurrentKernel, u, rows, g4, transA: true, accumulate: true);
-        if (!dBias.IsEmpty) SequenceLayout.AddColumnSums(dGates, rows, g4, dBias);
         if (!dx.IsEmpty)
         {
             var dPacked = _dPackedInputs.AsSpan(0, rows * f);

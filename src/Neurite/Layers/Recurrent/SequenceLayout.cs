@@ -25,8 +25,9 @@ internal static class SequenceLayout
             {
                 var source = x.Slice((b * steps + t) * features, features);
                 var target = packed.Slice((s * batch + b) * features, features);
-                if (inputMask.IsEmpty) source.CopyTo(target);
-                else Multiply(source, inputMask.Slice(b * features, features), target);
+                if (!inputMask.IsEmpty) Multiply(source, inputMask.Slice(b * features, features), target);
+                else if (features > SmallFeatureCount) source.CopyTo(target);
+                else for (int f = 0; f < source.Length; f++) target[f] = source[f]; // a call per two floats cost more than the copy
             }
         }
     }
@@ -120,6 +121,61 @@ internal static class SequenceLayout
 
     /// <summary>Up to this many input features <see cref="ProjectInputs"/> sums directly instead of calling the GEMM.</summary>
     internal const int SmallFeatureCount = 8;
+
+    /// <summary>
+    /// The input-side weight gradients over all steps: <c>dKernel[f, j] += Σ_r inputs[r, f] · dGates[r, j]</c>
+    /// and, when <paramref name="dBias"/> is not empty, <c>dBias[j] += Σ_r dGates[r, j]</c>. Each sum runs
+    /// over r in order, as the GEMM and <see cref="AddColumnSums"/> do. With a few features the
+    /// GEMM (M = F rows) is mostly overhead, so those are done in one pass over dGates together with
+    /// the bias sums.
+    /// </summary>
+    public static void AddInputWeightGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
+        Span<float> dBias, int rows, int features, int width)
+    {
+        if (features > SmallFeatureCount)
+        {
+            Gemm.Multiply(inputs, dGates, dKernel, features, rows, width, transA: true, accumulate: true);
+            if (!dBias.IsEmpty) AddColumnSums(dGates, rows, width, dBias);
+            return;
+        }
+        var path = KernelSelector.Current;
+        int j = 0;
+        if (path == KernelPath.Vector512)
+            for (; j <= width - 16; j += 16) AddInputWeightGradientColumns<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+        if (path != KernelPath.Scalar)
+            for (; j <= width - 8; j += 8) AddInputWeightGradientColumns<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+        for (; j < width; j++) AddInputWeightGradientColumns<LanesScalar, float>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+    }
+
+    // One vector of columns, two features per pass over the rows: their sums and the bias sum stay
+    // in registers (three independent chains) while the rows stream by.
+    private static void AddInputWeightGradientColumns<TL, TV>(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
+        Span<float> dBias, int rows, int features, int width, int column) where TL : ILanes<TV> where TV : struct
+    {
+        ref float rk = ref MemoryMarshal.GetReference(dKernel);
+        ref float rg = ref MemoryMarshal.GetReference(dGates);
+        ref float rx = ref MemoryMarshal.GetReference(inputs);
+        bool bias = !dBias.IsEmpty;
+        for (int f = 0; f < features; f += 2)
+        {
+            bool pair = f + 1 < features;
+            var first = TL.Load(ref rk, f * width + column);
+            var second = pair ? TL.Load(ref rk, (f + 1) * width + column) : default;
+            var biasSum = bias ? TL.Load(ref MemoryMarshal.GetReference(dBias), column) : default;
+            for (int r = 0; r < rows; r++)
+            {
+                var g = TL.Load(ref rg, r * width + column);
+                ref float x = ref Unsafe.Add(ref rx, r * features + f);
+                first = TL.MultiplyAdd(TL.Broadcast(x), g, first);
+                if (pair) second = TL.MultiplyAdd(TL.Broadcast(Unsafe.Add(ref x, 1)), g, second);
+                if (bias) biasSum = TL.Add(biasSum, g);
+            }
+            TL.Store(first, ref rk, f * width + column);
+            if (pair) TL.Store(second, ref rk, (f + 1) * width + column);
+            if (bias) TL.Store(biasSum, ref MemoryMarshal.GetReference(dBias), column);
+            bias = false;
+        }
+    }
 
     /// <summary><c>sums[j] += Σ_r matrix[r, j]</c>.</summary>
     public static void AddColumnSums(ReadOnlySpan<float> matrix, int rows, int columns, Span<float> sums)
