@@ -49,6 +49,12 @@ internal sealed class GruSequence
     private bool _hasInputMask, _hasRecurrentMask, _forwardDone;
     private int _batch, _steps;
 
+    // Refreshed on every pass (weights change between batches). resetAfter: R (U, 3U) and Rᵀ;
+    // reset before: the split gate (U, 2U) and candidate (U, U) kernels and their transposes.
+    private readonly PackedMatrix _recurrentPacked, _recurrentTransposed;
+    private readonly PackedMatrix? _candidatePacked, _candidateTransposed;
+    private PackedMatrix? _kernelTransposed;
+
     public GruSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         GateActivation recurrentActivation = GateActivation.Sigmoid, bool resetAfter = true,
         bool returnSequences = false, bool goBackwards = false)
@@ -62,6 +68,14 @@ internal sealed class GruSequence
         ResetAfter = resetAfter;
         ReturnSequences = returnSequences;
         GoBackwards = goBackwards;
+        int gateColumns = resetAfter ? 3 * units : 2 * units;
+        _recurrentPacked = new PackedMatrix(units, gateColumns);
+        _recurrentTransposed = new PackedMatrix(gateColumns, units);
+        if (!resetAfter)
+        {
+            _candidatePacked = new PackedMatrix(units, units);
+            _candidateTransposed = new PackedMatrix(units, units);
+        }
     }
 
     public int Features { get; }
@@ -146,12 +160,20 @@ internal sealed class GruSequence
         var packed = _packedInputs.AsSpan(0, rows * f);
         var projection = _inputProjection.AsSpan(0, rows * g3);
         SequenceLayout.PackInputs(x, packed, batch, steps, f, GoBackwards, inputMask);
-        SequenceLayout.FillRowsWithBias(projection, bias.IsEmpty ? default : bias[..g3], g3);
-        Gemm.Multiply(packed, kernel, projection, rows, f, g3, accumulate: true);
+        SequenceLayout.ProjectInputs(packed, kernel, bias.IsEmpty ? default : bias[..g3], projection, rows, f, g3);
 
         var hidden = _hidden.AsSpan();
         if (initialHidden.IsEmpty) hidden[..stateSize].Clear(); else initialHidden.CopyTo(hidden);
-        if (!ResetAfter) SplitRecurrentKernel(recurrentKernel);
+        if (ResetAfter)
+        {
+            Gemm.Repack(_recurrentPacked, recurrentKernel);
+        }
+        else
+        {
+            SplitRecurrentKernel(recurrentKernel);
+            Gemm.Repack(_recurrentPacked, _splitGatesKernel.AsSpan(0, u * 2 * u));
+            Gemm.Repack(_candidatePacked!, _splitCandidateKernel.AsSpan(0, u * u));
+        }
 
         for (int s = 0; s < steps; s++)
         {
@@ -169,7 +191,7 @@ internal sealed class GruSequence
             {
                 var stepRecurrent = _recurrentProjection.AsSpan(s * batch * g3, batch * g3);
                 SequenceLayout.FillRowsWithBias(stepRecurrent, bias.IsEmpty ? default : bias[g3..], g3);
-                Gemm.Multiply(recurrentInput, recurrentKernel, stepRecurrent, batch, u, g3, accumulate: true);
+                Gemm.Multiply(recurrentInput, _recurrentPacked, stepRecurrent, batch, accumulate: true);
                 for (int b = 0; b < batch; b++)
                     ForwardRowResetAfter(stepProjection.Slice(b * g3, g3), stepRecurrent.Slice(b * g3, g3),
                         hPrev.Slice(b * u, u), hNext.Slice(b * u, u));
@@ -179,11 +201,11 @@ internal sealed class GruSequence
                 var gateProducts = _stepTemp.AsSpan(0, batch * 2 * u);
                 var resetHidden = _resetHidden.AsSpan(s * stateSize, stateSize);
                 var candidateProduct = _stepTemp2.AsSpan(0, stateSize);
-                Gemm.Multiply(recurrentInput, _splitGatesKernel.AsSpan(0, u * 2 * u), gateProducts, batch, u, 2 * u);
+                Gemm.Multiply(recurrentInput, _recurrentPacked, gateProducts, batch);
                 for (int b = 0; b < batch; b++)
                     ForwardRowGates(stepProjection.Slice(b * g3, g3), gateProducts.Slice(b * 2 * u, 2 * u),
                         recurrentInput.Slice(b * u, u), resetHidden.Slice(b * u, u));
-                Gemm.Multiply(resetHidden, _splitCandidateKernel.AsSpan(0, u * u), candidateProduct, batch, u, u);
+                Gemm.Multiply(resetHidden, _candidatePacked!, candidateProduct, batch);
                 for (int b = 0; b < batch; b++)
                     ForwardRowCandidate(stepProjection.Slice(b * g3, g3), candidateProduct.Slice(b * u, u),
                         hPrev.Slice(b * u, u), hNext.Slice(b * u, u));
@@ -224,7 +246,16 @@ internal sealed class GruSequence
         var recurrentMask = _hasRecurrentMask ? _recurrentMask.AsSpan(0, stateSize) : default;
         var dInput = _dInputProjection.AsSpan(0, rows * g3);
         var hidden = _hidden.AsSpan();
-        if (!ResetAfter) SplitRecurrentKernel(recurrentKernel);
+        if (ResetAfter)
+        {
+            if (steps > 1 || !dInitialHidden.IsEmpty) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
+        }
+        else
+        {
+            SplitRecurrentKernel(recurrentKernel);
+            TransposedPacking.Repack(_recurrentTransposed, _splitGatesKernel.AsSpan(0, u * 2 * u));
+            TransposedPacking.Repack(_candidateTransposed!, _splitCandidateKernel.AsSpan(0, u * u));
+        }
 
         for (int s = steps - 1; s >= 0; s--)
         {
@@ -243,7 +274,7 @@ internal sealed class GruSequence
                     BackwardRowResetAfter(stepProjection.Slice(b * g3, g3), stepRecurrent.Slice(b * g3, g3), hPrev.Slice(b * u, u),
                         dh.Slice(b * u, u), stepDInput.Slice(b * g3, g3), stepDRecurrent.Slice(b * g3, g3));
                 if (!needPrevious) continue;
-                Gemm.Multiply(stepDRecurrent, recurrentKernel, dRecurrentState, batch, g3, u, transB: true);
+                Gemm.Multiply(stepDRecurrent, _recurrentTransposed, dRecurrentState, batch);
             }
             else
             {
@@ -253,13 +284,13 @@ internal sealed class GruSequence
                     BackwardRowCandidate(stepProjection.Slice(b * g3, g3), hPrev.Slice(b * u, u), dh.Slice(b * u, u),
                         stepDInput.Slice(b * g3, g3), stepDGates.Slice(b * 2 * u, 2 * u), stepDCandidate.Slice(b * u, u));
                 var dResetHidden = _stepTemp.AsSpan(0, stateSize);
-                Gemm.Multiply(stepDCandidate, _splitCandidateKernel.AsSpan(0, u * u), dResetHidden, batch, u, u, transB: true);
+                Gemm.Multiply(stepDCandidate, _candidateTransposed!, dResetHidden, batch);
                 ReadOnlySpan<float> recurrentInput = _hasRecurrentMask ? _droppedHidden.AsSpan(s * stateSize, stateSize) : hPrev;
                 for (int b = 0; b < batch; b++)
                     BackwardRowReset(stepProjection.Slice(b * g3, g3), recurrentInput.Slice(b * u, u), dResetHidden.Slice(b * u, u),
                         stepDInput.Slice(b * g3, g3), stepDGates.Slice(b * 2 * u, 2 * u), dRecurrentState.Slice(b * u, u));
                 if (!needPrevious) continue;
-                Gemm.Multiply(stepDGates, _splitGatesKernel.AsSpan(0, u * 2 * u), dRecurrentState, batch, 2 * u, u, transB: true, accumulate: true);
+                Gemm.Multiply(stepDGates, _recurrentTransposed, dRecurrentState, batch, accumulate: true);
             }
             if (_hasRecurrentMask) SequenceLayout.Multiply(dRecurrentState, recurrentMask, dRecurrentState);
             SequenceLayout.Add(dRecurrentState, dh);
@@ -267,16 +298,13 @@ internal sealed class GruSequence
         if (!dInitialHidden.IsEmpty) dh.CopyTo(dInitialHidden);
 
         ReadOnlySpan<float> recurrentInputs = _hasRecurrentMask ? _droppedHidden.AsSpan(0, rows * u) : _hidden.AsSpan(0, rows * u);
-        Gemm.Multiply(_packedInputs.AsSpan(0, rows * f), dInput, dKernel, f, rows, g3, transA: true, accumulate: true);
+        SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), dInput, dKernel,
+            dBias.IsEmpty ? default : dBias[..g3], rows, f, g3);
         if (ResetAfter)
         {
             var dRecurrent = _dRecurrentProjection.AsSpan(0, rows * g3);
             Gemm.Multiply(recurrentInputs, dRecurrent, dRecurrentKernel, u, rows, g3, transA: true, accumulate: true);
-            if (!dBias.IsEmpty)
-            {
-                SequenceLayout.AddColumnSums(dInput, rows, g3, dBias[..g3]);
-                SequenceLayout.AddColumnSums(dRecurrent, rows, g3, dBias[g3..]);
-            }
+            if (!dBias.IsEmpty) SequenceLayout.AddColumnSums(dRecurrent, rows, g3, dBias[g3..]);
         }
         else
         {
@@ -289,12 +317,11 @@ internal sealed class GruSequence
                 SequenceLayout.Add(dGates.Slice(k * 2 * u, 2 * u), dRecurrentKernel.Slice(k * g3, 2 * u));
                 SequenceLayout.Add(dCandidate.Slice(k * u, u), dRecurrentKernel.Slice(k * g3 + 2 * u, u));
             }
-            if (!dBias.IsEmpty) SequenceLayout.AddColumnSums(dInput, rows, g3, dBias);
         }
         if (!dx.IsEmpty)
         {
             var dPacked = _dPackedInputs.AsSpan(0, rows * f);
-            Gemm.Multiply(dInput, kernel, dPacked, rows, g3, f, transB: true);
+            SequenceLayout.MultiplyByKernelTransposed(dInput, kernel, dPacked, rows, g3, f, ref _kernelTransposed);
             SequenceLayout.UnpackInputGradient(dPacked, dx, batch, steps, f, GoBackwards,
                 _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default);
         }

@@ -225,17 +225,7 @@ internal sealed unsafe class LstmSequence
         if (!dx.IsEmpty)
         {
             var dPacked = _dPackedInputs.AsSpan(0, rows * f);
-            if (f >= PackedMatrix.PanelWidth / 2)
-            {
-                var kernelTransposed = _kernelTransposed ??= new PackedMatrix(g4, f);
-                TransposedPacking.Repack(kernelTransposed, kernel);
-                Gemm.Multiply(dGates, kernelTransposed, dPacked, rows);
-            }
-            else
-            {
-                // A few features fill a fraction of one 32-wide panel: not worth a packed copy.
-                Gemm.Multiply(dGates, kernel, dPacked, rows, g4, f, transB: true);
-            }
+            SequenceLayout.MultiplyByKernelTransposed(dGates, kernel, dPacked, rows, g4, f, ref _kernelTransposed);
             SequenceLayout.UnpackInputGradient(dPacked, dx, batch, steps, f, GoBackwards,
                 _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default);
         }

@@ -177,6 +177,27 @@ internal static class SequenceLayout
         }
     }
 
+    /// <summary>
+    /// <c>dPacked = dGates · kernelᵀ</c>, (rows, F) from (rows, width) and the (F, width) kernel. With
+    /// enough features the kernel is transposed once into <paramref name="packedKernel"/> (made on
+    /// first use, refreshed every call because weights change between calls) so the GEMM does not
+    /// repack it; a few features fill a fraction of one 32-wide panel and go straight to the GEMM.
+    /// </summary>
+    public static void MultiplyByKernelTransposed(ReadOnlySpan<float> dGates, ReadOnlySpan<float> kernel, Span<float> dPacked,
+        int rows, int width, int features, ref PackedMatrix? packedKernel)
+    {
+        if (features >= PackedMatrix.PanelWidth / 2)
+        {
+            packedKernel ??= new PackedMatrix(width, features);
+            TransposedPacking.Repack(packedKernel, kernel);
+            Gemm.Multiply(dGates, packedKernel, dPacked, rows);
+        }
+        else
+        {
+            Gemm.Multiply(dGates, kernel, dPacked, rows, width, features, transB: true);
+        }
+    }
+
     /// <summary><c>sums[j] += Σ_r matrix[r, j]</c>.</summary>
     public static void AddColumnSums(ReadOnlySpan<float> matrix, int rows, int columns, Span<float> sums)
     {

@@ -27,6 +27,12 @@ internal sealed class SimpleRnnSequence
     private bool _hasInputMask, _hasRecurrentMask, _forwardDone;
     private int _batch, _steps;
 
+    // Refreshed on every pass (weights change between batches): R for the forward steps, Rᵀ for
+    // the backward steps, Wᵀ for the input gradient.
+    private readonly PackedMatrix _recurrentPacked;
+    private readonly PackedMatrix _recurrentTransposed;
+    private PackedMatrix? _kernelTransposed;
+
     public SimpleRnnSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         bool returnSequences = false, bool goBackwards = false)
     {
@@ -37,6 +43,8 @@ internal sealed class SimpleRnnSequence
         Activation = activation;
         ReturnSequences = returnSequences;
         GoBackwards = goBackwards;
+        _recurrentPacked = new PackedMatrix(units, units);
+        _recurrentTransposed = new PackedMatrix(units, units);
     }
 
     public int Features { get; }
@@ -94,8 +102,8 @@ internal sealed class SimpleRnnSequence
         var packed = _packedInputs.AsSpan(0, rows * f);
         var pre = _preActivation.AsSpan(0, rows * u);
         SequenceLayout.PackInputs(x, packed, batch, steps, f, GoBackwards, inputMask);
-        SequenceLayout.FillRowsWithBias(pre, bias, u);
-        Gemm.Multiply(packed, kernel, pre, rows, f, u, accumulate: true);
+        SequenceLayout.ProjectInputs(packed, kernel, bias, pre, rows, f, u);
+        Gemm.Repack(_recurrentPacked, recurrentKernel);
 
         var hidden = _hidden.AsSpan();
         if (initialHidden.IsEmpty) hidden[..stateSize].Clear(); else initialHidden.CopyTo(hidden);
@@ -110,7 +118,7 @@ internal sealed class SimpleRnnSequence
                 recurrentInput = dropped;
             }
             var stepPre = pre.Slice(s * stateSize, stateSize);
-            Gemm.Multiply(recurrentInput, recurrentKernel, stepPre, batch, u, u, accumulate: true);
+            Gemm.Multiply(recurrentInput, _recurrentPacked, stepPre, batch, accumulate: true);
             Activate(stepPre, hidden.Slice((s + 1) * stateSize, stateSize));
         }
 
@@ -145,11 +153,12 @@ internal sealed class SimpleRnnSequence
         if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);
         var dPre = _dPreActivation.AsSpan(0, rows * u);
         var recurrentMask = _hasRecurrentMask ? _recurrentMask.AsSpan(0, stateSize) : default;
+        if (steps > 1 || !dInitialHidden.IsEmpty) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
         for (int s = steps - 1; s >= 0; s--)
         {
             if (s < steps - 1)
             {
-                Gemm.Multiply(dPre.Slice((s + 1) * stateSize, stateSize), recurrentKernel, dh, batch, u, u, transB: true);
+                Gemm.Multiply(dPre.Slice((s + 1) * stateSize, stateSize), _recurrentTransposed, dh, batch);
                 if (_hasRecurrentMask) SequenceLayout.Multiply(dh, recurrentMask, dh);
             }
             SequenceLayout.AddOutputGradient(dOutput, dh, batch, steps, u, s, ReturnSequences);
@@ -157,18 +166,17 @@ internal sealed class SimpleRnnSequence
         }
         if (!dInitialHidden.IsEmpty)
         {
-            Gemm.Multiply(dPre[..stateSize], recurrentKernel, dInitialHidden, batch, u, u, transB: true);
+            Gemm.Multiply(dPre[..stateSize], _recurrentTransposed, dInitialHidden, batch);
             if (_hasRecurrentMask) SequenceLayout.Multiply(dInitialHidden, recurrentMask, dInitialHidden);
         }
 
         ReadOnlySpan<float> recurrentInputs = _hasRecurrentMask ? _droppedHidden.AsSpan(0, rows * u) : _hidden.AsSpan(0, rows * u);
-        Gemm.Multiply(_packedInputs.AsSpan(0, rows * f), dPre, dKernel, f, rows, u, transA: true, accumulate: true);
+        SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), dPre, dKernel, dBias, rows, f, u);
         Gemm.Multiply(recurrentInputs, dPre, dRecurrentKernel, u, rows, u, transA: true, accumulate: true);
-        if (!dBias.IsEmpty) SequenceLayout.AddColumnSums(dPre, rows, u, dBias);
         if (!dx.IsEmpty)
         {
             var dPacked = _dPackedInputs.AsSpan(0, rows * f);
-            Gemm.Multiply(dPre, kernel, dPacked, rows, u, f, transB: true);
+            SequenceLayout.MultiplyByKernelTransposed(dPre, kernel, dPacked, rows, u, f, ref _kernelTransposed);
             SequenceLayout.UnpackInputGradient(dPacked, dx, batch, steps, f, GoBackwards,
                 _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default);
         }
