@@ -141,10 +141,61 @@ internal static class SequenceLayout
         var path = KernelSelector.Current;
         int j = 0;
         if (path == KernelPath.Vector512)
+        {
+            for (; j <= width - 64; j += 64) AddInputWeightGradientBlock<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
             for (; j <= width - 16; j += 16) AddInputWeightGradientColumns<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+        }
         if (path != KernelPath.Scalar)
+        {
+            for (; j <= width - 32; j += 32) AddInputWeightGradientBlock<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
             for (; j <= width - 8; j += 8) AddInputWeightGradientColumns<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+        }
         for (; j < width; j++) AddInputWeightGradientColumns<LanesScalar, float>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+    }
+
+    // Four vectors of columns, one feature per pass over the rows: four feature sums and four bias
+    // sums in registers, so each row brings four independent chains per sum and a whole 256-byte
+    // run of dGates (a single vector per row was bound by the strided loads).
+    private static void AddInputWeightGradientBlock<TL, TV>(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
+        Span<float> dBias, int rows, int features, int width, int column) where TL : ILanes<TV> where TV : struct
+    {
+        ref float rg = ref MemoryMarshal.GetReference(dGates);
+        ref float rx = ref MemoryMarshal.GetReference(inputs);
+        int w = TL.Width;
+        bool bias = !dBias.IsEmpty;
+        for (int f = 0; f < features; f++)
+        {
+            ref float rk = ref MemoryMarshal.GetReference(dKernel.Slice(f * width + column));
+            ref float rb = ref MemoryMarshal.GetReference(bias ? dBias.Slice(column) : dKernel.Slice(f * width + column));
+            TV k0 = TL.Load(ref rk, 0), k1 = TL.Load(ref rk, w), k2 = TL.Load(ref rk, 2 * w), k3 = TL.Load(ref rk, 3 * w);
+            TV b0 = TL.Load(ref rb, 0), b1 = TL.Load(ref rb, w), b2 = TL.Load(ref rb, 2 * w), b3 = TL.Load(ref rb, 3 * w);
+            for (int r = 0; r < rows; r++)
+            {
+                ref float g = ref Unsafe.Add(ref rg, r * width + column);
+                var x = TL.Broadcast(Unsafe.Add(ref rx, r * features + f));
+                var g0 = TL.Load(ref g, 0);
+                var g1 = TL.Load(ref g, w);
+                var g2 = TL.Load(ref g, 2 * w);
+                var g3 = TL.Load(ref g, 3 * w);
+                k0 = TL.MultiplyAdd(x, g0, k0);
+                k1 = TL.MultiplyAdd(x, g1, k1);
+                k2 = TL.MultiplyAdd(x, g2, k2);
+                k3 = TL.MultiplyAdd(x, g3, k3);
+                if (bias)
+                {
+                    b0 = TL.Add(b0, g0);
+                    b1 = TL.Add(b1, g1);
+                    b2 = TL.Add(b2, g2);
+                    b3 = TL.Add(b3, g3);
+                }
+            }
+            TL.Store(k0, ref rk, 0); TL.Store(k1, ref rk, w); TL.Store(k2, ref rk, 2 * w); TL.Store(k3, ref rk, 3 * w);
+            if (bias)
+            {
+                TL.Store(b0, ref rb, 0); TL.Store(b1, ref rb, w); TL.Store(b2, ref rb, 2 * w); TL.Store(b3, ref rb, 3 * w);
+            }
+            bias = false;
+        }
     }
 
     // One vector of columns, two features per pass over the rows: their sums and the bias sum stay
