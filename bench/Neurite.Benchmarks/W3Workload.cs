@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Neurite.Kernels;
 using Neurite.Layers;
 
@@ -7,6 +8,12 @@ namespace Neurite.Benchmarks;
 /// W3 of PERFORMANCE.md: the tutorial's stacked stateful LSTM, one epoch = 40 batches of 50 windows of
 /// (10, 2), Fit(epochs: 1) then ResetStates() as the tutorial loops, on 1 and 2 threads.
 /// </summary>
+/// <remarks>
+/// Options: <c>--quick</c> (fewer repetitions), <c>--layers</c> (also the fastest forward and backward
+/// time of each layer and of the optimizer per batch, to see where an epoch goes). The same-run FMA
+/// peak is measured too, since the shared machine's speed varies: the epoch's floor at that peak is
+/// 8.33 GFLOP divided by it.
+/// </remarks>
 internal static class W3Workload
 {
     private const double GflopPerEpoch = 8.33, TorchSharpMs = 104;
@@ -14,34 +21,85 @@ internal static class W3Workload
     public static void Run(string[] args)
     {
         bool quick = args.Contains("--quick");
+        bool layers = args.Contains("--layers");
         var rng = new System.Random(1);
         var x = Tensor.Zeros(2000, 10, 2);
         var y = Tensor.Zeros(2000, 1);
         for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
         for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
         Console.WriteLine("W3 stateful LSTM(100, seq) -> Dropout(0.5) -> LSTM(50) -> Dropout(0.5) -> Dense(1), MAE, Adam, 2000 samples, batch 50");
+        double peak = Math.Max(PeakWorkload.Measure().Vector512, 1e-9);
+        Console.WriteLine($"  same-run one-core FMA peak {peak:0.0} GFLOP/s: epoch floor {GflopPerEpoch / peak * 1000:0.0} ms on one core");
         foreach (int threads in new[] { 1, 2 })
         {
             Threading.MaxThreads = threads;
-            Neurite.Random.SetSeed(17);
-            var model = new Sequential(
-                new Lstm(100, returnSequences: true, stateful: true, inputShape: [10, 2], batchSize: 50),
-                new Dropout(0.5),
-                new Lstm(50, stateful: true),
-                new Dropout(0.5),
-                new Dense(1)) { Output = TextWriter.Null };
-            model.Compile("mae", "adam");
+            var model = BuildModel();
             var (median, best) = Harness.Time(() =>
             {
                 model.Fit(x, y, batchSize: 50, epochs: 1, verbose: 0, shuffle: false);
                 model.ResetStates();
             }, repetitions: quick ? 5 : 15, repetitionSeconds: 0.001, warmupSeconds: quick ? 0.5 : 2);
             double ms = median * 1000, bestMs = best * 1000;
-            Console.WriteLine($"  {threads} thread(s): {ms:0.0} ms per epoch median, {bestMs:0.0} best; {GflopPerEpoch / median:0.0} GFLOP/s; TorchSharp {TorchSharpMs} ms is {TorchSharpMs / ms:0.00}x our median; 2000 epochs ≈ {ms * 2:0} s");
+            Console.WriteLine($"  {threads} thread(s): {ms:0.0} ms per epoch median, {bestMs:0.0} best; {GflopPerEpoch / median:0.0} GFLOP/s median, " +
+                $"{GflopPerEpoch / best:0.0} best ({GflopPerEpoch / best / (peak * threads) * 100:0} % of {threads}× same-run peak); " +
+                $"TorchSharp {TorchSharpMs} ms is {TorchSharpMs / ms:0.00}x our median; 2000 epochs ≈ {ms * 2:0} s");
             var xb = x.Slice(0, 50);
             var yb = y.Slice(0, 50);
             Console.WriteLine($"    bytes allocated per training step once warm: {Harness.AllocatedBytesPerCall(() => model.TrainOnBatch(xb, yb), 50):0}");
+            if (layers) PrintLayerTimes(model, xb, yb, quick ? 200 : 800);
         }
         Threading.MaxThreads = 1;
+    }
+
+    private static Sequential BuildModel()
+    {
+        Neurite.Random.SetSeed(17);
+        var model = new Sequential(
+            new Lstm(100, returnSequences: true, stateful: true, inputShape: [10, 2], batchSize: 50),
+            new Dropout(0.5),
+            new Lstm(50, stateful: true),
+            new Dropout(0.5),
+            new Dense(1)) { Output = TextWriter.Null };
+        model.Compile("mae", "adam");
+        return model;
+    }
+
+    /// <summary>Fastest forward and backward time of each layer and of the optimizer, one batch at a time.</summary>
+    private static void PrintLayerTimes(Sequential model, Tensor xb, Tensor yb, int batches)
+    {
+        for (int i = 0; i < 100; i++) model.TrainOnBatch(xb, yb);
+        var layerList = model.Layers;
+        int n = layerList.Count;
+        var forward = new double[n];
+        var backward = new double[n];
+        Array.Fill(forward, double.MaxValue);
+        Array.Fill(backward, double.MaxValue);
+        double optimizer = double.MaxValue;
+        var gradient = Tensor.Zeros(yb.Shape[0], 1);
+        gradient.Span.Fill(1f / yb.Shape[0]);
+        var parameters = layerList.SelectMany(l => l.Parameters).ToList();
+        for (int b = 0; b < batches; b++)
+        {
+            Tensor a = xb;
+            for (int i = 0; i < n; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                a = layerList[i].Forward(a, training: true);
+                forward[i] = Math.Min(forward[i], Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            }
+            Tensor g = gradient;
+            for (int i = n - 1; i >= 0; i--)
+            {
+                long start = Stopwatch.GetTimestamp();
+                g = layerList[i].Backward(g);
+                backward[i] = Math.Min(backward[i], Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            }
+            long optimizerStart = Stopwatch.GetTimestamp();
+            model.Optimizer!.Apply(parameters);
+            optimizer = Math.Min(optimizer, Stopwatch.GetElapsedTime(optimizerStart).TotalMicroseconds);
+        }
+        for (int i = 0; i < n; i++)
+            Console.WriteLine($"      {layerList[i].GetType().Name,-8} forward {forward[i],7:0.0} µs, backward {backward[i],7:0.0} µs (fastest batch)");
+        Console.WriteLine($"      optimizer {optimizer,7:0.0} µs; sum ×40 batches = {(forward.Sum() + backward.Sum() + optimizer) * 40 / 1000:0.0} ms per epoch");
     }
 }
