@@ -3,7 +3,7 @@ namespace Neurite.Tests.Core;
 public class RandomTests
 {
     [Fact]
-    public void Seeded_sequences_on_parallel_flows_do_not_interfere()
+    public async Task Seeded_sequences_on_parallel_flows_do_not_interfere()
     {
         static int[] Draw(int seed)
         {
@@ -17,7 +17,7 @@ public class RandomTests
             return values;
         }
         var alone = Draw(42);
-        var together = Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => Draw(i == 0 ? 42 : i)))).Result;
+        var together = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => Draw(i == 0 ? 42 : i))));
         Assert.Equal(alone, together[0]);
     }
 }
