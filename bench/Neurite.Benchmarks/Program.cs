@@ -1,1 +1,24 @@
-Console.WriteLine("Benchmarks arrive with the kernels branch.");
+using Neurite.Benchmarks;
+
+// Each workload is one file with a static Run(string[] args); add yours to this table.
+var workloads = new SortedDictionary<string, (string Description, Action<string[]> Run)>(StringComparer.OrdinalIgnoreCase)
+{
+    ["peak"] = ("FP32 FMA peak of one core, Vector512 and Vector256, in GFLOP/s", PeakWorkload.Run),
+    ["gemm"] = ("SGEMM GFLOP/s and % of measured peak: 500x100x400 and the LSTM shapes, 1 and 2 threads", GemmWorkload.Run),
+    ["w1"] = ("W1 iris training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW1),
+    ["w2"] = ("W2 breast-cancer training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW2),
+    ["w3"] = ("W3 stateful stacked LSTM training, ms per epoch on 1 and 2 threads, GFLOP/s", W3Workload.Run),
+    ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
+};
+
+if (args.Length == 0 || !workloads.TryGetValue(args[0], out var chosen))
+{
+    Console.WriteLine("usage: dotnet run -c Release --project bench/Neurite.Benchmarks -- <workload> [options]");
+    Console.WriteLine("workloads:");
+    foreach (var (name, (description, _)) in workloads) Console.WriteLine($"  {name,-10} {description}");
+    if (args.Length > 0) Console.WriteLine($"Unknown workload '{args[0]}'.");
+    return args.Length == 0 ? 0 : 2;
+}
+
+chosen.Run(args[1..]);
+return 0;

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Neurite.Kernels;
 
 /// <summary>
@@ -5,17 +8,103 @@ namespace Neurite.Kernels;
 /// <c>C[M,N] = op(A)[M,K] · op(B)[K,N]</c>, optionally added to C.
 /// </summary>
 /// <remarks>
-/// Shapes: A is (M,K) or, with <c>transA</c>, stored as (K,M); B is (K,N) or, with <c>transB</c>,
-/// stored as (N,K). C is always (M,N).
+/// <para>Shapes: A is (M,K) or, with <c>transA</c>, stored as (K,M); B is (K,N) or, with <c>transB</c>,
+/// stored as (N,K). C is always (M,N).</para>
+/// <para>Method: a register-blocked kernel keeps an MR×32 tile of C in Vector512 registers
+/// (MR ≤ 12; Vector256 uses MR ≤ 6 × 16), broadcasts A straight from its storage and streams B as
+/// 32-column panels. B is read in place when it is (K,N) and packed into panels when transposed
+/// (or use <see cref="PackB"/> once for weights). Each C element is one fused multiply-add chain over
+/// p = 0..K-1 in order, so the result does not depend on tiling or on <see cref="Threading.MaxThreads"/>.</para>
+/// <para>Warm calls allocate nothing: packing space is a per-thread pinned buffer kept at the largest size seen.</para>
 /// </remarks>
-public static class Gemm
+public static unsafe class Gemm
 {
+    private const int Panel = PackedMatrix.PanelWidth;
+
+    // A K block of 384 keeps a B panel (48 KiB) near L1 while A streams; smaller K runs in one block.
+    private const int MaxKBlock = 384;
+
+    // Below this much work one fork/join (~0.15 µs) plus cold caches on the second core eat the gain.
+    internal const double ParallelMinFlops = 200_000;
+
+    [ThreadStatic] private static float[]? t_scratch;
+    [ThreadStatic] private static int t_scratchOffset;
+    [ThreadStatic] private static Job? t_job;
+
+    /// <summary>C[M,N] (+)= op(A)·op(B). See the class remarks for layouts.</summary>
+    /// <param name="a">A, row-major (M,K), or (K,M) when <paramref name="transA"/>.</param>
+    /// <param name="b">B, row-major (K,N), or (N,K) when <paramref name="transB"/>.</param>
+    /// <param name="c">C, row-major (M,N).</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="transA">A is stored (K,M) and used transposed.</param>
+    /// <param name="transB">B is stored (N,K) and used transposed.</param>
+    /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
         int m, int k, int n, bool transA = false, bool transB = false, bool accumulate = false)
     {
-        if (!accumulate) c[..(m * n)].Clear();
-        if (m == 0 || n == 0 || k == 0) return;
-        ReferenceMultiply(a, b, c, m, k, n, transA, transB);
+        Validate(a.Length, b.Length, c.Length, m, k, n, transA, transB);
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        fixed (float* pa = a, pb = b, pc = c)
+            Run(KernelSelector.Current, pa, pb, null, pc, m, k, n, transA, transB, accumulate);
+    }
+
+    /// <summary>C[M,N] (+)= op(A)·B with B packed beforehand by <see cref="PackB"/>.</summary>
+    /// <param name="a">A, row-major (M,K), or (K,M) when <paramref name="transA"/>; K is <c>b.K</c>.</param>
+    /// <param name="b">The packed right-hand matrix (K,N).</param>
+    /// <param name="c">C, row-major (M,N) with N = <c>b.N</c>.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="transA">A is stored (K,M) and used transposed.</param>
+    /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
+    public static void Multiply(ReadOnlySpan<float> a, PackedMatrix b, Span<float> c, int m,
+        bool transA = false, bool accumulate = false)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        int k = b.K, n = b.N;
+        Validate(a.Length, (long)k * n, c.Length, m, k, n, transA, false);
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        fixed (float* pa = a, pc = c, pp = b.Storage)
+            Run(KernelSelector.Current, pa, null, pp + b.Offset, pc, m, k, n, transA, false, accumulate);
+    }
+
+    /// <summary>Packs op(B) for repeated products. B is (K,N), or stored (N,K) when <paramref name="transB"/>.</summary>
+    public static PackedMatrix PackB(ReadOnlySpan<float> b, int k, int n, bool transB = false)
+    {
+        if (k < 0 || n < 0)
+            throw new ArgumentOutOfRangeException(k < 0 ? nameof(k) : nameof(n),
+                $"Gemm.PackB needs non-negative dimensions. Received k={k}, n={n}.");
+        var packed = new PackedMatrix(k, n);
+        Repack(packed, b, transB);
+        return packed;
+    }
+
+    /// <summary>Refreshes <paramref name="packed"/> from new values of B (same K and N), without allocating.</summary>
+    public static void Repack(PackedMatrix packed, ReadOnlySpan<float> b, bool transB = false)
+    {
+        ArgumentNullException.ThrowIfNull(packed);
+        int k = packed.K, n = packed.N;
+        if (b.Length < (long)k * n)
+            throw new ArgumentException(
+                $"Gemm.Repack needs B to hold k*n = {k}*{n} = {(long)k * n} values (the packed matrix's shape), but it has {b.Length}. Pass B with the shape the PackedMatrix was made for, or make a new one with Gemm.PackB.",
+                nameof(b));
+        if (k == 0 || n == 0) return;
+        fixed (float* pb = b, pp = packed.Storage)
+        {
+            float* dst = pp + packed.Offset;
+            for (int jp = 0; jp < packed.Panels; jp++)
+                PackPanel(pb, k, n, transB, jp, dst + (nint)jp * k * Panel);
+        }
     }
 
     /// <summary>The plain triple loop: an algorithmic reference for tests and a fallback.</summary>
@@ -33,6 +122,238 @@ public static class Gemm
                     for (int j = 0; j < n; j++) crow[j] += av * b[j * k + p];
                 else
                     { var brow = b.Slice(p * n, n); for (int j = 0; j < n; j++) crow[j] += av * brow[j]; }
+            }
+        }
+    }
+
+    private static void Validate(long aLength, long bLength, long cLength, int m, int k, int n, bool transA, bool transB)
+    {
+        if (m < 0 || k < 0 || n < 0)
+            throw new ArgumentOutOfRangeException(m < 0 ? nameof(m) : k < 0 ? nameof(k) : nameof(n),
+                $"Gemm.Multiply needs non-negative dimensions. Received m={m}, k={k}, n={n}.");
+        long mk = (long)m * k, kn = (long)k * n, mn = (long)m * n;
+        if (aLength < mk)
+            throw new ArgumentException(
+                $"Gemm.Multiply needs A to hold m*k = {m}*{k} = {mk} values, stored {(transA ? "(K,M)" : "(M,K)")}, but it has {aLength}. Pass a larger A or fix m and k.", "a");
+        if (bLength < kn)
+            throw new ArgumentException(
+                $"Gemm.Multiply needs B to hold k*n = {k}*{n} = {kn} values, stored {(transB ? "(N,K)" : "(K,N)")}, but it has {bLength}. Pass a larger B or fix k and n.", "b");
+        if (cLength < mn)
+            throw new ArgumentException(
+                $"Gemm.Multiply needs C to hold m*n = {m}*{n} = {mn} values, but it has {cLength}. Pass a larger C or fix m and n.", "c");
+        if (mk > int.MaxValue || kn > int.MaxValue || mn > int.MaxValue)
+            throw new ArgumentException($"Gemm.Multiply supports matrices of at most {int.MaxValue} elements. Received m={m}, k={k}, n={n}.");
+    }
+
+    // b == null means B is already packed at `packed`.
+    private static void Run(KernelPath path, float* a, float* b, float* packed, float* c,
+        int m, int k, int n, bool transA, bool transB, bool accumulate)
+    {
+        int panels = (n + Panel - 1) / Panel;
+        bool allPacked = b == null || transB || path == KernelPath.Scalar;
+        bool edgeOnly = !allPacked && n % Panel != 0;
+        if (b != null && (allPacked || edgeOnly))
+        {
+            int packedPanels = allPacked ? panels : 1;
+            packed = Scratch((long)packedPanels * k * Panel);
+        }
+
+        var job = t_job ??= new Job();
+        job.Path = path; job.A = a; job.B = b; job.Packed = packed; job.C = c;
+        job.M = m; job.K = k; job.N = n; job.TransA = transA; job.TransB = transB; job.Accumulate = accumulate;
+        job.AllPacked = allPacked; job.Panels = panels;
+
+        int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops ? 1 : Threading.MaxThreads;
+
+        if (b != null && allPacked)
+        {
+            job.Phase = Job.PackPhase;
+            job.Parts = Math.Min(threads, panels);
+            WorkerPool.Run(job, job.Parts, threads);
+        }
+        else if (edgeOnly)
+        {
+            PackPanel(b, k, n, false, panels - 1, packed);
+        }
+
+        job.Phase = Job.ComputePhase;
+        // Splitting rows keeps every thread on full-width panels; too few rows per thread split panels instead.
+        job.SplitRows = m / threads >= 12 || panels < threads;
+        job.Parts = Math.Min(threads, job.SplitRows ? m : panels);
+        if (job.Parts <= 1) job.Compute(0, m, 0, panels);
+        else WorkerPool.Run(job, job.Parts, threads);
+    }
+
+    private static float* Scratch(long length)
+    {
+        var buffer = t_scratch;
+        if (buffer == null || buffer.Length - t_scratchOffset < length)
+        {
+            if (length > int.MaxValue - 64)
+                throw new ArgumentException($"Gemm needs {length} floats of packing space, more than one array can hold. Use smaller products.");
+            (t_scratch, t_scratchOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+            buffer = t_scratch;
+        }
+        // The array is pinned (pinned object heap), so the address stays valid after `fixed` ends.
+        fixed (float* p = buffer) return p + t_scratchOffset;
+    }
+
+    /// <summary>Writes panel <paramref name="jp"/> of op(B) (K rows × 32 columns, zero-padded) to <paramref name="dst"/>.</summary>
+    private static void PackPanel(float* b, int k, int n, bool transB, int jp, float* dst)
+    {
+        int j0 = jp * Panel;
+        int cols = Math.Min(Panel, n - j0);
+        if (!transB)
+        {
+            float* src = b + j0;
+            if (cols == Panel && Vector512.IsHardwareAccelerated)
+            {
+                for (int p = 0; p < k; p++, src += n, dst += Panel)
+                {
+                    Vector512.Load(src).Store(dst);
+                    Vector512.Load(src + 16).Store(dst + 16);
+                }
+                return;
+            }
+            for (int p = 0; p < k; p++, src += n, dst += Panel)
+            {
+                int j = 0;
+                for (; j < cols; j++) dst[j] = src[j];
+                for (; j < Panel; j++) dst[j] = 0f;
+            }
+            return;
+        }
+        // B stored (N,K): walk p outward so each packed row of 32 is written in one go; the 32 source
+        // rows are read in step, each cache line of them serving 16 consecutive p.
+        float** source = stackalloc float*[Panel];
+        for (int jj = 0; jj < cols; jj++) source[jj] = b + (nint)(j0 + jj) * k;
+        if (cols == Panel)
+        {
+            for (int p = 0; p < k; p++, dst += Panel)
+                for (int jj = 0; jj < Panel; jj++) dst[jj] = source[jj][p];
+            return;
+        }
+        for (int p = 0; p < k; p++, dst += Panel)
+        {
+            int jj = 0;
+            for (; jj < cols; jj++) dst[jj] = source[jj][p];
+            for (; jj < Panel; jj++) dst[jj] = 0f;
+        }
+    }
+
+    private sealed class Job : IParallelWork
+    {
+        public const int PackPhase = 0, ComputePhase = 1;
+
+        public KernelPath Path;
+        public float* A, B, Packed, C;
+        public int M, K, N, Panels, Parts, Phase;
+        public bool TransA, TransB, Accumulate, AllPacked, SplitRows;
+
+        public void Run(int part)
+        {
+            if (Phase == PackPhase)
+            {
+                int p0 = Panels * part / Parts, p1 = Panels * (part + 1) / Parts;
+                for (int jp = p0; jp < p1; jp++)
+                    PackPanel(B, K, N, TransB, jp, Packed + (nint)jp * K * Panel);
+                return;
+            }
+            if (SplitRows) Compute(M * part / Parts, M * (part + 1) / Parts, 0, Panels);
+            else Compute(0, M, Panels * part / Parts, Panels * (part + 1) / Parts);
+        }
+
+        public void Compute(int r0, int r1, int p0, int p1)
+        {
+            if (r0 >= r1 || p0 >= p1) return;
+            if (Path == KernelPath.Scalar) ComputeScalar(r0, r1, p0, p1);
+            else ComputeBlocked(r0, r1, p0, p1);
+        }
+
+        private void ComputeBlocked(int r0, int r1, int p0, int p1)
+        {
+            bool wide = Path == KernelPath.Vector512;
+            int width = wide ? 32 : 16;
+            int maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+            nint[] table = wide
+                ? (TransA ? GemmMicroKernels.V512Tn : GemmMicroKernels.V512Nn)
+                : (TransA ? GemmMicroKernels.V256Tn : GemmMicroKernels.V256Nn);
+            float* tile = stackalloc float[GemmMicroKernels.MaxRowsV512 * 32];
+
+            int rows = r1 - r0;
+            int blocks = (rows + maxRows - 1) / maxRows;
+            int baseRows = rows / blocks, tallBlocks = rows % blocks;
+            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
+                bool acc = Accumulate || kb > 0;
+                for (int jp = p0; jp < p1; jp++)
+                {
+                    float* bPanel;
+                    nint ldb;
+                    if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
+                    else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
+                    else { bPanel = Packed; ldb = Panel; }
+                    bPanel += k0 * ldb;
+
+                    for (int s = 0; s < Panel; s += width)
+                    {
+                        int j0 = jp * Panel + s;
+                        int cols = Math.Min(width, N - j0);
+                        if (cols <= 0) break;
+                        float* bSub = bPanel + s;
+                        int i = r0;
+                        for (int blk = 0; blk < blocks; blk++)
+                        {
+                            int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                            float* aTile;
+                            nint lda;
+                            if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
+                            else { aTile = A + (nint)i * K + k0; lda = K; }
+                            var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
+                            float* cTile = C + (nint)i * N + j0;
+                            if (cols == width)
+                            {
+                                kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
+                            }
+                            else
+                            {
+                                // A partial tile runs full width into a scratch tile, then only the valid columns go back.
+                                if (acc)
+                                    for (int r = 0; r < mr; r++)
+                                        for (int j = 0; j < cols; j++) tile[r * width + j] = cTile[r * N + j];
+                                kernel(aTile, lda, bSub, ldb, tile, width, kc, acc);
+                                for (int r = 0; r < mr; r++)
+                                    for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * width + j];
+                            }
+                            i += mr;
+                        }
+                    }
+                }
+            }
+        }
+
+        // The portable path: same panels, one row of C at a time, plain multiply and add.
+        private void ComputeScalar(int r0, int r1, int p0, int p1)
+        {
+            for (int i = r0; i < r1; i++)
+            {
+                float* crow = C + (nint)i * N;
+                for (int jp = p0; jp < p1; jp++)
+                {
+                    int j0 = jp * Panel, cols = Math.Min(Panel, N - j0);
+                    if (!Accumulate)
+                        for (int j = 0; j < cols; j++) crow[j0 + j] = 0f;
+                    float* panel = Packed + (nint)jp * K * Panel;
+                    for (int p = 0; p < K; p++)
+                    {
+                        float av = TransA ? A[(nint)p * M + i] : A[(nint)i * K + p];
+                        float* brow = panel + p * Panel;
+                        for (int j = 0; j < cols; j++) crow[j0 + j] += av * brow[j];
+                    }
+                }
             }
         }
     }

@@ -13,24 +13,34 @@ public enum KernelPath
 /// <summary>Chooses the widest SIMD path the processor runs fast, unless one is forced.</summary>
 public static class KernelSelector
 {
-    private static KernelPath? _forced;
+    // Per thread, so tests forcing different paths can run side by side; kernels read it on the
+    // calling thread and hand it to any worker threads they use.
+    [ThreadStatic] private static KernelPath? t_forced;
 
     /// <summary>The best path this processor supports.</summary>
     public static KernelPath Best { get; } =
         Vector512.IsHardwareAccelerated ? KernelPath.Vector512 :
         Vector256.IsHardwareAccelerated ? KernelPath.Vector256 : KernelPath.Scalar;
 
-    /// <summary>The path kernels use now.</summary>
-    public static KernelPath Current => _forced ?? Best;
+    /// <summary>The path kernels called from this thread use now.</summary>
+    public static KernelPath Current => t_forced ?? Best;
 
-    /// <summary>Forces a path (for tests and benchmarks); null goes back to <see cref="Best"/>.
-    /// A path the processor lacks is refused.</summary>
+    /// <summary>Whether this processor can run <paramref name="path"/>.</summary>
+    public static bool IsSupported(KernelPath path) => path switch
+    {
+        KernelPath.Vector512 => Vector512.IsHardwareAccelerated,
+        KernelPath.Vector256 => Vector256.IsHardwareAccelerated,
+        _ => true,
+    };
+
+    /// <summary>Forces a path for kernels called from this thread (for tests and benchmarks); null goes
+    /// back to <see cref="Best"/>. A path the processor lacks is refused with <see cref="NotSupportedException"/>.</summary>
     public static void Force(KernelPath? path)
     {
         if (path == KernelPath.Vector512 && !Vector512.IsHardwareAccelerated)
             throw new NotSupportedException("This processor does not accelerate Vector512; force Vector256 or Scalar instead.");
         if (path == KernelPath.Vector256 && !Vector256.IsHardwareAccelerated)
             throw new NotSupportedException("This processor does not accelerate Vector256; force Scalar instead.");
-        _forced = path;
+        t_forced = path;
     }
 }

@@ -66,7 +66,6 @@ public sealed partial class Sequential
         for (int i = 0; i < rows; i++) order[i] = i;
         var xRest = x.ShapeArray.AsSpan(1).ToArray();
         var yRest = y.ShapeArray.AsSpan(1).ToArray();
-        width = _layers[^1].OutputShape[^1];
 
         for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
         {
@@ -113,7 +112,17 @@ public sealed partial class Sequential
         return history;
     }
 
-    private int width;
+    /// <summary>
+    /// One gradient update on one batch (Keras's <c>train_on_batch</c>); returns the batch's loss.
+    /// Allocates nothing once warm for a given batch size.
+    /// </summary>
+    public double TrainOnBatch(Tensor x, Tensor y)
+    {
+        RequireCompiled(nameof(TrainOnBatch));
+        if (!IsBuilt || _metrics.Count != _metricNames.Length || x.Shape[0] != y.Shape[0]) PrepareData(x, y, nameof(TrainOnBatch));
+        if (IsStateful && FixedBatchSize is int b && x.Shape[0] != b) ResolveBatchSize(x.Shape[0], nameof(TrainOnBatch));
+        return TrainStep(x, y, default);
+    }
 
     /// <summary>One forward, backward and update on a batch; returns the batch's loss.</summary>
     private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)

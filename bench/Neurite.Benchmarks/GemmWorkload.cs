@@ -1,0 +1,70 @@
+using Neurite.Kernels;
+
+namespace Neurite.Benchmarks;
+
+/// <summary>SGEMM rates on the shapes Neurite's workloads use, against the peak measured in the same run.</summary>
+/// <remarks>Options: <c>--path Scalar|Vector256|Vector512</c> forces a kernel path; <c>--quick</c> runs fewer repetitions.</remarks>
+internal static class GemmWorkload
+{
+    private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] Shapes =
+    [
+        ("500x100x400 NN", 500, 100, 400, false, false, false),
+        ("500x100x400 TN", 500, 100, 400, true, false, false),
+        ("500x100x400 NT", 500, 100, 400, false, true, false),
+        ("500x100x400 NT packed", 500, 100, 400, false, true, true),
+        ("LSTM1 x·W 50x102x400 NN", 50, 102, 400, false, false, false),
+        ("LSTM1 h·U 50x100x400 packed", 50, 100, 400, false, false, true),
+        ("LSTM1 h·U 50x100x400 NN", 50, 100, 400, false, false, false),
+        ("LSTM1 dW 102x50x400 TN", 102, 50, 400, true, false, false),
+        ("LSTM1 dX 50x400x102 NT", 50, 400, 102, false, true, false),
+        ("LSTM1 dX 50x400x102 NT packed", 50, 400, 102, false, true, true),
+        ("LSTM2 x·W 50x150x200 NN", 50, 150, 200, false, false, false),
+        ("LSTM2 h·U 50x50x200 NN", 50, 50, 200, false, false, false),
+        ("LSTM2 h·U 50x50x200 packed", 50, 50, 200, false, false, true),
+        ("LSTM2 dW 150x50x200 TN", 150, 50, 200, true, false, false),
+        ("LSTM2 dX 50x200x150 NT", 50, 200, 150, false, true, false),
+    ];
+
+    public static void Run(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        int pathIndex = Array.IndexOf(args, "--path");
+        if (pathIndex >= 0) KernelSelector.Force(Enum.Parse<KernelPath>(args[pathIndex + 1], ignoreCase: true));
+
+        var (peak512, peak256) = PeakWorkload.Measure();
+        double peak = KernelSelector.Current == KernelPath.Vector512 ? peak512 : peak256;
+        Console.WriteLine($"kernel path {KernelSelector.Current}; measured one-core FMA peak: Vector512 {peak512:F1}, Vector256 {peak256:F1} GFLOP/s");
+        Console.WriteLine($"{"shape",-32} {"thr",3} {"median µs",9} {"GFLOP/s",8} {"% peak",7} | {"best µs",8} {"GFLOP/s",8} {"% peak",7} {"B/call",7}");
+
+        int savedThreads = Threading.MaxThreads;
+        foreach (var (name, m, k, n, transA, transB, packedB) in Shapes)
+        {
+            var a = Values(m * k, 1);
+            var b = Values(k * n, 2);
+            var c = new float[m * n];
+            var packed = Gemm.PackB(b, k, n, transB);
+            Action call = packedB
+                ? () => Gemm.Multiply(a, packed, c, m, transA)
+                : () => Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threading.MaxThreads = threads;
+                var (median, best) = Harness.Time(call, repetitions: quick ? 7 : 21, repetitionSeconds: quick ? 0.003 : 0.01, warmupSeconds: quick ? 0.15 : 0.3);
+                double allocated = Harness.AllocatedBytesPerCall(call);
+                double flop = 2.0 * m * k * n;
+                Console.WriteLine($"{name,-32} {threads,3} {median * 1e6,9:F2} {flop / median / 1e9,8:F1} {100 * flop / median / 1e9 / (peak * threads),6:F1}% | " +
+                                  $"{best * 1e6,8:F2} {flop / best / 1e9,8:F1} {100 * flop / best / 1e9 / (peak * threads),6:F1}% {allocated,7:F0}");
+            }
+        }
+        Threading.MaxThreads = savedThreads;
+        Console.WriteLine("% peak is against the one-core peak times the thread count.");
+    }
+
+    private static float[] Values(int count, int seed)
+    {
+        var random = new System.Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+}

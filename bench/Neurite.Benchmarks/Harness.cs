@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace Neurite.Benchmarks;
+
+/// <summary>A small timing harness for a shared, noisy machine: warm up, then the median of repetitions.</summary>
+internal static class Harness
+{
+    /// <summary>Median seconds per call of <paramref name="body"/>, after warming up for about <paramref name="warmupSeconds"/>.</summary>
+    /// <remarks>Each repetition runs enough calls to last about <paramref name="repetitionSeconds"/>, so timer
+    /// resolution does not matter; the median ignores repetitions hit by other processes.</remarks>
+    public static double MedianSecondsPerCall(Action body, int repetitions = 15, double repetitionSeconds = 0.01, double warmupSeconds = 0.1)
+        => Time(body, repetitions, repetitionSeconds, warmupSeconds).Median;
+
+    /// <summary>Median and fastest seconds per call over the repetitions. On a busy shared machine the
+    /// fastest repetition is the best estimate of the uncontended speed; report both.</summary>
+    public static (double Median, double Best) Time(Action body, int repetitions = 15, double repetitionSeconds = 0.01, double warmupSeconds = 0.3)
+    {
+        // Warm-up also sizes the batch: it lets the JIT reach its final tier (the tiering delay is 100 ms) before timing starts.
+        long calls = 1;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < warmupSeconds)
+        {
+            for (long i = 0; i < calls; i++) body();
+            if (calls < 1 << 20) calls *= 2;
+        }
+        var probe = Stopwatch.StartNew();
+        for (long i = 0; i < calls; i++) body();
+        double perCall = probe.Elapsed.TotalSeconds / calls;
+        long batch = Math.Max(1, (long)(repetitionSeconds / Math.Max(perCall, 1e-9)));
+
+        var samples = new double[repetitions];
+        for (int r = 0; r < repetitions; r++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (long i = 0; i < batch; i++) body();
+            samples[r] = Stopwatch.GetElapsedTime(start).TotalSeconds / batch;
+        }
+        Array.Sort(samples);
+        return (samples[repetitions / 2], samples[0]);
+    }
+
+    /// <summary>Bytes allocated on this thread per call, once warm (must be 0 for hot kernels).</summary>
+    public static double AllocatedBytesPerCall(Action body, int calls = 1000)
+    {
+        for (int i = 0; i < 10; i++) body();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < calls; i++) body();
+        return (double)(GC.GetAllocatedBytesForCurrentThread() - before) / calls;
+    }
+}

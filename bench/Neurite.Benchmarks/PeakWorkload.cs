@@ -1,0 +1,76 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Neurite.Benchmarks;
+
+/// <summary>Measures one core's FP32 fused multiply-add peak: 12 independent chains hide FMA latency.</summary>
+internal static class PeakWorkload
+{
+    private const int Iterations = 1 << 16;
+
+    public static void Run(string[] args)
+    {
+        var (v512, v256) = Measure();
+        Console.WriteLine($"FP32 FMA peak, one core (fastest of the repetitions): Vector512 {v512:F1} GFLOP/s, Vector256 {v256:F1} GFLOP/s ({v512 / v256:F2}x)");
+    }
+
+    /// <summary>Peak GFLOP/s for Vector512 (0 if not accelerated) and Vector256, from the fastest repetition:
+    /// a peak is a ceiling, and contention only ever lowers it.</summary>
+    public static (double Vector512, double Vector256) Measure()
+    {
+        double v512 = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            double seconds = Harness.Time(() => Sink512 = Chains512(Iterations), repetitions: 21, repetitionSeconds: 0.005).Best;
+            v512 = Iterations * 12.0 * 16 * 2 / seconds / 1e9;
+        }
+        double seconds256 = Harness.Time(() => Sink256 = Chains256(Iterations), repetitions: 21, repetitionSeconds: 0.005).Best;
+        return (v512, Iterations * 12.0 * 8 * 2 / seconds256 / 1e9);
+    }
+
+    private static Vector512<float> Sink512;
+    private static Vector256<float> Sink256;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> Chains512(int iterations)
+    {
+        // x·0.9999999 + 1e-7 stays finite forever, so the timing never meets denormals or infinities.
+        var scale = Vector512.Create(0.9999999f);
+        var add = Vector512.Create(1e-7f);
+        Vector512<float> c0 = Vector512.Create(0.1f), c1 = Vector512.Create(0.2f), c2 = Vector512.Create(0.3f),
+            c3 = Vector512.Create(0.4f), c4 = Vector512.Create(0.5f), c5 = Vector512.Create(0.6f),
+            c6 = Vector512.Create(0.7f), c7 = Vector512.Create(0.8f), c8 = Vector512.Create(0.9f),
+            c9 = Vector512.Create(1.0f), c10 = Vector512.Create(1.1f), c11 = Vector512.Create(1.2f);
+        for (int i = 0; i < iterations; i++)
+        {
+            c0 = Vector512.FusedMultiplyAdd(c0, scale, add); c1 = Vector512.FusedMultiplyAdd(c1, scale, add);
+            c2 = Vector512.FusedMultiplyAdd(c2, scale, add); c3 = Vector512.FusedMultiplyAdd(c3, scale, add);
+            c4 = Vector512.FusedMultiplyAdd(c4, scale, add); c5 = Vector512.FusedMultiplyAdd(c5, scale, add);
+            c6 = Vector512.FusedMultiplyAdd(c6, scale, add); c7 = Vector512.FusedMultiplyAdd(c7, scale, add);
+            c8 = Vector512.FusedMultiplyAdd(c8, scale, add); c9 = Vector512.FusedMultiplyAdd(c9, scale, add);
+            c10 = Vector512.FusedMultiplyAdd(c10, scale, add); c11 = Vector512.FusedMultiplyAdd(c11, scale, add);
+        }
+        return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector256<float> Chains256(int iterations)
+    {
+        var scale = Vector256.Create(0.9999999f);
+        var add = Vector256.Create(1e-7f);
+        Vector256<float> c0 = Vector256.Create(0.1f), c1 = Vector256.Create(0.2f), c2 = Vector256.Create(0.3f),
+            c3 = Vector256.Create(0.4f), c4 = Vector256.Create(0.5f), c5 = Vector256.Create(0.6f),
+            c6 = Vector256.Create(0.7f), c7 = Vector256.Create(0.8f), c8 = Vector256.Create(0.9f),
+            c9 = Vector256.Create(1.0f), c10 = Vector256.Create(1.1f), c11 = Vector256.Create(1.2f);
+        for (int i = 0; i < iterations; i++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(c0, scale, add); c1 = Vector256.FusedMultiplyAdd(c1, scale, add);
+            c2 = Vector256.FusedMultiplyAdd(c2, scale, add); c3 = Vector256.FusedMultiplyAdd(c3, scale, add);
+            c4 = Vector256.FusedMultiplyAdd(c4, scale, add); c5 = Vector256.FusedMultiplyAdd(c5, scale, add);
+            c6 = Vector256.FusedMultiplyAdd(c6, scale, add); c7 = Vector256.FusedMultiplyAdd(c7, scale, add);
+            c8 = Vector256.FusedMultiplyAdd(c8, scale, add); c9 = Vector256.FusedMultiplyAdd(c9, scale, add);
+            c10 = Vector256.FusedMultiplyAdd(c10, scale, add); c11 = Vector256.FusedMultiplyAdd(c11, scale, add);
+        }
+        return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+    }
+}

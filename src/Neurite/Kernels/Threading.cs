@@ -1,0 +1,29 @@
+namespace Neurite.Kernels;
+
+/// <summary>How many threads the kernels may use.</summary>
+/// <remarks>
+/// The default is one thread. On the project's two-core machine setting 2 makes the LSTM-sized
+/// products about twice as fast; kernels split work only where it is big enough to gain, and the
+/// split never changes a result: every output element is computed by the same instruction
+/// sequence whatever the thread count.
+/// </remarks>
+public static class Threading
+{
+    /// <summary>The most threads a kernel may use, counting the calling thread. At least 1.</summary>
+    public const int Limit = 64;
+
+    private static int _maxThreads = 1;
+
+    /// <summary>The most threads a kernel may use, counting the calling thread (1 to <see cref="Limit"/>; default 1).</summary>
+    public static int MaxThreads
+    {
+        get => _maxThreads;
+        set
+        {
+            if (value < 1 || value > Limit)
+                throw new ArgumentOutOfRangeException(nameof(value), value,
+                    $"Threading.MaxThreads must be between 1 and {Limit}. Received {value}. Use 1 for single-threaded kernels or Environment.ProcessorCount to use every core.");
+            _maxThreads = value;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using Neurite.Kernels;
+
+namespace Neurite.Tests.Kernels;
+
+public class GemmTests
+{
+    private static readonly int[] Sizes = [0, 1, 3, 17, 33, 64, 101];
+
+    public static TheoryData<KernelPath> Paths => KernelPaths.Supported();
+
+    /// <summary>op(A)·op(B) in double, the independent reference, with Σ|a·b| per element for the error bound.</summary>
+    private static (double[] Product, double[] AbsSum) Reference(float[] a, float[] b, int m, int k, int n, bool transA, bool transB)
+    {
+        var product = new double[m * n];
+        var absSum = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0, sa = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double x = transA ? a[p * m + i] : a[i * k + p];
+                    double y = transB ? b[j * k + p] : b[p * n + j];
+                    s += x * y;
+                    sa += Math.Abs(x * y);
+                }
+                product[i * n + j] = s;
+                absSum[i * n + j] = sa;
+            }
+        return (product, absSum);
+    }
+
+    private static void AssertClose(float[] initial, bool accumulate, double[] product, double[] absSum, float[] actual, int k, string what)
+    {
+        // Float summation of k terms errs by at most about k·2^-24·Σ|a·b|, plus one rounding of the C addend.
+        for (int i = 0; i < product.Length; i++)
+        {
+            double expected = product[i] + (accumulate ? initial[i] : 0);
+            double tolerance = (k + 2) * Math.Pow(2, -24) * (absSum[i] + (accumulate ? Math.Abs(initial[i]) : 0)) + 1e-30;
+            if (Math.Abs(actual[i] - expected) > tolerance)
+                Assert.Fail($"{what}: element {i} is {actual[i]}, expected {expected} ± {tolerance}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void MatchesDoubleReferenceForEveryTransposeAndOddSizes(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int seed = 0;
+        foreach (int m in Sizes)
+            foreach (int k in Sizes)
+                foreach (int n in Sizes)
+                    for (int t = 0; t < 4; t++)
+                    {
+                        bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                        bool accumulate = (seed & 4) != 0;
+                        var a = KernelPaths.RandomValues(m * k, ++seed);
+                        var b = KernelPaths.RandomValues(k * n, ++seed);
+                        var c = KernelPaths.RandomValues(m * n, ++seed);
+                        var initial = (float[])c.Clone();
+                        Gemm.Multiply(a, b, c, m, k, n, transA, transB, accumulate);
+                        var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+                        AssertClose(initial, accumulate, product, absSum, c, k, $"{path} m={m} k={k} n={n} transA={transA} transB={transB} accumulate={accumulate}");
+                    }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void AccumulateAddsToCAndOverwriteIgnoresIt(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        // 2x2 by hand: [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50].
+        float[] a = [1, 2, 3, 4], b = [5, 6, 7, 8];
+        float[] c = [100, 200, 300, 400];
+        Gemm.Multiply(a, b, c, 2, 2, 2, accumulate: true);
+        Assert.Equal([119f, 222f, 343f, 450f], c);
+        Gemm.Multiply(a, b, c, 2, 2, 2);
+        Assert.Equal([19f, 22f, 43f, 50f], c);
+        // Transposes of the same data: Aᵀ = [1 3; 2 4], Bᵀ = [5 7; 6 8]; Aᵀ·Bᵀ = [1·5+3·6 1·7+3·8; 2·5+4·6 2·7+4·8] = [23 31; 34 46].
+        Gemm.Multiply(a, b, c, 2, 2, 2, transA: true, transB: true);
+        Assert.Equal([23f, 31f, 34f, 46f], c);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void LongInnerDimensionSpansSeveralKBlocks(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        const int m = 13, k = 1000, n = 45;
+        for (int t = 0; t < 4; t++)
+        {
+            bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+            var a = KernelPaths.RandomValues(m * k, 10 + t);
+            var b = KernelPaths.RandomValues(k * n, 20 + t);
+            var c = KernelPaths.RandomValues(m * n, 30 + t);
+            var initial = (float[])c.Clone();
+            Gemm.Multiply(a, b, c, m, k, n, transA, transB, accumulate: true);
+            var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+            AssertClose(initial, true, product, absSum, c, k, $"{path} transA={transA} transB={transB}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void PackedBGivesTheSameProductAsUnpacked(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int seed = 100;
+        foreach (var (m, k, n) in new[] { (50, 102, 400), (17, 33, 101), (1, 3, 1), (64, 64, 64), (3, 0, 5) })
+            for (int t = 0; t < 4; t++)
+            {
+                bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var packed = Gemm.PackB(b, k, n, transB);
+                Assert.Equal(k, packed.K);
+                Assert.Equal(n, packed.N);
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    var c = KernelPaths.RandomValues(m * n, ++seed);
+                    var initial = (float[])c.Clone();
+                    Gemm.Multiply(a, packed, c, m, transA, accumulate);
+                    var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+                    AssertClose(initial, accumulate, product, absSum, c, k, $"{path} packed m={m} k={k} n={n} transA={transA} transB={transB}");
+                }
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void RepackRefreshesThePackedValues(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        const int m = 7, k = 20, n = 40;
+        var a = KernelPaths.RandomValues(m * k, 1);
+        var packed = Gemm.PackB(KernelPaths.RandomValues(k * n, 2), k, n);
+        var fresh = KernelPaths.RandomValues(k * n, 3);
+        Gemm.Repack(packed, fresh, transB: false);
+        var c = new float[m * n];
+        Gemm.Multiply(a, packed, c, m);
+        var (product, absSum) = Reference(a, fresh, m, k, n, false, false);
+        AssertClose(c, false, product, absSum, c, k, $"{path} repacked");
+    }
+
+    [Fact]
+    public void RepackRejectsBOfTheWrongSize()
+    {
+        var packed = Gemm.PackB(new float[12], 3, 4);
+        var error = Assert.Throws<ArgumentException>(() => Gemm.Repack(packed, new float[11]));
+        Assert.Contains("3*4 = 12", error.Message);
+        Assert.Contains("11", error.Message);
+    }
+
+    [Fact]
+    public void ShortSpansAreRejectedWithTheNeededSize()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[5], new float[6], new float[6], 2, 3, 2));
+        Assert.Contains("m*k = 2*3 = 6", error.Message);
+        error = Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[6], new float[6], new float[3], 2, 3, 2));
+        Assert.Contains("m*n = 2*2 = 4", error.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(new float[6], new float[6], new float[6], -1, 3, 2));
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void TwoThreadsGiveBitIdenticalResultsToOneThread(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            int seed = 500;
+            // Row split (m large), panel split (m small) and a transposed B that is packed in parallel.
+            foreach (var (m, k, n) in new[] { (50, 102, 400), (8, 100, 400), (50, 400, 102), (101, 64, 33) })
+                for (int t = 0; t < 4; t++)
+                {
+                    bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                    var a = KernelPaths.RandomValues(m * k, ++seed);
+                    var b = KernelPaths.RandomValues(k * n, ++seed);
+                    var single = new float[m * n];
+                    Threading.MaxThreads = 1;
+                    Gemm.Multiply(a, b, single, m, k, n, transA, transB);
+                    Threading.MaxThreads = 2;
+                    var first = new float[m * n];
+                    var second = new float[m * n];
+                    Gemm.Multiply(a, b, first, m, k, n, transA, transB);
+                    Gemm.Multiply(a, b, second, m, k, n, transA, transB);
+                    Assert.Equal(first, second);
+                    Assert.Equal(single, first);
+                    var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+                    AssertClose(first, false, product, absSum, first, k, $"{path} two threads m={m} k={k} n={n}");
+                }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void MaxThreadsRejectsOutOfRangeValues()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Threading.MaxThreads = 0);
+        Assert.Contains("Received 0", error.Message);
+        Assert.Equal(1, Threading.MaxThreads is >= 1 and <= Threading.Limit ? 1 : 0);
+    }
+}

@@ -1,0 +1,36 @@
+using Neurite.Kernels;
+
+namespace Neurite.Tests.Kernels;
+
+/// <summary>Test data and helpers shared by the kernel tests.</summary>
+internal static class KernelPaths
+{
+    /// <summary>Every path this processor runs; tests take it as a Theory source so each path is proven.</summary>
+    public static TheoryData<KernelPath> Supported()
+    {
+        var data = new TheoryData<KernelPath>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+            if (KernelSelector.IsSupported(path)) data.Add(path);
+        return data;
+    }
+
+    /// <summary>Forces <paramref name="path"/> on this thread until disposed.</summary>
+    public static IDisposable Force(KernelPath path)
+    {
+        KernelSelector.Force(path);
+        return new Restore();
+    }
+
+    private sealed class Restore : IDisposable
+    {
+        public void Dispose() => KernelSelector.Force(null);
+    }
+
+    public static float[] RandomValues(int count, int seed, float scale = 1f)
+    {
+        var random = new System.Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+        return values;
+    }
+}
