@@ -11,6 +11,9 @@ public class KerasFixtureTests
     public static TheoryData<string, string> Files => new()
     {
         { "keras3_mlp_dense4_flownet", "model.keras" },
+        { "keras3_lstm2_stock", "lstm_model.keras" },
+        { "keras2_lstm2_hardsigmoid_traffic", "lstm.h5" },
+        { "keras2_gru2_hardsigmoid_traffic", "gru.h5" },
     };
 
     [Theory]
