@@ -27,6 +27,13 @@ public static unsafe class Gemm
     // Below this much work one fork/join (~0.15 µs) plus cold caches on the second core eat the gain.
     internal const double ParallelMinFlops = 200_000;
 
+    // Below this much work a product runs on one thread without the job set-up, reading B in place
+    // (packing only a transposed or ragged B), in column chunks as narrow as the product.
+    internal const double SmallMaxFlops = ParallelMinFlops;
+
+    // At or below this many multiply-adds a plain loop beats choosing and calling micro-kernels.
+    internal const int TinyMaxMultiplyAdds = 128;
+
     [ThreadStatic] private static float[]? t_scratch;
     [ThreadStatic] private static int t_scratchOffset;
     [ThreadStatic] private static Job? t_job;
@@ -52,7 +59,11 @@ public static unsafe class Gemm
             return;
         }
         fixed (float* pa = a, pb = b, pc = c)
-            Run(KernelSelector.Current, pa, pb, null, pc, m, k, n, transA, transB, accumulate);
+        {
+            var path = KernelSelector.Current;
+            if (2.0 * m * n * k < SmallMaxFlops) MultiplySmall(path, pa, pb, pc, m, k, n, transA, transB, accumulate);
+            else Run(path, pa, pb, null, pc, m, k, n, transA, transB, accumulate);
+        }
     }
 
     /// <summary>C[M,N] (+)= op(A)·B with B packed beforehand by <see cref="PackB"/>.</summary>
@@ -182,6 +193,131 @@ public static unsafe class Gemm
         job.Parts = Math.Min(threads, job.SplitRows ? m : panels);
         if (job.Parts <= 1) job.Compute(0, m, 0, panels);
         else WorkerPool.Run(job, job.Parts, threads);
+    }
+
+    /// <summary>The one-thread product for small shapes. Each C element is the same chain of operations
+    /// as in <see cref="Run"/> (fused on the vector paths, multiply then add on the scalar path, p in
+    /// order), so results are bit-identical to the blocked kernels for the same path.</summary>
+    [SkipLocalsInit]
+    private static void MultiplySmall(KernelPath path, float* a, float* b, float* c,
+        int m, int k, int n, bool transA, bool transB, bool accumulate)
+    {
+        if (path == KernelPath.Scalar || (long)m * n * k <= TinyMaxMultiplyAdds)
+        {
+            MultiplyLoop(path != KernelPath.Scalar, a, b, c, m, k, n, transA, transB, accumulate);
+            return;
+        }
+
+        // Columns go in chunks of 8 or more; B is packed (zero-padded to a multiple of 8) only when it
+        // is transposed or its rows are not a whole number of chunks, so the last chunk can read past n.
+        int paddedN = (n + 7) & ~7;
+        float* bRows = b;
+        nint ldb = n;
+        if (transB || paddedN != n)
+        {
+            bRows = Scratch((long)k * paddedN);
+            ldb = paddedN;
+            PackPadded(b, k, n, paddedN, transB, bRows);
+        }
+
+        bool wide = path == KernelPath.Vector512;
+        int vector = wide ? 16 : 8;
+        float* tile = stackalloc float[GemmMicroKernels.MaxRowsV512 * 32];
+        for (int j0 = 0; j0 < n; )
+        {
+            int remaining = paddedN - j0;
+            int width;
+            int maxRows;
+            nint[] table;
+            if (remaining >= 2 * vector)
+            {
+                width = 2 * vector;
+                maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+                table = wide
+                    ? (transA ? GemmMicroKernels.V512Tn : GemmMicroKernels.V512Nn)
+                    : (transA ? GemmMicroKernels.V256Tn : GemmMicroKernels.V256Nn);
+            }
+            else if (remaining >= vector && wide)
+            {
+                width = 16;
+                maxRows = GemmMicroKernels.MaxRowsNarrow;
+                table = transA ? GemmMicroKernels.V512NarrowTn : GemmMicroKernels.V512NarrowNn;
+            }
+            else
+            {
+                width = 8;
+                maxRows = GemmMicroKernels.MaxRowsNarrow;
+                table = transA ? GemmMicroKernels.V256NarrowTn : GemmMicroKernels.V256NarrowNn;
+            }
+            int cols = Math.Min(width, n - j0);
+
+            int blocks = (m + maxRows - 1) / maxRows;
+            int baseRows = m / blocks, tallBlocks = m % blocks;
+            int i = 0;
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                float* aTile = transA ? a + i : a + (nint)i * k;
+                nint lda = transA ? m : k;
+                var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
+                float* cTile = c + (nint)i * n + j0;
+                if (cols == width)
+                {
+                    kernel(aTile, lda, bRows + j0, ldb, cTile, n, k, accumulate);
+                }
+                else
+                {
+                    // The ragged last chunk runs full width into a scratch tile; only the valid columns go back.
+                    if (accumulate)
+                        for (int r = 0; r < mr; r++)
+                            for (int j = 0; j < cols; j++) tile[r * width + j] = cTile[r * n + j];
+                    kernel(aTile, lda, bRows + j0, ldb, tile, width, k, accumulate);
+                    for (int r = 0; r < mr; r++)
+                        for (int j = 0; j < cols; j++) cTile[r * n + j] = tile[r * width + j];
+                }
+                i += mr;
+            }
+            j0 += width;
+        }
+    }
+
+    /// <summary>Writes op(B) as K rows of <paramref name="paddedN"/> floats, zero beyond column N.</summary>
+    private static void PackPadded(float* b, int k, int n, int paddedN, bool transB, float* dst)
+    {
+        for (int p = 0; p < k; p++, dst += paddedN)
+        {
+            int j = 0;
+            if (transB)
+                for (; j < n; j++) dst[j] = b[(nint)j * k + p];
+            else
+                for (float* src = b + (nint)p * n; j < n; j++) dst[j] = src[j];
+            for (; j < paddedN; j++) dst[j] = 0f;
+        }
+    }
+
+    /// <summary>The plain loop for tiny products: C row by row, p in order. <paramref name="fused"/>
+    /// rounds each step once, as the vector kernels do; otherwise multiply then add, as the scalar path does.</summary>
+    private static void MultiplyLoop(bool fused, float* a, float* b, float* c,
+        int m, int k, int n, bool transA, bool transB, bool accumulate)
+    {
+        nint aRow = transA ? 1 : k, aStep = transA ? m : 1;
+        nint bRow = transB ? 1 : n, bStep = transB ? k : 1;
+        for (int i = 0; i < m; i++)
+        {
+            float* crow = c + (nint)i * n;
+            if (!accumulate)
+                for (int j = 0; j < n; j++) crow[j] = 0f;
+            float* ai = a + i * aRow;
+            for (int p = 0; p < k; p++)
+            {
+                float av = ai[p * aStep];
+                float* bp = b + p * bRow;
+                if (fused)
+                    for (int j = 0; j < n; j++) crow[j] = MathF.FusedMultiplyAdd(av, bp[j * bStep], crow[j]);
+                else
+                    for (int j = 0; j < n; j++) crow[j] += av * bp[j * bStep];
+            }
+        }
     }
 
     private static float* Scratch(long length)
