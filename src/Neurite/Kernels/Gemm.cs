@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Neurite.Kernels;
 
@@ -223,9 +224,10 @@ public static unsafe class Gemm
         bool wide = path == KernelPath.Vector512;
         int vector = wide ? 16 : 8;
         float* tile = stackalloc float[GemmMicroKernels.MaxRowsV512 * 32];
+        // Whole chunks of 32, 16 or 8 columns, so only a last chunk of 8 can be ragged.
         for (int j0 = 0; j0 < n; )
         {
-            int remaining = paddedN - j0;
+            int remaining = n - j0;
             int width;
             int maxRows;
             nint[] table;
@@ -237,7 +239,7 @@ public static unsafe class Gemm
                     ? (transA ? GemmMicroKernels.V512Tn : GemmMicroKernels.V512Nn)
                     : (transA ? GemmMicroKernels.V256Tn : GemmMicroKernels.V256Nn);
             }
-            else if (remaining >= vector && wide)
+            else if (remaining >= 16 && wide)
             {
                 width = 16;
                 maxRows = GemmMicroKernels.MaxRowsNarrow;
@@ -267,18 +269,30 @@ public static unsafe class Gemm
                 }
                 else
                 {
-                    // The ragged last chunk runs full width into a scratch tile; only the valid columns go back.
-                    if (accumulate)
-                        for (int r = 0; r < mr; r++)
-                            for (int j = 0; j < cols; j++) tile[r * width + j] = cTile[r * n + j];
+                    // The ragged last chunk (8 wide) runs full width into a scratch tile; only the valid columns go back.
+                    if (accumulate) CopyRagged(cTile, n, tile, 8, mr, cols);
                     kernel(aTile, lda, bRows + j0, ldb, tile, width, k, accumulate);
-                    for (int r = 0; r < mr; r++)
-                        for (int j = 0; j < cols; j++) cTile[r * n + j] = tile[r * width + j];
+                    CopyRagged(tile, 8, cTile, n, mr, cols);
                 }
                 i += mr;
             }
             j0 += width;
         }
+    }
+
+    /// <summary>Copies the first <paramref name="cols"/> (fewer than 8) floats of <paramref name="rows"/> rows.</summary>
+    private static void CopyRagged(float* src, nint srcStride, float* dst, nint dstStride, int rows, int cols)
+    {
+        if (Avx.IsSupported)
+        {
+            // Masked moves touch only the selected lanes, so they never read or write past the row.
+            var mask = Vector256.LessThan(Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), Vector256.Create((float)cols));
+            for (int r = 0; r < rows; r++, src += srcStride, dst += dstStride)
+                Avx.MaskStore(dst, mask, Avx.MaskLoad(src, mask));
+            return;
+        }
+        for (int r = 0; r < rows; r++, src += srcStride, dst += dstStride)
+            for (int j = 0; j < cols; j++) dst[j] = src[j];
     }
 
     /// <summary>Writes op(B) as K rows of <paramref name="paddedN"/> floats, zero beyond column N.</summary>
