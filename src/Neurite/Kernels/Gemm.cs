@@ -16,6 +16,10 @@ namespace Neurite.Kernels;
 /// 32-column panels. B is read in place when it is (K,N) and packed into panels when transposed
 /// (or use <see cref="PackB"/> once for weights). Each C element is one fused multiply-add chain over
 /// p = 0..K-1 in order, so the result does not depend on tiling or on <see cref="Threading.MaxThreads"/>.</para>
+/// <para>Products under <see cref="SmallMaxFlops"/> (the tutorial's MLP layers) skip the job set-up and
+/// threads: B is read in place unless transposed or ragged, columns go in chunks of 32, 16 or 8 with
+/// one-vector-wide kernels for the narrow ones, and products of at most <see cref="TinyMaxMultiplyAdds"/>
+/// multiply-adds run as a plain loop. They keep the same per-element chain, so they are bit-identical.</para>
 /// <para>Warm calls allocate nothing: packing space is a per-thread pinned buffer kept at the largest size seen.</para>
 /// </remarks>
 public static unsafe class Gemm
