@@ -213,13 +213,15 @@ public static unsafe class Gemm
             return;
         }
 
-        // Columns go in chunks of 8 or more; B is packed (zero-padded to a multiple of 8) only when it
-        // is transposed or its rows are not a whole number of chunks, so the last chunk can read past n.
-        int paddedN = (n + 7) & ~7;
+        // Columns go in chunks of 8 or more. B is read in place unless it is transposed or narrower than
+        // one chunk; then it is packed, zero-padded to a multiple of 8. In place, a ragged last chunk
+        // instead reads the 8 columns ending at n: the overlapped columns are computed again and dropped.
         float* bRows = b;
         nint ldb = n;
-        if (transB || paddedN != n)
+        bool packed = transB || n < 8;
+        if (packed)
         {
+            int paddedN = (n + 7) & ~7;
             bRows = Scratch((long)k * paddedN);
             ldb = paddedN;
             PackPadded(b, k, n, paddedN, transB, bRows);
@@ -273,10 +275,12 @@ public static unsafe class Gemm
                 }
                 else
                 {
-                    // The ragged last chunk (8 wide) runs full width into a scratch tile; only the valid columns go back.
-                    if (accumulate) CopyRagged(cTile, n, tile, 8, mr, cols);
-                    kernel(aTile, lda, bRows + j0, ldb, tile, width, k, accumulate);
-                    CopyRagged(tile, 8, cTile, n, mr, cols);
+                    // The ragged last chunk (8 wide) runs into a scratch tile; only the new columns go back.
+                    int window = packed ? j0 : n - 8;
+                    float* tileCols = tile + (j0 - window);
+                    if (accumulate) CopyRagged(cTile, n, tileCols, 8, mr, cols);
+                    kernel(aTile, lda, bRows + window, ldb, tile, width, k, accumulate);
+                    CopyRagged(tileCols, 8, cTile, n, mr, cols);
                 }
                 i += mr;
             }
@@ -302,6 +306,11 @@ public static unsafe class Gemm
     /// <summary>Writes op(B) as K rows of <paramref name="paddedN"/> floats, zero beyond column N.</summary>
     private static void PackPadded(float* b, int k, int n, int paddedN, bool transB, float* dst)
     {
+        if (transB && Avx.IsSupported && k >= 8 && n >= 8)
+        {
+            PackTransposedAvx(b, k, n, paddedN, dst);
+            return;
+        }
         for (int p = 0; p < k; p++, dst += paddedN)
         {
             int j = 0;
@@ -310,6 +319,54 @@ public static unsafe class Gemm
             else
                 for (float* src = b + (nint)p * n; j < n; j++) dst[j] = src[j];
             for (; j < paddedN; j++) dst[j] = 0f;
+        }
+    }
+
+    /// <summary><see cref="PackPadded"/> for B stored (N,K): 8×8 blocks transposed in registers, edges one by one.</summary>
+    private static void PackTransposedAvx(float* b, int k, int n, int paddedN, float* dst)
+    {
+        int fullJ = n & ~7, fullP = k & ~7;
+        for (int j0 = 0; j0 < fullJ; j0 += 8)
+        {
+            float* src = b + (nint)j0 * k;
+            for (int p0 = 0; p0 < fullP; p0 += 8)
+            {
+                float* s = src + p0;
+                var r0 = Avx.LoadVector256(s);
+                var r1 = Avx.LoadVector256(s + k);
+                var r2 = Avx.LoadVector256(s + 2 * k);
+                var r3 = Avx.LoadVector256(s + 3 * k);
+                var r4 = Avx.LoadVector256(s + 4 * k);
+                var r5 = Avx.LoadVector256(s + 5 * k);
+                var r6 = Avx.LoadVector256(s + 6 * k);
+                var r7 = Avx.LoadVector256(s + 7 * k);
+                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                float* d = dst + (nint)p0 * paddedN + j0;
+                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+                Avx.Store(d + paddedN, Avx.Permute2x128(u1, u5, 0x20));
+                Avx.Store(d + 2 * paddedN, Avx.Permute2x128(u2, u6, 0x20));
+                Avx.Store(d + 3 * paddedN, Avx.Permute2x128(u3, u7, 0x20));
+                Avx.Store(d + 4 * paddedN, Avx.Permute2x128(u0, u4, 0x31));
+                Avx.Store(d + 5 * paddedN, Avx.Permute2x128(u1, u5, 0x31));
+                Avx.Store(d + 6 * paddedN, Avx.Permute2x128(u2, u6, 0x31));
+                Avx.Store(d + 7 * paddedN, Avx.Permute2x128(u3, u7, 0x31));
+            }
+            for (int p = fullP; p < k; p++)
+                for (int jj = 0; jj < 8; jj++) dst[(nint)p * paddedN + j0 + jj] = src[(nint)jj * k + p];
+        }
+        for (int p = 0; p < k; p++)
+        {
+            float* d = dst + (nint)p * paddedN;
+            int j = fullJ;
+            for (; j < n; j++) d[j] = b[(nint)j * k + p];
+            for (; j < paddedN; j++) d[j] = 0f;
         }
     }
 
