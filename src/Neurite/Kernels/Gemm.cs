@@ -213,18 +213,28 @@ public static unsafe class Gemm
             return;
         }
 
-        // Columns go in chunks of 8 or more. B is read in place unless it is transposed or narrower than
-        // one chunk; then it is packed, zero-padded to a multiple of 8. In place, a ragged last chunk
-        // instead reads the 8 columns ending at n: the overlapped columns are computed again and dropped.
+        // Columns go in chunks of 8 or more. A transposed B is packed, zero-padded to a multiple of 8.
+        // Otherwise B is read in place, and a ragged last chunk reads 8 columns from where they exist:
+        // when n >= 8 the 8 ending at n (the overlapped columns are computed again and dropped); when
+        // n < 8 the next rows' values fill the spare lanes, and only the last rows, where 8 floats
+        // would run past B, come from a zero-padded copy in `tailRows`.
         float* bRows = b;
         nint ldb = n;
-        bool packed = transB || n < 8;
-        if (packed)
+        int inPlaceK = k;
+        float* tailRows = stackalloc float[8 * 8];
+        if (transB)
         {
             int paddedN = (n + 7) & ~7;
             bRows = Scratch((long)k * paddedN);
             ldb = paddedN;
             PackPadded(b, k, n, paddedN, transB, bRows);
+        }
+        else if (n < 8)
+        {
+            // Row p is safe to read 8 wide while p*n + 8 <= k*n.
+            inPlaceK = k * n >= 8 ? (k * n - 8) / n + 1 : 0;
+            for (int p = inPlaceK; p < k; p++)
+                for (int j = 0; j < 8; j++) tailRows[(p - inPlaceK) * 8 + j] = j < n ? b[(nint)p * n + j] : 0f;
         }
 
         bool wide = path == KernelPath.Vector512;
@@ -276,10 +286,14 @@ public static unsafe class Gemm
                 else
                 {
                     // The ragged last chunk (8 wide) runs into a scratch tile; only the new columns go back.
-                    int window = packed ? j0 : n - 8;
+                    int window = transB || n < 8 ? j0 : n - 8;
                     float* tileCols = tile + (j0 - window);
                     if (accumulate) CopyRagged(cTile, n, tileCols, 8, mr, cols);
-                    kernel(aTile, lda, bRows + window, ldb, tile, width, k, accumulate);
+                    // Splitting K in two keeps each element's chain in order, so the result is unchanged.
+                    if (inPlaceK > 0)
+                        kernel(aTile, lda, bRows + window, ldb, tile, width, inPlaceK, accumulate);
+                    if (inPlaceK < k)
+                        kernel(aTile + inPlaceK * (transA ? m : 1), lda, tailRows, 8, tile, width, k - inPlaceK, accumulate || inPlaceK > 0);
                     CopyRagged(tileCols, 8, cTile, n, mr, cols);
                 }
                 i += mr;
