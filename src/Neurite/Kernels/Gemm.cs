@@ -240,6 +240,8 @@ public static unsafe class Gemm
         bool wide = path == KernelPath.Vector512;
         int vector = wide ? 16 : 8;
         float* tile = stackalloc float[GemmMicroKernels.MaxRowsV512 * 32];
+        // An accumulating ragged chunk feeds the tile's spare lanes back in; keep them finite and normal.
+        if (accumulate && (n & 7) != 0) new Span<float>(tile, 8 * 8).Clear();
         // Whole chunks of 32, 16 or 8 columns, so only a last chunk of 8 can be ragged.
         for (int j0 = 0; j0 < n; )
         {
@@ -293,7 +295,7 @@ public static unsafe class Gemm
                     if (inPlaceK > 0)
                         kernel(aTile, lda, bRows + window, ldb, tile, width, inPlaceK, accumulate);
                     if (inPlaceK < k)
-                        kernel(aTile + inPlaceK * (transA ? m : 1), lda, tailRows, 8, tile, width, k - inPlaceK, accumulate || inPlaceK > 0);
+                        kernel(aTile + (nint)inPlaceK * (transA ? m : 1), lda, tailRows, 8, tile, width, k - inPlaceK, accumulate || inPlaceK > 0);
                     CopyRagged(tileCols, 8, cTile, n, mr, cols);
                 }
                 i += mr;
