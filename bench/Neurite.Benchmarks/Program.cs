@@ -5,6 +5,8 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
 {
     ["peak"] = ("FP32 FMA peak of one core, Vector512 and Vector256, in GFLOP/s", PeakWorkload.Run),
     ["gemm"] = ("SGEMM GFLOP/s and % of measured peak: 500x100x400 and the LSTM shapes, 1 and 2 threads", GemmWorkload.Run),
+    ["w1"] = ("W1 iris training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW1),
+    ["w2"] = ("W2 breast-cancer training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW2),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
 };
 

@@ -59,7 +59,7 @@ public sealed class Dense : Layer
         int rows = input.Size / features;
         var z = _z.Get(input.Shape[0], OutputDims);
         Gemm.Multiply(input.Span, _kernel!.Value.Span, z.Span, rows, features, Units);
-        if (_bias is not null) BiasOps.AddBias(z.Span, _bias.Value.Span, rows, Units);
+        if (_bias is not null) FastMath.AddBias(z.Span, _bias.Value.Span, rows, Units);
         Tensor a = z;
         if (!Activation.IsLinear)
         {
@@ -84,7 +84,7 @@ public sealed class Dense : Layer
             Activation.Backward(_lastZ!.Span, _lastA!.Span, outputGradient.Span, dz.Span, Units);
         }
         Gemm.Multiply(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
-        if (_bias is not null) BiasOps.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
+        if (_bias is not null) FastMath.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
         if (!NeedsInputGradient) return dz;
         var dx = _dx.Get(input.Shape[0], InputDims);
         Gemm.Multiply(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);

@@ -1,0 +1,253 @@
+using Neurite.Initializers;
+
+namespace Neurite.Layers;
+
+/// <summary>
+/// What <see cref="Lstm"/>, <see cref="Gru"/> and <see cref="SimpleRnn"/> share: Keras's RNN
+/// options (returnSequences, returnState, goBackwards, stateful, dropout, recurrentDropout), the
+/// carried states, and the dropout masks. The sequence itself runs in a fused core per cell type.
+/// </summary>
+/// <remarks>
+/// Input (B, T, F); output (B, T, U) with returnSequences, else (B, U). A stateful layer keeps
+/// the final states of each batch as the initial states of the next (sample i continues sample
+/// i), in training and inference alike, until <see cref="ResetStates"/>; its batch size is fixed
+/// and no gradient flows into the carried state, so none crosses a batch boundary. With
+/// returnState, the final states of the latest call are in <see cref="FinalStates"/> (a
+/// <c>Sequential</c> passes only the output on).
+/// </remarks>
+public abstract class RecurrentLayer : Layer
+{
+    private readonly BufferCache _output = new(), _inputGradient = new();
+    private float[][] _states = [];
+    private float[] _inputMask = [], _recurrentMask = [];
+    private System.Random? _rng;
+    private int _stateBatch;
+    private bool _lastWasTraining;
+    private Tensor? _lastOutput;
+
+    private protected RecurrentLayer(int units, string? activation, string? recurrentActivation, bool useBias,
+        Initializer? kernelInitializer, Initializer? recurrentInitializer, Initializer? biasInitializer,
+        double dropout, double recurrentDropout, bool returnSequences, bool returnState, bool goBackwards, bool stateful,
+        int[]? inputShape, int? batchSize, string? name)
+        : base(name, inputShape, batchSize)
+    {
+        string kind = GetType().Name;
+        if (units <= 0)
+            throw new NeuriteException($"{kind}: units must be a positive integer. Received units={units}.");
+        if (!(dropout >= 0 && dropout < 1))
+            throw new NeuriteException($"{kind}: dropout must be in [0, 1). Received dropout={dropout}.");
+        if (!(recurrentDropout >= 0 && recurrentDropout < 1))
+            throw new NeuriteException($"{kind}: recurrentDropout must be in [0, 1). Received recurrentDropout={recurrentDropout}.");
+        if (inputShape is not null && inputShape.Length != 2)
+            throw new NeuriteException($"{kind}: inputShape must be (timeSteps, features). Received inputShape={ShapeText.Format(inputShape)}. For one feature per step, reshape the data to (samples, timeSteps, 1).");
+        Units = units;
+        ActivationKind = GateActivations.Parse(activation, nameof(activation));
+        RecurrentActivationKind = GateActivations.Parse(recurrentActivation, nameof(recurrentActivation));
+        UseBias = useBias;
+        KernelInitializer = kernelInitializer ?? Initializer.Get("glorot_uniform");
+        RecurrentInitializer = recurrentInitializer ?? Initializer.Get("orthogonal");
+        BiasInitializer = biasInitializer ?? Initializer.Get("zeros");
+        Dropout = dropout;
+        RecurrentDropout = recurrentDropout;
+        ReturnSequences = returnSequences;
+        ReturnState = returnState;
+        GoBackwards = goBackwards;
+        Stateful = stateful;
+    }
+
+    public int Units { get; }
+    public string Activation => ActivationKind.KerasName();
+    public string RecurrentActivation => RecurrentActivationKind.KerasName();
+    public bool UseBias { get; }
+    public Initializer KernelInitializer { get; }
+    public Initializer RecurrentInitializer { get; }
+    public Initializer BiasInitializer { get; }
+    public double Dropout { get; }
+    public double RecurrentDropout { get; }
+    public bool ReturnSequences { get; }
+    public bool ReturnState { get; }
+    public bool GoBackwards { get; }
+    public bool Stateful { get; }
+    public override bool IsStateful => Stateful;
+
+    internal GateActivation ActivationKind { get; }
+    internal GateActivation RecurrentActivationKind { get; }
+
+    /// <summary>Number of state tensors: 2 for an LSTM (h, c), 1 otherwise.</summary>
+    private protected abstract int StateCount { get; }
+
+    /// <summary>Creates the weights and the sequence core for (T, F) inputs.</summary>
+    private protected abstract void BuildCell(int timeSteps, int features, System.Random rng);
+
+    private protected abstract void RunForward(int batch, int steps, ReadOnlySpan<float> x, float[][]? initialStates, Span<float> output,
+        ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask);
+
+    /// <summary>Final state <paramref name="index"/> of the latest forward pass, (B, U).</summary>
+    private protected abstract ReadOnlySpan<float> FinalState(int index);
+
+    /// <summary>BPTT of the latest forward; parameter gradients overwritten, dx skipped when empty.</summary>
+    private protected abstract void RunBackward(ReadOnlySpan<float> dOutput, Span<float> dx);
+
+    protected sealed override int[] OnBuild(int[] inputShape, System.Random rng)
+    {
+        if (inputShape.Length != 2)
+            throw new ShapeMismatchException($"{ClassName} '{Name}'", "(timeSteps, features)", ShapeText.Format(inputShape, null),
+                "Recurrent layers take 3-D input (samples, timeSteps, features); reshape the data, e.g. to (samples, timeSteps, 1) for one series.");
+        _rng = rng;
+        BuildCell(inputShape[0], inputShape[1], rng);
+        return ReturnSequences ? [inputShape[0], Units] : [Units];
+    }
+
+    public sealed override Tensor Forward(Tensor input, bool training)
+    {
+        CheckInput(input);
+        int batch = input.Shape[0], steps = InputShape[0], features = InputShape[1];
+        float[][]? initial = null;
+        if (Stateful)
+        {
+            PrepareCarriedStates(batch);
+            initial = _states;
+        }
+        ReadOnlySpan<float> inputMask = default, recurrentMask = default;
+        _lastWasTraining = training;
+        if (training && Dropout > 0)
+        {
+            if (_fixedInputMask is null) SampleMask(ref _inputMask, batch * features, Dropout);
+            inputMask = (_fixedInputMask ?? _inputMask).AsSpan(0, batch * features);
+        }
+        if (training && RecurrentDropout > 0)
+        {
+            if (_fixedRecurrentMask is null) SampleMask(ref _recurrentMask, batch * Units, RecurrentDropout);
+            recurrentMask = (_fixedRecurrentMask ?? _recurrentMask).AsSpan(0, batch * Units);
+        }
+        var output = _output.Get(batch, OutputDims);
+        RunForward(batch, steps, input.Span, initial, output.Span, inputMask, recurrentMask);
+        if (Stateful)
+            for (int i = 0; i < StateCount; i++) FinalState(i).CopyTo(_states[i]);
+        _lastOutput = output;
+        return output;
+    }
+
+    public sealed override Tensor Backward(Tensor outputGradient)
+    {
+        if (_lastOutput is null) throw new InvalidOperationException($"{ClassName} '{Name}': Backward was called before Forward.");
+        if (!_lastWasTraining)
+            throw new InvalidOperationException($"{ClassName} '{Name}': Backward needs the latest Forward to run with training: true.");
+        int batch = _lastOutput.Shape[0];
+        var parameters = Parameters;
+        for (int i = 0; i < parameters.Count; i++) parameters[i].Gradient.Span.Clear();
+        if (!NeedsInputGradient)
+        {
+            RunBackward(outputGradient.Span, default);
+            return outputGradient;
+        }
+        var dx = _inputGradient.Get(batch, InputDims);
+        RunBackward(outputGradient.Span, dx.Span);
+        return dx;
+    }
+
+    /// <summary>The final states of the latest call (h, then c for an LSTM), each (B, U): Keras's returnState outputs.</summary>
+    public IReadOnlyList<Tensor> FinalStates
+    {
+        get
+        {
+            if (_lastOutput is null) throw new InvalidOperationException($"{ClassName} '{Name}' has not run yet, so it has no final states.");
+            int batch = _lastOutput.Shape[0];
+            var states = new Tensor[StateCount];
+            for (int i = 0; i < states.Length; i++) states[i] = new Tensor(FinalState(i).ToArray(), batch, Units);
+            return states;
+        }
+    }
+
+    /// <summary>Copies of the carried states of a stateful layer (h, then c for an LSTM), each (B, U); zeros before the first batch.</summary>
+    public IReadOnlyList<Tensor> GetStates()
+    {
+        RequireStateful(nameof(GetStates));
+        int batch = StateBatchSize();
+        PrepareCarriedStates(batch);
+        return _states.Select(s => new Tensor((float[])s.Clone(), batch, Units)).ToList();
+    }
+
+    /// <summary>Sets the carried states of a stateful layer; each must be (B, U) with the layer's batch size.</summary>
+    public void SetStates(IReadOnlyList<Tensor> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        RequireStateful(nameof(SetStates));
+        int batch = StateBatchSize();
+        if (states.Count != StateCount)
+            throw new NeuriteException($"{ClassName} '{Name}' carries {StateCount} state tensor(s) ({(StateCount == 2 ? "h, c" : "h")}), but {states.Count} were given.");
+        foreach (var s in states)
+            if (s.Rank != 2 || s.Shape[0] != batch || s.Shape[1] != Units)
+                throw new ShapeMismatchException($"SetStates of {ClassName} '{Name}'", $"({batch}, {Units})", ShapeText.Format(s.ShapeArray),
+                    "Pass one (batchSize, units) tensor per state.");
+        PrepareCarriedStates(batch);
+        for (int i = 0; i < StateCount; i++) states[i].Span.CopyTo(_states[i]);
+    }
+
+    /// <summary>Zeroes the carried states (Keras's <c>reset_states</c>); the next batch starts fresh.</summary>
+    public override void ResetStates()
+    {
+        foreach (var s in _states) Array.Clear(s);
+    }
+
+    public override IReadOnlyDictionary<string, object?> GetConfig() =>
+        new Dictionary<string, object?>(base.GetConfig())
+        {
+            ["units"] = Units,
+            ["activation"] = Activation,
+            ["recurrent_activation"] = RecurrentActivation,
+            ["use_bias"] = UseBias,
+            ["kernel_initializer"] = KernelInitializer.Name,
+            ["recurrent_initializer"] = RecurrentInitializer.Name,
+            ["bias_initializer"] = BiasInitializer.Name,
+            ["dropout"] = Dropout,
+            ["recurrent_dropout"] = RecurrentDropout,
+            ["return_sequences"] = ReturnSequences,
+            ["return_state"] = ReturnState,
+            ["go_backwards"] = GoBackwards,
+            ["stateful"] = Stateful,
+            ["unroll"] = false,
+        };
+
+    private void RequireStateful(string member)
+    {
+        if (!Stateful)
+            throw new NeuriteException($"{ClassName} '{Name}' is not stateful, so it carries no states for {member}. Create it with stateful: true (and a fixed batchSize), or read FinalStates after a call.");
+    }
+
+    private int StateBatchSize() =>
+        FixedBatchSize ?? DeclaredBatchSize ?? (_stateBatch > 0 ? _stateBatch : throw new NeuriteException(
+            $"{ClassName} '{Name}' is stateful but its batch size is not known yet. Pass batchSize: N to the model's first layer."));
+
+    /// <summary>Allocates zero states on first use and refuses a batch size other than the fixed one.</summary>
+    private void PrepareCarriedStates(int batch)
+    {
+        int expected = FixedBatchSize ?? DeclaredBatchSize ?? (_stateBatch > 0 ? _stateBatch : batch);
+        if (batch != expected)
+            throw new NeuriteException(
+                $"{ClassName} '{Name}' is stateful with batch size {expected}, but received a batch of {batch} samples. " +
+                "A stateful layer continues sample i of one batch with sample i of the next, so every batch must have exactly that size: " +
+                "make the number of samples a multiple of the batch size, or use Sequential.WithBatchSize to predict with another batch size.");
+        if (_stateBatch == batch && _states.Length == StateCount) return;
+        _stateBatch = batch;
+        _states = new float[StateCount][];
+        for (int i = 0; i < StateCount; i++) _states[i] = new float[batch * Units];
+    }
+
+    private void SampleMask(ref float[] mask, int length, double rate)
+    {
+        if (mask.Length < length) mask = new float[length];
+        float kept = (float)(1.0 / (1.0 - rate));
+        var rng = _rng ??= Neurite.Random.Fork();
+        for (int i = 0; i < length; i++) mask[i] = rng.NextDouble() >= rate ? kept : 0f;
+    }
+
+    /// <summary>Fixed dropout masks used instead of random draws (tests use them for finite-difference checks).</summary>
+    internal void UseFixedMasks(float[]? inputMask, float[]? recurrentMask)
+    {
+        _fixedInputMask = inputMask;
+        _fixedRecurrentMask = recurrentMask;
+    }
+
+    private float[]? _fixedInputMask, _fixedRecurrentMask;
+}

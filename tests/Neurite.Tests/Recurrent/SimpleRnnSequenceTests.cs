@@ -1,0 +1,57 @@
+using Neurite.Layers;
+using static Neurite.Tests.Recurrent.GradientCheck;
+
+namespace Neurite.Tests.Recurrent;
+
+public class SimpleRnnSequenceTests
+{
+    [Theory]
+    [InlineData(false, false, false, false, false, "tanh", 5)]
+    [InlineData(true, false, false, false, false, "tanh", 5)]
+    [InlineData(true, true, true, true, true, "tanh", 19)]
+    [InlineData(false, true, true, true, true, "relu", 5)]
+    [InlineData(true, false, true, false, true, "sigmoid", 5)]
+    public void GradientsMatchFiniteDifferencesOfDoubleReference(bool returnSequences, bool goBackwards, bool initialState,
+        bool dropout, bool stateGradients, string activation, int units)
+    {
+        int B = 2, T = 4, F = 3, U = units;
+        var rng = new System.Random(31 + units);
+        var x = RoundToFloat(RandomDoubles(rng, B * T * F, 1.0));
+        var h0 = RoundToFloat(RandomDoubles(rng, B * U, 0.8));
+        var w = RoundToFloat(RandomDoubles(rng, F * U, 0.6));
+        var r = RoundToFloat(RandomDoubles(rng, U * U, 0.6));
+        var bias = RoundToFloat(RandomDoubles(rng, U, 0.5));
+        var outWeights = RandomDoubles(rng, returnSequences ? B * T * U : B * U, 1.0);
+        var hWeights = RandomDoubles(rng, B * U, 1.0);
+        double[]? inputMask = dropout ? RandomMask(rng, B * F, 0.3) : null;
+        double[]? recurrentMask = dropout ? RandomMask(rng, B * U, 0.3) : null;
+        RecurrentReference.Result Reference() => RecurrentReference.SimpleRnn(B, T, F, U, x, initialState ? h0 : null, w, r, bias,
+            activation, returnSequences, goBackwards, inputMask, recurrentMask);
+        double Loss()
+        {
+            var result = Reference();
+            return WeightedSum(result.Output, outWeights) + (stateGradients ? WeightedSum(result.FinalHidden, hWeights) : 0);
+        }
+
+        var seq = new SimpleRnnSequence(F, U, GateActivations.Parse(activation, "activation"), returnSequences, goBackwards);
+        var wf = ToFloat(w);
+        var rf = ToFloat(r);
+        var output = new float[outWeights.Length];
+        seq.Forward(B, T, ToFloat(x), initialState ? ToFloat(h0) : default, wf, rf, ToFloat(bias), output, ToFloat(inputMask), ToFloat(recurrentMask));
+        var reference = Reference();
+        AssertClose(output, reference.Output, "output", 1e-5, 2e-6);
+        AssertClose(seq.FinalHidden, reference.FinalHidden, "final h", 1e-5, 2e-6);
+
+        var dx = new float[x.Length];
+        var dW = new float[w.Length];
+        var dR = new float[r.Length];
+        var dBias = new float[U];
+        var dH0 = new float[B * U];
+        seq.Backward(ToFloat(outWeights), stateGradients ? ToFloat(hWeights) : default, wf, rf, dx, dW, dR, dBias, dH0);
+        AssertClose(dx, Numeric(x, Loss), "dx");
+        AssertClose(dW, Numeric(w, Loss), "dKernel");
+        AssertClose(dR, Numeric(r, Loss), "dRecurrentKernel");
+        AssertClose(dBias, Numeric(bias, Loss), "dBias");
+        if (initialState) AssertClose(dH0, Numeric(h0, Loss), "dh0");
+    }
+}
