@@ -8,18 +8,12 @@ namespace Neurite.Cli.Tutorial;
 /// <summary>The tutorial's stacked stateful LSTM, trained epoch by epoch with ResetStates between epochs.</summary>
 internal static class IbexModel
 {
-#if NEURITE_HAS_LSTM
     public static Sequential Create(int lags, int features, int batchSize) => new(
         new Lstm(100, returnSequences: true, stateful: true, inputShape: [lags, features], batchSize: batchSize),
         new Dropout(0.5),
         new Lstm(50, returnSequences: false, stateful: true),
         new Dropout(0.5),
         new Dense(1));
-#else
-    // Until the recurrent layers are merged into the core, the IBEX part stops here with a clear message.
-    public static Sequential Create(int lags, int features, int batchSize) =>
-        throw new NotSupportedException($"This build of Neurite has no LSTM layer yet, so the IBEX model (input {lags} × {features}, batch {batchSize}) cannot be built. Run --part iris or --part breast-cancer.");
-#endif
 
     public static IbexForecast TrainAndForecast(TutorialContext context, WindowSet train, WindowSet test)
     {
