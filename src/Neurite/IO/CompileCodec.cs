@@ -24,7 +24,7 @@ internal static class CompileCodec
             }
             : JsonValue.Create(loss.Name);
         var metricArray = new JsonArray();
-        foreach (var m in metrics) metricArray.Add(m);
+        foreach (var m in metrics) metricArray.Add(JsonValue.Create(m));
         return new JsonObject
         {
             ["optimizer"] = OptimizerToKeras3(optimizer),

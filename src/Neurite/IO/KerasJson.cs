@@ -120,7 +120,7 @@ internal sealed class KerasJson(string file)
     public static JsonArray ShapeJson(int? batch, IEnumerable<int> dims)
     {
         var array = new JsonArray { batch is int b ? JsonValue.Create(b) : null };
-        foreach (var d in dims) array.Add(d);
+        foreach (var d in dims) array.Add(JsonValue.Create(d));
         return array;
     }
 

@@ -33,6 +33,26 @@ public class KerasFixtureTests
             Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4, $"{fixture} output {i}: expected {expected[i]}, got {actual[i]}");
     }
 
+    /// <summary>
+    /// Files written by Neurite's Save (tests/fixtures/neurite-written/make_models.cs) and read back by the
+    /// independent Keras-format reader reference.py, which follows Keras's layout and knows nothing of
+    /// Neurite: its outputs prove the files say what Keras would read from them.
+    /// </summary>
+    [Theory]
+    [InlineData("neurite_mlp")]
+    [InlineData("neurite_lstm_gru")]
+    public void Neurite_written_file_is_read_the_same_by_an_independent_keras_reader(string fixture)
+    {
+        var dir = Path.Combine(Fixtures.RepoRoot, "tests", "fixtures", "neurite-written", fixture);
+        var model = Sequential.Load(Path.Combine(dir, "model.keras"));
+        var (inShape, input) = Fixtures.ReadCsv(Path.Combine(dir, "input.csv"));
+        var (outShape, expected) = Fixtures.ReadCsv(Path.Combine(dir, "expected_output.csv"));
+        var actual = model.Predict(Tensor.FromArray(input, inShape)).ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5, $"{fixture} output {i}: reference.py {expected[i]}, Neurite {actual[i]}");
+    }
+
     [Fact]
     public void Mlp_fixture_restores_its_architecture_and_adam_state()
     {
