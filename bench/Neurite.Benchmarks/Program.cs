@@ -7,6 +7,7 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
     ["gemm"] = ("SGEMM GFLOP/s and % of measured peak: 500x100x400 and the LSTM shapes, 1 and 2 threads", GemmWorkload.Run),
     ["w1"] = ("W1 iris training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW1),
     ["w2"] = ("W2 breast-cancer training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW2),
+    ["w3"] = ("W3 stateful stacked LSTM training, ms per epoch on 1 and 2 threads, GFLOP/s", W3Workload.Run),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
 };
 
