@@ -17,6 +17,9 @@ internal sealed class CommandOutput(TextWriter output, TextWriter error, bool js
 
     public TextWriter Error { get; } = error;
 
+    /// <summary>Standard output itself, for results meant for a pipe (predictions CSV).</summary>
+    public TextWriter Standard { get; } = output;
+
     public void Say(string line) => Text.WriteLine(line);
 
     /// <summary>Writes <paramref name="scores"/> as one JSON object on standard output, when --json was given.</summary>

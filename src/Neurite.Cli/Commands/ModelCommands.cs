@@ -46,7 +46,7 @@ internal static class ModelCommands
         string csv = recipe.Classify is { } c ? PredictClasses(model, c, table, dataPath, output) : PredictSeries(model, recipe.Forecast!, table, dataPath, output);
         if (outPath is null)
         {
-            output.Text.Write(csv);
+            output.Standard.Write(csv);
         }
         else
         {
