@@ -26,7 +26,7 @@ internal sealed class CommandOutput(TextWriter output, TextWriter error, bool js
     public void WriteScores(JsonObject scores)
     {
         if (!Json) return;
-        output.WriteLine(scores.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+        Standard.WriteLine(scores.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
     }
 
     /// <summary>A JSON number, or null for NaN and infinities, which JSON cannot hold.</summary>
