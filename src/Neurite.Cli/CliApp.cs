@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using Neurite.Cli.Commands;
 using Neurite.Cli.Tutorial;
 
 namespace Neurite.Cli;
@@ -90,13 +91,15 @@ public static class CliApp
         });
 
         // A plain command rather than RootCommand, which would name itself after the assembly (Neurite.Cli) in help.
-        var root = new Command("neurite", "Neurite: Keras-style deep learning for .NET. Runs the tutorial end to end.") { tutorial };
+        var root = new Command("neurite", "Neurite: Keras-style deep learning for .NET. Runs the tutorial end to end, or its recipes on your own CSV.") { tutorial };
+        foreach (var command in DataCommands.Create(output, error, code => exitCode = code)) root.Subcommands.Add(command);
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());
         var parseResult = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parseResult.Errors.Count > 0)
         {
-            error.WriteLine($"neurite: {parseResult.Errors[0].Message} Run 'neurite tutorial --help' for the options.");
+            string command = parseResult.CommandResult.Command == root ? "" : " " + parseResult.CommandResult.Command.Name;
+            error.WriteLine($"neurite: {parseResult.Errors[0].Message} Run 'neurite{command} --help' for the options.");
             return UsageError;
         }
         int invoked = parseResult.Invoke(new InvocationConfiguration { Output = output, Error = error });
