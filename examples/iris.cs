@@ -35,7 +35,7 @@ Console.WriteLine($"final loss {history["loss"][^1]:0.0000}, val_loss {history["
 int[] classes = model.PredictClasses(xTest);
 int[] actual = Enumerable.Range(0, yTest.Shape[0]).Select(r => yTest[r, 0] == 1 ? 0 : yTest[r, 1] == 1 ? 1 : 2).ToArray();
 Console.WriteLine("        predicted");
-Console.WriteLine("actual   0   1   2");
+Console.WriteLine("actual    0   1   2");
 for (int a = 0; a < 3; a++)
     Console.WriteLine($"{a,6} " + string.Concat(Enumerable.Range(0, 3).Select(p => $"{Enumerable.Range(0, classes.Length).Count(i => actual[i] == a && classes[i] == p),4}")));
 

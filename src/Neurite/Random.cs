@@ -4,42 +4,50 @@ namespace Neurite;
 /// The library's single source of randomness: weight initializers, dropout masks, shuffling and
 /// splits all draw from it, so one <see cref="SetSeed"/> makes a whole run repeatable.
 /// </summary>
+/// <remarks>
+/// The seeded generator belongs to the logical flow that called <see cref="SetSeed"/> (it follows
+/// awaits and tasks started afterwards), so two seeded runs on different threads never draw from
+/// each other's sequence; code that never seeds shares one unseeded generator.
+/// </remarks>
 public static class Random
 {
-    private static System.Random _generator = new();
-    private static readonly object Gate = new();
+    private static readonly System.Random Unseeded = new();
+    private static readonly AsyncLocal<System.Random?> Seeded = new();
 
-    /// <summary>Seeds the global generator (Keras's <c>keras.utils.set_random_seed</c>).</summary>
-    public static void SetSeed(int seed)
-    {
-        lock (Gate) _generator = new System.Random(seed);
-    }
+    private static System.Random Generator => Seeded.Value ?? Unseeded;
+
+    /// <summary>Seeds the generator (Keras's <c>keras.utils.set_random_seed</c>).</summary>
+    public static void SetSeed(int seed) => Seeded.Value = new System.Random(seed);
 
     /// <summary>A new generator seeded from the global one; layers take one each at build time.</summary>
     public static System.Random Fork()
     {
-        lock (Gate) return new System.Random(_generator.Next());
+        var g = Generator;
+        lock (g) return new System.Random(g.Next());
     }
 
     internal static int NextInt(int maxExclusive)
     {
-        lock (Gate) return _generator.Next(maxExclusive);
+        var g = Generator;
+        lock (g) return g.Next(maxExclusive);
     }
 
     internal static double NextDouble()
     {
-        lock (Gate) return _generator.NextDouble();
+        var g = Generator;
+        lock (g) return g.NextDouble();
     }
 
     /// <summary>Fills <paramref name="values"/> with a seeded Fisher–Yates permutation of 0..n-1.</summary>
     internal static void Permutation(Span<int> values)
     {
         for (int i = 0; i < values.Length; i++) values[i] = i;
-        lock (Gate)
+        var g = Generator;
+        lock (g)
         {
             for (int i = values.Length - 1; i > 0; i--)
             {
-                int j = _generator.Next(i + 1);
+                int j = g.Next(i + 1);
                 (values[i], values[j]) = (values[j], values[i]);
             }
         }

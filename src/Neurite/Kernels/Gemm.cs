@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Neurite.Kernels;
 
@@ -15,6 +16,10 @@ namespace Neurite.Kernels;
 /// 32-column panels. B is read in place when it is (K,N) and packed into panels when transposed
 /// (or use <see cref="PackB"/> once for weights). Each C element is one fused multiply-add chain over
 /// p = 0..K-1 in order, so the result does not depend on tiling or on <see cref="Threading.MaxThreads"/>.</para>
+/// <para>Products under <see cref="SmallMaxFlops"/> (the tutorial's MLP layers) skip the job set-up and
+/// threads: B is read in place unless transposed or ragged, columns go in chunks of 32, 16 or 8 with
+/// one-vector-wide kernels for the narrow ones, and products of at most <see cref="TinyMaxMultiplyAdds"/>
+/// multiply-adds run as a plain loop. They keep the same per-element chain, so they are bit-identical.</para>
 /// <para>Warm calls allocate nothing: packing space is a per-thread pinned buffer kept at the largest size seen.</para>
 /// </remarks>
 public static unsafe class Gemm
@@ -26,6 +31,13 @@ public static unsafe class Gemm
 
     // Below this much work one fork/join (~0.15 µs) plus cold caches on the second core eat the gain.
     internal const double ParallelMinFlops = 200_000;
+
+    // Below this much work a product runs on one thread without the job set-up, reading B in place
+    // (packing only a transposed or ragged B), in column chunks as narrow as the product.
+    internal const double SmallMaxFlops = ParallelMinFlops;
+
+    // At or below this many multiply-adds a plain loop beats choosing and calling micro-kernels.
+    internal const int TinyMaxMultiplyAdds = 128;
 
     [ThreadStatic] private static float[]? t_scratch;
     [ThreadStatic] private static int t_scratchOffset;
@@ -52,7 +64,11 @@ public static unsafe class Gemm
             return;
         }
         fixed (float* pa = a, pb = b, pc = c)
-            Run(KernelSelector.Current, pa, pb, null, pc, m, k, n, transA, transB, accumulate);
+        {
+            var path = KernelSelector.Current;
+            if (2.0 * m * n * k < SmallMaxFlops) MultiplySmall(path, pa, pb, pc, m, k, n, transA, transB, accumulate);
+            else Run(path, pa, pb, null, pc, m, k, n, transA, transB, accumulate);
+        }
     }
 
     /// <summary>C[M,N] (+)= op(A)·B with B packed beforehand by <see cref="PackB"/>.</summary>
@@ -182,6 +198,217 @@ public static unsafe class Gemm
         job.Parts = Math.Min(threads, job.SplitRows ? m : panels);
         if (job.Parts <= 1) job.Compute(0, m, 0, panels);
         else WorkerPool.Run(job, job.Parts, threads);
+    }
+
+    /// <summary>The one-thread product for small shapes. Each C element is the same chain of operations
+    /// as in <see cref="Run"/> (fused on the vector paths, multiply then add on the scalar path, p in
+    /// order), so results are bit-identical to the blocked kernels for the same path.</summary>
+    [SkipLocalsInit]
+    private static void MultiplySmall(KernelPath path, float* a, float* b, float* c,
+        int m, int k, int n, bool transA, bool transB, bool accumulate)
+    {
+        if (path == KernelPath.Scalar || (long)m * n * k <= TinyMaxMultiplyAdds)
+        {
+            MultiplyLoop(path != KernelPath.Scalar, a, b, c, m, k, n, transA, transB, accumulate);
+            return;
+        }
+
+        // Columns go in chunks of 8 or more. A transposed B is packed, zero-padded to a multiple of 8.
+        // Otherwise B is read in place, and a ragged last chunk reads 8 columns from where they exist:
+        // when n >= 8 the 8 ending at n (the overlapped columns are computed again and dropped); when
+        // n < 8 the next rows' values fill the spare lanes, and only the last rows, where 8 floats
+        // would run past B, come from a zero-padded copy in `tailRows`.
+        float* bRows = b;
+        nint ldb = n;
+        int inPlaceK = k;
+        float* tailRows = stackalloc float[8 * 8];
+        if (transB)
+        {
+            int paddedN = (n + 7) & ~7;
+            bRows = Scratch((long)k * paddedN);
+            ldb = paddedN;
+            PackPadded(b, k, n, paddedN, transB, bRows);
+        }
+        else if (n < 8)
+        {
+            // Row p is safe to read 8 wide while p*n + 8 <= k*n.
+            inPlaceK = k * n >= 8 ? (k * n - 8) / n + 1 : 0;
+            for (int p = inPlaceK; p < k; p++)
+                for (int j = 0; j < 8; j++) tailRows[(p - inPlaceK) * 8 + j] = j < n ? b[(nint)p * n + j] : 0f;
+        }
+
+        bool wide = path == KernelPath.Vector512;
+        int vector = wide ? 16 : 8;
+        float* tile = stackalloc float[GemmMicroKernels.MaxRowsV512 * 32];
+        // An accumulating ragged chunk feeds the tile's spare lanes back in; keep them finite and normal.
+        if (accumulate && (n & 7) != 0) new Span<float>(tile, 8 * 8).Clear();
+        // Whole chunks of 32, 16 or 8 columns, so only a last chunk of 8 can be ragged.
+        for (int j0 = 0; j0 < n; )
+        {
+            int remaining = n - j0;
+            int width;
+            int maxRows;
+            nint[] table;
+            if (remaining >= 2 * vector)
+            {
+                width = 2 * vector;
+                maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+                table = wide
+                    ? (transA ? GemmMicroKernels.V512Tn : GemmMicroKernels.V512Nn)
+                    : (transA ? GemmMicroKernels.V256Tn : GemmMicroKernels.V256Nn);
+            }
+            else if (remaining >= 16 && wide)
+            {
+                width = 16;
+                maxRows = GemmMicroKernels.MaxRowsNarrow;
+                table = transA ? GemmMicroKernels.V512NarrowTn : GemmMicroKernels.V512NarrowNn;
+            }
+            else
+            {
+                width = 8;
+                maxRows = GemmMicroKernels.MaxRowsNarrow;
+                table = transA ? GemmMicroKernels.V256NarrowTn : GemmMicroKernels.V256NarrowNn;
+            }
+            int cols = Math.Min(width, n - j0);
+
+            int blocks = (m + maxRows - 1) / maxRows;
+            int baseRows = m / blocks, tallBlocks = m % blocks;
+            int i = 0;
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                float* aTile = transA ? a + i : a + (nint)i * k;
+                nint lda = transA ? m : k;
+                var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
+                float* cTile = c + (nint)i * n + j0;
+                if (cols == width)
+                {
+                    kernel(aTile, lda, bRows + j0, ldb, cTile, n, k, accumulate);
+                }
+                else
+                {
+                    // The ragged last chunk (8 wide) runs into a scratch tile; only the new columns go back.
+                    int window = transB || n < 8 ? j0 : n - 8;
+                    float* tileCols = tile + (j0 - window);
+                    if (accumulate) CopyRagged(cTile, n, tileCols, 8, mr, cols);
+                    // Splitting K in two keeps each element's chain in order, so the result is unchanged.
+                    if (inPlaceK > 0)
+                        kernel(aTile, lda, bRows + window, ldb, tile, width, inPlaceK, accumulate);
+                    if (inPlaceK < k)
+                        kernel(aTile + (nint)inPlaceK * (transA ? m : 1), lda, tailRows, 8, tile, width, k - inPlaceK, accumulate || inPlaceK > 0);
+                    CopyRagged(tileCols, 8, cTile, n, mr, cols);
+                }
+                i += mr;
+            }
+            j0 += width;
+        }
+    }
+
+    /// <summary>Copies the first <paramref name="cols"/> (fewer than 8) floats of <paramref name="rows"/> rows.</summary>
+    private static void CopyRagged(float* src, nint srcStride, float* dst, nint dstStride, int rows, int cols)
+    {
+        if (Avx.IsSupported)
+        {
+            // Masked moves touch only the selected lanes, so they never read or write past the row.
+            var mask = Vector256.LessThan(Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), Vector256.Create((float)cols));
+            for (int r = 0; r < rows; r++, src += srcStride, dst += dstStride)
+                Avx.MaskStore(dst, mask, Avx.MaskLoad(src, mask));
+            return;
+        }
+        for (int r = 0; r < rows; r++, src += srcStride, dst += dstStride)
+            for (int j = 0; j < cols; j++) dst[j] = src[j];
+    }
+
+    /// <summary>Writes op(B) as K rows of <paramref name="paddedN"/> floats, zero beyond column N.</summary>
+    private static void PackPadded(float* b, int k, int n, int paddedN, bool transB, float* dst)
+    {
+        if (transB && Avx.IsSupported && k >= 8 && n >= 8)
+        {
+            PackTransposedAvx(b, k, n, paddedN, dst);
+            return;
+        }
+        for (int p = 0; p < k; p++, dst += paddedN)
+        {
+            int j = 0;
+            if (transB)
+                for (; j < n; j++) dst[j] = b[(nint)j * k + p];
+            else
+                for (float* src = b + (nint)p * n; j < n; j++) dst[j] = src[j];
+            for (; j < paddedN; j++) dst[j] = 0f;
+        }
+    }
+
+    /// <summary><see cref="PackPadded"/> for B stored (N,K): 8×8 blocks transposed in registers, edges one by one.</summary>
+    private static void PackTransposedAvx(float* b, int k, int n, int paddedN, float* dst)
+    {
+        int fullJ = n & ~7, fullP = k & ~7;
+        for (int j0 = 0; j0 < fullJ; j0 += 8)
+        {
+            float* src = b + (nint)j0 * k;
+            for (int p0 = 0; p0 < fullP; p0 += 8)
+            {
+                float* s = src + p0;
+                var r0 = Avx.LoadVector256(s);
+                var r1 = Avx.LoadVector256(s + k);
+                var r2 = Avx.LoadVector256(s + 2 * k);
+                var r3 = Avx.LoadVector256(s + 3 * k);
+                var r4 = Avx.LoadVector256(s + 4 * k);
+                var r5 = Avx.LoadVector256(s + 5 * k);
+                var r6 = Avx.LoadVector256(s + 6 * k);
+                var r7 = Avx.LoadVector256(s + 7 * k);
+                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                float* d = dst + (nint)p0 * paddedN + j0;
+                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+                Avx.Store(d + paddedN, Avx.Permute2x128(u1, u5, 0x20));
+                Avx.Store(d + 2 * paddedN, Avx.Permute2x128(u2, u6, 0x20));
+                Avx.Store(d + 3 * paddedN, Avx.Permute2x128(u3, u7, 0x20));
+                Avx.Store(d + 4 * paddedN, Avx.Permute2x128(u0, u4, 0x31));
+                Avx.Store(d + 5 * paddedN, Avx.Permute2x128(u1, u5, 0x31));
+                Avx.Store(d + 6 * paddedN, Avx.Permute2x128(u2, u6, 0x31));
+                Avx.Store(d + 7 * paddedN, Avx.Permute2x128(u3, u7, 0x31));
+            }
+            for (int p = fullP; p < k; p++)
+                for (int jj = 0; jj < 8; jj++) dst[(nint)p * paddedN + j0 + jj] = src[(nint)jj * k + p];
+        }
+        for (int p = 0; p < k; p++)
+        {
+            float* d = dst + (nint)p * paddedN;
+            int j = fullJ;
+            for (; j < n; j++) d[j] = b[(nint)j * k + p];
+            for (; j < paddedN; j++) d[j] = 0f;
+        }
+    }
+
+    /// <summary>The plain loop for tiny products: C row by row, p in order. <paramref name="fused"/>
+    /// rounds each step once, as the vector kernels do; otherwise multiply then add, as the scalar path does.</summary>
+    private static void MultiplyLoop(bool fused, float* a, float* b, float* c,
+        int m, int k, int n, bool transA, bool transB, bool accumulate)
+    {
+        nint aRow = transA ? 1 : k, aStep = transA ? m : 1;
+        nint bRow = transB ? 1 : n, bStep = transB ? k : 1;
+        for (int i = 0; i < m; i++)
+        {
+            float* crow = c + (nint)i * n;
+            if (!accumulate)
+                for (int j = 0; j < n; j++) crow[j] = 0f;
+            float* ai = a + i * aRow;
+            for (int p = 0; p < k; p++)
+            {
+                float av = ai[p * aStep];
+                float* bp = b + p * bRow;
+                if (fused)
+                    for (int j = 0; j < n; j++) crow[j] = MathF.FusedMultiplyAdd(av, bp[j * bStep], crow[j]);
+                else
+                    for (int j = 0; j < n; j++) crow[j] += av * bp[j * bStep];
+            }
+        }
     }
 
     private static float* Scratch(long length)

@@ -2444,10 +2444,1939 @@ internal static unsafe partial class GemmMicroKernels
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
     }
 
+    // C[1x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V512_NarrowNn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        Vector512<float> c00;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+        }
+        else
+        {
+            c00 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+        }
+        c00.Store(c + 0 * ldc);
+    }
+
+    // C[2x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V512_NarrowNn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        Vector512<float> c00;
+        Vector512<float> c10;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+    }
+
+    // C[3x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V512_NarrowNn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+    }
+
+    // C[4x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V512_NarrowNn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+    }
+
+    // C[5x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V512_NarrowNn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        Vector512<float> c40;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c40 = Vector512.Load(c + 4 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+    }
+
+    // C[6x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V512_NarrowNn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        Vector512<float> c40;
+        Vector512<float> c50;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c40 = Vector512.Load(c + 4 * ldc);
+            c50 = Vector512.Load(c + 5 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+    }
+
+    // C[7x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V512_NarrowNn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        Vector512<float> c40;
+        Vector512<float> c50;
+        Vector512<float> c60;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c40 = Vector512.Load(c + 4 * ldc);
+            c50 = Vector512.Load(c + 5 * ldc);
+            c60 = Vector512.Load(c + 6 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+            c60 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+        c60.Store(c + 6 * ldc);
+    }
+
+    // C[8x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V512_NarrowNn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        float* a7 = a + 7 * lda;
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        Vector512<float> c40;
+        Vector512<float> c50;
+        Vector512<float> c60;
+        Vector512<float> c70;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c40 = Vector512.Load(c + 4 * ldc);
+            c50 = Vector512.Load(c + 5 * ldc);
+            c60 = Vector512.Load(c + 6 * ldc);
+            c70 = Vector512.Load(c + 7 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+            c60 = default;
+            c70 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+        c60.Store(c + 6 * ldc);
+        c70.Store(c + 7 * ldc);
+    }
+
+    // C[1x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V512_NarrowTn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector512<float> c00;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+        }
+        else
+        {
+            c00 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+        }
+        c00.Store(c + 0 * ldc);
+    }
+
+    // C[2x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V512_NarrowTn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector512<float> c00;
+        Vector512<float> c10;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+    }
+
+    // C[3x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V512_NarrowTn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+    }
+
+    // C[4x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V512_NarrowTn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+    }
+
+    // C[5x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V512_NarrowTn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        Vector512<float> c40;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c40 = Vector512.Load(c + 4 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+    }
+
+    // C[6x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V512_NarrowTn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        Vector512<float> c40;
+        Vector512<float> c50;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c40 = Vector512.Load(c + 4 * ldc);
+            c50 = Vector512.Load(c + 5 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+    }
+
+    // C[7x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V512_NarrowTn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        Vector512<float> c40;
+        Vector512<float> c50;
+        Vector512<float> c60;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c40 = Vector512.Load(c + 4 * ldc);
+            c50 = Vector512.Load(c + 5 * ldc);
+            c60 = Vector512.Load(c + 6 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+            c60 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector512.Create(a[1 * lda + 6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+        c60.Store(c + 6 * ldc);
+    }
+
+    // C[8x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V512_NarrowTn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector512<float> c00;
+        Vector512<float> c10;
+        Vector512<float> c20;
+        Vector512<float> c30;
+        Vector512<float> c40;
+        Vector512<float> c50;
+        Vector512<float> c60;
+        Vector512<float> c70;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc);
+            c10 = Vector512.Load(c + 1 * ldc);
+            c20 = Vector512.Load(c + 2 * ldc);
+            c30 = Vector512.Load(c + 3 * ldc);
+            c40 = Vector512.Load(c + 4 * ldc);
+            c50 = Vector512.Load(c + 5 * ldc);
+            c60 = Vector512.Load(c + 6 * ldc);
+            c70 = Vector512.Load(c + 7 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+            c60 = default;
+            c70 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(b);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+                var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector512.Create(a[1 * lda + 6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+                var x7 = Vector512.Create(a[1 * lda + 7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60);
+            var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+        c60.Store(c + 6 * ldc);
+        c70.Store(c + 7 * ldc);
+    }
+
+    // C[1x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V256_NarrowNn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        Vector256<float> c00;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+        }
+        else
+        {
+            c00 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+        }
+        c00.Store(c + 0 * ldc);
+    }
+
+    // C[2x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V256_NarrowNn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        Vector256<float> c00;
+        Vector256<float> c10;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+    }
+
+    // C[3x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V256_NarrowNn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+    }
+
+    // C[4x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V256_NarrowNn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+    }
+
+    // C[5x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V256_NarrowNn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        Vector256<float> c40;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+            c40 = Vector256.Load(c + 4 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+    }
+
+    // C[6x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V256_NarrowNn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        Vector256<float> c40;
+        Vector256<float> c50;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+            c40 = Vector256.Load(c + 4 * ldc);
+            c50 = Vector256.Load(c + 5 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a5[p + 1]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+    }
+
+    // C[7x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V256_NarrowNn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        Vector256<float> c40;
+        Vector256<float> c50;
+        Vector256<float> c60;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+            c40 = Vector256.Load(c + 4 * ldc);
+            c50 = Vector256.Load(c + 5 * ldc);
+            c60 = Vector256.Load(c + 6 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+            c60 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector256.Create(a6[p]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a5[p + 1]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector256.Create(a6[p + 1]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            var x6 = Vector256.Create(a6[p]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+        c60.Store(c + 6 * ldc);
+    }
+
+    // C[8x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
+    private static void V256_NarrowNn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        float* a7 = a + 7 * lda;
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        Vector256<float> c40;
+        Vector256<float> c50;
+        Vector256<float> c60;
+        Vector256<float> c70;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+            c40 = Vector256.Load(c + 4 * ldc);
+            c50 = Vector256.Load(c + 5 * ldc);
+            c60 = Vector256.Load(c + 6 * ldc);
+            c70 = Vector256.Load(c + 7 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+            c60 = default;
+            c70 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector256.Create(a6[p]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+                var x7 = Vector256.Create(a7[p]); c70 = Vector256.FusedMultiplyAdd(x7, b0, c70);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a5[p + 1]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector256.Create(a6[p + 1]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+                var x7 = Vector256.Create(a7[p + 1]); c70 = Vector256.FusedMultiplyAdd(x7, b0, c70);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            var x6 = Vector256.Create(a6[p]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+            var x7 = Vector256.Create(a7[p]); c70 = Vector256.FusedMultiplyAdd(x7, b0, c70);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+        c60.Store(c + 6 * ldc);
+        c70.Store(c + 7 * ldc);
+    }
+
+    // C[1x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V256_NarrowTn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector256<float> c00;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+        }
+        else
+        {
+            c00 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+        }
+        c00.Store(c + 0 * ldc);
+    }
+
+    // C[2x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V256_NarrowTn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector256<float> c00;
+        Vector256<float> c10;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+    }
+
+    // C[3x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V256_NarrowTn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+    }
+
+    // C[4x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V256_NarrowTn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[1 * lda + 3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+    }
+
+    // C[5x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V256_NarrowTn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        Vector256<float> c40;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+            c40 = Vector256.Load(c + 4 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[1 * lda + 3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a[1 * lda + 4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+    }
+
+    // C[6x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V256_NarrowTn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        Vector256<float> c40;
+        Vector256<float> c50;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+            c40 = Vector256.Load(c + 4 * ldc);
+            c50 = Vector256.Load(c + 5 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[1 * lda + 3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a[1 * lda + 4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a[1 * lda + 5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+    }
+
+    // C[7x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V256_NarrowTn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        Vector256<float> c40;
+        Vector256<float> c50;
+        Vector256<float> c60;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+            c40 = Vector256.Load(c + 4 * ldc);
+            c50 = Vector256.Load(c + 5 * ldc);
+            c60 = Vector256.Load(c + 6 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+            c60 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector256.Create(a[6]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[1 * lda + 3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a[1 * lda + 4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a[1 * lda + 5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector256.Create(a[1 * lda + 6]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            var x6 = Vector256.Create(a[6]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+        c60.Store(c + 6 * ldc);
+    }
+
+    // C[8x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
+    private static void V256_NarrowTn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
+    {
+        Vector256<float> c00;
+        Vector256<float> c10;
+        Vector256<float> c20;
+        Vector256<float> c30;
+        Vector256<float> c40;
+        Vector256<float> c50;
+        Vector256<float> c60;
+        Vector256<float> c70;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc);
+            c10 = Vector256.Load(c + 1 * ldc);
+            c20 = Vector256.Load(c + 2 * ldc);
+            c30 = Vector256.Load(c + 3 * ldc);
+            c40 = Vector256.Load(c + 4 * ldc);
+            c50 = Vector256.Load(c + 5 * ldc);
+            c60 = Vector256.Load(c + 6 * ldc);
+            c70 = Vector256.Load(c + 7 * ldc);
+        }
+        else
+        {
+            c00 = default;
+            c10 = default;
+            c20 = default;
+            c30 = default;
+            c40 = default;
+            c50 = default;
+            c60 = default;
+            c70 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(b);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector256.Create(a[6]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+                var x7 = Vector256.Create(a[7]); c70 = Vector256.FusedMultiplyAdd(x7, b0, c70);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+                var x3 = Vector256.Create(a[1 * lda + 3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+                var x4 = Vector256.Create(a[1 * lda + 4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+                var x5 = Vector256.Create(a[1 * lda + 5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+                var x6 = Vector256.Create(a[1 * lda + 6]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+                var x7 = Vector256.Create(a[1 * lda + 7]); c70 = Vector256.FusedMultiplyAdd(x7, b0, c70);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            var x6 = Vector256.Create(a[6]); c60 = Vector256.FusedMultiplyAdd(x6, b0, c60);
+            var x7 = Vector256.Create(a[7]); c70 = Vector256.FusedMultiplyAdd(x7, b0, c70);
+        }
+        c00.Store(c + 0 * ldc);
+        c10.Store(c + 1 * ldc);
+        c20.Store(c + 2 * ldc);
+        c30.Store(c + 3 * ldc);
+        c40.Store(c + 4 * ldc);
+        c50.Store(c + 5 * ldc);
+        c60.Store(c + 6 * ldc);
+        c70.Store(c + 7 * ldc);
+    }
+
     public const int MaxRowsV512 = 12;
     public const int MaxRowsV256 = 6;
+    public const int MaxRowsNarrow = 8;
 
-    /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows.</summary>
+    /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows and 32 columns.</summary>
     public static readonly nint[] V512Nn =
     [
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_Nn1,
@@ -2464,7 +4393,7 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_Nn12,
     ];
 
-    /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows.</summary>
+    /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows and 32 columns.</summary>
     public static readonly nint[] V512Tn =
     [
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_Tn1,
@@ -2481,7 +4410,7 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_Tn12,
     ];
 
-    /// <summary>Index MR-1 gives the 256-bit kernel for a tile of MR rows.</summary>
+    /// <summary>Index MR-1 gives the 256-bit kernel for a tile of MR rows and 16 columns.</summary>
     public static readonly nint[] V256Nn =
     [
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_Nn1,
@@ -2492,7 +4421,7 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_Nn6,
     ];
 
-    /// <summary>Index MR-1 gives the 256-bit kernel for a tile of MR rows.</summary>
+    /// <summary>Index MR-1 gives the 256-bit kernel for a tile of MR rows and 16 columns.</summary>
     public static readonly nint[] V256Tn =
     [
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_Tn1,
@@ -2501,6 +4430,58 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_Tn4,
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_Tn5,
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_Tn6,
+    ];
+
+    /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows and 16 columns.</summary>
+    public static readonly nint[] V512NarrowNn =
+    [
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowNn1,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowNn2,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowNn3,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowNn4,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowNn5,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowNn6,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowNn7,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowNn8,
+    ];
+
+    /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows and 16 columns.</summary>
+    public static readonly nint[] V512NarrowTn =
+    [
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowTn1,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowTn2,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowTn3,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowTn4,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowTn5,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowTn6,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowTn7,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V512_NarrowTn8,
+    ];
+
+    /// <summary>Index MR-1 gives the 256-bit kernel for a tile of MR rows and 8 columns.</summary>
+    public static readonly nint[] V256NarrowNn =
+    [
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowNn1,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowNn2,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowNn3,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowNn4,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowNn5,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowNn6,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowNn7,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowNn8,
+    ];
+
+    /// <summary>Index MR-1 gives the 256-bit kernel for a tile of MR rows and 8 columns.</summary>
+    public static readonly nint[] V256NarrowTn =
+    [
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowTn1,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowTn2,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowTn3,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowTn4,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowTn5,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowTn6,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowTn7,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&V256_NarrowTn8,
     ];
 
 }

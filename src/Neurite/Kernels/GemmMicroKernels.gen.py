@@ -6,41 +6,45 @@ C# has no const generics and the JIT keeps only named locals in registers, so ea
     python3 GemmMicroKernels.gen.py > GemmMicroKernels.g.cs
 """
 
-def kernel(width, mr, rows_contiguous):
+def kernel(width, mr, rows_contiguous, vectors=2):
+    """An MR x (vectors * lanes) tile of C; vectors is 2 for the panel kernels, 1 for the narrow ones."""
     vec = f"Vector{width}<float>"
     lanes = width // 32
-    name = f"V{width}_{'Tn' if rows_contiguous else 'Nn'}{mr}"
+    narrow = "Narrow" if vectors == 1 else ""
+    name = f"V{width}_{narrow}{'Tn' if rows_contiguous else 'Nn'}{mr}"
     out = []
     w = out.append
-    w(f"    // C[{mr}x{2*lanes}] (+)= A-tile · B-panel; A rows {'contiguous, k stride lda' if rows_contiguous else 'strided by lda, k contiguous'}.")
+    w(f"    // C[{mr}x{vectors*lanes}] (+)= A-tile · B-panel; A rows {'contiguous, k stride lda' if rows_contiguous else 'strided by lda, k contiguous'}.")
     w(f"    private static void {name}(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)")
     w("    {")
     if not rows_contiguous:
         for r in range(mr):
             w(f"        float* a{r} = a + {r} * lda;" if r else "        float* a0 = a;")
     for r in range(mr):
-        w(f"        {vec} c{r}0, c{r}1;")
+        w(f"        {vec} c{r}0, c{r}1;" if vectors == 2 else f"        {vec} c{r}0;")
     w("        if (accumulate)")
     w("        {")
     for r in range(mr):
-        w(f"            c{r}0 = {f'Vector{width}'}.Load(c + {r} * ldc); c{r}1 = {f'Vector{width}'}.Load(c + {r} * ldc + {lanes});")
+        second = f" c{r}1 = Vector{width}.Load(c + {r} * ldc + {lanes});" if vectors == 2 else ""
+        w(f"            c{r}0 = Vector{width}.Load(c + {r} * ldc);{second}")
     w("        }")
     w("        else")
     w("        {")
     for r in range(mr):
-        w(f"            c{r}0 = default; c{r}1 = default;")
+        w(f"            c{r}0 = default; c{r}1 = default;" if vectors == 2 else f"            c{r}0 = default;")
     w("        }")
     V = f"Vector{width}"
     def step(w, ind, poff):
         w(f"{ind}{{")
         bo = f" + {poff} * ldb" if poff else ""
-        w(f"{ind}    var b0 = {V}.Load(b{bo}); var b1 = {V}.Load(b{bo} + {lanes});")
+        w(f"{ind}    var b0 = {V}.Load(b{bo}); var b1 = {V}.Load(b{bo} + {lanes});" if vectors == 2 else f"{ind}    var b0 = {V}.Load(b{bo});")
         for r in range(mr):
             if rows_contiguous:
                 src = f"a[{poff} * lda + {r}]" if poff else f"a[{r}]"
             else:
                 src = f"a{r}[p + {poff}]" if poff else f"a{r}[p]"
-            w(f"{ind}    var x{r} = {V}.Create({src}); c{r}0 = {V}.FusedMultiplyAdd(x{r}, b0, c{r}0); c{r}1 = {V}.FusedMultiplyAdd(x{r}, b1, c{r}1);")
+            second = f" c{r}1 = {V}.FusedMultiplyAdd(x{r}, b1, c{r}1);" if vectors == 2 else ""
+            w(f"{ind}    var x{r} = {V}.Create({src}); c{r}0 = {V}.FusedMultiplyAdd(x{r}, b0, c{r}0);{second}")
         w(f"{ind}}}")
     w("        nint p = 0;")
     w("        for (; p + 1 < k; p += 2)")
@@ -54,7 +58,7 @@ def kernel(width, mr, rows_contiguous):
     w("        if (p < k)")
     step(w, "        ", 0)
     for r in range(mr):
-        w(f"        c{r}0.Store(c + {r} * ldc); c{r}1.Store(c + {r} * ldc + {lanes});")
+        w(f"        c{r}0.Store(c + {r} * ldc); c{r}1.Store(c + {r} * ldc + {lanes});" if vectors == 2 else f"        c{r}0.Store(c + {r} * ldc);")
     w("    }")
     w("")
     return name, "\n".join(out)
@@ -75,13 +79,26 @@ def main():
                 n, code = kernel(width, mr, contiguous)
                 names.append(n)
                 print(code)
-            tables[(width, contiguous)] = names
+            tables[(width, contiguous, 2)] = names
+    # One vector wide (16 or 8 columns) for the narrow products of small layers; 8 rows give the
+    # 8 independent FMA chains two FMA units with 4-cycle latency need.
+    for width in (512, 256):
+        for contiguous in (False, True):
+            names = []
+            for mr in range(1, 9):
+                n, code = kernel(width, mr, contiguous, vectors=1)
+                names.append(n)
+                print(code)
+            tables[(width, contiguous, 1)] = names
     print("    public const int MaxRowsV512 = 12;")
     print("    public const int MaxRowsV256 = 6;")
+    print("    public const int MaxRowsNarrow = 8;")
     print("")
-    for (width, contiguous), names in tables.items():
-        tname = f"V{width}{'Tn' if contiguous else 'Nn'}"
-        print(f"    /// <summary>Index MR-1 gives the {width}-bit kernel for a tile of MR rows.</summary>")
+    for (width, contiguous, vectors), names in tables.items():
+        narrow = "Narrow" if vectors == 1 else ""
+        tname = f"V{width}{narrow}{'Tn' if contiguous else 'Nn'}"
+        cols = vectors * width // 32
+        print(f"    /// <summary>Index MR-1 gives the {width}-bit kernel for a tile of MR rows and {cols} columns.</summary>")
         print(f"    public static readonly nint[] {tname} =")
         print("    [")
         for n in names:

@@ -92,6 +92,19 @@ public class SequentialTests
     }
 
     [Fact]
+    public void Validation_data_is_scored_after_each_epoch()
+    {
+        Neurite.Random.SetSeed(6);
+        var (x, y) = Blobs(40, 2);
+        var (xv, yv) = (x.Slice(0, 10), y.Slice(0, 10));
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
+        model.Compile("categorical_crossentropy", new Sgd(0.1), ["accuracy"]);
+        var h = model.Fit(x, y, epochs: 2, batchSize: 8, validationData: (xv, yv), verbose: 0);
+        Assert.Equal(model.Evaluate(xv, yv)["loss"], h["val_loss"][1], 6);
+        Assert.Equal(2, h["val_accuracy"].Count);
+    }
+
+    [Fact]
     public void Seeded_training_is_bit_for_bit_repeatable()
     {
         float[] Train()

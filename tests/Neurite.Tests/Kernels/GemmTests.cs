@@ -67,6 +67,81 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void SmallShapesMatchTheDoubleReference(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int seed = 1000;
+        // Every N up to 40 (each column chunk width and ragged tail), K from 1 to 100, and row counts
+        // around the micro-kernel heights, all transposes, with and without accumulate.
+        int[] rowCounts = [1, 5, 9, 50];
+        int[] depths = [1, 2, 8, 37, 100];
+        for (int n = 1; n <= 40; n++)
+            foreach (int m in rowCounts)
+                foreach (int k in depths)
+                    for (int t = 0; t < 8; t++)
+                    {
+                        bool transA = (t & 1) != 0, transB = (t & 2) != 0, accumulate = (t & 4) != 0;
+                        var a = KernelPaths.RandomValues(m * k, ++seed);
+                        var b = KernelPaths.RandomValues(k * n, ++seed);
+                        var c = KernelPaths.RandomValues(m * n, ++seed);
+                        var initial = (float[])c.Clone();
+                        Gemm.Multiply(a, b, c, m, k, n, transA, transB, accumulate);
+                        var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+                        AssertClose(initial, accumulate, product, absSum, c, k, $"{path} m={m} k={k} n={n} transA={transA} transB={transB} accumulate={accumulate}");
+                    }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void SmallShapesGiveBitIdenticalResultsToTheBlockedKernels(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int seed = 2000;
+        // The packed overload always runs the blocked kernels, so it is the independent witness that
+        // the small-shape path keeps each element's operation order.
+        foreach (var (m, k, n) in new[] { (50, 89, 8), (89, 50, 8), (50, 8, 89), (50, 8, 5), (5, 4, 3), (4, 5, 3), (8, 50, 5), (5, 50, 2), (50, 2, 5), (13, 100, 40), (3, 7, 17), (7, 30, 1) })
+            for (int t = 0; t < 4; t++)
+            {
+                bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                Assert.True(2.0 * m * n * k < Gemm.SmallMaxFlops, "the shape must take the small path");
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var initial = KernelPaths.RandomValues(m * n, ++seed);
+                var packed = Gemm.PackB(b, k, n, transB);
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    var small = (float[])initial.Clone();
+                    var blocked = (float[])initial.Clone();
+                    Gemm.Multiply(a, b, small, m, k, n, transA, transB, accumulate);
+                    Gemm.Multiply(a, packed, blocked, m, transA, accumulate);
+                    Assert.Equal(blocked, small);
+                }
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void SmallShapesLeaveMemoryOutsideCUntouched(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        // C is a window of a larger array: the ragged last column chunk must write only its valid columns.
+        const int m = 9, k = 6, n = 13, offset = 3;
+        var a = KernelPaths.RandomValues(m * k, 1);
+        var b = KernelPaths.RandomValues(k * n, 2);
+        var storage = new float[m * n + 2 * offset];
+        storage.AsSpan().Fill(7f);
+        Gemm.Multiply(a, b, storage.AsSpan(offset, m * n), m, k, n);
+        for (int i = 0; i < offset; i++)
+        {
+            Assert.Equal(7f, storage[i]);
+            Assert.Equal(7f, storage[offset + m * n + i]);
+        }
+        var (product, absSum) = Reference(a, b, m, k, n, false, false);
+        AssertClose(new float[m * n], false, product, absSum, storage.AsSpan(offset, m * n).ToArray(), k, $"{path} window");
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void AccumulateAddsToCAndOverwriteIgnoresIt(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);

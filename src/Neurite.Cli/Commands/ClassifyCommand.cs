@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Neurite.Callbacks;
+using Neurite.Cli.Tutorial;
+using Neurite.Data;
+using Neurite.Layers;
+using Neurite.Plots;
+
+namespace Neurite.Cli.Commands;
+
+internal sealed record ClassifyOptions
+{
+    public const string DefaultOutputFolder = "neurite-classify";
+    public const int DefaultEpochs = 200, DefaultBatchSize = 32, DefaultSeed = 17, Patience = 10;
+    public const double DefaultTestFraction = 0.3, ValidationFraction = 0.2;
+
+    public required string DataPath { get; init; }
+    public required string Target { get; init; }
+    public string[] Features { get; init; } = [];
+    public int[] Hidden { get; init; } = [8, 5];
+    public int Epochs { get; init; } = DefaultEpochs;
+    public int BatchSize { get; init; } = DefaultBatchSize;
+    public double TestFraction { get; init; } = DefaultTestFraction;
+    public int Seed { get; init; } = DefaultSeed;
+    public string OutputFolder { get; init; } = DefaultOutputFolder;
+    public string? SavePath { get; init; }
+}
+
+/// <summary>
+/// <c>neurite classify</c>: the tutorial's MLP recipe on any table. Numeric features are standardised with the
+/// training rows' mean and sd, text features one-hot encoded, incomplete rows dropped and counted, a seeded
+/// train/test split made, and an MLP trained with early stopping on a validation fifth of the training rows.
+/// </summary>
+internal static class ClassifyCommand
+{
+    private const int PlotWidth = 900, PlotHeight = 560, MaxNumericClasses = 20;
+
+    public static int Run(ClassifyOptions options, CommandOutput output)
+    {
+        CommandChecks.TestFraction(options.TestFraction);
+        CommandChecks.OutputFolder(options.OutputFolder);
+        if (options.SavePath is not null) CommandChecks.SavePath(options.SavePath);
+        string file = options.DataPath;
+
+        output.Say($"Reading {file} ...");
+        var table = DataFile.Read(file);
+        var targetColumn = DataFile.RequireColumn(table, options.Target, "--target", file);
+        var features = ChooseFeatures(table, options, file);
+        var target = TargetAsClasses(targetColumn, file);
+
+        // Rows with a missing target or feature cannot train or be scored; they are dropped and counted.
+        var complete = Enumerable.Range(0, table.RowCount)
+            .Where(i => !target.IsMissing(i) && features.All(f => !table[f].IsMissing(i))).ToArray();
+        int dropped = table.RowCount - complete.Length;
+        if (target.MissingCount == table.RowCount)
+            throw new UserInputException($"The target column '{options.Target}' has only missing values in {file}. Pick a --target column that holds the classes.");
+        if (complete.Length == 0)
+            throw new UserInputException($"Every row of {file} has a missing value in the target or a feature, so no row is left to train on. Fill in the missing values, or leave the incomplete columns out with --features.");
+
+        var counts = new int[target.Levels.Count];
+        foreach (int i in complete) counts[target.Codes[i]]++;
+        var usedLevels = Enumerable.Range(0, counts.Length).Where(l => counts[l] > 0).ToArray();
+        string[] classes = usedLevels.Select(l => target.Levels[l]).ToArray();
+        if (classes.Length < 2)
+            throw new UserInputException($"The target column '{options.Target}' has only one class ('{classes[0]}') in the {complete.Length} complete rows of {file}; a classifier needs at least two. Pick a --target column with two or more classes.");
+        var classOfLevel = new int[target.Levels.Count];
+        for (int c = 0; c < usedLevels.Length; c++) classOfLevel[usedLevels[c]] = c;
+        int[] classOfRow = complete.Select(i => classOfLevel[target.Codes[i]]).ToArray();
+
+        var split = Splits.RandomFraction(complete.Length, 1 - options.TestFraction, options.Seed);
+        int minimumTrain = (int)Math.Ceiling(1 / ClassifyOptions.ValidationFraction) + 1;
+        if (split.TestCount < 1 || split.TrainCount < minimumTrain)
+            throw new UserInputException($"{file} has {complete.Length} complete rows; with --test-fraction {Num(options.TestFraction)} that is {split.TrainCount} training and {split.TestCount} test rows, too few (at least {minimumTrain} training rows and 1 test row are needed). Give more rows, or change --test-fraction.");
+
+        var recipe = new ClassifyRecipe(options.Target, classes, FitFeatures(table, features, complete, split.TrainRows), "");
+        var (x, _, _) = recipe.Encode(table.Rows(complete), file);
+        var y = CategoricalEncoding.ToCategorical(classOfRow, classes.Length);
+        var trainClasses = split.TrainRows.Select(r => classOfRow[r]).ToArray();
+        int majority = Enumerable.Range(0, classes.Length).OrderByDescending(c => trainClasses.Count(t => t == c)).ThenBy(c => c).First();
+        recipe = recipe with { MajorityClass = classes[majority] };
+
+        // Fit's validation split takes the last rows; shuffling the training rows first makes that fifth a random one.
+        var trainOrder = split.TrainRows.ToArray();
+        new System.Random(options.Seed).Shuffle(trainOrder);
+        var xTrain = x.Gather(trainOrder);
+        var yTrain = y.Gather(trainOrder);
+        var xTest = x.Gather(split.TestRows.ToArray());
+
+        Neurite.Random.SetSeed(options.Seed);
+        var model = BuildModel(recipe.InputWidth, options.Hidden, classes.Length);
+        model.Output = output.Text;
+        output.Say($"{complete.Length} complete rows ({dropped} incomplete dropped), {features.Length} features -> {recipe.InputWidth} inputs, {classes.Length} classes; {split.TrainCount} training rows, {split.TestCount} test rows.");
+        output.Say($"Training an MLP ({string.Join(" -> ", [recipe.InputWidth.ToString(CultureInfo.InvariantCulture), .. options.Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)), classes.Length.ToString(CultureInfo.InvariantCulture)])}) for up to {options.Epochs} epochs, early stopping on the validation loss ...");
+        var early = new EarlyStopping("val_loss", patience: ClassifyOptions.Patience, restoreBestWeights: true);
+        var progress = new EpochProgress(output.Text, options.Epochs, live: false, label: "classify");
+        var history = model.Fit(xTrain, yTrain, epochs: options.Epochs, batchSize: options.BatchSize,
+            validationSplit: ClassifyOptions.ValidationFraction, verbose: 0, callbacks: [early, new EpochProgressCallback(progress)]);
+        int epochsRun = history.Epoch.Count;
+
+        int[] predictedAll = model.PredictClasses(x);
+        int[] testActual = split.TestRows.Select(r => classOfRow[r]).ToArray();
+        int[] testPredicted = split.TestRows.Select(r => predictedAll[r]).ToArray();
+        var scores = new ClassScores(testActual, testPredicted, classes, majority);
+
+        output.Say("Test rows, actual class (rows) against predicted (columns):");
+        output.Say(scores.Confusion.Format().TrimEnd());
+        output.Say(scores.PerClassText());
+        output.Say(scores.Verdict());
+
+        output.Say($"Writing the report to {options.OutputFolder} ...");
+        var report = BuildReport(options, table, features, recipe, counts, usedLevels, classOfRow, split, dropped, model, history, early, epochsRun, scores);
+        string predictionsCsv = PredictionsCsv(table, complete, split, classOfRow, predictedAll, classes, options.Target);
+        report.WriteTo(options.OutputFolder);
+        DataFile.WriteAtomically(Path.Combine(options.OutputFolder, "predictions.csv"), predictionsCsv);
+        if (options.SavePath is not null) CommandChecks.SaveModel(model, new ModelRecipe { Task = "classify", Classify = recipe }, options.SavePath, output);
+        output.Say($"Report: {Path.Combine(options.OutputFolder, HtmlReport.IndexFileName)}");
+
+        var json = new JsonObject
+        {
+            ["command"] = "classify",
+            ["data"] = file,
+            ["target"] = options.Target,
+            ["rows"] = table.RowCount,
+            ["dropped_incomplete_rows"] = dropped,
+            ["train_rows"] = split.TrainCount,
+            ["test_rows"] = split.TestCount,
+            ["classes"] = new JsonArray(classes.Select(c => (JsonNode?)c).ToArray()),
+            ["epochs_run"] = epochsRun,
+        };
+        foreach (var (k, v) in scores.ToJson().ToArray()) json[k] = v?.DeepClone();
+        json["report"] = Path.GetFullPath(Path.Combine(options.OutputFolder, HtmlReport.IndexFileName));
+        json["model"] = options.SavePath is null ? null : Path.GetFullPath(options.SavePath);
+        output.WriteScores(json);
+        return CliApp.Success;
+    }
+
+    internal static Sequential BuildModel(int inputs, int[] hidden, int classes)
+    {
+        var layers = new List<Layer> { new Dense(hidden[0], activation: "relu", inputShape: [inputs]) };
+        layers.AddRange(hidden.Skip(1).Select(h => (Layer)new Dense(h, activation: "relu")));
+        layers.Add(new Dense(classes, activation: "softmax"));
+        var model = new Sequential(layers);
+        model.Compile(loss: "categorical_crossentropy", optimizer: "adam", metrics: ["accuracy"]);
+        return model;
+    }
+
+    private static string[] ChooseFeatures(Table table, ClassifyOptions options, string file)
+    {
+        if (options.Features.Length > 0)
+        {
+            foreach (var name in options.Features)
+            {
+                var column = DataFile.RequireColumn(table, name, "--features", file);
+                if (name == options.Target)
+                    throw new UserInputException($"--features includes the target column '{name}', which would let the model read the answer. Leave '{name}' out of --features.");
+                if (column is DateColumn)
+                    throw new UserInputException($"--features column '{name}' holds dates, which the classifier cannot use as they are. Leave it out of --features, or add a numeric column derived from it (e.g. month).");
+            }
+            return options.Features;
+        }
+        var chosen = table.Columns.Where(c => c.Name != options.Target && c is not DateColumn).Select(c => c.Name).ToArray();
+        if (chosen.Length == 0)
+            throw new UserInputException($"{file} has no column besides the target '{options.Target}' that could be a feature. Add feature columns to the file, or name them with --features.");
+        return chosen;
+    }
+
+    /// <summary>The target as a factor; numbers are read as class labels ("0", "1"), dates are refused.</summary>
+    private static CategoricalColumn TargetAsClasses(Column column, string file)
+    {
+        switch (column)
+        {
+            case CategoricalColumn categorical:
+                return categorical;
+            case NumericColumn numeric:
+            {
+                DataFile.RequireFinite(numeric, file);
+                var classes = CategoricalColumn.FromValues(numeric.Name, Enumerable.Range(0, numeric.Length).Select(numeric.Format));
+                if (classes.Levels.Count > MaxNumericClasses)
+                    throw new UserInputException($"The target column '{numeric.Name}' holds {classes.Levels.Count} different numbers, which looks like a measurement rather than classes (at most {MaxNumericClasses} numeric classes are taken). Pick a --target column of class labels; to predict the next values of a series use 'neurite forecast'.");
+                return classes;
+            }
+            default:
+                throw new UserInputException($"The target column '{column.Name}' holds dates, not classes. Pick a --target column of class labels.");
+        }
+    }
+
+    private static FeatureRecipe[] FitFeatures(Table table, string[] features, int[] complete, IReadOnlyList<int> trainRows)
+    {
+        var recipes = new FeatureRecipe[features.Length];
+        for (int j = 0; j < features.Length; j++)
+        {
+            var column = table[features[j]];
+            if (column is NumericColumn numeric)
+            {
+                DataFile.RequireFinite(numeric, table.Source ?? "the data");
+                // Mean and sd from the training rows only, so the test rows do not shape their own inputs.
+                var scaler = new StandardScaler();
+                scaler.Fit(trainRows.Select(r => numeric[complete[r]]).ToArray());
+                recipes[j] = new FeatureRecipe(column.Name, FeatureRecipe.Numeric, scaler.Mean[0], scaler.StandardDeviation[0]);
+            }
+            else
+            {
+                var levels = complete.Select(i => column.Format(i)!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                recipes[j] = new FeatureRecipe(column.Name, FeatureRecipe.Categorical, Levels: levels);
+            }
+        }
+        return recipes;
+    }
+
+    private static HtmlReport BuildReport(ClassifyOptions options, Table table, string[] features, ClassifyRecipe recipe, int[] counts, int[] usedLevels,
+        int[] classOfRow, TrainTestSplit split, int dropped, Sequential model, History history, EarlyStopping early, int epochsRun, ClassScores scores)
+    {
+        var classes = recipe.Classes;
+        var report = new HtmlReport($"neurite classify: {Path.GetFileName(options.DataPath)} -> {options.Target}");
+        report.AddHeading("Data");
+        report.AddKeyValues([
+            ("file", options.DataPath),
+            ("rows read", table.RowCount.ToString(CultureInfo.InvariantCulture)),
+            ("incomplete rows dropped", dropped.ToString(CultureInfo.InvariantCulture)),
+            ("numeric features (standardised with the training rows' mean and sd)", Join(recipe.Features.Where(f => f.Kind == FeatureRecipe.Numeric).Select(f => f.Name))),
+            ("text features (one-hot encoded)", Join(recipe.Features.Where(f => f.Kind == FeatureRecipe.Categorical).Select(f => $"{f.Name} ({f.Levels!.Length} levels)"))),
+            ("network inputs", recipe.InputWidth.ToString(CultureInfo.InvariantCulture)),
+            ("split", $"{split.TrainCount} training rows, {split.TestCount} test rows (random, seed {options.Seed}, test fraction {Num(options.TestFraction)})"),
+        ]);
+        report.AddHeading("Class balance");
+        var balance = new List<string[]>();
+        for (int c = 0; c < classes.Length; c++)
+        {
+            int train = split.TrainRows.Count(r => classOfRow[r] == c), test = split.TestRows.Count(r => classOfRow[r] == c);
+            balance.Add([classes[c], counts[usedLevels[c]].ToString(CultureInfo.InvariantCulture), Share(counts[usedLevels[c]], classOfRow.Length),
+                train.ToString(CultureInfo.InvariantCulture), test.ToString(CultureInfo.InvariantCulture)]);
+        }
+        report.AddTable(["class", "complete rows", "share", "training", "test"], balance, $"Classes of '{options.Target}'");
+
+        report.AddHeading("Model and training");
+        report.AddPreformatted(model.SummaryText());
+        string stopped = epochsRun < options.Epochs
+            ? $"Early stopping ended training after {epochsRun} of {options.Epochs} epochs; the weights of epoch {early.BestEpoch + 1} (lowest validation loss) were kept."
+            : $"Trained for all {options.Epochs} epochs; the weights of epoch {early.BestEpoch + 1} (lowest validation loss) were kept.";
+        report.AddParagraph($"Adam, categorical cross-entropy, batch {options.BatchSize}; a random fifth of the training rows is held out for validation. {stopped}");
+        report.AddImage("history.png", Charts.History(history.Values, "Training history", width: PlotWidth, height: PlotHeight),
+            "Loss and accuracy by epoch on the training rows and the validation fifth.");
+
+        report.AddHeading("Test results");
+        report.AddKeyValues([
+            ("accuracy", CommandOutput.Percent(scores.Accuracy)),
+            ($"majority-class baseline (always '{classes[scores.MajorityClass]}')", CommandOutput.Percent(scores.MajorityAccuracy)),
+        ]);
+        report.AddParagraph(scores.Verdict());
+        var (header, rows) = scores.Confusion.ToReportTable();
+        report.AddTable(header, rows, "Test rows: actual class (rows) against predicted (columns)");
+        report.AddImage("confusion.png", Charts.ConfusionMatrix(scores.Confusion.Counts, classes, "Confusion on the test rows", width: PlotWidth, height: PlotHeight),
+            "The confusion table as a heat map.");
+        var (classHeader, classRows) = scores.PerClassTable();
+        report.AddTable(classHeader, classRows, "Per-class precision and recall on the test rows");
+        report.AddParagraph("predictions.csv beside this page lists every complete row with its line in the file, its side of the split, its class and the predicted class.");
+        return report;
+    }
+
+    private static string PredictionsCsv(Table table, int[] complete, TrainTestSplit split, int[] classOfRow, int[] predicted, string[] classes, string target)
+    {
+        var isTest = new bool[complete.Length];
+        foreach (var r in split.TestRows) isTest[r] = true;
+        var csv = new StringBuilder();
+        csv.Append("line,split,").Append(DataFile.CsvField(target)).Append(",predicted\n");
+        for (int r = 0; r < complete.Length; r++)
+            csv.Append(complete[r] + 2).Append(',').Append(isTest[r] ? "test" : "train").Append(',')
+               .Append(DataFile.CsvField(classes[classOfRow[r]])).Append(',').Append(DataFile.CsvField(classes[predicted[r]])).Append('\n');
+        return csv.ToString();
+    }
+
+    private static string Join(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        return list.Count == 0 ? "none" : string.Join(", ", list);
+    }
+
+    private static string Share(int count, int total) => CommandOutput.Percent((double)count / total);
+
+    private static string Num(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+}

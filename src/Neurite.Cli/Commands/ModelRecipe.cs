@@ -1,0 +1,153 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Neurite.Data;
+
+namespace Neurite.Cli.Commands;
+
+/// <summary>
+/// The preprocessing a saved model needs to read new rows the way it was trained: feature columns, scaler
+/// parameters, one-hot levels, class names, and for a forecaster the lookback and horizon. It travels beside the
+/// .keras file as <c>MODEL.keras.neurite.json</c>: the .keras archive is Keras's own format, which Neurite writes
+/// with exactly Keras's members, so a separate small file keeps the archive loadable by Keras unchanged.
+/// </summary>
+internal sealed record ModelRecipe
+{
+    public const string FormatName = "neurite-recipe";
+    public const int CurrentVersion = 1;
+    public const string SidecarSuffix = ".neurite.json";
+
+    public string Format { get; init; } = FormatName;
+    public int Version { get; init; } = CurrentVersion;
+
+    /// <summary>"classify" or "forecast".</summary>
+    public required string Task { get; init; }
+
+    public ClassifyRecipe? Classify { get; init; }
+    public ForecastRecipe? Forecast { get; init; }
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string SidecarPath(string modelPath) => modelPath + SidecarSuffix;
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    /// <summary>Reads the sidecar of <paramref name="modelPath"/>, refusing anything that is not a complete recipe.</summary>
+    public static ModelRecipe Load(string modelPath)
+    {
+        string path = SidecarPath(modelPath);
+        if (!File.Exists(path))
+            throw new UserInputException($"The model '{modelPath}' has no preprocessing file '{Path.GetFileName(path)}' beside it, so its feature columns and scaling are unknown. Save the model with 'neurite classify --save' or 'neurite forecast --save', and keep the two files together.");
+        ModelRecipe? recipe;
+        try
+        {
+            recipe = JsonSerializer.Deserialize<ModelRecipe>(File.ReadAllText(path), Options);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or IOException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        {
+            throw new UserInputException($"The preprocessing file '{path}' cannot be read ({OneLine(e.Message)}). Save the model again with --save, which writes both files.");
+        }
+        string? problem = recipe is null ? "it is empty"
+            : recipe.Format != FormatName ? $"its format is '{recipe.Format}', not '{FormatName}'"
+            : recipe.Version != CurrentVersion ? $"it is version {recipe.Version}; this neurite reads version {CurrentVersion}"
+            : recipe.Task == "classify" && recipe.Classify is { } c ? c.Problem()
+            : recipe.Task == "forecast" && recipe.Forecast is { } f ? f.Problem()
+            : $"its task '{recipe.Task}' has no matching section";
+        if (problem is not null)
+            throw new UserInputException($"The preprocessing file '{path}' is not usable: {problem}. Save the model again with 'neurite classify --save' or 'neurite forecast --save'.");
+        return recipe!;
+    }
+
+    internal static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+}
+
+/// <summary>One input column: numeric (standardised with the training mean and sd) or categorical (one-hot over its levels).</summary>
+internal sealed record FeatureRecipe(string Name, string Kind, double Mean = 0, double Sd = 1, string[]? Levels = null)
+{
+    public const string Numeric = "numeric", Categorical = "categorical";
+
+    public int Width => Kind == Categorical ? Levels!.Length : 1;
+
+    public string? Problem() =>
+        string.IsNullOrEmpty(Name) ? "a feature has no name"
+        : Kind == Numeric ? (double.IsFinite(Mean) && double.IsFinite(Sd) && Sd > 0 ? null : $"feature '{Name}' has mean {Mean} and sd {Sd}")
+        : Kind == Categorical ? (Levels is { Length: > 0 } ? null : $"categorical feature '{Name}' has no levels")
+        : $"feature '{Name}' has the unknown kind '{Kind}'";
+}
+
+/// <summary>What <c>neurite classify</c> learned besides the weights.</summary>
+internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRecipe[] Features, string MajorityClass)
+{
+    public int InputWidth => Features.Sum(f => f.Width);
+
+    public string? Problem() =>
+        string.IsNullOrEmpty(Target) ? "it names no target column"
+        : Classes is not { Length: >= 2 } ? "it has fewer than two classes"
+        : Features is not { Length: > 0 } ? "it has no feature columns"
+        : Features.Select(f => f.Problem()).FirstOrDefault(p => p is not null);
+
+    /// <summary>
+    /// The rows of <paramref name="table"/> encoded as the model's inputs; rows with a missing feature are left out
+    /// and returned in <c>Skipped</c>. A column that is not there, or a level the model never saw, is an error.
+    /// </summary>
+    public (Tensor X, int[] Rows, int[] Skipped) Encode(Table table, string file)
+    {
+        var columns = new Column[Features.Length];
+        for (int j = 0; j < Features.Length; j++)
+        {
+            var f = Features[j];
+            if (!table.Contains(f.Name))
+                throw new UserInputException($"{file} does not match the model: it has no column '{f.Name}', one of the model's features [{string.Join(", ", Features.Select(x => x.Name))}]. Give a CSV with the columns the model was trained on.");
+            columns[j] = f.Kind == FeatureRecipe.Numeric
+                ? DataFile.RequireNumeric(table, f.Name, "a numeric feature of the model", "The model was trained on numbers in this column; give a CSV with numbers there.", file)
+                : table[f.Name];
+            if (columns[j] is NumericColumn n) DataFile.RequireFinite(n, file);
+        }
+        var rows = new List<int>();
+        var skipped = new List<int>();
+        for (int i = 0; i < table.RowCount; i++)
+            (columns.Any(c => c.IsMissing(i)) ? skipped : rows).Add(i);
+        int width = InputWidth;
+        var data = new float[rows.Count * width];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            int i = rows[r], offset = r * width;
+            for (int j = 0; j < Features.Length; j++)
+            {
+                var f = Features[j];
+                if (f.Kind == FeatureRecipe.Numeric)
+                {
+                    data[offset++] = (float)((((NumericColumn)columns[j])[i] - f.Mean) / f.Sd);
+                    continue;
+                }
+                string value = columns[j].Format(i)!;
+                int level = Array.IndexOf(f.Levels!, value);
+                if (level < 0)
+                    throw new UserInputException($"Column '{f.Name}' has the value '{value}' on line {i + 2} of {file}, which the model never saw; it knows [{string.Join(", ", f.Levels!)}]. Use one of those values, or retrain on data that includes it.");
+                data[offset + level] = 1f;
+                offset += f.Levels!.Length;
+            }
+        }
+        return (new Tensor(data, rows.Count, width), rows.ToArray(), skipped.ToArray());
+    }
+}
+
+/// <summary>What <c>neurite forecast</c> learned besides the weights. Features[0] is the forecast column itself.</summary>
+internal sealed record ForecastRecipe(string Column, string? Date, FeatureRecipe[] Features, int Lookback, int Horizon, bool Stateful, int BatchSize, int Season)
+{
+    public string? Problem() =>
+        string.IsNullOrEmpty(Column) ? "it names no forecast column"
+        : Features is not { Length: > 0 } || Features[0].Name != Column ? "its first feature is not the forecast column"
+        : Features.Any(f => f.Kind != FeatureRecipe.Numeric) ? "a forecast feature is not numeric"
+        : Lookback < 1 || Horizon < 1 || BatchSize < 1 || Season < 1 ? $"lookback {Lookback}, horizon {Horizon}, batch size {BatchSize} or season {Season} is not positive"
+        : Features.Select(f => f.Problem()).FirstOrDefault(p => p is not null);
+
+    /// <summary>Target values scaled like the model's outputs, back in original units.</summary>
+    public double Unscale(double scaled) => scaled * Features[0].Sd + Features[0].Mean;
+
+    public double Scale(double value) => (value - Features[0].Mean) / Features[0].Sd;
+}

@@ -1,0 +1,1 @@
+return Neurite.Cli.CliApp.Run(args, Console.Out, Console.Error);

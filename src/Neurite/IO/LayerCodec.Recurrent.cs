@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using Neurite.Layers;
+
+namespace Neurite.IO;
+
+internal static partial class LayerCodec
+{
+    private static bool TryRecurrentToKeras3(Layer layer, JsonObject config, string file)
+    {
+        if (layer is not RecurrentLayer r) return false;
+        if (r.RecurrentActivation == "hard_sigmoid" && r is not SimpleRnn) throw HardSigmoidInKeras3(layer.Name, file);
+        if (r.Activation == "hard_sigmoid") throw HardSigmoidInKeras3(layer.Name, file);
+        config["return_sequences"] = r.ReturnSequences;
+        config["return_state"] = r.ReturnState;
+        config["go_backwards"] = r.GoBackwards;
+        config["stateful"] = r.Stateful;
+        config["unroll"] = false;
+        config["zero_output_for_mask"] = false;
+        config["units"] = r.Units;
+        config["activation"] = r.Activation;
+        if (r is not SimpleRnn) config["recurrent_activation"] = r.RecurrentActivation;
+        config["use_bias"] = r.UseBias;
+        config["kernel_initializer"] = InitializerToJson(r.KernelInitializer);
+        config["recurrent_initializer"] = InitializerToJson(r.RecurrentInitializer);
+        config["bias_initializer"] = InitializerToJson(r.BiasInitializer);
+        if (r is Lstm lstm) config["unit_forget_bias"] = lstm.UnitForgetBias;
+        config["kernel_regularizer"] = null;
+        config["recurrent_regularizer"] = null;
+        config["bias_regularizer"] = null;
+        config["activity_regularizer"] = null;
+        config["kernel_constraint"] = null;
+        config["recurrent_constraint"] = null;
+        config["bias_constraint"] = null;
+        config["dropout"] = r.Dropout;
+        config["recurrent_dropout"] = r.RecurrentDropout;
+        config["seed"] = null;
+        if (r is Gru gru) config["reset_after"] = gru.ResetAfter;
+        return true;
+    }
+
+    private static Layer? RecurrentFrom(KerasJson json, string className, JsonObject c, string where, KerasGeneration generation,
+        string name, int[]? inputShape, int? batchSize)
+    {
+        if (className is not ("LSTM" or "GRU" or "SimpleRNN")) return null;
+        RequireNoExtras(json, c, where, "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+            "kernel_constraint", "recurrent_constraint", "bias_constraint");
+        if (json.Bool(c, "time_major", where, false))
+            throw json.Error($"{where}.time_major is true; Neurite takes (batch, time, features) inputs. Rebuild the layer with time_major=False in Keras.");
+        int units = json.PositiveInt(c, "units", where, 1 << 20);
+        string activation = ActivationFrom(json, c, "activation", where, generation, "tanh");
+        bool useBias = json.Bool(c, "use_bias", where, true);
+        var kernelInit = InitializerFrom(json, c["kernel_initializer"], $"{where}.kernel_initializer", "glorot_uniform");
+        var recurrentInit = InitializerFrom(json, c["recurrent_initializer"], $"{where}.recurrent_initializer", "orthogonal");
+        var biasInit = InitializerFrom(json, c["bias_initializer"], $"{where}.bias_initializer", "zeros");
+        double dropout = RateFrom(json, c, "dropout", where);
+        double recurrentDropout = RateFrom(json, c, "recurrent_dropout", where);
+        bool returnSequences = json.Bool(c, "return_sequences", where, false);
+        bool returnState = json.Bool(c, "return_state", where, false);
+        bool goBackwards = json.Bool(c, "go_backwards", where, false);
+        bool stateful = json.Bool(c, "stateful", where, false);
+        switch (className)
+        {
+            case "LSTM":
+                return new Lstm(units, activation, ActivationFrom(json, c, "recurrent_activation", where, generation, "sigmoid"), useBias,
+                    kernelInit, recurrentInit, biasInit, json.Bool(c, "unit_forget_bias", where, true), dropout, recurrentDropout,
+                    returnSequences, returnState, goBackwards, stateful, inputShape, batchSize, name);
+            case "GRU":
+                // Keras 2.1 wrote no reset_after key and meant false; Keras 2.3+ and 3 write it (3's default is true).
+                bool resetAfter = json.Bool(c, "reset_after", where, generation == KerasGeneration.Keras3);
+                return new Gru(units, activation, ActivationFrom(json, c, "recurrent_activation", where, generation, "sigmoid"), useBias,
+                    kernelInit, recurrentInit, biasInit, dropout, recurrentDropout,
+                    returnSequences, returnState, goBackwards, stateful, resetAfter, inputShape, batchSize, name);
+            default:
+                return new SimpleRnn(units, activation, useBias, kernelInit, recurrentInit, biasInit, dropout, recurrentDropout,
+                    returnSequences, returnState, goBackwards, stateful, inputShape, batchSize, name);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using Neurite.IO;
+using Neurite.Layers;
+
+namespace Neurite;
+
+public sealed partial class Sequential
+{
+    /// <summary>
+    /// Saves the whole model (architecture, weights, and the optimizer's state when compiled) as a
+    /// Keras 3 <c>.keras</c> archive that Keras can load. The file is written to a temporary file
+    /// and renamed, so a crash mid-save leaves any previous file intact.
+    /// </summary>
+    /// <exception cref="ModelFileException">The path is not a .keras path, or the model cannot be expressed in Keras 3.</exception>
+    public void Save(string path) => KerasFiles.Save(this, path);
+
+    /// <summary>
+    /// Loads a model from a Keras 3 <c>.keras</c> archive or a Keras 2 full-model <c>.h5</c> file;
+    /// compiled (with its optimizer state, for .keras) when the file's training setup is one Neurite has.
+    /// Loading never runs code from the file and checks every size before allocating.
+    /// </summary>
+    /// <exception cref="ModelFileException">The file is missing, truncated, corrupted, too large or not a supported model.</exception>
+    public static Sequential Load(string path) => KerasFiles.Load(path);
+
+    /// <summary>Saves the weights (and optimizer state when compiled) to a Keras 3 <c>.weights.h5</c> file, atomically.</summary>
+    public void SaveWeights(string path) => KerasFiles.SaveWeights(this, path);
+
+    /// <summary>
+    /// Replaces the weights from a <c>.weights.h5</c>, <c>.keras</c> or Keras 2 <c>.h5</c> file saved
+    /// from the same architecture; nothing changes unless every weight matches.
+    /// </summary>
+    public void LoadWeights(string path) => KerasFiles.LoadWeights(this, path);
+
+    /// <summary>The parameters the optimizer updates, in Keras's order (for saving optimizer slots).</summary>
+    internal IReadOnlyList<Parameter> TrainableParameters => _trainable;
+
+    /// <summary>The metric names given to <see cref="Compile"/>.</summary>
+    internal IReadOnlyList<string> MetricNames => _metricNames;
+}

@@ -1,0 +1,84 @@
+namespace Neurite.Cli.Tests.Commands;
+
+public sealed class ForecastCommandTests : IDisposable
+{
+    private readonly CommandTestKit _kit = new();
+
+    public void Dispose() => _kit.Dispose();
+
+    [Fact]
+    public void Forecast_scores_persistence_on_the_test_part_and_says_whether_the_model_beats_it()
+    {
+        var (data, values) = _kit.SeasonalSeries();
+        string report = _kit.PathOf("report");
+        var (code, output, error) = CommandTestKit.Run("forecast", data, "--column", "value", "--date", "day", "--lookback", "12", "--units", "16",
+            "--epochs", "40", "--out", report, "--json");
+
+        Assert.True(code == 0, error);
+        var json = CommandTestKit.Json(output);
+        // 240 rows, test fraction 0.2: rows 192..239 (0-based) are the test targets; persistence repeats the row before.
+        Assert.Equal(192, json.GetProperty("train_rows").GetInt32());
+        Assert.Equal(48, json.GetProperty("test_forecasts").GetInt32());
+        double persistenceMae = Enumerable.Range(192, 48).Average(t => Math.Abs(values[t] - values[t - 1]));
+        Assert.Equal(persistenceMae, json.GetProperty("persistence").GetProperty("mae").GetDouble(), 9);
+        Assert.Equal(12, json.GetProperty("season").GetInt32());
+        double seasonalMae = Enumerable.Range(192, 48).Average(t => Math.Abs(values[t] - values[t - 12]));
+        Assert.Equal(seasonalMae, json.GetProperty("seasonal_naive").GetProperty("mae").GetDouble(), 9);
+
+        double modelMae = json.GetProperty("model_scores").GetProperty("mae").GetDouble();
+        // A sine of period 12 with little noise moves about 1 unit a step, which persistence pays in full; 12 steps of history predict it.
+        Assert.True(modelMae < persistenceMae, $"model MAE {modelMae}, persistence MAE {persistenceMae}");
+        Assert.True(json.GetProperty("beats_persistence").GetBoolean());
+        Assert.StartsWith("The model beats persistence", json.GetProperty("verdict").GetString());
+        foreach (var file in new[] { "index.html", "history.png", "forecast.png", "predicted-vs-actual.png", "forecasts.csv" })
+            Assert.True(File.Exists(Path.Combine(report, file)), file);
+        Assert.Contains("The model beats persistence", File.ReadAllText(Path.Combine(report, "index.html")));
+    }
+
+    [Fact]
+    public void An_untrained_model_is_reported_as_not_beating_persistence()
+    {
+        // Zero-noise random walk: persistence is the best forecast there is, and one epoch of a tiny LSTM is far from it.
+        var rng = new System.Random(3);
+        double level = 100;
+        var lines = new List<string> { "value" };
+        var values = new List<double>();
+        for (int t = 0; t < 120; t++)
+        {
+            level += rng.NextDouble() < 0.5 ? -1 : 1;
+            values.Add(level);
+            lines.Add(level.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        string data = _kit.Write("walk.csv", string.Join("\n", lines) + "\n");
+        var (code, output, error) = CommandTestKit.Run("forecast", data, "--column", "value", "--lookback", "5", "--units", "2", "--epochs", "1", "--out", _kit.PathOf("r"), "--json");
+        Assert.True(code == 0, error);
+        var json = CommandTestKit.Json(output);
+        Assert.Equal(1.0, json.GetProperty("persistence").GetProperty("mae").GetDouble(), 12);
+        Assert.False(json.GetProperty("beats_persistence").GetBoolean());
+        Assert.StartsWith("The model does not beat persistence", json.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public void A_stateful_forecaster_saves_and_predicts_one_forecast_per_origin()
+    {
+        var (data, _) = _kit.SeasonalSeries(rows: 120);
+        string model = _kit.PathOf("lstm.keras");
+        var trained = CommandTestKit.Run("forecast", data, "--column", "value", "--date", "day", "--lookback", "6", "--units", "8,4", "--stateful",
+            "--batch-size", "2", "--epochs", "3", "--out", _kit.PathOf("r"), "--save", model, "--json");
+        Assert.True(trained.Code == 0, trained.Error);
+        Assert.True(CommandTestKit.Json(trained.Output).GetProperty("stateful").GetBoolean());
+
+        var predicted = CommandTestKit.Run("predict", model, data);
+        Assert.True(predicted.Code == 0, predicted.Error);
+        var rows = predicted.Output.Trim().Split('\n');
+        Assert.Equal("origin,step,value_forecast", rows[0].Trim());
+        // 120 rows, lookback 6: origins at rows 6..120, the last one forecasting past the data.
+        Assert.Equal(115, rows.Length - 1);
+        Assert.StartsWith("2021-01-06,1,", rows[1]);
+        Assert.StartsWith("2021-04-30,1,", rows[^1]);
+
+        var evaluated = CommandTestKit.Run("evaluate", model, data, "--json");
+        Assert.True(evaluated.Code == 0, evaluated.Error);
+        Assert.Equal(114, CommandTestKit.Json(evaluated.Output).GetProperty("forecasts_scored").GetInt32());
+    }
+}
