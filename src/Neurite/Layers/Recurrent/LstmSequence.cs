@@ -302,7 +302,7 @@ internal sealed unsafe class LstmSequence
     /// One step's fused cell pass over (B, 4U) gate pre-activations: activates them in place and
     /// writes c', act(c') and h'.
     /// </summary>
-    internal void ForwardCells(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> activatedCell,
+    private void ForwardCells(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> activatedCell,
         Span<float> hNext, int batch, KernelPath path)
     {
         if (path == KernelPath.Vector512) ForwardCells<Lanes512, Vector512<float>>(gates, cPrev, cNext, activatedCell, hNext, batch);
@@ -318,7 +318,7 @@ internal sealed unsafe class LstmSequence
     /// dz_i = dc ⊙ g ⊙ σ'(i)   dz_f = dc ⊙ c ⊙ σ'(f)   dz_c = dc ⊙ i ⊙ act'(g)   dc_prev = dc ⊙ f
     /// </code>
     /// </summary>
-    internal void BackwardCells(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
+    private void BackwardCells(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
         ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates, int batch, KernelPath path)
     {
         if (path == KernelPath.Vector512) BackwardCells<Lanes512, Vector512<float>>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
