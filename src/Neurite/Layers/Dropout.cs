@@ -7,7 +7,7 @@ namespace Neurite.Layers;
 public sealed class Dropout : Layer
 {
     private readonly BufferCache _out = new(), _dx = new(), _mask = new();
-    private System.Random? _rng;
+    private Kernels.MaskGenerator? _masks;
     private Tensor? _lastMask;
     private bool _lastWasTraining;
 
@@ -23,7 +23,7 @@ public sealed class Dropout : Layer
 
     protected override int[] OnBuild(int[] inputShape, System.Random rng)
     {
-        _rng = rng;
+        _masks = new Kernels.MaskGenerator(rng);
         return (int[])inputShape.Clone();
     }
 
@@ -34,15 +34,8 @@ public sealed class Dropout : Layer
         if (!_lastWasTraining) return input;
         var output = _out.Get(input.Shape[0], InputDims);
         var mask = FixedMask ?? _mask.Get(input.Shape[0], InputDims);
-        float scale = (float)(1.0 / (1.0 - Rate));
-        var m = mask.Span;
-        var x = input.Span;
-        var y = output.Span;
-        for (int i = 0; i < m.Length; i++)
-        {
-            if (FixedMask is null) m[i] = _rng!.NextDouble() >= Rate ? scale : 0f;
-            y[i] = x[i] * m[i];
-        }
+        if (FixedMask is null) _masks!.FillInvertedDropout(mask.Span, Rate);
+        Multiply(input.Span, mask.Span, output.Span);
         _lastMask = mask;
         return output;
     }
@@ -51,11 +44,16 @@ public sealed class Dropout : Layer
     {
         if (!_lastWasTraining) return outputGradient;
         var dx = _dx.Get(outputGradient.Shape[0], InputDims);
-        var m = _lastMask!.Span;
-        var g = outputGradient.Span;
-        var d = dx.Span;
-        for (int i = 0; i < d.Length; i++) d[i] = g[i] * m[i];
+        Multiply(outputGradient.Span, _lastMask!.Span, dx.Span);
         return dx;
+    }
+
+    private static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product)
+    {
+        int i = 0, width = System.Numerics.Vector<float>.Count;
+        for (; i <= a.Length - width; i += width)
+            (new System.Numerics.Vector<float>(a[i..]) * new System.Numerics.Vector<float>(b[i..])).CopyTo(product[i..]);
+        for (; i < a.Length; i++) product[i] = a[i] * b[i];
     }
 
     /// <summary>A mask (0 or 1/(1−rate) per input value) used instead of random draws; tests fix it for finite-difference checks.</summary>

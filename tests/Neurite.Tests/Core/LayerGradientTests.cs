@@ -78,3 +78,44 @@ public class LayerGradientTests
         }
     }
 }
+
+public class DropoutTests
+{
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.1)]
+    [InlineData(0.9)]
+    public void Training_drops_the_rate_and_scales_the_rest_and_inference_is_the_identity(double rate)
+    {
+        Neurite.Random.SetSeed(12);
+        var layer = new Dropout(rate, inputShape: [1000]);
+        layer.Build([1000]);
+        var x = Tensor.Full(1f, 50, 1000);
+        var y = layer.Forward(x, training: true).ToArray();
+        float kept = (float)(1 / (1 - rate));
+        Assert.All(y, v => Assert.True(v == 0f || v == kept, $"value {v}"));
+        double dropped = y.Count(v => v == 0f) / (double)y.Length;
+        // 50,000 Bernoulli draws: the standard error is below 0.0023.
+        Assert.InRange(dropped, rate - 0.01, rate + 0.01);
+        Assert.Equal(1.0, y.Average(v => (double)v), 1);
+        Assert.Same(x, layer.Forward(x, training: false));
+    }
+
+    [Fact]
+    public void Masks_differ_between_batches_and_repeat_with_the_seed()
+    {
+        float[][] Masks()
+        {
+            Neurite.Random.SetSeed(3);
+            var layer = new Dropout(0.5, inputShape: [64]);
+            layer.Build([64]);
+            var x = Tensor.Full(1f, 4, 64);
+            return [layer.Forward(x, true).ToArray(), layer.Forward(x, true).ToArray()];
+        }
+        var a = Masks();
+        var b = Masks();
+        Assert.NotEqual(a[0], a[1]);
+        Assert.Equal(a[0], b[0]);
+        Assert.Equal(a[1], b[1]);
+    }
+}
