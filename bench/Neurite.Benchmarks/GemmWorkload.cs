@@ -4,7 +4,8 @@ namespace Neurite.Benchmarks;
 
 /// <summary>SGEMM rates on the shapes Neurite's workloads use, against the peak measured in the same run.</summary>
 /// <remarks>Options: <c>--path Scalar|Vector256|Vector512</c> forces a kernel path; <c>--quick</c> runs fewer repetitions;
-/// <c>--small</c> runs only the tutorial MLP shapes, <c>--large</c> only the LSTM and 500x100x400 shapes.</remarks>
+/// <c>--small</c> runs only the tutorial MLP shapes, <c>--large</c> only the LSTM and 500x100x400 shapes; <c>--rows</c> sweeps
+/// the row count of the LSTM(100) recurrent product (packed B, one thread), to see what a row split costs per FLOP.</remarks>
 internal static class GemmWorkload
 {
     private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] Shapes =
@@ -16,12 +17,14 @@ internal static class GemmWorkload
         ("LSTM1 x·W 50x102x400 NN", 50, 102, 400, false, false, false),
         ("LSTM1 h·U 50x100x400 packed", 50, 100, 400, false, false, true),
         ("LSTM1 h·U 50x100x400 NN", 50, 100, 400, false, false, false),
+        ("LSTM1 h·U half rows 25x100x400 packed", 25, 100, 400, false, false, true),
         ("LSTM1 dW 102x50x400 TN", 102, 50, 400, true, false, false),
         ("LSTM1 dX 50x400x102 NT", 50, 400, 102, false, true, false),
         ("LSTM1 dX 50x400x102 NT packed", 50, 400, 102, false, true, true),
         ("LSTM2 x·W 50x150x200 NN", 50, 150, 200, false, false, false),
         ("LSTM2 h·U 50x50x200 NN", 50, 50, 200, false, false, false),
         ("LSTM2 h·U 50x50x200 packed", 50, 50, 200, false, false, true),
+        ("LSTM2 h·U half rows 25x50x200 packed", 25, 50, 200, false, false, true),
         ("LSTM2 dW 150x50x200 TN", 150, 50, 200, true, false, false),
         ("LSTM2 dX 50x200x150 NT", 50, 200, 150, false, true, false),
     ];
@@ -55,6 +58,24 @@ internal static class GemmWorkload
         Console.WriteLine($"{"shape",-32} {"thr",3} {"median µs",9} {"GFLOP/s",8} {"% peak",7} | {"best µs",8} {"GFLOP/s",8} {"% peak",7} {"B/call",7}");
 
         int savedThreads = Threading.MaxThreads;
+        if (args.Contains("--rows"))
+        {
+            // How the row count alone moves the rate of the LSTM(100) recurrent product (packed B, one thread).
+            var bRows = Values(100 * 400, 2);
+            var packedRows = Gemm.PackB(bRows, 100, 400);
+            Threading.MaxThreads = 1;
+            foreach (int rows in new[] { 8, 9, 10, 12, 13, 16, 20, 24, 25, 26, 30, 36, 40, 50 })
+            {
+                var aRows = Values(rows * 100, 1);
+                var cRows = new float[rows * 400];
+                var (median, best) = Harness.Time(() => Gemm.Multiply(aRows, packedRows, cRows, rows, accumulate: true),
+                    repetitions: 7, repetitionSeconds: 0.003, warmupSeconds: 0.1);
+                double flop = 2.0 * rows * 100 * 400;
+                Console.WriteLine($"{rows,3}x100x400 packed: median {median * 1e6,7:F2} µs ({100 * flop / median / 1e9 / peak,5:F1}% peak), best {best * 1e6,7:F2} µs ({100 * flop / best / 1e9 / peak,5:F1}%)");
+            }
+            Threading.MaxThreads = savedThreads;
+            return;
+        }
         var shapes = args.Contains("--small") ? SmallShapes : args.Contains("--large") ? Shapes : [.. SmallShapes, .. Shapes];
         foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
         {

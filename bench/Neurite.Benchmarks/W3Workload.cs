@@ -47,8 +47,23 @@ internal static class W3Workload
             var yb = y.Slice(0, 50);
             Console.WriteLine($"    bytes allocated per training step once warm: {Harness.AllocatedBytesPerCall(() => model.TrainOnBatch(xb, yb), 50):0}");
             if (layers) PrintLayerTimes(model, xb, yb, quick ? 200 : 800);
+            if (layers && threads > 1) PrintPoolCounters(model, xb, yb);
         }
         Threading.MaxThreads = 1;
+    }
+
+    /// <summary>How the worker pool behaved over 200 training steps: forks, the worker's share of parts, wakes from sleep, start delay.</summary>
+    private static void PrintPoolCounters(Sequential model, Tensor xb, Tensor yb)
+    {
+        const int steps = 200;
+        WorkerPool.ResetCounters();
+        WorkerPool.Instrument = true;
+        for (int i = 0; i < steps; i++) model.TrainOnBatch(xb, yb);
+        WorkerPool.Instrument = false;
+        double latencyUs = WorkerPool.StartLatencySamples == 0 ? 0
+            : WorkerPool.StartLatencyTicks * 1e6 / Stopwatch.Frequency / WorkerPool.StartLatencySamples;
+        Console.WriteLine($"    pool per step: {WorkerPool.Forks / (double)steps:0.0} forks, worker ran {100.0 * WorkerPool.PartsByWorkers / Math.Max(1, WorkerPool.Forks):0} % of forks' second parts, " +
+            $"{WorkerPool.WorkerWakes / (double)steps:0.00} wakes from sleep; worker starts {latencyUs:0.00} µs after the fork (mean)");
     }
 
     private static Sequential BuildModel()

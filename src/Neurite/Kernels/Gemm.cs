@@ -179,7 +179,7 @@ public static unsafe class Gemm
         job.M = m; job.K = k; job.N = n; job.TransA = transA; job.TransB = transB; job.Accumulate = accumulate;
         job.AllPacked = allPacked; job.Panels = panels;
 
-        int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops ? 1 : Threading.MaxThreads;
+        int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops || WorkerPool.InsidePart ? 1 : Threading.MaxThreads;
 
         if (b != null && allPacked)
         {

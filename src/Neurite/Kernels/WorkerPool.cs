@@ -13,13 +13,18 @@ internal interface IParallelWork
 /// Persistent worker threads for fork/join over a few parts, cheap enough for microsecond kernels.
 /// </summary>
 /// <remarks>
-/// <c>Parallel.For</c> costs about 1.8 µs per fork/join on the project machine, a spinning
+/// <para><c>Parallel.For</c> costs about 1.8 µs per fork/join on the project machine, a spinning
 /// persistent worker about 0.15 µs (PERFORMANCE.md), which is what makes two threads pay on the
 /// LSTM's 10-µs products. Idle workers spin for <see cref="SpinMicroseconds"/> and then block on a
-/// semaphore, so an idle pool burns no CPU. Part p runs on thread p mod T (thread 0 is the caller),
-/// so the assignment of parts to threads is deterministic. Only one fork runs at a time; a caller
-/// that finds the pool busy (another thread, or a nested call from inside a part) runs every part
-/// itself, which gives the same results because parts never depend on which thread runs them.
+/// semaphore, so an idle pool burns no CPU.</para>
+/// <para>Parts are claimed, not assigned: the caller and every worker take the next unclaimed part
+/// until none is left, and the caller waits only for parts already taken. On a shared machine a
+/// worker is often descheduled or still asleep when a fork starts; the caller then runs its parts
+/// itself instead of waiting a time slice for it, so two threads never cost much more than one.
+/// Which thread runs a part never changes a result: the parts (the partition of the work) depend
+/// only on the arguments, and parts never depend on each other.</para>
+/// <para>Only one fork runs at a time; a caller that finds the pool busy (another thread, or a
+/// nested call from inside a part, see <see cref="InsidePart"/>) runs every part itself.</para>
 /// </remarks>
 internal static class WorkerPool
 {
@@ -27,29 +32,40 @@ internal static class WorkerPool
 
     private sealed class Worker
     {
-        public readonly int Index;
         public readonly SemaphoreSlim Wake = new(0);
         public int Sleeping;
-        // Written by the caller before Ticket is bumped; read by this worker after it sees the bump.
-        public IParallelWork? Work;
-        public int Parts;
-        public int Threads;
-        public int Ticket;
-        public Worker(int index) => Index = index;
     }
 
     private static readonly object s_growLock = new();
     private static Worker[] s_workers = [];
     private static int s_busy;
 
-    private static int s_pending;
+    // The claim word: generation in the high 32 bits, parts not yet claimed in the low 32. A part is
+    // claimed by a compare-exchange that also checks the generation, so a worker that wakes late
+    // can never take a part of a later fork; part numbers count down from parts-1.
+    private static long s_claim;
+    private static int s_generation;
+    private static IParallelWork? s_work;
+    private static int s_done;
     private static Exception? s_failure;
+    private static long s_forkTimestamp;
+
+    [ThreadStatic] private static bool t_insidePart;
+
+    /// <summary>True on a thread that is running a part of a fork: work started there should not fork again.</summary>
+    public static bool InsidePart => t_insidePart;
+
+    /// <summary>Counters for the benchmark's diagnosis of fork/join costs; collected only while <see cref="Instrument"/> is set.</summary>
+    public static bool Instrument;
+    public static long Forks, PartsByWorkers, WorkerWakes, StartLatencyTicks, StartLatencySamples;
+
+    public static void ResetCounters() => Forks = PartsByWorkers = WorkerWakes = StartLatencyTicks = StartLatencySamples = 0;
 
     /// <summary>Runs <c>work.Run(p)</c> for p in [0, parts) on up to <paramref name="threads"/> threads, the caller included.</summary>
     public static void Run(IParallelWork work, int parts, int threads)
     {
         threads = Math.Min(threads, parts);
-        if (threads <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (threads <= 1 || t_insidePart || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int p = 0; p < parts; p++) work.Run(p);
             return;
@@ -58,35 +74,66 @@ internal static class WorkerPool
         {
             EnsureWorkers(threads - 1);
             s_failure = null;
-            Volatile.Write(ref s_pending, threads - 1);
+            s_work = work;
+            Volatile.Write(ref s_done, 0);
+            int generation = ++s_generation;
+            if (Instrument) { Forks++; s_forkTimestamp = Stopwatch.GetTimestamp(); }
+            Interlocked.Exchange(ref s_claim, ((long)generation << 32) | (uint)parts); // full fence: s_work and s_done are visible first
             var workers = s_workers;
             for (int w = 0; w < threads - 1; w++)
             {
                 var worker = workers[w];
-                worker.Work = work;
-                worker.Parts = parts;
-                worker.Threads = threads;
-                Interlocked.Increment(ref worker.Ticket); // full fence: the fields above are visible first
                 if (Interlocked.CompareExchange(ref worker.Sleeping, 0, 1) == 1)
+                {
+                    if (Instrument) Interlocked.Increment(ref WorkerWakes);
                     worker.Wake.Release();
+                }
             }
 
-            Exception? mine = null;
-            try
-            {
-                for (int p = 0; p < parts; p += threads) work.Run(p);
-            }
-            catch (Exception e) { mine = e; }
-
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref s_pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
-            for (int w = 0; w < threads - 1; w++) workers[w].Work = null;
-            if (mine != null) throw mine;
-            if (s_failure != null) throw new AggregateException("A kernel worker thread failed.", s_failure);
+            RunClaimedParts(generation, work, byWorker: false);
+            while (Volatile.Read(ref s_done) != parts) Thread.SpinWait(4);
+            s_work = null;
+            if (s_failure != null) throw new AggregateException("A kernel part failed.", s_failure);
         }
         finally
         {
             Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    private static bool TryClaim(int generation, out int part)
+    {
+        while (true)
+        {
+            long word = Volatile.Read(ref s_claim);
+            int left = (int)word;
+            if ((int)(word >> 32) != generation || left <= 0) { part = -1; return false; }
+            if (Interlocked.CompareExchange(ref s_claim, word - 1, word) == word) { part = left - 1; return true; }
+        }
+    }
+
+    private static void RunClaimedParts(int generation, IParallelWork? work, bool byWorker)
+    {
+        bool first = true;
+        while (TryClaim(generation, out int part))
+        {
+            // Valid while this part is unfinished: the caller replaces s_work only after every part is done.
+            work ??= s_work!;
+            if (byWorker && Instrument)
+            {
+                Interlocked.Increment(ref PartsByWorkers);
+                if (first)
+                {
+                    Interlocked.Add(ref StartLatencyTicks, Stopwatch.GetTimestamp() - s_forkTimestamp);
+                    Interlocked.Increment(ref StartLatencySamples);
+                }
+            }
+            first = false;
+            t_insidePart = true;
+            try { work.Run(part); }
+            catch (Exception e) { s_failure = e; }
+            finally { t_insidePart = false; }
+            Interlocked.Increment(ref s_done);
         }
     }
 
@@ -100,7 +147,7 @@ internal static class WorkerPool
             Array.Copy(s_workers, grown, s_workers.Length);
             for (int i = s_workers.Length; i < count; i++)
             {
-                var worker = new Worker(i);
+                var worker = new Worker();
                 grown[i] = worker;
                 var thread = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"Neurite kernel worker {i + 1}" };
                 thread.Start();
@@ -111,20 +158,20 @@ internal static class WorkerPool
 
     private static void Loop(Worker me)
     {
-        int seen = 0;
+        int seen = (int)(Volatile.Read(ref s_claim) >> 32);
         long spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
         while (true)
         {
-            // Wait for a ticket newer than the last one handled: spin briefly, then block.
+            // Wait for a generation newer than the last one handled: spin briefly, then block.
             long spinStart = Stopwatch.GetTimestamp();
             int spins = 0;
-            while (Volatile.Read(ref me.Ticket) == seen)
+            while ((int)(Volatile.Read(ref s_claim) >> 32) == seen)
             {
                 if (++spins < 64) { Thread.SpinWait(8); continue; }
                 spins = 0;
                 if (Stopwatch.GetTimestamp() - spinStart < spinTicks) { Thread.Yield(); continue; }
                 Interlocked.Exchange(ref me.Sleeping, 1);
-                if (Volatile.Read(ref me.Ticket) != seen)
+                if ((int)(Volatile.Read(ref s_claim) >> 32) != seen)
                 {
                     // A fork arrived while going to sleep: cancel, unless the caller already took the flag and released us.
                     if (Interlocked.CompareExchange(ref me.Sleeping, 0, 1) == 0) me.Wake.Wait();
@@ -135,19 +182,8 @@ internal static class WorkerPool
                 }
                 spinStart = Stopwatch.GetTimestamp();
             }
-            seen++;
-            int threads = me.Threads;
-            var work = me.Work!;
-            int parts = me.Parts;
-            try
-            {
-                for (int p = me.Index + 1; p < parts; p += threads) work.Run(p);
-            }
-            catch (Exception e)
-            {
-                s_failure = e;
-            }
-            Interlocked.Decrement(ref s_pending);
+            seen = (int)(Volatile.Read(ref s_claim) >> 32);
+            RunClaimedParts(seen, null, byWorker: true);
         }
     }
 }

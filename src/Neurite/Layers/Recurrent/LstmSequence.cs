@@ -47,7 +47,7 @@ internal sealed unsafe class LstmSequence
     private readonly PackedMatrix _recurrentPacked;
     private readonly PackedMatrix _recurrentTransposed;
     private PackedMatrix? _kernelTransposed;
-    private readonly CellPass _cellPass;
+    private readonly StepPass _stepPass;
 
     public LstmSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         GateActivation recurrentActivation = GateActivation.Sigmoid, bool returnSequences = false, bool goBackwards = false)
@@ -62,7 +62,7 @@ internal sealed unsafe class LstmSequence
         GoBackwards = goBackwards;
         _recurrentPacked = new PackedMatrix(units, 4 * units);
         _recurrentTransposed = new PackedMatrix(4 * units, units);
-        _cellPass = new CellPass(this);
+        _stepPass = new StepPass(this);
     }
 
     public int Features { get; }
@@ -143,19 +143,7 @@ internal sealed unsafe class LstmSequence
         if (initialHidden.IsEmpty) hidden[..stateSize].Clear(); else initialHidden.CopyTo(hidden);
         if (initialCell.IsEmpty) cell[..stateSize].Clear(); else initialCell.CopyTo(cell);
 
-        for (int s = 0; s < steps; s++)
-        {
-            var hPrev = hidden.Slice(s * stateSize, stateSize);
-            ReadOnlySpan<float> recurrentInput = hPrev;
-            if (_hasRecurrentMask)
-            {
-                var dropped = _droppedHidden.AsSpan(s * stateSize, stateSize);
-                SequenceLayout.Multiply(hPrev, recurrentMask, dropped);
-                recurrentInput = dropped;
-            }
-            Gemm.Multiply(recurrentInput, _recurrentPacked, gates.Slice(s * batch * g4, batch * g4), batch, accumulate: true);
-            RunCells(s, backward: false);
-        }
+        RunSteps(backward: false);
 
         if (ReturnSequences) SequenceLayout.UnpackSequence(hidden.Slice(stateSize, rows * u), output, batch, steps, u);
         else FinalHidden.CopyTo(output);
@@ -200,16 +188,10 @@ internal sealed unsafe class LstmSequence
 
         fixed (float* dOutputStart = dOutput)
         {
-            _cellPass.DOutput = dOutputStart;
-            _cellPass.DOutputLength = dOutput.Length;
-            for (int s = steps - 1; s >= 0; s--)
-            {
-                // dh_s = (dz_{s+1} Rᵀ) ⊙ mask, the recurrent path into the state this step produced;
-                // the mask and the output gradient are applied row by row in the cell pass.
-                if (s < steps - 1) Gemm.Multiply(dGates.Slice((s + 1) * batch * g4, batch * g4), _recurrentTransposed, dh, batch);
-                RunCells(s, backward: true);
-            }
-            _cellPass.DOutput = null;
+            _stepPass.DOutput = dOutputStart;
+            _stepPass.DOutputLength = dOutput.Length;
+            RunSteps(backward: true);
+            _stepPass.DOutput = null;
         }
 
         if (!dInitialHidden.IsEmpty)
@@ -232,27 +214,59 @@ internal sealed unsafe class LstmSequence
     }
 
     /// <summary>
-    /// Runs step <paramref name="step"/>'s cell pass (forward, or backward from dh) over all rows,
-    /// split across <see cref="Threading.MaxThreads"/> when the step is big enough to gain. Rows
-    /// are independent, so the split never changes a result.
+    /// Runs every step of the sequence (forward, or backward from the output gradients), split by
+    /// batch rows across <see cref="Threading.MaxThreads"/> when the sequence is big enough to gain.
     /// </summary>
-    private void RunCells(int step, bool backward)
+    /// <remarks>
+    /// Row b of a step needs only row b of the previous step (its h, c, and in the backward pass its
+    /// dz), so each thread runs all steps for its own rows with no join between steps: one fork per
+    /// pass instead of two per step. Each row's values are computed by the same instructions in
+    /// the same order whichever rows share a thread, so the split never changes a result.
+    /// </remarks>
+    private void RunSteps(bool backward)
     {
         var path = KernelSelector.Current;
         int threads = Threading.MaxThreads;
-        int parts = threads > 1 && path != KernelPath.Scalar && _batch * 4 * Units >= CellPass.ParallelMinElements
-            ? Math.Min(threads, _batch) : 1;
-        if (parts == 1)
+        double flopsPerStep = 2.0 * _batch * Units * 4 * Units;
+        int parts = threads > 1 && path != KernelPath.Scalar && !WorkerPool.InsidePart
+            && _steps * flopsPerStep >= Gemm.ParallelMinFlops ? Math.Min(threads, _batch) : 1;
+        _stepPass.Backward = backward;
+        _stepPass.Path = path;
+        _stepPass.Parts = parts;
+        if (parts == 1) _stepPass.Run(0);
+        else WorkerPool.Run(_stepPass, parts, threads);
+    }
+
+    private void ForwardSteps(int b0, int b1, KernelPath path)
+    {
+        int batch = _batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0, stateSize = batch * u;
+        for (int s = 0; s < _steps; s++)
         {
-            if (backward) BackwardRows(step, 0, _batch, path, new ReadOnlySpan<float>(_cellPass.DOutput, _cellPass.DOutputLength));
-            else ForwardRows(step, 0, _batch, path);
-            return;
+            var hPrev = _hidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
+            ReadOnlySpan<float> recurrentInput = hPrev;
+            if (_hasRecurrentMask)
+            {
+                var dropped = _droppedHidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
+                SequenceLayout.Multiply(hPrev, _recurrentMask.AsSpan(b0 * u, rowsHere * u), dropped);
+                recurrentInput = dropped;
+            }
+            Gemm.Multiply(recurrentInput, _recurrentPacked, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, accumulate: true);
+            ForwardRows(s, b0, b1, path);
         }
-        _cellPass.Step = step;
-        _cellPass.Backward = backward;
-        _cellPass.Path = path;
-        _cellPass.Parts = parts;
-        WorkerPool.Run(_cellPass, parts, threads);
+    }
+
+    private void BackwardSteps(int b0, int b1, KernelPath path, ReadOnlySpan<float> dOutput)
+    {
+        int batch = _batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
+        var dh = _dHidden.AsSpan(b0 * u, rowsHere * u);
+        for (int s = _steps - 1; s >= 0; s--)
+        {
+            // dh_s = (dz_{s+1} Rᵀ) ⊙ mask, the recurrent path into the state this step produced;
+            // the mask and the output gradient are applied row by row in the cell pass.
+            if (s < _steps - 1)
+                Gemm.Multiply(_dGates.AsSpan(((s + 1) * batch + b0) * g4, rowsHere * g4), _recurrentTransposed, dh, rowsHere);
+            BackwardRows(s, b0, b1, path, dOutput);
+        }
     }
 
     private void ForwardRows(int s, int b0, int b1, KernelPath path)
@@ -276,13 +290,10 @@ internal sealed unsafe class LstmSequence
             _dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, path);
     }
 
-    /// <summary>One step's cell pass over a range of batch rows, for <see cref="WorkerPool"/>.</summary>
-    private sealed unsafe class CellPass(LstmSequence owner) : IParallelWork
+    /// <summary>All steps of one pass over a range of batch rows, for <see cref="WorkerPool"/>.</summary>
+    private sealed unsafe class StepPass(LstmSequence owner) : IParallelWork
     {
-        // Below about 1 µs of gate math a fork/join (~0.15 µs plus a cold second core) does not pay.
-        public const int ParallelMinElements = 4096;
-
-        public int Step, Parts;
+        public int Parts;
         public bool Backward;
         public KernelPath Path;
         // The caller's output gradient, pinned by Backward for the duration of its step loop.
@@ -293,8 +304,8 @@ internal sealed unsafe class LstmSequence
         {
             int batch = owner._batch;
             int b0 = batch * part / Parts, b1 = batch * (part + 1) / Parts;
-            if (Backward) owner.BackwardRows(Step, b0, b1, Path, new ReadOnlySpan<float>(DOutput, DOutputLength));
-            else owner.ForwardRows(Step, b0, b1, Path);
+            if (Backward) owner.BackwardSteps(b0, b1, Path, new ReadOnlySpan<float>(DOutput, DOutputLength));
+            else owner.ForwardSteps(b0, b1, Path);
         }
     }
 
