@@ -45,7 +45,7 @@ public static class CliApp
         };
         var threadsOption = new Option<int?>("--threads")
         {
-            Description = "Threads the kernels may use (default 1: on the project's 2-vCPU machines a second thread measured no gain, see bench/README.md; try 2 where cores are real).",
+            Description = "Threads the kernels may use (default: all cores of this machine).",
             HelpName = "count",
             CustomParser = result => ParseWholeNumber(result, "--threads", "--threads 2"),
         };
@@ -67,7 +67,7 @@ public static class CliApp
                     LstmEpochs = parsed.GetValue(epochsOption),
                     Quick = parsed.GetValue(quickOption),
                     Seed = parsed.GetValue(seedOption),
-                    Threads = parsed.GetValue(threadsOption) ?? 1,
+                    Threads = parsed.GetValue(threadsOption) ?? Math.Max(1, Environment.ProcessorCount),
                     LiveProgress = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected,
                 };
                 options.Validate();
