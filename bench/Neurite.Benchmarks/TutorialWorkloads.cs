@@ -37,6 +37,9 @@ internal static class TutorialWorkloads
             () => new Sequential(new Dense(8, "relu", inputShape: [89]), new Dense(5, "relu"), new Dense(2, "softmax")), () => new Adam(), args);
     }
 
+    // Steady state is measured: a few seconds of warm-up let the JIT finish tiering (the first few
+    // hundred epochs of a fresh process run partly unoptimised code; the hot library methods are marked
+    // AggressiveOptimization, which cuts but does not remove that).
     private static void Report(string title, double peerMs, int epochs, int batch, Tensor x, Tensor y,
         Func<Sequential> build, Func<Optimizer> optimizer, string[] args)
     {
@@ -46,7 +49,7 @@ internal static class TutorialWorkloads
         model.Output = TextWriter.Null;
         model.Compile("categorical_crossentropy", optimizer(), ["accuracy"]);
         var (median, best) = Harness.Time(() => model.Fit(x, y, epochs: epochs, batchSize: batch, validationSplit: 0.2, verbose: 0),
-            repetitions: quick ? 5 : 21, repetitionSeconds: 0.05);
+            repetitions: quick ? 5 : 21, repetitionSeconds: 0.05, warmupSeconds: quick ? 1 : 3);
         double msPerEpoch = median * 1000 / epochs, bestMs = best * 1000 / epochs;
         var xb = x.Slice(0, batch);
         var yb = y.Slice(0, batch);

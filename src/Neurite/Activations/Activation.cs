@@ -52,11 +52,13 @@ public abstract class ElementwiseActivation : ActivationFunction
     /// <summary>f'(z), given z and a = f(z).</summary>
     public abstract float Derivative(float z, float a);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols)
     {
         for (int i = 0; i < z.Length; i++) a[i] = Apply(z[i]);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols)
     {
         for (int i = 0; i < da.Length; i++) dz[i] = da[i] * Derivative(z[i], a[i]);
@@ -82,6 +84,7 @@ public sealed class Relu : ElementwiseActivation
     public override float Apply(float z) => z > 0 ? z : 0f;
     public override float Derivative(float z, float a) => z > 0 ? 1f : 0f;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols)
     {
         int i = 0, width = System.Numerics.Vector<float>.Count;
@@ -90,6 +93,7 @@ public sealed class Relu : ElementwiseActivation
         for (; i < z.Length; i++) a[i] = z[i] > 0 ? z[i] : 0f;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols)
     {
         int i = 0, width = System.Numerics.Vector<float>.Count;
@@ -224,6 +228,7 @@ public sealed class Softmax : ActivationFunction
     public static readonly Softmax Instance = new();
     public override string Name => "softmax";
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols)
     {
         for (int r = 0; r < z.Length; r += cols)
@@ -240,6 +245,7 @@ public sealed class Softmax : ActivationFunction
     }
 
     /// <remarks>dz_j = a_j (da_j − Σ_k a_k da_k): the Jacobian–vector product of softmax.</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols)
     {
         for (int r = 0; r < a.Length; r += cols)

@@ -42,6 +42,7 @@ public static unsafe class FastMath
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Map<SigmoidFunction>(x, y, nameof(Sigmoid));
 
     /// <summary>Adds <paramref name="bias"/> (length cols) to every row of the row-major (rows, cols) <paramref name="matrix"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols)
     {
         CheckMatrix(matrix.Length, rows, cols, nameof(AddBias), nameof(matrix));
@@ -64,6 +65,7 @@ public static unsafe class FastMath
     /// <param name="colSums">Receives one sum per column.</param>
     /// <param name="rows">Rows of the matrix.</param>
     /// <param name="cols">Columns of the matrix.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void SumRows(ReadOnlySpan<float> matrix, Span<float> colSums, int rows, int cols, bool accumulate)
     {
         CheckMatrix(matrix.Length, rows, cols, nameof(SumRows), nameof(matrix));
@@ -155,6 +157,7 @@ public static unsafe class FastMath
         public static TV Invoke<TV, TOps>(TV x) where TV : struct where TOps : IVectorOps<TV> => SigmoidCore<TV, TOps>(x);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Map<TFunction>(ReadOnlySpan<float> x, Span<float> y, string name) where TFunction : IUnaryFunction
     {
         if (y.Length < x.Length)

@@ -53,6 +53,7 @@ public static unsafe class Gemm
     /// <param name="transA">A is stored (K,M) and used transposed.</param>
     /// <param name="transB">B is stored (N,K) and used transposed.</param>
     /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
         int m, int k, int n, bool transA = false, bool transB = false, bool accumulate = false)
     {
@@ -78,6 +79,7 @@ public static unsafe class Gemm
     /// <param name="m">Rows of op(A) and C.</param>
     /// <param name="transA">A is stored (K,M) and used transposed.</param>
     /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ReadOnlySpan<float> a, PackedMatrix b, Span<float> c, int m,
         bool transA = false, bool accumulate = false)
     {

@@ -52,6 +52,7 @@ public sealed class Dense : Layer
         return output;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Tensor Forward(Tensor input, bool training)
     {
         CheckInput(input);
@@ -72,6 +73,7 @@ public sealed class Dense : Layer
         return a;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Tensor Backward(Tensor outputGradient)
     {
         var input = _lastInput ?? throw new InvalidOperationException($"Dense '{Name}': Backward called before Forward.");

@@ -27,6 +27,7 @@ public sealed class Dropout : Layer
         return (int[])inputShape.Clone();
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Tensor Forward(Tensor input, bool training)
     {
         CheckInput(input);
@@ -40,6 +41,7 @@ public sealed class Dropout : Layer
         return output;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Tensor Backward(Tensor outputGradient)
     {
         if (!_lastWasTraining) return outputGradient;

@@ -22,6 +22,7 @@ public abstract class Loss
     }
 
     /// <summary>Span form: <paramref name="batch"/> rows of <paramref name="width"/> predictions.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal double Compute(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, ReadOnlySpan<float> sampleWeights, int batch, int width)
     {
         if (batch == 0) return 0;
@@ -91,6 +92,7 @@ public sealed class CategoricalCrossentropy : Loss
     /// With S = Σp and q_k = clip(p_k/S): ∂L/∂q_k = −y_k/q_k where unclipped, else 0; and
     /// ∂q_k/∂p_j = δ_kj/S − p_k/S², so ∂L/∂p_j = g_j/S − (Σ_k g_k p_k)/S².
     /// </remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static double CrossEntropy(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int label, Span<float> gradient, float scale)
     {
         double sum = 0;

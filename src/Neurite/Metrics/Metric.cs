@@ -56,6 +56,7 @@ public abstract class MeanMetric(string name) : Metric(name)
 
     public override void Reset() { _sum = 0; _count = 0; }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Update(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width)
     {
         int truthWidth = batch == 0 ? 0 : truth.Length / batch;
@@ -146,6 +147,7 @@ public abstract class ConfusionMetric(string name, double threshold) : Metric(na
 
     public override void Reset() { TruePositives = FalsePositives = FalseNegatives = 0; }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Update(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width)
     {
         for (int i = 0; i < pred.Length; i++)
@@ -195,6 +197,7 @@ public sealed class Auc : Metric
         Array.Clear(_tp); Array.Clear(_fp); Array.Clear(_tn); Array.Clear(_fn);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Update(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width)
     {
         for (int i = 0; i < pred.Length; i++)

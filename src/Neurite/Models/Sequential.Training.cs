@@ -125,6 +125,7 @@ public sealed partial class Sequential
     }
 
     /// <summary>One forward, backward and update on a batch; returns the batch's loss.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
         Tensor a = xb;
@@ -162,6 +163,7 @@ public sealed partial class Sequential
         return scores;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private Dictionary<string, double> EvaluateCore(Tensor x, Tensor y, int batch)
     {
         int rows = x.Shape[0];
@@ -186,6 +188,7 @@ public sealed partial class Sequential
         return scores;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private Tensor ForwardInference(Tensor xb)
     {
         Tensor a = xb;
@@ -314,6 +317,7 @@ public sealed partial class Sequential
         return weights;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void GatherRows(Tensor source, ReadOnlySpan<int> rows, Tensor destination)
     {
         int rowSize = source.RowSize;

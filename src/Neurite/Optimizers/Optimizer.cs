@@ -51,6 +51,7 @@ public abstract class Optimizer
     protected virtual int SlotCount => 0;
 
     /// <summary>Applies one update to every trainable parameter from its current gradient.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Apply(IReadOnlyList<Parameter> parameters)
     {
         if (GlobalClipNorm is double g)
@@ -158,6 +159,7 @@ public sealed class Sgd(double learningRate = 0.01, double momentum = 0.0, bool 
     public bool Nesterov { get; } = nesterov;
     protected override int SlotCount => Momentum > 0 ? 1 : 0;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
     {
         float lr = (float)LearningRate;
@@ -194,6 +196,7 @@ public sealed class Adam(double learningRate = 1e-3, double beta1 = 0.9, double 
     public bool Amsgrad { get; } = amsgrad;
     protected override int SlotCount => Amsgrad ? 3 : 2;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
     {
         float alpha = (float)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step)));
@@ -262,6 +265,7 @@ public sealed class RmsProp(double learningRate = 1e-3, double rho = 0.9, double
     public bool Centered { get; } = centered;
     protected override int SlotCount => 3;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
     {
         float lr = (float)LearningRate, r = (float)Rho, eps = (float)Epsilon, mu = (float)Momentum;
@@ -304,6 +308,7 @@ public sealed class Adagrad(double learningRate = 1e-3, double initialAccumulato
 
     protected override void InitializeSlots(float[][] slots) => Array.Fill(slots[0], (float)InitialAccumulatorValue);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
     {
         float lr = (float)LearningRate, eps = (float)Epsilon;

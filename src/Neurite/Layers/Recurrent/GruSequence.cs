@@ -127,6 +127,7 @@ internal sealed class GruSequence
     /// Empty <paramref name="initialHidden"/> means zeros, empty <paramref name="bias"/> no bias,
     /// empty masks no dropout.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Forward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
         ReadOnlySpan<float> inputMask = default, ReadOnlySpan<float> recurrentMask = default)
@@ -223,6 +224,7 @@ internal sealed class GruSequence
     /// <paramref name="dBias"/>; <paramref name="dx"/> is overwritten. Empty <paramref name="dx"/>,
     /// <paramref name="dBias"/> or <paramref name="dInitialHidden"/> skip that gradient.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
         Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> dInitialHidden = default)

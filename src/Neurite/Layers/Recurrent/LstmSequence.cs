@@ -100,6 +100,7 @@ internal sealed unsafe class LstmSequence
     /// Empty <paramref name="initialHidden"/>/<paramref name="initialCell"/> mean zeros; empty
     /// <paramref name="bias"/> means no bias; empty masks mean no dropout (inference).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Forward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
         ReadOnlySpan<float> inputMask = default, ReadOnlySpan<float> recurrentMask = default)
@@ -158,6 +159,7 @@ internal sealed unsafe class LstmSequence
     /// <paramref name="dInitialCell"/> skip that gradient: a stateful layer asks for no gradient
     /// into its carried state, which is what stops gradients crossing batch boundaries.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
         Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,

@@ -69,6 +69,7 @@ internal sealed class SimpleRnnSequence
         SequenceLayout.EnsureLength(ref _recurrentMask, batch * u);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Forward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
         ReadOnlySpan<float> inputMask = default, ReadOnlySpan<float> recurrentMask = default)
@@ -131,6 +132,7 @@ internal sealed class SimpleRnnSequence
     /// Backpropagation through the whole sequence of the latest <see cref="Forward"/>; weight
     /// gradients are added, <paramref name="dx"/> is overwritten, empty spans skip a gradient.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
         Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> dInitialHidden = default)
