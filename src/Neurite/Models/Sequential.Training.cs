@@ -26,7 +26,7 @@ public sealed partial class Sequential
         if (!(validationSplit >= 0 && validationSplit < 1))
             throw new NeuriteException($"validationSplit must be in [0, 1). Received validationSplit={validationSplit}.");
         if (verbose is < 0 or > 2) throw new NeuriteException($"verbose must be 0, 1 or 2. Received verbose={verbose}.");
-        PrepareData(x, y, "Fit");
+        y = PrepareData(x, y, "Fit");
         int batch = ResolveBatchSize(batchSize, "Fit");
         bool doShuffle = ResolveShuffle(shuffle);
 
@@ -34,8 +34,8 @@ public sealed partial class Sequential
         Tensor? xVal = null, yVal = null;
         if (validationData is { } vd)
         {
-            PrepareData(vd.X, vd.Y, "Fit (validationData)");
-            (xVal, yVal) = vd;
+            xVal = vd.X;
+            yVal = PrepareData(vd.X, vd.Y, "Fit (validationData)");
         }
         else if (validationSplit > 0)
         {
@@ -119,7 +119,7 @@ public sealed partial class Sequential
     public double TrainOnBatch(Tensor x, Tensor y)
     {
         RequireCompiled(nameof(TrainOnBatch));
-        if (!IsBuilt || _metrics.Count != _metricNames.Length || x.Shape[0] != y.Shape[0]) PrepareData(x, y, nameof(TrainOnBatch));
+        if (!IsBuilt || _metrics.Count != _metricNames.Length || x.Shape[0] != y.Shape[0] || y.Rank == 1) y = PrepareData(x, y, nameof(TrainOnBatch));
         if (IsStateful && FixedBatchSize is int b && x.Shape[0] != b) ResolveBatchSize(x.Shape[0], nameof(TrainOnBatch));
         return TrainStep(x, y, default);
     }
@@ -151,7 +151,7 @@ public sealed partial class Sequential
     public Dictionary<string, double> Evaluate(Tensor x, Tensor y, int? batchSize = null, int verbose = 0)
     {
         RequireCompiled(nameof(Evaluate));
-        PrepareData(x, y, "Evaluate");
+        y = PrepareData(x, y, "Evaluate");
         int batch = ResolveBatchSize(batchSize, "Evaluate");
         if (IsStateful) CheckStatefulRows(x.Shape[0], batch, "evaluation");
         var scores = EvaluateCore(x, y, batch);
@@ -239,14 +239,19 @@ public sealed partial class Sequential
         return classes;
     }
 
-    private void PrepareData(Tensor x, Tensor y, string where)
+    /// <summary>Checks x and y against the model and the loss; returns y, viewed as (N, 1) when it is a
+    /// vector of N targets for a one-unit output (Keras accepts both).</summary>
+    private Tensor PrepareData(Tensor x, Tensor y, string where)
     {
         CheckInputs(x, where);
         if (y.Rank == 0 || y.Shape[0] != x.Shape[0])
             throw new NeuriteException($"{where}: x has {x.Shape[0]} rows but y has {(y.Rank == 0 ? 0 : y.Shape[0])}. Give one target row per input row.");
+        if (y.Rank == 1 && Loss is not SparseCategoricalCrossentropy && _layers[^1].OutputShape.Count == 1 && _layers[^1].OutputShape[0] == 1)
+            y = y.Reshape(y.Shape[0], 1);
         Loss!.ValidateTargets(y, _layers[^1].OutputShape);
         CheckFinite(y, "y", where);
         if (_metrics.Count != _metricNames.Length) CreateMetrics();
+        return y;
     }
 
     private void CheckInputs(Tensor x, string where)

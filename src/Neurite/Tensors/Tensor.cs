@@ -48,6 +48,9 @@ public sealed class Tensor
     /// <summary>A 1-D tensor holding <paramref name="data"/> as float32.</summary>
     public static Tensor From(double[] data) => FromArray(data, data.Length);
 
+    /// <summary>A 1-D tensor of integers as float32, e.g. class labels for sparse categorical cross-entropy.</summary>
+    public static Tensor From(int[] data) => new(Array.ConvertAll(data, v => (float)v), data.Length);
+
     /// <summary>A 2-D tensor (rows, columns) holding a copy of <paramref name="data"/>.</summary>
     public static Tensor From(float[,] data)
     {

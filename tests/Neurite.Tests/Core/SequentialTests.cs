@@ -105,6 +105,47 @@ public class SequentialTests
     }
 
     [Fact]
+    public void Integer_labels_train_with_sparse_categorical_crossentropy()
+    {
+        Neurite.Random.SetSeed(4);
+        var (x, y) = Blobs(60, 3);
+        int[] labels = Enumerable.Range(0, 60).Select(i => i % 3).ToArray();
+        var model = new Sequential(new Dense(3, "softmax", inputShape: [2])) { Output = TextWriter.Null };
+        model.Compile("sparse_categorical_crossentropy", new Adam(0.05), ["accuracy"]);
+        model.Fit(x, Tensor.From(labels), epochs: 30, batchSize: 10, verbose: 0);
+        var sparse = model.Evaluate(x, Tensor.From(labels));
+        Assert.True(sparse["accuracy"] > 0.9);
+        // The same model scored with one-hot targets and the categorical loss gives the same loss.
+        model.Compile("categorical_crossentropy", new Adam(0.05), ["accuracy"]);
+        Assert.Equal(model.Evaluate(x, y)["loss"], sparse["loss"], 5);
+    }
+
+    [Fact]
+    public void A_vector_of_targets_fits_a_one_unit_output()
+    {
+        var x = Tensor.FromArray(new float[] { -2, -1, 1, 2 }, 4, 1);
+        var model = new Sequential(new Dense(1, "sigmoid", inputShape: [1])) { Output = TextWriter.Null };
+        model.Compile("binary_crossentropy", new Sgd(0.5), ["accuracy"]);
+        var h = model.Fit(x, Tensor.From(new[] { 0, 0, 1, 1 }), epochs: 50, batchSize: 4, verbose: 0);
+        Assert.True(h["loss"][^1] < h["loss"][0]);
+        Assert.Equal(1.0, model.Evaluate(x, Tensor.From(new float[] { 0, 0, 1, 1 }))["accuracy"]);
+    }
+
+    [Fact]
+    public void Verbose_one_with_redirected_output_prints_one_line_per_epoch()
+    {
+        var (x, y) = Blobs(20, 2);
+        var sw = new StringWriter();
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = sw };
+        model.Compile("categorical_crossentropy", "sgd");
+        model.Fit(x, y, epochs: 2, batchSize: 5, verbose: 1);
+        var lines = sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.DoesNotContain('\r', sw.ToString());
+        Assert.StartsWith("4/4 - ", lines[1]);
+    }
+
+    [Fact]
     public void Seeded_training_is_bit_for_bit_repeatable()
     {
         float[] Train()
