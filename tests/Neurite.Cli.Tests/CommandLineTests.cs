@@ -28,6 +28,17 @@ public sealed class CommandLineTests
         Assert.DoesNotContain("Report:", output);
     }
 
+    [Theory]
+    [InlineData("classify", "--target")]
+    [InlineData("forecast", "--column")]
+    public void Training_commands_take_a_thread_count_and_refuse_a_bad_one(string command, string targetOption)
+    {
+        var (code, _, error) = Run(command, "data.csv", targetOption, "x", "--threads", "0");
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains("--threads must be a positive whole number; received '0'", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
     [Fact]
     public void An_unknown_option_is_a_usage_error()
     {

@@ -33,23 +33,28 @@ internal static class DataCommands
         var outFolder = OutOption(ClassifyOptions.DefaultOutputFolder);
         var save = SaveOption();
         var json = JsonOption();
+        var threads = ThreadsOption();
         var command = new Command("classify", "Trains an MLP to predict a column of classes from the other columns of a CSV, and writes a report.")
         {
-            data, target, features, hidden, epochs, batch, testFraction, seed, outFolder, save, json,
+            data, target, features, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads,
         };
-        command.SetAction(parsed => Guarded("classify", output, error, parsed.GetValue(json), setExitCode, o => ClassifyCommand.Run(new ClassifyOptions
+        command.SetAction(parsed =>
         {
-            DataPath = parsed.GetValue(data)!,
-            Target = parsed.GetValue(target)!,
-            Features = DataFile.ParseNames(parsed.GetValue(features)),
-            Hidden = DataFile.ParseSizes(parsed.GetValue(hidden) ?? "8,5", "--hidden", "8,5"),
-            Epochs = parsed.GetValue(epochs),
-            BatchSize = parsed.GetValue(batch),
-            TestFraction = parsed.GetValue(testFraction),
-            Seed = parsed.GetValue(seed),
-            OutputFolder = parsed.GetValue(outFolder)!,
-            SavePath = parsed.GetValue(save),
-        }, o)));
+            Neurite.Kernels.Threading.MaxThreads = parsed.GetValue(threads);
+            Guarded("classify", output, error, parsed.GetValue(json), setExitCode, o => ClassifyCommand.Run(new ClassifyOptions
+            {
+                DataPath = parsed.GetValue(data)!,
+                Target = parsed.GetValue(target)!,
+                Features = DataFile.ParseNames(parsed.GetValue(features)),
+                Hidden = DataFile.ParseSizes(parsed.GetValue(hidden) ?? "8,5", "--hidden", "8,5"),
+                Epochs = parsed.GetValue(epochs),
+                BatchSize = parsed.GetValue(batch),
+                TestFraction = parsed.GetValue(testFraction),
+                Seed = parsed.GetValue(seed),
+                OutputFolder = parsed.GetValue(outFolder)!,
+                SavePath = parsed.GetValue(save),
+            }, o));
+        });
         return command;
     }
 
@@ -81,30 +86,38 @@ internal static class DataCommands
         var outFolder = OutOption(ForecastOptions.DefaultOutputFolder);
         var save = SaveOption();
         var json = JsonOption();
+        var threads = ThreadsOption();
         var command = new Command("forecast", "Trains stacked LSTMs to forecast a numeric column of a CSV, scores them against naive forecasts, and writes a report.")
         {
-            data, column, date, features, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json,
+            data, column, date, features, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
         };
-        command.SetAction(parsed => Guarded("forecast", output, error, parsed.GetValue(json), setExitCode, o => ForecastCommand.Run(new ForecastOptions
+        command.SetAction(parsed =>
         {
-            DataPath = parsed.GetValue(data)!,
-            Column = parsed.GetValue(column)!,
-            Date = parsed.GetValue(date),
-            Features = DataFile.ParseNames(parsed.GetValue(features)),
-            Lookback = parsed.GetValue(lookback),
-            Horizon = parsed.GetValue(horizon),
-            Units = DataFile.ParseSizes(parsed.GetValue(units) ?? "100,50", "--units", "100,50"),
-            Stateful = parsed.GetValue(stateful),
-            Epochs = parsed.GetValue(epochs),
-            BatchSize = parsed.GetValue(batch),
-            TestFraction = parsed.GetValue(testFraction),
-            Season = parsed.GetValue(season),
-            Seed = parsed.GetValue(seed),
-            OutputFolder = parsed.GetValue(outFolder)!,
-            SavePath = parsed.GetValue(save),
-        }, o)));
+            Neurite.Kernels.Threading.MaxThreads = parsed.GetValue(threads);
+            Guarded("forecast", output, error, parsed.GetValue(json), setExitCode, o => ForecastCommand.Run(new ForecastOptions
+            {
+                DataPath = parsed.GetValue(data)!,
+                Column = parsed.GetValue(column)!,
+                Date = parsed.GetValue(date),
+                Features = DataFile.ParseNames(parsed.GetValue(features)),
+                Lookback = parsed.GetValue(lookback),
+                Horizon = parsed.GetValue(horizon),
+                Units = DataFile.ParseSizes(parsed.GetValue(units) ?? "100,50", "--units", "100,50"),
+                Stateful = parsed.GetValue(stateful),
+                Epochs = parsed.GetValue(epochs),
+                BatchSize = parsed.GetValue(batch),
+                TestFraction = parsed.GetValue(testFraction),
+                Season = parsed.GetValue(season),
+                Seed = parsed.GetValue(seed),
+                OutputFolder = parsed.GetValue(outFolder)!,
+                SavePath = parsed.GetValue(save),
+            }, o));
+        });
         return command;
     }
+
+    private static Option<int> ThreadsOption() =>
+        PositiveOption("--threads", "Threads the kernels may use (default: all cores of this machine).", Math.Max(1, Environment.ProcessorCount));
 
     private static Command Summary(TextWriter output, TextWriter error, Action<int> setExitCode)
     {
