@@ -16,12 +16,17 @@ internal static class SequenceLayout
     /// <c>packed[s, b, f] = x[b, t(s), f] · inputMask[b, f]</c> (mask optional).
     /// </summary>
     public static void PackInputs(ReadOnlySpan<float> x, Span<float> packed, int batch, int steps, int features,
-        bool goBackwards, ReadOnlySpan<float> inputMask)
+        bool goBackwards, ReadOnlySpan<float> inputMask) =>
+        PackInputs(x, packed, batch, steps, features, goBackwards, inputMask, 0, batch);
+
+    /// <summary><see cref="PackInputs(ReadOnlySpan{float}, Span{float}, int, int, int, bool, ReadOnlySpan{float})"/> for batch rows [firstRow, endRow) only.</summary>
+    public static void PackInputs(ReadOnlySpan<float> x, Span<float> packed, int batch, int steps, int features,
+        bool goBackwards, ReadOnlySpan<float> inputMask, int firstRow, int endRow)
     {
         for (int s = 0; s < steps; s++)
         {
             int t = goBackwards ? steps - 1 - s : s;
-            for (int b = 0; b < batch; b++)
+            for (int b = firstRow; b < endRow; b++)
             {
                 var source = x.Slice((b * steps + t) * features, features);
                 var target = packed.Slice((s * batch + b) * features, features);
@@ -33,15 +38,20 @@ internal static class SequenceLayout
     }
 
     /// <summary>
-    /// The transpose of <see cref="PackInputs"/>: <c>dx[b, t(s), f] = dPacked[s, b, f] · inputMask[b, f]</c>.
+    /// The transpose of <see cref="PackInputs(ReadOnlySpan{float}, Span{float}, int, int, int, bool, ReadOnlySpan{float})"/>: <c>dx[b, t(s), f] = dPacked[s, b, f] · inputMask[b, f]</c>.
     /// </summary>
     public static void UnpackInputGradient(ReadOnlySpan<float> dPacked, Span<float> dx, int batch, int steps, int features,
-        bool goBackwards, ReadOnlySpan<float> inputMask)
+        bool goBackwards, ReadOnlySpan<float> inputMask) =>
+        UnpackInputGradient(dPacked, dx, batch, steps, features, goBackwards, inputMask, 0, batch);
+
+    /// <summary><see cref="UnpackInputGradient(ReadOnlySpan{float}, Span{float}, int, int, int, bool, ReadOnlySpan{float})"/> for batch rows [firstRow, endRow) only.</summary>
+    public static void UnpackInputGradient(ReadOnlySpan<float> dPacked, Span<float> dx, int batch, int steps, int features,
+        bool goBackwards, ReadOnlySpan<float> inputMask, int firstRow, int endRow)
     {
         for (int s = 0; s < steps; s++)
         {
             int t = goBackwards ? steps - 1 - s : s;
-            for (int b = 0; b < batch; b++)
+            for (int b = firstRow; b < endRow; b++)
             {
                 var source = dPacked.Slice((s * batch + b) * features, features);
                 var target = dx.Slice((b * steps + t) * features, features);
@@ -56,10 +66,15 @@ internal static class SequenceLayout
     /// is the initial state), to <c>output[b, s, u]</c>. Keras returns a backwards layer's sequence in
     /// processing order, so no reversal happens here.
     /// </summary>
-    public static void UnpackSequence(ReadOnlySpan<float> hiddenAfterEachStep, Span<float> output, int batch, int steps, int units)
+    public static void UnpackSequence(ReadOnlySpan<float> hiddenAfterEachStep, Span<float> output, int batch, int steps, int units) =>
+        UnpackSequence(hiddenAfterEachStep, output, batch, steps, units, 0, batch);
+
+    /// <summary><see cref="UnpackSequence(ReadOnlySpan{float}, Span{float}, int, int, int)"/> for batch rows [firstRow, endRow) only.</summary>
+    public static void UnpackSequence(ReadOnlySpan<float> hiddenAfterEachStep, Span<float> output, int batch, int steps, int units,
+        int firstRow, int endRow)
     {
         for (int s = 0; s < steps; s++)
-            for (int b = 0; b < batch; b++)
+            for (int b = firstRow; b < endRow; b++)
                 hiddenAfterEachStep.Slice((s * batch + b) * units, units).CopyTo(output.Slice((b * steps + s) * units, units));
     }
 
@@ -237,16 +252,29 @@ internal static class SequenceLayout
     public static void MultiplyByKernelTransposed(ReadOnlySpan<float> dGates, ReadOnlySpan<float> kernel, Span<float> dPacked,
         int rows, int width, int features, ref PackedMatrix? packedKernel)
     {
-        if (features >= PackedMatrix.PanelWidth / 2)
-        {
-            packedKernel ??= new PackedMatrix(width, features);
-            TransposedPacking.Repack(packedKernel, kernel);
-            Gemm.Multiply(dGates, packedKernel, dPacked, rows);
-        }
-        else
-        {
-            Gemm.Multiply(dGates, kernel, dPacked, rows, width, features, transB: true);
-        }
+        bool packed = PrepareKernelTransposed(kernel, width, features, ref packedKernel);
+        MultiplyByKernelTransposed(dGates, kernel, dPacked, rows, width, features, packed ? packedKernel : null);
+    }
+
+    /// <summary>
+    /// The packing half of <see cref="MultiplyByKernelTransposed(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, ref PackedMatrix?)"/>:
+    /// refreshes <paramref name="packedKernel"/> from the kernel when the product uses it, and says whether it does,
+    /// so callers that split the rows across threads pack once before the split.
+    /// </summary>
+    public static bool PrepareKernelTransposed(ReadOnlySpan<float> kernel, int width, int features, ref PackedMatrix? packedKernel)
+    {
+        if (features < PackedMatrix.PanelWidth / 2) return false;
+        packedKernel ??= new PackedMatrix(width, features);
+        TransposedPacking.Repack(packedKernel, kernel);
+        return true;
+    }
+
+    /// <summary>The product half: <paramref name="packedKernel"/> is the one prepared, or null when none was.</summary>
+    public static void MultiplyByKernelTransposed(ReadOnlySpan<float> dGates, ReadOnlySpan<float> kernel, Span<float> dPacked,
+        int rows, int width, int features, PackedMatrix? packedKernel)
+    {
+        if (packedKernel != null) Gemm.Multiply(dGates, packedKernel, dPacked, rows);
+        else Gemm.Multiply(dGates, kernel, dPacked, rows, width, features, transB: true);
     }
 
     /// <summary><c>sums[j] += Σ_r matrix[r, j]</c>.</summary>
