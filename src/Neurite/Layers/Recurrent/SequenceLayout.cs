@@ -144,7 +144,7 @@ internal static class SequenceLayout
     /// GEMM (M = F rows) is mostly overhead, so those are done in one pass over dGates together with
     /// the bias sums.
     /// </summary>
-    public static void AddInputWeightGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
+    public static unsafe void AddInputWeightGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
         Span<float> dBias, int rows, int features, int width)
     {
         if (features > SmallFeatureCount)
@@ -153,19 +153,63 @@ internal static class SequenceLayout
             if (!dBias.IsEmpty) AddColumnSums(dGates, rows, width, dBias);
             return;
         }
+        // Columns are independent sums, so threads take whole 64-column blocks: each column then runs
+        // the same lanes and order as on one thread, and the result does not depend on the split.
+        int threads = Threading.MaxThreads, blocks = width / 64;
+        int parts = threads > 1 && blocks > 1 && !WorkerPool.InsidePart && KernelSelector.Current != KernelPath.Scalar
+            && 2.0 * rows * (features + 1) * width >= Gemm.ParallelMinFlops ? Math.Min(threads, blocks) : 1;
+        if (parts == 1)
+        {
+            AddInputWeightGradientRange(inputs, dGates, dKernel, dBias, rows, features, width, 0, width);
+            return;
+        }
+        var work = t_weightGradientWork ??= new WeightGradientWork();
+        fixed (float* pinInputs = inputs, pinDGates = dGates, pinDKernel = dKernel, pinDBias = dBias)
+        {
+            work.Inputs = new(pinInputs, inputs.Length);
+            work.DGates = new(pinDGates, dGates.Length);
+            work.DKernel = new(pinDKernel, dKernel.Length);
+            work.DBias = new(pinDBias, dBias.Length);
+            work.Rows = rows; work.Features = features; work.Width = width; work.Parts = parts;
+            WorkerPool.Run(work, parts, threads);
+            work.Inputs = work.DGates = work.DKernel = work.DBias = default;
+        }
+    }
+
+    [ThreadStatic] private static WeightGradientWork? t_weightGradientWork;
+
+    /// <summary>The small-feature input weight gradients split into ranges of whole 64-column blocks.</summary>
+    private sealed class WeightGradientWork : IParallelWork
+    {
+        public PinnedFloats Inputs, DGates, DKernel, DBias;
+        public int Rows, Features, Width, Parts;
+
+        public void Run(int part)
+        {
+            int blocks = Width / 64;
+            int first = 64 * (blocks * part / Parts);
+            int end = part == Parts - 1 ? Width : 64 * (blocks * (part + 1) / Parts);
+            AddInputWeightGradientRange(Inputs.ReadOnly, DGates.ReadOnly, DKernel.Span, DBias.Span, Rows, Features, Width, first, end);
+        }
+    }
+
+    /// <summary>Columns [firstColumn, endColumn) of the small-feature input weight gradients; firstColumn is a multiple of 64.</summary>
+    private static void AddInputWeightGradientRange(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
+        Span<float> dBias, int rows, int features, int width, int firstColumn, int endColumn)
+    {
         var path = KernelSelector.Current;
-        int j = 0;
+        int j = firstColumn;
         if (path == KernelPath.Vector512)
         {
-            for (; j <= width - 64; j += 64) AddInputWeightGradientBlock<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
-            for (; j <= width - 16; j += 16) AddInputWeightGradientColumns<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            for (; j <= endColumn - 64; j += 64) AddInputWeightGradientBlock<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            for (; j <= endColumn - 16; j += 16) AddInputWeightGradientColumns<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
         }
         if (path != KernelPath.Scalar)
         {
-            for (; j <= width - 32; j += 32) AddInputWeightGradientBlock<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
-            for (; j <= width - 8; j += 8) AddInputWeightGradientColumns<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            for (; j <= endColumn - 32; j += 32) AddInputWeightGradientBlock<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            for (; j <= endColumn - 8; j += 8) AddInputWeightGradientColumns<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
         }
-        for (; j < width; j++) AddInputWeightGradientColumns<LanesScalar, float>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+        for (; j < endColumn; j++) AddInputWeightGradientColumns<LanesScalar, float>(inputs, dGates, dKernel, dBias, rows, features, width, j);
     }
 
     // Four vectors of columns, one feature per pass over the rows: four feature sums and four bias
