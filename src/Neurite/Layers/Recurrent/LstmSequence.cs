@@ -246,10 +246,17 @@ internal sealed unsafe class LstmSequence
         var pass = _stepPass;
         SequenceLayout.PackInputs(pass.X.ReadOnly, _packedInputs, batch, steps, f, GoBackwards,
             _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default, b0, b1);
+        // All rows of every step are contiguous on one thread, so that projection is one big GEMM;
+        // a part of the rows projects step by step. The GEMM's result does not depend on its row count.
+        bool allRows = rowsHere == batch;
+        if (allRows)
+            SequenceLayout.ProjectInputs(_packedInputs.AsSpan(0, steps * batch * f), pass.Kernel.ReadOnly, pass.Bias.ReadOnly,
+                _gates.AsSpan(0, steps * batch * g4), steps * batch, f, g4);
         for (int s = 0; s < steps; s++)
         {
-            SequenceLayout.ProjectInputs(_packedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), pass.Kernel.ReadOnly,
-                pass.Bias.ReadOnly, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, f, g4);
+            if (!allRows)
+                SequenceLayout.ProjectInputs(_packedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), pass.Kernel.ReadOnly,
+                    pass.Bias.ReadOnly, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, f, g4);
             var hPrev = _hidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
             ReadOnlySpan<float> recurrentInput = hPrev;
             if (_hasRecurrentMask)
@@ -283,9 +290,13 @@ internal sealed unsafe class LstmSequence
         if (pass.Dx.Length == 0) return;
         // dx rows depend only on the same rows of dz, so each thread also does its rows' input gradient.
         int f = Features, steps = _steps;
-        for (int s = 0; s < steps; s++)
-            SequenceLayout.MultiplyByKernelTransposed(_dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), pass.Kernel.ReadOnly,
-                _dPackedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), rowsHere, g4, f, pass.KernelTransposed);
+        if (rowsHere == batch)
+            SequenceLayout.MultiplyByKernelTransposed(_dGates.AsSpan(0, steps * batch * g4), pass.Kernel.ReadOnly,
+                _dPackedInputs.AsSpan(0, steps * batch * f), steps * batch, g4, f, pass.KernelTransposed);
+        else
+            for (int s = 0; s < steps; s++)
+                SequenceLayout.MultiplyByKernelTransposed(_dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), pass.Kernel.ReadOnly,
+                    _dPackedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), rowsHere, g4, f, pass.KernelTransposed);
         SequenceLayout.UnpackInputGradient(_dPackedInputs, pass.Dx.Span, batch, steps, f, GoBackwards,
             _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default, b0, b1);
     }
