@@ -27,6 +27,9 @@ internal static class GemmWorkload
         ("LSTM2 h·U half rows 25x50x200 packed", 25, 50, 200, false, false, true),
         ("LSTM2 dW 150x50x200 TN", 150, 50, 200, true, false, false),
         ("LSTM2 dX 50x200x150 NT", 50, 200, 150, false, true, false),
+        ("LSTM1 dR all steps 100x500x400 TN", 100, 500, 400, true, false, false),
+        ("LSTM2 dR all steps 50x500x200 TN", 50, 500, 200, true, false, false),
+        ("LSTM2 dW all steps 100x500x200 TN", 100, 500, 200, true, false, false),
     ];
 
     // The tutorial's MLPs (W1, W2): per-call overhead, not FMA rate, decides these.

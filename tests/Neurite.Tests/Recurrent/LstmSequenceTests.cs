@@ -130,11 +130,15 @@ public class LstmSequenceTests
         CheckGradients(c);
     }
 
-    [Fact]
-    public void TwoThreadsGiveBitIdenticalResultsToOneThread()
+    [Theory]
+    [InlineData(9, 3)]
+    [InlineData(2, 10)]
+    public void TwoThreadsGiveBitIdenticalResultsToOneThread(int features, int steps)
     {
-        // 16 × 4·64 gates reach CellPass.ParallelMinElements, so the cell passes are split across threads.
-        var c = new Case { B = 16, T = 3, F = 9, U = 64, ReturnSequences = true, InitialState = true, Dropout = true };
+        // 16 rows × (64 × 256) recurrent products pass Gemm.ParallelMinFlops, so the steps are split by
+        // batch rows. With 2 features the input weight gradients take the small-feature path, which
+        // 10 steps make big enough to split its 256 columns across threads too.
+        var c = new Case { B = 16, T = steps, F = features, U = 64, ReturnSequences = true, InitialState = true, Dropout = true };
         c.Randomize(seed: 31);
         int saved = Threading.MaxThreads;
         try

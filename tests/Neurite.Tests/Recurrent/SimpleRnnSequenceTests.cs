@@ -1,3 +1,4 @@
+using Neurite.Kernels;
 using Neurite.Layers;
 using static Neurite.Tests.Recurrent.GradientCheck;
 
@@ -53,5 +54,45 @@ public class SimpleRnnSequenceTests
         AssertClose(dR, Numeric(r, Loss), "dRecurrentKernel");
         AssertClose(dBias, Numeric(bias, Loss), "dBias");
         if (initialState) AssertClose(dH0, Numeric(h0, Loss), "dh0");
+    }
+
+    [Fact]
+    public void TwoThreadsGiveBitIdenticalResultsToOneThread()
+    {
+        // 16 rows × 3 steps of (75 × 75) products pass Gemm.ParallelMinFlops, so the steps are split
+        // by batch rows; 8 rows × 75 units ends the first part mid-vector, where a tail runs on narrower lanes.
+        int B = 16, T = 3, F = 9, U = 75;
+        var rng = new System.Random(43);
+        var x = ToFloat(RandomDoubles(rng, B * T * F, 1.0));
+        var h0 = ToFloat(RandomDoubles(rng, B * U, 0.8));
+        var w = ToFloat(RandomDoubles(rng, F * U, 0.6));
+        var r = ToFloat(RandomDoubles(rng, U * U, 0.3));
+        var bias = ToFloat(RandomDoubles(rng, U, 0.5));
+        var outWeights = ToFloat(RandomDoubles(rng, B * T * U, 1.0));
+        var hWeights = ToFloat(RandomDoubles(rng, B * U, 1.0));
+        var inputMask = ToFloat(RandomMask(rng, B * F, 0.3));
+        var recurrentMask = ToFloat(RandomMask(rng, B * U, 0.3));
+        int saved = Threading.MaxThreads;
+        try
+        {
+            float[][]? single = null;
+            foreach (int threads in new[] { 1, 2, 2 })
+            {
+                Threading.MaxThreads = threads;
+                var seq = new SimpleRnnSequence(F, U, returnSequences: true);
+                var output = new float[B * T * U];
+                seq.Forward(B, T, x, h0, w, r, bias, output, inputMask, recurrentMask);
+                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+                var dB = new float[U]; var dH0 = new float[B * U];
+                seq.Backward(outWeights, hWeights, w, r, dx, dW, dR, dB, dH0);
+                float[][] results = [output, dx, dW, dR, dB, dH0];
+                if (single is null) { single = results; continue; }
+                for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
     }
 }

@@ -22,7 +22,7 @@ namespace Neurite.Layers;
 /// is the undropped one, as in Keras's per-gate implementation (implementation 1). Keras 3's
 /// default implementation 2 ignores recurrent_dropout entirely, which is not a behaviour to copy.
 /// </remarks>
-internal sealed class GruSequence
+internal sealed unsafe class GruSequence : IRowSteps
 {
     private const string Op = "GRU sequence";
 
@@ -54,6 +54,10 @@ internal sealed class GruSequence
     private readonly PackedMatrix _recurrentPacked, _recurrentTransposed;
     private readonly PackedMatrix? _candidatePacked, _candidateTransposed;
     private PackedMatrix? _kernelTransposed;
+    private readonly RowSplitPass _rowPass;
+    private float[] _recurrentBias = [];      // (3U) b_rec (resetAfter), copied so the row passes need no caller span
+    private bool _hasRecurrentBias, _wantsInitialGradient;
+    private PinnedFloats _dOutput;            // the caller's output gradient, pinned by Backward for its step pass
 
     public GruSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         GateActivation recurrentActivation = GateActivation.Sigmoid, bool resetAfter = true,
@@ -71,6 +75,7 @@ internal sealed class GruSequence
         int gateColumns = resetAfter ? 3 * units : 2 * units;
         _recurrentPacked = new PackedMatrix(units, gateColumns);
         _recurrentTransposed = new PackedMatrix(gateColumns, units);
+        _rowPass = new RowSplitPass(this);
         if (!resetAfter)
         {
             _candidatePacked = new PackedMatrix(units, units);
@@ -176,42 +181,13 @@ internal sealed class GruSequence
             Gemm.Repack(_candidatePacked!, _splitCandidateKernel.AsSpan(0, u * u));
         }
 
-        for (int s = 0; s < steps; s++)
+        _hasRecurrentBias = ResetAfter && !bias.IsEmpty;
+        if (_hasRecurrentBias)
         {
-            var hPrev = hidden.Slice(s * stateSize, stateSize);
-            var hNext = hidden.Slice((s + 1) * stateSize, stateSize);
-            ReadOnlySpan<float> recurrentInput = hPrev;
-            if (_hasRecurrentMask)
-            {
-                var dropped = _droppedHidden.AsSpan(s * stateSize, stateSize);
-                SequenceLayout.Multiply(hPrev, recurrentMask, dropped);
-                recurrentInput = dropped;
-            }
-            var stepProjection = projection.Slice(s * batch * g3, batch * g3);
-            if (ResetAfter)
-            {
-                var stepRecurrent = _recurrentProjection.AsSpan(s * batch * g3, batch * g3);
-                SequenceLayout.FillRowsWithBias(stepRecurrent, bias.IsEmpty ? default : bias[g3..], g3);
-                Gemm.Multiply(recurrentInput, _recurrentPacked, stepRecurrent, batch, accumulate: true);
-                for (int b = 0; b < batch; b++)
-                    ForwardRowResetAfter(stepProjection.Slice(b * g3, g3), stepRecurrent.Slice(b * g3, g3),
-                        hPrev.Slice(b * u, u), hNext.Slice(b * u, u));
-            }
-            else
-            {
-                var gateProducts = _stepTemp.AsSpan(0, batch * 2 * u);
-                var resetHidden = _resetHidden.AsSpan(s * stateSize, stateSize);
-                var candidateProduct = _stepTemp2.AsSpan(0, stateSize);
-                Gemm.Multiply(recurrentInput, _recurrentPacked, gateProducts, batch);
-                for (int b = 0; b < batch; b++)
-                    ForwardRowGates(stepProjection.Slice(b * g3, g3), gateProducts.Slice(b * 2 * u, 2 * u),
-                        recurrentInput.Slice(b * u, u), resetHidden.Slice(b * u, u));
-                Gemm.Multiply(resetHidden, _candidatePacked!, candidateProduct, batch);
-                for (int b = 0; b < batch; b++)
-                    ForwardRowCandidate(stepProjection.Slice(b * g3, g3), candidateProduct.Slice(b * u, u),
-                        hPrev.Slice(b * u, u), hNext.Slice(b * u, u));
-            }
+            SequenceLayout.EnsureLength(ref _recurrentBias, g3);
+            bias[g3..].CopyTo(_recurrentBias);
         }
+        _rowPass.Run(batch, steps, 2.0 * batch * u * g3, backward: false);
 
         if (ReturnSequences) SequenceLayout.UnpackSequence(hidden.Slice(stateSize, rows * u), output, batch, steps, u);
         else FinalHidden.CopyTo(output);
@@ -259,43 +235,12 @@ internal sealed class GruSequence
             TransposedPacking.Repack(_candidateTransposed!, _splitCandidateKernel.AsSpan(0, u * u));
         }
 
-        for (int s = steps - 1; s >= 0; s--)
+        _wantsInitialGradient = !dInitialHidden.IsEmpty;
+        fixed (float* pinDOutput = dOutput)
         {
-            SequenceLayout.AddOutputGradient(dOutput, dh, batch, steps, u, s, ReturnSequences);
-            bool needPrevious = s > 0 || !dInitialHidden.IsEmpty;
-            var hPrev = hidden.Slice(s * stateSize, stateSize);
-            var stepProjection = _inputProjection.AsSpan(s * batch * g3, batch * g3);
-            var stepDInput = dInput.Slice(s * batch * g3, batch * g3);
-            // The recurrent-path gradient lands in `dRecurrentState` (w.r.t. h̃), then goes through the mask into dh.
-            var dRecurrentState = _stepTemp2.AsSpan(0, stateSize);
-            if (ResetAfter)
-            {
-                var stepRecurrent = _recurrentProjection.AsSpan(s * batch * g3, batch * g3);
-                var stepDRecurrent = _dRecurrentProjection.AsSpan(s * batch * g3, batch * g3);
-                for (int b = 0; b < batch; b++)
-                    BackwardRowResetAfter(stepProjection.Slice(b * g3, g3), stepRecurrent.Slice(b * g3, g3), hPrev.Slice(b * u, u),
-                        dh.Slice(b * u, u), stepDInput.Slice(b * g3, g3), stepDRecurrent.Slice(b * g3, g3));
-                if (!needPrevious) continue;
-                Gemm.Multiply(stepDRecurrent, _recurrentTransposed, dRecurrentState, batch);
-            }
-            else
-            {
-                var stepDGates = _dGatesZR.AsSpan(s * batch * 2 * u, batch * 2 * u);
-                var stepDCandidate = _dCandidate.AsSpan(s * stateSize, stateSize);
-                for (int b = 0; b < batch; b++)
-                    BackwardRowCandidate(stepProjection.Slice(b * g3, g3), hPrev.Slice(b * u, u), dh.Slice(b * u, u),
-                        stepDInput.Slice(b * g3, g3), stepDGates.Slice(b * 2 * u, 2 * u), stepDCandidate.Slice(b * u, u));
-                var dResetHidden = _stepTemp.AsSpan(0, stateSize);
-                Gemm.Multiply(stepDCandidate, _candidateTransposed!, dResetHidden, batch);
-                ReadOnlySpan<float> recurrentInput = _hasRecurrentMask ? _droppedHidden.AsSpan(s * stateSize, stateSize) : hPrev;
-                for (int b = 0; b < batch; b++)
-                    BackwardRowReset(stepProjection.Slice(b * g3, g3), recurrentInput.Slice(b * u, u), dResetHidden.Slice(b * u, u),
-                        stepDInput.Slice(b * g3, g3), stepDGates.Slice(b * 2 * u, 2 * u), dRecurrentState.Slice(b * u, u));
-                if (!needPrevious) continue;
-                Gemm.Multiply(stepDGates, _recurrentTransposed, dRecurrentState, batch, accumulate: true);
-            }
-            if (_hasRecurrentMask) SequenceLayout.Multiply(dRecurrentState, recurrentMask, dRecurrentState);
-            SequenceLayout.Add(dRecurrentState, dh);
+            _dOutput = new(pinDOutput, dOutput.Length);
+            _rowPass.Run(batch, steps, 2.0 * batch * u * g3, backward: true);
+            _dOutput = default;
         }
         if (!dInitialHidden.IsEmpty) dh.CopyTo(dInitialHidden);
 
@@ -326,6 +271,103 @@ internal sealed class GruSequence
             SequenceLayout.MultiplyByKernelTransposed(dInput, kernel, dPacked, rows, g3, f, ref _kernelTransposed);
             SequenceLayout.UnpackInputGradient(dPacked, dx, batch, steps, f, GoBackwards,
                 _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default);
+        }
+    }
+
+    void IRowSteps.RunRows(int firstRow, int endRow, bool backward)
+    {
+        if (backward) BackwardSteps(firstRow, endRow);
+        else ForwardSteps(firstRow, endRow);
+    }
+
+    private void ForwardSteps(int b0, int b1)
+    {
+        int batch = _batch, steps = _steps, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
+        var hidden = _hidden.AsSpan();
+        var recurrentMask = _hasRecurrentMask ? _recurrentMask.AsSpan(b0 * u, rowsHere * u) : default;
+        ReadOnlySpan<float> recurrentBias = _hasRecurrentBias ? _recurrentBias.AsSpan(0, g3) : default;
+        for (int s = 0; s < steps; s++)
+        {
+            var hPrev = hidden.Slice(s * stateSize + b0 * u, rowsHere * u);
+            var hNext = hidden.Slice((s + 1) * stateSize + b0 * u, rowsHere * u);
+            ReadOnlySpan<float> recurrentInput = hPrev;
+            if (_hasRecurrentMask)
+            {
+                var dropped = _droppedHidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
+                SequenceLayout.Multiply(hPrev, recurrentMask, dropped);
+                recurrentInput = dropped;
+            }
+            var stepProjection = _inputProjection.AsSpan((s * batch + b0) * g3, rowsHere * g3);
+            if (ResetAfter)
+            {
+                var stepRecurrent = _recurrentProjection.AsSpan((s * batch + b0) * g3, rowsHere * g3);
+                SequenceLayout.FillRowsWithBias(stepRecurrent, recurrentBias, g3);
+                Gemm.Multiply(recurrentInput, _recurrentPacked, stepRecurrent, rowsHere, accumulate: true);
+                for (int b = 0; b < rowsHere; b++)
+                    ForwardRowResetAfter(stepProjection.Slice(b * g3, g3), stepRecurrent.Slice(b * g3, g3),
+                        hPrev.Slice(b * u, u), hNext.Slice(b * u, u));
+            }
+            else
+            {
+                var gateProducts = _stepTemp.AsSpan(b0 * 2 * u, rowsHere * 2 * u);
+                var resetHidden = _resetHidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
+                var candidateProduct = _stepTemp2.AsSpan(b0 * u, rowsHere * u);
+                Gemm.Multiply(recurrentInput, _recurrentPacked, gateProducts, rowsHere);
+                for (int b = 0; b < rowsHere; b++)
+                    ForwardRowGates(stepProjection.Slice(b * g3, g3), gateProducts.Slice(b * 2 * u, 2 * u),
+                        recurrentInput.Slice(b * u, u), resetHidden.Slice(b * u, u));
+                Gemm.Multiply(resetHidden, _candidatePacked!, candidateProduct, rowsHere);
+                for (int b = 0; b < rowsHere; b++)
+                    ForwardRowCandidate(stepProjection.Slice(b * g3, g3), candidateProduct.Slice(b * u, u),
+                        hPrev.Slice(b * u, u), hNext.Slice(b * u, u));
+            }
+        }
+    }
+
+    private void BackwardSteps(int b0, int b1)
+    {
+        int batch = _batch, steps = _steps, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
+        var dOutput = _dOutput.ReadOnly;
+        var dh = _dHidden.AsSpan(b0 * u, rowsHere * u);
+        var recurrentMask = _hasRecurrentMask ? _recurrentMask.AsSpan(b0 * u, rowsHere * u) : default;
+        var hidden = _hidden.AsSpan();
+        for (int s = steps - 1; s >= 0; s--)
+        {
+            SequenceLayout.AddOutputGradient(dOutput, _dHidden, batch, steps, u, s, ReturnSequences, b0, b1);
+            bool needPrevious = s > 0 || _wantsInitialGradient;
+            var hPrev = hidden.Slice(s * stateSize + b0 * u, rowsHere * u);
+            var stepProjection = _inputProjection.AsSpan((s * batch + b0) * g3, rowsHere * g3);
+            var stepDInput = _dInputProjection.AsSpan((s * batch + b0) * g3, rowsHere * g3);
+            // The recurrent-path gradient lands in `dRecurrentState` (w.r.t. h̃), then goes through the mask into dh.
+            var dRecurrentState = _stepTemp2.AsSpan(b0 * u, rowsHere * u);
+            if (ResetAfter)
+            {
+                var stepRecurrent = _recurrentProjection.AsSpan((s * batch + b0) * g3, rowsHere * g3);
+                var stepDRecurrent = _dRecurrentProjection.AsSpan((s * batch + b0) * g3, rowsHere * g3);
+                for (int b = 0; b < rowsHere; b++)
+                    BackwardRowResetAfter(stepProjection.Slice(b * g3, g3), stepRecurrent.Slice(b * g3, g3), hPrev.Slice(b * u, u),
+                        dh.Slice(b * u, u), stepDInput.Slice(b * g3, g3), stepDRecurrent.Slice(b * g3, g3));
+                if (!needPrevious) continue;
+                Gemm.Multiply(stepDRecurrent, _recurrentTransposed, dRecurrentState, rowsHere);
+            }
+            else
+            {
+                var stepDGates = _dGatesZR.AsSpan((s * batch + b0) * 2 * u, rowsHere * 2 * u);
+                var stepDCandidate = _dCandidate.AsSpan(s * stateSize + b0 * u, rowsHere * u);
+                for (int b = 0; b < rowsHere; b++)
+                    BackwardRowCandidate(stepProjection.Slice(b * g3, g3), hPrev.Slice(b * u, u), dh.Slice(b * u, u),
+                        stepDInput.Slice(b * g3, g3), stepDGates.Slice(b * 2 * u, 2 * u), stepDCandidate.Slice(b * u, u));
+                var dResetHidden = _stepTemp.AsSpan(b0 * u, rowsHere * u);
+                Gemm.Multiply(stepDCandidate, _candidateTransposed!, dResetHidden, rowsHere);
+                ReadOnlySpan<float> recurrentInput = _hasRecurrentMask ? _droppedHidden.AsSpan(s * stateSize + b0 * u, rowsHere * u) : hPrev;
+                for (int b = 0; b < rowsHere; b++)
+                    BackwardRowReset(stepProjection.Slice(b * g3, g3), recurrentInput.Slice(b * u, u), dResetHidden.Slice(b * u, u),
+                        stepDInput.Slice(b * g3, g3), stepDGates.Slice(b * 2 * u, 2 * u), dRecurrentState.Slice(b * u, u));
+                if (!needPrevious) continue;
+                Gemm.Multiply(stepDGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true);
+            }
+            if (_hasRecurrentMask) SequenceLayout.Multiply(dRecurrentState, recurrentMask, dRecurrentState);
+            SequenceLayout.Add(dRecurrentState, dh);
         }
     }
 

@@ -132,11 +132,7 @@ internal sealed unsafe class LstmSequence
             SequenceLayout.EnsureLength(ref _droppedHidden, batch * steps * u);
         }
 
-        int rows = batch * steps, stateSize = batch * u;
-        var packed = _packedInputs.AsSpan(0, rows * f);
-        var gates = _gates.AsSpan(0, rows * g4);
-        SequenceLayout.PackInputs(x, packed, batch, steps, f, GoBackwards, inputMask);
-        SequenceLayout.ProjectInputs(packed, kernel, bias, gates, rows, f, g4);
+        int stateSize = batch * u;
         Gemm.Repack(_recurrentPacked, recurrentKernel);
 
         var hidden = _hidden.AsSpan();
@@ -144,10 +140,18 @@ internal sealed unsafe class LstmSequence
         if (initialHidden.IsEmpty) hidden[..stateSize].Clear(); else initialHidden.CopyTo(hidden);
         if (initialCell.IsEmpty) cell[..stateSize].Clear(); else initialCell.CopyTo(cell);
 
-        RunSteps(backward: false);
+        // Packing, the input projection and the output copy are per batch row too, so they run
+        // inside the step pass on each thread's rows rather than serially around it.
+        fixed (float* pinX = x, pinKernel = kernel, pinBias = bias, pinOutput = output)
+        {
+            _stepPass.X = new(pinX, x.Length);
+            _stepPass.Kernel = new(pinKernel, kernel.Length);
+            _stepPass.Bias = new(pinBias, bias.Length);
+            _stepPass.Output = new(pinOutput, output.Length);
+            RunSteps(backward: false);
+            _stepPass.X = _stepPass.Kernel = _stepPass.Bias = _stepPass.Output = default;
+        }
 
-        if (ReturnSequences) SequenceLayout.UnpackSequence(hidden.Slice(stateSize, rows * u), output, batch, steps, u);
-        else FinalHidden.CopyTo(output);
         _forwardDone = true;
     }
 
@@ -188,12 +192,16 @@ internal sealed unsafe class LstmSequence
         if (dFinalCell.IsEmpty) dc.Clear(); else dFinalCell.CopyTo(dc);
         if (steps > 1 || !dInitialHidden.IsEmpty) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
 
-        fixed (float* dOutputStart = dOutput)
+        bool kernelPacked = !dx.IsEmpty && SequenceLayout.PrepareKernelTransposed(kernel, g4, f, ref _kernelTransposed);
+        fixed (float* pinDOutput = dOutput, pinKernel = kernel, pinDx = dx)
         {
-            _stepPass.DOutput = dOutputStart;
-            _stepPass.DOutputLength = dOutput.Length;
+            _stepPass.DOutput = new(pinDOutput, dOutput.Length);
+            _stepPass.Kernel = new(pinKernel, kernel.Length);
+            _stepPass.Dx = new(pinDx, dx.Length);
+            _stepPass.KernelTransposed = kernelPacked ? _kernelTransposed : null;
             RunSteps(backward: true);
-            _stepPass.DOutput = null;
+            _stepPass.DOutput = _stepPass.Kernel = _stepPass.Dx = default;
+            _stepPass.KernelTransposed = null;
         }
 
         if (!dInitialHidden.IsEmpty)
@@ -206,13 +214,6 @@ internal sealed unsafe class LstmSequence
         ReadOnlySpan<float> recurrentInputs = _hasRecurrentMask ? _droppedHidden.AsSpan(0, rows * u) : _hidden.AsSpan(0, rows * u);
         SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), dGates, dKernel, dBias, rows, f, g4);
         Gemm.Multiply(recurrentInputs, dGates, dRecurrentKernel, u, rows, g4, transA: true, accumulate: true);
-        if (!dx.IsEmpty)
-        {
-            var dPacked = _dPackedInputs.AsSpan(0, rows * f);
-            SequenceLayout.MultiplyByKernelTransposed(dGates, kernel, dPacked, rows, g4, f, ref _kernelTransposed);
-            SequenceLayout.UnpackInputGradient(dPacked, dx, batch, steps, f, GoBackwards,
-                _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default);
-        }
     }
 
     /// <summary>
@@ -241,9 +242,21 @@ internal sealed unsafe class LstmSequence
 
     private void ForwardSteps(int b0, int b1, KernelPath path)
     {
-        int batch = _batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0, stateSize = batch * u;
-        for (int s = 0; s < _steps; s++)
+        int batch = _batch, steps = _steps, u = Units, f = Features, g4 = 4 * u, rowsHere = b1 - b0, stateSize = batch * u;
+        var pass = _stepPass;
+        SequenceLayout.PackInputs(pass.X.ReadOnly, _packedInputs, batch, steps, f, GoBackwards,
+            _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default, b0, b1);
+        // All rows of every step are contiguous on one thread, so that projection is one big GEMM;
+        // a part of the rows projects step by step. The GEMM's result does not depend on its row count.
+        bool allRows = rowsHere == batch;
+        if (allRows)
+            SequenceLayout.ProjectInputs(_packedInputs.AsSpan(0, steps * batch * f), pass.Kernel.ReadOnly, pass.Bias.ReadOnly,
+                _gates.AsSpan(0, steps * batch * g4), steps * batch, f, g4);
+        for (int s = 0; s < steps; s++)
         {
+            if (!allRows)
+                SequenceLayout.ProjectInputs(_packedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), pass.Kernel.ReadOnly,
+                    pass.Bias.ReadOnly, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, f, g4);
             var hPrev = _hidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
             ReadOnlySpan<float> recurrentInput = hPrev;
             if (_hasRecurrentMask)
@@ -255,6 +268,10 @@ internal sealed unsafe class LstmSequence
             Gemm.Multiply(recurrentInput, _recurrentPacked, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, accumulate: true);
             ForwardRows(s, b0, b1, path);
         }
+        if (ReturnSequences)
+            SequenceLayout.UnpackSequence(_hidden.AsSpan(stateSize, steps * stateSize), pass.Output.Span, batch, steps, u, b0, b1);
+        else
+            _hidden.AsSpan(steps * stateSize + b0 * u, rowsHere * u).CopyTo(pass.Output.Span.Slice(b0 * u, rowsHere * u));
     }
 
     private void BackwardSteps(int b0, int b1, KernelPath path, ReadOnlySpan<float> dOutput)
@@ -269,6 +286,19 @@ internal sealed unsafe class LstmSequence
                 Gemm.Multiply(_dGates.AsSpan(((s + 1) * batch + b0) * g4, rowsHere * g4), _recurrentTransposed, dh, rowsHere);
             BackwardRows(s, b0, b1, path, dOutput);
         }
+        var pass = _stepPass;
+        if (pass.Dx.Length == 0) return;
+        // dx rows depend only on the same rows of dz, so each thread also does its rows' input gradient.
+        int f = Features, steps = _steps;
+        if (rowsHere == batch)
+            SequenceLayout.MultiplyByKernelTransposed(_dGates.AsSpan(0, steps * batch * g4), pass.Kernel.ReadOnly,
+                _dPackedInputs.AsSpan(0, steps * batch * f), steps * batch, g4, f, pass.KernelTransposed);
+        else
+            for (int s = 0; s < steps; s++)
+                SequenceLayout.MultiplyByKernelTransposed(_dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), pass.Kernel.ReadOnly,
+                    _dPackedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), rowsHere, g4, f, pass.KernelTransposed);
+        SequenceLayout.UnpackInputGradient(_dPackedInputs, pass.Dx.Span, batch, steps, f, GoBackwards,
+            _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default, b0, b1);
     }
 
     private void ForwardRows(int s, int b0, int b1, KernelPath path)
@@ -298,15 +328,15 @@ internal sealed unsafe class LstmSequence
         public int Parts;
         public bool Backward;
         public KernelPath Path;
-        // The caller's output gradient, pinned by Backward for the duration of its step loop.
-        public float* DOutput;
-        public int DOutputLength;
+        // The caller's spans, pinned by Forward and Backward for the duration of the pass.
+        public PinnedFloats X, Kernel, Bias, Output, DOutput, Dx;
+        public PackedMatrix? KernelTransposed;
 
         public void Run(int part)
         {
             int batch = owner._batch;
             int b0 = batch * part / Parts, b1 = batch * (part + 1) / Parts;
-            if (Backward) owner.BackwardSteps(b0, b1, Path, new ReadOnlySpan<float>(DOutput, DOutputLength));
+            if (Backward) owner.BackwardSteps(b0, b1, Path, DOutput.ReadOnly);
             else owner.ForwardSteps(b0, b1, Path);
         }
     }

@@ -16,12 +16,17 @@ internal static class SequenceLayout
     /// <c>packed[s, b, f] = x[b, t(s), f] · inputMask[b, f]</c> (mask optional).
     /// </summary>
     public static void PackInputs(ReadOnlySpan<float> x, Span<float> packed, int batch, int steps, int features,
-        bool goBackwards, ReadOnlySpan<float> inputMask)
+        bool goBackwards, ReadOnlySpan<float> inputMask) =>
+        PackInputs(x, packed, batch, steps, features, goBackwards, inputMask, 0, batch);
+
+    /// <summary><see cref="PackInputs(ReadOnlySpan{float}, Span{float}, int, int, int, bool, ReadOnlySpan{float})"/> for batch rows [firstRow, endRow) only.</summary>
+    public static void PackInputs(ReadOnlySpan<float> x, Span<float> packed, int batch, int steps, int features,
+        bool goBackwards, ReadOnlySpan<float> inputMask, int firstRow, int endRow)
     {
         for (int s = 0; s < steps; s++)
         {
             int t = goBackwards ? steps - 1 - s : s;
-            for (int b = 0; b < batch; b++)
+            for (int b = firstRow; b < endRow; b++)
             {
                 var source = x.Slice((b * steps + t) * features, features);
                 var target = packed.Slice((s * batch + b) * features, features);
@@ -33,15 +38,20 @@ internal static class SequenceLayout
     }
 
     /// <summary>
-    /// The transpose of <see cref="PackInputs"/>: <c>dx[b, t(s), f] = dPacked[s, b, f] · inputMask[b, f]</c>.
+    /// The transpose of <see cref="PackInputs(ReadOnlySpan{float}, Span{float}, int, int, int, bool, ReadOnlySpan{float})"/>: <c>dx[b, t(s), f] = dPacked[s, b, f] · inputMask[b, f]</c>.
     /// </summary>
     public static void UnpackInputGradient(ReadOnlySpan<float> dPacked, Span<float> dx, int batch, int steps, int features,
-        bool goBackwards, ReadOnlySpan<float> inputMask)
+        bool goBackwards, ReadOnlySpan<float> inputMask) =>
+        UnpackInputGradient(dPacked, dx, batch, steps, features, goBackwards, inputMask, 0, batch);
+
+    /// <summary><see cref="UnpackInputGradient(ReadOnlySpan{float}, Span{float}, int, int, int, bool, ReadOnlySpan{float})"/> for batch rows [firstRow, endRow) only.</summary>
+    public static void UnpackInputGradient(ReadOnlySpan<float> dPacked, Span<float> dx, int batch, int steps, int features,
+        bool goBackwards, ReadOnlySpan<float> inputMask, int firstRow, int endRow)
     {
         for (int s = 0; s < steps; s++)
         {
             int t = goBackwards ? steps - 1 - s : s;
-            for (int b = 0; b < batch; b++)
+            for (int b = firstRow; b < endRow; b++)
             {
                 var source = dPacked.Slice((s * batch + b) * features, features);
                 var target = dx.Slice((b * steps + t) * features, features);
@@ -56,10 +66,15 @@ internal static class SequenceLayout
     /// is the initial state), to <c>output[b, s, u]</c>. Keras returns a backwards layer's sequence in
     /// processing order, so no reversal happens here.
     /// </summary>
-    public static void UnpackSequence(ReadOnlySpan<float> hiddenAfterEachStep, Span<float> output, int batch, int steps, int units)
+    public static void UnpackSequence(ReadOnlySpan<float> hiddenAfterEachStep, Span<float> output, int batch, int steps, int units) =>
+        UnpackSequence(hiddenAfterEachStep, output, batch, steps, units, 0, batch);
+
+    /// <summary><see cref="UnpackSequence(ReadOnlySpan{float}, Span{float}, int, int, int)"/> for batch rows [firstRow, endRow) only.</summary>
+    public static void UnpackSequence(ReadOnlySpan<float> hiddenAfterEachStep, Span<float> output, int batch, int steps, int units,
+        int firstRow, int endRow)
     {
         for (int s = 0; s < steps; s++)
-            for (int b = 0; b < batch; b++)
+            for (int b = firstRow; b < endRow; b++)
                 hiddenAfterEachStep.Slice((s * batch + b) * units, units).CopyTo(output.Slice((b * steps + s) * units, units));
     }
 
@@ -129,7 +144,7 @@ internal static class SequenceLayout
     /// GEMM (M = F rows) is mostly overhead, so those are done in one pass over dGates together with
     /// the bias sums.
     /// </summary>
-    public static void AddInputWeightGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
+    public static unsafe void AddInputWeightGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
         Span<float> dBias, int rows, int features, int width)
     {
         if (features > SmallFeatureCount)
@@ -138,19 +153,63 @@ internal static class SequenceLayout
             if (!dBias.IsEmpty) AddColumnSums(dGates, rows, width, dBias);
             return;
         }
+        // Columns are independent sums, so threads take whole 64-column blocks: each column then runs
+        // the same lanes and order as on one thread, and the result does not depend on the split.
+        int threads = Threading.MaxThreads, blocks = width / 64;
+        int parts = threads > 1 && blocks > 1 && !WorkerPool.InsidePart && KernelSelector.Current != KernelPath.Scalar
+            && 2.0 * rows * (features + 1) * width >= Gemm.ParallelMinFlops ? Math.Min(threads, blocks) : 1;
+        if (parts == 1)
+        {
+            AddInputWeightGradientRange(inputs, dGates, dKernel, dBias, rows, features, width, 0, width);
+            return;
+        }
+        var work = t_weightGradientWork ??= new WeightGradientWork();
+        fixed (float* pinInputs = inputs, pinDGates = dGates, pinDKernel = dKernel, pinDBias = dBias)
+        {
+            work.Inputs = new(pinInputs, inputs.Length);
+            work.DGates = new(pinDGates, dGates.Length);
+            work.DKernel = new(pinDKernel, dKernel.Length);
+            work.DBias = new(pinDBias, dBias.Length);
+            work.Rows = rows; work.Features = features; work.Width = width; work.Parts = parts;
+            WorkerPool.Run(work, parts, threads);
+            work.Inputs = work.DGates = work.DKernel = work.DBias = default;
+        }
+    }
+
+    [ThreadStatic] private static WeightGradientWork? t_weightGradientWork;
+
+    /// <summary>The small-feature input weight gradients split into ranges of whole 64-column blocks.</summary>
+    private sealed class WeightGradientWork : IParallelWork
+    {
+        public PinnedFloats Inputs, DGates, DKernel, DBias;
+        public int Rows, Features, Width, Parts;
+
+        public void Run(int part)
+        {
+            int blocks = Width / 64;
+            int first = 64 * (blocks * part / Parts);
+            int end = part == Parts - 1 ? Width : 64 * (blocks * (part + 1) / Parts);
+            AddInputWeightGradientRange(Inputs.ReadOnly, DGates.ReadOnly, DKernel.Span, DBias.Span, Rows, Features, Width, first, end);
+        }
+    }
+
+    /// <summary>Columns [firstColumn, endColumn) of the small-feature input weight gradients; firstColumn is a multiple of 64.</summary>
+    private static void AddInputWeightGradientRange(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
+        Span<float> dBias, int rows, int features, int width, int firstColumn, int endColumn)
+    {
         var path = KernelSelector.Current;
-        int j = 0;
+        int j = firstColumn;
         if (path == KernelPath.Vector512)
         {
-            for (; j <= width - 64; j += 64) AddInputWeightGradientBlock<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
-            for (; j <= width - 16; j += 16) AddInputWeightGradientColumns<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            for (; j <= endColumn - 64; j += 64) AddInputWeightGradientBlock<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            for (; j <= endColumn - 16; j += 16) AddInputWeightGradientColumns<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
         }
         if (path != KernelPath.Scalar)
         {
-            for (; j <= width - 32; j += 32) AddInputWeightGradientBlock<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
-            for (; j <= width - 8; j += 8) AddInputWeightGradientColumns<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            for (; j <= endColumn - 32; j += 32) AddInputWeightGradientBlock<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            for (; j <= endColumn - 8; j += 8) AddInputWeightGradientColumns<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
         }
-        for (; j < width; j++) AddInputWeightGradientColumns<LanesScalar, float>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+        for (; j < endColumn; j++) AddInputWeightGradientColumns<LanesScalar, float>(inputs, dGates, dKernel, dBias, rows, features, width, j);
     }
 
     // Four vectors of columns, one feature per pass over the rows: four feature sums and four bias
@@ -237,16 +296,29 @@ internal static class SequenceLayout
     public static void MultiplyByKernelTransposed(ReadOnlySpan<float> dGates, ReadOnlySpan<float> kernel, Span<float> dPacked,
         int rows, int width, int features, ref PackedMatrix? packedKernel)
     {
-        if (features >= PackedMatrix.PanelWidth / 2)
-        {
-            packedKernel ??= new PackedMatrix(width, features);
-            TransposedPacking.Repack(packedKernel, kernel);
-            Gemm.Multiply(dGates, packedKernel, dPacked, rows);
-        }
-        else
-        {
-            Gemm.Multiply(dGates, kernel, dPacked, rows, width, features, transB: true);
-        }
+        bool packed = PrepareKernelTransposed(kernel, width, features, ref packedKernel);
+        MultiplyByKernelTransposed(dGates, kernel, dPacked, rows, width, features, packed ? packedKernel : null);
+    }
+
+    /// <summary>
+    /// The packing half of <see cref="MultiplyByKernelTransposed(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, ref PackedMatrix?)"/>:
+    /// refreshes <paramref name="packedKernel"/> from the kernel when the product uses it, and says whether it does,
+    /// so callers that split the rows across threads pack once before the split.
+    /// </summary>
+    public static bool PrepareKernelTransposed(ReadOnlySpan<float> kernel, int width, int features, ref PackedMatrix? packedKernel)
+    {
+        if (features < PackedMatrix.PanelWidth / 2) return false;
+        packedKernel ??= new PackedMatrix(width, features);
+        TransposedPacking.Repack(packedKernel, kernel);
+        return true;
+    }
+
+    /// <summary>The product half: <paramref name="packedKernel"/> is the one prepared, or null when none was.</summary>
+    public static void MultiplyByKernelTransposed(ReadOnlySpan<float> dGates, ReadOnlySpan<float> kernel, Span<float> dPacked,
+        int rows, int width, int features, PackedMatrix? packedKernel)
+    {
+        if (packedKernel != null) Gemm.Multiply(dGates, packedKernel, dPacked, rows);
+        else Gemm.Multiply(dGates, kernel, dPacked, rows, width, features, transB: true);
     }
 
     /// <summary><c>sums[j] += Σ_r matrix[r, j]</c>.</summary>

@@ -11,7 +11,7 @@ namespace Neurite.Layers;
 /// Shapes: x (B, T, F); kernel W (F, U); recurrent kernel R (U, U); bias (U).
 /// <c>h' = act(x̃W + h̃R + b)</c> with x̃ = x ⊙ inputMask, h̃ = h ⊙ recurrentMask.
 /// </remarks>
-internal sealed class SimpleRnnSequence
+internal sealed unsafe class SimpleRnnSequence : IRowSteps
 {
     private const string Op = "SimpleRNN sequence";
 
@@ -32,6 +32,8 @@ internal sealed class SimpleRnnSequence
     private readonly PackedMatrix _recurrentPacked;
     private readonly PackedMatrix _recurrentTransposed;
     private PackedMatrix? _kernelTransposed;
+    private readonly RowSplitPass _rowPass;
+    private PinnedFloats _dOutput; // the caller's output gradient, pinned by Backward for its step pass
 
     public SimpleRnnSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         bool returnSequences = false, bool goBackwards = false)
@@ -45,6 +47,7 @@ internal sealed class SimpleRnnSequence
         GoBackwards = goBackwards;
         _recurrentPacked = new PackedMatrix(units, units);
         _recurrentTransposed = new PackedMatrix(units, units);
+        _rowPass = new RowSplitPass(this);
     }
 
     public int Features { get; }
@@ -108,20 +111,7 @@ internal sealed class SimpleRnnSequence
 
         var hidden = _hidden.AsSpan();
         if (initialHidden.IsEmpty) hidden[..stateSize].Clear(); else initialHidden.CopyTo(hidden);
-        for (int s = 0; s < steps; s++)
-        {
-            var hPrev = hidden.Slice(s * stateSize, stateSize);
-            ReadOnlySpan<float> recurrentInput = hPrev;
-            if (_hasRecurrentMask)
-            {
-                var dropped = _droppedHidden.AsSpan(s * stateSize, stateSize);
-                SequenceLayout.Multiply(hPrev, recurrentMask, dropped);
-                recurrentInput = dropped;
-            }
-            var stepPre = pre.Slice(s * stateSize, stateSize);
-            Gemm.Multiply(recurrentInput, _recurrentPacked, stepPre, batch, accumulate: true);
-            Activate(stepPre, hidden.Slice((s + 1) * stateSize, stateSize));
-        }
+        _rowPass.Run(batch, steps, 2.0 * batch * u * u, backward: false);
 
         if (ReturnSequences) SequenceLayout.UnpackSequence(hidden.Slice(stateSize, rows * u), output, batch, steps, u);
         else FinalHidden.CopyTo(output);
@@ -156,15 +146,11 @@ internal sealed class SimpleRnnSequence
         var dPre = _dPreActivation.AsSpan(0, rows * u);
         var recurrentMask = _hasRecurrentMask ? _recurrentMask.AsSpan(0, stateSize) : default;
         if (steps > 1 || !dInitialHidden.IsEmpty) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
-        for (int s = steps - 1; s >= 0; s--)
+        fixed (float* pinDOutput = dOutput)
         {
-            if (s < steps - 1)
-            {
-                Gemm.Multiply(dPre.Slice((s + 1) * stateSize, stateSize), _recurrentTransposed, dh, batch);
-                if (_hasRecurrentMask) SequenceLayout.Multiply(dh, recurrentMask, dh);
-            }
-            SequenceLayout.AddOutputGradient(dOutput, dh, batch, steps, u, s, ReturnSequences);
-            ActivationBackward(_hidden.AsSpan((s + 1) * stateSize, stateSize), dh, dPre.Slice(s * stateSize, stateSize));
+            _dOutput = new(pinDOutput, dOutput.Length);
+            _rowPass.Run(batch, steps, 2.0 * batch * u * u, backward: true);
+            _dOutput = default;
         }
         if (!dInitialHidden.IsEmpty)
         {
@@ -181,6 +167,52 @@ internal sealed class SimpleRnnSequence
             SequenceLayout.MultiplyByKernelTransposed(dPre, kernel, dPacked, rows, u, f, ref _kernelTransposed);
             SequenceLayout.UnpackInputGradient(dPacked, dx, batch, steps, f, GoBackwards,
                 _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default);
+        }
+    }
+
+    void IRowSteps.RunRows(int firstRow, int endRow, bool backward)
+    {
+        if (backward) BackwardSteps(firstRow, endRow);
+        else ForwardSteps(firstRow, endRow);
+    }
+
+    private void ForwardSteps(int b0, int b1)
+    {
+        int batch = _batch, u = Units, rowsHere = b1 - b0, stateSize = batch * u, offset = b0 * u, length = rowsHere * u;
+        var hidden = _hidden.AsSpan();
+        var recurrentMask = _hasRecurrentMask ? _recurrentMask.AsSpan(offset, length) : default;
+        for (int s = 0; s < _steps; s++)
+        {
+            var hPrev = hidden.Slice(s * stateSize + offset, length);
+            ReadOnlySpan<float> recurrentInput = hPrev;
+            if (_hasRecurrentMask)
+            {
+                var dropped = _droppedHidden.AsSpan(s * stateSize + offset, length);
+                SequenceLayout.Multiply(hPrev, recurrentMask, dropped);
+                recurrentInput = dropped;
+            }
+            var stepPre = _preActivation.AsSpan(s * stateSize + offset, length);
+            Gemm.Multiply(recurrentInput, _recurrentPacked, stepPre, rowsHere, accumulate: true);
+            Activate(stepPre, hidden.Slice((s + 1) * stateSize + offset, length));
+        }
+    }
+
+    private void BackwardSteps(int b0, int b1)
+    {
+        int batch = _batch, steps = _steps, u = Units, rowsHere = b1 - b0, stateSize = batch * u, offset = b0 * u, length = rowsHere * u;
+        var dh = _dHidden.AsSpan(offset, length);
+        var dPre = _dPreActivation.AsSpan();
+        var recurrentMask = _hasRecurrentMask ? _recurrentMask.AsSpan(offset, length) : default;
+        var dOutput = _dOutput.ReadOnly;
+        for (int s = steps - 1; s >= 0; s--)
+        {
+            if (s < steps - 1)
+            {
+                Gemm.Multiply(dPre.Slice((s + 1) * stateSize + offset, length), _recurrentTransposed, dh, rowsHere);
+                if (_hasRecurrentMask) SequenceLayout.Multiply(dh, recurrentMask, dh);
+            }
+            SequenceLayout.AddOutputGradient(dOutput, _dHidden, batch, steps, u, s, ReturnSequences, b0, b1);
+            ActivationBackward(_hidden.AsSpan((s + 1) * stateSize + offset, length), dh, dPre.Slice(s * stateSize + offset, length));
         }
     }
 
