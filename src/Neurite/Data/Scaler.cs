@@ -88,6 +88,18 @@ public abstract class Scaler
         return this;
     }
 
+    /// <summary>Restores parameters saved from a fitted scaler (e.g. next to a model), checking them first.</summary>
+    protected void SetParameters(IReadOnlyList<double> center, IReadOnlyList<double> scale, IReadOnlyList<double> offset, IReadOnlyList<string>? names)
+    {
+        int f = center.Count;
+        if (scale.Count != f || offset.Count != f || (names is not null && names.Count != f))
+            throw new NeuriteException($"{GetType().Name} parameters must have one value per feature; received {f} centres, {scale.Count} scales, {offset.Count} offsets{(names is null ? "" : $" and {names.Count} names")}. Pass lists of equal length.");
+        for (int j = 0; j < f; j++)
+            if (!double.IsFinite(center[j]) || !double.IsFinite(offset[j]) || !double.IsFinite(scale[j]) || scale[j] <= 0)
+                throw new NeuriteException($"{GetType().Name} parameters of feature {j} are not usable (centre {center[j]}, scale {scale[j]}, offset {offset[j]}); scales must be finite and positive. Pass the values of a fitted scaler.");
+        (_center, _scale, _offset, FeatureNames) = (center.ToArray(), scale.ToArray(), offset.ToArray(), names?.ToArray());
+    }
+
     /// <summary>x′ = (x − center)/scale + offset for feature <paramref name="feature"/>.</summary>
     public double[] Transform(IReadOnlyList<double> values, int feature = 0) => Map(values, feature, inverse: false);
 

@@ -20,6 +20,15 @@ public sealed class StandardScaler(bool sampleStandardDeviation = true) : Scaler
     /// <summary>The training standard deviation of each feature (1 for a constant feature).</summary>
     public IReadOnlyList<double> StandardDeviation => Scales;
 
+    /// <summary>A scaler with saved parameters (e.g. <see cref="Mean"/> and <see cref="StandardDeviation"/> of one fitted on training rows).</summary>
+    public static StandardScaler FromParameters(IReadOnlyList<double> mean, IReadOnlyList<double> standardDeviation,
+        IReadOnlyList<string>? featureNames = null, bool sampleStandardDeviation = true)
+    {
+        var scaler = new StandardScaler(sampleStandardDeviation);
+        scaler.SetParameters(mean, standardDeviation, new double[mean.Count], featureNames);
+        return scaler;
+    }
+
     protected override (double Center, double Scale, double Offset) FitFeature(double[] values, int feature, string featureName)
     {
         if (SampleStandardDeviation && values.Length < 2)

@@ -107,3 +107,28 @@ public class ScalerTests
         Assert.Contains("Call Fit on the training rows first", e.Message);
     }
 }
+
+public class ScalerParameterTests
+{
+    [Fact]
+    public void A_standard_scaler_rebuilt_from_saved_parameters_transforms_the_same()
+    {
+        var fitted = (StandardScaler)new StandardScaler().Fit(new double[,] { { 1, 10 }, { 2, 30 }, { 4, 20 } });
+        var restored = StandardScaler.FromParameters(fitted.Mean, fitted.StandardDeviation, ["a", "b"]);
+        var rows = new double[,] { { 3, 25 }, { -1, 0 } };
+        Assert.Equal(fitted.Transform(rows), restored.Transform(rows));
+        // (3 − 7/3)/sd(1, 2, 4) with R's sample sd √(7/3).
+        Assert.Equal((3 - 7.0 / 3) / Math.Sqrt(7.0 / 3), restored.Transform(rows)[0, 0], 12);
+        Assert.Equal(["a", "b"], restored.FeatureNames!);
+    }
+
+    [Fact]
+    public void Unusable_saved_parameters_are_refused_with_the_reason()
+    {
+        var zero = Assert.Throws<NeuriteException>(() => StandardScaler.FromParameters([0.0, 1.0], [1.0, 0.0]));
+        Assert.Contains("feature 1", zero.Message);
+        Assert.Contains("positive", zero.Message);
+        var lengths = Assert.Throws<NeuriteException>(() => StandardScaler.FromParameters([0.0, 1.0], [1.0]));
+        Assert.Contains("2 centres, 1 scales", lengths.Message);
+    }
+}
