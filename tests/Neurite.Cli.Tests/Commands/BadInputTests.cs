@@ -106,9 +106,18 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void A_typo_that_makes_a_number_column_text_is_named()
     {
-        string data = _kit.Write("typo.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 30)) + "\ninf\n" + string.Join("\n", Enumerable.Range(0, 30)) + "\n");
+        string data = _kit.Write("typo.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 30)) + "\n12.5x\n" + string.Join("\n", Enumerable.Range(0, 30)) + "\n");
         string error = Fails("forecast", data, "--column", "value");
-        Assert.Contains("'inf' on line 32", error);
+        Assert.Contains("'12.5x' on line 32", error);
+    }
+
+    [Fact]
+    public void An_inf_spelled_as_r_and_numpy_write_it_is_an_infinite_value()
+    {
+        string data = _kit.Write("inf-word.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 30)) + "\n-inf\n" + string.Join("\n", Enumerable.Range(0, 30)) + "\n");
+        string error = Fails("forecast", data, "--column", "value");
+        Assert.Contains("infinite value", error);
+        Assert.Contains("line 32", error);
     }
 
     [Fact]

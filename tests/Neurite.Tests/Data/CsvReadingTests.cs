@@ -179,3 +179,14 @@ public class CsvReadingTests
         Assert.Equal((1, 3, "a"), (e.Line, e.Column, e.ColumnName));
     }
 }
+
+public class CsvInfinityTests
+{
+    [Fact]
+    public void Inf_spellings_read_as_infinities_so_the_column_stays_numeric()
+    {
+        var table = Table.ReadCsv(new StringReader("x\n1\ninf\n-Inf\nInfinity\n2\n"), "inf.csv");
+        var x = table.Numeric("x").ToArray();
+        Assert.Equal([1, double.PositiveInfinity, double.NegativeInfinity, double.PositiveInfinity, 2], x);
+    }
+}
