@@ -444,6 +444,20 @@ public static unsafe class Gemm
                 }
                 return;
             }
+            if (Avx512F.IsSupported)
+            {
+                // The ragged last panel (e.g. 16 of 32 columns when N = 400) is packed for every product
+                // that reads B in place: masked loads read only the valid columns and zero the rest.
+                var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+                var low = Vector512.LessThan(lanes, Vector512.Create(cols)).AsSingle();
+                var high = Vector512.LessThan(lanes, Vector512.Create(cols - 16)).AsSingle();
+                for (int p = 0; p < k; p++, src += n, dst += Panel)
+                {
+                    Avx512F.MaskLoad(src, low, Vector512<float>.Zero).Store(dst);
+                    Avx512F.MaskLoad(src + 16, high, Vector512<float>.Zero).Store(dst + 16);
+                }
+                return;
+            }
             for (int p = 0; p < k; p++, src += n, dst += Panel)
             {
                 int j = 0;
