@@ -326,10 +326,14 @@ internal sealed unsafe class LstmSequence
         int batch = _batch, steps = _steps, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
         var dh = _dHidden.AsSpan(b0 * u, rowsHere * u);
         if (_hasRecurrentMask && s < steps - 1) SequenceLayout.Multiply(dh, _recurrentMask.AsSpan(b0 * u, rowsHere * u), dh);
-        SequenceLayout.AddOutputGradient(dOutput, _dHidden, batch, steps, u, s, ReturnSequences, b0, b1);
+        // A whole output sequence's gradient is added inside the cell pass (row b of step s sits at
+        // (b·T + s)·U), saving a pass over dh per step; the last-output-only case adds it here.
+        bool fuseOutput = ReturnSequences && !dOutput.IsEmpty;
+        if (!fuseOutput) SequenceLayout.AddOutputGradient(dOutput, _dHidden, batch, steps, u, s, ReturnSequences, b0, b1);
+        var outputRows = fuseOutput ? dOutput.Slice((b0 * steps + s) * u, ((rowsHere - 1) * steps + 1) * u) : default;
         int state = (s * batch + b0) * u;
         BackwardCells(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), _cell.AsSpan(state, rowsHere * u),
-            _activatedCell.AsSpan(state, rowsHere * u), dh, _dCell.AsSpan(b0 * u, rowsHere * u),
+            _activatedCell.AsSpan(state, rowsHere * u), dh, outputRows, steps * u, _dCell.AsSpan(b0 * u, rowsHere * u),
             _dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, path);
     }
 
@@ -373,11 +377,13 @@ internal sealed unsafe class LstmSequence
     /// </code>
     /// </summary>
     private void BackwardCells(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
-        ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates, int batch, KernelPath path)
+        ReadOnlySpan<float> dh, ReadOnlySpan<float> outputRows, int outputStride, Span<float> dc, Span<float> dGates, int batch, KernelPath path)
     {
-        if (path == KernelPath.Vector512) BackwardCells<Lanes512, Vector512<float>>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
-        else if (path == KernelPath.Vector256) BackwardCells<Lanes256, Vector256<float>>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
-        else BackwardCells<LanesScalar, float>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
+        if (path == KernelPath.Vector512)
+            BackwardCells<Lanes512, Vector512<float>>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
+        else if (path == KernelPath.Vector256)
+            BackwardCells<Lanes256, Vector256<float>>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
+        else BackwardCells<LanesScalar, float>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
     }
 
     // Tail columns (U not a multiple of the width, e.g. 100 = 6·16 + 4) run one more vector with
@@ -488,13 +494,16 @@ internal sealed unsafe class LstmSequence
     }
 
     private void BackwardCells<TL, TV>(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
-        ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates, int batch) where TL : ILanes<TV> where TV : struct
+        ReadOnlySpan<float> dh, ReadOnlySpan<float> outputRows, int outputStride, Span<float> dc, Span<float> dGates, int batch)
+        where TL : ILanes<TV> where TV : struct
     {
+        bool hasOutput = !outputRows.IsEmpty;
         int u = Units, width = TL.Width, main = u - u % width, tail = u - main;
         var act = Activation;
         var rec = RecurrentActivation;
         var mask = TL.FirstLanes(tail);
-        fixed (float* pinGates = gates, pinCPrev = cPrev, pinActivated = activatedCell, pinDh = dh, pinDc = dc, pinDGates = dGates)
+        fixed (float* pinGates = gates, pinCPrev = cPrev, pinActivated = activatedCell, pinDh = dh, pinDc = dc, pinDGates = dGates,
+            pinOutput = outputRows)
         {
             for (int b = 0; b < batch; b++)
             {
@@ -504,16 +513,19 @@ internal sealed unsafe class LstmSequence
                 ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
                 ref float dhr = ref MemoryMarshal.GetReference(dh.Slice(b * u));
                 ref float dcr = ref MemoryMarshal.GetReference(dc.Slice(b * u));
+                ref float dor = ref hasOutput ? ref MemoryMarshal.GetReference(outputRows.Slice(b * outputStride)) : ref dhr;
                 for (int j = 0; j < main; j += width)
-                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dcr, j, u, act, rec, masked: false, mask);
-                if (tail > 0) BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dcr, main, u, act, rec, masked: true, mask);
+                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dor, hasOutput, ref dcr, j, u, act, rec, masked: false, mask);
+                if (tail > 0)
+                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dor, hasOutput, ref dcr, main, u, act, rec, masked: true, mask);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BackwardLanes<TL, TV>(ref float gi, ref float di, ref float cp, ref float tc, ref float dhr, ref float dcr,
-        int j, int u, GateActivation act, GateActivation rec, bool masked, TV mask) where TL : ILanes<TV> where TV : struct
+    private static void BackwardLanes<TL, TV>(ref float gi, ref float di, ref float cp, ref float tc, ref float dhr, ref float dor,
+        bool hasOutput, ref float dcr, int j, int u, GateActivation act, GateActivation rec, bool masked, TV mask)
+        where TL : ILanes<TV> where TV : struct
     {
         var i = Load<TL, TV>(ref gi, j, masked, mask);
         var f = Load<TL, TV>(ref gi, u + j, masked, mask);
@@ -521,6 +533,7 @@ internal sealed unsafe class LstmSequence
         var o = Load<TL, TV>(ref gi, 3 * u + j, masked, mask);
         var t = Load<TL, TV>(ref tc, j, masked, mask);
         var dhv = Load<TL, TV>(ref dhr, j, masked, mask);
+        if (hasOutput) dhv = TL.Add(dhv, Load<TL, TV>(ref dor, j, masked, mask));
         var dcv = TL.MultiplyAdd(TL.Multiply(dhv, o), TL.Derivative(act, t), Load<TL, TV>(ref dcr, j, masked, mask));
         Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, g), TL.Derivative(rec, i)), ref di, j, masked, mask);
         Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, Load<TL, TV>(ref cp, j, masked, mask)), TL.Derivative(rec, f)), ref di, u + j, masked, mask);
