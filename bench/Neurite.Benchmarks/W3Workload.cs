@@ -30,7 +30,9 @@ internal static class W3Workload
         Console.WriteLine("W3 stateful LSTM(100, seq) -> Dropout(0.5) -> LSTM(50) -> Dropout(0.5) -> Dense(1), MAE, Adam, 2000 samples, batch 50");
         double peak = Math.Max(PeakWorkload.Measure().Vector512, 1e-9);
         Console.WriteLine($"  same-run one-core FMA peak {peak:0.0} GFLOP/s: epoch floor {GflopPerEpoch / peak * 1000:0.0} ms on one core");
-        foreach (int threads in new[] { 1, 2 })
+        // --one-thread skips the two-thread run, e.g. to profile the one-thread pass alone.
+        int[] threadCounts = args.Contains("--one-thread") ? [1] : [1, 2];
+        foreach (int threads in threadCounts)
         {
             Threading.MaxThreads = threads;
             var model = BuildModel();

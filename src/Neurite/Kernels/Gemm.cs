@@ -444,6 +444,20 @@ public static unsafe class Gemm
                 }
                 return;
             }
+            if (Avx512F.IsSupported)
+            {
+                // The ragged last panel (e.g. 16 of 32 columns when N = 400) is packed for every product
+                // that reads B in place: masked loads read only the valid columns and zero the rest.
+                var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+                var low = Vector512.LessThan(lanes, Vector512.Create(cols)).AsSingle();
+                var high = Vector512.LessThan(lanes, Vector512.Create(cols - 16)).AsSingle();
+                for (int p = 0; p < k; p++, src += n, dst += Panel)
+                {
+                    Avx512F.MaskLoad(src, low, Vector512<float>.Zero).Store(dst);
+                    Avx512F.MaskLoad(src + 16, high, Vector512<float>.Zero).Store(dst + 16);
+                }
+                return;
+            }
             for (int p = 0; p < k; p++, src += n, dst += Panel)
             {
                 int j = 0;
@@ -533,17 +547,31 @@ public static unsafe class Gemm
                         int cols = Math.Min(width, N - j0);
                         if (cols <= 0) break;
                         float* bSub = bPanel + s;
-                        int i = r0;
-                        for (int blk = 0; blk < blocks; blk++)
+                        // A ragged last chunk that fits one vector (e.g. 4 of 32 columns when N = 100) runs
+                        // the one-vector kernels: half (or a quarter) of the multiply-adds, same chains.
+                        int chunkWidth = width, chunkBlocks = blocks, chunkBase = baseRows, chunkTall = tallBlocks;
+                        nint[] chunkTable = table;
+                        if (cols <= width / 2)
                         {
-                            int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                            chunkWidth = cols <= 8 ? 8 : 16;
+                            chunkTable = chunkWidth == 16
+                                ? (TransA ? GemmMicroKernels.V512NarrowTn : GemmMicroKernels.V512NarrowNn)
+                                : (TransA ? GemmMicroKernels.V256NarrowTn : GemmMicroKernels.V256NarrowNn);
+                            chunkBlocks = (rows + GemmMicroKernels.MaxRowsNarrow - 1) / GemmMicroKernels.MaxRowsNarrow;
+                            chunkBase = rows / chunkBlocks;
+                            chunkTall = rows % chunkBlocks;
+                        }
+                        int i = r0;
+                        for (int blk = 0; blk < chunkBlocks; blk++)
+                        {
+                            int mr = chunkBase + (blk < chunkTall ? 1 : 0);
                             float* aTile;
                             nint lda;
                             if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
                             else { aTile = A + (nint)i * K + k0; lda = K; }
-                            var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
+                            var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
                             float* cTile = C + (nint)i * N + j0;
-                            if (cols == width)
+                            if (cols == chunkWidth)
                             {
                                 kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
                             }
@@ -552,10 +580,10 @@ public static unsafe class Gemm
                                 // A partial tile runs full width into a scratch tile, then only the valid columns go back.
                                 if (acc)
                                     for (int r = 0; r < mr; r++)
-                                        for (int j = 0; j < cols; j++) tile[r * width + j] = cTile[r * N + j];
-                                kernel(aTile, lda, bSub, ldb, tile, width, kc, acc);
+                                        for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
+                                kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc);
                                 for (int r = 0; r < mr; r++)
-                                    for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * width + j];
+                                    for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
                             }
                             i += mr;
                         }

@@ -1,5 +1,6 @@
 using Neurite.Kernels;
 using Neurite.Layers;
+using Neurite.Tests.Kernels;
 using static Neurite.Tests.Recurrent.GradientCheck;
 
 namespace Neurite.Tests.Recurrent;
@@ -180,6 +181,38 @@ public class LstmSequenceTests
         var once = (float[])dW.Clone();
         seq.Backward(ToFloat(c.OutWeights), default, default, w, r, default, dW, dR, dB);
         for (int i = 0; i < dW.Length; i++) Assert.Equal(2 * once[i], dW[i], 1e-5f);
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelPaths.Supported), MemberType = typeof(KernelPaths))]
+    public void FirstStepFromZeroStateIsBitIdenticalToTheScalarGateFormulas(KernelPath path)
+    {
+        // One step from h = c = 0 with two features and no bias: z = Σ_f x·W as one fused chain from 0
+        // (h·R adds only zeros), so h = σ(z_o)·tanh(σ(z_i)·tanh(z_c)) can be written out with
+        // GateMath's scalar formulas. U = 27 leaves ragged vectors in both U and 4U on every width.
+        using var _ = KernelPaths.Force(path);
+        int batch = 3, features = 2, units = 27, g4 = 4 * units;
+        var x = KernelPaths.RandomValues(batch * features, seed: 5);
+        var w = KernelPaths.RandomValues(features * g4, seed: 6);
+        var r = KernelPaths.RandomValues(units * g4, seed: 7);
+        var seq = new LstmSequence(features, units);
+        var output = new float[batch * units];
+        seq.Forward(batch, 1, x, default, default, w, r, default, output);
+        for (int b = 0; b < batch; b++)
+            for (int j = 0; j < units; j++)
+            {
+                float Z(int gate)
+                {
+                    float z = 0f;
+                    for (int f = 0; f < features; f++) z = MathF.FusedMultiplyAdd(x[b * features + f], w[f * g4 + gate * units + j], z);
+                    return z;
+                }
+                float i = GateMath.Sigmoid(Z(0)), f0 = GateMath.Sigmoid(Z(1)), g = GateMath.Tanh(Z(2)), o = GateMath.Sigmoid(Z(3));
+                float c = MathF.FusedMultiplyAdd(f0, 0f, i * g);
+                float expected = o * GateMath.Tanh(c);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(output[b * units + j]),
+                    $"{path}: h[{b}, {j}] is {output[b * units + j]:R}, the scalar formulas give {expected:R}");
+            }
     }
 
     [Fact]

@@ -48,6 +48,7 @@ internal sealed unsafe class LstmSequence
     private readonly PackedMatrix _recurrentTransposed;
     private PackedMatrix? _kernelTransposed;
     private readonly StepPass _stepPass;
+    private readonly float[] _gateScale, _gateOffset;
 
     public LstmSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         GateActivation recurrentActivation = GateActivation.Sigmoid, bool returnSequences = false, bool goBackwards = false)
@@ -61,6 +62,16 @@ internal sealed unsafe class LstmSequence
         ReturnSequences = returnSequences;
         GoBackwards = goBackwards;
         _recurrentPacked = new PackedMatrix(units, 4 * units);
+        // Per gate column: sigmoid(x) = 0.5·tanh(0.5·x) + 0.5 and tanh(x) = 1·tanh(1·x) + (−0) (−0 keeps
+        // a −0 result), so one formula activates a whole row of i, f, g, o with no per-gate tails.
+        _gateScale = new float[4 * units];
+        _gateOffset = new float[4 * units];
+        for (int j = 0; j < 4 * units; j++)
+        {
+            bool candidate = j / units == 2;
+            _gateScale[j] = candidate ? 1f : 0.5f;
+            _gateOffset[j] = candidate ? -0f : 0.5f;
+        }
         _recurrentTransposed = new PackedMatrix(4 * units, units);
         _stepPass = new StepPass(this);
     }
@@ -315,10 +326,14 @@ internal sealed unsafe class LstmSequence
         int batch = _batch, steps = _steps, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
         var dh = _dHidden.AsSpan(b0 * u, rowsHere * u);
         if (_hasRecurrentMask && s < steps - 1) SequenceLayout.Multiply(dh, _recurrentMask.AsSpan(b0 * u, rowsHere * u), dh);
-        SequenceLayout.AddOutputGradient(dOutput, _dHidden, batch, steps, u, s, ReturnSequences, b0, b1);
+        // A whole output sequence's gradient is added inside the cell pass (row b of step s sits at
+        // (b·T + s)·U), saving a pass over dh per step; the last-output-only case adds it here.
+        bool fuseOutput = ReturnSequences && !dOutput.IsEmpty;
+        if (!fuseOutput) SequenceLayout.AddOutputGradient(dOutput, _dHidden, batch, steps, u, s, ReturnSequences, b0, b1);
+        var outputRows = fuseOutput ? dOutput.Slice((b0 * steps + s) * u, ((rowsHere - 1) * steps + 1) * u) : default;
         int state = (s * batch + b0) * u;
         BackwardCells(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), _cell.AsSpan(state, rowsHere * u),
-            _activatedCell.AsSpan(state, rowsHere * u), dh, _dCell.AsSpan(b0 * u, rowsHere * u),
+            _activatedCell.AsSpan(state, rowsHere * u), dh, outputRows, steps * u, _dCell.AsSpan(b0 * u, rowsHere * u),
             _dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, path);
     }
 
@@ -362,11 +377,13 @@ internal sealed unsafe class LstmSequence
     /// </code>
     /// </summary>
     private void BackwardCells(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
-        ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates, int batch, KernelPath path)
+        ReadOnlySpan<float> dh, ReadOnlySpan<float> outputRows, int outputStride, Span<float> dc, Span<float> dGates, int batch, KernelPath path)
     {
-        if (path == KernelPath.Vector512) BackwardCells<Lanes512, Vector512<float>>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
-        else if (path == KernelPath.Vector256) BackwardCells<Lanes256, Vector256<float>>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
-        else BackwardCells<LanesScalar, float>(gates, cPrev, activatedCell, dh, dc, dGates, batch);
+        if (path == KernelPath.Vector512)
+            BackwardCells<Lanes512, Vector512<float>>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
+        else if (path == KernelPath.Vector256)
+            BackwardCells<Lanes256, Vector256<float>>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
+        else BackwardCells<LanesScalar, float>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
     }
 
     // Tail columns (U not a multiple of the width, e.g. 100 = 6·16 + 4) run one more vector with
@@ -380,6 +397,11 @@ internal sealed unsafe class LstmSequence
         var act = Activation;
         var rec = RecurrentActivation;
         var mask = TL.FirstLanes(tail);
+        if (act == GateActivation.Tanh && rec == GateActivation.Sigmoid)
+        {
+            ForwardCellsKerasDefault<TL, TV>(gates, cPrev, cNext, activatedCell, hNext, batch);
+            return;
+        }
         fixed (float* pinGates = gates, pinCPrev = cPrev, pinCNext = cNext, pinActivated = activatedCell, pinHNext = hNext)
         {
             for (int b = 0; b < batch; b++)
@@ -394,6 +416,62 @@ internal sealed unsafe class LstmSequence
                 if (tail > 0) ForwardLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, main, u, act, rec, masked: true, mask);
             }
         }
+    }
+
+    // The Keras default (sigmoid gates, tanh candidate and output): each row's 4U gates are activated
+    // in one run of whole vectors (U = 100 or 50 leave no tail in 4U), then the cell pass reads them
+    // back. Same formulas as ForwardLanes, so the same bits.
+    private void ForwardCellsKerasDefault<TL, TV>(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext,
+        Span<float> activatedCell, Span<float> hNext, int batch) where TL : ILanes<TV> where TV : struct
+    {
+        int u = Units, g4 = 4 * u, width = TL.Width, main = u - u % width, tail = u - main;
+        int gateMain = g4 - g4 % width, gateTail = g4 - gateMain;
+        var mask = TL.FirstLanes(tail);
+        var gateMask = TL.FirstLanes(gateTail);
+        fixed (float* pinGates = gates, pinCPrev = cPrev, pinCNext = cNext, pinActivated = activatedCell, pinHNext = hNext,
+            pinScale = _gateScale, pinOffset = _gateOffset)
+        {
+            ref float scale = ref _gateScale[0];
+            ref float offset = ref _gateOffset[0];
+            for (int b = 0; b < batch; b++)
+            {
+                ref float zi = ref MemoryMarshal.GetReference(gates.Slice(b * g4));
+                for (int j = 0; j < gateMain; j += width)
+                    ActivateGateLanes<TL, TV>(ref zi, ref scale, ref offset, j, masked: false, gateMask);
+                if (gateTail > 0) ActivateGateLanes<TL, TV>(ref zi, ref scale, ref offset, gateMain, masked: true, gateMask);
+                ref float cp = ref MemoryMarshal.GetReference(cPrev.Slice(b * u));
+                ref float cn = ref MemoryMarshal.GetReference(cNext.Slice(b * u));
+                ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
+                ref float hn = ref MemoryMarshal.GetReference(hNext.Slice(b * u));
+                for (int j = 0; j < main; j += width)
+                    CellLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, j, u, masked: false, mask);
+                if (tail > 0) CellLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, main, u, masked: true, mask);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ActivateGateLanes<TL, TV>(ref float zi, ref float scale, ref float offset, int j, bool masked, TV mask)
+        where TL : ILanes<TV> where TV : struct
+    {
+        var a = Load<TL, TV>(ref scale, j, masked, mask);
+        var t = TL.Activate(GateActivation.Tanh, TL.Multiply(a, Load<TL, TV>(ref zi, j, masked, mask)));
+        Store<TL, TV>(TL.MultiplyAdd(a, t, Load<TL, TV>(ref offset, j, masked, mask)), ref zi, j, masked, mask);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CellLanes<TL, TV>(ref float zi, ref float cp, ref float cn, ref float tc, ref float hn, int j, int u,
+        bool masked, TV mask) where TL : ILanes<TV> where TV : struct
+    {
+        var i = Load<TL, TV>(ref zi, j, masked, mask);
+        var f = Load<TL, TV>(ref zi, u + j, masked, mask);
+        var g = Load<TL, TV>(ref zi, 2 * u + j, masked, mask);
+        var o = Load<TL, TV>(ref zi, 3 * u + j, masked, mask);
+        var c = TL.MultiplyAdd(f, Load<TL, TV>(ref cp, j, masked, mask), TL.Multiply(i, g));
+        Store<TL, TV>(c, ref cn, j, masked, mask);
+        var t = TL.Activate(GateActivation.Tanh, c);
+        Store<TL, TV>(t, ref tc, j, masked, mask);
+        Store<TL, TV>(TL.Multiply(o, t), ref hn, j, masked, mask);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -416,13 +494,16 @@ internal sealed unsafe class LstmSequence
     }
 
     private void BackwardCells<TL, TV>(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
-        ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates, int batch) where TL : ILanes<TV> where TV : struct
+        ReadOnlySpan<float> dh, ReadOnlySpan<float> outputRows, int outputStride, Span<float> dc, Span<float> dGates, int batch)
+        where TL : ILanes<TV> where TV : struct
     {
+        bool hasOutput = !outputRows.IsEmpty;
         int u = Units, width = TL.Width, main = u - u % width, tail = u - main;
         var act = Activation;
         var rec = RecurrentActivation;
         var mask = TL.FirstLanes(tail);
-        fixed (float* pinGates = gates, pinCPrev = cPrev, pinActivated = activatedCell, pinDh = dh, pinDc = dc, pinDGates = dGates)
+        fixed (float* pinGates = gates, pinCPrev = cPrev, pinActivated = activatedCell, pinDh = dh, pinDc = dc, pinDGates = dGates,
+            pinOutput = outputRows)
         {
             for (int b = 0; b < batch; b++)
             {
@@ -432,16 +513,19 @@ internal sealed unsafe class LstmSequence
                 ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
                 ref float dhr = ref MemoryMarshal.GetReference(dh.Slice(b * u));
                 ref float dcr = ref MemoryMarshal.GetReference(dc.Slice(b * u));
+                ref float dor = ref hasOutput ? ref MemoryMarshal.GetReference(outputRows.Slice(b * outputStride)) : ref dhr;
                 for (int j = 0; j < main; j += width)
-                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dcr, j, u, act, rec, masked: false, mask);
-                if (tail > 0) BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dcr, main, u, act, rec, masked: true, mask);
+                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dor, hasOutput, ref dcr, j, u, act, rec, masked: false, mask);
+                if (tail > 0)
+                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dor, hasOutput, ref dcr, main, u, act, rec, masked: true, mask);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BackwardLanes<TL, TV>(ref float gi, ref float di, ref float cp, ref float tc, ref float dhr, ref float dcr,
-        int j, int u, GateActivation act, GateActivation rec, bool masked, TV mask) where TL : ILanes<TV> where TV : struct
+    private static void BackwardLanes<TL, TV>(ref float gi, ref float di, ref float cp, ref float tc, ref float dhr, ref float dor,
+        bool hasOutput, ref float dcr, int j, int u, GateActivation act, GateActivation rec, bool masked, TV mask)
+        where TL : ILanes<TV> where TV : struct
     {
         var i = Load<TL, TV>(ref gi, j, masked, mask);
         var f = Load<TL, TV>(ref gi, u + j, masked, mask);
@@ -449,6 +533,7 @@ internal sealed unsafe class LstmSequence
         var o = Load<TL, TV>(ref gi, 3 * u + j, masked, mask);
         var t = Load<TL, TV>(ref tc, j, masked, mask);
         var dhv = Load<TL, TV>(ref dhr, j, masked, mask);
+        if (hasOutput) dhv = TL.Add(dhv, Load<TL, TV>(ref dor, j, masked, mask));
         var dcv = TL.MultiplyAdd(TL.Multiply(dhv, o), TL.Derivative(act, t), Load<TL, TV>(ref dcr, j, masked, mask));
         Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, g), TL.Derivative(rec, i)), ref di, j, masked, mask);
         Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, Load<TL, TV>(ref cp, j, masked, mask)), TL.Derivative(rec, f)), ref di, u + j, masked, mask);
