@@ -16,6 +16,10 @@ internal sealed class KerasJson(string file)
     {
         if (utf8.Length > ModelFileLimits.MaxConfigBytes)
             throw new ModelFileException(file, $"{what} is {utf8.Length} bytes, more than the limit of {ModelFileLimits.MaxConfigBytes} (ModelFileLimits.MaxConfigBytes). Raise the limit if the file is trusted.");
+        // JsonNode parses string contents lazily, so invalid UTF-8 inside a string would surface later
+        // as an InvalidOperationException from whatever reads it; check the whole text up front.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+            throw new ModelFileException(file, $"{what} is not valid UTF-8 text. The file is corrupted or not a Keras model.");
         try
         {
             return JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = 64 })

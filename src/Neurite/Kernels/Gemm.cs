@@ -354,34 +354,7 @@ public static unsafe class Gemm
         {
             float* src = b + (nint)j0 * k;
             for (int p0 = 0; p0 < fullP; p0 += 8)
-            {
-                float* s = src + p0;
-                var r0 = Avx.LoadVector256(s);
-                var r1 = Avx.LoadVector256(s + k);
-                var r2 = Avx.LoadVector256(s + 2 * k);
-                var r3 = Avx.LoadVector256(s + 3 * k);
-                var r4 = Avx.LoadVector256(s + 4 * k);
-                var r5 = Avx.LoadVector256(s + 5 * k);
-                var r6 = Avx.LoadVector256(s + 6 * k);
-                var r7 = Avx.LoadVector256(s + 7 * k);
-                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-                float* d = dst + (nint)p0 * paddedN + j0;
-                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-                Avx.Store(d + paddedN, Avx.Permute2x128(u1, u5, 0x20));
-                Avx.Store(d + 2 * paddedN, Avx.Permute2x128(u2, u6, 0x20));
-                Avx.Store(d + 3 * paddedN, Avx.Permute2x128(u3, u7, 0x20));
-                Avx.Store(d + 4 * paddedN, Avx.Permute2x128(u0, u4, 0x31));
-                Avx.Store(d + 5 * paddedN, Avx.Permute2x128(u1, u5, 0x31));
-                Avx.Store(d + 6 * paddedN, Avx.Permute2x128(u2, u6, 0x31));
-                Avx.Store(d + 7 * paddedN, Avx.Permute2x128(u3, u7, 0x31));
-            }
+                TransposedPacking.Transpose8x8(src + p0, k, dst + (nint)p0 * paddedN + j0, paddedN);
             for (int p = fullP; p < k; p++)
                 for (int jj = 0; jj < 8; jj++) dst[(nint)p * paddedN + j0 + jj] = src[(nint)jj * k + p];
         }

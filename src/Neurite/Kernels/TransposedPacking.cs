@@ -56,42 +56,7 @@ internal static unsafe class TransposedPacking
         {
             float* rows = source + (nint)jj * k;
             for (int p = 0; p < kMain; p += 8)
-            {
-                float* s0 = rows + p;
-                var r0 = Avx.LoadVector256(s0);
-                var r1 = Avx.LoadVector256(s0 + k);
-                var r2 = Avx.LoadVector256(s0 + 2 * k);
-                var r3 = Avx.LoadVector256(s0 + 3 * k);
-                var r4 = Avx.LoadVector256(s0 + 4 * k);
-                var r5 = Avx.LoadVector256(s0 + 5 * k);
-                var r6 = Avx.LoadVector256(s0 + 6 * k);
-                var r7 = Avx.LoadVector256(s0 + 7 * k);
-                var t0 = Avx.UnpackLow(r0, r1);
-                var t1 = Avx.UnpackHigh(r0, r1);
-                var t2 = Avx.UnpackLow(r2, r3);
-                var t3 = Avx.UnpackHigh(r2, r3);
-                var t4 = Avx.UnpackLow(r4, r5);
-                var t5 = Avx.UnpackHigh(r4, r5);
-                var t6 = Avx.UnpackLow(r6, r7);
-                var t7 = Avx.UnpackHigh(r6, r7);
-                var u0 = Avx.Shuffle(t0, t2, 0x44);
-                var u1 = Avx.Shuffle(t0, t2, 0xEE);
-                var u2 = Avx.Shuffle(t1, t3, 0x44);
-                var u3 = Avx.Shuffle(t1, t3, 0xEE);
-                var u4 = Avx.Shuffle(t4, t6, 0x44);
-                var u5 = Avx.Shuffle(t4, t6, 0xEE);
-                var u6 = Avx.Shuffle(t5, t7, 0x44);
-                var u7 = Avx.Shuffle(t5, t7, 0xEE);
-                float* d = dst + (nint)p * Panel + jj;
-                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-                Avx.Store(d + Panel, Avx.Permute2x128(u1, u5, 0x20));
-                Avx.Store(d + 2 * Panel, Avx.Permute2x128(u2, u6, 0x20));
-                Avx.Store(d + 3 * Panel, Avx.Permute2x128(u3, u7, 0x20));
-                Avx.Store(d + 4 * Panel, Avx.Permute2x128(u0, u4, 0x31));
-                Avx.Store(d + 5 * Panel, Avx.Permute2x128(u1, u5, 0x31));
-                Avx.Store(d + 6 * Panel, Avx.Permute2x128(u2, u6, 0x31));
-                Avx.Store(d + 7 * Panel, Avx.Permute2x128(u3, u7, 0x31));
-            }
+                Transpose8x8(rows + p, k, dst + (nint)p * Panel + jj, Panel);
             for (int p = kMain; p < k; p++)
                 for (int q = 0; q < 8; q++) dst[p * Panel + jj + q] = rows[(nint)q * k + p];
         }
@@ -112,5 +77,40 @@ internal static unsafe class TransposedPacking
             for (int p = p0; p < pEnd; p++)
                 for (int jj = cols; jj < Panel; jj++) dst[p * Panel + jj] = 0f;
         }
+    }
+
+    /// <summary>
+    /// Writes the transpose of the 8×8 block at <paramref name="source"/> (rows <paramref name="sourceStride"/>
+    /// apart) to <paramref name="destination"/> (rows <paramref name="destinationStride"/> apart), in registers:
+    /// the usual unpack, shuffle, permute sequence.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride)
+    {
+        var r0 = Avx.LoadVector256(source);
+        var r1 = Avx.LoadVector256(source + sourceStride);
+        var r2 = Avx.LoadVector256(source + 2 * sourceStride);
+        var r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        var r4 = Avx.LoadVector256(source + 4 * sourceStride);
+        var r5 = Avx.LoadVector256(source + 5 * sourceStride);
+        var r6 = Avx.LoadVector256(source + 6 * sourceStride);
+        var r7 = Avx.LoadVector256(source + 7 * sourceStride);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        float* d = destination;
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + destinationStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * destinationStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * destinationStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * destinationStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * destinationStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * destinationStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * destinationStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 }

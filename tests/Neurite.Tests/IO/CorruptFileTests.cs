@@ -71,7 +71,10 @@ public class CorruptFileTests
             .Sample((kind, position, value) => LoadMustSucceedOrFailCleanly(Mutate(LegacyH5, kind, position, value), ".h5"), iter: 80, threads: 1);
     }
 
-    private static byte[] WithConfig(Func<string, string> edit)
+    private static byte[] WithConfig(Func<string, string> edit) =>
+        WithConfigBytes(bytes => Encoding.UTF8.GetBytes(edit(Encoding.UTF8.GetString(bytes))));
+
+    private static byte[] WithConfigBytes(Func<byte[], byte[]> edit)
     {
         using var input = new ZipArchive(new MemoryStream(Keras), ZipArchiveMode.Read);
         using var output = new MemoryStream();
@@ -81,7 +84,7 @@ public class CorruptFileTests
                 using var src = entry.Open();
                 using var buffer = new MemoryStream();
                 src.CopyTo(buffer);
-                byte[] bytes = entry.FullName == "config.json" ? Encoding.UTF8.GetBytes(edit(Encoding.UTF8.GetString(buffer.ToArray()))) : buffer.ToArray();
+                byte[] bytes = entry.FullName == "config.json" ? edit(buffer.ToArray()) : buffer.ToArray();
                 using var dst = zip.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
                 dst.Write(bytes);
             }
@@ -113,6 +116,28 @@ public class CorruptFileTests
 
         Assert.Contains(expectedInMessage, e.Message);
         Assert.Contains("absurd.keras", e.Message);
+    }
+
+    [Fact]
+    public void Invalid_utf8_inside_a_config_string_is_a_model_file_error()
+    {
+        // Found by the fuzz test: a flipped byte inside a JSON string parses, then fails later when read.
+        var bytes = WithConfigBytes(config =>
+        {
+            var copy = (byte[])config.Clone();
+            int at = Encoding.UTF8.GetString(copy).IndexOf("\"relu\"", StringComparison.Ordinal) + 1;
+            Assert.True(at > 0);
+            copy[at] = 0xFF;
+            return copy;
+        });
+        using var dir = new TempDir();
+        string path = dir.File("bad-utf8.keras");
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<ModelFileException>(() => Sequential.Load(path));
+
+        Assert.Contains("UTF-8", e.Message);
+        Assert.Contains("bad-utf8.keras", e.Message);
     }
 
     [Fact]
