@@ -27,11 +27,12 @@ internal static class W3Workload
         var y = Tensor.Zeros(2000, 1);
         for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
         for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        if (args.Contains("--halves-ab")) { CompareHalves(x, y, quick); return; }
         Console.WriteLine("W3 stateful LSTM(100, seq) -> Dropout(0.5) -> LSTM(50) -> Dropout(0.5) -> Dense(1), MAE, Adam, 2000 samples, batch 50");
         double peak = Math.Max(PeakWorkload.Measure().Vector512, 1e-9);
         Console.WriteLine($"  same-run one-core FMA peak {peak:0.0} GFLOP/s: epoch floor {GflopPerEpoch / peak * 1000:0.0} ms on one core");
         // --one-thread skips the two-thread run, e.g. to profile the one-thread pass alone.
-        int[] threadCounts = args.Contains("--one-thread") ? [1] : [1, 2];
+        int[] threadCounts = args.Contains("--one-thread") ? [1] : args.Contains("--two-threads") ? [2] : [1, 2];
         foreach (int threads in threadCounts)
         {
             Threading.MaxThreads = threads;
@@ -60,12 +61,52 @@ internal static class W3Workload
         const int steps = 200;
         WorkerPool.ResetCounters();
         WorkerPool.Instrument = true;
+        long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < steps; i++) model.TrainOnBatch(xb, yb);
+        double stepUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds / steps;
         WorkerPool.Instrument = false;
+        double forkUs = WorkerPool.ForkTicks * 1e6 / Stopwatch.Frequency / steps;
         double latencyUs = WorkerPool.StartLatencySamples == 0 ? 0
             : WorkerPool.StartLatencyTicks * 1e6 / Stopwatch.Frequency / WorkerPool.StartLatencySamples;
         Console.WriteLine($"    pool per step: {WorkerPool.Forks / (double)steps:0.0} forks, worker ran {100.0 * WorkerPool.PartsByWorkers / Math.Max(1, WorkerPool.Forks):0} % of forks' second parts, " +
-            $"{WorkerPool.WorkerWakes / (double)steps:0.00} wakes from sleep; worker starts {latencyUs:0.00} µs after the fork (mean)");
+            $"{WorkerPool.WorkerWakes / (double)steps:0.00} wakes from sleep; worker starts {latencyUs:0.00} µs after the fork (mean); " +
+            $"{forkUs:0} of {stepUs:0} µs per step inside forks, {stepUs - forkUs:0} µs on the caller alone");
+    }
+
+    /// <summary>Whole batches against two-half batches, 1 and 2 threads, alternating in rounds so drift hits all four alike.</summary>
+    private static void CompareHalves(Tensor x, Tensor y, bool quick)
+    {
+        var configs = new (int Threads, bool Halves)[] { (1, false), (1, true), (2, false), (2, true) };
+        var models = new Sequential[configs.Length];
+        var samples = configs.Select(_ => new List<double>()).ToArray();
+        for (int c = 0; c < configs.Length; c++)
+        {
+            Threading.MaxThreads = configs[c].Threads;
+            models[c] = BuildModel();
+            models[c].TrainInHalves = configs[c].Halves;
+            for (int e = 0; e < 5; e++) { models[c].Fit(x, y, batchSize: 50, epochs: 1, verbose: 0, shuffle: false); models[c].ResetStates(); }
+        }
+        int rounds = quick ? 6 : 20;
+        for (int r = 0; r < rounds; r++)
+            for (int c = 0; c < configs.Length; c++)
+            {
+                Threading.MaxThreads = configs[c].Threads;
+                double best = double.MaxValue;
+                for (int e = 0; e < 3; e++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    models[c].Fit(x, y, batchSize: 50, epochs: 1, verbose: 0, shuffle: false);
+                    models[c].ResetStates();
+                    best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+                samples[c].Add(best);
+            }
+        for (int c = 0; c < configs.Length; c++)
+        {
+            var sorted = samples[c].OrderBy(v => v).ToList();
+            Console.WriteLine($"  {configs[c].Threads} thread(s), {(configs[c].Halves ? "two halves" : "whole batch"),-11}: median of {rounds} rounds {sorted[sorted.Count / 2]:0.0} ms per epoch, best {sorted[0]:0.0}");
+        }
+        Threading.MaxThreads = 1;
     }
 
     private static Sequential BuildModel()

@@ -57,9 +57,9 @@ internal static class WorkerPool
 
     /// <summary>Counters for the benchmark's diagnosis of fork/join costs; collected only while <see cref="Instrument"/> is set.</summary>
     public static bool Instrument;
-    public static long Forks, PartsByWorkers, WorkerWakes, StartLatencyTicks, StartLatencySamples;
+    public static long Forks, PartsByWorkers, WorkerWakes, StartLatencyTicks, StartLatencySamples, ForkTicks;
 
-    public static void ResetCounters() => Forks = PartsByWorkers = WorkerWakes = StartLatencyTicks = StartLatencySamples = 0;
+    public static void ResetCounters() => Forks = PartsByWorkers = WorkerWakes = StartLatencyTicks = StartLatencySamples = ForkTicks = 0;
 
     /// <summary>Runs <c>work.Run(p)</c> for p in [0, parts) on up to <paramref name="threads"/> threads, the caller included.</summary>
     public static void Run(IParallelWork work, int parts, int threads)
@@ -92,6 +92,7 @@ internal static class WorkerPool
 
             RunClaimedParts(generation, work, byWorker: false);
             while (Volatile.Read(ref s_done) != parts) Thread.SpinWait(4);
+            if (Instrument) ForkTicks += Stopwatch.GetTimestamp() - s_forkTimestamp;
             s_work = null;
             if (s_failure != null) throw new AggregateException("A kernel part failed.", s_failure);
         }

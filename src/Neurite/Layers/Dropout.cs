@@ -61,6 +61,8 @@ public sealed class Dropout : Layer
     /// <summary>A mask (0 or 1/(1−rate) per input value) used instead of random draws; tests fix it for finite-difference checks.</summary>
     internal Tensor? FixedMask { get; set; }
 
+    internal override bool UsesFixedMasks => FixedMask is not null;
+
     public override IReadOnlyDictionary<string, object?> GetConfig() =>
         new Dictionary<string, object?>(base.GetConfig()) { ["rate"] = Rate, ["noise_shape"] = null, ["seed"] = null };
 

@@ -21,15 +21,21 @@ public abstract class Loss
         return Compute(yPred.Span, yTrue.Span, gradient, sampleWeights, batch, width);
     }
 
-    /// <summary>Span form: <paramref name="batch"/> rows of <paramref name="width"/> predictions.</summary>
+    /// <summary>
+    /// Span form: <paramref name="batch"/> rows of <paramref name="width"/> predictions. The sum is divided
+    /// by <paramref name="averageOver"/> rows (default: <paramref name="batch"/>); a part of a batch passes
+    /// the whole batch's row count, so the parts' losses and gradients add up to the batch's.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    internal double Compute(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, ReadOnlySpan<float> sampleWeights, int batch, int width)
+    internal double Compute(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, ReadOnlySpan<float> sampleWeights, int batch, int width,
+        int averageOver = 0)
     {
         if (batch == 0) return 0;
         double total = 0;
         int truthWidth = truth.Length / batch;
         bool wantGrad = !gradient.IsEmpty;
-        float invBatch = 1f / batch;
+        int divisor = averageOver > 0 ? averageOver : batch;
+        float invBatch = 1f / divisor;
         for (int b = 0; b < batch; b++)
         {
             float w = sampleWeights.IsEmpty ? 1f : sampleWeights[b];
@@ -37,7 +43,7 @@ public abstract class Loss
             double l = SampleLoss(pred.Slice(b * width, width), truth.Slice(b * truthWidth, truthWidth), g, w * invBatch);
             total += w * l;
         }
-        return total / batch;
+        return total / divisor;
     }
 
     /// <summary>

@@ -104,6 +104,7 @@ public sealed partial class Sequential
             layer.FixedBatchSize = FixedBatchSize;
         }
         if (_layers.Count > 0) _layers[0].NeedsInputGradient = false;
+        _halves[0] = _halves[1] = null;
         _trainable.Clear();
         foreach (var layer in _layers)
             if (layer.Trainable) _trainable.AddRange(layer.Parameters.Where(p => p.Trainable));

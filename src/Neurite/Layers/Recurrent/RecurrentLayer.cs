@@ -250,4 +250,25 @@ public abstract class RecurrentLayer : Layer
     }
 
     private float[]? _fixedInputMask, _fixedRecurrentMask;
+
+    internal override bool UsesFixedMasks => _fixedInputMask is not null || _fixedRecurrentMask is not null;
+
+    internal override void PrepareRandomness() => _rng ??= Neurite.Random.Fork();
+
+    /// <summary>
+    /// Copies the carried states of rows [<paramref name="firstRow"/>, firstRow + the part's batch) to
+    /// <paramref name="part"/>, a weight-sharing copy that trains on those rows, or back from it.
+    /// </summary>
+    internal void ExchangeStateRows(RecurrentLayer part, int firstRow, bool toPart)
+    {
+        PrepareCarriedStates(StateBatchSize());
+        int partBatch = part.StateBatchSize();
+        part.PrepareCarriedStates(partBatch);
+        for (int i = 0; i < StateCount; i++)
+        {
+            var rows = _states[i].AsSpan(firstRow * Units, partBatch * Units);
+            if (toPart) rows.CopyTo(part._states[i]);
+            else part._states[i].AsSpan(0, partBatch * Units).CopyTo(rows);
+        }
+    }
 }

@@ -1,0 +1,175 @@
+using Neurite.Kernels;
+using Neurite.Layers;
+
+namespace Neurite;
+
+/// <summary>
+/// Data-parallel training steps for recurrent models: a batch is trained as two halves of its rows,
+/// each by a copy of the layers that shares this model's weights, and the two halves' gradients are
+/// added before one optimizer update.
+/// </summary>
+/// <remarks>
+/// <para>Every layer of a Sequential treats the rows of a batch independently (the loss averages over
+/// them), so the full batch's gradient is exactly the sum of the halves' gradients, each half's loss
+/// scaled by its share of the rows. On two threads each half runs on its own core from the first
+/// layer to the last with one fork per batch: its activations stay in that core's cache, and the
+/// weight-gradient products, which do not split well by rows, need no splitting at all. Splitting
+/// each layer's work instead needs a fork per layer and pass and still left half of W3's backward
+/// pass on one core.</para>
+/// <para>Whether a step runs in halves depends only on the model and the batch, never on the number of
+/// threads, so one thread and two compute the same bits (one thread runs the halves in turn).
+/// A stateful model keeps its carried states here; they are handed to the halves (rows 0..h-1 and
+/// h..B-1) before the step and taken back after it, so the state seen by <c>Predict</c>,
+/// <c>Evaluate</c>, <c>GetStates</c> and <c>ResetStates</c> is always this model's.</para>
+/// </remarks>
+public sealed partial class Sequential
+{
+    /// <summary>Fewer rows per half than this, and the fork costs more than it gains.</summary>
+    internal const int MinRowsPerHalf = 8;
+
+    /// <summary>False trains every batch whole (the tests' and the benchmark's comparison; results then differ in rounding).</summary>
+    internal bool TrainInHalves { get; set; } = true;
+
+    private readonly Sequential?[] _halves = new Sequential?[2];
+
+    /// <summary>True once a batch has been trained in halves (the copies exist); for tests.</summary>
+    internal bool HasHalfCopies => _halves[0] is not null;
+    private (Parameter Whole, Parameter First, Parameter Second)[] _halfGradients = [];
+    private HalfStep? _halfStep;
+    private int _halvesFirstRows;
+
+    /// <summary>True when this batch trains as two halves (see the type's remarks).</summary>
+    private bool TrainsInHalves(int count)
+    {
+        if (!TrainInHalves || count < 2 * MinRowsPerHalf) return false;
+        bool recurrent = false;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (_layers[i].UsesFixedMasks) return false;
+            recurrent |= _layers[i] is RecurrentLayer;
+        }
+        return recurrent;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe double TrainStepInHalves(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
+    {
+        int count = xb.Shape[0], firstRows = count / 2;
+        EnsureHalves(firstRows, count - firstRows);
+        var step = _halfStep ??= new HalfStep(this);
+        ExchangeHalfStates(toHalves: true);
+        fixed (float* pinWeights = sampleWeights)
+        {
+            step.X = xb;
+            step.Y = yb;
+            step.Weights = new PinnedFloats(pinWeights, sampleWeights.Length);
+            step.Count = count;
+            step.FirstRows = firstRows;
+            WorkerPool.Run(step, 2, Kernels.Threading.MaxThreads);
+            step.X = step.Y = null;
+            step.Weights = default;
+        }
+        ExchangeHalfStates(toHalves: false);
+
+        // Metrics see the halves' rows in order, as they would see the whole batch.
+        for (int part = 0; part < 2; part++)
+        {
+            var output = step.Outputs[part]!;
+            var truth = step.Truths[part]!;
+            int rows = output.Shape[0];
+            for (int m = 0; m < _metrics.Count; m++) _metrics[m].Update(output.Span, truth.Span, rows, output.Size / rows);
+        }
+        var pairs = _halfGradients;
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            var whole = pairs[i].Whole.Gradient.Span;
+            pairs[i].First.Gradient.Span.CopyTo(whole);
+            SequenceLayout.Add(pairs[i].Second.Gradient.Span, whole);
+        }
+        Optimizer!.Apply(_trainable);
+        return step.Losses[0] + step.Losses[1];
+    }
+
+    /// <summary>Creates the two weight-sharing copies on first use (or when the split changes for a stateless model).</summary>
+    private void EnsureHalves(int firstRows, int secondRows)
+    {
+        bool stateful = IsStateful;
+        if (_halves[0] is not null && (!stateful || (_halvesFirstRows == firstRows && _halves[1]!.FixedBatchSize == secondRows))) return;
+        // Each copy draws its own dropout streams from the seeded generator, on the calling thread.
+        _halves[0] = CopySharingWeights(stateful ? firstRows : null, "_first_half");
+        _halves[1] = CopySharingWeights(stateful ? secondRows : null, "_second_half");
+        _halvesFirstRows = firstRows;
+        var pairs = new List<(Parameter, Parameter, Parameter)>();
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var whole = _layers[i].Parameters;
+            for (int j = 0; j < whole.Count; j++)
+                if (_trainable.Contains(whole[j]))
+                    pairs.Add((whole[j], _halves[0]!._layers[i].Parameters[j], _halves[1]!._layers[i].Parameters[j]));
+        }
+        _halfGradients = pairs.ToArray();
+    }
+
+    /// <summary>A copy of the layers (fixed to <paramref name="batchSize"/> when given) that uses this model's weight tensors.</summary>
+    private Sequential CopySharingWeights(int? batchSize, string suffix)
+    {
+        var copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + suffix) { Output = Output };
+        if (!copy.IsBuilt)
+        {
+            copy._layers[0].Build(_layers[0].InputShape, Neurite.Random.Fork());
+            copy.BuildFrom(1);
+        }
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            copy._layers[i].ShareWeightsFrom(_layers[i]);
+            copy._layers[i].PrepareRandomness();
+        }
+        return copy;
+    }
+
+    private void ExchangeHalfStates(bool toHalves)
+    {
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (_layers[i] is not RecurrentLayer { Stateful: true } whole) continue;
+            whole.ExchangeStateRows((RecurrentLayer)_halves[0]!._layers[i], 0, toHalves);
+            whole.ExchangeStateRows((RecurrentLayer)_halves[1]!._layers[i], _halvesFirstRows, toHalves);
+        }
+    }
+
+    /// <summary>Forward, loss and backward of one half, on whichever thread claims it.</summary>
+    private void TrainHalf(HalfStep step, int part)
+    {
+        var copy = _halves[part]!;
+        int first = part == 0 ? 0 : step.FirstRows;
+        int rows = part == 0 ? step.FirstRows : step.Count - step.FirstRows;
+        var x = copy._trainBuffers.X(rows, step.X!.ShapeArray.AsSpan(1));
+        var y = copy._trainBuffers.Y(rows, step.Y!.ShapeArray.AsSpan(1));
+        step.X.Span.Slice(first * x.RowSize, x.Size).CopyTo(x.Span);
+        step.Y.Span.Slice(first * y.RowSize, y.Size).CopyTo(y.Span);
+
+        Tensor a = x;
+        for (int i = 0; i < copy._layers.Count; i++) a = copy._layers[i].Forward(a, training: true);
+        if (copy._lossGradient.Length < a.Size) copy._lossGradient = new float[a.Size];
+        var gradSpan = copy._lossGradient.AsSpan(0, a.Size);
+        var weights = step.Weights.Length == 0 ? default : step.Weights.ReadOnly.Slice(first, rows);
+        // Averaged over the whole batch's rows, so the halves' losses and gradients add up to the batch's.
+        step.Losses[part] = Loss!.Compute(a.Span, y.Span, gradSpan, weights, rows, a.Size / rows, step.Count);
+        step.Outputs[part] = a;
+        step.Truths[part] = y;
+        var g = copy._gradTensors.Get(rows, a.ShapeArray.AsSpan(1));
+        gradSpan.CopyTo(g.Span);
+        for (int i = copy._layers.Count - 1; i >= 0; i--) g = copy._layers[i].Backward(g);
+    }
+
+    private sealed class HalfStep(Sequential owner) : IParallelWork
+    {
+        public Tensor? X, Y;
+        public PinnedFloats Weights;
+        public int Count, FirstRows;
+        public readonly double[] Losses = new double[2];
+        public readonly Tensor?[] Outputs = new Tensor?[2], Truths = new Tensor?[2];
+
+        public void Run(int part) => owner.TrainHalf(this, part);
+    }
+}

@@ -1,0 +1,171 @@
+using Neurite.Kernels;
+using Neurite.Layers;
+
+namespace Neurite.Tests.Core;
+
+/// <summary>
+/// A recurrent model trains each batch as two halves of its rows (Sequential.Halves.cs). The halves'
+/// gradients must add up to the whole batch's, the carried states must stay the model's, and the
+/// result must not depend on the number of threads.
+/// </summary>
+public class HalvesTrainingTests
+{
+    private static Sequential StackedLstm(bool stateful, int batch, double dropout = 0)
+    {
+        Neurite.Random.SetSeed(7);
+        var layers = new List<Layer>
+        {
+            new Lstm(6, returnSequences: true, stateful: stateful, inputShape: [5, 3], batchSize: stateful ? batch : null),
+        };
+        if (dropout > 0) layers.Add(new Dropout(dropout));
+        layers.Add(new Lstm(4, stateful: stateful));
+        if (dropout > 0) layers.Add(new Dropout(dropout));
+        layers.Add(new Dense(2));
+        var model = new Sequential(layers) { Output = TextWriter.Null };
+        model.Compile("mse", "adam", ["mae"]);
+        return model;
+    }
+
+    private static (Tensor X, Tensor Y) Data(int rows, int seed)
+    {
+        var rng = new System.Random(seed);
+        var x = Tensor.Zeros(rows, 5, 3);
+        var y = Tensor.Zeros(rows, 2);
+        for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        return (x, y);
+    }
+
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])),
+                $"{what}[{i}]: whole batch {expected[i]}, halves {actual[i]}");
+    }
+
+    [Theory]
+    [InlineData(true, 20)]
+    [InlineData(true, 21)]
+    [InlineData(false, 20)]
+    [InlineData(false, 33)]
+    public void A_batch_trained_in_halves_updates_like_the_whole_batch(bool stateful, int batch)
+    {
+        var whole = StackedLstm(stateful, batch);
+        whole.TrainInHalves = false;
+        var halves = StackedLstm(stateful, batch);
+        for (int step = 0; step < 4; step++)
+        {
+            var (x, y) = Data(batch, seed: 100 + step);
+            double wholeLoss = whole.TrainOnBatch(x, y);
+            double halvesLoss = halves.TrainOnBatch(x, y);
+            Assert.Equal(wholeLoss, halvesLoss, 1e-6);
+            if (step == 1)
+            {
+                whole.ResetStates();
+                halves.ResetStates();
+            }
+        }
+        Assert.True(halves.HasHalfCopies);
+        Assert.False(whole.HasHalfCopies);
+        var wholeWeights = whole.GetWeights();
+        var halvesWeights = halves.GetWeights();
+        for (int i = 0; i < wholeWeights.Count; i++) AssertClose(wholeWeights[i].Span, halvesWeights[i].Span, 1e-5, $"weight {i}");
+        if (stateful)
+            foreach (var index in new[] { 0, 1 })
+            {
+                var wholeStates = ((RecurrentLayer)whole.Layers[index]).GetStates();
+                var halvesStates = ((RecurrentLayer)halves.Layers[index]).GetStates();
+                for (int s = 0; s < wholeStates.Count; s++)
+                {
+                    AssertClose(wholeStates[s].Span, halvesStates[s].Span, 1e-5, $"layer {index} state {s}");
+                    Assert.Contains(halvesStates[s].ToArray(), v => v != 0);
+                }
+            }
+    }
+
+    [Fact]
+    public void Fit_in_halves_reports_the_whole_batch_loss_and_metrics_and_weights_rows_by_class()
+    {
+        var histories = new List<History>();
+        var weights = new List<IReadOnlyList<Tensor>>();
+        foreach (bool inHalves in new[] { false, true })
+        {
+            Neurite.Random.SetSeed(11);
+            var model = new Sequential(new Lstm(5, inputShape: [5, 3]), new Dense(3, "softmax")) { Output = TextWriter.Null };
+            model.Compile("categorical_crossentropy", "adam", ["accuracy"]);
+            model.TrainInHalves = inHalves;
+            var (x, _) = Data(60, seed: 5);
+            var y = Tensor.Zeros(60, 3);
+            for (int i = 0; i < 60; i++) y[i, (int)((x[i, 0, 0] + 1) * 1.5f) % 3] = 1;
+            histories.Add(model.Fit(x, y, epochs: 3, batchSize: 20, shuffle: false, verbose: 0,
+                classWeight: new Dictionary<int, double> { [0] = 1, [1] = 2.5, [2] = 0.5 }));
+            weights.Add(model.GetWeights());
+            Assert.Equal(inHalves, model.HasHalfCopies);
+        }
+        foreach (var key in new[] { "loss", "accuracy" })
+            for (int e = 0; e < 3; e++)
+                Assert.Equal(histories[0][key][e], histories[1][key][e], 1e-6);
+        for (int i = 0; i < weights[0].Count; i++) AssertClose(weights[0][i].Span, weights[1][i].Span, 1e-5, $"weight {i}");
+    }
+
+    [Fact]
+    public void Halves_give_the_same_bits_on_one_and_two_threads()
+    {
+        int saved = Threading.MaxThreads;
+        try
+        {
+            var results = new List<(double[] Losses, float[][] Weights, float[][] States)>();
+            foreach (int threads in new[] { 1, 2, 2 })
+            {
+                Threading.MaxThreads = threads;
+                var model = StackedLstm(stateful: true, batch: 24, dropout: 0.5);
+                var (x, y) = Data(96, seed: 3);
+                var history = model.Fit(x, y, epochs: 2, batchSize: 24, shuffle: false, verbose: 0);
+                Assert.True(model.HasHalfCopies);
+                results.Add((history["loss"].ToArray(),
+                    model.GetWeights().Select(w => w.ToArray()).ToArray(),
+                    ((RecurrentLayer)model.Layers[0]).GetStates().Select(s => s.ToArray()).ToArray()));
+            }
+            for (int r = 1; r < results.Count; r++)
+            {
+                Assert.Equal(results[0].Losses, results[r].Losses);
+                for (int i = 0; i < results[0].Weights.Length; i++) Assert.Equal(results[0].Weights[i], results[r].Weights[i]);
+                for (int i = 0; i < results[0].States.Length; i++) Assert.Equal(results[0].States[i], results[r].States[i]);
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void Small_batches_and_fixed_dropout_masks_train_whole()
+    {
+        var small = StackedLstm(stateful: false, batch: 0);
+        var (x, y) = Data(2 * Sequential.MinRowsPerHalf - 1, seed: 9);
+        small.TrainOnBatch(x, y);
+        Assert.False(small.HasHalfCopies);
+
+        var masked = StackedLstm(stateful: false, batch: 0, dropout: 0.5);
+        var dropout = (Dropout)masked.Layers[1];
+        dropout.FixedMask = Tensor.Zeros(20, 5, 6);
+        dropout.FixedMask.Span.Fill(2f);
+        var (x2, y2) = Data(20, seed: 10);
+        masked.TrainOnBatch(x2, y2);
+        Assert.False(masked.HasHalfCopies);
+    }
+
+    [Fact]
+    public void A_warm_step_in_halves_allocates_nothing()
+    {
+        var model = StackedLstm(stateful: true, batch: 20, dropout: 0.5);
+        var (x, y) = Data(20, seed: 4);
+        for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+        Assert.True(model.HasHalfCopies);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) model.TrainOnBatch(x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
