@@ -79,15 +79,54 @@ public sealed partial class Sequential
             int rows = output.Shape[0];
             for (int m = 0; m < _metrics.Count; m++) _metrics[m].Update(output.Span, truth.Span, rows, output.Size / rows);
         }
-        var pairs = _halfGradients;
-        for (int i = 0; i < pairs.Length; i++)
+        var optimizer = Optimizer!;
+        if (optimizer.UpdatesElementwise)
         {
-            var whole = pairs[i].Whole.Gradient.Span;
-            pairs[i].First.Gradient.Span.CopyTo(whole);
-            SequenceLayout.Add(pairs[i].Second.Gradient.Span, whole);
+            // The sum and an elementwise update (Adam) split by element ranges: the same bits as below.
+            optimizer.PrepareSlots(_trainable);
+            var update = _halfUpdate ??= new HalfUpdate(this);
+            update.Step = optimizer.Iterations + 1;
+            WorkerPool.Run(update, 2, Kernels.Threading.MaxThreads);
+            optimizer.CompleteStep();
         }
-        Optimizer!.Apply(_trainable);
+        else
+        {
+            var pairs = _halfGradients;
+            for (int i = 0; i < pairs.Length; i++) AddHalfGradients(i, 0, pairs[i].Whole.Gradient.Size);
+            optimizer.Apply(_trainable);
+        }
         return step.Losses[0] + step.Losses[1];
+    }
+
+    private HalfUpdate? _halfUpdate;
+
+    private void AddHalfGradients(int pair, int start, int length)
+    {
+        var (whole, first, second) = _halfGradients[pair];
+        var target = whole.Gradient.Span.Slice(start, length);
+        first.Gradient.Span.Slice(start, length).CopyTo(target);
+        SequenceLayout.Add(second.Gradient.Span.Slice(start, length), target);
+    }
+
+    /// <summary>Part p adds the halves' gradients and applies the optimizer over its share of every weight's elements.</summary>
+    private sealed class HalfUpdate(Sequential owner) : IParallelWork
+    {
+        public long Step;
+
+        public void Run(int part)
+        {
+            var pairs = owner._halfGradients;
+            var optimizer = owner.Optimizer!;
+            for (int i = 0; i < pairs.Length; i++)
+            {
+                int size = pairs[i].Whole.Gradient.Size;
+                int middle = size / 2 & ~63;
+                int start = part == 0 ? 0 : middle, length = part == 0 ? middle : size - middle;
+                if (length == 0) continue;
+                owner.AddHalfGradients(i, start, length);
+                if (pairs[i].Whole.Trainable) optimizer.UpdateRange(pairs[i].Whole, start, length, Step);
+            }
+        }
     }
 
     /// <summary>Creates the two weight-sharing copies on first use (or when the split changes for a stateless model).</summary>

@@ -89,6 +89,32 @@ public abstract class Optimizer
     /// <summary>Updates one weight in place. <paramref name="step"/> counts from 1.</summary>
     protected abstract void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step);
 
+    /// <summary>
+    /// True when an element's update depends only on that element (no clipping, and the optimizer can
+    /// update a range), so threads can update parts of a weight and get the bits <see cref="Apply"/> gets.
+    /// </summary>
+    internal bool UpdatesElementwise => GlobalClipNorm is null && ClipNorm is null && ClipValue is null && SupportsRangeUpdates;
+
+    private protected virtual bool SupportsRangeUpdates => false;
+
+    /// <summary>Creates every parameter's slots now, on the calling thread, before threads update ranges.</summary>
+    internal void PrepareSlots(IReadOnlyList<Parameter> parameters)
+    {
+        for (int i = 0; i < parameters.Count; i++) Slots(parameters[i]);
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/>'s update of elements [<paramref name="start"/>, start + <paramref name="length"/>) of one
+    /// parameter for update number <paramref name="step"/>; call <see cref="CompleteStep"/> once all ranges are done.
+    /// </summary>
+    internal void UpdateRange(Parameter parameter, int start, int length, long step) =>
+        UpdateRangeCore(parameter.Value.Span.Slice(start, length), parameter.Gradient.Span.Slice(start, length), Slots(parameter), start, step);
+
+    private protected virtual void UpdateRangeCore(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, int start, long step) =>
+        throw new NotSupportedException($"{Name} updates whole weights only.");
+
+    internal void CompleteStep() => Iterations++;
+
     /// <summary>The per-weight state (e.g. Adam's moments) of <paramref name="parameter"/>.</summary>
     public IReadOnlyList<float[]> GetSlots(Parameter parameter) => Slots(parameter);
 
@@ -196,16 +222,26 @@ public sealed class Adam(double learningRate = 1e-3, double beta1 = 0.9, double 
     public bool Amsgrad { get; } = amsgrad;
     protected override int SlotCount => Amsgrad ? 3 : 2;
 
+    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step) =>
+        Update(value, gradient, slots, 0, step);
+
+    private protected override bool SupportsRangeUpdates => true;
+
+    private protected override void UpdateRangeCore(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, int start, long step) =>
+        Update(value, gradient, slots, start, step);
+
+    // Each element goes through the same operations in the vector body and the scalar tail, so any
+    // split of a weight into ranges gives the bits of one pass over it.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
+    private void Update(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, int start, long step)
     {
         float alpha = (float)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step)));
         float b1 = (float)(1 - Beta1), b2 = (float)(1 - Beta2), eps = (float)Epsilon;
-        var m = slots[0].AsSpan(0, value.Length);
-        var v = slots[1].AsSpan(0, value.Length);
+        var m = slots[0].AsSpan(start, value.Length);
+        var v = slots[1].AsSpan(start, value.Length);
         if (Amsgrad)
         {
-            var vhat = slots[2].AsSpan(0, value.Length);
+            var vhat = slots[2].AsSpan(start, value.Length);
             for (int j = 0; j < value.Length; j++)
             {
                 float g = gradient[j];

@@ -141,6 +141,24 @@ public class HalvesTrainingTests
     }
 
     [Fact]
+    public void Adam_split_across_the_halves_gives_the_bits_of_one_pass()
+    {
+        // A clip value no gradient reaches changes nothing but sends the update down Optimizer.Apply's one pass.
+        var results = new List<float[][]>();
+        foreach (var optimizer in new Neurite.Optimizers.Optimizer[] { new Neurite.Optimizers.Adam(), new Neurite.Optimizers.Adam(clipValue: 1e30) })
+        {
+            var model = StackedLstm(stateful: true, batch: 20);
+            model.Compile("mse", optimizer);
+            Assert.Equal(optimizer.ClipValue is null, optimizer.UpdatesElementwise);
+            var (x, y) = Data(60, seed: 12);
+            model.Fit(x, y, epochs: 2, batchSize: 20, shuffle: false, verbose: 0);
+            Assert.Equal(6, optimizer.Iterations);
+            results.Add(model.GetWeights().Select(w => w.ToArray()).ToArray());
+        }
+        for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
+    }
+
+    [Fact]
     public void Small_batches_and_fixed_dropout_masks_train_whole()
     {
         var small = StackedLstm(stateful: false, batch: 0);
