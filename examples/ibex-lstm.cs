@@ -7,9 +7,6 @@ using Neurite.Datasets;
 using Neurite.Layers;
 
 Neurite.Random.SetSeed(17);
-// The library uses one thread unless told otherwise; a recurrent model then trains each batch as two
-// halves of its rows, one per core (the results are the same bits on one thread or two).
-Neurite.Kernels.Threading.MaxThreads = Environment.ProcessorCount;
 int epochs = args.Length > 0 ? int.Parse(args[0]) : 50;
 const int datalags = 10, batchSize = 50, trainDays = 2000;
 

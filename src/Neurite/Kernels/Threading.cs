@@ -2,19 +2,20 @@ namespace Neurite.Kernels;
 
 /// <summary>How many threads the kernels may use.</summary>
 /// <remarks>
-/// The default is one thread. On the project's two-core machine setting 2 makes the LSTM-sized
-/// products about twice as fast; kernels split work only where it is big enough to gain, and the
-/// split never changes a result: every output element is computed by the same instruction
-/// sequence whatever the thread count.
+/// The default is every core of the machine, as TensorFlow's CPU kernels do. Kernels split work only
+/// where it is big enough to gain, and the split never changes a result: every output element is
+/// computed by the same instruction sequence whatever the thread count, and a recurrent model's
+/// batches are split into halves whether one thread runs them or two. Set 1 to keep a process to
+/// one core (e.g. beside other work on a shared machine).
 /// </remarks>
 public static class Threading
 {
     /// <summary>The most threads a kernel may use, counting the calling thread. At least 1.</summary>
     public const int Limit = 64;
 
-    private static int _maxThreads = 1;
+    private static int _maxThreads = Math.Clamp(Environment.ProcessorCount, 1, Limit);
 
-    /// <summary>The most threads a kernel may use, counting the calling thread (1 to <see cref="Limit"/>; default 1).</summary>
+    /// <summary>The most threads a kernel may use, counting the calling thread (1 to <see cref="Limit"/>; default: the processor count).</summary>
     public static int MaxThreads
     {
         get => _maxThreads;
