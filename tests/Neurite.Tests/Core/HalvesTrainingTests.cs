@@ -140,6 +140,45 @@ public class HalvesTrainingTests
         }
     }
 
+    [Theory]
+    [InlineData("lstm")]
+    [InlineData("gru")]
+    [InlineData("simple_rnn")]
+    public void Recurrent_dropout_masks_in_halves_do_not_depend_on_the_thread_count(string kind)
+    {
+        // The halves draw their layers' input and recurrent masks on whichever thread runs them; the
+        // bits must not depend on which (RMSprop also takes Optimizer.Apply's one-pass update).
+        int saved = Threading.MaxThreads;
+        try
+        {
+            var results = new List<float[][]>();
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threading.MaxThreads = threads;
+                Neurite.Random.SetSeed(21);
+                Layer recurrent = kind switch
+                {
+                    "lstm" => new Lstm(6, dropout: 0.3, recurrentDropout: 0.3, returnSequences: true, inputShape: [5, 3]),
+                    "gru" => new Gru(6, dropout: 0.3, recurrentDropout: 0.3, returnSequences: true, inputShape: [5, 3]),
+                    _ => new SimpleRnn(6, dropout: 0.3, recurrentDropout: 0.3, returnSequences: true, inputShape: [5, 3]),
+                };
+                var model = new Sequential(recurrent, new Lstm(3), new Dense(1)) { Output = TextWriter.Null };
+                model.Compile("mae", "rmsprop");
+                var (x, _) = Data(40, seed: 8);
+                var y = Tensor.Zeros(40, 1);
+                for (int i = 0; i < 40; i++) y[i, 0] = x[i, 4, 0];
+                model.Fit(x, y, epochs: 2, batchSize: 20, verbose: 0);
+                Assert.True(model.HasHalfCopies);
+                results.Add(model.GetWeights().Select(w => w.ToArray()).ToArray());
+            }
+            for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void Adam_split_across_the_halves_gives_the_bits_of_one_pass()
     {
