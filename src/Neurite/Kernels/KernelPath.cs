@@ -22,6 +22,13 @@ public static class KernelSelector
         Vector512.IsHardwareAccelerated ? KernelPath.Vector512 :
         Vector256.IsHardwareAccelerated ? KernelPath.Vector256 : KernelPath.Scalar;
 
+    /// <summary>This thread's forced path (null: none), for work that hands the caller's choice to a worker.</summary>
+    internal static KernelPath? Forced
+    {
+        get => t_forced;
+        set => t_forced = value;
+    }
+
     /// <summary>The path kernels called from this thread use now.</summary>
     public static KernelPath Current => t_forced ?? Best;
 

@@ -5,8 +5,8 @@ namespace Neurite.Kernels;
 /// The default is every core of the machine, as TensorFlow's CPU kernels do. Kernels split work only
 /// where it is big enough to gain, and the split never changes a result: every output element is
 /// computed by the same instruction sequence whatever the thread count, and a recurrent model's
-/// batches are split into halves whether one thread runs them or two. Set 1 to keep a process to
-/// one core (e.g. beside other work on a shared machine).
+/// batches are split into halves whether one thread runs them or two (so its training uses at most
+/// two threads). Set 1 to keep a process to one core (e.g. beside other work on a shared machine).
 /// </remarks>
 public static class Threading
 {

@@ -77,9 +77,6 @@ public abstract class Layer
     /// <summary>True while tests have fixed this layer's dropout masks; the model then trains the batch whole.</summary>
     internal virtual bool UsesFixedMasks => false;
 
-    /// <summary>Takes any random generator this layer draws from lazily, on the calling thread, before it runs on a worker.</summary>
-    internal virtual void PrepareRandomness() { }
-
     /// <summary>Number of scalar weights.</summary>
     public long CountParams() => _parameters.Sum(p => (long)p.Value.Size);
 

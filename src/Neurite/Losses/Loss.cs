@@ -142,8 +142,14 @@ public sealed class SparseCategoricalCrossentropy : Loss
 {
     public override string Name => "sparse_categorical_crossentropy";
 
-    protected override double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale) =>
-        CategoricalCrossentropy.CrossEntropy(pred, default, (int)truth[0], gradient, gradientScale);
+    protected override double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale)
+    {
+        // Checked per sample too: TrainOnBatch validates targets only on its first call for a shape.
+        float v = truth[0];
+        if (!(v >= 0 && v < pred.Length && v == MathF.Floor(v)))
+            throw new NeuriteException($"sparse_categorical_crossentropy needs integer labels in 0..{pred.Length - 1} (the model has {pred.Length} outputs), but y contains {v}. Recode the labels, or give the last layer more units.");
+        return CategoricalCrossentropy.CrossEntropy(pred, default, (int)v, gradient, gradientScale);
+    }
 
     internal override void ValidateTargets(Tensor y, IReadOnlyList<int> outputShape)
     {

@@ -21,6 +21,10 @@ namespace Neurite;
 /// A stateful model keeps its carried states here; they are handed to the halves (rows 0..h-1 and
 /// h..B-1) before the step and taken back after it, so the state seen by <c>Predict</c>,
 /// <c>Evaluate</c>, <c>GetStates</c> and <c>ResetStates</c> is always this model's.</para>
+/// <para>Limits: two halves use at most two cores (inside a half, kernels do not fork again); a model
+/// whose recurrent layer returns its states trains whole, so <c>FinalStates</c> stays its own; building
+/// the copies on the first step draws from the seeded generator, so later draws differ from a run that
+/// trains whole (the run is still repeatable).</para>
 /// </remarks>
 public sealed partial class Sequential
 {
@@ -45,7 +49,8 @@ public sealed partial class Sequential
         bool recurrent = false;
         for (int i = 0; i < _layers.Count; i++)
         {
-            if (_layers[i].UsesFixedMasks) return false;
+            // FinalStates (returnState) must come from this model's own last forward pass.
+            if (_layers[i].UsesFixedMasks || _layers[i] is RecurrentLayer { ReturnState: true }) return false;
             recurrent |= _layers[i] is RecurrentLayer;
         }
         return recurrent;
@@ -55,6 +60,9 @@ public sealed partial class Sequential
     private unsafe double TrainStepInHalves(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
         int count = xb.Shape[0], firstRows = count / 2;
+        // A stateful model whose batch size is not declared takes it from this batch, as a whole step would.
+        for (int i = 0; i < _layers.Count; i++)
+            if (_layers[i] is RecurrentLayer { Stateful: true } layer) layer.PrepareStatesFor(count);
         EnsureHalves(firstRows, count - firstRows);
         var step = _halfStep ??= new HalfStep(this);
         ExchangeHalfStates(toHalves: true);
@@ -65,9 +73,16 @@ public sealed partial class Sequential
             step.Weights = new PinnedFloats(pinWeights, sampleWeights.Length);
             step.Count = count;
             step.FirstRows = firstRows;
-            WorkerPool.Run(step, 2, Kernels.Threading.MaxThreads);
-            step.X = step.Y = null;
-            step.Weights = default;
+            step.Path = KernelSelector.Forced;
+            try
+            {
+                RunParts(step);
+            }
+            finally
+            {
+                step.X = step.Y = null;
+                step.Weights = default;
+            }
         }
         ExchangeHalfStates(toHalves: false);
 
@@ -86,7 +101,8 @@ public sealed partial class Sequential
             optimizer.PrepareSlots(_trainable);
             var update = _halfUpdate ??= new HalfUpdate(this);
             update.Step = optimizer.Iterations + 1;
-            WorkerPool.Run(update, 2, Kernels.Threading.MaxThreads);
+            update.Path = KernelSelector.Forced;
+            RunParts(update);
             optimizer.CompleteStep();
         }
         else
@@ -100,6 +116,19 @@ public sealed partial class Sequential
 
     private HalfUpdate? _halfUpdate;
 
+    /// <summary>Runs both parts; a failure surfaces as the exception itself, as on one thread, not wrapped.</summary>
+    private static void RunParts(IParallelWork work)
+    {
+        try
+        {
+            WorkerPool.Run(work, 2, Kernels.Threading.MaxThreads);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
+
     private void AddHalfGradients(int pair, int start, int length)
     {
         var (whole, first, second) = _halfGradients[pair];
@@ -112,8 +141,17 @@ public sealed partial class Sequential
     private sealed class HalfUpdate(Sequential owner) : IParallelWork
     {
         public long Step;
+        public KernelPath? Path;
 
         public void Run(int part)
+        {
+            var saved = KernelSelector.Forced;
+            KernelSelector.Forced = Path;
+            try { Update(part); }
+            finally { KernelSelector.Forced = saved; }
+        }
+
+        private void Update(int part)
         {
             var pairs = owner._halfGradients;
             var optimizer = owner.Optimizer!;
@@ -161,7 +199,6 @@ public sealed partial class Sequential
         for (int i = 0; i < _layers.Count; i++)
         {
             copy._layers[i].ShareWeightsFrom(_layers[i]);
-            copy._layers[i].PrepareRandomness();
         }
         return copy;
     }
@@ -209,6 +246,14 @@ public sealed partial class Sequential
         public readonly double[] Losses = new double[2];
         public readonly Tensor?[] Outputs = new Tensor?[2], Truths = new Tensor?[2];
 
-        public void Run(int part) => owner.TrainHalf(this, part);
+        public KernelPath? Path;
+
+        public void Run(int part)
+        {
+            var saved = KernelSelector.Forced;
+            KernelSelector.Forced = Path;
+            try { owner.TrainHalf(this, part); }
+            finally { KernelSelector.Forced = saved; }
+        }
     }
 }

@@ -24,9 +24,15 @@ public sealed partial class Sequential
 
     public Sequential(IEnumerable<Layer> layers, string? name = null)
     {
-        int n = Interlocked.Increment(ref _modelCounter);
-        Name = name ?? (n == 0 ? "sequential" : $"sequential_{n}");
+        // As in Keras, only an unnamed model takes the next default name (so named copies take none).
+        Name = name ?? NextDefaultName();
         foreach (var layer in layers) Add(layer);
+    }
+
+    private static string NextDefaultName()
+    {
+        int n = Interlocked.Increment(ref _modelCounter);
+        return n == 0 ? "sequential" : $"sequential_{n}";
     }
 
     public string Name { get; }

@@ -100,7 +100,8 @@ public abstract class Optimizer
     /// <summary>Creates every parameter's slots now, on the calling thread, before threads update ranges.</summary>
     internal void PrepareSlots(IReadOnlyList<Parameter> parameters)
     {
-        for (int i = 0; i < parameters.Count; i++) Slots(parameters[i]);
+        for (int i = 0; i < parameters.Count; i++)
+            if (parameters[i].Trainable) Slots(parameters[i]);
     }
 
     /// <summary>

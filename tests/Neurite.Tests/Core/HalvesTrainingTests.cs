@@ -1,5 +1,6 @@
 using Neurite.Kernels;
 using Neurite.Layers;
+using Neurite.Tests.Kernels;
 
 namespace Neurite.Tests.Core;
 
@@ -10,12 +11,12 @@ namespace Neurite.Tests.Core;
 /// </summary>
 public class HalvesTrainingTests
 {
-    private static Sequential StackedLstm(bool stateful, int batch, double dropout = 0)
+    private static Sequential StackedLstm(bool stateful, int batch, double dropout = 0, int units = 6)
     {
         Neurite.Random.SetSeed(7);
         var layers = new List<Layer>
         {
-            new Lstm(6, returnSequences: true, stateful: stateful, inputShape: [5, 3], batchSize: stateful ? batch : null),
+            new Lstm(units, returnSequences: true, stateful: stateful, inputShape: [5, 3], batchSize: stateful ? batch : null),
         };
         if (dropout > 0) layers.Add(new Dropout(dropout));
         layers.Add(new Lstm(4, stateful: stateful));
@@ -47,6 +48,7 @@ public class HalvesTrainingTests
     [Theory]
     [InlineData(true, 20)]
     [InlineData(true, 21)]
+    [InlineData(false, 16)]
     [InlineData(false, 20)]
     [InlineData(false, 33)]
     public void A_batch_trained_in_halves_updates_like_the_whole_batch(bool stateful, int batch)
@@ -186,7 +188,8 @@ public class HalvesTrainingTests
         var results = new List<float[][]>();
         foreach (var optimizer in new Neurite.Optimizers.Optimizer[] { new Neurite.Optimizers.Adam(), new Neurite.Optimizers.Adam(clipValue: 1e30) })
         {
-            var model = StackedLstm(stateful: true, batch: 20);
+            // 32 units: every weight but the last layer's bias is long enough for both threads to get a range.
+            var model = StackedLstm(stateful: true, batch: 20, units: 32);
             model.Compile("mse", optimizer);
             Assert.Equal(optimizer.ClipValue is null, optimizer.UpdatesElementwise);
             var (x, y) = Data(60, seed: 12);
@@ -217,12 +220,111 @@ public class HalvesTrainingTests
     [Fact]
     public void A_warm_step_in_halves_allocates_nothing()
     {
-        var model = StackedLstm(stateful: true, batch: 20, dropout: 0.5);
-        var (x, y) = Data(20, seed: 4);
-        for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+        // On one thread both halves and the update run here, where the allocation counter looks.
+        int saved = Threading.MaxThreads;
+        try
+        {
+            Threading.MaxThreads = 1;
+            var model = StackedLstm(stateful: true, batch: 20, dropout: 0.5);
+            var (x, y) = Data(20, seed: 4);
+            for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+            Assert.True(model.HasHalfCopies);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) model.TrainOnBatch(x, y);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelPaths.Supported), MemberType = typeof(KernelPaths))]
+    public void A_forced_kernel_path_reaches_both_halves(KernelPath path)
+    {
+        // The forced path is per thread; the half a worker runs must use the caller's, or the bits
+        // would depend on which thread ran which half.
+        int saved = Threading.MaxThreads;
+        KernelSelector.Force(path);
+        try
+        {
+            var results = new List<float[][]>();
+            foreach (int threads in new[] { 1, 2, 2 })
+            {
+                Threading.MaxThreads = threads;
+                var model = StackedLstm(stateful: false, batch: 0);
+                for (int i = 0; i < 6; i++)
+                {
+                    var (x, y) = Data(32, seed: 40 + i);
+                    model.TrainOnBatch(x, y);
+                }
+                Assert.True(model.HasHalfCopies);
+                results.Add(model.GetWeights().Select(w => w.ToArray()).ToArray());
+            }
+            for (int r = 1; r < results.Count; r++)
+                for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[r][i]);
+        }
+        finally
+        {
+            KernelSelector.Force(null);
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void A_stateful_model_without_a_declared_batch_size_takes_it_from_its_first_batch()
+    {
+        Neurite.Random.SetSeed(5);
+        var model = new Sequential(new Lstm(4, stateful: true, inputShape: [5, 3]), new Dense(2)) { Output = TextWriter.Null };
+        model.Compile("mse", "adam");
+        var (x, y) = Data(20, seed: 6);
+        model.TrainOnBatch(x, y);
         Assert.True(model.HasHalfCopies);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) model.TrainOnBatch(x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var states = ((RecurrentLayer)model.Layers[0]).GetStates();
+        Assert.Equal([20, 4], states[0].Shape);
+        Assert.Contains(states[0].ToArray(), v => v != 0);
+        var (x2, y2) = Data(24, seed: 7);
+        var error = Assert.Throws<NeuriteException>(() => model.TrainOnBatch(x2, y2));
+        Assert.Contains("batch size 20", error.Message);
+    }
+
+    [Fact]
+    public void A_model_that_returns_states_trains_whole_so_its_final_states_are_its_own()
+    {
+        Neurite.Random.SetSeed(5);
+        var lstm = new Lstm(4, returnState: true, inputShape: [5, 3]);
+        var model = new Sequential(lstm, new Dense(2)) { Output = TextWriter.Null };
+        model.Compile("mse", "adam");
+        var (x, y) = Data(20, seed: 6);
+        model.TrainOnBatch(x, y);
+        Assert.False(model.HasHalfCopies);
+        Assert.Equal([20, 4], lstm.FinalStates[0].Shape);
+    }
+
+    [Fact]
+    public void A_bad_label_inside_a_half_is_the_same_clear_error_on_one_and_two_threads()
+    {
+        int saved = Threading.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threading.MaxThreads = threads;
+                Neurite.Random.SetSeed(5);
+                var model = new Sequential(new Lstm(4, inputShape: [5, 3]), new Dense(3, "softmax")) { Output = TextWriter.Null };
+                model.Compile("sparse_categorical_crossentropy", "adam");
+                var (x, _) = Data(20, seed: 6);
+                var labels = Tensor.Zeros(20, 1);
+                model.TrainOnBatch(x, labels);
+                labels[15, 0] = 5;
+                var error = Assert.Throws<NeuriteException>(() => model.TrainOnBatch(x, labels));
+                Assert.Contains("labels in 0..2", error.Message);
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
     }
 }

@@ -253,7 +253,8 @@ public abstract class RecurrentLayer : Layer
 
     internal override bool UsesFixedMasks => _fixedInputMask is not null || _fixedRecurrentMask is not null;
 
-    internal override void PrepareRandomness() => _rng ??= Neurite.Random.Fork();
+    /// <summary>Sets up the carried states for batches of <paramref name="batch"/> rows, refusing another size as Forward does.</summary>
+    internal void PrepareStatesFor(int batch) => PrepareCarriedStates(batch);
 
     /// <summary>
     /// Copies the carried states of rows [<paramref name="firstRow"/>, firstRow + the part's batch) to
