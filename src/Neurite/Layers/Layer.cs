@@ -104,7 +104,7 @@ public abstract class Layer
     protected Parameter AddWeight(string name, int[] shape, Initializers.Initializer initializer, System.Random rng)
     {
         var value = Tensor.Zeros(shape);
-        initializer.Fill(value.Span, shape, rng);
+        if (!t_buildingWeightSharingCopy) initializer.Fill(value.Span, shape, rng);
         var p = new Parameter(name, value);
         _parameters.Add(p);
         return p;
@@ -147,6 +147,12 @@ public abstract class Layer
     /// model shares the weights into it (<see cref="Sequential.WithBatchSize"/>).
     /// </summary>
     protected internal abstract Layer CopyWithBatchSize(int? batchSize);
+
+    /// <summary>
+    /// Set while a model builds copies of its layers that will take its weight tensors: their own
+    /// initial values would be thrown away, and an orthogonal initializer costs milliseconds.
+    /// </summary>
+    [ThreadStatic] internal static bool t_buildingWeightSharingCopy;
 
     /// <summary>Makes this layer use <paramref name="source"/>'s weight tensors (same shapes), so updates show in both.</summary>
     internal void ShareWeightsFrom(Layer source)

@@ -190,17 +190,22 @@ public sealed partial class Sequential
     /// <summary>A copy of the layers (fixed to <paramref name="batchSize"/> when given) that uses this model's weight tensors.</summary>
     private Sequential CopySharingWeights(int? batchSize, string suffix)
     {
-        var copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + suffix) { Output = Output };
-        if (!copy.IsBuilt)
+        Layer.t_buildingWeightSharingCopy = true;
+        try
         {
-            copy._layers[0].Build(_layers[0].InputShape, Neurite.Random.Fork());
-            copy.BuildFrom(1);
+            var copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + suffix) { Output = Output };
+            if (!copy.IsBuilt)
+            {
+                copy._layers[0].Build(_layers[0].InputShape, Neurite.Random.Fork());
+                copy.BuildFrom(1);
+            }
+            for (int i = 0; i < _layers.Count; i++) copy._layers[i].ShareWeightsFrom(_layers[i]);
+            return copy;
         }
-        for (int i = 0; i < _layers.Count; i++)
+        finally
         {
-            copy._layers[i].ShareWeightsFrom(_layers[i]);
+            Layer.t_buildingWeightSharingCopy = false;
         }
-        return copy;
     }
 
     private void ExchangeHalfStates(bool toHalves)

@@ -199,14 +199,23 @@ public sealed partial class Sequential
         RequireBuilt(nameof(WithBatchSize));
         if (batchSize <= 0) throw new NeuriteException($"batchSize must be a positive integer. Received {batchSize}.");
         var rng = new System.Random(0);
-        var copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + $"_batch{batchSize}")
+        Sequential copy;
+        Layer.t_buildingWeightSharingCopy = true;
+        try
         {
-            Output = Output,
-        };
-        if (!copy.IsBuilt)
+            copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + $"_batch{batchSize}")
+            {
+                Output = Output,
+            };
+            if (!copy.IsBuilt)
+            {
+                copy._layers[0].Build(_layers[0].InputShape, rng);
+                copy.BuildFrom(1);
+            }
+        }
+        finally
         {
-            copy._layers[0].Build(_layers[0].InputShape, rng);
-            copy.BuildFrom(1);
+            Layer.t_buildingWeightSharingCopy = false;
         }
         for (int i = 0; i < _layers.Count; i++) copy._layers[i].ShareWeightsFrom(_layers[i]);
         if (Loss is not null && Optimizer is not null) copy.Compile(Loss, Optimizer, _metricNames);

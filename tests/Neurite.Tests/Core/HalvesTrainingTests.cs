@@ -289,6 +289,35 @@ public class HalvesTrainingTests
         Assert.Contains("batch size 20", error.Message);
     }
 
+    private sealed class CountingInitializer : Neurite.Initializers.Initializer
+    {
+        public int Calls;
+        public override string Name => "counting";
+        public override void Fill(Span<float> values, IReadOnlyList<int> shape, System.Random rng)
+        {
+            Calls++;
+            for (int i = 0; i < values.Length; i++) values[i] = (float)(rng.NextDouble() - 0.5);
+        }
+    }
+
+    [Fact]
+    public void Weight_sharing_copies_do_not_run_the_initializers()
+    {
+        // Their initial values would be replaced by the model's tensors at once (an orthogonal fill costs milliseconds).
+        var counting = new CountingInitializer();
+        Neurite.Random.SetSeed(5);
+        var model = new Sequential(new Lstm(4, recurrentInitializer: counting, stateful: true, inputShape: [5, 3], batchSize: 20), new Dense(2))
+        { Output = TextWriter.Null };
+        model.Compile("mse", "adam");
+        Assert.Equal(1, counting.Calls);
+        var (x, y) = Data(20, seed: 6);
+        model.TrainOnBatch(x, y);
+        var single = model.WithBatchSize(1);
+        Assert.True(model.HasHalfCopies);
+        Assert.Equal(1, counting.Calls);
+        Assert.Equal(model.Layers[0].GetWeights()[1].ToArray(), single.Layers[0].GetWeights()[1].ToArray());
+    }
+
     [Fact]
     public void A_model_that_returns_states_trains_whole_so_its_final_states_are_its_own()
     {
