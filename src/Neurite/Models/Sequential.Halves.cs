@@ -173,8 +173,8 @@ public sealed partial class Sequential
         bool stateful = IsStateful;
         if (_halves[0] is not null && (!stateful || (_halvesFirstRows == firstRows && _halves[1]!.FixedBatchSize == secondRows))) return;
         // Each copy draws its own dropout streams from the seeded generator, on the calling thread.
-        _halves[0] = CopySharingWeights(stateful ? firstRows : null, "_first_half");
-        _halves[1] = CopySharingWeights(stateful ? secondRows : null, "_second_half");
+        _halves[0] = CopySharingWeights(stateful ? firstRows : null, "_first_half", Neurite.Random.Fork());
+        _halves[1] = CopySharingWeights(stateful ? secondRows : null, "_second_half", Neurite.Random.Fork());
         _halvesFirstRows = firstRows;
         var pairs = new List<(Parameter, Parameter, Parameter)>();
         for (int i = 0; i < _layers.Count; i++)
@@ -185,27 +185,6 @@ public sealed partial class Sequential
                     pairs.Add((whole[j], _halves[0]!._layers[i].Parameters[j], _halves[1]!._layers[i].Parameters[j]));
         }
         _halfGradients = pairs.ToArray();
-    }
-
-    /// <summary>A copy of the layers (fixed to <paramref name="batchSize"/> when given) that uses this model's weight tensors.</summary>
-    private Sequential CopySharingWeights(int? batchSize, string suffix)
-    {
-        Layer.t_buildingWeightSharingCopy = true;
-        try
-        {
-            var copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + suffix) { Output = Output };
-            if (!copy.IsBuilt)
-            {
-                copy._layers[0].Build(_layers[0].InputShape, Neurite.Random.Fork());
-                copy.BuildFrom(1);
-            }
-            for (int i = 0; i < _layers.Count; i++) copy._layers[i].ShareWeightsFrom(_layers[i]);
-            return copy;
-        }
-        finally
-        {
-            Layer.t_buildingWeightSharingCopy = false;
-        }
     }
 
     private void ExchangeHalfStates(bool toHalves)

@@ -198,28 +198,33 @@ public sealed partial class Sequential
     {
         RequireBuilt(nameof(WithBatchSize));
         if (batchSize <= 0) throw new NeuriteException($"batchSize must be a positive integer. Received {batchSize}.");
-        var rng = new System.Random(0);
-        Sequential copy;
+        var copy = CopySharingWeights(batchSize, $"_batch{batchSize}", new System.Random(0));
+        if (Loss is not null && Optimizer is not null) copy.Compile(Loss, Optimizer, _metricNames);
+        return copy;
+    }
+
+    /// <summary>
+    /// A copy of the layers (the first fixed to <paramref name="batchSize"/> when given) that uses this model's
+    /// weight tensors; <paramref name="rng"/> builds what the constructor did not (e.g. dropout generators).
+    /// </summary>
+    private Sequential CopySharingWeights(int? batchSize, string suffix, System.Random rng)
+    {
         Layer.t_buildingWeightSharingCopy = true;
         try
         {
-            copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + $"_batch{batchSize}")
-            {
-                Output = Output,
-            };
+            var copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + suffix) { Output = Output };
             if (!copy.IsBuilt)
             {
                 copy._layers[0].Build(_layers[0].InputShape, rng);
                 copy.BuildFrom(1);
             }
+            for (int i = 0; i < _layers.Count; i++) copy._layers[i].ShareWeightsFrom(_layers[i]);
+            return copy;
         }
         finally
         {
             Layer.t_buildingWeightSharingCopy = false;
         }
-        for (int i = 0; i < _layers.Count; i++) copy._layers[i].ShareWeightsFrom(_layers[i]);
-        if (Loss is not null && Optimizer is not null) copy.Compile(Loss, Optimizer, _metricNames);
-        return copy;
     }
 
     private void RequireBuilt(string what)
