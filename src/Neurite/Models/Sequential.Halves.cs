@@ -35,12 +35,13 @@ public sealed partial class Sequential
     internal bool TrainInHalves { get; set; } = true;
 
     private readonly Sequential?[] _halves = new Sequential?[2];
+    private (Parameter Whole, Parameter First, Parameter Second)[] _halfGradients = [];
+    private HalfStep? _halfStep;
+    private HalfUpdate? _halfUpdate;
+    private int _halvesFirstRows;
 
     /// <summary>True once a batch has been trained in halves (the copies exist); for tests.</summary>
     internal bool HasHalfCopies => _halves[0] is not null;
-    private (Parameter Whole, Parameter First, Parameter Second)[] _halfGradients = [];
-    private HalfStep? _halfStep;
-    private int _halvesFirstRows;
 
     /// <summary>True when this batch trains as two halves (see the type's remarks).</summary>
     private bool TrainsInHalves(int count)
@@ -113,8 +114,6 @@ public sealed partial class Sequential
         }
         return step.Losses[0] + step.Losses[1];
     }
-
-    private HalfUpdate? _halfUpdate;
 
     /// <summary>Runs both parts; a failure surfaces as the exception itself, as on one thread, not wrapped.</summary>
     private static void RunParts(IParallelWork work)
@@ -229,7 +228,6 @@ public sealed partial class Sequential
         public int Count, FirstRows;
         public readonly double[] Losses = new double[2];
         public readonly Tensor?[] Outputs = new Tensor?[2], Truths = new Tensor?[2];
-
         public KernelPath? Path;
 
         public void Run(int part)
