@@ -123,6 +123,23 @@ public class ScalerParameterTests
     }
 
     [Fact]
+    public void A_min_max_scaler_rebuilt_from_saved_parameters_transforms_the_same()
+    {
+        var fitted = (MinMaxScaler)new MinMaxScaler(-1, 1).Fit(new double[,] { { 1, 5 }, { 3, 5 }, { 2, 5 } });
+        var restored = MinMaxScaler.FromParameters(fitted.DataMin, fitted.DataMax, ["a", "constant"], -1, 1);
+        var rows = new double[,] { { 2.5, 5 }, { 4, 7 } };
+        Assert.Equal(fitted.Transform(rows), restored.Transform(rows));
+        // a + (x − min)(b − a)/(max − min) = −1 + (2.5 − 1)·2/2; a constant feature maps x − min onto a.
+        Assert.Equal(0.5, restored.Transform(rows)[0, 0], 12);
+        Assert.Equal(-1 + (7 - 5), restored.Transform(rows)[1, 1], 12);
+        Assert.Equal([1.0, 5.0], restored.DataMin);
+        Assert.Equal([3.0, 5.0], restored.DataMax);
+        Assert.Equal(["a", "constant"], restored.FeatureNames!);
+        var reversed = Assert.Throws<NeuriteException>(() => MinMaxScaler.FromParameters([0.0, 2.0], [1.0, 1.0]));
+        Assert.Contains("feature 1", reversed.Message);
+    }
+
+    [Fact]
     public void Unusable_saved_parameters_are_refused_with_the_reason()
     {
         var zero = Assert.Throws<NeuriteException>(() => StandardScaler.FromParameters([0.0, 1.0], [1.0, 0.0]));
