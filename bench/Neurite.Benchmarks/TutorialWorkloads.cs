@@ -44,6 +44,9 @@ internal static class TutorialWorkloads
         Func<Sequential> build, Func<Optimizer> optimizer, string[] args)
     {
         bool quick = args.Contains("--quick");
+        // --threads N sets Threading.MaxThreads (default: the library's, every core).
+        int threadsAt = Array.IndexOf(args, "--threads");
+        if (threadsAt >= 0) Neurite.Kernels.Threading.MaxThreads = int.Parse(args[threadsAt + 1], System.Globalization.CultureInfo.InvariantCulture);
         Neurite.Random.SetSeed(17);
         var model = build();
         model.Output = TextWriter.Null;
