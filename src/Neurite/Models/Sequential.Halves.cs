@@ -39,6 +39,8 @@ public sealed partial class Sequential
     private HalfStep? _halfStep;
     private HalfUpdate? _halfUpdate;
     private int _halvesFirstRows;
+    private (Lstm Whole, SharedLstmPacks Packs)[] _sharedPacks = [];
+    private PackStep? _packStep;
 
     /// <summary>True once a batch has been trained in halves (the copies exist); for tests.</summary>
     internal bool HasHalfCopies => _halves[0] is not null;
@@ -67,6 +69,14 @@ public sealed partial class Sequential
         EnsureHalves(firstRows, count - firstRows);
         var step = _halfStep ??= new HalfStep(this);
         ExchangeHalfStates(toHalves: true);
+        // The LSTMs' packed weights, once for both halves (each would pack the same weights), split across the threads.
+        if (_sharedPacks.Length > 0)
+        {
+            var pack = _packStep ??= new PackStep(this);
+            pack.Path = KernelSelector.Forced;
+            RunParts(pack);
+            foreach (var (_, packs) in _sharedPacks) packs.Ready = true;
+        }
         fixed (float* pinWeights = sampleWeights)
         {
             step.X = xb;
@@ -83,6 +93,7 @@ public sealed partial class Sequential
             {
                 step.X = step.Y = null;
                 step.Weights = default;
+                foreach (var (_, packs) in _sharedPacks) packs.Ready = false;
             }
         }
         ExchangeHalfStates(toHalves: false);
@@ -184,6 +195,16 @@ public sealed partial class Sequential
                     pairs.Add((whole[j], _halves[0]!._layers[i].Parameters[j], _halves[1]!._layers[i].Parameters[j]));
         }
         _halfGradients = pairs.ToArray();
+        var shared = new List<(Lstm, SharedLstmPacks)>();
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (_layers[i] is not Lstm whole) continue;
+            var packs = whole.CreateSharedPacks();
+            ((Lstm)_halves[0]!._layers[i]).UseSharedPacks(packs);
+            ((Lstm)_halves[1]!._layers[i]).UseSharedPacks(packs);
+            shared.Add((whole, packs));
+        }
+        _sharedPacks = shared.ToArray();
     }
 
     private void ExchangeHalfStates(bool toHalves)
@@ -219,6 +240,24 @@ public sealed partial class Sequential
         var g = copy._gradTensors.Get(rows, a.ShapeArray.AsSpan(1));
         gradSpan.CopyTo(g.Span);
         for (int i = copy._layers.Count - 1; i >= 0; i--) g = copy._layers[i].Backward(g);
+    }
+
+    /// <summary>Part p packs piece (k + p) mod 2 of LSTM k, so the two parts share the packing about evenly.</summary>
+    private sealed class PackStep(Sequential owner) : IParallelWork
+    {
+        public KernelPath? Path;
+
+        public void Run(int part)
+        {
+            var saved = KernelSelector.Forced;
+            KernelSelector.Forced = Path;
+            try
+            {
+                var shared = owner._sharedPacks;
+                for (int k = 0; k < shared.Length; k++) shared[k].Whole.PackShared(shared[k].Packs, (k + part) % 2);
+            }
+            finally { KernelSelector.Forced = saved; }
+        }
     }
 
     private sealed class HalfStep(Sequential owner) : IParallelWork

@@ -50,6 +50,16 @@ public sealed class Lstm : RecurrentLayer
         _core!.Forward(batch, steps, x, initialStates is null ? default : initialStates[0], initialStates is null ? default : initialStates[1],
             _kernel!.Value.Span, _recurrentKernel!.Value.Span, _bias is null ? default : _bias.Value.Span, output, inputMask, recurrentMask);
 
+    /// <summary>New packs for this layer's weights, to be shared by its weight-sharing copies (<see cref="UseSharedPacks"/>).</summary>
+    internal SharedLstmPacks CreateSharedPacks() => new(InputShape[1], Units);
+
+    /// <summary>Makes this layer's passes read <paramref name="packs"/> while they are ready.</summary>
+    internal void UseSharedPacks(SharedLstmPacks packs) => _core!.Shared = packs;
+
+    /// <summary>Packs piece <paramref name="piece"/> (see <see cref="SharedLstmPacks.Pack"/>) of this layer's current weights.</summary>
+    internal void PackShared(SharedLstmPacks packs, int piece) =>
+        packs.Pack(piece, _kernel!.Value.Span, _recurrentKernel!.Value.Span, NeedsInputGradient);
+
     private protected override ReadOnlySpan<float> FinalState(int index) => index == 0 ? _core!.FinalHidden : _core!.FinalCell;
 
     private protected override void RunBackward(ReadOnlySpan<float> dOutput, Span<float> dx) =>

@@ -47,6 +47,8 @@ internal sealed unsafe class LstmSequence
     private readonly PackedMatrix _recurrentPacked;
     private readonly PackedMatrix _recurrentTransposed;
     private PackedMatrix? _kernelTransposed;
+    // The packs the current pass uses: this sequence's own, or the shared ones while they are ready.
+    private PackedMatrix _activeRecurrent, _activeRecurrentTransposed;
     private readonly StepPass _stepPass;
     private readonly float[] _gateScale, _gateOffset;
 
@@ -73,6 +75,8 @@ internal sealed unsafe class LstmSequence
             _gateOffset[j] = candidate ? -0f : 0.5f;
         }
         _recurrentTransposed = new PackedMatrix(4 * units, units);
+        _activeRecurrent = _recurrentPacked;
+        _activeRecurrentTransposed = _recurrentTransposed;
         _stepPass = new StepPass(this);
     }
 
@@ -82,6 +86,13 @@ internal sealed unsafe class LstmSequence
     public GateActivation RecurrentActivation { get; }
     public bool ReturnSequences { get; }
     public bool GoBackwards { get; }
+
+    /// <summary>
+    /// Packed weights that a model makes once per training step for both halves of a batch
+    /// (Sequential.Halves.cs); while they are <see cref="SharedLstmPacks.Ready"/>, the passes use them
+    /// instead of packing their own.
+    /// </summary>
+    internal SharedLstmPacks? Shared { get; set; }
 
     /// <summary>h after the last step of the latest forward pass, (B, U).</summary>
     public ReadOnlySpan<float> FinalHidden => _hidden.AsSpan(_steps * _batch * Units, _batch * Units);
@@ -144,7 +155,12 @@ internal sealed unsafe class LstmSequence
         }
 
         int stateSize = batch * u;
-        Gemm.Repack(_recurrentPacked, recurrentKernel);
+        if (Shared is { Ready: true } shared) _activeRecurrent = shared.Recurrent;
+        else
+        {
+            Gemm.Repack(_recurrentPacked, recurrentKernel);
+            _activeRecurrent = _recurrentPacked;
+        }
 
         var hidden = _hidden.AsSpan();
         var cell = _cell.AsSpan();
@@ -201,15 +217,27 @@ internal sealed unsafe class LstmSequence
         var dc = _dCell.AsSpan(0, stateSize);
         if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);
         if (dFinalCell.IsEmpty) dc.Clear(); else dFinalCell.CopyTo(dc);
-        if (steps > 1 || !dInitialHidden.IsEmpty) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
-
-        bool kernelPacked = !dx.IsEmpty && SequenceLayout.PrepareKernelTransposed(kernel, g4, f, ref _kernelTransposed);
+        bool kernelPacked;
+        PackedMatrix? kernelTransposed;
+        if (Shared is { Ready: true } shared)
+        {
+            _activeRecurrentTransposed = shared.RecurrentTransposed;
+            kernelPacked = !dx.IsEmpty && shared.KernelPacked;
+            kernelTransposed = shared.KernelTransposed;
+        }
+        else
+        {
+            if (steps > 1 || !dInitialHidden.IsEmpty) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
+            _activeRecurrentTransposed = _recurrentTransposed;
+            kernelPacked = !dx.IsEmpty && SequenceLayout.PrepareKernelTransposed(kernel, g4, f, ref _kernelTransposed);
+            kernelTransposed = _kernelTransposed;
+        }
         fixed (float* pinDOutput = dOutput, pinKernel = kernel, pinDx = dx)
         {
             _stepPass.DOutput = new(pinDOutput, dOutput.Length);
             _stepPass.Kernel = new(pinKernel, kernel.Length);
             _stepPass.Dx = new(pinDx, dx.Length);
-            _stepPass.KernelTransposed = kernelPacked ? _kernelTransposed : null;
+            _stepPass.KernelTransposed = kernelPacked ? kernelTransposed : null;
             RunSteps(backward: true);
             _stepPass.DOutput = _stepPass.Kernel = _stepPass.Dx = default;
             _stepPass.KernelTransposed = null;
@@ -217,7 +245,7 @@ internal sealed unsafe class LstmSequence
 
         if (!dInitialHidden.IsEmpty)
         {
-            Gemm.Multiply(dGates[..(batch * g4)], _recurrentTransposed, dInitialHidden, batch);
+            Gemm.Multiply(dGates[..(batch * g4)], _activeRecurrentTransposed, dInitialHidden, batch);
             if (_hasRecurrentMask) SequenceLayout.Multiply(dInitialHidden, _recurrentMask.AsSpan(0, stateSize), dInitialHidden);
         }
         if (!dInitialCell.IsEmpty) dc.CopyTo(dInitialCell);
@@ -276,7 +304,7 @@ internal sealed unsafe class LstmSequence
                 SequenceLayout.Multiply(hPrev, _recurrentMask.AsSpan(b0 * u, rowsHere * u), dropped);
                 recurrentInput = dropped;
             }
-            Gemm.Multiply(recurrentInput, _recurrentPacked, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, accumulate: true);
+            Gemm.Multiply(recurrentInput, _activeRecurrent, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, accumulate: true);
             ForwardRows(s, b0, b1, path);
         }
         if (ReturnSequences)
@@ -294,7 +322,7 @@ internal sealed unsafe class LstmSequence
             // dh_s = (dz_{s+1} Rᵀ) ⊙ mask, the recurrent path into the state this step produced;
             // the mask and the output gradient are applied row by row in the cell pass.
             if (s < _steps - 1)
-                Gemm.Multiply(_dGates.AsSpan(((s + 1) * batch + b0) * g4, rowsHere * g4), _recurrentTransposed, dh, rowsHere);
+                Gemm.Multiply(_dGates.AsSpan(((s + 1) * batch + b0) * g4, rowsHere * g4), _activeRecurrentTransposed, dh, rowsHere);
             BackwardRows(s, b0, b1, path, dOutput);
         }
         var pass = _stepPass;
@@ -551,5 +579,40 @@ internal sealed unsafe class LstmSequence
     {
         if (masked) TL.StoreMasked(value, ref origin, index, mask);
         else TL.Store(value, ref origin, index);
+    }
+}
+
+/// <summary>
+/// An LSTM's packed weights for one training step, made once by the model and read by both halves of
+/// the batch (each would otherwise pack the same weights itself).
+/// </summary>
+internal sealed class SharedLstmPacks(int features, int units)
+{
+    private PackedMatrix? _kernelTransposed;
+
+    /// <summary>R packed for the forward steps.</summary>
+    public PackedMatrix Recurrent { get; } = new(units, 4 * units);
+
+    /// <summary>Rᵀ packed for the backward steps.</summary>
+    public PackedMatrix RecurrentTransposed { get; } = new(4 * units, units);
+
+    /// <summary>Wᵀ packed for the input gradient, when <see cref="KernelPacked"/>.</summary>
+    public PackedMatrix? KernelTransposed => _kernelTransposed;
+
+    public bool KernelPacked { get; private set; }
+
+    /// <summary>Set by the model while the packs hold the current weights (during one step's halves).</summary>
+    public bool Ready { get; set; }
+
+    /// <summary>Piece 0 packs R; piece 1 packs Rᵀ and, when the layer passes a gradient to its input, Wᵀ.</summary>
+    public void Pack(int piece, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, bool needsInputGradient)
+    {
+        if (piece == 0)
+        {
+            Gemm.Repack(Recurrent, recurrentKernel);
+            return;
+        }
+        TransposedPacking.Repack(RecurrentTransposed, recurrentKernel);
+        KernelPacked = needsInputGradient && SequenceLayout.PrepareKernelTransposed(kernel, 4 * units, features, ref _kernelTransposed);
     }
 }
