@@ -55,10 +55,13 @@ public abstract class Loss
     /// <summary>Checks that labels fit this loss; throws with the fix otherwise.</summary>
     internal virtual void ValidateTargets(Tensor y, IReadOnlyList<int> outputShape)
     {
+        // Loops, not LINQ: TrainOnBatch checks every batch and must not allocate unless it throws.
+        bool matches = y.Rank == outputShape.Count + 1;
+        for (int i = 0; matches && i < outputShape.Count; i++) matches = y.Shape[i + 1] == outputShape[i];
+        if (matches) return;
         var expected = outputShape.ToArray();
-        if (y.Rank != expected.Length + 1 || !y.Shape.Skip(1).SequenceEqual(expected))
-            throw new ShapeMismatchException($"loss '{Name}'", $"targets of shape {ShapeText.Format(expected, null)} to match the model's output",
-                ShapeText.Format(y.Shape), TargetShapeHint(expected));
+        throw new ShapeMismatchException($"loss '{Name}'", $"targets of shape {ShapeText.Format(expected, null)} to match the model's output",
+            ShapeText.Format(y.Shape), TargetShapeHint(expected));
     }
 
     protected virtual string TargetShapeHint(int[] outputShape) =>

@@ -120,6 +120,7 @@ public sealed partial class Sequential
     {
         RequireCompiled(nameof(TrainOnBatch));
         if (!IsBuilt || _metrics.Count != _metricNames.Length || x.Shape[0] != y.Shape[0] || y.Rank == 1) y = PrepareData(x, y, nameof(TrainOnBatch));
+        else CheckWarmBatch(x, y);
         if (IsStateful && FixedBatchSize is int b && x.Shape[0] != b) ResolveBatchSize(x.Shape[0], nameof(TrainOnBatch));
         return TrainStep(x, y, default);
     }
@@ -253,6 +254,21 @@ public sealed partial class Sequential
         CheckFinite(y, "y", where);
         if (_metrics.Count != _metricNames.Length) CreateMetrics();
         return y;
+    }
+
+    /// <summary>
+    /// <see cref="PrepareData"/>'s checks for a built model, without allocating unless one fails: Keras checks
+    /// every train_on_batch call, and a later batch with the wrong target width would otherwise train silently.
+    /// </summary>
+    private void CheckWarmBatch(Tensor x, Tensor y)
+    {
+        var expected = _layers[0].InputShape;
+        bool matches = x.Rank == expected.Count + 1;
+        for (int i = 0; matches && i < expected.Count; i++) matches = x.Shape[i + 1] == expected[i];
+        if (!matches) CheckInputs(x, nameof(TrainOnBatch));
+        CheckFinite(x, "x", nameof(TrainOnBatch));
+        Loss!.ValidateTargets(y, _layers[^1].OutputShape);
+        CheckFinite(y, "y", nameof(TrainOnBatch));
     }
 
     private void CheckInputs(Tensor x, string where)

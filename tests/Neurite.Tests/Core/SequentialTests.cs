@@ -311,6 +311,32 @@ public class SequentialTests
     }
 
     [Fact]
+    public void Train_on_batch_checks_every_batch_not_only_the_first()
+    {
+        // After a good first call the model is warm; a later bad batch must fail as the first would have.
+        var model = BreastCancerModel();
+        model.Compile("categorical_crossentropy", "adam");
+        var x = Tensor.Zeros(10, 89);
+        var y = Tensor.Zeros(10, 2);
+        for (int i = 0; i < 10; i++) y[i, i % 2] = 1;
+        model.TrainOnBatch(x, y);
+
+        var width = Assert.Throws<ShapeMismatchException>(() => model.TrainOnBatch(x, Tensor.Zeros(10, 3)));
+        Assert.Contains("(10, 3)", width.Message);
+        Assert.Contains("ToCategorical", width.Message);
+        var range = Tensor.Zeros(10, 2);
+        range[4, 1] = 3;
+        Assert.Contains("[0, 1]", Assert.Throws<NeuriteException>(() => model.TrainOnBatch(x, range)).Message);
+        var nan = Tensor.Zeros(10, 89);
+        nan[7, 0] = float.PositiveInfinity;
+        var error = Assert.Throws<NeuriteException>(() => model.TrainOnBatch(nan, y));
+        Assert.Contains("row 7", error.Message);
+        var features = Assert.Throws<ShapeMismatchException>(() => model.TrainOnBatch(Tensor.Zeros(10, 88), y));
+        Assert.Contains("89 features", features.Message);
+        Assert.True(double.IsFinite(model.TrainOnBatch(x, y)));
+    }
+
+    [Fact]
     public void Set_weights_checks_shapes()
     {
         var model = BreastCancerModel();
