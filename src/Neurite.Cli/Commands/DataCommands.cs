@@ -62,7 +62,8 @@ internal static class DataCommands
     {
         var data = DataArgument();
         var column = new Option<string>("--column") { Description = "The numeric column to forecast.", Required = true, HelpName = "column" };
-        var date = new Option<string>("--date") { Description = "A date column (yyyy-MM-dd) that orders the rows (default: the file's order).", HelpName = "column" };
+        var date = new Option<string>("--date") { Description = "A date column that orders the rows (default: the file's order).", HelpName = "column" };
+        var dateFormat = new Option<string>("--date-format") { Description = "How the --date column writes dates, in .NET's letters (default yyyy-MM-dd; e.g. dd/MM/yyyy).", HelpName = "format" };
         var features = FeaturesOption("More numeric input columns besides the forecast column itself.");
         var lookback = PositiveOption("--lookback", $"Steps of history each forecast reads (default {ForecastOptions.DefaultLookback}).", ForecastOptions.DefaultLookback);
         var horizon = PositiveOption("--horizon", $"Steps ahead each forecast predicts (default {ForecastOptions.DefaultHorizon}).", ForecastOptions.DefaultHorizon);
@@ -89,7 +90,7 @@ internal static class DataCommands
         var threads = ThreadsOption();
         var command = new Command("forecast", "Trains stacked LSTMs to forecast a numeric column of a CSV, scores them against naive forecasts, and writes a report.")
         {
-            data, column, date, features, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
+            data, column, date, dateFormat, features, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
         };
         command.SetAction(parsed =>
         {
@@ -99,6 +100,7 @@ internal static class DataCommands
                 DataPath = parsed.GetValue(data)!,
                 Column = parsed.GetValue(column)!,
                 Date = parsed.GetValue(date),
+                DateFormat = parsed.GetValue(dateFormat),
                 Features = DataFile.ParseNames(parsed.GetValue(features)),
                 Lookback = parsed.GetValue(lookback),
                 Horizon = parsed.GetValue(horizon),

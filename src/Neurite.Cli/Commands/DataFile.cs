@@ -6,8 +6,11 @@ namespace Neurite.Cli.Commands;
 /// <summary>Reading a user's CSV and checking its columns, with errors that say what to change.</summary>
 internal static class DataFile
 {
-    /// <summary>Reads <paramref name="path"/>; a missing file or one that is not a CSV ends in a one-line error.</summary>
-    public static Table Read(string path)
+    /// <summary>
+    /// Reads <paramref name="path"/>, taking columns written in <paramref name="dateFormat"/> (default yyyy-MM-dd) as dates;
+    /// a missing file or one that is not a CSV ends in a one-line error.
+    /// </summary>
+    public static Table Read(string path, string? dateFormat = null)
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new UserInputException("No data file was given. Pass the path of a CSV file with a header row, e.g. data.csv.");
@@ -17,7 +20,7 @@ internal static class DataFile
             throw new UserInputException($"The data file '{path}' does not exist (looked in '{Path.GetFullPath(path)}'). Check the path and the working directory.");
         try
         {
-            return Table.ReadCsv(path);
+            return Table.ReadCsv(path, dateFormat is null ? null : new CsvOptions { DateFormat = dateFormat });
         }
         catch (CsvFormatException e)
         {
@@ -31,6 +34,30 @@ internal static class DataFile
         {
             throw new UserInputException($"The data file '{path}' is not text. Pass a CSV file (comma-separated, with a header row).");
         }
+    }
+
+    /// <summary>
+    /// The date format to read with: <paramref name="format"/> (a .NET custom format such as dd/MM/yyyy), or yyyy-MM-dd
+    /// when null. A format that cannot write and read back a date is refused with examples.
+    /// </summary>
+    public static string CheckDateFormat(string? format)
+    {
+        if (format is null) return "yyyy-MM-dd";
+        var probe = new DateTime(2021, 3, 14, 15, 9, 26);
+        bool usable;
+        try
+        {
+            string text = probe.ToString(format, CultureInfo.InvariantCulture);
+            usable = format.Contains('y') && format.Contains('M') && format.Contains('d')
+                && DateTime.TryParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var back) && back.Date == probe.Date;
+        }
+        catch (FormatException)
+        {
+            usable = false;
+        }
+        if (!usable)
+            throw new UserInputException($"--date-format '{format}' is not a date format that names the year, month and day. Use .NET's letters, e.g. dd/MM/yyyy, MM/dd/yyyy, yyyy-MM-dd HH:mm:ss or d.M.yyyy.");
+        return format;
     }
 
     /// <summary>The column named <paramref name="name"/>, or an error listing the columns the file has.</summary>

@@ -18,6 +18,10 @@ internal sealed record ForecastOptions
     public required string DataPath { get; init; }
     public required string Column { get; init; }
     public string? Date { get; init; }
+
+    /// <summary>How the --date column writes its dates (.NET custom format); null for yyyy-MM-dd.</summary>
+    public string? DateFormat { get; init; }
+
     public string[] Features { get; init; } = [];
     public int Lookback { get; init; } = DefaultLookback;
     public int Horizon { get; init; } = DefaultHorizon;
@@ -56,8 +60,11 @@ internal static class ForecastCommand
         int lookback = options.Lookback, horizon = options.Horizon;
         int batch = options.BatchSize ?? (options.Stateful ? 1 : ForecastOptions.DefaultBatchSize);
 
+        if (options.DateFormat is not null && options.Date is null)
+            throw new UserInputException($"--date-format '{options.DateFormat}' was given without --date. Name the date column with --date, or leave --date-format out.");
+        string dateFormat = DataFile.CheckDateFormat(options.DateFormat);
         output.Say($"Reading {file} ...");
-        var table = DataFile.Read(file);
+        var table = DataFile.Read(file, dateFormat);
         DataFile.RequireColumn(table, options.Column, "--column", file);
         var featureNames = new[] { options.Column }.Concat(options.Features.Where(f => f != options.Column)).ToArray();
         var columns = featureNames.Select(name =>
@@ -77,7 +84,7 @@ internal static class ForecastCommand
         {
             var dateColumn = DataFile.RequireColumn(table, options.Date, "--date", file);
             dates = dateColumn as DateColumn ?? throw new UserInputException(
-                $"--date column '{options.Date}' does not hold dates written as yyyy-MM-dd (e.g. '{dateColumn.Format(0)}' on line 2 of {file}). Write the dates as yyyy-MM-dd, or leave --date out to keep the rows in file order.");
+                $"--date column '{options.Date}' does not hold dates written as {dateFormat} (e.g. '{dateColumn.Format(0)}' on line 2 of {file}). Give their format with --date-format (e.g. --date-format dd/MM/yyyy), or leave --date out to keep the rows in file order.");
             order = order.OrderBy(i => dates[i] ?? DateTime.MaxValue).ToArray();
         }
         var rows = order.Where(i => columns.All(c => !c.IsMissing(i)) && (dates is null || !dates.IsMissing(i))).ToArray();
@@ -105,7 +112,8 @@ internal static class ForecastCommand
         int season = options.Season ?? DetectSeason(trainingSeries);
         if (season >= split)
             throw new UserInputException($"--season {season} is not shorter than the training part ({split} rows). Use a shorter --season, or more rows.");
-        var recipe = new ForecastRecipe(options.Column, options.Date, recipes, lookback, horizon, options.Stateful, batch, season);
+        var recipe = new ForecastRecipe(options.Column, options.Date, recipes, lookback, horizon, options.Stateful, batch, season,
+            options.DateFormat is null ? null : dateFormat);
 
         // Test windows start lookback rows before the split: their inputs may read the last training rows (known at
         // the forecast time), but every target lies in the test part, and the training windows end at the split.

@@ -42,7 +42,7 @@ internal static class ModelCommands
             throw new UserInputException($"--out '{outPath}' is a folder or empty; predict writes one CSV file. Use e.g. --out predictions.csv.");
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
-        var table = DataFile.Read(dataPath);
+        var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
         string csv = recipe.Classify is { } c ? PredictClasses(model, c, table, dataPath, output) : PredictSeries(model, recipe.Forecast!, table, dataPath, output);
         if (outPath is null)
         {
@@ -60,7 +60,7 @@ internal static class ModelCommands
     {
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
-        var table = DataFile.Read(dataPath);
+        var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
         var json = recipe.Classify is { } c ? EvaluateClasses(model, c, table, dataPath, output) : EvaluateSeries(model, recipe.Forecast!, table, dataPath, output);
         json["model"] = Path.GetFullPath(modelPath);
         json["data"] = dataPath;
@@ -153,7 +153,8 @@ internal static class ModelCommands
         {
             if (!table.Contains(recipe.Date))
                 throw new UserInputException($"{file} does not match the model: it has no date column '{recipe.Date}', which orders the rows. Give a CSV with that column.");
-            dates = table[recipe.Date] as DateColumn ?? throw new UserInputException($"Column '{recipe.Date}' of {file} does not hold dates written as yyyy-MM-dd. Write the dates as yyyy-MM-dd.");
+            string format = recipe.DateFormat ?? "yyyy-MM-dd";
+            dates = table[recipe.Date] as DateColumn ?? throw new UserInputException($"Column '{recipe.Date}' of {file} does not hold dates written as {format}, as the model's training data did. Write the dates as {format}.");
             order = order.OrderBy(i => dates[i] ?? DateTime.MaxValue).ToArray();
         }
         var rows = order.Where(i => columns.All(c => !c.IsMissing(i)) && (dates is null || !dates.IsMissing(i))).ToArray();

@@ -137,7 +137,9 @@ internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRe
 }
 
 /// <summary>What <c>neurite forecast</c> learned besides the weights. Features[0] is the forecast column itself.</summary>
-internal sealed record ForecastRecipe(string Column, string? Date, FeatureRecipe[] Features, int Lookback, int Horizon, bool Stateful, int BatchSize, int Season)
+/// <remarks><paramref name="DateFormat"/> is how the date column writes its dates; null (older recipes too) means yyyy-MM-dd.</remarks>
+internal sealed record ForecastRecipe(string Column, string? Date, FeatureRecipe[] Features, int Lookback, int Horizon, bool Stateful, int BatchSize, int Season,
+    string? DateFormat = null)
 {
     public string? Problem() =>
         string.IsNullOrEmpty(Column) ? "it names no forecast column"

@@ -59,6 +59,44 @@ public sealed class ForecastCommandTests : IDisposable
     }
 
     [Fact]
+    public void Dates_in_another_format_order_the_rows_and_travel_with_the_saved_model()
+    {
+        // The series written with day/month/year dates, rows reversed: --date-format reads them and the rows go back in order.
+        var (data, values) = _kit.SeasonalSeries(rows: 60);
+        var lines = File.ReadAllLines(data);
+        var rewritten = lines.Skip(1).Reverse().Select(line =>
+        {
+            var parts = line.Split(',');
+            var day = DateTime.ParseExact(parts[0], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            return day.ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture) + "," + parts[1];
+        });
+        string file = _kit.Write("european.csv", "day,value\n" + string.Join("\n", rewritten) + "\n");
+
+        var refused = CommandTestKit.Run("forecast", file, "--column", "value", "--date", "day", "--epochs", "1", "--out", _kit.PathOf("r0"));
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("--date-format", refused.Error);
+        Assert.Contains("yyyy-MM-dd", refused.Error);
+
+        var badFormat = CommandTestKit.Run("forecast", file, "--column", "value", "--date", "day", "--date-format", "HH:mm", "--out", _kit.PathOf("r1"));
+        Assert.Equal(2, badFormat.Code);
+        Assert.Contains("year, month and day", badFormat.Error);
+
+        string model = _kit.PathOf("eu.keras");
+        var trained = CommandTestKit.Run("forecast", file, "--column", "value", "--date", "day", "--date-format", "dd/MM/yyyy", "--lookback", "4",
+            "--units", "4", "--epochs", "2", "--out", _kit.PathOf("r2"), "--save", model, "--json");
+        Assert.True(trained.Code == 0, trained.Error);
+        // In date order the test part is the last 12 days, so persistence is scored on the original order's values.
+        double persistenceMae = Enumerable.Range(48, 12).Average(t => Math.Abs(values[t] - values[t - 1]));
+        Assert.Equal(persistenceMae, CommandTestKit.Json(trained.Output).GetProperty("persistence").GetProperty("mae").GetDouble(), 9);
+
+        var predicted = CommandTestKit.Run("predict", model, file);
+        Assert.True(predicted.Code == 0, predicted.Error);
+        var rows = predicted.Output.Trim().Split('\n');
+        Assert.StartsWith("2021-01-04,1,", rows[1]);
+        Assert.StartsWith("2021-03-01,1,", rows[^1]);
+    }
+
+    [Fact]
     public void A_stateful_forecaster_saves_and_predicts_one_forecast_per_origin()
     {
         var (data, _) = _kit.SeasonalSeries(rows: 120);
