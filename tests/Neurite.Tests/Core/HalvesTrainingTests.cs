@@ -27,6 +27,14 @@ public class HalvesTrainingTests
         return model;
     }
 
+    /// <summary>Runs <paramref name="body"/> and puts Threading.MaxThreads back as it was (the setting is process-wide).</summary>
+    private static void KeepingThreadCount(Action body)
+    {
+        int saved = Threading.MaxThreads;
+        try { body(); }
+        finally { Threading.MaxThreads = saved; }
+    }
+
     private static (Tensor X, Tensor Y) Data(int rows, int seed)
     {
         var rng = new System.Random(seed);
@@ -114,8 +122,7 @@ public class HalvesTrainingTests
     [Fact]
     public void Halves_give_the_same_bits_on_one_and_two_threads()
     {
-        int saved = Threading.MaxThreads;
-        try
+        KeepingThreadCount(() =>
         {
             var results = new List<(double[] Losses, float[][] Weights, float[][] States)>();
             foreach (int threads in new[] { 1, 2, 2 })
@@ -135,11 +142,7 @@ public class HalvesTrainingTests
                 for (int i = 0; i < results[0].Weights.Length; i++) Assert.Equal(results[0].Weights[i], results[r].Weights[i]);
                 for (int i = 0; i < results[0].States.Length; i++) Assert.Equal(results[0].States[i], results[r].States[i]);
             }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        });
     }
 
     [Theory]
@@ -150,8 +153,7 @@ public class HalvesTrainingTests
     {
         // The halves draw their layers' input and recurrent masks on whichever thread runs them; the
         // bits must not depend on which (RMSprop also takes Optimizer.Apply's one-pass update).
-        int saved = Threading.MaxThreads;
-        try
+        KeepingThreadCount(() =>
         {
             var results = new List<float[][]>();
             foreach (int threads in new[] { 1, 2 })
@@ -174,11 +176,7 @@ public class HalvesTrainingTests
                 results.Add(model.GetWeights().Select(w => w.ToArray()).ToArray());
             }
             for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        });
     }
 
     [Fact]
@@ -221,8 +219,7 @@ public class HalvesTrainingTests
     public void A_warm_step_in_halves_allocates_nothing()
     {
         // On one thread both halves and the update run here, where the allocation counter looks.
-        int saved = Threading.MaxThreads;
-        try
+        KeepingThreadCount(() =>
         {
             Threading.MaxThreads = 1;
             var model = StackedLstm(stateful: true, batch: 20, dropout: 0.5);
@@ -232,11 +229,7 @@ public class HalvesTrainingTests
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 20; i++) model.TrainOnBatch(x, y);
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        });
     }
 
     [Theory]
@@ -245,30 +238,31 @@ public class HalvesTrainingTests
     {
         // The forced path is per thread; the half a worker runs must use the caller's, or the bits
         // would depend on which thread ran which half.
-        int saved = Threading.MaxThreads;
         KernelSelector.Force(path);
         try
         {
-            var results = new List<float[][]>();
-            foreach (int threads in new[] { 1, 2, 2 })
+            KeepingThreadCount(() =>
             {
-                Threading.MaxThreads = threads;
-                var model = StackedLstm(stateful: false, batch: 0);
-                for (int i = 0; i < 6; i++)
+                var results = new List<float[][]>();
+                foreach (int threads in new[] { 1, 2, 2 })
                 {
-                    var (x, y) = Data(32, seed: 40 + i);
-                    model.TrainOnBatch(x, y);
+                    Threading.MaxThreads = threads;
+                    var model = StackedLstm(stateful: false, batch: 0);
+                    for (int i = 0; i < 6; i++)
+                    {
+                        var (x, y) = Data(32, seed: 40 + i);
+                        model.TrainOnBatch(x, y);
+                    }
+                    Assert.True(model.HasHalfCopies);
+                    results.Add(model.GetWeights().Select(w => w.ToArray()).ToArray());
                 }
-                Assert.True(model.HasHalfCopies);
-                results.Add(model.GetWeights().Select(w => w.ToArray()).ToArray());
-            }
-            for (int r = 1; r < results.Count; r++)
-                for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[r][i]);
+                for (int r = 1; r < results.Count; r++)
+                    for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[r][i]);
+            });
         }
         finally
         {
             KernelSelector.Force(null);
-            Threading.MaxThreads = saved;
         }
     }
 
@@ -334,8 +328,7 @@ public class HalvesTrainingTests
     [Fact]
     public void A_bad_label_inside_a_half_is_the_same_clear_error_on_one_and_two_threads()
     {
-        int saved = Threading.MaxThreads;
-        try
+        KeepingThreadCount(() =>
         {
             foreach (int threads in new[] { 1, 2 })
             {
@@ -350,10 +343,6 @@ public class HalvesTrainingTests
                 var error = Assert.Throws<NeuriteException>(() => model.TrainOnBatch(x, labels));
                 Assert.Contains("labels in 0..2", error.Message);
             }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        });
     }
 }
