@@ -73,7 +73,6 @@ public sealed partial class Sequential
         if (_sharedPacks.Length > 0)
         {
             var pack = _packStep ??= new PackStep(this);
-            pack.Path = KernelSelector.Forced;
             RunParts(pack);
             foreach (var (_, packs) in _sharedPacks) packs.Ready = true;
         }
@@ -84,7 +83,6 @@ public sealed partial class Sequential
             step.Weights = new PinnedFloats(pinWeights, sampleWeights.Length);
             step.Count = count;
             step.FirstRows = firstRows;
-            step.Path = KernelSelector.Forced;
             try
             {
                 RunParts(step);
@@ -113,7 +111,6 @@ public sealed partial class Sequential
             optimizer.PrepareSlots(_trainable);
             var update = _halfUpdate ??= new HalfUpdate(this);
             update.Step = optimizer.Iterations + 1;
-            update.Path = KernelSelector.Forced;
             RunParts(update);
             optimizer.CompleteStep();
         }
@@ -127,8 +124,9 @@ public sealed partial class Sequential
     }
 
     /// <summary>Runs both parts; a failure surfaces as the exception itself, as on one thread, not wrapped.</summary>
-    private static void RunParts(IParallelWork work)
+    private static void RunParts(PartWork work)
     {
+        work.Path = KernelSelector.Forced;
         try
         {
             WorkerPool.Run(work, 2, Kernels.Threading.MaxThreads);
@@ -148,20 +146,30 @@ public sealed partial class Sequential
     }
 
     /// <summary>Part p adds the halves' gradients and applies the optimizer over its share of every weight's elements.</summary>
-    private sealed class HalfUpdate(Sequential owner) : IParallelWork
+    /// <summary>
+    /// A part of a halves step. The forced kernel path is a per-thread setting, so each part runs with the
+    /// caller's (<see cref="RunParts"/> records it); otherwise the bits would depend on which thread ran which part.
+    /// </summary>
+    private abstract class PartWork : IParallelWork
     {
-        public long Step;
         public KernelPath? Path;
 
         public void Run(int part)
         {
             var saved = KernelSelector.Forced;
             KernelSelector.Forced = Path;
-            try { Update(part); }
+            try { RunPart(part); }
             finally { KernelSelector.Forced = saved; }
         }
 
-        private void Update(int part)
+        protected abstract void RunPart(int part);
+    }
+
+    private sealed class HalfUpdate(Sequential owner) : PartWork
+    {
+        public long Step;
+
+        protected override void RunPart(int part)
         {
             var pairs = owner._halfGradients;
             var optimizer = owner.Optimizer!;
@@ -243,38 +251,23 @@ public sealed partial class Sequential
     }
 
     /// <summary>Part p packs piece (k + p) mod 2 of LSTM k, so the two parts share the packing about evenly.</summary>
-    private sealed class PackStep(Sequential owner) : IParallelWork
+    private sealed class PackStep(Sequential owner) : PartWork
     {
-        public KernelPath? Path;
-
-        public void Run(int part)
+        protected override void RunPart(int part)
         {
-            var saved = KernelSelector.Forced;
-            KernelSelector.Forced = Path;
-            try
-            {
-                var shared = owner._sharedPacks;
-                for (int k = 0; k < shared.Length; k++) shared[k].Whole.PackShared(shared[k].Packs, (k + part) % 2);
-            }
-            finally { KernelSelector.Forced = saved; }
+            var shared = owner._sharedPacks;
+            for (int k = 0; k < shared.Length; k++) shared[k].Whole.PackShared(shared[k].Packs, (k + part) % 2);
         }
     }
 
-    private sealed class HalfStep(Sequential owner) : IParallelWork
+    private sealed class HalfStep(Sequential owner) : PartWork
     {
         public Tensor? X, Y;
         public PinnedFloats Weights;
         public int Count, FirstRows;
         public readonly double[] Losses = new double[2];
         public readonly Tensor?[] Outputs = new Tensor?[2], Truths = new Tensor?[2];
-        public KernelPath? Path;
 
-        public void Run(int part)
-        {
-            var saved = KernelSelector.Forced;
-            KernelSelector.Forced = Path;
-            try { owner.TrainHalf(this, part); }
-            finally { KernelSelector.Forced = saved; }
-        }
+        protected override void RunPart(int part) => owner.TrainHalf(this, part);
     }
 }

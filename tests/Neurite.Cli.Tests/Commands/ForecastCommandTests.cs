@@ -77,6 +77,10 @@ public sealed class ForecastCommandTests : IDisposable
         Assert.Contains("--date-format", refused.Error);
         Assert.Contains("yyyy-MM-dd", refused.Error);
 
+        var noDate = CommandTestKit.Run("forecast", file, "--column", "value", "--date-format", "dd/MM/yyyy", "--out", _kit.PathOf("r3"));
+        Assert.Equal(2, noDate.Code);
+        Assert.Contains("without --date", noDate.Error);
+
         var badFormat = CommandTestKit.Run("forecast", file, "--column", "value", "--date", "day", "--date-format", "HH:mm", "--out", _kit.PathOf("r1"));
         Assert.Equal(2, badFormat.Code);
         Assert.Contains("year, month and day", badFormat.Error);
