@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Neurite.Kernels;
 
 namespace Neurite.Benchmarks;
@@ -23,6 +24,14 @@ internal static class FastMathWorkload
         Report("Sigmoid", () => FastMath.Sigmoid(x, y), x.Length);
         Report("AddBias", () => FastMath.AddBias(y, bias, rows, cols), x.Length);
         Report("SumRows", () => FastMath.SumRows(x, sums, rows, cols, accumulate: false), x.Length);
+        Report("Gate tanh", () => GateTanh(x, y), x.Length);
+    }
+
+    /// <summary>The LSTM cell pass's tanh (<c>GateMath.Tanh</c>, Vector512) over a buffer.</summary>
+    private static void GateTanh(float[] x, float[] y)
+    {
+        for (int i = 0; i + 16 <= x.Length; i += 16)
+            Neurite.Layers.GateMath.Tanh(Vector512.LoadUnsafe(ref x[i])).StoreUnsafe(ref y[i]);
     }
 
     private static void Report(string name, Action call, int count)

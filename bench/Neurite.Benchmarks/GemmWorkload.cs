@@ -32,6 +32,21 @@ internal static class GemmWorkload
         ("LSTM2 dW all steps 100x500x200 TN", 100, 500, 200, true, false, false),
     ];
 
+    // Every product of one W3 training half-step (25 of the batch's 50 rows, 10 steps), with how many
+    // times a half-step runs it: what `--halves` sums to see which shapes lose the most time.
+    private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed, int Calls)[] HalfStepShapes =
+    [
+        ("LSTM1 h·R per step 25x100x400 packed", 25, 100, 400, false, false, true, 10),
+        ("LSTM1 dh=dz·Rᵀ per step 25x400x100 packed", 25, 400, 100, false, true, true, 9),
+        ("LSTM1 dR 100x250x400 TN", 100, 250, 400, true, false, false, 1),
+        ("LSTM2 x·W 250x100x200 NN", 250, 100, 200, false, false, false, 1),
+        ("LSTM2 h·R per step 25x50x200 packed", 25, 50, 200, false, false, true, 10),
+        ("LSTM2 dh=dz·Rᵀ per step 25x200x50 packed", 25, 200, 50, false, true, true, 9),
+        ("LSTM2 dR 50x250x200 TN", 50, 250, 200, true, false, false, 1),
+        ("LSTM2 dW 100x250x200 TN", 100, 250, 200, true, false, false, 1),
+        ("LSTM2 dx=dz·Wᵀ 250x200x100 packed", 250, 200, 100, false, true, true, 1),
+    ];
+
     // The tutorial's MLPs (W1, W2): per-call overhead, not FMA rate, decides these.
     private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] SmallShapes =
     [
@@ -76,6 +91,28 @@ internal static class GemmWorkload
                 double flop = 2.0 * rows * 100 * 400;
                 Console.WriteLine($"{rows,3}x100x400 packed: median {median * 1e6,7:F2} µs ({100 * flop / median / 1e9 / peak,5:F1}% peak), best {best * 1e6,7:F2} µs ({100 * flop / best / 1e9 / peak,5:F1}%)");
             }
+            Threading.MaxThreads = savedThreads;
+            return;
+        }
+        if (args.Contains("--halves"))
+        {
+            Threading.MaxThreads = 1;
+            double totalMedian = 0, totalBest = 0, totalFlop = 0;
+            foreach (var (name, m, k, n, transA, transB, packedB, calls) in HalfStepShapes)
+            {
+                var a = Values(m * k, 1);
+                var b = Values(k * n, 2);
+                var c = new float[m * n];
+                var packed = Gemm.PackB(b, k, n, transB);
+                Action call = packedB
+                    ? () => Gemm.Multiply(a, packed, c, m, transA, accumulate: true)
+                    : () => Gemm.Multiply(a, b, c, m, k, n, transA, transB, accumulate: true);
+                var (median, best) = Harness.Time(call, repetitions: quick ? 7 : 21, repetitionSeconds: 0.003, warmupSeconds: 0.15);
+                double flop = 2.0 * m * k * n;
+                totalMedian += median * calls; totalBest += best * calls; totalFlop += flop * calls;
+                Console.WriteLine($"{name,-44} ×{calls,2} {median * 1e6,8:F2} µs {100 * flop / median / 1e9 / peak,6:F1}% | best {best * 1e6,8:F2} µs {100 * flop / best / 1e9 / peak,6:F1}%  ({calls * best * 1e6,7:F1} µs per half-step)");
+            }
+            Console.WriteLine($"one half-step's products: {totalFlop / 1e6:F1} MFLOP, median {totalMedian * 1e6:F0} µs ({100 * totalFlop / totalMedian / 1e9 / peak:F1}% peak), best {totalBest * 1e6:F0} µs ({100 * totalFlop / totalBest / 1e9 / peak:F1}%); floor {totalFlop / peak / 1e3:F0} µs");
             Threading.MaxThreads = savedThreads;
             return;
         }

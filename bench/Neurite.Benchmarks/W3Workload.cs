@@ -28,6 +28,8 @@ internal static class W3Workload
         for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
         for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
         if (args.Contains("--halves-ab")) { CompareHalves(x, y, quick); return; }
+        int profileAt = Array.IndexOf(args, "--train-only");
+        if (profileAt >= 0) { TrainOnly(x, y, int.Parse(args[profileAt + 1]), args.Contains("--one-thread") ? 1 : 2); return; }
         Console.WriteLine("W3 stateful LSTM(100, seq) -> Dropout(0.5) -> LSTM(50) -> Dropout(0.5) -> Dense(1), MAE, Adam, 2000 samples, batch 50");
         double peak = Math.Max(PeakWorkload.Measure().Vector512, 1e-9);
         Console.WriteLine($"  same-run one-core FMA peak {peak:0.0} GFLOP/s: epoch floor {GflopPerEpoch / peak * 1000:0.0} ms on one core");
@@ -71,6 +73,27 @@ internal static class W3Workload
         Console.WriteLine($"    pool per step: {WorkerPool.Forks / (double)steps:0.0} forks, worker ran {100.0 * WorkerPool.PartsByWorkers / Math.Max(1, WorkerPool.Forks):0} % of forks' second parts, " +
             $"{WorkerPool.WorkerWakes / (double)steps:0.00} wakes from sleep; worker starts {latencyUs:0.00} µs after the fork (mean); " +
             $"{forkUs:0} of {stepUs:0} µs per step inside forks, {stepUs - forkUs:0} µs on the caller alone");
+    }
+
+    /// <summary>
+    /// Only training, for a profiler: a short warm-up, then the given number of epochs, each printed; no
+    /// peak measurement, so that a sampling profile shows the training alone.
+    /// </summary>
+    private static void TrainOnly(Tensor x, Tensor y, int epochs, int threads)
+    {
+        Threading.MaxThreads = threads;
+        var model = BuildModel();
+        var times = new List<double>();
+        for (int e = 0; e < epochs; e++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            model.Fit(x, y, batchSize: 50, epochs: 1, verbose: 0, shuffle: false);
+            model.ResetStates();
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        var sorted = times.Skip(Math.Min(5, epochs - 1)).OrderBy(t => t).ToList();
+        Console.WriteLine($"  {threads} thread(s), {epochs} epochs: median {sorted[sorted.Count / 2]:0.0} ms per epoch after the first five, best {sorted[0]:0.0}");
+        Threading.MaxThreads = 1;
     }
 
     /// <summary>Whole batches against two-half batches, 1 and 2 threads, alternating in rounds so drift hits all four alike.</summary>

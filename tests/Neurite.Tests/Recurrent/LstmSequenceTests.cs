@@ -179,8 +179,28 @@ public class LstmSequenceTests
         seq.Forward(c.B, c.T, ToFloat(c.X), default, default, w, r, bias, output);
         seq.Backward(ToFloat(c.OutWeights), default, default, w, r, default, dW, dR, dB);
         var once = (float[])dW.Clone();
+        var onceR = (float[])dR.Clone();
+        // Each Backward consumes its Forward's gates, so the second pass runs the same batch forward again.
+        seq.Forward(c.B, c.T, ToFloat(c.X), default, default, w, r, bias, output);
         seq.Backward(ToFloat(c.OutWeights), default, default, w, r, default, dW, dR, dB);
         for (int i = 0; i < dW.Length; i++) Assert.Equal(2 * once[i], dW[i], 1e-5f);
+        for (int i = 0; i < dR.Length; i++) Assert.Equal(2 * onceR[i], dR[i], 1e-5f);
+    }
+
+    [Fact]
+    public void BackwardTwiceAfterOneForwardIsRefusedWithAClearMessage()
+    {
+        var c = new Case { ReturnSequences = true };
+        c.Randomize(seed: 3);
+        var seq = new LstmSequence(c.F, c.U, returnSequences: true);
+        var w = ToFloat(c.W); var r = ToFloat(c.R); var bias = ToFloat(c.Bias);
+        var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[bias.Length];
+        seq.Forward(c.B, c.T, ToFloat(c.X), default, default, w, r, bias, new float[c.OutWeights.Length]);
+        seq.Backward(ToFloat(c.OutWeights), default, default, w, r, default, dW, dR, dB);
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            seq.Backward(ToFloat(c.OutWeights), default, default, w, r, default, dW, dR, dB));
+        Assert.Contains("twice after one", error.Message);
+        Assert.Contains("Run Forward", error.Message);
     }
 
     [Theory]

@@ -27,12 +27,13 @@ internal sealed unsafe class LstmSequence
     private const string Op = "LSTM sequence";
 
     private float[] _packedInputs = [];    // (T, B, F) masked, in step order
-    private float[] _gates = [];           // (T, B, 4U) pre-activations, then activated gates
+    // (T, B, 4U) pre-activations, then activated gates; the backward pass overwrites each step's gates
+    // with their gradients dz once it has read them, which keeps one (T, B, 4U) array instead of two in cache.
+    private float[] _gates = [];
     private float[] _hidden = [];          // (T+1, B, U): initial state, then h after each step
     private float[] _cell = [];             // (T+1, B, U)
     private float[] _activatedCell = [];   // (T, B, U): act(c) after each step
     private float[] _droppedHidden = [];   // (T, B, U): h̃ fed to each step, kept only with a recurrent mask
-    private float[] _dGates = [];          // (T, B, 4U)
     private float[] _dPackedInputs = [];   // (T, B, F)
     private float[] _dHidden = [];         // (B, U)
     private float[] _dCell = [];           // (B, U)
@@ -109,7 +110,6 @@ internal sealed unsafe class LstmSequence
         SequenceLayout.EnsureLength(ref _hidden, (rows + batch) * u);
         SequenceLayout.EnsureLength(ref _cell, (rows + batch) * u);
         SequenceLayout.EnsureLength(ref _activatedCell, rows * u);
-        SequenceLayout.EnsureLength(ref _dGates, rows * 4 * u);
         SequenceLayout.EnsureLength(ref _dPackedInputs, rows * f);
         SequenceLayout.EnsureLength(ref _dHidden, batch * u);
         SequenceLayout.EnsureLength(ref _dCell, batch * u);
@@ -196,7 +196,8 @@ internal sealed unsafe class LstmSequence
         Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> dInitialHidden = default, Span<float> dInitialCell = default)
     {
-        if (!_forwardDone) throw new InvalidOperationException("Backward was called before Forward. Run Forward on the batch first.");
+        // Backward consumes the forward pass's gates (it overwrites them with their gradients), so each Forward serves one Backward.
+        if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
         int batch = _batch, steps = _steps, u = Units, f = Features, g4 = 4 * u;
         int rows = batch * steps, stateSize = batch * u;
         SequenceLayout.CheckOptionalLength(dOutput, ReturnSequences ? rows * u : stateSize, Op, "output gradient",
@@ -212,7 +213,7 @@ internal sealed unsafe class LstmSequence
         SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", "(B={0}, U={1})", batch, u);
         SequenceLayout.CheckOptionalLength(dInitialCell, stateSize, Op, "initial c gradient", "(B={0}, U={1})", batch, u);
 
-        var dGates = _dGates.AsSpan(0, rows * g4);
+        var dGates = _gates.AsSpan(0, rows * g4);
         var dh = _dHidden.AsSpan(0, stateSize);
         var dc = _dCell.AsSpan(0, stateSize);
         if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);
@@ -253,6 +254,7 @@ internal sealed unsafe class LstmSequence
         ReadOnlySpan<float> recurrentInputs = _hasRecurrentMask ? _droppedHidden.AsSpan(0, rows * u) : _hidden.AsSpan(0, rows * u);
         SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), dGates, dKernel, dBias, rows, f, g4);
         Gemm.Multiply(recurrentInputs, dGates, dRecurrentKernel, u, rows, g4, transA: true, accumulate: true);
+        _forwardDone = false;
     }
 
     /// <summary>
@@ -322,7 +324,7 @@ internal sealed unsafe class LstmSequence
             // dh_s = (dz_{s+1} Rᵀ) ⊙ mask, the recurrent path into the state this step produced;
             // the mask and the output gradient are applied row by row in the cell pass.
             if (s < _steps - 1)
-                Gemm.Multiply(_dGates.AsSpan(((s + 1) * batch + b0) * g4, rowsHere * g4), _activeRecurrentTransposed, dh, rowsHere);
+                Gemm.Multiply(_gates.AsSpan(((s + 1) * batch + b0) * g4, rowsHere * g4), _activeRecurrentTransposed, dh, rowsHere);
             BackwardRows(s, b0, b1, path, dOutput);
         }
         var pass = _stepPass;
@@ -330,11 +332,11 @@ internal sealed unsafe class LstmSequence
         // dx rows depend only on the same rows of dz, so each thread also does its rows' input gradient.
         int f = Features, steps = _steps;
         if (rowsHere == batch)
-            SequenceLayout.MultiplyByKernelTransposed(_dGates.AsSpan(0, steps * batch * g4), pass.Kernel.ReadOnly,
+            SequenceLayout.MultiplyByKernelTransposed(_gates.AsSpan(0, steps * batch * g4), pass.Kernel.ReadOnly,
                 _dPackedInputs.AsSpan(0, steps * batch * f), steps * batch, g4, f, pass.KernelTransposed);
         else
             for (int s = 0; s < steps; s++)
-                SequenceLayout.MultiplyByKernelTransposed(_dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), pass.Kernel.ReadOnly,
+                SequenceLayout.MultiplyByKernelTransposed(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), pass.Kernel.ReadOnly,
                     _dPackedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), rowsHere, g4, f, pass.KernelTransposed);
         SequenceLayout.UnpackInputGradient(_dPackedInputs, pass.Dx.Span, batch, steps, f, GoBackwards,
             _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default, b0, b1);
@@ -362,7 +364,7 @@ internal sealed unsafe class LstmSequence
         int state = (s * batch + b0) * u;
         BackwardCells(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), _cell.AsSpan(state, rowsHere * u),
             _activatedCell.AsSpan(state, rowsHere * u), dh, outputRows, steps * u, _dCell.AsSpan(b0 * u, rowsHere * u),
-            _dGates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, path);
+            _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, path);
     }
 
     /// <summary>All steps of one pass over a range of batch rows, for <see cref="WorkerPool"/>.</summary>
