@@ -140,9 +140,8 @@ public sealed partial class Sequential
     private void AddHalfGradients(int pair, int start, int length)
     {
         var (whole, first, second) = _halfGradients[pair];
-        var target = whole.Gradient.Span.Slice(start, length);
-        first.Gradient.Span.Slice(start, length).CopyTo(target);
-        SequenceLayout.Add(second.Gradient.Span.Slice(start, length), target);
+        SequenceLayout.Add(first.Gradient.Span.Slice(start, length), second.Gradient.Span.Slice(start, length),
+            whole.Gradient.Span.Slice(start, length));
     }
 
     /// <summary>Part p adds the halves' gradients and applies the optimizer over its share of every weight's elements.</summary>

@@ -345,19 +345,23 @@ internal static class SequenceLayout
     }
 
     /// <summary><c>target[i] += values[i]</c>.</summary>
-    public static void Add(ReadOnlySpan<float> values, Span<float> target)
+    public static void Add(ReadOnlySpan<float> values, Span<float> target) => Add(target, values, target);
+
+    /// <summary><c>sum[i] = a[i] + b[i]</c>, in one pass; <paramref name="sum"/> may be <paramref name="a"/> or <paramref name="b"/>.</summary>
+    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> sum)
     {
-        int n = target.Length, i = 0;
-        ref float rv = ref MemoryMarshal.GetReference(values);
-        ref float rt = ref MemoryMarshal.GetReference(target);
+        int n = sum.Length, i = 0;
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rs = ref MemoryMarshal.GetReference(sum);
         var path = KernelSelector.Current;
         if (path == KernelPath.Vector512)
             for (; i <= n - 16; i += 16)
-                (Vector512.LoadUnsafe(ref rt, (nuint)i) + Vector512.LoadUnsafe(ref rv, (nuint)i)).StoreUnsafe(ref rt, (nuint)i);
+                (Vector512.LoadUnsafe(ref ra, (nuint)i) + Vector512.LoadUnsafe(ref rb, (nuint)i)).StoreUnsafe(ref rs, (nuint)i);
         if (path != KernelPath.Scalar)
             for (; i <= n - 8; i += 8)
-                (Vector256.LoadUnsafe(ref rt, (nuint)i) + Vector256.LoadUnsafe(ref rv, (nuint)i)).StoreUnsafe(ref rt, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref rt, i) += Unsafe.Add(ref rv, i);
+                (Vector256.LoadUnsafe(ref ra, (nuint)i) + Vector256.LoadUnsafe(ref rb, (nuint)i)).StoreUnsafe(ref rs, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref rs, i) = Unsafe.Add(ref ra, i) + Unsafe.Add(ref rb, i);
     }
 
     /// <summary>
