@@ -6,9 +6,10 @@ namespace Neurite.Layers;
 /// </summary>
 public sealed class Dropout : Layer
 {
-    private readonly BufferCache _out = new(), _dx = new(), _mask = new();
+    private readonly BufferCache _out = new(), _dx = new();
     private Kernels.MaskGenerator? _masks;
-    private Tensor? _lastMask;
+    private byte[] _keepBits = [];
+    private Tensor? _lastFixedMask;
     private bool _lastWasTraining;
 
     public Dropout(double rate, int[]? inputShape = null, int? batchSize = null, string? name = null)
@@ -20,6 +21,9 @@ public sealed class Dropout : Layer
     }
 
     public double Rate { get; }
+
+    // The kept values' scale, 1/(1 − rate), rounded to float once as the mask values were.
+    private float KeptScale => (float)(1.0 / (1.0 - Rate));
 
     protected override int[] OnBuild(int[] inputShape, System.Random rng)
     {
@@ -34,10 +38,16 @@ public sealed class Dropout : Layer
         _lastWasTraining = training && Rate > 0;
         if (!_lastWasTraining) return input;
         var output = _out.Get(input.Shape[0], InputDims);
-        var mask = FixedMask ?? _mask.Get(input.Shape[0], InputDims);
-        if (FixedMask is null) _masks!.FillInvertedDropout(mask.Span, Rate);
-        Multiply(input.Span, mask.Span, output.Span);
-        _lastMask = mask;
+        _lastFixedMask = FixedMask;
+        if (FixedMask is not null)
+        {
+            Multiply(input.Span, FixedMask.Span, output.Span);
+            return output;
+        }
+        int count = input.Size;
+        if (_keepBits.Length < (count + 7) / 8) _keepBits = new byte[(count + 7) / 8];
+        _masks!.FillKeepBits(_keepBits, count, Rate);
+        Kernels.MaskGenerator.MultiplyByMask(input.Span, _keepBits, KeptScale, output.Span);
         return output;
     }
 
@@ -46,7 +56,8 @@ public sealed class Dropout : Layer
     {
         if (!_lastWasTraining) return outputGradient;
         var dx = _dx.Get(outputGradient.Shape[0], InputDims);
-        Multiply(outputGradient.Span, _lastMask!.Span, dx.Span);
+        if (_lastFixedMask is not null) Multiply(outputGradient.Span, _lastFixedMask.Span, dx.Span);
+        else Kernels.MaskGenerator.MultiplyByMask(outputGradient.Span, _keepBits, KeptScale, dx.Span);
         return dx;
     }
 

@@ -118,4 +118,80 @@ public class DropoutTests
         Assert.Equal(a[0], b[0]);
         Assert.Equal(a[1], b[1]);
     }
+
+    [Theory]
+    [InlineData(13)]   // 39 values a batch: a ragged last byte of mask bits
+    [InlineData(64)]
+    public void Backward_multiplies_by_the_forward_passs_mask(int width)
+    {
+        Neurite.Random.SetSeed(5);
+        var layer = new Dropout(0.4, inputShape: [width]);
+        layer.Build([width]);
+        var ones = Tensor.Full(1f, 3, width);
+        var mask = layer.Forward(ones, training: true).ToArray();
+        var dy = Tensor.Zeros(3, width);
+        for (int i = 0; i < dy.Size; i++) dy.Span[i] = i + 1;
+        var dx = layer.Backward(dy).ToArray();
+        for (int i = 0; i < dx.Length; i++) Assert.Equal((i + 1) * mask[i], dx[i]);
+        Assert.Contains(mask, v => v == 0f);
+        Assert.Contains(mask, v => v != 0f);
+    }
+
+    [Fact]
+    public void A_dropped_NaN_stays_NaN_as_in_Keras_where_the_mask_is_a_product()
+    {
+        Neurite.Random.SetSeed(8);
+        var layer = new Dropout(0.5, inputShape: [40]);
+        layer.Build([40]);
+        var ones = Tensor.Full(1f, 2, 40);
+        Neurite.Random.SetSeed(8);
+        var probe = new Dropout(0.5, inputShape: [40]);
+        probe.Build([40]);
+        var mask = probe.Forward(ones, training: true).ToArray();
+        var x = Tensor.Full(float.NaN, 2, 40);
+        x.Span[0] = 3f;
+        var y = layer.Forward(x, training: true).ToArray();
+        Assert.All(y.Skip(1), v => Assert.True(float.IsNaN(v)));
+        Assert.Equal(3f * mask[0], y[0]);
+    }
+}
+
+public class MaskGeneratorTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(61)]
+    [InlineData(1000)]
+    public void Bits_past_the_count_stay_clear_and_masking_matches_a_per_value_product(int count)
+    {
+        var generator = new Neurite.Kernels.MaskGenerator(new System.Random(4));
+        var bits = new byte[(count + 7) / 8 + 2];
+        Array.Fill(bits, (byte)0xFF);
+        generator.FillKeepBits(bits, count, 0.3);
+        for (int i = count; i < 8 * ((count + 7) / 8); i++) Assert.Equal(0, (bits[i >> 3] >> (i & 7)) & 1);
+        Assert.Equal(0xFF, bits[^1]);
+
+        var input = new float[count];
+        for (int i = 0; i < count; i++) input[i] = i % 5 - 2.5f;
+        var output = new float[count];
+        Neurite.Kernels.MaskGenerator.MultiplyByMask(input, bits, 1.25f, output);
+        for (int i = 0; i < count; i++)
+        {
+            bool kept = (bits[i >> 3] & (1 << (i & 7))) != 0;
+            Assert.Equal(input[i] * (kept ? 1.25f : 0f), output[i]);
+        }
+    }
+
+    [Fact]
+    public void The_kept_share_follows_the_rate()
+    {
+        var generator = new Neurite.Kernels.MaskGenerator(new System.Random(9));
+        var bits = new byte[100_000 / 8];
+        generator.FillKeepBits(bits, 100_000, 0.25);
+        int kept = bits.Sum(b => System.Numerics.BitOperations.PopCount(b));
+        // 100,000 draws: the standard error of the kept share is 0.0014.
+        Assert.InRange(kept / 100_000.0, 0.74, 0.76);
+    }
 }
