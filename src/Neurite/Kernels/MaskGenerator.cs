@@ -5,8 +5,8 @@ namespace Neurite.Kernels;
 
 /// <summary>
 /// Fills dropout masks fast: independent xoshiro128** generators (Blackman and Vigna), one per SIMD
-/// lane, draw 32-bit numbers a vector at a time and a compare selects 0 or the kept scale without a
-/// branch. <see cref="System.Random.NextDouble"/> costs ~16 ns a value, and W3's two dropout layers draw
+/// lane, draw 32-bit numbers a vector at a time and a compare against the rate's threshold gives a
+/// vector of keep bits without a branch. <see cref="System.Random.NextDouble"/> costs ~16 ns a value, and W3's two dropout layers draw
 /// 50,000 mask values per batch, which made them a quarter of an epoch. Masks are kept as one bit per value.
 /// </summary>
 internal sealed class MaskGenerator
@@ -62,7 +62,7 @@ internal sealed class MaskGenerator
                 : width == 16 ? Vector512.ExtractMostSignificantBits(kept.AsVector512())
                 : LaneBits(kept, width);
             int valid = Math.Min(width, count - i);
-            if (valid < 64) laneBits &= (1UL << valid) - 1;
+            laneBits &= (1UL << valid) - 1;
             // i is a multiple of the width, a power of two: the lanes fill whole bytes or part of one.
             if (width >= 8)
                 for (int b = 0; b < (valid + 7) / 8; b++) bits[i / 8 + b] = (byte)(laneBits >> (8 * b));

@@ -9,6 +9,7 @@ public sealed class Dropout : Layer
     private readonly BufferCache _out = new(), _dx = new();
     private Kernels.MaskGenerator? _masks;
     private byte[] _keepBits = [];
+    private int _lastCount;
     private Tensor? _lastFixedMask;
     private bool _lastWasTraining;
 
@@ -39,6 +40,7 @@ public sealed class Dropout : Layer
         if (!_lastWasTraining) return input;
         var output = _out.Get(input.Shape[0], InputDims);
         _lastFixedMask = FixedMask;
+        _lastCount = input.Size;
         if (FixedMask is not null)
         {
             Multiply(input.Span, FixedMask.Span, output.Span);
@@ -55,6 +57,8 @@ public sealed class Dropout : Layer
     public override Tensor Backward(Tensor outputGradient)
     {
         if (!_lastWasTraining) return outputGradient;
+        if (outputGradient.Size != _lastCount)
+            throw new NeuriteException($"Dropout '{Name}': Backward got a gradient of {outputGradient.Size} values, but the latest Forward masked {_lastCount}. Pass the gradient of the latest Forward's output.");
         var dx = _dx.Get(outputGradient.Shape[0], InputDims);
         if (_lastFixedMask is not null) Multiply(outputGradient.Span, _lastFixedMask.Span, dx.Span);
         else Kernels.MaskGenerator.MultiplyByMask(outputGradient.Span, _keepBits, KeptScale, dx.Span);

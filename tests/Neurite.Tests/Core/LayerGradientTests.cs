@@ -138,6 +138,24 @@ public class DropoutTests
     }
 
     [Fact]
+    public void A_smaller_batch_after_a_larger_one_gets_its_own_mask_and_a_gradient_of_the_wrong_size_is_refused()
+    {
+        Neurite.Random.SetSeed(6);
+        var layer = new Dropout(0.5, inputShape: [16], name: "drop");
+        layer.Build([16]);
+        layer.Forward(Tensor.Full(1f, 32, 16), training: true);
+        var small = layer.Forward(Tensor.Full(1f, 8, 16), training: true).ToArray();
+        var dx = layer.Backward(Tensor.Full(1f, 8, 16)).ToArray();
+        Assert.Equal(small, dx);
+        var error = Assert.Throws<NeuriteException>(() => layer.Backward(Tensor.Full(1f, 32, 16)));
+        Assert.Contains("'drop'", error.Message);
+        Assert.Contains("512", error.Message);
+        Assert.Contains("128", error.Message);
+        var large = layer.Forward(Tensor.Full(1f, 40, 16), training: true).ToArray();
+        Assert.Equal(large, layer.Backward(Tensor.Full(1f, 40, 16)).ToArray());
+    }
+
+    [Fact]
     public void A_dropped_NaN_stays_NaN_as_in_Keras_where_the_mask_is_a_product()
     {
         Neurite.Random.SetSeed(8);
@@ -182,6 +200,42 @@ public class MaskGeneratorTests
             bool kept = (bits[i >> 3] & (1 << (i & 7))) != 0;
             Assert.Equal(input[i] * (kept ? 1.25f : 0f), output[i]);
         }
+    }
+
+    [Fact]
+    public void Keep_bits_follow_xoshiro128_starstar_lanes_seeded_from_System_Random()
+    {
+        // An independent scalar xoshiro128** (Blackman and Vigna) per SIMD lane, seeded as the generator
+        // documents: four words per lane from the seed source, value i drawn by lane i mod width.
+        const double rate = 0.35;
+        const int count = 203;
+        int width = System.Numerics.Vector<uint>.Count;
+        var seedSource = new System.Random(21);
+        var state = new uint[width, 4];
+        for (int lane = 0; lane < width; lane++)
+            do
+            {
+                for (int w = 0; w < 4; w++) state[lane, w] = (uint)seedSource.Next() ^ ((uint)seedSource.Next() << 16);
+            }
+            while ((state[lane, 0] | state[lane, 1] | state[lane, 2] | state[lane, 3]) == 0);
+        uint threshold = (uint)Math.Round(rate * 4294967296.0);
+        var expected = new bool[count];
+        for (int i0 = 0; i0 < count; i0 += width)
+            for (int lane = 0; lane < width; lane++)
+            {
+                uint s0 = state[lane, 0], s1 = state[lane, 1], s2 = state[lane, 2], s3 = state[lane, 3];
+                uint draw = System.Numerics.BitOperations.RotateLeft(s1 * 5u, 7) * 9u;
+                uint t = s1 << 9;
+                s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+                s3 = System.Numerics.BitOperations.RotateLeft(s3, 11);
+                (state[lane, 0], state[lane, 1], state[lane, 2], state[lane, 3]) = (s0, s1, s2, s3);
+                if (i0 + lane < count) expected[i0 + lane] = draw >= threshold;
+            }
+
+        var generator = new Neurite.Kernels.MaskGenerator(new System.Random(21));
+        var bits = new byte[(count + 7) / 8];
+        generator.FillKeepBits(bits, count, rate);
+        for (int i = 0; i < count; i++) Assert.Equal(expected[i], (bits[i >> 3] & (1 << (i & 7))) != 0);
     }
 
     [Fact]

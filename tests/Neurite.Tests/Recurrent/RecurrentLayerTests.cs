@@ -24,6 +24,31 @@ public class RecurrentLayerTests
     }
 
     [Theory]
+    [InlineData("lstm")]
+    [InlineData("gru")]
+    [InlineData("rnn")]
+    public void EachTrainingForwardServesOneBackward(string kind)
+    {
+        Layer layer = kind switch
+        {
+            "lstm" => new Lstm(4, returnSequences: true, inputShape: [3, 2], name: "seq"),
+            "gru" => new Gru(4, returnSequences: true, inputShape: [3, 2], name: "seq"),
+            _ => new SimpleRnn(4, returnSequences: true, inputShape: [3, 2], name: "seq"),
+        };
+        layer.Build([3, 2]);
+        var x = Tensor.Full(0.5f, 2, 3, 2);
+        var upstream = Tensor.Full(1f, 2, 3, 4);
+        layer.Forward(x, training: true);
+        var first = layer.Backward(upstream).ToArray();
+        var error = Assert.Throws<InvalidOperationException>(() => layer.Backward(upstream));
+        Assert.Contains("'seq'", error.Message);
+        Assert.Contains("Run Forward on the batch again", error.Message);
+        // A new Forward allows a new Backward, with the same gradient for the same batch.
+        layer.Forward(x, training: true);
+        Assert.Equal(first, layer.Backward(upstream).ToArray());
+    }
+
+    [Theory]
     [InlineData(true, new[] { 2, 12 })]
     [InlineData(false, new[] { 12 })]
     public void GruBiasShapeFollowsResetAfter(bool resetAfter, int[] biasShape)

@@ -183,7 +183,8 @@ internal sealed unsafe class LstmSequence
     }
 
     /// <summary>
-    /// Backpropagation through the whole sequence of the latest <see cref="Forward"/>. Weight
+    /// Backpropagation through the whole sequence of the latest <see cref="Forward"/>, once: it overwrites
+    /// that pass's gates with their gradients, so another Backward needs another Forward. Weight
     /// gradients are added to <paramref name="dKernel"/>, <paramref name="dRecurrentKernel"/> and
     /// <paramref name="dBias"/>; <paramref name="dx"/> (B, T, F) is overwritten. Empty
     /// <paramref name="dx"/>, <paramref name="dBias"/>, <paramref name="dInitialHidden"/> or
@@ -212,6 +213,8 @@ internal sealed unsafe class LstmSequence
         SequenceLayout.CheckOptionalLength(dBias, g4, Op, "bias gradient", "(4U={0})", g4);
         SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", "(B={0}, U={1})", batch, u);
         SequenceLayout.CheckOptionalLength(dInitialCell, stateSize, Op, "initial c gradient", "(B={0}, U={1})", batch, u);
+        // From here the gates are being overwritten: even a pass that fails needs a new Forward.
+        _forwardDone = false;
 
         var dGates = _gates.AsSpan(0, rows * g4);
         var dh = _dHidden.AsSpan(0, stateSize);
@@ -254,7 +257,6 @@ internal sealed unsafe class LstmSequence
         ReadOnlySpan<float> recurrentInputs = _hasRecurrentMask ? _droppedHidden.AsSpan(0, rows * u) : _hidden.AsSpan(0, rows * u);
         SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), dGates, dKernel, dBias, rows, f, g4);
         Gemm.Multiply(recurrentInputs, dGates, dRecurrentKernel, u, rows, g4, transA: true, accumulate: true);
-        _forwardDone = false;
     }
 
     /// <summary>

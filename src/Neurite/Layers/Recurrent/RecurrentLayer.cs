@@ -22,7 +22,7 @@ public abstract class RecurrentLayer : Layer
     private float[] _inputMask = [], _recurrentMask = [];
     private System.Random? _rng;
     private int _stateBatch;
-    private bool _lastWasTraining;
+    private bool _lastWasTraining, _backwardDone;
     private Tensor? _lastOutput;
 
     private protected RecurrentLayer(int units, string? activation, string? recurrentActivation, bool useBias,
@@ -125,14 +125,23 @@ public abstract class RecurrentLayer : Layer
         if (Stateful)
             for (int i = 0; i < StateCount; i++) FinalState(i).CopyTo(_states[i]);
         _lastOutput = output;
+        _backwardDone = false;
         return output;
     }
 
+    /// <summary>
+    /// Backpropagation through the latest training Forward, once per Forward: the LSTM core overwrites
+    /// that pass's gates with their gradients (which keeps its cache footprint small), and every
+    /// recurrent layer keeps the same rule, as a non-persistent GradientTape gives one gradient.
+    /// </summary>
     public sealed override Tensor Backward(Tensor outputGradient)
     {
         if (_lastOutput is null) throw new InvalidOperationException($"{ClassName} '{Name}': Backward was called before Forward.");
         if (!_lastWasTraining)
             throw new InvalidOperationException($"{ClassName} '{Name}': Backward needs the latest Forward to run with training: true.");
+        if (_backwardDone)
+            throw new InvalidOperationException($"{ClassName} '{Name}': Backward was already run for the latest Forward. Run Forward on the batch again before another Backward.");
+        _backwardDone = true;
         int batch = _lastOutput.Shape[0];
         var parameters = Parameters;
         for (int i = 0; i < parameters.Count; i++) parameters[i].Gradient.Span.Clear();

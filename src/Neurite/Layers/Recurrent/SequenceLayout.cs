@@ -351,6 +351,8 @@ internal static class SequenceLayout
     public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> sum)
     {
         int n = sum.Length, i = 0;
+        if (a.Length < n || b.Length < n)
+            throw new ArgumentException($"Adding into {n} values needs two inputs of at least {n}; got {a.Length} and {b.Length}.");
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rs = ref MemoryMarshal.GetReference(sum);
