@@ -6,8 +6,8 @@ namespace Neurite.Kernels;
 /// <summary>
 /// Fills dropout masks fast: independent xoshiro128** generators (Blackman and Vigna), one per SIMD
 /// lane, draw 32-bit numbers a vector at a time and a compare against the rate's threshold gives a
-/// vector of keep bits without a branch. <see cref="System.Random.NextDouble"/> costs ~16 ns a value, and W3's two dropout layers draw
-/// 50,000 mask values per batch, which made them a quarter of an epoch. Masks are kept as one bit per value.
+/// vector of keep bits without a branch. <see cref="System.Random.NextDouble"/> costs ~16 ns a value,
+/// and W3's two dropout layers draw 50,000 mask values per batch, which made them a quarter of an epoch.
 /// </summary>
 internal sealed class MaskGenerator
 {

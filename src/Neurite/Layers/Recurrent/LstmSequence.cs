@@ -197,7 +197,6 @@ internal sealed unsafe class LstmSequence
         Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> dInitialHidden = default, Span<float> dInitialCell = default)
     {
-        // Backward consumes the forward pass's gates (it overwrites them with their gradients), so each Forward serves one Backward.
         if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
         int batch = _batch, steps = _steps, u = Units, f = Features, g4 = 4 * u;
         int rows = batch * steps, stateSize = batch * u;
