@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace Neurite.Cli.Tests;
+
+/// <summary>Starts the built neurite command (Neurite.Cli.dll beside the tests) as a child process, as a user runs it.</summary>
+internal static class CliProcess
+{
+    public static Process Start(params string[] args)
+    {
+        // The dotnet CLI names its own host for child processes; a test host started otherwise runs under dotnet itself.
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var info = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("exec");
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Neurite.Cli.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {host}.");
+    }
+
+    /// <summary>Runs to the end (at most <paramref name="timeout"/>) and returns the exit code and both outputs.</summary>
+    public static (int Code, string Output, string Error) Run(TimeSpan timeout, params string[] args)
+    {
+        using var process = Start(args);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"neurite {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s.");
+        }
+        return (process.ExitCode, output.Result, error.Result);
+    }
+}
