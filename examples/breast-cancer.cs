@@ -46,5 +46,5 @@ for (int a = 0; a < 2; a++)
     Console.WriteLine($"{a,6} " + string.Concat(Enumerable.Range(0, 2).Select(p => $"{Enumerable.Range(0, classes.Length).Count(i => actual[i] == a && classes[i] == p),5}")));
 
 // (score <- evaluate(x.test, y.test))
-var score = model.Evaluate(xTest, yTest);
+var score = model.Evaluate(xTest, yTest, verbose: 0);
 Console.WriteLine($"loss {score["loss"]:0.0000}, accuracy {score["accuracy"]:0.0000}");

@@ -53,7 +53,7 @@ for (int epoch = 1; epoch <= epochs; epoch++)
 }
 
 // pred_out <- predict(x.test, batch_size = batch.size)[, 1], back in index points
-var predicted = scaler.InverseTransform(ForecastScores.Flatten(model.Predict(test.X, batchSize: batchSize)), "price");
+var predicted = scaler.InverseTransform(ForecastScores.Flatten(model.Predict(test.X, batchSize: batchSize, verbose: 0)), "price");
 var actual = scaler.InverseTransform(ForecastScores.Flatten(test.Actual), "price");
 // Persistence (tomorrow = today) is the forecast to beat.
 var persistence = scaler.InverseTransform(ForecastScores.Flatten(ForecastBaselines.Persistence(test)), "price");

@@ -40,5 +40,5 @@ for (int a = 0; a < 3; a++)
     Console.WriteLine($"{a,6} " + string.Concat(Enumerable.Range(0, 3).Select(p => $"{Enumerable.Range(0, classes.Length).Count(i => actual[i] == a && classes[i] == p),4}")));
 
 // evaluate(iris.test, iris.testtarget)
-var score = model.Evaluate(xTest, yTest);
+var score = model.Evaluate(xTest, yTest, verbose: 0);
 Console.WriteLine($"loss {score["loss"]:0.0000}, accuracy {score["accuracy"]:0.0000}");

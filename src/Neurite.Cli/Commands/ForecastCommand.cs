@@ -153,7 +153,7 @@ internal static class ForecastCommand
         }
 
         model.ResetStates();
-        var predicted = model.Predict(test.X).ToArray().Select(v => recipe.Unscale(v)).ToArray();
+        var predicted = model.Predict(test.X, verbose: 0).ToArray().Select(v => recipe.Unscale(v)).ToArray();
         var actual = ForecastScores.Flatten(testOriginal.Actual);
         var persistence = ForecastScores.Flatten(ForecastBaselines.Persistence(testOriginal));
         var seasonal = ForecastScores.Flatten(ForecastBaselines.SeasonalNaive(testOriginal, season));

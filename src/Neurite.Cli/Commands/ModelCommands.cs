@@ -84,7 +84,7 @@ internal static class ModelCommands
     private static string PredictClasses(Sequential model, ClassifyRecipe recipe, Table table, string file, CommandOutput output)
     {
         var (x, rows, skipped) = recipe.Encode(table, file);
-        var probabilities = rows.Length == 0 ? null : model.Predict(x);
+        var probabilities = rows.Length == 0 ? null : model.Predict(x, verbose: 0);
         var csv = new StringBuilder("line,predicted");
         foreach (var c in recipe.Classes) csv.Append(',').Append(DataFile.CsvField("p_" + c));
         csv.Append('\n');
@@ -174,7 +174,7 @@ internal static class ModelCommands
     {
         var runner = model.IsStateful ? model.WithBatchSize(x.Dim(0)) : model;
         runner.ResetStates();
-        return runner.Predict(x).ToArray().Select(v => recipe.Unscale(v)).ToArray();
+        return runner.Predict(x, verbose: 0).ToArray().Select(v => recipe.Unscale(v)).ToArray();
     }
 
     private static string PredictSeries(Sequential model, ForecastRecipe recipe, Table table, string file, CommandOutput output)

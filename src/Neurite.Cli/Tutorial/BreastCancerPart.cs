@@ -64,7 +64,7 @@ internal static class BreastCancerPart
                 width: TutorialContext.PlotWidth, height: TutorialContext.PlotHeight),
             "The confusion table of the test rows as a heat map.");
 
-        var score = model.Evaluate(xTest, yTest);
+        var score = model.Evaluate(xTest, yTest, verbose: 0);
         context.Console.WriteLine("Test score:");
         context.Show(Text.Score(score));
         return new PartResult("breast cancer", score, confusion);

@@ -49,7 +49,7 @@ internal static class IbexModel
             "The training loss (MAE on standardised prices) after each epoch.");
 
         // pred_out <- predict(x.test, batch_size = batch.size)
-        var predicted = model.Predict(test.X, batchSize: IbexPart.BatchSize);
+        var predicted = model.Predict(test.X, batchSize: IbexPart.BatchSize, verbose: 0);
         model.ResetStates();
         double standardisedMae = ForecastScores.MeanAbsoluteError(ForecastScores.Flatten(test.Actual), ForecastScores.Flatten(predicted));
         return new IbexForecast(predicted, standardisedMae, epochs, watch.Elapsed);

@@ -69,7 +69,7 @@ internal static class IrisPart
             "The confusion table of the test rows as a heat map.");
 
         // (score <- evaluate(iris.test, iris.testtarget))
-        var score = model.Evaluate(xTest, yTest);
+        var score = model.Evaluate(xTest, yTest, verbose: 0);
         context.Console.WriteLine("Test score:");
         context.Show(Text.Score(score));
         return new PartResult("iris", score, confusion);

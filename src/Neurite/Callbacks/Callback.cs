@@ -8,7 +8,8 @@ public sealed class Logs : Dictionary<string, double>
 
 /// <summary>
 /// Hooks into training with Keras's names and order: train begin, then per epoch: epoch begin,
-/// per batch (batch begin, batch end), validation, epoch end; then train end.
+/// per batch (batch begin, batch end), validation, epoch end; then train end. <c>Evaluate</c> calls test
+/// begin, per batch (test batch begin, test batch end), test end; <c>Predict</c> the predict hooks likewise.
 /// </summary>
 public abstract class Callback
 {
@@ -25,6 +26,18 @@ public abstract class Callback
     public virtual void OnTestEnd(Logs logs) { }
     public virtual void OnPredictBegin(Logs logs) { }
     public virtual void OnPredictEnd(Logs logs) { }
+
+    /// <summary>Before each batch of <c>Evaluate</c>.</summary>
+    public virtual void OnTestBatchBegin(int batch, Logs logs) { }
+
+    /// <summary>After each batch of <c>Evaluate</c>: the loss and metrics so far (running means over the rows seen).</summary>
+    public virtual void OnTestBatchEnd(int batch, Logs logs) { }
+
+    /// <summary>Before each batch of <c>Predict</c>.</summary>
+    public virtual void OnPredictBatchBegin(int batch, Logs logs) { }
+
+    /// <summary>After each batch of <c>Predict</c> (the logs are empty: the outputs are what Predict returns).</summary>
+    public virtual void OnPredictBatchEnd(int batch, Logs logs) { }
 }
 
 /// <summary>Stops training when the loss becomes NaN or infinite (Keras's TerminateOnNaN).</summary>

@@ -13,9 +13,19 @@ public sealed partial class Sequential
     /// holds out the last fraction of the rows, taken before shuffling; <paramref name="shuffle"/> defaults to
     /// true, and to false for stateful models, which refuse shuffling.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="cancellationToken"/> is checked before each epoch and each training batch. When it is
+    /// cancelled, Fit stops there and throws <see cref="TrainingCanceledException"/> (an
+    /// <see cref="OperationCanceledException"/>): the weights and the optimizer state are those after the last
+    /// completed batch, so training can go on from them (after a whole epoch, <c>Fit(..., initialEpoch: e)</c>
+    /// continues exactly as if never stopped), and the exception's <c>History</c> (also <see cref="History"/>)
+    /// holds the completed epochs. An epoch whose batches all completed still runs its validation and is
+    /// recorded. Callbacks get no <c>OnTrainEnd</c> after a cancellation.
+    /// </remarks>
     public History Fit(Tensor x, Tensor y, int epochs = 1, int? batchSize = null, double validationSplit = 0,
         (Tensor X, Tensor Y)? validationData = null, bool? shuffle = null, int verbose = 1,
-        IEnumerable<Callback>? callbacks = null, IReadOnlyDictionary<int, double>? classWeight = null, int initialEpoch = 0)
+        IEnumerable<Callback>? callbacks = null, IReadOnlyDictionary<int, double>? classWeight = null, int initialEpoch = 0,
+        CancellationToken cancellationToken = default)
     {
         RequireCompiled(nameof(Fit));
         ArgumentNullException.ThrowIfNull(x);
@@ -25,7 +35,7 @@ public sealed partial class Sequential
             throw new NeuriteException($"initialEpoch must be between 0 and epochs ({epochs}). Received initialEpoch={initialEpoch}.");
         if (!(validationSplit >= 0 && validationSplit < 1))
             throw new NeuriteException($"validationSplit must be in [0, 1). Received validationSplit={validationSplit}.");
-        if (verbose is < 0 or > 2) throw new NeuriteException($"verbose must be 0, 1 or 2. Received verbose={verbose}.");
+        CheckVerbose(verbose);
         y = PrepareData(x, y, "Fit");
         int batch = ResolveBatchSize(batchSize, "Fit");
         bool doShuffle = ResolveShuffle(shuffle);
@@ -53,10 +63,12 @@ public sealed partial class Sequential
         int steps = (rows + batch - 1) / batch;
 
         var history = new History();
+        History = history;
         var list = new List<Callback>();
         if (callbacks is not null) list.AddRange(callbacks);
         list.Add(history);
-        if (verbose > 0) list.Add(new ProgressLogger(verbose, steps, epochs, Output, verbose == 1 && !Console.IsOutputRedirected && ReferenceEquals(Output, Console.Out)));
+        var progress = verbose > 0 ? new ProgressLogger(verbose, steps, epochs, Output, LiveBar(verbose)) : null;
+        if (progress is not null) list.Add(progress);
         foreach (var c in list) c.Model = this;
 
         StopTraining = false;
@@ -69,6 +81,8 @@ public sealed partial class Sequential
 
         for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
         {
+            // Before the epoch's callbacks and shuffle, so that a Fit resumed with initialEpoch: epoch continues exactly.
+            if (cancellationToken.IsCancellationRequested) throw Canceled(history, progress, epoch, 0, steps, cancellationToken);
             var epochLogs = new Logs();
             foreach (var c in list) c.OnEpochBegin(epoch, epochLogs);
             if (doShuffle) Neurite.Random.Permutation(order);
@@ -78,6 +92,7 @@ public sealed partial class Sequential
             _batchLogs.Clear();
             for (int step = 0; step < steps; step++)
             {
+                if (cancellationToken.IsCancellationRequested) throw Canceled(history, progress, epoch, step, steps, cancellationToken);
                 int start = step * batch, count = Math.Min(batch, rows - start);
                 for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchBegin(step, _batchLogs);
                 var xb = _trainBuffers.X(count, xRest);
@@ -103,7 +118,8 @@ public sealed partial class Sequential
             foreach (var (k, v) in _batchLogs) epochLogs[k] = v;
             if (xVal is not null)
             {
-                var scores = EvaluateCore(xVal, yVal!, batch);
+                // Not cancellable: an epoch whose batches all completed is finished and recorded.
+                var scores = EvaluateCore(xVal, yVal!, batch, null, CancellationToken.None);
                 foreach (var (k, v) in scores) epochLogs["val_" + k] = v;
             }
             foreach (var c in list) c.OnEpochEnd(epoch, epochLogs);
@@ -148,33 +164,41 @@ public sealed partial class Sequential
 
     /// <summary>
     /// Returns the loss and metrics on the given data (Keras's <c>evaluate</c>), as a dictionary keyed
-    /// <c>loss</c>, <c>accuracy</c>, ...
+    /// <c>loss</c>, <c>accuracy</c>, ... <paramref name="verbose"/> 1 (Keras's default) shows a progress bar
+    /// (one line when output is redirected), 2 one line, 0 nothing. <paramref name="callbacks"/> get the test
+    /// hooks with the running loss and metrics after each batch; <paramref name="cancellationToken"/> is checked
+    /// before each batch.
     /// </summary>
-    public Dictionary<string, double> Evaluate(Tensor x, Tensor y, int? batchSize = null, int verbose = 0)
+    public Dictionary<string, double> Evaluate(Tensor x, Tensor y, int? batchSize = null, int verbose = 1,
+        IEnumerable<Callback>? callbacks = null, CancellationToken cancellationToken = default)
     {
         RequireCompiled(nameof(Evaluate));
+        CheckVerbose(verbose);
         y = PrepareData(x, y, "Evaluate");
         int batch = ResolveBatchSize(batchSize, "Evaluate");
         if (IsStateful) CheckStatefulRows(x.Shape[0], batch, "evaluation");
-        var scores = EvaluateCore(x, y, batch);
-        if (verbose > 0)
-        {
-            int steps = (x.Shape[0] + batch - 1) / batch;
-            Output.WriteLine($"{steps}/{steps} - " + string.Join(" - ", scores.Select(kv => $"{kv.Key}: {kv.Value:0.0000}")));
-        }
+        var list = PassCallbacks(callbacks, verbose, x.Shape[0], batch);
+        var logs = new Logs();
+        foreach (var c in list) c.OnTestBegin(logs);
+        var scores = EvaluateCore(x, y, batch, list, cancellationToken);
+        foreach (var (k, v) in scores) logs[k] = v;
+        foreach (var c in list) c.OnTestEnd(logs);
         return scores;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private Dictionary<string, double> EvaluateCore(Tensor x, Tensor y, int batch)
+    private Dictionary<string, double> EvaluateCore(Tensor x, Tensor y, int batch, List<Callback>? callbacks, CancellationToken cancellationToken)
     {
         int rows = x.Shape[0];
         foreach (var m in _metrics) m.Reset();
         double lossSum = 0;
         var xRest = x.ShapeArray.AsSpan(1);
         var yRest = y.ShapeArray.AsSpan(1);
-        for (int start = 0; start < rows; start += batch)
+        var batchLogs = callbacks is { Count: > 0 } ? new Logs() : null;
+        for (int start = 0, step = 0; start < rows; start += batch, step++)
         {
+            ThrowIfCancelled(callbacks, cancellationToken);
+            if (batchLogs is not null) foreach (var c in callbacks!) c.OnTestBatchBegin(step, batchLogs);
             int count = Math.Min(batch, rows - start);
             var xb = _testBuffers.X(count, xRest);
             var yb = _testBuffers.Y(count, yRest);
@@ -184,6 +208,12 @@ public sealed partial class Sequential
             int w = a.Size / count;
             lossSum += Loss!.Compute(a.Span, yb.Span, Span<float>.Empty, default, count, w) * count;
             foreach (var m in _metrics) m.Update(a.Span, yb.Span, count, w);
+            if (batchLogs is not null)
+            {
+                batchLogs["loss"] = lossSum / (start + count);
+                foreach (var m in _metrics) batchLogs[m.Name] = m.Result();
+                foreach (var c in callbacks!) c.OnTestBatchEnd(step, batchLogs);
+            }
         }
         var scores = new Dictionary<string, double> { ["loss"] = rows == 0 ? 0 : lossSum / rows };
         foreach (var m in _metrics) scores[m.Name] = m.Result();
@@ -198,10 +228,17 @@ public sealed partial class Sequential
         return a;
     }
 
-    /// <summary>Runs the model on <paramref name="x"/> in batches and returns the outputs (Keras's <c>predict</c>).</summary>
-    public Tensor Predict(Tensor x, int? batchSize = null)
+    /// <summary>
+    /// Runs the model on <paramref name="x"/> in batches and returns the outputs (Keras's <c>predict</c>).
+    /// <paramref name="verbose"/> 1 (Keras's default) shows a progress bar (one line when output is redirected),
+    /// 2 one line, 0 nothing; <paramref name="callbacks"/> get the predict hooks; <paramref name="cancellationToken"/>
+    /// is checked before each batch.
+    /// </summary>
+    public Tensor Predict(Tensor x, int? batchSize = null, int verbose = 1, IEnumerable<Callback>? callbacks = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
+        CheckVerbose(verbose);
         CheckInputs(x, "Predict");
         int batch = ResolveBatchSize(batchSize, "Predict");
         int rows = x.Shape[0];
@@ -212,24 +249,31 @@ public sealed partial class Sequential
         var result = Tensor.Zeros(outShape);
         int outRow = result.RowSize;
         var xRest = x.ShapeArray.AsSpan(1);
-        for (int start = 0; start < rows; start += batch)
+        var list = PassCallbacks(callbacks, verbose, rows, batch);
+        var logs = new Logs();
+        foreach (var c in list) c.OnPredictBegin(logs);
+        for (int start = 0, step = 0; start < rows; start += batch, step++)
         {
+            ThrowIfCancelled(list, cancellationToken);
+            foreach (var c in list) c.OnPredictBatchBegin(step, logs);
             int count = Math.Min(batch, rows - start);
             var xb = _testBuffers.X(count, xRest);
             x.Span.Slice(start * x.RowSize, count * x.RowSize).CopyTo(xb.Span);
             var a = ForwardInference(xb);
             a.Span.CopyTo(result.Span.Slice(start * outRow, count * outRow));
+            foreach (var c in list) c.OnPredictBatchEnd(step, logs);
         }
+        foreach (var c in list) c.OnPredictEnd(logs);
         return result;
     }
 
     /// <summary>
     /// Class indices: the arg-max of each output row, or for a single sigmoid output, 1 where it
-    /// exceeds 0.5 (the tutorial's <c>predict_classes</c>).
+    /// exceeds 0.5 (the tutorial's <c>predict_classes</c>, silent by default as it was).
     /// </summary>
-    public int[] PredictClasses(Tensor x, int? batchSize = null)
+    public int[] PredictClasses(Tensor x, int? batchSize = null, int verbose = 0, CancellationToken cancellationToken = default)
     {
-        var p = Predict(x, batchSize);
+        var p = Predict(x, batchSize, verbose, cancellationToken: cancellationToken);
         int rows = p.Shape[0];
         int w = rows == 0 ? 0 : p.Size / rows;
         var classes = new int[rows];

@@ -1,0 +1,134 @@
+using System.Globalization;
+using Neurite.Callbacks;
+using Neurite.Layers;
+
+namespace Neurite.Tests.Core;
+
+/// <summary>Progress of Evaluate and Predict: Keras's bar at verbose 1 (their default), nothing at 0, and callbacks with the same figures.</summary>
+public class PassProgressTests
+{
+    private static (Tensor X, Tensor Y) Data(int rows)
+    {
+        var x = new float[rows * 2];
+        var y = new float[rows * 2];
+        for (int r = 0; r < rows; r++)
+        {
+            int c = r % 2;
+            x[r * 2] = c + 0.1f * (r % 5);
+            x[r * 2 + 1] = 1 - c + 0.07f * (r % 3);
+            y[r * 2 + c] = 1;
+        }
+        return (Tensor.FromArray(x, rows, 2), Tensor.FromArray(y, rows, 2));
+    }
+
+    private static Sequential Model(TextWriter output)
+    {
+        Neurite.Random.SetSeed(3);
+        var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = output };
+        model.Compile("categorical_crossentropy", "sgd", ["accuracy"]);
+        return model;
+    }
+
+    private static string Figure(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Evaluate_prints_one_line_by_default_when_output_is_redirected_and_nothing_at_verbose_zero()
+    {
+        var (x, y) = Data(20);
+        var output = new StringWriter();
+        var model = Model(output);
+
+        var scores = model.Evaluate(x, y, batchSize: 8);
+
+        string text = output.ToString();
+        Assert.DoesNotContain('\r', text);
+        var line = Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^3/3 - \d+s \d+(ms|us)/step - ", line);
+        Assert.EndsWith($" - loss: {Figure(scores["loss"])} - accuracy: {Figure(scores["accuracy"])}", line.TrimEnd());
+
+        output.GetStringBuilder().Clear();
+        model.Evaluate(x, y, batchSize: 8, verbose: 0);
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public void Predict_prints_one_line_by_default_when_output_is_redirected_and_nothing_at_verbose_zero()
+    {
+        var (x, _) = Data(20);
+        var output = new StringWriter();
+        var model = Model(output);
+
+        model.Predict(x, batchSize: 5);
+        var line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^4/4 - \d+s \d+(ms|us)/step$", line.TrimEnd());
+
+        output.GetStringBuilder().Clear();
+        model.Predict(x, batchSize: 5, verbose: 0);
+        model.PredictClasses(x);
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public void On_a_terminal_the_bar_is_redrawn_after_each_batch_and_closed_by_the_final_line()
+    {
+        var output = new StringWriter();
+        var logger = new ProgressLogger(1, 3, 0, output, liveBar: true);
+        var logs = new Logs();
+        logger.OnTestBegin(logs);
+        for (int b = 0; b < 3; b++)
+        {
+            logs["loss"] = b + 0.5;
+            logger.OnTestBatchEnd(b, logs);
+        }
+        logger.OnTestEnd(logs);
+
+        string text = output.ToString();
+        Assert.StartsWith("\r1/3 " + new string('━', 10) + new string('─', 20) + " - loss: 0.5000\r2/3 ", text);
+        var last = text.Split('\r')[^1];
+        Assert.Matches(@"^3/3 ━{30} - \d+s \d+(ms|us)/step - loss: 2\.5000\r?\n$", last);
+    }
+
+    /// <summary>Records what a progress display of one's own would receive.</summary>
+    private sealed class Recorder : Callback
+    {
+        public List<string> Calls { get; } = [];
+        public List<double> RunningLoss { get; } = [];
+        public Logs? Last { get; private set; }
+        public override void OnTestBegin(Logs logs) => Calls.Add("test begin");
+        public override void OnTestBatchBegin(int batch, Logs logs) => Calls.Add($"test batch {batch} begin");
+        public override void OnTestBatchEnd(int batch, Logs logs)
+        {
+            Calls.Add($"test batch {batch} end");
+            RunningLoss.Add(logs["loss"]);
+            Last = new Logs();
+            foreach (var (k, v) in logs) Last[k] = v;
+        }
+        public override void OnTestEnd(Logs logs) => Calls.Add("test end");
+        public override void OnPredictBegin(Logs logs) => Calls.Add("predict begin");
+        public override void OnPredictBatchBegin(int batch, Logs logs) => Calls.Add($"predict batch {batch} begin");
+        public override void OnPredictBatchEnd(int batch, Logs logs) => Calls.Add($"predict batch {batch} end");
+        public override void OnPredictEnd(Logs logs) => Calls.Add("predict end");
+    }
+
+    [Fact]
+    public void Callbacks_get_each_batch_of_evaluate_and_predict_with_the_figures_the_bar_shows()
+    {
+        var (x, y) = Data(20);
+        var model = Model(TextWriter.Null);
+        var recorder = new Recorder();
+
+        var scores = model.Evaluate(x, y, batchSize: 8, verbose: 0, callbacks: [recorder]);
+        Assert.Equal(["test begin", "test batch 0 begin", "test batch 0 end", "test batch 1 begin", "test batch 1 end",
+            "test batch 2 begin", "test batch 2 end", "test end"], recorder.Calls);
+        Assert.Equal(scores["loss"], recorder.Last!["loss"]);
+        Assert.Equal(scores["accuracy"], recorder.Last["accuracy"]);
+        // The running loss after the first batch is that batch's own mean loss.
+        Assert.Equal(model.Evaluate(x.Slice(0, 8), y.Slice(0, 8), verbose: 0)["loss"], recorder.RunningLoss[0], 12);
+
+        recorder.Calls.Clear();
+        model.Predict(x, batchSize: 10, verbose: 0, callbacks: [recorder]);
+        Assert.Equal(["predict begin", "predict batch 0 begin", "predict batch 0 end", "predict batch 1 begin", "predict batch 1 end", "predict end"],
+            recorder.Calls);
+        Assert.Same(model, recorder.Model);
+    }
+}
