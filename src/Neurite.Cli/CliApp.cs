@@ -7,13 +7,21 @@ namespace Neurite.Cli;
 
 /// <summary>
 /// The <c>neurite</c> command line. Errors are one line on the error writer without a stack trace; the exit code
-/// is 0 on success, 1 when a run fails, 2 for a usage error (unknown command, option or value).
+/// is 0 on success, 1 when a run fails, 2 for a usage error (unknown command, option or value), 130 when training
+/// was interrupted (Ctrl+C: <paramref name="interrupt"/> of <see cref="Run(string[], TextWriter, TextWriter, CancellationToken)"/>).
 /// </summary>
 public static class CliApp
 {
-    public const int Success = 0, RunFailed = 1, UsageError = 2;
+    /// <summary>Interrupted is the shell's code for a command ended by Ctrl+C (128 + SIGINT).</summary>
+    public const int Success = 0, RunFailed = 1, UsageError = 2, Interrupted = 130;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error) => Run(args, output, error, CancellationToken.None);
+
+    /// <summary>
+    /// Runs the command line; <paramref name="interrupt"/> (Ctrl+C in <c>Program</c>) stops training between batches.
+    /// The command then writes nothing more, says so in one line on the error writer and ends with <see cref="Interrupted"/>.
+    /// </summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken interrupt)
     {
         ArgumentNullException.ThrowIfNull(args);
         var partOption = new Option<string>("--part")
@@ -69,6 +77,7 @@ public static class CliApp
                     Seed = parsed.GetValue(seedOption),
                     Threads = parsed.GetValue(threadsOption) ?? Math.Max(1, Environment.ProcessorCount),
                     LiveProgress = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected,
+                    Interrupt = interrupt,
                 };
                 options.Validate();
             }
@@ -82,6 +91,12 @@ public static class CliApp
             {
                 new TutorialRunner(options, output).Run();
             }
+            catch (OperationCanceledException e) when (interrupt.IsCancellationRequested)
+            {
+                output.WriteLine();
+                error.WriteLine($"neurite tutorial: {e.Message}");
+                exitCode = Interrupted;
+            }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 output.WriteLine();
@@ -92,7 +107,7 @@ public static class CliApp
 
         // A plain command rather than RootCommand, which would name itself after the assembly (Neurite.Cli) in help.
         var root = new Command("neurite", "Neurite: Keras-style deep learning for .NET. Runs the tutorial end to end, or its recipes on your own CSV.") { tutorial };
-        foreach (var command in DataCommands.Create(output, error, code => exitCode = code)) root.Subcommands.Add(command);
+        foreach (var command in DataCommands.Create(output, error, code => exitCode = code, interrupt)) root.Subcommands.Add(command);
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());
         var parseResult = root.Parse(args.Length == 0 ? ["--help"] : args);

@@ -1,1 +1,12 @@
-return Neurite.Cli.CliApp.Run(args, Console.Out, Console.Error);
+using System.Runtime.InteropServices;
+
+using var interrupt = new CancellationTokenSource();
+// Ctrl+C (SIGINT) asks training to stop after the current batch, so that nothing is left half-written;
+// a second Ctrl+C is not intercepted and ends the process at once.
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal =>
+{
+    if (interrupt.IsCancellationRequested) return;
+    signal.Cancel = true;
+    interrupt.Cancel();
+});
+return Neurite.Cli.CliApp.Run(args, Console.Out, Console.Error, interrupt.Token);

@@ -25,6 +25,9 @@ internal sealed record ClassifyOptions
     public int Seed { get; init; } = DefaultSeed;
     public string OutputFolder { get; init; } = DefaultOutputFolder;
     public string? SavePath { get; init; }
+
+    /// <summary>Stops training between batches (Ctrl+C), before anything is written.</summary>
+    public CancellationToken Interrupt { get; init; }
 }
 
 /// <summary>
@@ -95,7 +98,8 @@ internal static class ClassifyCommand
         var early = new EarlyStopping("val_loss", patience: ClassifyOptions.Patience, restoreBestWeights: true);
         var progress = new EpochProgress(output.Text, options.Epochs, live: false, label: "classify");
         var history = model.Fit(xTrain, yTrain, epochs: options.Epochs, batchSize: options.BatchSize,
-            validationSplit: ClassifyOptions.ValidationFraction, verbose: 0, callbacks: [early, new EpochProgressCallback(progress)]);
+            validationSplit: ClassifyOptions.ValidationFraction, verbose: 0, callbacks: [early, new EpochProgressCallback(progress)],
+            cancellationToken: options.Interrupt);
         int epochsRun = history.Epoch.Count;
 
         int[] predictedAll = model.PredictClasses(x);

@@ -11,16 +11,16 @@ namespace Neurite.Cli.Commands;
 /// </summary>
 internal static class DataCommands
 {
-    public static IEnumerable<Command> Create(TextWriter output, TextWriter error, Action<int> setExitCode)
+    public static IEnumerable<Command> Create(TextWriter output, TextWriter error, Action<int> setExitCode, CancellationToken interrupt = default)
     {
-        yield return Classify(output, error, setExitCode);
-        yield return Forecast(output, error, setExitCode);
+        yield return Classify(output, error, setExitCode, interrupt);
+        yield return Forecast(output, error, setExitCode, interrupt);
         yield return Summary(output, error, setExitCode);
         yield return Predict(output, error, setExitCode);
         yield return Evaluate(output, error, setExitCode);
     }
 
-    private static Command Classify(TextWriter output, TextWriter error, Action<int> setExitCode)
+    private static Command Classify(TextWriter output, TextWriter error, Action<int> setExitCode, CancellationToken interrupt)
     {
         var data = DataArgument();
         var target = new Option<string>("--target") { Description = "The column of classes to predict.", Required = true, HelpName = "column" };
@@ -53,12 +53,13 @@ internal static class DataCommands
                 Seed = parsed.GetValue(seed),
                 OutputFolder = parsed.GetValue(outFolder)!,
                 SavePath = parsed.GetValue(save),
+                Interrupt = interrupt,
             }, o));
         });
         return command;
     }
 
-    private static Command Forecast(TextWriter output, TextWriter error, Action<int> setExitCode)
+    private static Command Forecast(TextWriter output, TextWriter error, Action<int> setExitCode, CancellationToken interrupt)
     {
         var data = DataArgument();
         var column = new Option<string>("--column") { Description = "The numeric column to forecast.", Required = true, HelpName = "column" };
@@ -113,6 +114,7 @@ internal static class DataCommands
                 Seed = parsed.GetValue(seed),
                 OutputFolder = parsed.GetValue(outFolder)!,
                 SavePath = parsed.GetValue(save),
+                Interrupt = interrupt,
             }, o));
         });
         return command;
@@ -166,6 +168,13 @@ internal static class DataCommands
         {
             error.WriteLine($"neurite {name}: {ModelRecipe.OneLine(e.Message)}");
             setExitCode(CliApp.UsageError);
+        }
+        catch (OperationCanceledException e)
+        {
+            // Training stops before anything is written: the report, predictions and model are written after it.
+            string when = e is TrainingCanceledException t ? $" in training epoch {t.Epoch + 1} ({t.History.Epoch.Count} completed)" : "";
+            error.WriteLine($"neurite {name}: interrupted (Ctrl+C){when}; nothing was written (no report, predictions or model).");
+            setExitCode(CliApp.Interrupted);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

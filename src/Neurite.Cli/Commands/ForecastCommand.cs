@@ -40,6 +40,9 @@ internal sealed record ForecastOptions
 
     public string OutputFolder { get; init; } = DefaultOutputFolder;
     public string? SavePath { get; init; }
+
+    /// <summary>Stops training between batches (Ctrl+C), before anything is written.</summary>
+    public CancellationToken Interrupt { get; init; }
 }
 
 /// <summary>
@@ -143,13 +146,13 @@ internal static class ForecastCommand
         if (options.Stateful)
         {
             history = model.Fit(train.X, train.Y, epochs: options.Epochs, batchSize: batch, shuffle: false, verbose: 0,
-                callbacks: [new ResetStatesEachEpoch(), new EpochProgressCallback(progress)]);
+                callbacks: [new ResetStatesEachEpoch(), new EpochProgressCallback(progress)], cancellationToken: options.Interrupt);
         }
         else
         {
             early = new EarlyStopping("val_loss", patience: ForecastOptions.Patience, restoreBestWeights: true);
             history = model.Fit(train.X, train.Y, epochs: options.Epochs, batchSize: batch, validationSplit: ForecastOptions.ValidationFraction, verbose: 0,
-                callbacks: [early, new EpochProgressCallback(progress)]);
+                callbacks: [early, new EpochProgressCallback(progress)], cancellationToken: options.Interrupt);
         }
 
         model.ResetStates();

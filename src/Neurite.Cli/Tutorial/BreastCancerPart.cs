@@ -47,7 +47,7 @@ internal static class BreastCancerPart
         model.Compile(loss: "categorical_crossentropy", optimizer: "adam", metrics: ["accuracy"]);
         int epochs = options.BreastCancerEpochs;
         context.Say($"Training: Adam, categorical cross-entropy, {epochs} epochs, batch 50, validation split 0.2 (one line per epoch, as verbose = 2).");
-        var history = model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 50, validationSplit: 0.2, verbose: 2);
+        var history = model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 50, validationSplit: 0.2, verbose: 2, cancellationToken: options.Interrupt);
         context.AddPlot("breast-cancer-history.png",
             Charts.History(history.Values, "Breast cancer: training history", width: TutorialContext.PlotWidth, height: TutorialContext.PlotHeight),
             "plot(history): loss and accuracy by epoch on the training rows and the validation fifth.");

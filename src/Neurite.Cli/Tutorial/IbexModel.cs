@@ -35,7 +35,7 @@ internal static class IbexModel
         var watch = Stopwatch.StartNew();
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
-            var history = model.Fit(train.X, train.Y, epochs: 1, batchSize: IbexPart.BatchSize, shuffle: false, verbose: 0);
+            var history = model.Fit(train.X, train.Y, epochs: 1, batchSize: IbexPart.BatchSize, shuffle: false, verbose: 0, cancellationToken: options.Interrupt);
             model.ResetStates();
             double loss = history["loss"][0];
             losses.Add(loss);

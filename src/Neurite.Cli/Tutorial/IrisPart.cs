@@ -51,7 +51,7 @@ internal static class IrisPart
         context.Say($"Training: SGD(learning rate 0.01), categorical cross-entropy, {epochs} epochs, batch 5, validation split 0.2.");
         var progress = new EpochProgress(context.Console, epochs, options.LiveProgress, "iris");
         var history = model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 5, validationSplit: 0.2, verbose: 0,
-            callbacks: [new EpochProgressCallback(progress)]);
+            callbacks: [new EpochProgressCallback(progress)], cancellationToken: options.Interrupt);
         context.AddPlot("iris-history.png",
             Charts.History(history.Values, "Iris: training history", width: TutorialContext.PlotWidth, height: TutorialContext.PlotHeight),
             "plot(history): loss and accuracy by epoch on the training rows and the validation fifth.");

@@ -44,6 +44,9 @@ public sealed record TutorialOptions
     /// <summary>Redraw one progress line in place (an interactive terminal) instead of printing progress lines.</summary>
     public bool LiveProgress { get; init; }
 
+    /// <summary>Stops training between batches (Ctrl+C); the run then throws an OperationCanceledException and writes no report.</summary>
+    public CancellationToken Interrupt { get; init; }
+
     /// <summary>The LSTM epochs this run will train.</summary>
     public int EffectiveLstmEpochs => LstmEpochs ?? (Quick ? QuickLstmEpochs : TutorialLstmEpochs);
 

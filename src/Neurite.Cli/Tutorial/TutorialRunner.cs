@@ -43,12 +43,21 @@ public sealed class TutorialRunner(TutorialOptions options, TextWriter console)
             // Every part starts from the same seed, so running one part alone gives the same numbers as in the full run.
             Neurite.Random.SetSeed(options.Seed);
             var watch = Stopwatch.StartNew();
-            switch (part)
+            try
             {
-                case TutorialPart.Iris: classification.Add(IrisPart.Run(context)); break;
-                case TutorialPart.BreastCancer: classification.Add(BreastCancerPart.Run(context)); break;
-                case TutorialPart.Ibex: ibex = IbexPart.Run(context); break;
-                default: throw new ArgumentOutOfRangeException(nameof(options), part, "Unknown tutorial part.");
+                switch (part)
+                {
+                    case TutorialPart.Iris: classification.Add(IrisPart.Run(context)); break;
+                    case TutorialPart.BreastCancer: classification.Add(BreastCancerPart.Run(context)); break;
+                    case TutorialPart.Ibex: ibex = IbexPart.Run(context); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(options), part, "Unknown tutorial part.");
+                }
+            }
+            catch (OperationCanceledException e) when (options.Interrupt.IsCancellationRequested)
+            {
+                // The report is written only at the end, so an interrupted run leaves the folder as it was.
+                throw new OperationCanceledException(
+                    $"interrupted (Ctrl+C) while training the {PartName(part)} part; no report was written, so {folder} is as it was.", e, options.Interrupt);
             }
             timings.Add((PartName(part), watch.Elapsed));
             console.WriteLine($"({PartName(part)} took {Text.Num(watch.Elapsed.TotalSeconds, "0.0")} s)");
