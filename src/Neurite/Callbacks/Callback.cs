@@ -16,6 +16,10 @@ public abstract class Callback
     /// <summary>The model being trained; set before <see cref="OnTrainBegin"/>.</summary>
     public Sequential? Model { get; internal set; }
 
+    /// <summary>The run's epochs, batches per epoch and verbosity (Keras's <c>params</c>); set before
+    /// <see cref="OnTrainBegin"/>, <see cref="OnTestBegin"/> and <see cref="OnPredictBegin"/>.</summary>
+    public CallbackParams? Params { get; internal set; }
+
     public virtual void OnTrainBegin(Logs logs) { }
     public virtual void OnTrainEnd(Logs logs) { }
     public virtual void OnEpochBegin(int epoch, Logs logs) { }
@@ -39,6 +43,10 @@ public abstract class Callback
     /// <summary>After each batch of <c>Predict</c> (the logs are empty: the outputs are what Predict returns).</summary>
     public virtual void OnPredictBatchEnd(int batch, Logs logs) { }
 }
+
+/// <summary>What a callback knows of the run it is in: <see cref="Epochs"/> (1 for Evaluate and Predict) of
+/// <see cref="Steps"/> batches each, and the verbosity asked for.</summary>
+public sealed record CallbackParams(int Epochs, int Steps, int Verbose);
 
 /// <summary>Stops training when the loss becomes NaN or infinite (Keras's TerminateOnNaN).</summary>
 public sealed class TerminateOnNaN : Callback

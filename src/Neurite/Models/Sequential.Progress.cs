@@ -41,9 +41,15 @@ public sealed partial class Sequential
     /// <summary>The callbacks of one Evaluate or Predict pass, with a progress logger when <paramref name="verbose"/> asks for one.</summary>
     private List<Callback> PassCallbacks(IEnumerable<Callback>? callbacks, int verbose, int rows, int batch)
     {
+        int steps = (rows + batch - 1) / batch;
         var list = callbacks is null ? [] : new List<Callback>(callbacks);
-        if (verbose > 0) list.Add(new ProgressLogger(verbose, (rows + batch - 1) / batch, 0, Output, LiveBar(verbose)));
-        foreach (var c in list) c.Model = this;
+        if (verbose > 0) list.Add(new ProgressLogger(verbose, steps, 0, Output, LiveBar(verbose)));
+        var runParams = new CallbackParams(1, steps, verbose);
+        foreach (var c in list)
+        {
+            c.Model = this;
+            c.Params = runParams;
+        }
         return list;
     }
 

@@ -69,7 +69,12 @@ public sealed partial class Sequential
         list.Add(history);
         var progress = verbose > 0 ? new ProgressLogger(verbose, steps, epochs, Output, LiveBar(verbose)) : null;
         if (progress is not null) list.Add(progress);
-        foreach (var c in list) c.Model = this;
+        var runParams = new CallbackParams(epochs, steps, verbose);
+        foreach (var c in list)
+        {
+            c.Model = this;
+            c.Params = runParams;
+        }
 
         StopTraining = false;
         var trainLogs = new Logs();

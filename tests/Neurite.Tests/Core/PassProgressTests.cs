@@ -131,4 +131,39 @@ public class PassProgressTests
             recorder.Calls);
         Assert.Same(model, recorder.Model);
     }
+
+    /// <summary>Reports synchronously, in order (Progress&lt;T&gt; would post them to a thread-pool thread).</summary>
+    private sealed class ListProgress : IProgress<ProgressReport>
+    {
+        public List<ProgressReport> Reports { get; } = [];
+        public void Report(ProgressReport value) => Reports.Add(value);
+    }
+
+    [Fact]
+    public void A_progress_reporter_gives_an_IProgress_the_bars_figures_for_fit_evaluate_and_predict()
+    {
+        var (x, y) = Data(20);
+        var model = Model(TextWriter.Null);
+        var progress = new ListProgress();
+
+        var history = model.Fit(x, y, epochs: 2, batchSize: 8, shuffle: false, verbose: 0, callbacks: [new ProgressReporter(progress)]);
+        Assert.Equal(["1/2 1/3", "1/2 2/3", "1/2 3/3", "1/2 3/3 end", "2/2 1/3", "2/2 2/3", "2/2 3/3", "2/2 3/3 end"],
+            progress.Reports.Select(r => $"{r.Epoch}/{r.Epochs} {r.Batch}/{r.Steps}{(r.EpochEnd ? " end" : "")}"));
+        Assert.All(progress.Reports, r => Assert.Equal(ProgressPhase.Train, r.Phase));
+        Assert.Equal(history["loss"], progress.Reports.Where(r => r.EpochEnd).Select(r => r.Logs["loss"]));
+        Assert.Equal(history["accuracy"], progress.Reports.Where(r => r.EpochEnd).Select(r => r.Logs["accuracy"]));
+
+        progress.Reports.Clear();
+        var scores = model.Evaluate(x, y, batchSize: 8, verbose: 0, callbacks: [new ProgressReporter(progress)]);
+        Assert.Equal(["1/3", "2/3", "3/3"], progress.Reports.Select(r => $"{r.Batch}/{r.Steps}"));
+        Assert.All(progress.Reports, r => Assert.Equal(ProgressPhase.Evaluate, r.Phase));
+        Assert.Equal(scores["loss"], progress.Reports[^1].Logs["loss"]);
+        Assert.Equal(scores["accuracy"], progress.Reports[^1].Logs["accuracy"]);
+
+        progress.Reports.Clear();
+        model.Predict(x, batchSize: 10, verbose: 0, callbacks: [new ProgressReporter(progress)]);
+        Assert.Equal(["1/2", "2/2"], progress.Reports.Select(r => $"{r.Batch}/{r.Steps}"));
+        Assert.All(progress.Reports, r => Assert.Equal(ProgressPhase.Predict, r.Phase));
+        Assert.All(progress.Reports, r => Assert.Empty(r.Logs));
+    }
 }
