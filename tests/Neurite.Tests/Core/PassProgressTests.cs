@@ -88,6 +88,23 @@ public class PassProgressTests
         Assert.Matches(@"^3/3 ━{30} - \d+s \d+(ms|us)/step - loss: 2\.5000\r?\n$", last);
     }
 
+    [Fact]
+    public void A_pass_cancelled_mid_bar_ends_the_bars_line_so_the_next_output_starts_on_its_own()
+    {
+        var output = new StringWriter();
+        var logger = new ProgressLogger(1, 4, 0, output, liveBar: true);
+        var logs = new Logs { ["loss"] = 0.25 };
+        logger.OnTestBegin(logs);
+        logger.OnTestBatchEnd(0, logs);
+        logger.Interrupt();
+        Assert.Equal("\r1/4 " + new string('━', 7) + new string('─', 23) + " - loss: 0.2500" + Environment.NewLine, output.ToString());
+
+        // Nothing drawn yet, nothing to end.
+        var quiet = new StringWriter();
+        new ProgressLogger(1, 4, 0, quiet, liveBar: true).Interrupt();
+        Assert.Equal("", quiet.ToString());
+    }
+
     /// <summary>Records what a progress display of one's own would receive.</summary>
     private sealed class Recorder : Callback
     {
