@@ -58,10 +58,8 @@ public class SequentialTests
         var layer = new Dense(300, inputShape: [200]);
         layer.Build([200]);
         var kernel = layer.Parameters[0].Value.ToArray();
-        double limit = Math.Sqrt(6.0 / (200 + 300));
-        Assert.All(kernel, v => Assert.InRange(v, -limit, limit));
-        double variance = kernel.Select(v => (double)v * v).Average();
-        Assert.Equal(limit * limit / 3, variance, 2);
+        Assert.Equal("glorot_uniform", layer.KernelInitializer.Name);
+        InitializerTests.AssertMoments(kernel, uniform: true, variance: 2.0 / (200 + 300), "Dense kernel");
         Assert.All(layer.Parameters[1].Value.ToArray(), v => Assert.Equal(0f, v));
     }
 
