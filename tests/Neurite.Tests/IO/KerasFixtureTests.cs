@@ -29,8 +29,12 @@ public class KerasFixtureTests
 
         Assert.Equal(outShape, y.Shape);
         var actual = y.ToArray();
+        // Relative: outputs run from 0.005 to 3.6, and an absolute 1e-4 would let the smallest move by 2 %. Float32
+        // against the float64 reference differs by at most 1.4e-6 relative here; the mistakes README.md lists
+        // (Keras 3's hard_sigmoid, swapped gates, the other GRU variant) move outputs by 0.03 or more.
         for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4, $"{fixture} output {i}: expected {expected[i]}, got {actual[i]}");
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * Math.Abs(expected[i]) + 1e-7,
+                $"{fixture} output {i}: expected {expected[i]}, got {actual[i]}");
     }
 
     /// <summary>
