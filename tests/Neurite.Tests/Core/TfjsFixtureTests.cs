@@ -88,7 +88,10 @@ public class TfjsFixtureTests
             {
                 "dense" => new Dense(spec.GetProperty("units").GetInt32(), spec.GetProperty("activation").GetString()!, inputShape: shape, batchSize: batchSize),
                 "dropout" => new Dropout(spec.GetProperty("rate").GetDouble(), inputShape: shape, batchSize: batchSize),
-                "simple_rnn" => new SimpleRnn(spec.GetProperty("units").GetInt32(), stateful: Flag("stateful"), inputShape: shape, batchSize: batchSize),
+                "simple_rnn" => new SimpleRnn(spec.GetProperty("units").GetInt32(), returnSequences: Flag("return_sequences"),
+                    goBackwards: Flag("go_backwards"), stateful: Flag("stateful"), inputShape: shape, batchSize: batchSize),
+                "gru" => new Gru(spec.GetProperty("units").GetInt32(), recurrentActivation: spec.GetProperty("recurrent_activation").GetString(),
+                    returnSequences: Flag("return_sequences"), goBackwards: Flag("go_backwards"), resetAfter: false, inputShape: shape, batchSize: batchSize),
                 "lstm" => new Lstm(spec.GetProperty("units").GetInt32(), recurrentActivation: spec.GetProperty("recurrent_activation").GetString(),
                     returnSequences: Flag("return_sequences"), stateful: Flag("stateful"), inputShape: shape, batchSize: batchSize),
                 var other => throw new InvalidOperationException($"unknown layer type {other} in the fixture"),
