@@ -71,6 +71,8 @@ public class KerasFixtureTests
         Assert.IsType<Neurite.Losses.MeanSquaredError>(model.Loss);
         Assert.True(model.Optimizer!.Iterations > 0);
         Assert.Equal(0.001, model.Optimizer.LearningRate, 6);
+        var adam = (Neurite.Optimizers.Adam)model.Optimizer;
+        Assert.Equal((0.9, 0.999), (adam.Beta1, adam.Beta2)); // the bound below takes these
         foreach (var layer in model.Layers)
             foreach (var parameter in layer.Parameters)
                 AssertAdamMoments(model.Optimizer.GetSlots(parameter), $"{layer.Name}/{parameter.Name}");
