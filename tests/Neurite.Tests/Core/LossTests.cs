@@ -54,6 +54,43 @@ public class LossTests
     }
 
     [Fact]
+    public void Categorical_crossentropy_normalises_each_row_of_probabilities_to_sum_one()
+    {
+        // Keras divides y_pred by its row sum first: [1, 1, 2] is read as [0.25, 0.25, 0.5]. Unnormalised, the
+        // true class's 2 would be clipped to 1 − ε and the loss would be ≈ 1e-7.
+        var pred = Tensor.FromArray(new float[] { 1f, 1f, 2f, 0.1f, 0.3f, 0.1f }, 2, 3);
+        var truth = Tensor.FromArray(new float[] { 0, 0, 1, 0, 1, 0 }, 2, 3);
+        var gradient = new float[6];
+        double loss = Loss.Get("categorical_crossentropy").Compute(pred, truth, gradient);
+        Assert.Equal((-Math.Log(0.5) - Math.Log(0.6)) / 2, loss, 1e-6);
+        // L = −log(p_c / S): ∂L/∂p_j = 1/S − δ_jc/p_c, halved for the batch mean.
+        double[] expected = [0.25 / 2, 0.25 / 2, (0.25 - 0.5) / 2, 2.0 / 2, (2 - 1 / 0.3) / 2, 2.0 / 2];
+        for (int i = 0; i < 6; i++) Assert.Equal(expected[i], gradient[i], 1e-5);
+    }
+
+    [Fact]
+    public void Cross_entropies_clip_probabilities_below_one_as_keras_does()
+    {
+        // A certain, correct prediction still costs −log(1 − ε) ≈ 1e-7 (Keras clips to [ε, 1 − ε]; in float32 the
+        // upper bound 1 − 1e-7 rounds to 1 − 1.19e-7), and the clipped probability passes no gradient.
+        var certain = Tensor.FromArray(new float[] { 0f, 1f, 0f }, 1, 3);
+        var truth = Tensor.FromArray(new float[] { 0, 1, 0 }, 1, 3);
+        var gradient = new float[3];
+        double loss = Loss.Get("categorical_crossentropy").Compute(certain, truth, gradient);
+        Assert.InRange(loss, 0.99e-7, 1.2e-7);
+        Assert.Equal(0f, gradient[1]);
+        Assert.InRange(Loss.Get("sparse_categorical_crossentropy").Compute(certain, Tensor.From(new[] { 1 }), default), 0.99e-7, 1.2e-7);
+
+        // Binary: p = 1 against y = 0 costs −log(1 − (1 − ε)) = −log ε = 16.12 (15.94 with Keras's float32 bound), not ∞.
+        var one = Tensor.FromArray(new float[] { 1f, 1f }, 2, 1);
+        var labels = Tensor.FromArray(new float[] { 0f, 1f }, 2, 1);
+        var binaryGradient = new float[2];
+        double binary = Loss.Get("binary_crossentropy").Compute(one, labels, binaryGradient);
+        Assert.InRange(binary * 2, 15.9, -Math.Log(1e-7) + 1e-3);
+        Assert.Equal([0f, 0f], binaryGradient);
+    }
+
+    [Fact]
     public void Regression_losses_match_hand_computed_values()
     {
         var pred = Tensor.FromArray(new float[] { 1f, 3f, -2f, 0.5f }, 2, 2);

@@ -58,10 +58,8 @@ public class SequentialTests
         var layer = new Dense(300, inputShape: [200]);
         layer.Build([200]);
         var kernel = layer.Parameters[0].Value.ToArray();
-        double limit = Math.Sqrt(6.0 / (200 + 300));
-        Assert.All(kernel, v => Assert.InRange(v, -limit, limit));
-        double variance = kernel.Select(v => (double)v * v).Average();
-        Assert.Equal(limit * limit / 3, variance, 2);
+        Assert.Equal("glorot_uniform", layer.KernelInitializer.Name);
+        InitializerTests.AssertMoments(kernel, uniform: true, variance: 2.0 / (200 + 300), "Dense kernel");
         Assert.All(layer.Parameters[1].Value.ToArray(), v => Assert.Equal(0f, v));
     }
 
@@ -334,6 +332,31 @@ public class SequentialTests
         var features = Assert.Throws<ShapeMismatchException>(() => model.TrainOnBatch(Tensor.Zeros(10, 88), y));
         Assert.Contains("89 features", features.Message);
         Assert.True(double.IsFinite(model.TrainOnBatch(x, y)));
+    }
+
+    [Fact]
+    public void Set_weights_replaces_the_values_that_predict_uses()
+    {
+        var model = new Sequential(new Dense(2, inputShape: [3]), new Dense(1, "relu"));
+        var x = Tensor.FromArray(new float[] { 1, 2, 3, -1, 0, 2 }, 2, 3);
+        var before = model.Predict(x).ToArray();
+        float[] kernel1 = [1, 0, 0, 1, 2, -1], bias1 = [0.5f, -0.5f], kernel2 = [1, -2], bias2 = [0.25f];
+        var weights = new List<Tensor>
+        {
+            Tensor.FromArray(kernel1, 3, 2), Tensor.FromArray(bias1, 2), Tensor.FromArray(kernel2, 2, 1), Tensor.FromArray(bias2, 1),
+        };
+        model.SetWeights(weights);
+
+        Assert.Equal([kernel1, bias1, kernel2, bias2], model.GetWeights().Select(w => w.ToArray()));
+        // Row 1: h = [1 + 6 + 0.5, 2 − 3 − 0.5] = [7.5, −1.5]; y = relu(7.5 + 3 + 0.25) = 10.75.
+        // Row 2: h = [−1 + 4 + 0.5, 0 − 2 − 0.5] = [3.5, −2.5]; y = relu(3.5 + 5 + 0.25) = 8.75.
+        var after = model.Predict(x).ToArray();
+        Assert.Equal([10.75f, 8.75f], after);
+        Assert.NotEqual(before, after);
+
+        // The model holds copies: changing the tensors given does not reach it.
+        weights[0].Span.Fill(100f);
+        Assert.Equal(after, model.Predict(x).ToArray());
     }
 
     [Fact]
