@@ -1,0 +1,53 @@
+namespace Neurite.Forecasting;
+
+/// <summary>The parts a forecast can be made of.</summary>
+public static class ForecastComponent
+{
+    public const string Persistence = "persistence", SeasonalNaive = "seasonal_naive", Ets = "ets", Linear = "linear", Network = "network";
+
+    /// <summary>Every part, in the order reports list them.</summary>
+    public static readonly string[] All = [Persistence, SeasonalNaive, Ets, Linear, Network];
+}
+
+/// <summary>One way to combine the parts: weights that sum to 1, and its validation MAE (in the series' units).</summary>
+public sealed record ForecastBlend(string Name, Dictionary<string, double> Weights, double ValidationMae);
+
+/// <summary>
+/// Everything a fitted <see cref="Forecaster"/> knows besides the network's weights: enough to repeat its
+/// forecasts on any series that continues the training part. All values in the series' own units after dividing
+/// by <see cref="Scale"/> (a power of two, so the division is exact).
+/// </summary>
+/// <remarks>Lookback: History the network reads; the linear model reads <see cref="LinearAutoregression.Lookback"/>.</remarks>
+/// <remarks>NetworkForm: The form of the network's inputs (anchored at the last value).</remarks>
+/// <remarks>NetworkMembers: Ensemble members, 0 when there is no network.</remarks>
+/// <remarks>Blend: The chosen combination.</remarks>
+/// <remarks>Candidates: Every combination tried on validation, best first.</remarks>
+/// <remarks>Interval80: Half-width of the 80 % interval per step (validation residual quantile), in scaled units.</remarks>
+/// <remarks>Interval95: Half-width of the 95 % interval per step.</remarks>
+/// <remarks>Interval80, Interval95: in units of the local volatility, the mean absolute change over the last VolatilityWindow steps before the origin.</remarks>
+public sealed record ForecasterState(
+    int Horizon, int Season, double Scale, int TrainingCount, int ValidationCount,
+    EtsModel Ets, LinearAutoregression Linear,
+    int Lookback, SeriesForm? NetworkForm, int NetworkMembers, int NetworkHidden, int[] NetworkEpochs,
+    ForecastBlend Blend, ForecastBlend[] Candidates, double[] Interval80, double[] Interval95, int VolatilityWindow = 20)
+{
+    /// <summary>How many values must precede the first origin (the longest history any part reads).</summary>
+    public int History => Math.Max(Math.Max(Linear.Lookback, NetworkMembers > 0 ? Lookback : 1), Season);
+
+    /// <summary>A sentence on what the forecast is made of.</summary>
+    public string Describe()
+    {
+        var parts = Blend.Weights.Where(w => w.Value > 0).Select(w => $"{(Blend.Weights.Count > 1 ? $"{w.Value:0.##} x " : "")}{PartName(w.Key)}");
+        return string.Join(" + ", parts);
+    }
+
+    /// <summary>A part's name for people.</summary>
+    public string PartName(string component) => component switch
+    {
+        ForecastComponent.Persistence => "persistence",
+        ForecastComponent.SeasonalNaive => $"seasonal naive (season {Season})",
+        ForecastComponent.Ets => $"exponential smoothing {Ets.Name}",
+        ForecastComponent.Linear => $"linear autoregression ({Linear.Lookback} steps, {Linear.Form.Kind.ToString().ToLowerInvariant()} form)",
+        _ => $"network ensemble (median of {NetworkMembers}, {NetworkHidden} ReLU units, {Lookback} steps) on the linear autoregression",
+    };
+}
