@@ -46,8 +46,8 @@ public sealed record ForecastSet(int FirstOrigin, double[,] Forecast, IReadOnlyD
 /// </summary>
 public sealed class Forecaster
 {
-    /// <summary>The fewest training values the forecaster fits on.</summary>
-    public const int MinTraining = 16;
+    /// <summary>The fewest training values the forecaster fits on for a horizon: enough windows for every part and a validation part.</summary>
+    public static int MinTrainingFor(int horizon) => 20 + 3 * horizon;
 
     private Forecaster(ForecasterState state, LinearAutoregression? networkBase, Sequential? network)
     {
@@ -82,8 +82,8 @@ public sealed class Forecaster
         options ??= new ForecasterOptions();
         int n = training.Count, h = options.Horizon;
         if (h < 1) throw new NeuriteException($"The horizon must be at least 1; received {h}.");
-        if (n < MinTraining + h)
-            throw new NeuriteException($"The forecaster needs at least {MinTraining + h} training values for horizon {h}; received {n}.");
+        if (n < MinTrainingFor(h))
+            throw new NeuriteException($"The forecaster needs at least {MinTrainingFor(h)} training values for horizon {h}; received {n}.");
         double scale = ScaleOf(training);
         var y = training.Select(v => v / scale).ToArray();
         if (y.Any(v => !double.IsFinite(v)))
@@ -118,7 +118,7 @@ public sealed class Forecaster
         Sequential? network = null;
         int[] epochs = [];
         int members = options.EnsembleSize;
-        if (members > 0 && trainingWindows >= 24 && validationWindows >= 4)
+        if (members > 0 && trainingWindows >= 8 && validationWindows >= 2)
         {
             log($"Training {members} networks on {trainingWindows} windows of {lookback} steps ...");
             var (x, target) = NetworkData(y, lookback - 1, fitEnd - 1 - h, lookback, h, networkForm, linearFit);
