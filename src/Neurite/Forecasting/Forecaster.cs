@@ -114,14 +114,16 @@ public sealed class Forecaster
 
         var networkForm = linearFit.Form.Anchored ? linearFit.Form : SeriesForm.FromTraining(SeriesFormKind.Difference, fitPart);
         int lookback = Math.Min(options.Lookback ?? Math.Max(Math.Max(season + 1, linearFit.Lookback), 8), Math.Max(1, fitEnd / 4));
-        int trainingWindows = fitEnd - h - lookback + 1, validationWindows = lastValidation - firstValidation + 1;
+        // The network's windows also need the history its linear base model reads.
+        int firstWindow = Math.Max(lookback, linearFit.Lookback) - 1;
+        int trainingWindows = fitEnd - h - firstWindow, validationWindows = lastValidation - firstValidation + 1;
         Sequential? network = null;
         int[] epochs = [];
         int members = options.EnsembleSize;
         if (members > 0 && trainingWindows >= 8 && validationWindows >= 2)
         {
             log($"Training {members} networks on {trainingWindows} windows of {lookback} steps ...");
-            var (x, target) = NetworkData(y, lookback - 1, fitEnd - 1 - h, lookback, h, networkForm, linearFit);
+            var (x, target) = NetworkData(y, firstWindow, fitEnd - 1 - h, lookback, h, networkForm, linearFit);
             var (xv, targetv) = NetworkData(y, firstValidation, lastValidation, lookback, h, networkForm, linearFit);
             (network, epochs) = NeuralEnsemble.Train(x, target, xv, targetv, members, options.Hidden, options.MaxEpochs, options.Seed);
         }
@@ -145,7 +147,7 @@ public sealed class Forecaster
         // The classical parts are refitted on every training value; the network keeps the linear model it corrects.
         var etsFull = EtsFitting.Select(y, season).Model;
         var linearFull = LinearAutoregression.Select(y, n, SeriesForm.FromTraining(linearFit.Form.Kind, y), lookbacks, h) ?? linearFit;
-        var state = provisional with { Ets = etsFull, Linear = linearFull, Blend = chosen, Candidates = blends, Interval80 = q80, Interval95 = q95, VolatilityWindow = window };
+        var state = provisional with { Ets = etsFull, Linear = linearFull, Blend = chosen, Candidates = blends, Interval80 = q80, Interval95 = q95, VolatilityWindow = window, NetworkBaseLookback = linearFit.Lookback };
         return new Forecaster(state, members > 0 ? linearFit : null, network);
     }
 

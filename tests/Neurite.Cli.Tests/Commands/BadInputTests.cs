@@ -69,30 +69,34 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("only missing values", Fails("classify", _kit.Write("na.csv", "x,y\n1,NA\n2,NA\n3,\n"), "--target", "y"));
 
     [Fact]
-    public void Text_column_as_a_forecast_feature()
+    public void Forecast_refuses_features_it_would_ignore()
     {
         var lines = Enumerable.Range(0, 60).Select(i => $"{i},{(i % 2 == 0 ? "up" : "down")}");
         string data = _kit.Write("text.csv", "value,mood\n" + string.Join("\n", lines) + "\n");
         string error = Fails("forecast", data, "--column", "value", "--features", "mood");
-        Assert.Contains("'mood'", error);
-        Assert.Contains("holds text", error);
-        Assert.Contains("leave 'mood' out of --features", error);
+        Assert.Contains("--features mood", error);
+        Assert.Contains("Leave --features out", error);
     }
 
     [Fact]
-    public void Too_few_rows_for_the_lookback_and_split()
+    public void Too_few_rows_for_the_forecaster()
     {
         string data = _kit.Write("short.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 15)) + "\n");
-        string error = Fails("forecast", data, "--column", "value", "--lookback", "10");
+        string error = Fails("forecast", data, "--column", "value");
         Assert.Contains("15 complete rows", error);
-        Assert.Contains("too few for --lookback 10", error);
-        Assert.Contains("Give at least", error);
+        Assert.Contains("needs 23 training rows", error);
+        Assert.Contains("Give at least 29 rows", error);
     }
 
     [Fact]
-    public void Too_few_rows_for_a_stateful_layout() =>
-        Assert.Contains("--batch-size 8", Fails("forecast", _kit.Write("s.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 60)) + "\n"),
-            "--column", "value", "--lookback", "5", "--stateful", "--batch-size", "8"));
+    public void A_lookback_longer_than_a_quarter_of_the_training_rows() =>
+        Assert.Contains("--lookback 20 is more than a quarter of the 48 training rows", Fails("forecast",
+            _kit.Write("s.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 60)) + "\n"), "--column", "value", "--lookback", "20"));
+
+    [Fact]
+    public void Stateful_is_refused_with_the_reason() =>
+        Assert.Contains("--stateful is no longer offered", Fails("forecast", _kit.Write("s.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 60)) + "\n"),
+            "--column", "value", "--stateful"));
 
     [Fact]
     public void Infinite_value()
