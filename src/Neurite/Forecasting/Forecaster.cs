@@ -39,13 +39,16 @@ public sealed record ForecastSet(int FirstOrigin, double[,] Forecast, IReadOnlyD
 
 /// <summary>
 /// The default forecaster: exponential smoothing, a linear autoregression and a small network ensemble on
-/// scale-free windows, fitted on a training series, and the combination of them (or of the naive forecasts)
-/// that forecast the last part of the training series best. Every choice (season, window form, lags, model
+/// scale-free windows, fitted on a training series; the forecast is the mean of the three combinations of them
+/// (or naive forecasts) that forecast the last part of the training series best. Every choice (season, window form, lags, model
 /// family, epochs, combination, interval widths) is made on the training values alone, the later ones
 /// validating what was fitted on the earlier.
 /// </summary>
 public sealed class Forecaster
 {
+    /// <summary>How many of the best candidates on validation the forecast averages.</summary>
+    public const int BlendsAveraged = 3;
+
     /// <summary>The fewest training values the forecaster fits on for a horizon: enough windows for every part and a validation part.</summary>
     public static int MinTrainingFor(int horizon) => 20 + 3 * horizon;
 
@@ -138,7 +141,15 @@ public sealed class Forecaster
         var blends = Blends(validationParts.Keys)
             .Select(b => b with { ValidationMae = scale * MeanAbsoluteError(y, Blend(validationParts, b.Weights), firstValidation) })
             .OrderBy(b => b.ValidationMae).ToArray();
-        var chosen = blends[0];
+        // The mean of the few best candidates rather than the single best: a short validation part ranks close
+        // candidates by chance, and averaging them costs little when they agree and saves much when they do not.
+        var best = blends.Take(Math.Min(BlendsAveraged, blends.Length)).ToArray();
+        var weights = new Dictionary<string, double>();
+        foreach (var b in best)
+            foreach (var (part, w) in b.Weights) weights[part] = weights.GetValueOrDefault(part) + w / best.Length;
+        var ordered = ForecastComponent.All.Where(weights.ContainsKey).ToDictionary(p => p, p => weights[p]);
+        var chosen = new ForecastBlend($"mean of {string.Join(", ", best.Select(b => b.Name))}", ordered, double.NaN);
+        chosen = chosen with { ValidationMae = scale * MeanAbsoluteError(y, Blend(validationParts, chosen.Weights), firstValidation) };
         var combined = Blend(validationParts, chosen.Weights);
         int window = VolatilityWindow(season);
         var (q80, q95) = IntervalWidths(y, combined, firstValidation, window);

@@ -38,7 +38,7 @@ public sealed record ForecasterState(
     /// <summary>A sentence on what the forecast is made of.</summary>
     public string Describe()
     {
-        var parts = Blend.Weights.Where(w => w.Value > 0).Select(w => $"{(Blend.Weights.Count > 1 ? $"{w.Value:0.##} x " : "")}{PartName(w.Key)}");
+        var parts = Blend.Weights.Where(w => w.Value > 0).Select(w => $"{(Blend.Weights.Count > 1 ? $"{w.Value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} x " : "")}{PartName(w.Key)}");
         return string.Join(" + ", parts);
     }
 

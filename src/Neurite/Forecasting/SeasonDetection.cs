@@ -10,8 +10,10 @@ public static class SeasonDetection
 
     /// <summary>
     /// The lag 2..L (L = min(<see cref="MaxPeriod"/>, n/3)) where the autocorrelation of the step-to-step changes
-    /// peaks highest, if that peak is a local maximum above max(0.2, 2.6/√n) (well beyond what white noise reaches);
-    /// otherwise 1 (no season). Changes rather than levels, so that a trend does not look like a very long season.
+    /// peaks highest, if that peak is a local maximum above 0.2, above 2.6/√n and above twice Bartlett's standard error,
+    /// √((1 + 2 Σₖ₌₁^{lag−1} rₖ²)/n), which grows when the changes are themselves autocorrelated (a smooth series'
+    /// slowly decaying autocorrelation is not a season); otherwise 1 (no season). Changes rather than levels, so
+    /// that a trend does not look like a very long season.
     /// </summary>
     public static int Detect(IReadOnlyList<double> training)
     {
@@ -32,10 +34,12 @@ public static class SeasonDetection
         {
             return 1;
         }
-        double threshold = Math.Max(0.2, 2.6 / Math.Sqrt(n));
         int best = 1;
+        double squares = acf[1] * acf[1];
         for (int lag = 2; lag <= maxLag; lag++)
         {
+            double threshold = Math.Max(Math.Max(0.2, 2.6 / Math.Sqrt(n)), 2 * Math.Sqrt((1 + 2 * squares) / n));
+            squares += acf[lag] * acf[lag];
             bool peak = acf[lag] >= acf[lag - 1] && acf[lag] >= acf[lag + 1];
             if (peak && acf[lag] > threshold && (best == 1 || acf[lag] > acf[best])) best = lag;
         }

@@ -38,8 +38,8 @@ public sealed class ForecastCommandTests : IDisposable
         // What the forecast is made of: weights summing to 1 over named parts, and the validation choice behind them.
         var forecast = json.GetProperty("forecast");
         Assert.Equal(1.0, forecast.GetProperty("weights").EnumerateObject().Sum(p => p.Value.GetDouble()), 12);
-        Assert.Equal(forecast.GetProperty("candidates")[0].GetProperty("name").GetString(),
-            string.Join("+", forecast.GetProperty("weights").EnumerateObject().Select(p => p.Name)));
+        var bestThree = forecast.GetProperty("candidates").EnumerateArray().Take(3).SelectMany(c => c.GetProperty("name").GetString()!.Split('+')).ToHashSet();
+        Assert.True(bestThree.SetEquals(forecast.GetProperty("weights").EnumerateObject().Select(p => p.Name)), string.Join(",", bestThree));
 
         // forecasts.csv: the coverage printed is the share of test values inside the intervals written there.
         var rows = File.ReadAllLines(Path.Combine(report, "forecasts.csv"));
