@@ -14,7 +14,9 @@ internal static class ForecastWorkload
     public static void Run(string[] args)
     {
         string folder = Path.Combine(AppContext.BaseDirectory, "data", "forecast-dev");
-        string? only = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+        int seedAt = Array.IndexOf(args, "--seed");
+        int seed = seedAt >= 0 ? int.Parse(args[seedAt + 1], CultureInfo.InvariantCulture) : new ForecasterOptions().Seed;
+        string? only = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--seed")).FirstOrDefault();
         var anchors = File.ReadAllLines(Path.Combine(folder, "anchors.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
         Console.WriteLine($"{"series",-13} {"n",5} {"m",3} {"MAE",10} {"/pers",6} {"/snaive",7} {"/ETS",6} {"/ARIMA",6} {"/min",6} {"cov80",6} {"cov95",6} {"s",6}  chosen");
         var ratios = new List<(double P, double E, double A, double Min)>();
@@ -28,7 +30,7 @@ internal static class ForecastWorkload
             var y = File.ReadAllLines(Path.Combine(folder, "series", name + ".csv")).Skip(1).Select(l => D(l.Split(',')[1])).ToArray();
             int n = y.Length, split = n - (int)Math.Round(0.2 * n, MidpointRounding.AwayFromZero);
             var clock = Stopwatch.StartNew();
-            var forecaster = Forecaster.Fit(y[..split]);
+            var forecaster = Forecaster.Fit(y[..split], new ForecasterOptions { Seed = seed });
             var set = forecaster.Forecast(y, split - 1, n - 2);
             double seconds = clock.Elapsed.TotalSeconds;
             double mae = 0, c80 = 0, c95 = 0;

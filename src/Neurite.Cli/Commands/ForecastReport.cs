@@ -40,7 +40,8 @@ internal static class ForecastReport
         report.AddKeyValues([
             ("exponential smoothing", $"{state.Ets.Name}: alpha {Num(state.Ets.Alpha)}, beta {Num(state.Ets.Beta)}, gamma {Num(state.Ets.Gamma)}, phi {Num(state.Ets.Phi)}"),
             ("linear autoregression", $"{state.Linear.Lookback} value(s) in the {state.Linear.Form.Kind.ToString().ToLowerInvariant()} form"),
-            ("networks", $"{state.NetworkMembers} of {state.NetworkHidden} ReLU units, {state.Lookback} values in, {h} out; epochs kept {string.Join(", ", state.NetworkEpochs)}"),
+            ("networks", $"{state.NetworkMembers} of {state.NetworkHidden} ReLU units, {state.Lookback} values in, {h} out, trained on {state.NetworkWindows} windows; epochs kept {string.Join(", ", state.NetworkEpochs)}" +
+                (state.NetworkWindows < Forecaster.MinNetworkWindows ? $"; with fewer than {Forecaster.MinNetworkWindows} windows the network is not a candidate" : "")),
             ("intervals", $"80% and 95%: the validation errors' quantiles (split conformal), in units of the mean absolute change over the last {state.VolatilityWindow} steps before each origin"),
         ]);
         report.AddPreformatted(forecaster.Network!.SummaryText());

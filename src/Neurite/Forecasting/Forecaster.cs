@@ -46,6 +46,9 @@ public sealed record ForecastSet(int FirstOrigin, double[,] Forecast, IReadOnlyD
 /// </summary>
 public sealed class Forecaster
 {
+    /// <summary>Training windows a network needs before it competes with the other parts.</summary>
+    public const int MinNetworkWindows = 50;
+
     /// <summary>How many of the best candidates on validation the forecast averages.</summary>
     public const int BlendsAveraged = 3;
 
@@ -138,7 +141,10 @@ public sealed class Forecaster
         var provisional = new ForecasterState(h, season, scale, n, validation, etsFit, linearFit, lookback, members > 0 ? networkForm : null, members,
             options.Hidden, epochs, new ForecastBlend("persistence", new() { [ForecastComponent.Persistence] = 1 }, 0), [], new double[h], new double[h]);
         var validationParts = new Forecaster(provisional, members > 0 ? linearFit : null, network).Parts(y, firstValidation, lastValidation);
-        var blends = Blends(validationParts.Keys)
+        // A network fitted on a handful of windows is a draw of its seeds more than of the data: it is trained (the
+        // saved model holds it), but only a network with enough windows competes.
+        bool networkCompetes = members > 0 && trainingWindows >= MinNetworkWindows;
+        var blends = Blends(validationParts.Keys.Where(k => networkCompetes || k != ForecastComponent.Network))
             .Select(b => b with { ValidationMae = scale * MeanAbsoluteError(y, Blend(validationParts, b.Weights), firstValidation) })
             .OrderBy(b => b.ValidationMae).ToArray();
         // The mean of the few best candidates rather than the single best: a short validation part ranks close
@@ -158,7 +164,7 @@ public sealed class Forecaster
         // The classical parts are refitted on every training value; the network keeps the linear model it corrects.
         var etsFull = EtsFitting.Select(y, season).Model;
         var linearFull = LinearAutoregression.Select(y, n, SeriesForm.FromTraining(linearFit.Form.Kind, y), lookbacks, h) ?? linearFit;
-        var state = provisional with { Ets = etsFull, Linear = linearFull, Blend = chosen, Candidates = blends, Interval80 = q80, Interval95 = q95, VolatilityWindow = window, NetworkBaseLookback = linearFit.Lookback };
+        var state = provisional with { Ets = etsFull, Linear = linearFull, Blend = chosen, Candidates = blends, Interval80 = q80, Interval95 = q95, VolatilityWindow = window, NetworkBaseLookback = linearFit.Lookback, NetworkWindows = trainingWindows };
         return new Forecaster(state, members > 0 ? linearFit : null, network);
     }
 

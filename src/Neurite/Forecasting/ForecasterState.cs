@@ -21,6 +21,7 @@ public sealed record ForecastBlend(string Name, Dictionary<string, double> Weigh
 /// <remarks>NetworkForm: The form of the network's inputs (anchored at the last value).</remarks>
 /// <remarks>NetworkMembers: Ensemble members, 0 when there is no network.</remarks>
 /// <remarks>NetworkBaseLookback: history read by the linear model the network corrects.</remarks>
+/// <remarks>NetworkWindows: the windows each network trained on; below Forecaster.MinNetworkWindows the network does not compete.</remarks>
 /// <remarks>Blend: The chosen combination.</remarks>
 /// <remarks>Candidates: Every combination tried on validation, best first.</remarks>
 /// <remarks>Interval80: Half-width of the 80 % interval per step (validation residual quantile), in scaled units.</remarks>
@@ -30,7 +31,7 @@ public sealed record ForecasterState(
     int Horizon, int Season, double Scale, int TrainingCount, int ValidationCount,
     EtsModel Ets, LinearAutoregression Linear,
     int Lookback, SeriesForm? NetworkForm, int NetworkMembers, int NetworkHidden, int[] NetworkEpochs,
-    ForecastBlend Blend, ForecastBlend[] Candidates, double[] Interval80, double[] Interval95, int VolatilityWindow = 20, int NetworkBaseLookback = 1)
+    ForecastBlend Blend, ForecastBlend[] Candidates, double[] Interval80, double[] Interval95, int VolatilityWindow = 20, int NetworkBaseLookback = 1, int NetworkWindows = 0)
 {
     /// <summary>How many values must precede the first origin (the longest history any part reads).</summary>
     public int History => Math.Max(Math.Max(Linear.Lookback, NetworkMembers > 0 ? Math.Max(Lookback, NetworkBaseLookback) : 1), Season);
