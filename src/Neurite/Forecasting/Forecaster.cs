@@ -158,13 +158,14 @@ public sealed class Forecaster
         chosen = chosen with { ValidationMae = scale * MeanAbsoluteError(y, Blend(validationParts, chosen.Weights), firstValidation) };
         var combined = Blend(validationParts, chosen.Weights);
         int window = VolatilityWindow(season);
-        var (q80, q95) = IntervalWidths(y, combined, firstValidation, window);
-        log($"Chose {chosen.Name} (validation MAE {chosen.ValidationMae:G4}).");
+        double floor = VolatilityFloor(fitPart);
+        var (q80, q95) = IntervalWidths(y, combined, firstValidation, window, floor);
+        log(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Chose the {chosen.Name} (validation MAE {chosen.ValidationMae:G4})."));
 
         // The classical parts are refitted on every training value; the network keeps the linear model it corrects.
         var etsFull = EtsFitting.Select(y, season).Model;
         var linearFull = LinearAutoregression.Select(y, n, SeriesForm.FromTraining(linearFit.Form.Kind, y), lookbacks, h) ?? linearFit;
-        var state = provisional with { Ets = etsFull, Linear = linearFull, Blend = chosen, Candidates = blends, Interval80 = q80, Interval95 = q95, VolatilityWindow = window, NetworkBaseLookback = linearFit.Lookback, NetworkWindows = trainingWindows };
+        var state = provisional with { Ets = etsFull, Linear = linearFull, Blend = chosen, Candidates = blends, Interval80 = q80, Interval95 = q95, VolatilityWindow = window, VolatilityFloor = floor, NetworkBaseLookback = linearFit.Lookback, NetworkWindows = trainingWindows };
         return new Forecaster(state, members > 0 ? linearFit : null, network);
     }
 
@@ -187,7 +188,7 @@ public sealed class Forecaster
         var lower80 = new double[count, h]; var upper80 = new double[count, h]; var lower95 = new double[count, h]; var upper95 = new double[count, h];
         for (int i = 0; i < count; i++)
         {
-            double local = LocalVolatility(y, firstOrigin + i, State.VolatilityWindow);
+            double local = LocalVolatility(y, firstOrigin + i, State.VolatilityWindow, State.VolatilityFloor);
             for (int k = 0; k < h; k++)
             {
                 double f = forecast[i, k], w80 = State.Interval80[k] * local, w95 = State.Interval95[k] * local;
@@ -321,7 +322,7 @@ public sealed class Forecaster
     /// quantiles of the validation errors divided by the volatility at their origins. Scaled by the volatility at
     /// each forecast's origin, the intervals widen when the series turns restless and narrow when it calms.
     /// </summary>
-    internal static (double[] Q80, double[] Q95) IntervalWidths(double[] y, double[,] forecasts, int first, int window)
+    internal static (double[] Q80, double[] Q95) IntervalWidths(double[] y, double[,] forecasts, int first, int window, double floor)
     {
         int count = forecasts.GetLength(0), h = forecasts.GetLength(1);
         var q80 = new double[h];
@@ -329,7 +330,7 @@ public sealed class Forecaster
         for (int k = 0; k < h; k++)
         {
             var errors = new double[count];
-            for (int i = 0; i < count; i++) errors[i] = Math.Abs(y[first + i + k + 1] - forecasts[i, k]) / LocalVolatility(y, first + i, window);
+            for (int i = 0; i < count; i++) errors[i] = Math.Abs(y[first + i + k + 1] - forecasts[i, k]) / LocalVolatility(y, first + i, window, floor);
             q80[k] = ConformalQuantile(errors, 0.8);
             q95[k] = ConformalQuantile(errors, 0.95);
         }
@@ -341,19 +342,28 @@ public sealed class Forecaster
 
     /// <summary>
     /// The mean absolute one-step change over the <paramref name="window"/> changes up to y[origin] (fewer near the
-    /// start), floored so that a flat stretch does not give zero-width intervals.
+    /// start), at least <paramref name="floor"/>, so that a flat stretch neither gives zero-width intervals nor
+    /// turns a later error into an unbounded multiple of its volatility.
     /// </summary>
-    internal static double LocalVolatility(double[] y, int origin, int window)
+    internal static double LocalVolatility(double[] y, int origin, int window, double floor)
     {
         int from = Math.Max(1, origin - window + 1);
-        double sum = 0, largest = 0;
-        for (int i = from; i <= origin; i++)
-        {
-            sum += Math.Abs(y[i] - y[i - 1]);
-            largest = Math.Max(largest, Math.Abs(y[i]));
-        }
+        double sum = 0;
+        for (int i = from; i <= origin; i++) sum += Math.Abs(y[i] - y[i - 1]);
         double mean = origin >= from ? sum / (origin - from + 1) : 0;
-        return Math.Max(mean, 1e-9 * Math.Max(largest, Math.Abs(y[origin])) + double.Epsilon);
+        return Math.Max(mean, floor);
+    }
+
+    /// <summary>
+    /// The least local volatility: a twentieth of the training values' mean absolute change (scaled units, where
+    /// values are near 1), or 1e-12 when they never change.
+    /// </summary>
+    internal static double VolatilityFloor(IReadOnlyList<double> training)
+    {
+        double sum = 0;
+        for (int i = 1; i < training.Count; i++) sum += Math.Abs(training[i] - training[i - 1]);
+        double mean = training.Count > 1 ? sum / (training.Count - 1) : 0;
+        return Math.Max(mean / 20, 1e-12);
     }
 
     /// <summary>The ⌈(n + 1)p⌉-th smallest of the n values (the largest when that rank passes n).</summary>

@@ -26,12 +26,12 @@ public sealed record ForecastBlend(string Name, Dictionary<string, double> Weigh
 /// <remarks>Candidates: Every combination tried on validation, best first.</remarks>
 /// <remarks>Interval80: Half-width of the 80 % interval per step (validation residual quantile), in scaled units.</remarks>
 /// <remarks>Interval95: Half-width of the 95 % interval per step.</remarks>
-/// <remarks>Interval80, Interval95: in units of the local volatility, the mean absolute change over the last VolatilityWindow steps before the origin.</remarks>
+/// <remarks>Interval80, Interval95: in units of the local volatility, the mean absolute change over the last VolatilityWindow steps before the origin (at least VolatilityFloor).</remarks>
 public sealed record ForecasterState(
     int Horizon, int Season, double Scale, int TrainingCount, int ValidationCount,
     EtsModel Ets, LinearAutoregression Linear,
     int Lookback, SeriesForm? NetworkForm, int NetworkMembers, int NetworkHidden, int[] NetworkEpochs,
-    ForecastBlend Blend, ForecastBlend[] Candidates, double[] Interval80, double[] Interval95, int VolatilityWindow = 20, int NetworkBaseLookback = 1, int NetworkWindows = 0)
+    ForecastBlend Blend, ForecastBlend[] Candidates, double[] Interval80, double[] Interval95, int VolatilityWindow = 20, double VolatilityFloor = 1e-12, int NetworkBaseLookback = 1, int NetworkWindows = 0)
 {
     /// <summary>How many values must precede the first origin (the longest history any part reads).</summary>
     public int History => Math.Max(Math.Max(Linear.Lookback, NetworkMembers > 0 ? Math.Max(Lookback, NetworkBaseLookback) : 1), Season);

@@ -227,5 +227,40 @@ public sealed class ForecastCommandTests : IDisposable
         Assert.Contains("Rescale the column", error);
     }
 
+    [Fact]
+    public void A_flat_series_with_one_spike_gets_finite_intervals()
+    {
+        // Validation errors over a flat stretch would be unbounded multiples of a zero volatility without a floor.
+        string data = _kit.Write("spike.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 100).Select(i => i == 40 ? "1000000" : "0")) + "\n");
+        string report = _kit.PathOf("r");
+        var (code, output, error) = CommandTestKit.Run("forecast", data, "--column", "value", "--ensemble", "2", "--epochs", "10", "--out", report, "--json");
+        Assert.True(code == 0, error);
+        Assert.Equal(1.0, CommandTestKit.Json(output).GetProperty("coverage_80").GetDouble());
+        var bounds = File.ReadAllLines(Path.Combine(report, "forecasts.csv")).Skip(1).SelectMany(l => l.Split(',').Skip(5).Take(4))
+            .Select(v => double.Parse(v, CultureInfo.InvariantCulture));
+        Assert.All(bounds, b => Assert.True(double.IsFinite(b) && Math.Abs(b) < 1e6, $"bound {b}"));
+    }
+
+    [Fact]
+    public void A_model_saved_by_the_older_lstm_forecast_is_refused_with_the_reason()
+    {
+        var (data, _) = _kit.SeasonalSeries(rows: 80);
+        string model = _kit.PathOf("old.keras");
+        var trained = CommandTestKit.Run("forecast", data, "--column", "value", "--ensemble", "1", "--epochs", "2", "--out", _kit.PathOf("r"), "--save", model);
+        Assert.True(trained.Code == 0, trained.Error);
+        // The forecast section an earlier version wrote: scalers, lookback and a stateful LSTM's batch, no forecaster state.
+        File.WriteAllText(model + ".neurite.json", """
+            {"format": "neurite-recipe", "version": 1, "task": "forecast", "forecast": {"column": "value", "date": "day",
+             "features": [{"name": "value", "kind": "numeric", "mean": 10, "sd": 2}], "lookback": 6, "horizon": 1, "stateful": true, "batch_size": 2, "season": 12}}
+            """);
+        foreach (var command in new[] { "predict", "evaluate" })
+        {
+            var refused = CommandTestKit.Run(command, model, data);
+            Assert.Equal(2, refused.Code);
+            Assert.Contains("older neurite forecast (stacked LSTMs)", refused.Error);
+            Assert.Contains("train and save the model again", refused.Error);
+        }
+    }
+
     private static JsonElement Sidecar(string model) => JsonDocument.Parse(File.ReadAllText(model + ".neurite.json")).RootElement.GetProperty("forecast");
 }

@@ -97,11 +97,11 @@ public sealed class ForecastingPartsTests
         for (int t = 1; t < y.Length; t++) y[t] = y[t - 1] + Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         var validation = new double[400, 1];
         for (int i = 0; i < 400; i++) validation[i, 0] = y[i];
-        var (q80, q95) = Forecaster.IntervalWidths(y, validation, 0, 20);
+        var (q80, q95) = Forecaster.IntervalWidths(y, validation, 0, 20, 1e-12);
         int in80 = 0, in95 = 0;
         for (int t = 400; t < 4400; t++)
         {
-            double local = Forecaster.LocalVolatility(y, t, 20), error = Math.Abs(y[t + 1] - y[t]);
+            double local = Forecaster.LocalVolatility(y, t, 20, 1e-12), error = Math.Abs(y[t + 1] - y[t]);
             if (error <= q80[0] * local) in80++;
             if (error <= q95[0] * local) in95++;
         }
