@@ -84,7 +84,7 @@ internal static class ForecastCommand
         });
         var state = forecaster.State;
         var test = forecaster.Forecast(values, split - 1, n - 1 - horizon);
-        var scores = ForecastScoreSet.Of(state, test, values, split, options.Column);
+        var scores = ForecastScoreSet.Of(state, test, values, split);
         output.Say($"The forecast: {state.Describe()}.");
         output.Say($"Test scores in the units of '{options.Column}' ({scores.Actual.Length} forecasts{(horizon > 1 ? $", {test.Count} origins x {horizon} steps" : "")}):");
         output.Say(ForecastErrors.Text(scores.Rows));

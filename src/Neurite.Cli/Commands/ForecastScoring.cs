@@ -92,8 +92,8 @@ internal sealed record ForecastScoreSet(double[] Actual, ForecastErrors Model, F
     public IReadOnlyList<ForecastErrors> Rows =>
         new[] { Model, Ets, Linear, Network, Persistence, Seasonal }.OfType<ForecastErrors>().ToList();
 
-    /// <summary>Scores of <paramref name="set"/> (origins from split − 1) against <paramref name="values"/>.</summary>
-    public static ForecastScoreSet Of(Neurite.Forecasting.ForecasterState state, Neurite.Forecasting.ForecastSet set, double[] values, int firstTarget, string column)
+    /// <summary>Scores of <paramref name="set"/> against <paramref name="values"/>; MASE is scaled by the values before <paramref name="firstTarget"/>.</summary>
+    public static ForecastScoreSet Of(Neurite.Forecasting.ForecasterState state, Neurite.Forecasting.ForecastSet set, double[] values, int firstTarget)
     {
         double scale = state.Scale;
         int h = state.Horizon, count = set.Count;
@@ -101,7 +101,7 @@ internal sealed record ForecastScoreSet(double[] Actual, ForecastErrors Model, F
         for (int i = 0; i < count; i++)
             for (int k = 0; k < h; k++) actual[i * h + k] = values[set.FirstOrigin + i + k + 1] / scale;
         var training = values[..firstTarget].Select(v => v / scale).ToArray();
-        double[] Flat(double[,] f) => ForecastScores_Flatten(f, scale);
+        double[] Flat(double[,] f) => Divided(f, scale);
         ForecastErrors Score(string name, double[,] f) => ForecastErrors.Of(name, actual, Flat(f), training, scale);
         var model = Score("the model", set.Forecast);
         var persistence = Score("persistence", set.Parts[Neurite.Forecasting.ForecastComponent.Persistence]);
@@ -126,7 +126,7 @@ internal sealed record ForecastScoreSet(double[] Actual, ForecastErrors Model, F
             ForecastErrors.Verdict(model, persistence), bestName, bestSentence);
     }
 
-    private static double[] ForecastScores_Flatten(double[,] values, double scale)
+    private static double[] Divided(double[,] values, double scale)
     {
         var flat = new double[values.Length];
         int i = 0;

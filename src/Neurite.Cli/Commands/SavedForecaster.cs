@@ -42,7 +42,7 @@ internal static class SavedForecaster
                 ? $"{file} holds the {recipe.TrainingRows} rows the model was trained on and {n - recipe.TrainingRows} more, too few to score {h} step(s) ahead. Give the series with at least {h} rows after the training rows."
                 : $"{file} has {n} complete rows, too few to score the model: one forecast needs {state.History} values of history and {h} to compare with. Give at least {state.History + h} rows.");
         var set = forecaster.Forecast(series.Values, first, n - 1 - h);
-        var scores = ForecastScoreSet.Of(state, set, series.Values, first + 1, recipe.Column);
+        var scores = ForecastScoreSet.Of(state, set, series.Values, first + 1);
         var rows = new[] { scores.Model, scores.Persistence, scores.Seasonal }.OfType<ForecastErrors>().ToList();
         string scored = continues ? $"the {n - recipe.TrainingRows} rows after the {recipe.TrainingRows} training rows" : $"every row from row {first + 2}";
         output.Say($"{scores.Actual.Length} forecasts of {scored} scored in the units of '{recipe.Column}' (MASE scaled by the one-step changes before them):");

@@ -17,16 +17,19 @@ public sealed record ForecastBlend(string Name, Dictionary<string, double> Weigh
 /// forecasts on any series that continues the training part. All values in the series' own units after dividing
 /// by <see cref="Scale"/> (a power of two, so the division is exact).
 /// </summary>
-/// <remarks>Lookback: History the network reads; the linear model reads <see cref="LinearAutoregression.Lookback"/>.</remarks>
-/// <remarks>NetworkForm: The form of the network's inputs (anchored at the last value).</remarks>
-/// <remarks>NetworkMembers: Ensemble members, 0 when there is no network.</remarks>
-/// <remarks>NetworkBaseLookback: history read by the linear model the network corrects.</remarks>
-/// <remarks>NetworkWindows: the windows each network trained on; below Forecaster.MinNetworkWindows the network does not compete.</remarks>
-/// <remarks>Blend: The chosen combination.</remarks>
-/// <remarks>Candidates: Every combination tried on validation, best first.</remarks>
-/// <remarks>Interval80: Half-width of the 80 % interval per step (validation residual quantile), in scaled units.</remarks>
-/// <remarks>Interval95: Half-width of the 95 % interval per step.</remarks>
-/// <remarks>Interval80, Interval95: in units of the local volatility, the mean absolute change over the last VolatilityWindow steps before the origin (at least VolatilityFloor).</remarks>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>Lookback</c>: history the network reads; the linear model reads <see cref="LinearAutoregression.Lookback"/>,
+/// the linear model the network corrects <c>NetworkBaseLookback</c>.</item>
+/// <item><c>NetworkForm</c>: the form of the network's inputs (anchored at the last value); <c>NetworkMembers</c>: ensemble
+/// members, 0 when there is no network; <c>NetworkWindows</c>: the windows each trained on (below
+/// <see cref="Forecaster.MinNetworkWindows"/> the network does not compete).</item>
+/// <item><c>Blend</c>: the forecast's combination; <c>Candidates</c>: every combination tried on validation, best first.</item>
+/// <item><c>Interval80</c>, <c>Interval95</c>: half-widths of the intervals per step, split-conformal quantiles of the
+/// validation errors in units of the local volatility (the mean absolute change over the last <c>VolatilityWindow</c>
+/// steps before the origin, at least <c>VolatilityFloor</c>).</item>
+/// </list>
+/// </remarks>
 public sealed record ForecasterState(
     int Horizon, int Season, double Scale, int TrainingCount, int ValidationCount,
     EtsModel Ets, LinearAutoregression Linear,

@@ -122,6 +122,11 @@ public sealed class ForecastCommandTests : IDisposable
         Assert.StartsWith(new DateTime(2021, 1, 1).AddDays(history - 1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ",1,", rows[1]);
         Assert.StartsWith("2021-03-01,1,", rows[^1]);
         Assert.Equal(60 - history + 1, rows.Length - 1);
+
+        var summary = CommandTestKit.Run("summary", model);
+        Assert.True(summary.Code == 0, summary.Error);
+        Assert.Contains("Forecaster of 'value', 1 step(s) ahead, rows ordered by 'day', trained on 48 rows", summary.Output);
+        Assert.Contains("The forecast: ", summary.Output);
     }
 
     [Fact]
