@@ -64,7 +64,7 @@ internal static class DataCommands
         var column = new Option<string>("--column") { Description = "The numeric column to forecast.", Required = true, HelpName = "column" };
         var date = new Option<string>("--date") { Description = "A date column that orders the rows (default: the file's order).", HelpName = "column" };
         var dateFormat = new Option<string>("--date-format") { Description = "How the --date column writes dates, in .NET's letters (default yyyy-MM-dd; e.g. dd/MM/yyyy).", HelpName = "format" };
-        var features = FeaturesOption("Not used: the forecaster reads the history of --column alone, so other columns are refused with an explanation.");
+        var features = FeaturesOption("More numeric columns the networks read beside the forecast column's own history (each as changes from its last value).");
         var lookback = new Option<int?>("--lookback")
         {
             Description = "Steps of history each network reads (default: a season and one more step, at least 8 and at least the linear model's).",

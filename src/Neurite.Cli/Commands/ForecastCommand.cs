@@ -54,7 +54,8 @@ internal static class ForecastCommand
         string dateFormat = DataFile.CheckDateFormat(options.DateFormat);
         output.Say($"Reading {file} ...");
         var table = DataFile.Read(file, dateFormat);
-        var series = ForecastSeries.Read(table, options.Column, options.Date, dateFormat, file, "--column");
+        var features = options.Features.Where(f => f != options.Column).ToArray();
+        var series = ForecastSeries.Read(table, options.Column, options.Date, dateFormat, file, "--column", features);
         var values = series.Values;
         int n = values.Length;
         int split = (int)Math.Round(n * (1 - options.TestFraction), MidpointRounding.AwayFromZero);
@@ -81,9 +82,9 @@ internal static class ForecastCommand
             MaxEpochs = options.Epochs,
             Seed = options.Seed,
             Log = output.Say,
-        });
+        }, series.Features.Select(f => (IReadOnlyList<double>)f[..split]).ToArray());
         var state = forecaster.State;
-        var test = forecaster.Forecast(values, split - 1, n - 1 - horizon);
+        var test = forecaster.Forecast(values, split - 1, n - 1 - horizon, series.Features);
         var scores = ForecastScoreSet.Of(state, test, values, split);
         output.Say($"The forecast: {state.Describe()}.");
         output.Say($"Test scores in the units of '{options.Column}' ({scores.Actual.Length} forecasts{(horizon > 1 ? $", {test.Count} origins x {horizon} steps" : "")}):");
@@ -100,7 +101,7 @@ internal static class ForecastCommand
         if (options.SavePath is not null)
         {
             var recipe = new ForecastRecipe(options.Column, options.Date, horizon, state.Season, split, ForecastSeries.Hash(values, split), state, forecaster.NetworkBase,
-                options.DateFormat is null ? null : dateFormat);
+                options.DateFormat is null ? null : dateFormat, features.Length > 0 ? features : null);
             CommandChecks.SaveModel(forecaster.Network!, new ModelRecipe { Task = "forecast", Forecast = recipe }, options.SavePath, output);
         }
         output.Say($"Report: {Path.Combine(options.OutputFolder, HtmlReport.IndexFileName)}");
@@ -110,6 +111,7 @@ internal static class ForecastCommand
             ["command"] = "forecast",
             ["data"] = file,
             ["column"] = options.Column,
+            ["features"] = new JsonArray(features.Select(f => (JsonNode?)f).ToArray()),
             ["rows"] = table.RowCount,
             ["dropped_incomplete_rows"] = series.Dropped,
             ["train_rows"] = split,
@@ -159,8 +161,6 @@ internal static class ForecastCommand
             throw new UserInputException("--stateful is no longer offered: the forecaster's networks read each window afresh, and a state carried through the series would make 'predict' and 'evaluate' disagree with the scores printed here. Leave --stateful out (the tutorial's stateful LSTM is 'neurite tutorial --part ibex').");
         if (options.BatchSize is not null)
             throw new UserInputException("--batch-size is no longer an option of forecast: each network trains on batches of 32 windows. Leave --batch-size out.");
-        if (options.Features.Length > 0)
-            throw new UserInputException($"--features {string.Join(",", options.Features)}: the forecaster reads the history of --column alone, so other columns would be ignored. Leave --features out.");
         if (options.Units.Length != 1)
             throw new UserInputException($"--units {string.Join(",", options.Units)}: each network of the ensemble has one hidden layer; give one number of units, e.g. --units 32.");
         if (options.Ensemble is < 1 or > 25)

@@ -26,6 +26,7 @@ internal static class ForecastReport
             ("training part", $"rows 1-{split} ({what} {labels[0]} to {labels[split - 1]}); the last {state.ValidationCount} of them validate"),
             ("test part", $"rows {split + 1}-{n} ({what} {labels[split]} to {labels[n - 1]})"),
             ("season", $"{state.Season} step(s) ({(options.Season is null ? "detected from the autocorrelation of the training part's changes; 1 means none; set --season to choose it" : "--season")})"),
+            ("features", series.Features.Length == 0 ? "none: the forecast reads the series' own history" : $"{string.Join(", ", options.Features.Where(f => f != options.Column))}, read by the networks as changes from their last values"),
         ]);
 
         report.AddHeading("How the forecast is made");

@@ -31,6 +31,7 @@ internal static class ModelCommands
         {
             output.Say($"Forecaster of '{fc.Column}', {fc.Horizon} step(s) ahead{(fc.Date is null ? "" : $", rows ordered by '{fc.Date}'")}, trained on {fc.TrainingRows} rows (season {fc.Season}).");
             output.Say($"  The forecast: {fc.Forecaster!.Describe()}.");
+            if (fc.FeatureNames.Length > 0) output.Say($"  The networks also read: {string.Join(", ", fc.FeatureNames)}.");
         }
         return CliApp.Success;
     }
@@ -71,7 +72,7 @@ internal static class ModelCommands
     {
         var model = CommandChecks.LoadModel(modelPath);
         var recipe = ModelRecipe.Load(modelPath);
-        int[] expectedIn = recipe.Classify is { } c ? [c.InputWidth] : [recipe.Forecast!.Forecaster!.Lookback];
+        int[] expectedIn = recipe.Classify is { } c ? [c.InputWidth] : [recipe.Forecast!.Forecaster!.NetworkInputs];
         int expectedOut = recipe.Classify is { } c2 ? c2.Classes.Length : recipe.Forecast!.Forecaster!.NetworkMembers * recipe.Forecast.Horizon;
         var input = model.Inputs[0].Shape;
         var outputShape = model.Outputs[0].Shape;

@@ -145,12 +145,17 @@ internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRe
 /// </summary>
 /// <remarks><paramref name="DateFormat"/> is how the date column writes its dates; null means yyyy-MM-dd.</remarks>
 internal sealed record ForecastRecipe(string Column, string? Date, int Horizon, int Season, int TrainingRows, string TrainingHash,
-    Neurite.Forecasting.ForecasterState? Forecaster, Neurite.Forecasting.LinearAutoregression? NetworkBase, string? DateFormat = null)
+    Neurite.Forecasting.ForecasterState? Forecaster, Neurite.Forecasting.LinearAutoregression? NetworkBase, string? DateFormat = null, string[]? FeatureColumns = null)
 {
+    /// <summary>The feature columns the networks read besides the forecast column (none for older recipes).</summary>
+    [JsonIgnore]
+    public string[] FeatureNames => FeatureColumns ?? [];
+
     public string? Problem() =>
         string.IsNullOrEmpty(Column) ? "it names no forecast column"
         : Forecaster is null ? "it was written by an older neurite forecast (stacked LSTMs), which this version no longer reads; train and save the model again with 'neurite forecast --save'"
         : Horizon < 1 || Season < 1 || TrainingRows < 1 || Horizon != Forecaster.Horizon ? $"horizon {Horizon}, season {Season} or training rows {TrainingRows} is not positive or does not match the forecaster"
         : Forecaster.NetworkMembers < 1 || NetworkBase is null ? "it has no network ensemble"
+        : FeatureNames.Length != Forecaster.CovariateScales.Length || FeatureNames.Any(string.IsNullOrEmpty) ? $"it names {FeatureNames.Length} feature column(s) but the forecaster reads {Forecaster.CovariateScales.Length}"
         : null;
 }

@@ -20,7 +20,7 @@ internal static class SavedForecaster
         if (n < state.History)
             throw new UserInputException($"{file} has {n} complete rows, fewer than the {state.History} values of history the forecaster reads. Give at least {state.History} rows.");
         // One forecast from every origin, the last one reaching past the end of the data.
-        var set = forecaster.Forecast(series.Values, first, n - 1);
+        var set = forecaster.Forecast(series.Values, first, n - 1, series.Features);
         string name = recipe.Column + "_forecast";
         var csv = new StringBuilder("origin,step,").Append(DataFile.CsvField(name)).Append(",lower80,upper80,lower95,upper95\n");
         for (int i = 0; i < set.Count; i++)
@@ -41,7 +41,7 @@ internal static class SavedForecaster
             throw new UserInputException(continues
                 ? $"{file} holds the {recipe.TrainingRows} rows the model was trained on and {n - recipe.TrainingRows} more, too few to score {h} step(s) ahead. Give the series with at least {h} rows after the training rows."
                 : $"{file} has {n} complete rows, too few to score the model: one forecast needs {state.History} values of history and {h} to compare with. Give at least {state.History + h} rows.");
-        var set = forecaster.Forecast(series.Values, first, n - 1 - h);
+        var set = forecaster.Forecast(series.Values, first, n - 1 - h, series.Features);
         var scores = ForecastScoreSet.Of(state, set, series.Values, first + 1);
         var rows = new[] { scores.Model, scores.Persistence, scores.Seasonal }.OfType<ForecastErrors>().ToList();
         string scored = continues ? $"the {n - recipe.TrainingRows} rows after the {recipe.TrainingRows} training rows" : $"every row from row {first + 2}";
@@ -82,7 +82,7 @@ internal static class SavedForecaster
         {
             throw new UserInputException($"The model and its preprocessing file do not belong together: {ModelRecipe.OneLine(e.Message)} Save the model again with 'neurite forecast --save'.");
         }
-        var series = ForecastSeries.Read(table, recipe.Column, recipe.Date, recipe.DateFormat ?? "yyyy-MM-dd", file, "The model's column");
+        var series = ForecastSeries.Read(table, recipe.Column, recipe.Date, recipe.DateFormat ?? "yyyy-MM-dd", file, "The model's column", recipe.FeatureNames);
         bool continues = series.Values.Length >= recipe.TrainingRows && ForecastSeries.Hash(series.Values, recipe.TrainingRows) == recipe.TrainingHash;
         if (!continues && recipe.Forecaster!.Blend.Weights.ContainsKey(ForecastComponent.Ets))
             throw new UserInputException($"The model's forecast includes exponential smoothing, whose state runs from the first of the {recipe.TrainingRows} rows it was trained on, but {file} does not start with those rows, so its forecasts would not be the ones 'neurite forecast' printed. Give the whole series from its first row (the training rows, then any new ones).");

@@ -76,15 +76,19 @@ public sealed class Forecaster
         ArgumentNullException.ThrowIfNull(state);
         if ((state.NetworkMembers > 0) != (network is not null && networkBase is not null))
             throw new NeuriteException($"The forecaster has {state.NetworkMembers} network members but {(network is null ? "no network" : "a network")} was given.");
-        if (network is not null && (network.Inputs[0].Shape[^1] != state.Lookback || network.Outputs[0].Shape[^1] != state.NetworkMembers * state.Horizon))
-            throw new NeuriteException($"The network reads {network.Inputs[0].Shape[^1]} values and gives {network.Outputs[0].Shape[^1]}, but the forecaster needs {state.Lookback} in and {state.NetworkMembers * state.Horizon} out.");
+        if (network is not null && (network.Inputs[0].Shape[^1] != state.NetworkInputs || network.Outputs[0].Shape[^1] != state.NetworkMembers * state.Horizon))
+            throw new NeuriteException($"The network reads {network.Inputs[0].Shape[^1]} values and gives {network.Outputs[0].Shape[^1]}, but the forecaster needs {state.NetworkInputs} in and {state.NetworkMembers * state.Horizon} out.");
         return new Forecaster(state, networkBase, network);
     }
 
     /// <summary>Fits every part on <paramref name="training"/> and chooses the combination on its last part.</summary>
-    public static Forecaster Fit(IReadOnlyList<double> training, ForecasterOptions? options = null)
+    /// <remarks>covariates: other series known up to each origin (one value per training value each), read by the
+    /// networks beside the series' own history; null or empty for none.</remarks>
+    public static Forecaster Fit(IReadOnlyList<double> training, ForecasterOptions? options = null, IReadOnlyList<IReadOnlyList<double>>? covariates = null)
     {
         ArgumentNullException.ThrowIfNull(training);
+        var covariateScales = (covariates ?? []).Select(c => CovariateScale(c, training.Count)).ToArray();
+        var xs = Covariates(covariates, training.Count, covariateScales.Length, "training");
         options ??= new ForecasterOptions();
         int n = training.Count, h = options.Horizon;
         if (h < 1) throw new NeuriteException($"The horizon must be at least 1; received {h}.");
@@ -129,8 +133,8 @@ public sealed class Forecaster
         if (members > 0 && trainingWindows >= 8 && validationWindows >= 2)
         {
             log($"Training {members} networks on {trainingWindows} windows of {lookback} steps ...");
-            var (x, target) = NetworkData(y, firstWindow, fitEnd - 1 - h, lookback, h, networkForm, linearFit);
-            var (xv, targetv) = NetworkData(y, firstValidation, lastValidation, lookback, h, networkForm, linearFit);
+            var (x, target) = NetworkData(y, xs, covariateScales, firstWindow, fitEnd - 1 - h, lookback, h, networkForm, linearFit);
+            var (xv, targetv) = NetworkData(y, xs, covariateScales, firstValidation, lastValidation, lookback, h, networkForm, linearFit);
             (network, epochs) = NeuralEnsemble.Train(x, target, xv, targetv, members, options.Hidden, options.MaxEpochs, options.Seed);
         }
         else
@@ -139,8 +143,11 @@ public sealed class Forecaster
         }
 
         var provisional = new ForecasterState(h, season, scale, n, validation, etsFit, linearFit, lookback, members > 0 ? networkForm : null, members,
-            options.Hidden, epochs, new ForecastBlend("persistence", new() { [ForecastComponent.Persistence] = 1 }, 0), [], new double[h], new double[h]);
-        var validationParts = new Forecaster(provisional, members > 0 ? linearFit : null, network).Parts(y, firstValidation, lastValidation);
+            options.Hidden, epochs, new ForecastBlend("persistence", new() { [ForecastComponent.Persistence] = 1 }, 0), [], new double[h], new double[h])
+        {
+            CovariateScales = covariateScales,
+        };
+        var validationParts = new Forecaster(provisional, members > 0 ? linearFit : null, network).Parts(y, xs, firstValidation, lastValidation);
         // A network fitted on a handful of windows is a draw of its seeds more than of the data: it is trained (the
         // saved model holds it), but only a network with enough windows competes.
         bool networkCompetes = members > 0 && trainingWindows >= MinNetworkWindows;
@@ -173,16 +180,18 @@ public sealed class Forecaster
     /// Forecasts of steps 1..h from every origin in [<paramref name="firstOrigin"/>, <paramref name="lastOrigin"/>]
     /// (the index of the last value known), each reading only series[0..origin].
     /// </summary>
-    public ForecastSet Forecast(IReadOnlyList<double> series, int firstOrigin, int lastOrigin)
+    /// <remarks>covariates: those the forecaster was fitted with, each as long as the series.</remarks>
+    public ForecastSet Forecast(IReadOnlyList<double> series, int firstOrigin, int lastOrigin, IReadOnlyList<IReadOnlyList<double>>? covariates = null)
     {
         ArgumentNullException.ThrowIfNull(series);
+        var xs = Covariates(covariates, series.Count, State.CovariateScales.Length, "series");
         if (firstOrigin < State.History - 1 || lastOrigin < firstOrigin || lastOrigin >= series.Count)
             throw new NeuriteException($"Forecast origins {firstOrigin}..{lastOrigin} need {State.History} values of history and must lie within the {series.Count} values given.");
         double scale = State.Scale;
         var y = series.Select(v => v / scale).ToArray();
         if (y.Any(v => !double.IsFinite(v)))
             throw new NeuriteException("The series holds a value that is not a finite number.");
-        var parts = Parts(y, firstOrigin, lastOrigin);
+        var parts = Parts(y, xs, firstOrigin, lastOrigin);
         var forecast = Blend(parts, State.Blend.Weights);
         int count = forecast.GetLength(0), h = State.Horizon;
         var lower80 = new double[count, h]; var upper80 = new double[count, h]; var lower95 = new double[count, h]; var upper95 = new double[count, h];
@@ -202,7 +211,7 @@ public sealed class Forecaster
     }
 
     /// <summary>Each part's forecasts in scaled units from origins first..last.</summary>
-    private Dictionary<string, double[,]> Parts(double[] y, int first, int last)
+    private Dictionary<string, double[,]> Parts(double[] y, double[][] covariates, int first, int last)
     {
         int count = last - first + 1, h = State.Horizon, m = State.Season;
         var parts = new Dictionary<string, double[,]>();
@@ -220,7 +229,7 @@ public sealed class Forecaster
         parts[ForecastComponent.Linear] = LinearForecasts(State.Linear, y, first, last, h);
         if (Network is not null && NetworkBase is not null && State.NetworkForm is { } form)
         {
-            var (x, _) = NetworkData(y, first, last, State.Lookback, h, form, NetworkBase, targets: false);
+            var (x, _) = NetworkData(y, covariates, State.CovariateScales, first, last, State.Lookback, h, form, NetworkBase, targets: false);
             var correction = NeuralEnsemble.Median(Network.Predict(x), State.NetworkMembers);
             var baseline = LinearForecasts(NetworkBase, y, first, last, h);
             var network = new double[count, h];
@@ -237,13 +246,14 @@ public sealed class Forecaster
     }
 
     /// <summary>
-    /// Network inputs (the window in <paramref name="form"/>) and targets (what the linear model missed, in the
-    /// form's units) for origins first..last.
+    /// Network inputs (the window in <paramref name="form"/>, then each covariate's window as changes from its last
+    /// value divided by its scale) and targets (what the linear model missed, in the form's units) for origins first..last.
     /// </summary>
-    private static (Tensor X, Tensor Y) NetworkData(double[] y, int first, int last, int lookback, int h, SeriesForm form, LinearAutoregression linear, bool targets = true)
+    private static (Tensor X, Tensor Y) NetworkData(double[] y, double[][] covariates, double[] scales, int first, int last, int lookback, int h,
+        SeriesForm form, LinearAutoregression linear, bool targets = true)
     {
-        int count = last - first + 1;
-        var x = new float[count * lookback];
+        int count = last - first + 1, width = lookback * (1 + covariates.Length);
+        var x = new float[count * width];
         var target = new float[targets ? count * h : 0];
         var window = new double[lookback];
         var linearForecast = new double[h];
@@ -251,13 +261,39 @@ public sealed class Forecaster
         {
             int t = first + i;
             form.Inputs(y, t, lookback, window);
-            for (int j = 0; j < lookback; j++) x[i * lookback + j] = (float)window[j];
+            for (int j = 0; j < lookback; j++) x[i * width + j] = (float)window[j];
+            for (int c = 0; c < covariates.Length; c++)
+                for (int j = 0; j < lookback; j++)
+                    x[i * width + (c + 1) * lookback + j] = (float)((covariates[c][t - lookback + 1 + j] - covariates[c][t]) / scales[c]);
             if (!targets) continue;
             linear.Forecast(y, t, linearForecast);
             double anchor = form.Anchor(y, t);
             for (int k = 0; k < h; k++) target[i * h + k] = (float)(form.Target(y, t, k + 1) - (form.Transform(linearForecast[k]) - anchor));
         }
-        return (new Tensor(x, count, lookback), new Tensor(target, targets ? count : 0, h));
+        return (new Tensor(x, count, width), new Tensor(target, targets ? count : 0, h));
+    }
+
+    /// <summary>The covariates as arrays, checked: as many as expected, each at least as long as the series, finite.</summary>
+    private static double[][] Covariates(IReadOnlyList<IReadOnlyList<double>>? covariates, int length, int expected, string what)
+    {
+        var list = covariates ?? [];
+        if (list.Count != expected)
+            throw new NeuriteException($"The forecaster reads {expected} covariate(s); {list.Count} were given.");
+        var arrays = list.Select(c => c.ToArray()).ToArray();
+        foreach (var c in arrays)
+            if (c.Length < length || c.Take(length).Any(v => !double.IsFinite(v)))
+                throw new NeuriteException($"Each covariate needs a finite value for every one of the {length} values of the {what}.");
+        return arrays;
+    }
+
+    /// <summary>A covariate's mean absolute change over the training values (1 when it never changes).</summary>
+    private static double CovariateScale(IReadOnlyList<double> covariate, int length)
+    {
+        if (covariate.Count < length) return 1;
+        double sum = 0;
+        for (int i = 1; i < length; i++) sum += Math.Abs(covariate[i] - covariate[i - 1]);
+        double mean = sum / Math.Max(1, length - 1);
+        return mean > 0 && double.IsFinite(mean) ? mean : 1;
     }
 
     private static double[,] LinearForecasts(LinearAutoregression model, double[] y, int first, int last, int h)

@@ -36,6 +36,12 @@ public sealed record ForecasterState(
     int Lookback, SeriesForm? NetworkForm, int NetworkMembers, int NetworkHidden, int[] NetworkEpochs,
     ForecastBlend Blend, ForecastBlend[] Candidates, double[] Interval80, double[] Interval95, int VolatilityWindow = 20, double VolatilityFloor = 1e-12, int NetworkBaseLookback = 1, int NetworkWindows = 0)
 {
+    /// <summary>Each covariate's scale (its training mean absolute change), in the order given; empty for none.</summary>
+    public double[] CovariateScales { get; init; } = [];
+
+    /// <summary>Values each network reads: the series' window, then one window per covariate.</summary>
+    public int NetworkInputs => Lookback * (1 + CovariateScales.Length);
+
     /// <summary>How many values must precede the first origin (the longest history any part reads).</summary>
     public int History => Math.Max(Math.Max(Linear.Lookback, NetworkMembers > 0 ? Math.Max(Lookback, NetworkBaseLookback) : 1), Season);
 

@@ -69,13 +69,14 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("only missing values", Fails("classify", _kit.Write("na.csv", "x,y\n1,NA\n2,NA\n3,\n"), "--target", "y"));
 
     [Fact]
-    public void Forecast_refuses_features_it_would_ignore()
+    public void Text_column_as_a_forecast_feature()
     {
         var lines = Enumerable.Range(0, 60).Select(i => $"{i},{(i % 2 == 0 ? "up" : "down")}");
         string data = _kit.Write("text.csv", "value,mood\n" + string.Join("\n", lines) + "\n");
         string error = Fails("forecast", data, "--column", "value", "--features", "mood");
-        Assert.Contains("--features mood", error);
-        Assert.Contains("Leave --features out", error);
+        Assert.Contains("'mood'", error);
+        Assert.Contains("holds text", error);
+        Assert.Contains("leave 'mood' out of --features", error);
     }
 
     [Fact]

@@ -233,6 +233,35 @@ public sealed class ForecastCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_feature_that_leads_the_series_is_read_by_the_networks_and_by_predict()
+    {
+        // y follows yesterday's x, a random walk of its own: y's own history cannot foresee the step, x's can.
+        var rng = new System.Random(21);
+        var x = new double[300];
+        for (int t = 1; t < x.Length; t++) x[t] = x[t - 1] + (rng.NextDouble() - 0.5);
+        var csv = new StringBuilder("x,y\n");
+        for (int t = 0; t < x.Length; t++)
+            csv.Append(x[t].ToString("R", CultureInfo.InvariantCulture)).Append(',').Append((t == 0 ? 0 : 50 + 2 * x[t - 1]).ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        string data = _kit.Write("leading.csv", csv.ToString());
+        string model = _kit.PathOf("lead.keras");
+        var (code, output, error) = CommandTestKit.Run("forecast", data, "--column", "y", "--features", "x", "--ensemble", "3", "--out", _kit.PathOf("r"), "--save", model, "--json");
+        Assert.True(code == 0, error);
+        var json = CommandTestKit.Json(output);
+        Assert.Equal("x", json.GetProperty("features")[0].GetString());
+        double network = json.GetProperty("network").GetProperty("mae").GetDouble(), linear = json.GetProperty("linear").GetProperty("mae").GetDouble();
+        Assert.True(network < 0.5 * linear, $"network {network}, linear on y alone {linear}");
+
+        var evaluated = CommandTestKit.Run("evaluate", model, data, "--json");
+        Assert.True(evaluated.Code == 0, evaluated.Error);
+        Assert.Equal(json.GetProperty("model_scores").GetProperty("mae").GetDouble(), CommandTestKit.Json(evaluated.Output).GetProperty("model_scores").GetProperty("mae").GetDouble());
+        // Without its feature column the file no longer matches the model.
+        string noX = _kit.Write("no-x.csv", "y\n" + string.Join("\n", File.ReadAllLines(data).Skip(1).Select(l => l.Split(',')[1])) + "\n");
+        var refused = CommandTestKit.Run("predict", model, noX);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("'x' is not a column", refused.Error);
+    }
+
+    [Fact]
     public void A_flat_series_with_one_spike_gets_finite_intervals()
     {
         // Validation errors over a flat stretch would be unbounded multiples of a zero volatility without a floor.
