@@ -17,8 +17,10 @@ public static class NeuralEnsemble
 
     /// <summary>
     /// Trains <paramref name="members"/> networks on (x, y), each stopped at its lowest loss on (xValidation,
-    /// yValidation), and returns them joined, with the epochs each ran.
+    /// yValidation), and returns them joined, with the epochs each kept.
     /// </summary>
+    /// <remarks>Member m seeds the library's generator (<see cref="Random.SetSeed"/>) with seed + 7919·m, so the
+    /// ensemble is the same on every run and thread count; the caller's seeded sequence is replaced.</remarks>
     public static (Sequential Joined, int[] Epochs) Train(Tensor x, Tensor y, Tensor xValidation, Tensor yValidation, int members, int hidden,
         int maxEpochs, int seed)
     {
