@@ -162,9 +162,11 @@ public static partial class Charts
     /// drawn over the test period, which is shaded.
     /// </summary>
     /// <param name="baseline">Baseline forecast at <paramref name="forecastX"/>; null to leave it out.</param>
+    /// <param name="bands">Prediction intervals at <paramref name="forecastX"/> (lower and upper bounds), shaded behind the lines.</param>
     public static byte[] SeriesWithForecast(double[] x, double[] actual, double[] forecastX, double[] forecast,
         string title, string yLabel, double[]? baseline = null, string baselineName = "persistence",
-        string xLabel = "time step", int width = DefaultWidth, int height = DefaultHeight)
+        string xLabel = "time step", int width = DefaultWidth, int height = DefaultHeight,
+        IReadOnlyList<(double[] Lower, double[] Upper, string Name)>? bands = null)
     {
         Guard.NotEmpty(x, nameof(x));
         Guard.NotEmpty(actual, nameof(actual));
@@ -180,6 +182,14 @@ public static partial class Charts
         Guard.Finite(forecast, nameof(forecast));
         if (baseline is not null)
             Guard.Finite(baseline, nameof(baseline));
+        foreach (var band in bands ?? [])
+        {
+            Guard.SameLength(forecastX, nameof(forecastX), band.Lower, nameof(bands));
+            Guard.SameLength(forecastX, nameof(forecastX), band.Upper, nameof(bands));
+            Guard.Finite(band.Lower, nameof(bands));
+            Guard.Finite(band.Upper, nameof(bands));
+            Guard.Text(band.Name, nameof(bands));
+        }
         Guard.Text(title, nameof(title));
         Guard.Text(yLabel, nameof(yLabel));
         Guard.Text(baselineName, nameof(baselineName));
@@ -190,6 +200,16 @@ public static partial class Charts
         var testPeriod = plot.Add.HorizontalSpan(forecastX.Min(), forecastX.Max(), Color.FromHex("#000000").WithAlpha(0.06));
         testPeriod.LineWidth = 0;
         testPeriod.LegendText = "test period";
+
+        // Widest band first, so the narrower ones are drawn over it.
+        int shade = 0;
+        foreach (var band in (bands ?? []).OrderByDescending(b => b.Upper.Zip(b.Lower, (u, l) => u - l).Sum()))
+        {
+            var fill = plot.Add.FillY(forecastX, band.Lower, band.Upper);
+            fill.FillColor = ForecastColor.WithAlpha(shade++ == 0 ? 0.12 : 0.22);
+            fill.LineWidth = 0;
+            fill.LegendText = band.Name;
+        }
 
         var actualLine = plot.Add.ScatterLine(x, actual, ActualColor);
         actualLine.LineWidth = 1.5f;

@@ -59,15 +59,17 @@ public sealed class InterruptTests : IDisposable
     }
 
     [Fact]
-    public void Forecast_interrupted_after_its_first_epoch_writes_nothing_and_exits_130()
+    public void Forecast_interrupted_in_network_training_writes_nothing_and_exits_130()
     {
         var (data, _) = _kit.SeasonalSeries();
         string report = _kit.PathOf("forecast-report");
 
-        var (code, _, error) = RunInterrupted("forecast epoch ", "forecast", data, "--column", "value", "--units", "4", "--epochs", "20", "--out", report);
+        // The forecaster announces its networks' training, then trains them: the interrupt lands in their first epoch.
+        var (code, _, error) = RunInterrupted(" networks on ", "forecast", data, "--column", "value", "--units", "4", "--epochs", "20", "--out", report);
 
         Assert.Equal(CliApp.Interrupted, code);
-        Assert.StartsWith("neurite forecast: interrupted (Ctrl+C) in training epoch 2 (1 completed); nothing was written", Assert.Single(error.TrimEnd().Split('\n')));
+        Assert.Equal("neurite forecast: interrupted (Ctrl+C) in training epoch 1 (0 completed); nothing was written (no report, predictions or model).",
+            Assert.Single(error.TrimEnd().Split('\n')));
         AssertNothingIn(report);
     }
 

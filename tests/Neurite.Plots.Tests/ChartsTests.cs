@@ -122,6 +122,19 @@ public sealed class ChartsTests
     }
 
     [Fact]
+    public void Prediction_intervals_shade_the_test_period_in_the_forecast_colour()
+    {
+        double[] x = [1, 2, 3, 4, 5, 6, 7, 8], y = [3, 4, 3, 5, 4, 6, 5, 7], fx = [6, 7, 8], f = [5.5, 5.6, 6.4];
+        using var plain = new PngInspector(Charts.SeriesWithForecast(x, y, fx, f, "t", "y"));
+        using var banded = new PngInspector(Charts.SeriesWithForecast(x, y, fx, f, "t", "y",
+            bands: [([3.0, 3.1, 3.9], [8.0, 8.1, 8.9], "95% interval"), ([4.0, 4.1, 4.9], [7.0, 7.1, 7.9], "80% interval")]));
+        // Pink: the forecast red (#d62728) at low opacity over white; red dominates, green and blue stay light.
+        static bool Pink(SKColor c) => c.Red > 235 && c.Green is > 150 and < 235 && c.Blue is > 150 and < 235 && c.Green - c.Blue < 12;
+        int before = plain.CountPixels(Pink, 0, 0, plain.Width, plain.Height), after = banded.CountPixels(Pink, 0, 0, banded.Width, banded.Height);
+        Assert.True(after > before + 2000, $"pink pixels: {before} without bands, {after} with");
+    }
+
+    [Fact]
     public void Scatter_colours_each_group_differently()
     {
         using var threeGroups = new PngInspector(Charts.Scatter(SmallX, SmallY, SmallGroups, "t", "x", "y"));
@@ -227,6 +240,8 @@ public sealed class ChartsTests
         { "Forecast forecast", () => Charts.SeriesWithForecast([1, 2], [1, 2], [2, 3], [3], "t", "y"), "forecast", ["2", "1"] },
         { "Forecast baseline", () => Charts.SeriesWithForecast([1, 2], [1, 2], [2, 3], [3, 4], "t", "y", [1, 2, 3]), "baseline", ["2", "3"] },
         { "Forecast empty", () => Charts.SeriesWithForecast([1], [1], [], [], "t", "y"), "forecastX", ["empty"] },
+        { "Forecast band length", () => Charts.SeriesWithForecast([1, 2], [1, 2], [2, 3], [3, 4], "t", "y", bands: [([1.0], [2.0, 3.0], "80% interval")]), "bands", ["2", "1"] },
+        { "Forecast band infinite", () => Charts.SeriesWithForecast([1, 2], [1, 2], [2, 3], [3, 4], "t", "y", bands: [([1.0, 2.0], [2.0, double.PositiveInfinity], "80% interval")]), "bands", ["[1]", "Infinity"] },
         { "PvA lengths", () => Charts.PredictedVsActual([1, 2, 3, 4], [1, 2], "t", "u"), "predicted", ["4", "2"] },
         { "PvA empty", () => Charts.PredictedVsActual([], [], "t", "u"), "actual", ["empty"] },
         { "Acf empty", () => Charts.Acf([], 10, "t"), "acf", ["empty"] },

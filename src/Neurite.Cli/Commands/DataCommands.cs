@@ -65,22 +65,28 @@ internal static class DataCommands
         var column = new Option<string>("--column") { Description = "The numeric column to forecast.", Required = true, HelpName = "column" };
         var date = new Option<string>("--date") { Description = "A date column that orders the rows (default: the file's order).", HelpName = "column" };
         var dateFormat = new Option<string>("--date-format") { Description = "How the --date column writes dates, in .NET's letters (default yyyy-MM-dd; e.g. dd/MM/yyyy).", HelpName = "format" };
-        var features = FeaturesOption("More numeric input columns besides the forecast column itself.");
-        var lookback = PositiveOption("--lookback", $"Steps of history each forecast reads (default {ForecastOptions.DefaultLookback}).", ForecastOptions.DefaultLookback);
+        var features = FeaturesOption("More numeric columns the networks read beside the forecast column's own history (each as changes from its last value).");
+        var lookback = new Option<int?>("--lookback")
+        {
+            Description = "Steps of history each network reads (default: a season and one more step, at least 8 and at least the linear model's).",
+            HelpName = "count",
+            CustomParser = result => ParsePositive(result, "--lookback", "12"),
+        };
         var horizon = PositiveOption("--horizon", $"Steps ahead each forecast predicts (default {ForecastOptions.DefaultHorizon}).", ForecastOptions.DefaultHorizon);
-        var units = new Option<string>("--units") { Description = "Units of the stacked LSTM layers, comma-separated.", DefaultValueFactory = _ => "100,50", HelpName = "100,50" };
-        var stateful = new Option<bool>("--stateful") { Description = "Stateful LSTMs: the series cut into --batch-size contiguous streams whose states carry from batch to batch." };
-        var epochs = PositiveOption("--epochs", $"Most training epochs; early stopping may end sooner when not stateful (default {ForecastOptions.DefaultEpochs}).", ForecastOptions.DefaultEpochs);
+        var units = new Option<string>("--units") { Description = $"ReLU units of each network (default {ForecastOptions.DefaultUnits}).", DefaultValueFactory = _ => ForecastOptions.DefaultUnits.ToString(CultureInfo.InvariantCulture), HelpName = "32" };
+        var ensemble = PositiveOption("--ensemble", $"Networks in the ensemble; the forecast takes their median (default {ForecastOptions.DefaultEnsemble}).", ForecastOptions.DefaultEnsemble);
+        var stateful = new Option<bool>("--stateful") { Description = "No longer offered (the forecaster reads each window afresh); refused with an explanation." };
+        var epochs = PositiveOption("--epochs", $"Most training epochs of each network; each stops at its best validation loss (default {ForecastOptions.DefaultEpochs}).", ForecastOptions.DefaultEpochs);
         var batch = new Option<int?>("--batch-size")
         {
-            Description = $"Windows per batch (default {ForecastOptions.DefaultBatchSize}; with --stateful the number of streams, default 1).",
+            Description = "No longer an option of forecast (networks train on batches of 32); refused with an explanation.",
             HelpName = "count",
             CustomParser = result => ParsePositive(result, "--batch-size", "32"),
         };
         var testFraction = FractionOption(ForecastOptions.DefaultTestFraction);
         var season = new Option<int?>("--season")
         {
-            Description = "Season length of the seasonal-naive baseline (default: the lag of strongest autocorrelation in the training part).",
+            Description = "Season length (default: detected from the autocorrelation of the training part's changes; 1 for none).",
             HelpName = "steps",
             CustomParser = result => ParsePositive(result, "--season", "7"),
         };
@@ -89,9 +95,9 @@ internal static class DataCommands
         var save = SaveOption();
         var json = JsonOption();
         var threads = ThreadsOption();
-        var command = new Command("forecast", "Trains stacked LSTMs to forecast a numeric column of a CSV, scores them against naive forecasts, and writes a report.")
+        var command = new Command("forecast", "Forecasts a numeric column of a CSV (exponential smoothing, a linear autoregression and a network ensemble, combined on validation), scores it against naive forecasts, and writes a report.")
         {
-            data, column, date, dateFormat, features, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
+            data, column, date, dateFormat, features, lookback, horizon, units, ensemble, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
         };
         command.SetAction(parsed =>
         {
@@ -105,7 +111,8 @@ internal static class DataCommands
                 Features = DataFile.ParseNames(parsed.GetValue(features)),
                 Lookback = parsed.GetValue(lookback),
                 Horizon = parsed.GetValue(horizon),
-                Units = DataFile.ParseSizes(parsed.GetValue(units) ?? "100,50", "--units", "100,50"),
+                Units = DataFile.ParseSizes(parsed.GetValue(units) ?? "32", "--units", "32"),
+                Ensemble = parsed.GetValue(ensemble),
                 Stateful = parsed.GetValue(stateful),
                 Epochs = parsed.GetValue(epochs),
                 BatchSize = parsed.GetValue(batch),

@@ -29,9 +29,9 @@ internal static class ModelCommands
         }
         else if (recipe.Forecast is { } fc)
         {
-            output.Say($"Forecaster of '{fc.Column}': {fc.Lookback} steps in, {fc.Horizon} step(s) ahead out{(fc.Stateful ? $", stateful with batch {fc.BatchSize}" : "")}{(fc.Date is null ? "" : $", rows ordered by '{fc.Date}'")}.");
-            foreach (var f in fc.Features)
-                output.Say($"  {f.Name}: standardised with mean {CommandOutput.Num(f.Mean)} and sd {CommandOutput.Num(f.Sd)}");
+            output.Say($"Forecaster of '{fc.Column}', {fc.Horizon} step(s) ahead{(fc.Date is null ? "" : $", rows ordered by '{fc.Date}'")}, trained on {fc.TrainingRows} rows (season {fc.Season}).");
+            output.Say($"  The forecast: {fc.Forecaster!.Describe()}.");
+            if (fc.FeatureNames.Length > 0) output.Say($"  The networks also read: {string.Join(", ", fc.FeatureNames)}.");
         }
         return CliApp.Success;
     }
@@ -43,7 +43,7 @@ internal static class ModelCommands
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
         var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
-        string csv = recipe.Classify is { } c ? PredictClasses(model, c, table, dataPath, output) : PredictSeries(model, recipe.Forecast!, table, dataPath, output);
+        string csv = recipe.Classify is { } c ? PredictClasses(model, c, table, dataPath, output) : SavedForecaster.Predict(model, recipe.Forecast!, table, dataPath, output);
         if (outPath is null)
         {
             output.Standard.Write(csv);
@@ -61,7 +61,7 @@ internal static class ModelCommands
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
         var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
-        var json = recipe.Classify is { } c ? EvaluateClasses(model, c, table, dataPath, output) : EvaluateSeries(model, recipe.Forecast!, table, dataPath, output);
+        var json = recipe.Classify is { } c ? EvaluateClasses(model, c, table, dataPath, output) : SavedForecaster.Evaluate(model, recipe.Forecast!, table, dataPath, output);
         json["model"] = Path.GetFullPath(modelPath);
         json["data"] = dataPath;
         output.WriteScores(json);
@@ -72,8 +72,8 @@ internal static class ModelCommands
     {
         var model = CommandChecks.LoadModel(modelPath);
         var recipe = ModelRecipe.Load(modelPath);
-        int[] expectedIn = recipe.Classify is { } c ? [c.InputWidth] : [recipe.Forecast!.Lookback, recipe.Forecast.Features.Length];
-        int expectedOut = recipe.Classify is { } c2 ? c2.Classes.Length : recipe.Forecast!.Horizon;
+        int[] expectedIn = recipe.Classify is { } c ? [c.InputWidth] : [recipe.Forecast!.Forecaster!.NetworkInputs];
+        int expectedOut = recipe.Classify is { } c2 ? c2.Classes.Length : recipe.Forecast!.Forecaster!.NetworkMembers * recipe.Forecast.Horizon;
         var input = model.Inputs[0].Shape;
         var outputShape = model.Outputs[0].Shape;
         if (!input.SequenceEqual(expectedIn) || outputShape[^1] != expectedOut)
@@ -134,104 +134,5 @@ internal static class ModelCommands
         var json = new JsonObject { ["command"] = "evaluate", ["task"] = "classify", ["rows_scored"] = keep.Length, ["rows_left_out"] = unscored };
         foreach (var (k, v) in scores.ToJson().ToArray()) json[k] = v?.DeepClone();
         return json;
-    }
-
-    /// <summary>The series' rows in time order, scaled as in training; rows with a missing value are left out.</summary>
-    private static (double[,] Scaled, double[] Original, string[] Labels) SeriesOf(ForecastRecipe recipe, Table table, string file)
-    {
-        var columns = recipe.Features.Select(f =>
-        {
-            if (!table.Contains(f.Name))
-                throw new UserInputException($"{file} does not match the model: it has no column '{f.Name}', one of the model's inputs [{string.Join(", ", recipe.Features.Select(x => x.Name))}]. Give a CSV with the columns the model was trained on.");
-            var numeric = DataFile.RequireNumeric(table, f.Name, "an input of the model", "The model was trained on numbers in this column; give a CSV with numbers there.", file);
-            DataFile.RequireFinite(numeric, file);
-            return numeric;
-        }).ToArray();
-        var order = Enumerable.Range(0, table.RowCount).ToArray();
-        DateColumn? dates = null;
-        if (recipe.Date is not null)
-        {
-            if (!table.Contains(recipe.Date))
-                throw new UserInputException($"{file} does not match the model: it has no date column '{recipe.Date}', which orders the rows. Give a CSV with that column.");
-            string format = recipe.DateFormat ?? "yyyy-MM-dd";
-            dates = table[recipe.Date] as DateColumn ?? throw new UserInputException($"Column '{recipe.Date}' of {file} does not hold dates written as {format}, as the model's training data did. Write the dates as {format}.");
-            order = order.OrderBy(i => dates[i] ?? DateTime.MaxValue).ToArray();
-        }
-        var rows = order.Where(i => columns.All(c => !c.IsMissing(i)) && (dates is null || !dates.IsMissing(i))).ToArray();
-        var scaled = new double[rows.Length, columns.Length];
-        for (int r = 0; r < rows.Length; r++)
-            for (int j = 0; j < columns.Length; j++)
-                scaled[r, j] = (columns[j][rows[r]] - recipe.Features[j].Mean) / recipe.Features[j].Sd;
-        var labels = rows.Select(i => dates is null ? (i + 2).ToString(CultureInfo.InvariantCulture) : dates.Format(i)!).ToArray();
-        return (scaled, rows.Select(i => columns[0][i]).ToArray(), labels);
-    }
-
-    /// <summary>
-    /// Predicts with every sample starting from zero state: a stateful model is copied to a batch of all samples
-    /// (sharing its weights), since new data has no stream of states to continue.
-    /// </summary>
-    private static double[] PredictWindows(Sequential model, ForecastRecipe recipe, Tensor x)
-    {
-        var runner = model.IsStateful ? model.WithBatchSize(x.Dim(0)) : model;
-        runner.ResetStates();
-        return runner.Predict(x, verbose: 0).ToArray().Select(v => recipe.Unscale(v)).ToArray();
-    }
-
-    private static string PredictSeries(Sequential model, ForecastRecipe recipe, Table table, string file, CommandOutput output)
-    {
-        var (scaled, _, labels) = SeriesOf(recipe, table, file);
-        int n = labels.Length, f = recipe.Features.Length, lookback = recipe.Lookback;
-        if (n < lookback)
-            throw new UserInputException($"{file} has {n} complete rows, fewer than the model's lookback of {lookback} steps. Give at least {lookback} rows of history.");
-        // One forecast from every origin, the last one reaching past the end of the data.
-        int count = n - lookback + 1;
-        var data = new float[count * lookback * f];
-        for (int s = 0; s < count; s++)
-            for (int t = 0; t < lookback; t++)
-                for (int j = 0; j < f; j++)
-                    data[(s * lookback + t) * f + j] = (float)scaled[s + t, j];
-        var forecast = PredictWindows(model, recipe, new Tensor(data, count, lookback, f));
-        var csv = new StringBuilder("origin,step,").Append(DataFile.CsvField(recipe.Column + "_forecast")).Append('\n');
-        for (int s = 0; s < count; s++)
-            for (int h = 0; h < recipe.Horizon; h++)
-                csv.Append(DataFile.CsvField(labels[s + lookback - 1])).Append(',').Append(h + 1).Append(',')
-                   .Append(forecast[s * recipe.Horizon + h].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-        output.Say($"{count} forecasts of {recipe.Horizon} step(s), one from every origin ({(recipe.Date is null ? "line" : "date")} of the last input step); the last reaches past the end of the data.");
-        return csv.ToString();
-    }
-
-    private static JsonObject EvaluateSeries(Sequential model, ForecastRecipe recipe, Table table, string file, CommandOutput output)
-    {
-        var (scaled, original, _) = SeriesOf(recipe, table, file);
-        int n = original.Length;
-        if (n < recipe.Lookback + recipe.Horizon + 1)
-            throw new UserInputException($"{file} has {n} complete rows, too few to score the model: one forecast needs {recipe.Lookback} steps of history and {recipe.Horizon} to compare with, and MASE one change more. Give at least {recipe.Lookback + recipe.Horizon + 1} rows.");
-        var windows = new TimeSeriesWindows(recipe.Lookback, recipe.Horizon).Build(scaled, original);
-        var predicted = PredictWindows(model, recipe, windows.X);
-        var actual = ForecastScores.Flatten(windows.Actual);
-        var persistence = ForecastScores.Flatten(ForecastBaselines.Persistence(windows));
-        // MASE is scaled by this data's own one-step changes: there is no training part here.
-        var rows = new List<ForecastErrors> { ForecastErrors.Of("model", actual, predicted, original), ForecastErrors.Of("persistence", actual, persistence, original) };
-        ForecastErrors? seasonal = null;
-        if (windows.Origin(0) + 1 >= recipe.Season)
-        {
-            seasonal = ForecastErrors.Of($"seasonal naive (season {recipe.Season})", actual, ForecastScores.Flatten(ForecastBaselines.SeasonalNaive(windows, recipe.Season)), original);
-            rows.Add(seasonal);
-        }
-        string verdict = ForecastErrors.Verdict(rows[0], rows[1]);
-        output.Say($"{actual.Length} forecasts scored in the units of '{recipe.Column}' (MASE scaled by this data's one-step changes):");
-        output.Say(ForecastErrors.Text(rows));
-        output.Say(verdict);
-        return new JsonObject
-        {
-            ["command"] = "evaluate",
-            ["task"] = "forecast",
-            ["forecasts_scored"] = actual.Length,
-            ["model_scores"] = rows[0].ToJson(),
-            ["persistence"] = rows[1].ToJson(),
-            ["seasonal_naive"] = seasonal?.ToJson(),
-            ["beats_persistence"] = rows[0].Mae < rows[1].Mae,
-            ["verdict"] = verdict,
-        };
     }
 }

@@ -30,6 +30,7 @@ internal sealed record ModelRecipe
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
     public static string SidecarPath(string modelPath) => modelPath + SidecarSuffix;
@@ -136,20 +137,25 @@ internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRe
     }
 }
 
-/// <summary>What <c>neurite forecast</c> learned besides the weights. Features[0] is the forecast column itself.</summary>
-/// <remarks><paramref name="DateFormat"/> is how the date column writes its dates; null (older recipes too) means yyyy-MM-dd.</remarks>
-internal sealed record ForecastRecipe(string Column, string? Date, FeatureRecipe[] Features, int Lookback, int Horizon, bool Stateful, int BatchSize, int Season,
-    string? DateFormat = null)
+/// <summary>
+/// What <c>neurite forecast</c> learned besides the network's weights: the forecaster's state (smoothing
+/// parameters and states, the linear model, the combination, the interval widths) and how to read the series.
+/// The training rows' count and hash let <c>predict</c> and <c>evaluate</c> check that a series starts where
+/// the smoothing state started, so that they repeat the forecasts <c>forecast</c> printed.
+/// </summary>
+/// <remarks><paramref name="DateFormat"/> is how the date column writes its dates; null means yyyy-MM-dd.</remarks>
+internal sealed record ForecastRecipe(string Column, string? Date, int Horizon, int Season, int TrainingRows, string TrainingHash,
+    Neurite.Forecasting.ForecasterState? Forecaster, Neurite.Forecasting.LinearAutoregression? NetworkBase, string? DateFormat = null, string[]? FeatureColumns = null)
 {
+    /// <summary>The feature columns the networks read besides the forecast column (none for older recipes).</summary>
+    [JsonIgnore]
+    public string[] FeatureNames => FeatureColumns ?? [];
+
     public string? Problem() =>
         string.IsNullOrEmpty(Column) ? "it names no forecast column"
-        : Features is not { Length: > 0 } || Features[0].Name != Column ? "its first feature is not the forecast column"
-        : Features.Any(f => f.Kind != FeatureRecipe.Numeric) ? "a forecast feature is not numeric"
-        : Lookback < 1 || Horizon < 1 || BatchSize < 1 || Season < 1 ? $"lookback {Lookback}, horizon {Horizon}, batch size {BatchSize} or season {Season} is not positive"
-        : Features.Select(f => f.Problem()).FirstOrDefault(p => p is not null);
-
-    /// <summary>Target values scaled like the model's outputs, back in original units.</summary>
-    public double Unscale(double scaled) => scaled * Features[0].Sd + Features[0].Mean;
-
-    public double Scale(double value) => (value - Features[0].Mean) / Features[0].Sd;
+        : Forecaster is null ? "it was written by an older neurite forecast (stacked LSTMs), which this version no longer reads; train and save the model again with 'neurite forecast --save'"
+        : Horizon < 1 || Season < 1 || TrainingRows < 1 || Horizon != Forecaster.Horizon ? $"horizon {Horizon}, season {Season} or training rows {TrainingRows} is not positive or does not match the forecaster"
+        : Forecaster.NetworkMembers < 1 || NetworkBase is null ? "it has no network ensemble"
+        : FeatureNames.Length != Forecaster.CovariateScales.Length || FeatureNames.Any(string.IsNullOrEmpty) ? $"it names {FeatureNames.Length} feature column(s) but the forecaster reads {Forecaster.CovariateScales.Length}"
+        : null;
 }

@@ -80,19 +80,24 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void Too_few_rows_for_the_lookback_and_split()
+    public void Too_few_rows_for_the_forecaster()
     {
         string data = _kit.Write("short.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 15)) + "\n");
-        string error = Fails("forecast", data, "--column", "value", "--lookback", "10");
+        string error = Fails("forecast", data, "--column", "value");
         Assert.Contains("15 complete rows", error);
-        Assert.Contains("too few for --lookback 10", error);
-        Assert.Contains("Give at least", error);
+        Assert.Contains("needs 23 training rows", error);
+        Assert.Contains("Give at least 29 rows", error);
     }
 
     [Fact]
-    public void Too_few_rows_for_a_stateful_layout() =>
-        Assert.Contains("--batch-size 8", Fails("forecast", _kit.Write("s.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 60)) + "\n"),
-            "--column", "value", "--lookback", "5", "--stateful", "--batch-size", "8"));
+    public void A_lookback_longer_than_a_quarter_of_the_training_rows() =>
+        Assert.Contains("--lookback 20 is more than a quarter of the 48 training rows", Fails("forecast",
+            _kit.Write("s.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 60)) + "\n"), "--column", "value", "--lookback", "20"));
+
+    [Fact]
+    public void Stateful_is_refused_with_the_reason() =>
+        Assert.Contains("--stateful is no longer offered", Fails("forecast", _kit.Write("s.csv", "value\n" + string.Join("\n", Enumerable.Range(0, 60)) + "\n"),
+            "--column", "value", "--stateful"));
 
     [Fact]
     public void Infinite_value()

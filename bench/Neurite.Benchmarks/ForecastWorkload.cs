@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+using Neurite.Forecasting;
+
+namespace Neurite.Benchmarks;
+
+/// <summary>
+/// The default forecaster on every series of the development set (data/forecast-dev): one-step test MAE over the
+/// last round(0.2 n) points beside the anchors' persistence, seasonal naive, R ETS and R ARIMA on the same points,
+/// the geometric means of the ratios, the 80 % and 95 % interval coverage, and the time of a 2,000-point series.
+/// </summary>
+internal static class ForecastWorkload
+{
+    public static void Run(string[] args)
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "data", "forecast-dev");
+        int seedAt = Array.IndexOf(args, "--seed");
+        int seed = seedAt >= 0 ? int.Parse(args[seedAt + 1], CultureInfo.InvariantCulture) : new ForecasterOptions().Seed;
+        string? only = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--seed")).FirstOrDefault();
+        var anchors = File.ReadAllLines(Path.Combine(folder, "anchors.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Console.WriteLine($"{"series",-13} {"n",5} {"m",3} {"MAE",10} {"/pers",6} {"/snaive",7} {"/ETS",6} {"/ARIMA",6} {"/min",6} {"cov80",6} {"cov95",6} {"s",6}  chosen");
+        var ratios = new List<(double P, double E, double A, double Min)>();
+        var coverage = new List<(double C80, double C95)>();
+        int better = 0, within = 0;
+        foreach (var row in anchors)
+        {
+            string name = row[0].Trim('"');
+            if (only is not null && name != only) continue;
+            double persistence = D(row[4]), snaive = D(row[5]), ets = D(row[6]), arima = D(row[7]);
+            var y = File.ReadAllLines(Path.Combine(folder, "series", name + ".csv")).Skip(1).Select(l => D(l.Split(',')[1])).ToArray();
+            int n = y.Length, split = n - (int)Math.Round(0.2 * n, MidpointRounding.AwayFromZero);
+            var clock = Stopwatch.StartNew();
+            var forecaster = Forecaster.Fit(y[..split], new ForecasterOptions { Seed = seed });
+            var set = forecaster.Forecast(y, split - 1, n - 2);
+            double seconds = clock.Elapsed.TotalSeconds;
+            double mae = 0, c80 = 0, c95 = 0;
+            for (int i = 0; i < set.Count; i++)
+            {
+                double actual = y[split + i];
+                mae += Math.Abs(actual - set.Forecast[i, 0]);
+                if (actual >= set.Lower80[i, 0] && actual <= set.Upper80[i, 0]) c80++;
+                if (actual >= set.Lower95[i, 0] && actual <= set.Upper95[i, 0]) c95++;
+            }
+            mae /= set.Count; c80 /= set.Count; c95 /= set.Count;
+            double best = Math.Min(ets, arima);
+            ratios.Add((mae / persistence, mae / ets, mae / arima, mae / best));
+            coverage.Add((c80, c95));
+            if (mae < persistence) better++;
+            if (mae <= 1.03 * persistence) within++;
+            var s = forecaster.State;
+            Console.WriteLine($"{name,-13} {n,5} {s.Season,3} {mae,10:G4} {mae / persistence,6:F3} {(double.IsNaN(snaive) ? "" : (mae / snaive).ToString("F3", CultureInfo.InvariantCulture)),7} {mae / ets,6:F3} {mae / arima,6:F3} {mae / best,6:F3} {c80,6:P0} {c95,6:P0} {seconds,6:F1}  {s.Describe()}");
+            if (args.Contains("--detail"))
+                foreach (var b in s.Candidates) Console.WriteLine($"      {b.Name,-28} validation MAE {b.ValidationMae:G5}   test MAE {TestMae(y, split, set, b):G5}");
+        }
+        if (ratios.Count == 0) return;
+        Console.WriteLine($"geometric mean: /persistence {Geo(ratios.Select(r => r.P)):F3}, /ETS {Geo(ratios.Select(r => r.E)):F3}, /ARIMA {Geo(ratios.Select(r => r.A)):F3}, /min(ETS, ARIMA) {Geo(ratios.Select(r => r.Min)):F3}");
+        Console.WriteLine($"better than persistence on {better} of {ratios.Count}; within 1.03 x persistence on {within} of {ratios.Count}; mean coverage 80 %: {coverage.Average(c => c.C80):P1}, 95 %: {coverage.Average(c => c.C95):P1}");
+        if (only is null || args.Contains("--time")) TimeLongSeries();
+    }
+
+    /// <summary>The whole default fit and test forecast of a 2,000-point series (a seasonal random walk, seed 1).</summary>
+    private static void TimeLongSeries()
+    {
+        var rng = new System.Random(1);
+        var y = new double[2000];
+        double level = 100;
+        for (int t = 0; t < y.Length; t++)
+        {
+            level += rng.NextDouble() - 0.5;
+            y[t] = level + 3 * Math.Sin(2 * Math.PI * t / 7) + 0.3 * (rng.NextDouble() - 0.5);
+        }
+        var clock = Stopwatch.StartNew();
+        var forecaster = Forecaster.Fit(y[..1600]);
+        forecaster.Forecast(y, 1599, 1998);
+        Console.WriteLine($"2,000-point series: fit and 400 test forecasts in {clock.Elapsed.TotalSeconds:F1} s ({forecaster.State.Describe()})");
+    }
+
+    private static double TestMae(double[] y, int split, ForecastSet set, ForecastBlend blend)
+    {
+        double sum = 0;
+        for (int i = 0; i < set.Count; i++)
+        {
+            double f = blend.Weights.Sum(w => w.Value * set.Parts[w.Key][i, 0]);
+            sum += Math.Abs(y[split + i] - f);
+        }
+        return sum / set.Count;
+    }
+
+    private static double Geo(IEnumerable<double> values) => Math.Exp(values.Average(Math.Log));
+
+    private static double D(string s) => s.Trim('"') == "NA" ? double.NaN : double.Parse(s.Trim('"'), CultureInfo.InvariantCulture);
+}

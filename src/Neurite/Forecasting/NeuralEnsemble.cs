@@ -1,0 +1,112 @@
+using Neurite.Callbacks;
+using Neurite.Layers;
+
+namespace Neurite.Forecasting;
+
+/// <summary>
+/// Small networks (one ReLU layer) that read a window of changes from the last value and predict what a linear
+/// autoregression missed, h outputs each: the network is the nonlinear part beside the linear skip path (as in
+/// LSTNet). Members differ only in their seed; the forecast takes their median. After training they are joined
+/// into one <see cref="Sequential"/> with block-diagonal weights, whose outputs are the members' outputs side by
+/// side, so one Keras model file holds the whole ensemble.
+/// </summary>
+public static class NeuralEnsemble
+{
+    /// <summary>Epochs without a better validation loss before a member stops.</summary>
+    public const int Patience = 20;
+
+    /// <summary>
+    /// Trains <paramref name="members"/> networks on (x, y), each stopped at its lowest loss on (xValidation,
+    /// yValidation), and returns them joined, with the epochs each kept.
+    /// </summary>
+    /// <remarks>Member m seeds the library's generator (<see cref="Random.SetSeed"/>) with seed + 7919·m, so the
+    /// ensemble is the same on every run and thread count; the caller's seeded sequence is replaced.</remarks>
+    public static (Sequential Joined, int[] Epochs) Train(Tensor x, Tensor y, Tensor xValidation, Tensor yValidation, int members, int hidden,
+        int maxEpochs, int seed, CancellationToken cancellationToken = default)
+    {
+        int inputs = x.Dim(1), outputs = y.Dim(1);
+        var trained = new List<Sequential>();
+        var epochs = new int[members];
+        for (int member = 0; member < members; member++)
+        {
+            Random.SetSeed(seed + 7919 * member);
+            var model = new Sequential(new Dense(hidden, "relu", inputShape: [inputs]), new Dense(outputs));
+            model.Compile(Losses.Loss.Get("mse"), new Optimizers.Adam(learningRate: 3e-3));
+            var best = new KeepBest();
+            model.Fit(x, y, epochs: maxEpochs, batchSize: 32, validationData: (xValidation, yValidation), verbose: 0,
+                callbacks: [best, new EarlyStopping("val_loss", patience: Patience)], cancellationToken: cancellationToken);
+            best.Restore();
+            epochs[member] = best.BestEpoch + 1;
+            trained.Add(model);
+        }
+        return (Join(trained), epochs);
+    }
+
+    /// <summary>
+    /// One network whose outputs are the members' outputs in order: the first layers' kernels side by side, the
+    /// output kernels block-diagonal. Its values are the members' values (the zero blocks add exact zeros).
+    /// </summary>
+    public static Sequential Join(IReadOnlyList<Sequential> members)
+    {
+        var weights = members.Select(m => m.GetWeights()).ToList();
+        int inputs = weights[0][0].Dim(0), hidden = weights[0][0].Dim(1), outputs = weights[0][2].Dim(1), k = members.Count;
+        var kernel1 = new float[inputs * k * hidden];
+        var bias1 = new float[k * hidden];
+        var kernel2 = new float[k * hidden * k * outputs];
+        var bias2 = new float[k * outputs];
+        for (int m = 0; m < k; m++)
+        {
+            var w1 = weights[m][0].Span; var b1 = weights[m][1].Span; var w2 = weights[m][2].Span; var b2 = weights[m][3].Span;
+            for (int i = 0; i < inputs; i++)
+                for (int j = 0; j < hidden; j++) kernel1[i * k * hidden + m * hidden + j] = w1[i * hidden + j];
+            for (int j = 0; j < hidden; j++) bias1[m * hidden + j] = b1[j];
+            for (int j = 0; j < hidden; j++)
+                for (int o = 0; o < outputs; o++) kernel2[(m * hidden + j) * k * outputs + m * outputs + o] = w2[j * outputs + o];
+            for (int o = 0; o < outputs; o++) bias2[m * outputs + o] = b2[o];
+        }
+        var joined = new Sequential(new Dense(k * hidden, "relu", inputShape: [inputs]), new Dense(k * outputs));
+        joined.SetWeights([new Tensor(kernel1, inputs, k * hidden), new Tensor(bias1, k * hidden), new Tensor(kernel2, k * hidden, k * outputs), new Tensor(bias2, k * outputs)]);
+        return joined;
+    }
+
+    /// <summary>The median over members of each step, from a joined network's (N, members × h) output.</summary>
+    public static double[,] Median(Tensor joinedOutput, int members)
+    {
+        int rows = joinedOutput.Dim(0), width = joinedOutput.Dim(1), h = width / members;
+        var span = joinedOutput.Span;
+        var result = new double[rows, h];
+        var values = new double[members];
+        for (int r = 0; r < rows; r++)
+            for (int s = 0; s < h; s++)
+            {
+                for (int m = 0; m < members; m++) values[m] = span[r * width + m * h + s];
+                Array.Sort(values);
+                result[r, s] = members % 2 == 1 ? values[members / 2] : 0.5 * (values[members / 2 - 1] + values[members / 2]);
+            }
+        return result;
+    }
+
+    /// <summary>Keeps the weights of the epoch with the lowest validation loss, to restore after training however it ended.</summary>
+    private sealed class KeepBest : Callback
+    {
+        private double _best = double.PositiveInfinity;
+        private IReadOnlyList<Tensor>? _weights;
+
+        public int BestEpoch { get; private set; }
+
+        public override void OnEpochEnd(int epoch, Logs logs)
+        {
+            if (logs.TryGetValue("val_loss", out double loss) && loss < _best)
+            {
+                _best = loss;
+                BestEpoch = epoch;
+                _weights = Model!.GetWeights();
+            }
+        }
+
+        public void Restore()
+        {
+            if (_weights is not null) Model!.SetWeights(_weights);
+        }
+    }
+}
