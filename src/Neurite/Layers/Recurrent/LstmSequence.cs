@@ -1,14 +1,12 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Neurite.Kernels;
+using static Neurite.Layers.ColumnLoop;
 
 namespace Neurite.Layers;
 
 /// <summary>
 /// A whole LSTM sequence, forward and backpropagation through time, on spans, in Keras's weight
-/// layout. Owns its scratch buffers, so once they have grown to the largest (batch, steps) seen,
-/// neither pass allocates.
+/// layout; the LSTM cell of the <see cref="RecurrentSequence"/> driver.
 /// </summary>
 /// <remarks>
 /// Shapes (row-major): x (B, T, F); kernel W (F, 4U); recurrent kernel R (U, 4U); bias (4U); gate
@@ -21,72 +19,41 @@ namespace Neurite.Layers;
 /// The input projections of all steps are one GEMM (T·B, F)×(F, 4U) up front; each step then
 /// adds one GEMM (B, U)×(U, 4U) and runs one fused pass over its gates. Backward mirrors it: one
 /// GEMM per step for the recurrent gradient, then one GEMM each for dW, dR and dx over all steps.
+/// The backward pass overwrites each step's gates with their gradients dz once it has read them,
+/// which keeps one (T, B, 4U) array instead of two in cache.
 /// </remarks>
-internal sealed unsafe class LstmSequence
+internal sealed unsafe class LstmSequence : RecurrentSequence
 {
-    private const string Op = "LSTM sequence";
-
-    private float[] _packedInputs = [];    // (T, B, F) masked, in step order
-    // (T, B, 4U) pre-activations, then activated gates; the backward pass overwrites each step's gates
-    // with their gradients dz once it has read them, which keeps one (T, B, 4U) array instead of two in cache.
-    private float[] _gates = [];
-    private float[] _hidden = [];          // (T+1, B, U): initial state, then h after each step
-    private float[] _cell = [];             // (T+1, B, U)
+    private float[] _cell = [];            // (T+1, B, U)
     private float[] _activatedCell = [];   // (T, B, U): act(c) after each step
-    private float[] _droppedHidden = [];   // (T, B, U): h̃ fed to each step, kept only with a recurrent mask
-    private float[] _dPackedInputs = [];   // (T, B, F)
-    private float[] _dHidden = [];         // (B, U)
     private float[] _dCell = [];           // (B, U)
-    private float[] _inputMask = [];       // (B, F) copy of the last forward's mask
-    private float[] _recurrentMask = [];   // (B, U)
-    private bool _hasInputMask, _hasRecurrentMask, _hasBias, _forwardDone;
-    private int _batch, _steps;
 
     // Weights change after every batch (and a model copy shares them), so these are refreshed on
-    // every pass, never trusted across calls: R for the forward steps, Rᵀ for the backward steps,
-    // Wᵀ for the input gradient.
-    private readonly PackedMatrix _recurrentPacked;
-    private readonly PackedMatrix _recurrentTransposed;
-    private PackedMatrix? _kernelTransposed;
+    // every pass, never trusted across calls: R for the forward steps, Rᵀ for the backward steps.
+    private readonly PackedMatrix _recurrentPacked, _recurrentTransposed;
     // The packs the current pass uses: this sequence's own, or the shared ones while they are ready.
     private PackedMatrix _activeRecurrent, _activeRecurrentTransposed;
-    private readonly StepPass _stepPass;
-    private readonly float[] _gateScale, _gateOffset;
+    private readonly float[] _gateScale = [], _gateOffset = [];
 
     public LstmSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         GateActivation recurrentActivation = GateActivation.Sigmoid, bool returnSequences = false, bool goBackwards = false)
+        : base("An LSTM", features, units, 4, activation, recurrentActivation, returnSequences, goBackwards)
     {
-        if (features <= 0) throw new ArgumentOutOfRangeException(nameof(features), features, "An LSTM needs at least one input feature.");
-        if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), units, "An LSTM needs a positive number of units.");
-        Features = features;
-        Units = units;
-        Activation = activation;
-        RecurrentActivation = recurrentActivation;
-        ReturnSequences = returnSequences;
-        GoBackwards = goBackwards;
         _recurrentPacked = new PackedMatrix(units, 4 * units);
+        _recurrentTransposed = new PackedMatrix(4 * units, units);
+        _activeRecurrent = _recurrentPacked;
+        _activeRecurrentTransposed = _recurrentTransposed;
         // Per gate column: sigmoid(x) = 0.5·tanh(0.5·x) + 0.5 and tanh(x) = 1·tanh(1·x) + (−0) (−0 keeps
         // a −0 result), so one formula activates a whole row of i, f, g, o with no per-gate tails.
-        _gateScale = new float[4 * units];
-        _gateOffset = new float[4 * units];
+        EnsureLength(ref _gateScale, 4 * units);
+        EnsureLength(ref _gateOffset, 4 * units);
         for (int j = 0; j < 4 * units; j++)
         {
             bool candidate = j / units == 2;
             _gateScale[j] = candidate ? 1f : 0.5f;
             _gateOffset[j] = candidate ? -0f : 0.5f;
         }
-        _recurrentTransposed = new PackedMatrix(4 * units, units);
-        _activeRecurrent = _recurrentPacked;
-        _activeRecurrentTransposed = _recurrentTransposed;
-        _stepPass = new StepPass(this);
     }
-
-    public int Features { get; }
-    public int Units { get; }
-    public GateActivation Activation { get; }
-    public GateActivation RecurrentActivation { get; }
-    public bool ReturnSequences { get; }
-    public bool GoBackwards { get; }
 
     /// <summary>
     /// Packed weights that a model makes once per training step for both halves of a batch
@@ -95,493 +62,220 @@ internal sealed unsafe class LstmSequence
     /// </summary>
     internal SharedLstmPacks? Shared { get; set; }
 
-    /// <summary>h after the last step of the latest forward pass, (B, U).</summary>
-    public ReadOnlySpan<float> FinalHidden => _hidden.AsSpan(_steps * _batch * Units, _batch * Units);
-
     /// <summary>c after the last step of the latest forward pass, (B, U).</summary>
-    public ReadOnlySpan<float> FinalCell => _cell.AsSpan(_steps * _batch * Units, _batch * Units);
-
-    /// <summary>Grows the scratch buffers for (batch, steps) now, so the first pass does not allocate.</summary>
-    public void Reserve(int batch, int steps)
-    {
-        int u = Units, f = Features, rows = batch * steps;
-        SequenceLayout.EnsureLength(ref _packedInputs, rows * f);
-        SequenceLayout.EnsureLength(ref _gates, rows * 4 * u);
-        SequenceLayout.EnsureLength(ref _hidden, (rows + batch) * u);
-        SequenceLayout.EnsureLength(ref _cell, (rows + batch) * u);
-        SequenceLayout.EnsureLength(ref _activatedCell, rows * u);
-        SequenceLayout.EnsureLength(ref _dPackedInputs, rows * f);
-        SequenceLayout.EnsureLength(ref _dHidden, batch * u);
-        SequenceLayout.EnsureLength(ref _dCell, batch * u);
-        SequenceLayout.EnsureLength(ref _inputMask, batch * f);
-        SequenceLayout.EnsureLength(ref _recurrentMask, batch * u);
-    }
+    public override ReadOnlySpan<float> FinalCell => _cell.AsSpan(Steps * Batch * Units, Batch * Units);
 
     /// <summary>
     /// Runs the sequence. <paramref name="output"/> is (B, T, U) with returnSequences, else (B, U).
     /// Empty <paramref name="initialHidden"/>/<paramref name="initialCell"/> mean zeros; empty
     /// <paramref name="bias"/> means no bias; empty masks mean no dropout (inference).
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Forward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
-        ReadOnlySpan<float> inputMask = default, ReadOnlySpan<float> recurrentMask = default)
+        ReadOnlySpan<float> inputMask = default, ReadOnlySpan<float> recurrentMask = default) =>
+        RunForward(batch, steps, x, initialHidden, initialCell, kernel, recurrentKernel, bias, output, inputMask, recurrentMask);
+
+    /// <summary>
+    /// Backpropagation through the whole sequence of the latest <see cref="Forward"/>, once (see
+    /// <see cref="RecurrentSequence.RunBackward"/>); empty <paramref name="dInitialCell"/> skips that gradient.
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell,
+        ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
+        Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
+        Span<float> dInitialHidden = default, Span<float> dInitialCell = default) =>
+        RunBackward(dOutput, dFinalHidden, dFinalCell, kernel, recurrentKernel, dx, dKernel, dRecurrentKernel, dBias,
+            dInitialHidden, dInitialCell);
+
+    private protected override void ReserveCell(int batch, int steps)
     {
-        int u = Units, f = Features, g4 = 4 * u;
-        if (batch <= 0 || steps <= 0)
-            throw new ArgumentOutOfRangeException(nameof(steps), $"An LSTM sequence needs a positive batch and number of steps; received batch {batch}, steps {steps}.");
-        SequenceLayout.CheckLength(x, batch * steps * f, Op, "x", "(B={0}, T={1}, F={2})", batch, steps, f);
-        SequenceLayout.CheckOptionalLength(initialHidden, batch * u, Op, "initial h", "(B={0}, U={1})", batch, u);
-        SequenceLayout.CheckOptionalLength(initialCell, batch * u, Op, "initial c", "(B={0}, U={1})", batch, u);
-        SequenceLayout.CheckLength(kernel, f * g4, Op, "kernel", "(F={0}, 4U={1})", f, g4);
-        SequenceLayout.CheckLength(recurrentKernel, u * g4, Op, "recurrent kernel", "(U={0}, 4U={1})", u, g4);
-        SequenceLayout.CheckOptionalLength(bias, g4, Op, "bias", "(4U={0})", g4);
-        SequenceLayout.CheckLength(output, ReturnSequences ? batch * steps * u : batch * u, Op, "output",
-            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
-        SequenceLayout.CheckOptionalLength(inputMask, batch * f, Op, "input dropout mask", "(B={0}, F={1})", batch, f);
-        SequenceLayout.CheckOptionalLength(recurrentMask, batch * u, Op, "recurrent dropout mask", "(B={0}, U={1})", batch, u);
+        int u = Units, rows = batch * steps;
+        EnsureLength(ref _cell, (rows + batch) * u);
+        EnsureLength(ref _activatedCell, rows * u);
+        EnsureLength(ref _dCell, batch * u);
+    }
 
-        Reserve(batch, steps);
-        _batch = batch;
-        _steps = steps;
-        _hasBias = !bias.IsEmpty;
-        _hasInputMask = !inputMask.IsEmpty;
-        _hasRecurrentMask = !recurrentMask.IsEmpty;
-        if (_hasInputMask) inputMask.CopyTo(_inputMask);
-        if (_hasRecurrentMask)
-        {
-            recurrentMask.CopyTo(_recurrentMask);
-            SequenceLayout.EnsureLength(ref _droppedHidden, batch * steps * u);
-        }
+    private protected override void StartCell(ReadOnlySpan<float> initialCell)
+    {
+        if (initialCell.IsEmpty) _cell.AsSpan(0, Batch * Units).Clear(); else initialCell.CopyTo(_cell);
+    }
 
-        int stateSize = batch * u;
+    private protected override void StartCellGradient(ReadOnlySpan<float> dFinalCell)
+    {
+        if (dFinalCell.IsEmpty) _dCell.AsSpan(0, Batch * Units).Clear(); else dFinalCell.CopyTo(_dCell);
+    }
+
+    private protected override void FinishCellGradient(Span<float> dInitialCell) => _dCell.AsSpan(0, Batch * Units).CopyTo(dInitialCell);
+
+    private protected override void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias)
+    {
         if (Shared is { Ready: true } shared) _activeRecurrent = shared.Recurrent;
         else
         {
             Gemm.Repack(_recurrentPacked, recurrentKernel);
             _activeRecurrent = _recurrentPacked;
         }
-
-        var hidden = _hidden.AsSpan();
-        var cell = _cell.AsSpan();
-        if (initialHidden.IsEmpty) hidden[..stateSize].Clear(); else initialHidden.CopyTo(hidden);
-        if (initialCell.IsEmpty) cell[..stateSize].Clear(); else initialCell.CopyTo(cell);
-
-        // Packing, the input projection and the output copy are per batch row too, so they run
-        // inside the step pass on each thread's rows rather than serially around it.
-        fixed (float* pinX = x, pinKernel = kernel, pinBias = bias, pinOutput = output)
-        {
-            _stepPass.X = new(pinX, x.Length);
-            _stepPass.Kernel = new(pinKernel, kernel.Length);
-            _stepPass.Bias = new(pinBias, bias.Length);
-            _stepPass.Output = new(pinOutput, output.Length);
-            RunSteps(backward: false);
-            _stepPass.X = _stepPass.Kernel = _stepPass.Bias = _stepPass.Output = default;
-        }
-
-        _forwardDone = true;
     }
 
-    /// <summary>
-    /// Backpropagation through the whole sequence of the latest <see cref="Forward"/>, once: it overwrites
-    /// that pass's gates with their gradients, so another Backward needs another Forward. Weight
-    /// gradients are added to <paramref name="dKernel"/>, <paramref name="dRecurrentKernel"/> and
-    /// <paramref name="dBias"/>; <paramref name="dx"/> (B, T, F) is overwritten. Empty
-    /// <paramref name="dx"/>, <paramref name="dBias"/>, <paramref name="dInitialHidden"/> or
-    /// <paramref name="dInitialCell"/> skip that gradient: a stateful layer asks for no gradient
-    /// into its carried state, which is what stops gradients crossing batch boundaries.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell,
-        ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
-        Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
-        Span<float> dInitialHidden = default, Span<float> dInitialCell = default)
+    private protected override void PrepareBackward(ReadOnlySpan<float> recurrentKernel)
     {
-        if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
-        int batch = _batch, steps = _steps, u = Units, f = Features, g4 = 4 * u;
-        int rows = batch * steps, stateSize = batch * u;
-        SequenceLayout.CheckOptionalLength(dOutput, ReturnSequences ? rows * u : stateSize, Op, "output gradient",
-            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
-        SequenceLayout.CheckOptionalLength(dFinalHidden, stateSize, Op, "final h gradient", "(B={0}, U={1})", batch, u);
-        SequenceLayout.CheckOptionalLength(dFinalCell, stateSize, Op, "final c gradient", "(B={0}, U={1})", batch, u);
-        SequenceLayout.CheckLength(kernel, f * g4, Op, "kernel", "(F={0}, 4U={1})", f, g4);
-        SequenceLayout.CheckLength(recurrentKernel, u * g4, Op, "recurrent kernel", "(U={0}, 4U={1})", u, g4);
-        SequenceLayout.CheckOptionalLength(dx, rows * f, Op, "input gradient", "(B={0}, T={1}, F={2})", batch, steps, f);
-        SequenceLayout.CheckLength(dKernel, f * g4, Op, "kernel gradient", "(F={0}, 4U={1})", f, g4);
-        SequenceLayout.CheckLength(dRecurrentKernel, u * g4, Op, "recurrent kernel gradient", "(U={0}, 4U={1})", u, g4);
-        SequenceLayout.CheckOptionalLength(dBias, g4, Op, "bias gradient", "(4U={0})", g4);
-        SequenceLayout.CheckOptionalLength(dInitialHidden, stateSize, Op, "initial h gradient", "(B={0}, U={1})", batch, u);
-        SequenceLayout.CheckOptionalLength(dInitialCell, stateSize, Op, "initial c gradient", "(B={0}, U={1})", batch, u);
-        // From here the gates are being overwritten: even a pass that fails needs a new Forward.
-        _forwardDone = false;
-
-        var dGates = _gates.AsSpan(0, rows * g4);
-        var dh = _dHidden.AsSpan(0, stateSize);
-        var dc = _dCell.AsSpan(0, stateSize);
-        if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);
-        if (dFinalCell.IsEmpty) dc.Clear(); else dFinalCell.CopyTo(dc);
-        bool kernelPacked;
-        PackedMatrix? kernelTransposed;
-        if (Shared is { Ready: true } shared)
-        {
-            _activeRecurrentTransposed = shared.RecurrentTransposed;
-            kernelPacked = !dx.IsEmpty && shared.KernelPacked;
-            kernelTransposed = shared.KernelTransposed;
-        }
+        if (Shared is { Ready: true } shared) _activeRecurrentTransposed = shared.RecurrentTransposed;
         else
         {
-            if (steps > 1 || !dInitialHidden.IsEmpty) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
+            if (Steps > 1 || WantsInitialGradient) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
             _activeRecurrentTransposed = _recurrentTransposed;
-            kernelPacked = !dx.IsEmpty && SequenceLayout.PrepareKernelTransposed(kernel, g4, f, ref _kernelTransposed);
-            kernelTransposed = _kernelTransposed;
         }
-        fixed (float* pinDOutput = dOutput, pinKernel = kernel, pinDx = dx)
-        {
-            _stepPass.DOutput = new(pinDOutput, dOutput.Length);
-            _stepPass.Kernel = new(pinKernel, kernel.Length);
-            _stepPass.Dx = new(pinDx, dx.Length);
-            _stepPass.KernelTransposed = kernelPacked ? kernelTransposed : null;
-            RunSteps(backward: true);
-            _stepPass.DOutput = _stepPass.Kernel = _stepPass.Dx = default;
-            _stepPass.KernelTransposed = null;
-        }
-
-        if (!dInitialHidden.IsEmpty)
-        {
-            Gemm.Multiply(dGates[..(batch * g4)], _activeRecurrentTransposed, dInitialHidden, batch);
-            if (_hasRecurrentMask) SequenceLayout.Multiply(dInitialHidden, _recurrentMask.AsSpan(0, stateSize), dInitialHidden);
-        }
-        if (!dInitialCell.IsEmpty) dc.CopyTo(dInitialCell);
-
-        ReadOnlySpan<float> recurrentInputs = _hasRecurrentMask ? _droppedHidden.AsSpan(0, rows * u) : _hidden.AsSpan(0, rows * u);
-        SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), dGates, dKernel, dBias, rows, f, g4);
-        Gemm.Multiply(recurrentInputs, dGates, dRecurrentKernel, u, rows, g4, transA: true, accumulate: true);
     }
 
-    /// <summary>
-    /// Runs every step of the sequence (forward, or backward from the output gradients), split by
-    /// batch rows across <see cref="Threading.MaxThreads"/> when the sequence is big enough to gain.
-    /// </summary>
-    /// <remarks>
-    /// Row b of a step needs only row b of the previous step (its h, c, and in the backward pass its
-    /// dz), so each thread runs all steps for its own rows with no join between steps: one fork per
-    /// pass instead of two per step. Each row's values are computed by the same instructions in
-    /// the same order whichever rows share a thread, so the split never changes a result.
-    /// </remarks>
-    private void RunSteps(bool backward)
-    {
-        var path = KernelSelector.Current;
-        int threads = Threading.MaxThreads;
-        double flopsPerStep = 2.0 * _batch * Units * 4 * Units;
-        int parts = threads > 1 && path != KernelPath.Scalar && !WorkerPool.InsidePart
-            && _steps * flopsPerStep >= Gemm.ParallelMinFlops ? Math.Min(threads, _batch) : 1;
-        _stepPass.Backward = backward;
-        _stepPass.Path = path;
-        _stepPass.Parts = parts;
-        if (parts == 1) _stepPass.Run(0);
-        else WorkerPool.Run(_stepPass, parts, threads);
-    }
+    private protected override PackedMatrix? PrepareInputGradient(ReadOnlySpan<float> kernel) =>
+        Shared is { Ready: true } shared ? (shared.KernelPacked ? shared.KernelTransposed : null) : base.PrepareInputGradient(kernel);
 
-    private void ForwardSteps(int b0, int b1, KernelPath path)
+    private protected override void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
     {
-        int batch = _batch, steps = _steps, u = Units, f = Features, g4 = 4 * u, rowsHere = b1 - b0, stateSize = batch * u;
-        var pass = _stepPass;
-        SequenceLayout.PackInputs(pass.X.ReadOnly, _packedInputs, batch, steps, f, GoBackwards,
-            _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default, b0, b1);
-        // All rows of every step are contiguous on one thread, so that projection is one big GEMM;
-        // a part of the rows projects step by step. The GEMM's result does not depend on its row count.
-        bool allRows = rowsHere == batch;
-        if (allRows)
-            SequenceLayout.ProjectInputs(_packedInputs.AsSpan(0, steps * batch * f), pass.Kernel.ReadOnly, pass.Bias.ReadOnly,
-                _gates.AsSpan(0, steps * batch * g4), steps * batch, f, g4);
-        for (int s = 0; s < steps; s++)
+        int batch = Batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
+        var gates = Gates.AsSpan((step * batch + b0) * g4, rowsHere * g4);
+        Gemm.Multiply(recurrentInput, _activeRecurrent, gates, rowsHere, accumulate: true);
+        int state = (step * batch + b0) * u, next = ((step + 1) * batch + b0) * u;
+        var cell = new ForwardCell
         {
-            if (!allRows)
-                SequenceLayout.ProjectInputs(_packedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), pass.Kernel.ReadOnly,
-                    pass.Bias.ReadOnly, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, f, g4);
-            var hPrev = _hidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
-            ReadOnlySpan<float> recurrentInput = hPrev;
-            if (_hasRecurrentMask)
-            {
-                var dropped = _droppedHidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
-                SequenceLayout.Multiply(hPrev, _recurrentMask.AsSpan(b0 * u, rowsHere * u), dropped);
-                recurrentInput = dropped;
-            }
-            Gemm.Multiply(recurrentInput, _activeRecurrent, _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, accumulate: true);
-            ForwardRows(s, b0, b1, path);
-        }
-        if (ReturnSequences)
-            SequenceLayout.UnpackSequence(_hidden.AsSpan(stateSize, steps * stateSize), pass.Output.Span, batch, steps, u, b0, b1);
+            Gates = Pointer(gates), CPrev = Pointer(_cell.AsSpan(state)), CNext = Pointer(_cell.AsSpan(next)),
+            ActivatedCell = Pointer(_activatedCell.AsSpan(state)), HNext = Pointer(Hidden.AsSpan(next)),
+            Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
+        };
+        // The Keras default (sigmoid gates, tanh candidate and output): each row's 4U gates are
+        // activated in one run of whole vectors (U = 100 or 50 leave no tail in 4U), then the cell
+        // pass reads them back. Same formulas as the general pass, so the same bits.
+        if (Activation == GateActivation.Tanh && RecurrentActivation == GateActivation.Sigmoid)
+            Run(Path, new KerasGateActivation { Gates = cell.Gates, Scale = Pointer(_gateScale), Offset = Pointer(_gateOffset), Width = g4 }, g4,
+                new ActivatedGatesCell { Cell = cell }, u, rowsHere);
         else
-            _hidden.AsSpan(steps * stateSize + b0 * u, rowsHere * u).CopyTo(pass.Output.Span.Slice(b0 * u, rowsHere * u));
+            Run(Path, cell, u, rowsHere);
     }
 
-    private void BackwardSteps(int b0, int b1, KernelPath path, ReadOnlySpan<float> dOutput)
+    private protected override void BackwardStep(int step, int b0, int b1, bool needPrevious)
     {
-        int batch = _batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
-        var dh = _dHidden.AsSpan(b0 * u, rowsHere * u);
-        for (int s = _steps - 1; s >= 0; s--)
-        {
-            // dh_s = (dz_{s+1} Rᵀ) ⊙ mask, the recurrent path into the state this step produced;
-            // the mask and the output gradient are applied row by row in the cell pass.
-            if (s < _steps - 1)
-                Gemm.Multiply(_gates.AsSpan(((s + 1) * batch + b0) * g4, rowsHere * g4), _activeRecurrentTransposed, dh, rowsHere);
-            BackwardRows(s, b0, b1, path, dOutput);
-        }
-        var pass = _stepPass;
-        if (pass.Dx.Length == 0) return;
-        // dx rows depend only on the same rows of dz, so each thread also does its rows' input gradient.
-        int f = Features, steps = _steps;
-        if (rowsHere == batch)
-            SequenceLayout.MultiplyByKernelTransposed(_gates.AsSpan(0, steps * batch * g4), pass.Kernel.ReadOnly,
-                _dPackedInputs.AsSpan(0, steps * batch * f), steps * batch, g4, f, pass.KernelTransposed);
-        else
-            for (int s = 0; s < steps; s++)
-                SequenceLayout.MultiplyByKernelTransposed(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), pass.Kernel.ReadOnly,
-                    _dPackedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), rowsHere, g4, f, pass.KernelTransposed);
-        SequenceLayout.UnpackInputGradient(_dPackedInputs, pass.Dx.Span, batch, steps, f, GoBackwards,
-            _hasInputMask ? _inputMask.AsSpan(0, batch * f) : default, b0, b1);
-    }
-
-    private void ForwardRows(int s, int b0, int b1, KernelPath path)
-    {
-        int batch = _batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
-        int state = (s * batch + b0) * u, next = ((s + 1) * batch + b0) * u;
-        ForwardCells(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), _cell.AsSpan(state, rowsHere * u),
-            _cell.AsSpan(next, rowsHere * u), _activatedCell.AsSpan(state, rowsHere * u), _hidden.AsSpan(next, rowsHere * u),
-            rowsHere, path);
-    }
-
-    private void BackwardRows(int s, int b0, int b1, KernelPath path, ReadOnlySpan<float> dOutput)
-    {
-        int batch = _batch, steps = _steps, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
-        var dh = _dHidden.AsSpan(b0 * u, rowsHere * u);
-        if (_hasRecurrentMask && s < steps - 1) SequenceLayout.Multiply(dh, _recurrentMask.AsSpan(b0 * u, rowsHere * u), dh);
+        int batch = Batch, steps = Steps, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
         // A whole output sequence's gradient is added inside the cell pass (row b of step s sits at
         // (b·T + s)·U), saving a pass over dh per step; the last-output-only case adds it here.
-        bool fuseOutput = ReturnSequences && !dOutput.IsEmpty;
-        if (!fuseOutput) SequenceLayout.AddOutputGradient(dOutput, _dHidden, batch, steps, u, s, ReturnSequences, b0, b1);
-        var outputRows = fuseOutput ? dOutput.Slice((b0 * steps + s) * u, ((rowsHere - 1) * steps + 1) * u) : default;
-        int state = (s * batch + b0) * u;
-        BackwardCells(_gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), _cell.AsSpan(state, rowsHere * u),
-            _activatedCell.AsSpan(state, rowsHere * u), dh, outputRows, steps * u, _dCell.AsSpan(b0 * u, rowsHere * u),
-            _gates.AsSpan((s * batch + b0) * g4, rowsHere * g4), rowsHere, path);
+        bool fuseOutput = ReturnSequences && DOutput.Length > 0;
+        if (!fuseOutput) AddOutputGradient(step, b0, b1);
+        var gates = Gates.AsSpan((step * batch + b0) * g4, rowsHere * g4);
+        int state = (step * batch + b0) * u;
+        Run(Path, new BackwardCell
+        {
+            Gates = Pointer(gates), CPrev = Pointer(_cell.AsSpan(state)), ActivatedCell = Pointer(_activatedCell.AsSpan(state)),
+            DHidden = Pointer(DHidden.AsSpan(b0 * u)), DCell = Pointer(_dCell.AsSpan(b0 * u)),
+            DOutput = fuseOutput ? Pointer(DOutput.ReadOnly.Slice((b0 * steps + step) * u)) : null, OutputStride = steps * u,
+            Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
+        }, u, rowsHere);
+        // The cell pass overwrote the gates with dz, whose product with Rᵀ is the gradient into the previous h.
+        if (needPrevious) PropagateThroughRecurrentKernel(gates, _activeRecurrentTransposed, b0, b1);
     }
 
-    /// <summary>All steps of one pass over a range of batch rows, for <see cref="WorkerPool"/>.</summary>
-    private sealed unsafe class StepPass(LstmSequence owner) : IParallelWork
+    /// <summary>All 4U gates of a row through one formula, 0.5·tanh(0.5·z) + 0.5 or tanh(z) per column.</summary>
+    private struct KerasGateActivation : IColumnPass
     {
-        public int Parts;
-        public bool Backward;
-        public KernelPath Path;
-        // The caller's spans, pinned by Forward and Backward for the duration of the pass.
-        public PinnedFloats X, Kernel, Bias, Output, DOutput, Dx;
-        public PackedMatrix? KernelTransposed;
+        public float* Gates, Scale, Offset;
+        public int Width;
 
-        public void Run(int part)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
         {
-            int batch = owner._batch;
-            int b0 = batch * part / Parts, b1 = batch * (part + 1) / Parts;
-            if (Backward) owner.BackwardSteps(b0, b1, Path, DOutput.ReadOnly);
-            else owner.ForwardSteps(b0, b1, Path);
+            float* z = Gates + row * Width + j;
+            var a = Load<TV, TOps>(Scale + j, masked, mask);
+            var t = GateMath.Tanh<TV, TOps>(TOps.Multiply(a, Load<TV, TOps>(z, masked, mask)));
+            Store<TV, TOps>(TOps.MultiplyAdd(a, t, Load<TV, TOps>(Offset + j, masked, mask)), z, masked, mask);
+        }
+    }
+
+    /// <summary>The cell update after <see cref="KerasGateActivation"/>: the gates are read already activated.</summary>
+    private struct ActivatedGatesCell : IColumnPass
+    {
+        public ForwardCell Cell;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV> =>
+            Cell.Update<TV, TOps>(row, j, masked, mask, activateGates: false, GateActivation.Tanh);
+    }
+
+    /// <summary>
+    /// One step's forward cell: activates the gate pre-activations in place and writes c', act(c') and h'.
+    /// </summary>
+    private struct ForwardCell : IColumnPass
+    {
+        public float* Gates, CPrev, CNext, ActivatedCell, HNext;
+        public int Units;
+        public GateActivation Activation, RecurrentActivation;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV> =>
+            Update<TV, TOps>(row, j, masked, mask, activateGates: true, Activation);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Update<TV, TOps>(int row, int j, bool masked, TV mask, bool activateGates, GateActivation activation)
+            where TV : struct where TOps : IVectorOps<TV>
+        {
+            int u = Units, at = row * u + j;
+            float* z = Gates + 4 * row * u + j;
+            var i = Load<TV, TOps>(z, masked, mask);
+            var f = Load<TV, TOps>(z + u, masked, mask);
+            var g = Load<TV, TOps>(z + 2 * u, masked, mask);
+            var o = Load<TV, TOps>(z + 3 * u, masked, mask);
+            if (activateGates)
+            {
+                i = GateMath.Apply<TV, TOps>(RecurrentActivation, i);
+                f = GateMath.Apply<TV, TOps>(RecurrentActivation, f);
+                g = GateMath.Apply<TV, TOps>(activation, g);
+                o = GateMath.Apply<TV, TOps>(RecurrentActivation, o);
+                Store<TV, TOps>(i, z, masked, mask);
+                Store<TV, TOps>(f, z + u, masked, mask);
+                Store<TV, TOps>(g, z + 2 * u, masked, mask);
+                Store<TV, TOps>(o, z + 3 * u, masked, mask);
+            }
+            var c = TOps.MultiplyAdd(f, Load<TV, TOps>(CPrev + at, masked, mask), TOps.Multiply(i, g));
+            Store<TV, TOps>(c, CNext + at, masked, mask);
+            var t = GateMath.Apply<TV, TOps>(activation, c);
+            Store<TV, TOps>(t, ActivatedCell + at, masked, mask);
+            Store<TV, TOps>(TOps.Multiply(o, t), HNext + at, masked, mask);
         }
     }
 
     /// <summary>
-    /// One step's fused cell pass over (B, 4U) gate pre-activations: activates them in place and
-    /// writes c', act(c') and h'.
-    /// </summary>
-    private void ForwardCells(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> activatedCell,
-        Span<float> hNext, int batch, KernelPath path)
-    {
-        if (path == KernelPath.Vector512) ForwardCells<Lanes512, Vector512<float>>(gates, cPrev, cNext, activatedCell, hNext, batch);
-        else if (path == KernelPath.Vector256) ForwardCells<Lanes256, Vector256<float>>(gates, cPrev, cNext, activatedCell, hNext, batch);
-        else ForwardCells<LanesScalar, float>(gates, cPrev, cNext, activatedCell, hNext, batch);
-    }
-
-    /// <summary>
-    /// One step's fused backward cell pass. Reads dh (total gradient into h') and dc (gradient into
-    /// c' from later steps); writes the gate pre-activation gradients and replaces dc with dc_prev.
+    /// One step's backward cell. Reads dh (gradient into h' from later steps, plus the output's when
+    /// <see cref="DOutput"/> is set) and dc (gradient into c' from later steps); overwrites the gates
+    /// with their pre-activation gradients and dc with dc_prev.
     /// <code>
     /// dc  = dc + dh ⊙ o ⊙ act'(c')          dz_o = dh ⊙ act(c') ⊙ σ'(o)
     /// dz_i = dc ⊙ g ⊙ σ'(i)   dz_f = dc ⊙ c ⊙ σ'(f)   dz_c = dc ⊙ i ⊙ act'(g)   dc_prev = dc ⊙ f
     /// </code>
     /// </summary>
-    private void BackwardCells(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
-        ReadOnlySpan<float> dh, ReadOnlySpan<float> outputRows, int outputStride, Span<float> dc, Span<float> dGates, int batch, KernelPath path)
+    private struct BackwardCell : IColumnPass
     {
-        if (path == KernelPath.Vector512)
-            BackwardCells<Lanes512, Vector512<float>>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
-        else if (path == KernelPath.Vector256)
-            BackwardCells<Lanes256, Vector256<float>>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
-        else BackwardCells<LanesScalar, float>(gates, cPrev, activatedCell, dh, outputRows, outputStride, dc, dGates, batch);
-    }
+        public float* Gates, CPrev, ActivatedCell, DHidden, DCell, DOutput;
+        public int Units, OutputStride;
+        public GateActivation Activation, RecurrentActivation;
 
-    // Tail columns (U not a multiple of the width, e.g. 100 = 6·16 + 4) run one more vector with
-    // masked loads and stores: the scalar tanh costs about as much per element as a whole vector,
-    // so a 4-column scalar tail nearly doubled the pass for U = 100. Masked accesses need the
-    // memory pinned, hence the fixed blocks.
-    private void ForwardCells<TL, TV>(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> activatedCell,
-        Span<float> hNext, int batch) where TL : ILanes<TV> where TV : struct
-    {
-        int u = Units, width = TL.Width, main = u - u % width, tail = u - main;
-        var act = Activation;
-        var rec = RecurrentActivation;
-        var mask = TL.FirstLanes(tail);
-        if (act == GateActivation.Tanh && rec == GateActivation.Sigmoid)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
         {
-            ForwardCellsKerasDefault<TL, TV>(gates, cPrev, cNext, activatedCell, hNext, batch);
-            return;
+            int u = Units, at = row * u + j;
+            var act = Activation;
+            var rec = RecurrentActivation;
+            float* z = Gates + 4 * row * u + j;
+            var i = Load<TV, TOps>(z, masked, mask);
+            var f = Load<TV, TOps>(z + u, masked, mask);
+            var g = Load<TV, TOps>(z + 2 * u, masked, mask);
+            var o = Load<TV, TOps>(z + 3 * u, masked, mask);
+            var t = Load<TV, TOps>(ActivatedCell + at, masked, mask);
+            var dh = Load<TV, TOps>(DHidden + at, masked, mask);
+            if (DOutput != null) dh = TOps.Add(dh, Load<TV, TOps>(DOutput + row * OutputStride + j, masked, mask));
+            var dc = TOps.MultiplyAdd(TOps.Multiply(dh, o), GateMath.DerivativeFromOutput<TV, TOps>(act, t), Load<TV, TOps>(DCell + at, masked, mask));
+            Store<TV, TOps>(TOps.Multiply(TOps.Multiply(dc, g), GateMath.DerivativeFromOutput<TV, TOps>(rec, i)), z, masked, mask);
+            Store<TV, TOps>(TOps.Multiply(TOps.Multiply(dc, Load<TV, TOps>(CPrev + at, masked, mask)), GateMath.DerivativeFromOutput<TV, TOps>(rec, f)),
+                z + u, masked, mask);
+            Store<TV, TOps>(TOps.Multiply(TOps.Multiply(dc, i), GateMath.DerivativeFromOutput<TV, TOps>(act, g)), z + 2 * u, masked, mask);
+            Store<TV, TOps>(TOps.Multiply(TOps.Multiply(dh, t), GateMath.DerivativeFromOutput<TV, TOps>(rec, o)), z + 3 * u, masked, mask);
+            Store<TV, TOps>(TOps.Multiply(dc, f), DCell + at, masked, mask);
         }
-        fixed (float* pinGates = gates, pinCPrev = cPrev, pinCNext = cNext, pinActivated = activatedCell, pinHNext = hNext)
-        {
-            for (int b = 0; b < batch; b++)
-            {
-                ref float zi = ref MemoryMarshal.GetReference(gates.Slice(b * 4 * u));
-                ref float cp = ref MemoryMarshal.GetReference(cPrev.Slice(b * u));
-                ref float cn = ref MemoryMarshal.GetReference(cNext.Slice(b * u));
-                ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
-                ref float hn = ref MemoryMarshal.GetReference(hNext.Slice(b * u));
-                for (int j = 0; j < main; j += width)
-                    ForwardLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, j, u, act, rec, masked: false, mask);
-                if (tail > 0) ForwardLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, main, u, act, rec, masked: true, mask);
-            }
-        }
-    }
-
-    // The Keras default (sigmoid gates, tanh candidate and output): each row's 4U gates are activated
-    // in one run of whole vectors (U = 100 or 50 leave no tail in 4U), then the cell pass reads them
-    // back. Same formulas as ForwardLanes, so the same bits.
-    private void ForwardCellsKerasDefault<TL, TV>(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> cNext,
-        Span<float> activatedCell, Span<float> hNext, int batch) where TL : ILanes<TV> where TV : struct
-    {
-        int u = Units, g4 = 4 * u, width = TL.Width, main = u - u % width, tail = u - main;
-        int gateMain = g4 - g4 % width, gateTail = g4 - gateMain;
-        var mask = TL.FirstLanes(tail);
-        var gateMask = TL.FirstLanes(gateTail);
-        fixed (float* pinGates = gates, pinCPrev = cPrev, pinCNext = cNext, pinActivated = activatedCell, pinHNext = hNext,
-            pinScale = _gateScale, pinOffset = _gateOffset)
-        {
-            ref float scale = ref _gateScale[0];
-            ref float offset = ref _gateOffset[0];
-            for (int b = 0; b < batch; b++)
-            {
-                ref float zi = ref MemoryMarshal.GetReference(gates.Slice(b * g4));
-                for (int j = 0; j < gateMain; j += width)
-                    ActivateGateLanes<TL, TV>(ref zi, ref scale, ref offset, j, masked: false, gateMask);
-                if (gateTail > 0) ActivateGateLanes<TL, TV>(ref zi, ref scale, ref offset, gateMain, masked: true, gateMask);
-                ref float cp = ref MemoryMarshal.GetReference(cPrev.Slice(b * u));
-                ref float cn = ref MemoryMarshal.GetReference(cNext.Slice(b * u));
-                ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
-                ref float hn = ref MemoryMarshal.GetReference(hNext.Slice(b * u));
-                for (int j = 0; j < main; j += width)
-                    CellLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, j, u, masked: false, mask);
-                if (tail > 0) CellLanes<TL, TV>(ref zi, ref cp, ref cn, ref tc, ref hn, main, u, masked: true, mask);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ActivateGateLanes<TL, TV>(ref float zi, ref float scale, ref float offset, int j, bool masked, TV mask)
-        where TL : ILanes<TV> where TV : struct
-    {
-        var a = Load<TL, TV>(ref scale, j, masked, mask);
-        var t = TL.Activate(GateActivation.Tanh, TL.Multiply(a, Load<TL, TV>(ref zi, j, masked, mask)));
-        Store<TL, TV>(TL.MultiplyAdd(a, t, Load<TL, TV>(ref offset, j, masked, mask)), ref zi, j, masked, mask);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CellLanes<TL, TV>(ref float zi, ref float cp, ref float cn, ref float tc, ref float hn, int j, int u,
-        bool masked, TV mask) where TL : ILanes<TV> where TV : struct
-    {
-        var i = Load<TL, TV>(ref zi, j, masked, mask);
-        var f = Load<TL, TV>(ref zi, u + j, masked, mask);
-        var g = Load<TL, TV>(ref zi, 2 * u + j, masked, mask);
-        var o = Load<TL, TV>(ref zi, 3 * u + j, masked, mask);
-        var c = TL.MultiplyAdd(f, Load<TL, TV>(ref cp, j, masked, mask), TL.Multiply(i, g));
-        Store<TL, TV>(c, ref cn, j, masked, mask);
-        var t = TL.Activate(GateActivation.Tanh, c);
-        Store<TL, TV>(t, ref tc, j, masked, mask);
-        Store<TL, TV>(TL.Multiply(o, t), ref hn, j, masked, mask);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ForwardLanes<TL, TV>(ref float zi, ref float cp, ref float cn, ref float tc, ref float hn, int j, int u,
-        GateActivation act, GateActivation rec, bool masked, TV mask) where TL : ILanes<TV> where TV : struct
-    {
-        var i = TL.Activate(rec, Load<TL, TV>(ref zi, j, masked, mask));
-        var f = TL.Activate(rec, Load<TL, TV>(ref zi, u + j, masked, mask));
-        var g = TL.Activate(act, Load<TL, TV>(ref zi, 2 * u + j, masked, mask));
-        var o = TL.Activate(rec, Load<TL, TV>(ref zi, 3 * u + j, masked, mask));
-        Store<TL, TV>(i, ref zi, j, masked, mask);
-        Store<TL, TV>(f, ref zi, u + j, masked, mask);
-        Store<TL, TV>(g, ref zi, 2 * u + j, masked, mask);
-        Store<TL, TV>(o, ref zi, 3 * u + j, masked, mask);
-        var c = TL.MultiplyAdd(f, Load<TL, TV>(ref cp, j, masked, mask), TL.Multiply(i, g));
-        Store<TL, TV>(c, ref cn, j, masked, mask);
-        var t = TL.Activate(act, c);
-        Store<TL, TV>(t, ref tc, j, masked, mask);
-        Store<TL, TV>(TL.Multiply(o, t), ref hn, j, masked, mask);
-    }
-
-    private void BackwardCells<TL, TV>(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> activatedCell,
-        ReadOnlySpan<float> dh, ReadOnlySpan<float> outputRows, int outputStride, Span<float> dc, Span<float> dGates, int batch)
-        where TL : ILanes<TV> where TV : struct
-    {
-        bool hasOutput = !outputRows.IsEmpty;
-        int u = Units, width = TL.Width, main = u - u % width, tail = u - main;
-        var act = Activation;
-        var rec = RecurrentActivation;
-        var mask = TL.FirstLanes(tail);
-        fixed (float* pinGates = gates, pinCPrev = cPrev, pinActivated = activatedCell, pinDh = dh, pinDc = dc, pinDGates = dGates,
-            pinOutput = outputRows)
-        {
-            for (int b = 0; b < batch; b++)
-            {
-                ref float gi = ref MemoryMarshal.GetReference(gates.Slice(b * 4 * u));
-                ref float di = ref MemoryMarshal.GetReference(dGates.Slice(b * 4 * u));
-                ref float cp = ref MemoryMarshal.GetReference(cPrev.Slice(b * u));
-                ref float tc = ref MemoryMarshal.GetReference(activatedCell.Slice(b * u));
-                ref float dhr = ref MemoryMarshal.GetReference(dh.Slice(b * u));
-                ref float dcr = ref MemoryMarshal.GetReference(dc.Slice(b * u));
-                ref float dor = ref hasOutput ? ref MemoryMarshal.GetReference(outputRows.Slice(b * outputStride)) : ref dhr;
-                for (int j = 0; j < main; j += width)
-                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dor, hasOutput, ref dcr, j, u, act, rec, masked: false, mask);
-                if (tail > 0)
-                    BackwardLanes<TL, TV>(ref gi, ref di, ref cp, ref tc, ref dhr, ref dor, hasOutput, ref dcr, main, u, act, rec, masked: true, mask);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BackwardLanes<TL, TV>(ref float gi, ref float di, ref float cp, ref float tc, ref float dhr, ref float dor,
-        bool hasOutput, ref float dcr, int j, int u, GateActivation act, GateActivation rec, bool masked, TV mask)
-        where TL : ILanes<TV> where TV : struct
-    {
-        var i = Load<TL, TV>(ref gi, j, masked, mask);
-        var f = Load<TL, TV>(ref gi, u + j, masked, mask);
-        var g = Load<TL, TV>(ref gi, 2 * u + j, masked, mask);
-        var o = Load<TL, TV>(ref gi, 3 * u + j, masked, mask);
-        var t = Load<TL, TV>(ref tc, j, masked, mask);
-        var dhv = Load<TL, TV>(ref dhr, j, masked, mask);
-        if (hasOutput) dhv = TL.Add(dhv, Load<TL, TV>(ref dor, j, masked, mask));
-        var dcv = TL.MultiplyAdd(TL.Multiply(dhv, o), TL.Derivative(act, t), Load<TL, TV>(ref dcr, j, masked, mask));
-        Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, g), TL.Derivative(rec, i)), ref di, j, masked, mask);
-        Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, Load<TL, TV>(ref cp, j, masked, mask)), TL.Derivative(rec, f)), ref di, u + j, masked, mask);
-        Store<TL, TV>(TL.Multiply(TL.Multiply(dcv, i), TL.Derivative(act, g)), ref di, 2 * u + j, masked, mask);
-        Store<TL, TV>(TL.Multiply(TL.Multiply(dhv, t), TL.Derivative(rec, o)), ref di, 3 * u + j, masked, mask);
-        Store<TL, TV>(TL.Multiply(dcv, f), ref dcr, j, masked, mask);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Load<TL, TV>(ref float origin, int index, bool masked, TV mask) where TL : ILanes<TV> where TV : struct =>
-        masked ? TL.LoadMasked(ref origin, index, mask) : TL.Load(ref origin, index);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TL, TV>(TV value, ref float origin, int index, bool masked, TV mask) where TL : ILanes<TV> where TV : struct
-    {
-        if (masked) TL.StoreMasked(value, ref origin, index, mask);
-        else TL.Store(value, ref origin, index);
     }
 }
 

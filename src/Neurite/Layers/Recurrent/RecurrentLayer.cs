@@ -21,6 +21,8 @@ public abstract class RecurrentLayer : Layer
     private float[][] _states = [];
     private float[] _inputMask = [], _recurrentMask = [];
     private System.Random? _rng;
+    private Kernels.MaskGenerator? _masks;
+    private byte[] _keepBits = [];
     private int _stateBatch;
     private bool _lastWasTraining, _backwardDone;
     private Tensor? _lastOutput;
@@ -76,17 +78,54 @@ public abstract class RecurrentLayer : Layer
     /// <summary>Number of state tensors: 2 for an LSTM (h, c), 1 otherwise.</summary>
     private protected abstract int StateCount { get; }
 
-    /// <summary>Creates the weights and the sequence core for (T, F) inputs.</summary>
-    private protected abstract void BuildCell(int timeSteps, int features, System.Random rng);
+    /// <summary>Gates per unit: the kernel and the recurrent kernel have GateCount × units columns.</summary>
+    private protected abstract int GateCount { get; }
 
-    private protected abstract void RunForward(int batch, int steps, ReadOnlySpan<float> x, float[][]? initialStates, Span<float> output,
-        ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask);
+    /// <summary>The bias's shape; one value per kernel column unless the cell has more.</summary>
+    private protected virtual int[] BiasShape => [GateCount * Units];
+
+    /// <summary>Sets the freshly initialised bias's starting values, for cells with a rule of their own.</summary>
+    private protected virtual void InitializeBias(Span<float> bias) { }
+
+    /// <summary>The sequence core for inputs of <paramref name="features"/> features.</summary>
+    private protected abstract RecurrentSequence CreateCore(int features);
+
+    private RecurrentSequence? _core;
+    private Parameter? _kernel, _recurrentKernel, _bias;
+
+    // Set by OnBuild, before any pass can run.
+    private protected RecurrentSequence Core => _core!;
+    private protected Parameter KernelWeights => _kernel!;
+    private protected Parameter RecurrentKernelWeights => _recurrentKernel!;
+
+    /// <summary>Creates the weights (kernel, recurrent kernel, bias, in Keras's order) and the sequence core for (T, F) inputs.</summary>
+    private void BuildCell(int timeSteps, int features, System.Random rng)
+    {
+        int columns = GateCount * Units;
+        _kernel = AddWeight("kernel", [features, columns], KernelInitializer, rng);
+        _recurrentKernel = AddWeight("recurrent_kernel", [Units, columns], RecurrentInitializer, rng);
+        if (UseBias)
+        {
+            _bias = AddWeight("bias", BiasShape, BiasInitializer, rng);
+            InitializeBias(_bias.Value.Span);
+        }
+        _core = CreateCore(features);
+        if ((FixedBatchSize ?? DeclaredBatchSize) is int batch) _core.Reserve(batch, timeSteps);
+    }
+
+    private void RunForward(int batch, int steps, ReadOnlySpan<float> x, float[][]? initialStates, Span<float> output,
+        ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask) =>
+        Core.RunForward(batch, steps, x, initialStates is null ? default : initialStates[0],
+            initialStates is null || StateCount < 2 ? default : initialStates[1],
+            KernelWeights.Value.Span, RecurrentKernelWeights.Value.Span, _bias is null ? default : _bias.Value.Span, output, inputMask, recurrentMask);
 
     /// <summary>Final state <paramref name="index"/> of the latest forward pass, (B, U).</summary>
-    private protected abstract ReadOnlySpan<float> FinalState(int index);
+    private ReadOnlySpan<float> FinalState(int index) => index == 0 ? Core.FinalHidden : Core.FinalCell;
 
-    /// <summary>BPTT of the latest forward; parameter gradients overwritten, dx skipped when empty.</summary>
-    private protected abstract void RunBackward(ReadOnlySpan<float> dOutput, Span<float> dx);
+    /// <summary>BPTT of the latest forward; parameter gradients added (the caller clears them), dx skipped when empty.</summary>
+    private void RunBackward(ReadOnlySpan<float> dOutput, Span<float> dx) =>
+        Core.RunBackward(dOutput, default, default, KernelWeights.Value.Span, RecurrentKernelWeights.Value.Span, dx,
+            KernelWeights.Gradient.Span, RecurrentKernelWeights.Gradient.Span, _bias is null ? default : _bias.Gradient.Span, default, default);
 
     protected sealed override int[] OnBuild(int[] inputShape, System.Random rng)
     {
@@ -243,12 +282,14 @@ public abstract class RecurrentLayer : Layer
         for (int i = 0; i < StateCount; i++) _states[i] = new float[batch * Units];
     }
 
+    // The same sampler as Dropout's, drawn as keep bits and spread into the float mask the cores multiply by.
     private void SampleMask(ref float[] mask, int length, double rate)
     {
         if (mask.Length < length) mask = new float[length];
-        float kept = (float)(1.0 / (1.0 - rate));
-        var rng = _rng ??= Neurite.Random.Fork();
-        for (int i = 0; i < length; i++) mask[i] = rng.NextDouble() >= rate ? kept : 0f;
+        if (_keepBits.Length < (length + 7) / 8) _keepBits = new byte[(length + 7) / 8];
+        var masks = _masks ??= new Kernels.MaskGenerator(_rng ??= Neurite.Random.Fork());
+        masks.FillKeepBits(_keepBits, length, rate);
+        Kernels.MaskGenerator.SpreadKeepBits(_keepBits, (float)(1.0 / (1.0 - rate)), mask.AsSpan(0, length));
     }
 
     /// <summary>Fixed dropout masks used instead of random draws (tests use them for finite-difference checks).</summary>
