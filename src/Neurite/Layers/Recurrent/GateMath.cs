@@ -9,44 +9,11 @@ namespace Neurite.Layers;
 /// scalar, Vector256 and Vector512 paths run the same formulas (fused multiply-adds included) and
 /// give the same bits.
 /// </summary>
-/// <remarks>
-/// tanh is a rational minimax approximation, odd degree 13 over even degree 6, on x clamped to
-/// ±7.9053 (beyond which tanh rounds to ±1 in float); its error is below 1e-6 (the tests measure it).
-/// It needs no exp, only one division, which is why it beats <c>MathF.Tanh</c> by an order of
-/// magnitude in a SIMD loop. sigmoid(x) = 0.5·tanh(x/2) + 0.5 reuses it.
-/// </remarks>
+/// <remarks>tanh and sigmoid are the library's one tanh and sigmoid, <see cref="FastMath.TanhCore"/> and <see cref="FastMath.SigmoidCore"/>.</remarks>
 internal static class GateMath
 {
-    private const float TanhClamp = 7.90531110763549805f;
-    private const float A1 = 4.89352455891786e-03f;
-    private const float A3 = 6.37261928875436e-04f;
-    private const float A5 = 1.48572235717979e-05f;
-    private const float A7 = 5.12229709037114e-08f;
-    private const float A9 = -8.60467152213735e-11f;
-    private const float A11 = 2.00018790482477e-13f;
-    private const float A13 = -2.76076847742355e-16f;
-    private const float B0 = 4.89352518554385e-03f;
-    private const float B2 = 2.26843463243900e-03f;
-    private const float B4 = 1.18534705686654e-04f;
-    private const float B6 = 1.19825839466702e-06f;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Tanh<TV, TOps>(TV x) where TV : struct where TOps : IVectorOps<TV>
-    {
-        x = TOps.Clamp(x, TOps.Broadcast(-TanhClamp), TOps.Broadcast(TanhClamp));
-        var x2 = TOps.Multiply(x, x);
-        var p = TOps.MultiplyAdd(x2, TOps.Broadcast(A13), TOps.Broadcast(A11));
-        p = TOps.MultiplyAdd(x2, p, TOps.Broadcast(A9));
-        p = TOps.MultiplyAdd(x2, p, TOps.Broadcast(A7));
-        p = TOps.MultiplyAdd(x2, p, TOps.Broadcast(A5));
-        p = TOps.MultiplyAdd(x2, p, TOps.Broadcast(A3));
-        p = TOps.MultiplyAdd(x2, p, TOps.Broadcast(A1));
-        p = TOps.Multiply(p, x);
-        var q = TOps.MultiplyAdd(x2, TOps.Broadcast(B6), TOps.Broadcast(B4));
-        q = TOps.MultiplyAdd(x2, q, TOps.Broadcast(B2));
-        q = TOps.MultiplyAdd(x2, q, TOps.Broadcast(B0));
-        return TOps.Divide(p, q);
-    }
+    public static TV Tanh<TV, TOps>(TV x) where TV : struct where TOps : IVectorOps<TV> => FastMath.TanhCore<TV, TOps>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Apply<TV, TOps>(GateActivation activation, TV x) where TV : struct where TOps : IVectorOps<TV>
@@ -54,8 +21,7 @@ internal static class GateMath
         switch (activation)
         {
             case GateActivation.Tanh: return Tanh<TV, TOps>(x);
-            case GateActivation.Sigmoid:
-                return TOps.MultiplyAdd(TOps.Broadcast(0.5f), Tanh<TV, TOps>(TOps.Multiply(TOps.Broadcast(0.5f), x)), TOps.Broadcast(0.5f));
+            case GateActivation.Sigmoid: return FastMath.SigmoidCore<TV, TOps>(x);
             case GateActivation.HardSigmoid:
                 return TOps.Clamp(TOps.MultiplyAdd(TOps.Broadcast(0.2f), x, TOps.Broadcast(0.5f)), TOps.Broadcast(0f), TOps.Broadcast(1f));
             case GateActivation.Relu: return TOps.Clamp(x, TOps.Broadcast(0f), TOps.Broadcast(float.PositiveInfinity));
