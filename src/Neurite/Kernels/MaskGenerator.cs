@@ -9,7 +9,7 @@ namespace Neurite.Kernels;
 /// vector of keep bits without a branch. <see cref="System.Random.NextDouble"/> costs ~16 ns a value,
 /// and W3's two dropout layers draw 50,000 mask values per batch, which made them a quarter of an epoch.
 /// </summary>
-internal sealed class MaskGenerator
+internal sealed class MaskGenerator : Backends.IDropoutSampler
 {
     private Vector<uint> _s0, _s1, _s2, _s3;
 

@@ -1,6 +1,6 @@
 using Neurite.Activations;
 using Neurite.Initializers;
-using Neurite.Kernels;
+using Neurite.Backends;
 
 namespace Neurite.Layers;
 
@@ -59,8 +59,8 @@ public sealed class Dense : Layer
         int features = InputShape[^1];
         int rows = input.Size / features;
         var z = _z.Get(input.Shape[0], OutputDims);
-        Gemm.Multiply(input.Span, _kernel!.Value.Span, z.Span, rows, features, Units);
-        if (_bias is not null) FastMath.AddBias(z.Span, _bias.Value.Span, rows, Units);
+        Ops.MatMul(input.Span, _kernel!.Value.Span, z.Span, rows, features, Units);
+        if (_bias is not null) Ops.AddBias(z.Span, _bias.Value.Span, rows, Units);
         Tensor a = z;
         if (!Activation.IsLinear)
         {
@@ -85,11 +85,11 @@ public sealed class Dense : Layer
             dz = _dz.Get(input.Shape[0], OutputDims);
             Activation.Backward(_lastZ!.Span, _lastA!.Span, outputGradient.Span, dz.Span, Units);
         }
-        Gemm.Multiply(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
-        if (_bias is not null) FastMath.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
+        Ops.MatMul(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
+        if (_bias is not null) Ops.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
         if (!NeedsInputGradient) return dz;
         var dx = _dx.Get(input.Shape[0], InputDims);
-        Gemm.Multiply(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);
+        Ops.MatMul(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);
         return dx;
     }
 

@@ -28,8 +28,8 @@ public sealed class Gru : RecurrentLayer
 
     private protected override int[] BiasShape => ResetAfter ? [2, 3 * Units] : [3 * Units];
 
-    private protected override RecurrentSequence CreateCore(int features) =>
-        new GruSequence(features, Units, ActivationKind, RecurrentActivationKind, ResetAfter, ReturnSequences, GoBackwards);
+    private protected override Backends.IRecurrentCore CreateCore(int features) =>
+        Backends.Ops.CreateGru(features, Units, ActivationKind, RecurrentActivationKind, ResetAfter, ReturnSequences, GoBackwards);
 
     public override IReadOnlyDictionary<string, object?> GetConfig() =>
         new Dictionary<string, object?>(base.GetConfig()) { ["reset_after"] = ResetAfter };

@@ -35,8 +35,8 @@ public sealed class Lstm : RecurrentLayer
         if (UnitForgetBias) bias.Slice(Units, Units).Fill(1f);
     }
 
-    private protected override RecurrentSequence CreateCore(int features) =>
-        new LstmSequence(features, Units, ActivationKind, RecurrentActivationKind, ReturnSequences, GoBackwards);
+    private protected override Backends.IRecurrentCore CreateCore(int features) =>
+        Backends.Ops.CreateLstm(features, Units, ActivationKind, RecurrentActivationKind, ReturnSequences, GoBackwards);
 
     /// <summary>New packs for this layer's weights, to be shared by its weight-sharing copies (<see cref="UseSharedPacks"/>).</summary>
     internal SharedLstmPacks CreateSharedPacks() => new(InputShape[1], Units);

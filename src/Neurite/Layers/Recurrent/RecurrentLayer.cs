@@ -21,7 +21,7 @@ public abstract class RecurrentLayer : Layer
     private float[][] _states = [];
     private float[] _inputMask = [], _recurrentMask = [];
     private System.Random? _rng;
-    private Kernels.MaskGenerator? _masks;
+    private Backends.IDropoutSampler? _masks;
     private byte[] _keepBits = [];
     private int _stateBatch;
     private bool _lastWasTraining, _backwardDone;
@@ -88,13 +88,13 @@ public abstract class RecurrentLayer : Layer
     private protected virtual void InitializeBias(Span<float> bias) { }
 
     /// <summary>The sequence core for inputs of <paramref name="features"/> features.</summary>
-    private protected abstract RecurrentSequence CreateCore(int features);
+    private protected abstract Backends.IRecurrentCore CreateCore(int features);
 
-    private RecurrentSequence? _core;
+    private Backends.IRecurrentCore? _core;
     private Parameter? _kernel, _recurrentKernel, _bias;
 
     // Set by OnBuild, before any pass can run.
-    private protected RecurrentSequence Core => _core!;
+    private protected Backends.IRecurrentCore Core => _core!;
     private protected Parameter KernelWeights => _kernel!;
     private protected Parameter RecurrentKernelWeights => _recurrentKernel!;
 
@@ -287,9 +287,9 @@ public abstract class RecurrentLayer : Layer
     {
         if (mask.Length < length) mask = new float[length];
         if (_keepBits.Length < (length + 7) / 8) _keepBits = new byte[(length + 7) / 8];
-        var masks = _masks ??= new Kernels.MaskGenerator(_rng ??= Neurite.Random.Fork());
+        var masks = _masks ??= Backends.Ops.CreateDropoutSampler(_rng ??= Neurite.Random.Fork());
         masks.FillKeepBits(_keepBits, length, rate);
-        Kernels.MaskGenerator.SpreadKeepBits(_keepBits, (float)(1.0 / (1.0 - rate)), mask.AsSpan(0, length));
+        Backends.Ops.SpreadKeepBits(_keepBits, (float)(1.0 / (1.0 - rate)), mask.AsSpan(0, length));
     }
 
     /// <summary>Fixed dropout masks used instead of random draws (tests use them for finite-difference checks).</summary>

@@ -20,7 +20,7 @@ namespace Neurite.Layers;
 /// instructions in the same order whichever rows share a thread, so the split never changes a
 /// result.
 /// </remarks>
-internal abstract unsafe class RecurrentSequence : IParallelWork
+internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecurrentCore
 {
     private readonly string _noun, _operation, _kernelShape, _recurrentShape, _biasShape;
     private float[] _packedInputs = [];      // (T, B, F) masked, in step order
@@ -150,7 +150,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork
     /// empty masks no dropout (inference).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden,
+    public void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden,
         ReadOnlySpan<float> initialCell, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
         ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask)
     {
@@ -212,7 +212,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork
     /// which is what stops gradients crossing batch boundaries.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void RunBackward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell,
+    public void RunBackward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
         Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> dInitialHidden, Span<float> dInitialCell)

@@ -23,8 +23,8 @@ public sealed class SimpleRnn : RecurrentLayer
 
     private protected override int GateCount => 1;
 
-    private protected override RecurrentSequence CreateCore(int features) =>
-        new SimpleRnnSequence(features, Units, ActivationKind, ReturnSequences, GoBackwards);
+    private protected override Backends.IRecurrentCore CreateCore(int features) =>
+        Backends.Ops.CreateSimpleRnn(features, Units, ActivationKind, ReturnSequences, GoBackwards);
 
     public override IReadOnlyDictionary<string, object?> GetConfig()
     {
