@@ -1,4 +1,4 @@
-using Neurite.Layers;
+using Neurite.Kernels;
 
 namespace Neurite.Backends;
 

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Neurite.Layers;
+using Neurite.Kernels;
 
 namespace Neurite.Backends;
 

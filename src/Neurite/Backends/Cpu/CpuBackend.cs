@@ -1,5 +1,4 @@
 using Neurite.Kernels;
-using Neurite.Layers;
 
 namespace Neurite.Backends.Cpu;
 

@@ -1,3 +1,4 @@
+using Neurite.Kernels;
 using Neurite.Initializers;
 
 namespace Neurite.Layers;

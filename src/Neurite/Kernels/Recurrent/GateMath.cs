@@ -1,8 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Neurite.Kernels;
 
-namespace Neurite.Layers;
+namespace Neurite.Kernels;
 
 /// <summary>
 /// Gate activations and their derivatives, written once over <see cref="IVectorOps{TV}"/> so the

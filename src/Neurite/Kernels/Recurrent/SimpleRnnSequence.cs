@@ -1,8 +1,7 @@
 using System.Runtime.CompilerServices;
-using Neurite.Kernels;
-using static Neurite.Layers.ColumnLoop;
+using static Neurite.Kernels.ColumnLoop;
 
-namespace Neurite.Layers;
+namespace Neurite.Kernels;
 
 /// <summary>
 /// A whole simple (Elman) RNN sequence, forward and backpropagation through time, on spans, in

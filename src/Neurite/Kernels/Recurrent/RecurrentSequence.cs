@@ -1,8 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Neurite.Kernels;
 
-namespace Neurite.Layers;
+namespace Neurite.Kernels;
 
 /// <summary>
 /// The one sequence driver behind <see cref="LstmSequence"/>, <see cref="GruSequence"/> and

@@ -1,8 +1,7 @@
 using System.Runtime.CompilerServices;
-using Neurite.Kernels;
-using static Neurite.Layers.ColumnLoop;
+using static Neurite.Kernels.ColumnLoop;
 
-namespace Neurite.Layers;
+namespace Neurite.Kernels;
 
 // The GRU's fused column passes. Row strides: projections and gates 3U, gate products 2U, states U.
 internal sealed unsafe partial class GruSequence

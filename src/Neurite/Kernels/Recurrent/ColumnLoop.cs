@@ -1,8 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Neurite.Kernels;
 
-namespace Neurite.Layers;
+namespace Neurite.Kernels;
 
 /// <summary>
 /// A fused element-wise pass over the columns of one row of a recurrent cell, a vector of columns

@@ -1,6 +1,5 @@
-using Neurite.Kernels;
 
-namespace Neurite.Layers;
+namespace Neurite.Kernels;
 
 /// <summary>
 /// A whole GRU sequence, forward and backpropagation through time, on spans, in Keras's weight
