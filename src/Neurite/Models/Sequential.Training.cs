@@ -129,7 +129,7 @@ public sealed partial class Sequential
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
-        if (TrainsInHalves(xb.Shape[0])) return TrainStepInHalves(xb, yb, sampleWeights);
+        if (TryTrainByBackend(xb, yb, sampleWeights, out double backendLoss)) return backendLoss;
         Tensor a = xb;
         for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
         int count = xb.Shape[0];

@@ -6,7 +6,7 @@ namespace Neurite.Backends.Cpu;
 /// The CPU backend: managed SIMD kernels (<see cref="Neurite.Kernels"/>: GEMM, element-wise math,
 /// dropout masks, the recurrent cores) with Vector512, Vector256 and scalar paths that give the
 /// same bits, on <see cref="Threading.MaxThreads"/> threads; recurrent models train each batch as
-/// two halves on two cores.
+/// two halves on two cores (<see cref="HalvesTraining"/>).
 /// </summary>
 internal sealed class CpuBackend : IBackend
 {
@@ -52,5 +52,5 @@ internal sealed class CpuBackend : IBackend
     public void AdamUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, float alpha, float b1, float b2, float epsilon) =>
         ElementwiseKernels.AdamUpdate(value, gradient, m, v, alpha, b1, b2, epsilon);
 
-    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => null;
+    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => new HalvesTraining(model);
 }
