@@ -21,11 +21,8 @@ public sealed class Dense : Layer
     {
         if (units <= 0)
             throw new NeuriteException($"Dense: units must be a positive integer. Received units={units}.");
-        Units = units;
-        Activation = activation ?? Linear.Instance;
-        UseBias = useBias;
-        KernelInitializer = kernelInitializer ?? Initializer.Get("glorot_uniform");
-        BiasInitializer = biasInitializer ?? Initializer.Get("zeros");
+        Config = new DenseConfig(units, activation ?? Linear.Instance, useBias,
+            kernelInitializer ?? Initializer.Get("glorot_uniform"), biasInitializer ?? Initializer.Get("zeros"));
     }
 
     /// <summary>Keras-style constructor taking the activation by name.</summary>
@@ -34,11 +31,12 @@ public sealed class Dense : Layer
         int[]? inputShape = null, int? batchSize = null, string? name = null)
         : this(units, ActivationFunction.Get(activation), useBias, kernelInitializer, biasInitializer, inputShape, batchSize, name) { }
 
-    public int Units { get; }
-    public ActivationFunction Activation { get; }
-    public bool UseBias { get; }
-    public Initializer KernelInitializer { get; }
-    public Initializer BiasInitializer { get; }
+    public override DenseConfig Config { get; }
+    public int Units => Config.Units;
+    public ActivationFunction Activation => Config.Activation;
+    public bool UseBias => Config.UseBias;
+    public Initializer KernelInitializer => Config.KernelInitializer;
+    public Initializer BiasInitializer => Config.BiasInitializer;
 
     protected override int[] OnBuild(int[] inputShape, System.Random rng)
     {
@@ -92,20 +90,4 @@ public sealed class Dense : Layer
         Ops.MatMul(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);
         return dx;
     }
-
-    public override IReadOnlyDictionary<string, object?> GetConfig()
-    {
-        var c = new Dictionary<string, object?>(base.GetConfig())
-        {
-            ["units"] = Units,
-            ["activation"] = Activation.Name,
-            ["use_bias"] = UseBias,
-            ["kernel_initializer"] = KernelInitializer.Name,
-            ["bias_initializer"] = BiasInitializer.Name,
-        };
-        return c;
-    }
-
-    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
-        new Dense(Units, Activation, UseBias, KernelInitializer, BiasInitializer, DeclaredInputShape?.ToArray(), batchSize, Name);
 }

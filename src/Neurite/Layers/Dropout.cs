@@ -18,10 +18,11 @@ public sealed class Dropout : Layer
     {
         if (!(rate >= 0 && rate < 1))
             throw new NeuriteException($"Dropout: rate must be in [0, 1). Received rate={rate}.");
-        Rate = rate;
+        Config = new DropoutConfig(rate);
     }
 
-    public double Rate { get; }
+    public override DropoutConfig Config { get; }
+    public double Rate => Config.Rate;
 
     // The kept values' scale, 1/(1 − rate), rounded to float once as the mask values were.
     private float KeptScale => (float)(1.0 / (1.0 - Rate));
@@ -69,10 +70,4 @@ public sealed class Dropout : Layer
     internal Tensor? FixedMask { get; set; }
 
     internal override bool UsesFixedMasks => FixedMask is not null;
-
-    public override IReadOnlyDictionary<string, object?> GetConfig() =>
-        new Dictionary<string, object?>(base.GetConfig()) { ["rate"] = Rate, ["noise_shape"] = null, ["seed"] = null };
-
-    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
-        new Dropout(Rate, DeclaredInputShape?.ToArray(), batchSize, Name);
 }

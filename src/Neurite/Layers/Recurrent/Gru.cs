@@ -14,14 +14,15 @@ public sealed class Gru : RecurrentLayer
         double dropout = 0, double recurrentDropout = 0,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false,
         bool resetAfter = true, int[]? inputShape = null, int? batchSize = null, string? name = null)
-        : base(units, activation, recurrentActivation, useBias, kernelInitializer, recurrentInitializer, biasInitializer,
-            dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful, inputShape, batchSize, name)
+        : base(new GruConfig(units, KerasActivation(activation, nameof(activation)), KerasActivation(recurrentActivation, nameof(recurrentActivation)),
+            useBias, KernelDefault(kernelInitializer), RecurrentDefault(recurrentInitializer), BiasDefault(biasInitializer),
+            dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful, resetAfter), inputShape, batchSize, name)
     {
-        ResetAfter = resetAfter;
     }
 
     public override string ClassName => "GRU";
-    public bool ResetAfter { get; }
+    public override GruConfig Config => (GruConfig)base.Config;
+    public bool ResetAfter => Config.ResetAfter;
     private protected override int StateCount => 1;
 
     private protected override int GateCount => 3;
@@ -30,12 +31,4 @@ public sealed class Gru : RecurrentLayer
 
     private protected override Backends.IRecurrentCore CreateCore(int features) =>
         Backends.Ops.CreateGru(features, Units, ActivationKind, RecurrentActivationKind, ResetAfter, ReturnSequences, GoBackwards);
-
-    public override IReadOnlyDictionary<string, object?> GetConfig() =>
-        new Dictionary<string, object?>(base.GetConfig()) { ["reset_after"] = ResetAfter };
-
-    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
-        new Gru(Units, Activation, RecurrentActivation, UseBias, KernelInitializer, RecurrentInitializer, BiasInitializer,
-            Dropout, RecurrentDropout, ReturnSequences, ReturnState, GoBackwards, Stateful, ResetAfter,
-            DeclaredInputShape?.ToArray(), batchSize, Name);
 }

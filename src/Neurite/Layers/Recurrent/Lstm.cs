@@ -19,14 +19,15 @@ public sealed class Lstm : RecurrentLayer
         bool unitForgetBias = true, double dropout = 0, double recurrentDropout = 0,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false,
         int[]? inputShape = null, int? batchSize = null, string? name = null)
-        : base(units, activation, recurrentActivation, useBias, kernelInitializer, recurrentInitializer, biasInitializer,
-            dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful, inputShape, batchSize, name)
+        : base(new LstmConfig(units, KerasActivation(activation, nameof(activation)), KerasActivation(recurrentActivation, nameof(recurrentActivation)),
+            useBias, KernelDefault(kernelInitializer), RecurrentDefault(recurrentInitializer), BiasDefault(biasInitializer), unitForgetBias,
+            dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful), inputShape, batchSize, name)
     {
-        UnitForgetBias = unitForgetBias;
     }
 
     public override string ClassName => "LSTM";
-    public bool UnitForgetBias { get; }
+    public override LstmConfig Config => (LstmConfig)base.Config;
+    public bool UnitForgetBias => Config.UnitForgetBias;
     private protected override int StateCount => 2;
 
     private protected override int GateCount => 4;
@@ -48,12 +49,4 @@ public sealed class Lstm : RecurrentLayer
     /// <summary>Packs piece <paramref name="piece"/> (see <see cref="SharedLstmPacks.Pack"/>) of this layer's current weights.</summary>
     internal void PackShared(SharedLstmPacks packs, int piece) =>
         packs.Pack(piece, KernelWeights.Value.Span, RecurrentKernelWeights.Value.Span, NeedsInputGradient);
-
-    public override IReadOnlyDictionary<string, object?> GetConfig() =>
-        new Dictionary<string, object?>(base.GetConfig()) { ["unit_forget_bias"] = UnitForgetBias };
-
-    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
-        new Lstm(Units, Activation, RecurrentActivation, UseBias, KernelInitializer, RecurrentInitializer, BiasInitializer,
-            UnitForgetBias, Dropout, RecurrentDropout, ReturnSequences, ReturnState, GoBackwards, Stateful,
-            DeclaredInputShape?.ToArray(), batchSize, Name);
 }

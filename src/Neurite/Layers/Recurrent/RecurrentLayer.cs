@@ -28,49 +28,45 @@ public abstract class RecurrentLayer : Layer
     private bool _lastWasTraining, _backwardDone;
     private Tensor? _lastOutput;
 
-    private protected RecurrentLayer(int units, string? activation, string? recurrentActivation, bool useBias,
-        Initializer? kernelInitializer, Initializer? recurrentInitializer, Initializer? biasInitializer,
-        double dropout, double recurrentDropout, bool returnSequences, bool returnState, bool goBackwards, bool stateful,
-        int[]? inputShape, int? batchSize, string? name)
+    private protected RecurrentLayer(RecurrentConfig config, int[]? inputShape, int? batchSize, string? name)
         : base(name, inputShape, batchSize)
     {
         string kind = GetType().Name;
-        if (units <= 0)
-            throw new NeuriteException($"{kind}: units must be a positive integer. Received units={units}.");
-        if (!(dropout >= 0 && dropout < 1))
-            throw new NeuriteException($"{kind}: dropout must be in [0, 1). Received dropout={dropout}.");
-        if (!(recurrentDropout >= 0 && recurrentDropout < 1))
-            throw new NeuriteException($"{kind}: recurrentDropout must be in [0, 1). Received recurrentDropout={recurrentDropout}.");
+        if (config.Units <= 0)
+            throw new NeuriteException($"{kind}: units must be a positive integer. Received units={config.Units}.");
+        if (!(config.Dropout >= 0 && config.Dropout < 1))
+            throw new NeuriteException($"{kind}: dropout must be in [0, 1). Received dropout={config.Dropout}.");
+        if (!(config.RecurrentDropout >= 0 && config.RecurrentDropout < 1))
+            throw new NeuriteException($"{kind}: recurrentDropout must be in [0, 1). Received recurrentDropout={config.RecurrentDropout}.");
         if (inputShape is not null && inputShape.Length != 2)
             throw new NeuriteException($"{kind}: inputShape must be (timeSteps, features). Received inputShape={ShapeText.Format(inputShape)}. For one feature per step, reshape the data to (samples, timeSteps, 1).");
-        Units = units;
-        ActivationKind = GateActivations.Parse(activation, nameof(activation));
-        RecurrentActivationKind = GateActivations.Parse(recurrentActivation, nameof(recurrentActivation));
-        UseBias = useBias;
-        KernelInitializer = kernelInitializer ?? Initializer.Get("glorot_uniform");
-        RecurrentInitializer = recurrentInitializer ?? Initializer.Get("orthogonal");
-        BiasInitializer = biasInitializer ?? Initializer.Get("zeros");
-        Dropout = dropout;
-        RecurrentDropout = recurrentDropout;
-        ReturnSequences = returnSequences;
-        ReturnState = returnState;
-        GoBackwards = goBackwards;
-        Stateful = stateful;
+        Config = config;
+        ActivationKind = GateActivations.Parse(config.Activation, "activation");
+        RecurrentActivationKind = config.RecurrentActivation is null ? GateActivation.Linear : GateActivations.Parse(config.RecurrentActivation, "recurrentActivation");
     }
 
-    public int Units { get; }
-    public string Activation => ActivationKind.KerasName();
-    public string RecurrentActivation => RecurrentActivationKind.KerasName();
-    public bool UseBias { get; }
-    public Initializer KernelInitializer { get; }
-    public Initializer RecurrentInitializer { get; }
-    public Initializer BiasInitializer { get; }
-    public double Dropout { get; }
-    public double RecurrentDropout { get; }
-    public bool ReturnSequences { get; }
-    public bool ReturnState { get; }
-    public bool GoBackwards { get; }
-    public bool Stateful { get; }
+    /// <summary>An activation argument as the Keras name the config keeps (null means linear, as in Keras).</summary>
+    private protected static string KerasActivation(string? name, string parameterName) => GateActivations.Parse(name, parameterName).KerasName();
+
+    private protected static Initializer KernelDefault(Initializer? given) => given ?? Initializer.Get("glorot_uniform");
+    private protected static Initializer RecurrentDefault(Initializer? given) => given ?? Initializer.Get("orthogonal");
+    private protected static Initializer BiasDefault(Initializer? given) => given ?? Initializer.Get("zeros");
+
+    public override RecurrentConfig Config { get; }
+    public int Units => Config.Units;
+    public string Activation => Config.Activation;
+    /// <summary>The gates' activation; null for a SimpleRNN, which has no gates.</summary>
+    public string? RecurrentActivation => Config.RecurrentActivation;
+    public bool UseBias => Config.UseBias;
+    public Initializer KernelInitializer => Config.KernelInitializer;
+    public Initializer RecurrentInitializer => Config.RecurrentInitializer;
+    public Initializer BiasInitializer => Config.BiasInitializer;
+    public double Dropout => Config.Dropout;
+    public double RecurrentDropout => Config.RecurrentDropout;
+    public bool ReturnSequences => Config.ReturnSequences;
+    public bool ReturnState => Config.ReturnState;
+    public bool GoBackwards => Config.GoBackwards;
+    public bool Stateful => Config.Stateful;
     public override bool IsStateful => Stateful;
 
     internal GateActivation ActivationKind { get; }
@@ -238,25 +234,6 @@ public abstract class RecurrentLayer : Layer
     {
         foreach (var s in _states) Array.Clear(s);
     }
-
-    public override IReadOnlyDictionary<string, object?> GetConfig() =>
-        new Dictionary<string, object?>(base.GetConfig())
-        {
-            ["units"] = Units,
-            ["activation"] = Activation,
-            ["recurrent_activation"] = RecurrentActivation,
-            ["use_bias"] = UseBias,
-            ["kernel_initializer"] = KernelInitializer.Name,
-            ["recurrent_initializer"] = RecurrentInitializer.Name,
-            ["bias_initializer"] = BiasInitializer.Name,
-            ["dropout"] = Dropout,
-            ["recurrent_dropout"] = RecurrentDropout,
-            ["return_sequences"] = ReturnSequences,
-            ["return_state"] = ReturnState,
-            ["go_backwards"] = GoBackwards,
-            ["stateful"] = Stateful,
-            ["unroll"] = false,
-        };
 
     private void RequireStateful(string member)
     {

@@ -13,28 +13,18 @@ public sealed class SimpleRnn : RecurrentLayer
         double dropout = 0, double recurrentDropout = 0,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false,
         int[]? inputShape = null, int? batchSize = null, string? name = null)
-        : base(units, activation, "sigmoid", useBias, kernelInitializer, recurrentInitializer, biasInitializer,
-            dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful, inputShape, batchSize, name)
+        : base(new SimpleRnnConfig(units, KerasActivation(activation, nameof(activation)), useBias,
+            KernelDefault(kernelInitializer), RecurrentDefault(recurrentInitializer), BiasDefault(biasInitializer),
+            dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful), inputShape, batchSize, name)
     {
     }
 
     public override string ClassName => "SimpleRNN";
+    public override SimpleRnnConfig Config => (SimpleRnnConfig)base.Config;
     private protected override int StateCount => 1;
 
     private protected override int GateCount => 1;
 
     private protected override Backends.IRecurrentCore CreateCore(int features) =>
         Backends.Ops.CreateSimpleRnn(features, Units, ActivationKind, ReturnSequences, GoBackwards);
-
-    public override IReadOnlyDictionary<string, object?> GetConfig()
-    {
-        var config = new Dictionary<string, object?>(base.GetConfig());
-        config.Remove("recurrent_activation");
-        return config;
-    }
-
-    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
-        new SimpleRnn(Units, Activation, UseBias, KernelInitializer, RecurrentInitializer, BiasInitializer,
-            Dropout, RecurrentDropout, ReturnSequences, ReturnState, GoBackwards, Stateful,
-            DeclaredInputShape?.ToArray(), batchSize, Name);
 }
