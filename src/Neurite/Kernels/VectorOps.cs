@@ -33,7 +33,11 @@ internal unsafe interface IVectorOps<TV> where TV : struct
     static abstract TV SelectLess(TV a, TV b, TV ifTrue, TV ifFalse);
     /// <summary>a is NaN ? a : otherwise, per element.</summary>
     static abstract TV KeepNaN(TV a, TV otherwise);
-    /// <summary>min(max(a, low), high), per element; NaN stays NaN.</summary>
+    /// <summary>
+    /// min(max(a, low), high), per element; NaN stays NaN. The vector forms use the native min/max
+    /// (one instruction each; low and high are never NaN or −0) and keep NaN with one select: the
+    /// IEEE Min/Max cost about eight instructions each, which was an eighth of a gate's tanh.
+    /// </summary>
     static abstract TV Clamp(TV a, TV low, TV high);
     /// <summary>A mask selecting the first <paramref name="count"/> lanes (0 ≤ count &lt; Count).</summary>
     static abstract TV FirstLanes(int count);
@@ -70,7 +74,8 @@ internal unsafe struct Vector512Ops : IVectorOps<Vector512<float>>
     public static Vector512<float> KeepNaN(Vector512<float> a, Vector512<float> otherwise) =>
         Vector512.ConditionalSelect(Vector512.Equals(a, a), otherwise, a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Clamp(Vector512<float> a, Vector512<float> low, Vector512<float> high) => Vector512.Min(Vector512.Max(a, low), high);
+    public static Vector512<float> Clamp(Vector512<float> a, Vector512<float> low, Vector512<float> high) =>
+        Vector512.ConditionalSelect(Vector512.Equals(a, a), Vector512.MinNative(Vector512.MaxNative(a, low), high), a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> FirstLanes(int count) =>
         Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
@@ -107,7 +112,8 @@ internal unsafe struct Vector256Ops : IVectorOps<Vector256<float>>
     public static Vector256<float> KeepNaN(Vector256<float> a, Vector256<float> otherwise) =>
         Vector256.ConditionalSelect(Vector256.Equals(a, a), otherwise, a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Clamp(Vector256<float> a, Vector256<float> low, Vector256<float> high) => Vector256.Min(Vector256.Max(a, low), high);
+    public static Vector256<float> Clamp(Vector256<float> a, Vector256<float> low, Vector256<float> high) =>
+        Vector256.ConditionalSelect(Vector256.Equals(a, a), Vector256.MinNative(Vector256.MaxNative(a, low), high), a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> FirstLanes(int count) =>
         Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
