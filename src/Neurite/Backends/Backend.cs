@@ -27,6 +27,21 @@ public static class Backend
         };
     }
 
+    /// <summary>
+    /// The most threads the backend's kernels may use, counting the calling thread (1 to
+    /// <see cref="ThreadLimit"/>; default: every core, as TensorFlow's CPU kernels do). Work is split
+    /// only where it gains, and the split never changes a result; a recurrent model trains on at most
+    /// two. Set 1 to keep a process to one core (e.g. beside other work on a shared machine).
+    /// </summary>
+    public static int MaxThreads
+    {
+        get => Kernels.Threading.MaxThreads;
+        set => Kernels.Threading.MaxThreads = value;
+    }
+
+    /// <summary>The largest <see cref="MaxThreads"/> accepted.</summary>
+    public static int ThreadLimit => Kernels.Threading.Limit;
+
     /// <summary>The backend in use, for the library's own calls (see <see cref="Ops"/>).</summary>
     internal static IBackend Active => s_active;
 

@@ -19,7 +19,7 @@ namespace Neurite.Kernels;
 /// </list>
 /// <para>Input and output spans may be the same memory (in-place use); other overlaps are refused.</para>
 /// </remarks>
-public static unsafe class FastMath
+internal static unsafe class FastMath
 {
     // exp: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r^7 (truncation < 6e-9 relative).
     private const float Log2E = 1.44269504088896341f;

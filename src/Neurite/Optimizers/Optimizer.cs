@@ -1,5 +1,4 @@
 using Neurite.Backends;
-using Neurite.Layers;
 
 namespace Neurite.Optimizers;
 
