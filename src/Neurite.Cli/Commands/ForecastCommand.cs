@@ -132,7 +132,7 @@ internal static class ForecastCommand
             throw new UserInputException($"{file} has too few rows for this layout: {ModelRecipe.OneLine(e.Message)} Give more rows, or a smaller --lookback, --horizon or --batch-size.");
         }
 
-        Neurite.Random.SetSeed(options.Seed);
+        NeuriteRandom.SetSeed(options.Seed);
         var model = BuildModel(recipe, options.Units);
         model.Output = output.Text;
         output.Say($"{n} rows in time order ({dropped} incomplete dropped); training rows 1-{split}, test rows {split + 1}-{n}; {train.Count} training windows, {test.Count} test windows of {lookback} steps x {featureNames.Length} features.");

@@ -41,7 +41,7 @@ public sealed class TutorialRunner(TutorialOptions options, TextWriter console)
         foreach (var part in options.Parts)
         {
             // Every part starts from the same seed, so running one part alone gives the same numbers as in the full run.
-            Neurite.Random.SetSeed(options.Seed);
+            NeuriteRandom.SetSeed(options.Seed);
             var watch = Stopwatch.StartNew();
             switch (part)
             {

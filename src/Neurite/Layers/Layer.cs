@@ -93,7 +93,7 @@ public abstract class Layer
             return;
         }
         var shape = inputShape.ToArray();
-        var output = OnBuild(shape, rng ?? Neurite.Random.Fork());
+        var output = OnBuild(shape, rng ?? NeuriteRandom.Fork());
         _inputShape = shape;
         _outputShape = output;
     }

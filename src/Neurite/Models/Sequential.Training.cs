@@ -71,7 +71,7 @@ public sealed partial class Sequential
         {
             var epochLogs = new Logs();
             foreach (var c in list) c.OnEpochBegin(epoch, epochLogs);
-            if (doShuffle) Neurite.Random.Permutation(order);
+            if (doShuffle) NeuriteRandom.Permutation(order);
             foreach (var m in _metrics) m.Reset();
             double lossSum = 0;
             long seen = 0;

@@ -40,7 +40,7 @@ public class RecurrentDropoutTests
     {
         float[] Draws()
         {
-            Neurite.Random.SetSeed(11);
+            NeuriteRandom.SetSeed(11);
             var layer = MaskCounter(500, 0.5);
             var x = Tensor.Full(1f, 1, 1, 500);
             return [layer.Forward(x, training: true).Span[0], layer.Forward(x, training: true).Span[0]];

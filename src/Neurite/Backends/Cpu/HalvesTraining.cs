@@ -200,8 +200,8 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
         bool stateful = model.IsStateful;
         if (_halves[0] is not null && (!stateful || (_halvesFirstRows == firstRows && _halves[1]!.FixedBatchSize == secondRows))) return;
         // Each copy draws its own dropout streams from the seeded generator, on the calling thread.
-        _halves[0] = model.CopySharingWeights(stateful ? firstRows : null, "_first_half", Neurite.Random.Fork());
-        _halves[1] = model.CopySharingWeights(stateful ? secondRows : null, "_second_half", Neurite.Random.Fork());
+        _halves[0] = model.CopySharingWeights(stateful ? firstRows : null, "_first_half", NeuriteRandom.Fork());
+        _halves[1] = model.CopySharingWeights(stateful ? secondRows : null, "_second_half", NeuriteRandom.Fork());
         _halvesFirstRows = firstRows;
         var pairs = new List<(Parameter, Parameter, Parameter)>();
         for (int i = 0; i < model.Layers.Count; i++)

@@ -265,7 +265,7 @@ public abstract class RecurrentLayer : Layer
     {
         if (mask.Length < length) mask = new float[length];
         if (_keepBits.Length < (length + 7) / 8) _keepBits = new byte[(length + 7) / 8];
-        var masks = _masks ??= Backends.Ops.CreateDropoutSampler(_rng ??= Neurite.Random.Fork());
+        var masks = _masks ??= Backends.Ops.CreateDropoutSampler(_rng ??= NeuriteRandom.Fork());
         masks.FillKeepBits(_keepBits, length, rate);
         Backends.Ops.SpreadKeepBits(_keepBits, (float)(1.0 / (1.0 - rate)), mask.AsSpan(0, length));
     }
