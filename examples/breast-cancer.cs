@@ -5,7 +5,7 @@ using Neurite.Data;
 using Neurite.Datasets;
 using Neurite.Layers;
 
-Neurite.Random.SetSeed(17);
+NeuriteRandom.SetSeed(17);
 
 // library(mlbench); data(BreastCancer); dim(BreastCancer); levels(BreastCancer$Class)
 var breastCancer = BreastCancer.Load();

@@ -6,7 +6,7 @@ using Neurite.Data;
 using Neurite.Datasets;
 using Neurite.Layers;
 
-Neurite.Random.SetSeed(17);
+NeuriteRandom.SetSeed(17);
 int epochs = args.Length > 0 ? int.Parse(args[0]) : 50;
 const int datalags = 10, batchSize = 50, trainDays = 2000;
 

@@ -6,7 +6,7 @@ using Neurite.Datasets;
 using Neurite.Layers;
 using Neurite.Optimizers;
 
-Neurite.Random.SetSeed(17);
+NeuriteRandom.SetSeed(17);
 
 // onehot.species = to_categorical(as.numeric(iris$Species) - 1)
 var iris = Iris.Load();

@@ -31,7 +31,7 @@ internal static class FastMathWorkload
     private static void GateTanh(float[] x, float[] y)
     {
         for (int i = 0; i + 16 <= x.Length; i += 16)
-            Neurite.Layers.GateMath.Tanh(Vector512.LoadUnsafe(ref x[i])).StoreUnsafe(ref y[i]);
+            Neurite.Kernels.GateMath.Apply(Neurite.Kernels.GateActivation.Tanh, Vector512.LoadUnsafe(ref x[i])).StoreUnsafe(ref y[i]);
     }
 
     private static void Report(string name, Action call, int count)

@@ -47,7 +47,7 @@ internal static class TutorialWorkloads
         // --threads N sets Threading.MaxThreads (default: the library's, every core).
         int threadsAt = Array.IndexOf(args, "--threads");
         if (threadsAt >= 0) Neurite.Kernels.Threading.MaxThreads = int.Parse(args[threadsAt + 1], System.Globalization.CultureInfo.InvariantCulture);
-        Neurite.Random.SetSeed(17);
+        NeuriteRandom.SetSeed(17);
         var model = build();
         model.Output = TextWriter.Null;
         model.Compile("categorical_crossentropy", optimizer(), ["accuracy"]);

@@ -134,7 +134,7 @@ internal static class W3Workload
 
     private static Sequential BuildModel()
     {
-        Neurite.Random.SetSeed(17);
+        NeuriteRandom.SetSeed(17);
         var model = new Sequential(
             new Lstm(100, returnSequences: true, stateful: true, inputShape: [10, 2], batchSize: 50),
             new Dropout(0.5),

@@ -66,25 +66,26 @@ public static class OnnxExporter
     private static string ExportLayer(GraphBuilder g, Layer layer, string x)
     {
         string n = layer.Name;
-        switch (layer)
+        var p = layer.Parameters;
+        switch (layer.Config)
         {
-            case Dense d:
+            case DenseConfig d:
             {
-                string w = g.Initializer($"{n}/kernel", d.Parameters[0].Value.ToArray(), d.Parameters[0].Shape);
+                string w = g.Initializer($"{n}/kernel", p[0].Value.ToArray(), p[0].Shape);
                 string y = g.Node("MatMul", [x, w], [$"{n}/matmul"], $"{n}/MatMul");
                 if (d.UseBias)
                 {
-                    string b = g.Initializer($"{n}/bias", d.Parameters[1].Value.ToArray(), d.Parameters[1].Shape);
+                    string b = g.Initializer($"{n}/bias", p[1].Value.ToArray(), p[1].Shape);
                     y = g.Node("Add", [y, b], [$"{n}/bias_add"], $"{n}/Add");
                 }
                 return Activation(g, d.Activation, y, n);
             }
-            case Dropout:
+            case DropoutConfig:
                 return g.Node("Identity", [x], [$"{n}/identity"], $"{n}/Identity");
-            case Layers.Activation a:
-                return Activation(g, a.Function, x, n);
-            case RecurrentLayer r:
-                return Recurrent(g, r, x);
+            case ActivationConfig a:
+                return Activation(g, a.Activation, x, n);
+            case RecurrentConfig r:
+                return Recurrent(g, (RecurrentLayer)layer, r, x);
             default:
                 throw new NeuriteException($"Layer '{layer.Name}' ({layer.ClassName}) has no ONNX export. Exportable layers: Dense, Activation, Dropout, LSTM, GRU, SimpleRNN.");
         }
@@ -124,7 +125,7 @@ public static class OnnxExporter
         }
     }
 
-    private static string OnnxActivation(string name, RecurrentLayer r) => name switch
+    private static string OnnxActivation(string? name, RecurrentLayer r) => name switch
     {
         "sigmoid" => "Sigmoid",
         "tanh" => "Tanh",
@@ -133,11 +134,11 @@ public static class OnnxExporter
         _ => throw new NeuriteException($"{r.ClassName} '{r.Name}' uses the activation '{name}', which ONNX recurrent operators do not offer. Use tanh, sigmoid, relu or hard_sigmoid."),
     };
 
-    private static string Recurrent(GraphBuilder g, RecurrentLayer r, string x)
+    private static string Recurrent(GraphBuilder g, RecurrentLayer layer, RecurrentConfig r, string x)
     {
-        string n = r.Name;
-        int u = r.Units, f = r.InputShape[1];
-        var p = r.Parameters;
+        string n = layer.Name;
+        int u = r.Units, f = layer.InputShape[1];
+        var p = layer.Parameters;
         float[] kernel = p[0].Value.ToArray(), recurrent = p[1].Value.ToArray();
         string op;
         int gates;
@@ -147,17 +148,17 @@ public static class OnnxExporter
         var attributes = new List<Action<AttributeWriter>>();
         switch (r)
         {
-            case Lstm:
+            case LstmConfig:
                 op = "LSTM"; gates = 4;
                 gateOrder = [0, 3, 1, 2]; // Keras i,f,c,o -> ONNX i,o,f,c
-                activations = [OnnxActivation(r.RecurrentActivation, r), OnnxActivation(r.Activation, r), OnnxActivation(r.Activation, r)];
+                activations = [OnnxActivation(r.RecurrentActivation, layer), OnnxActivation(r.Activation, layer), OnnxActivation(r.Activation, layer)];
                 inputBias = r.UseBias ? p[2].Value.ToArray() : new float[4 * u];
                 recurrentBias = new float[4 * u];
                 break;
-            case Gru gru:
+            case GruConfig gru:
                 op = "GRU"; gates = 3;
                 gateOrder = [0, 1, 2]; // z, r, h in both
-                activations = [OnnxActivation(r.RecurrentActivation, r), OnnxActivation(r.Activation, r)];
+                activations = [OnnxActivation(r.RecurrentActivation, layer), OnnxActivation(r.Activation, layer)];
                 if (!r.UseBias) { inputBias = new float[3 * u]; recurrentBias = new float[3 * u]; }
                 else if (gru.ResetAfter)
                 {
@@ -168,15 +169,15 @@ public static class OnnxExporter
                 else { inputBias = p[2].Value.ToArray(); recurrentBias = new float[3 * u]; }
                 attributes.Add(a => a.Int("linear_before_reset", gru.ResetAfter ? 1 : 0));
                 break;
-            case SimpleRnn:
+            case SimpleRnnConfig:
                 op = "RNN"; gates = 1;
                 gateOrder = [0];
-                activations = [OnnxActivation(r.Activation, r)];
+                activations = [OnnxActivation(r.Activation, layer)];
                 inputBias = r.UseBias ? p[2].Value.ToArray() : new float[u];
                 recurrentBias = new float[u];
                 break;
             default:
-                throw new NeuriteException($"Layer '{n}' ({r.ClassName}) has no ONNX export.");
+                throw new NeuriteException($"Layer '{n}' ({layer.ClassName}) has no ONNX export.");
         }
         string w = g.Initializer($"{n}/W", GateRows(kernel, f, u, gateOrder), [1, gates * u, f]);
         string rk = g.Initializer($"{n}/R", GateRows(recurrent, u, u, gateOrder), [1, gates * u, u]);
@@ -187,11 +188,11 @@ public static class OnnxExporter
 
         string xt = g.Node("Transpose", [x], [$"{n}/x_time_major"], $"{n}/TransposeIn", a => a.Ints("perm", [1, 0, 2]));
         var inputs = new List<string> { xt, w, rk, bn };
-        int states = r is Lstm ? 2 : 1;
-        string[] stateNames = r is Lstm ? ["h", "c"] : ["h"];
+        int states = r is LstmConfig ? 2 : 1;
+        string[] stateNames = r is LstmConfig ? ["h", "c"] : ["h"];
         if (r.Stateful)
         {
-            int batch = r.FixedBatchSize ?? r.DeclaredBatchSize ?? throw new NeuriteException($"Stateful layer '{n}' has no fixed batch size; pass batchSize to the model's first layer.");
+            int batch = layer.FixedBatchSize ?? layer.DeclaredBatchSize ?? throw new NeuriteException($"Stateful layer '{n}' has no fixed batch size; pass batchSize to the model's first layer.");
             inputs.Add(""); // sequence_lens: absent, every sequence has the full length
             for (int s = 0; s < states; s++)
             {
@@ -201,19 +202,19 @@ public static class OnnxExporter
             }
         }
         string y = $"{n}/Y", yh = $"{n}/Y_h", yc = $"{n}/Y_c";
-        g.Node(op, inputs.ToArray(), r is Lstm ? [y, yh, yc] : [y, yh], $"{n}/{op}", a =>
+        g.Node(op, inputs.ToArray(), r is LstmConfig ? [y, yh, yc] : [y, yh], $"{n}/{op}", a =>
         {
             a.Int("hidden_size", u).Strings("activations", activations).String("direction", r.GoBackwards ? "reverse" : "forward");
             foreach (var attribute in attributes) attribute(a);
         });
         if (r.Stateful)
         {
-            string[] finals = r is Lstm ? [yh, yc] : [yh];
+            string[] finals = r is LstmConfig ? [yh, yc] : [yh];
             for (int s = 0; s < states; s++)
             {
                 string output = $"{n}_{stateNames[s]}_out";
                 g.Node("Squeeze", [finals[s], g.Int64s($"{n}/axis0_out{s}", [0])], [output], $"{n}/SqueezeState{s}");
-                g.AddOutput(output, [u], r.FixedBatchSize ?? r.DeclaredBatchSize);
+                g.AddOutput(output, [u], layer.FixedBatchSize ?? layer.DeclaredBatchSize);
             }
         }
         if (!r.ReturnSequences)

@@ -8,7 +8,7 @@ using Neurite.Optimizers;
 
 const double RequiredAccuracy = 0.9;
 
-Neurite.Random.SetSeed(17);
+NeuriteRandom.SetSeed(17);
 var iris = Iris.Load();
 var x = iris.ToTensor([.. Iris.FeatureNames]);
 var y = CategoricalEncoding.OneHot(iris.Categorical("Species"));

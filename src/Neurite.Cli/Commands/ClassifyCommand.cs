@@ -90,7 +90,7 @@ internal static class ClassifyCommand
         var yTrain = y.Gather(trainOrder);
         var xTest = x.Gather(split.TestRows.ToArray());
 
-        Neurite.Random.SetSeed(options.Seed);
+        NeuriteRandom.SetSeed(options.Seed);
         var model = BuildModel(recipe.InputWidth, options.Hidden, classes.Length);
         model.Output = output.Text;
         output.Say($"{complete.Length} complete rows ({dropped} incomplete dropped), {features.Length} features -> {recipe.InputWidth} inputs, {classes.Length} classes; {split.TrainCount} training rows, {split.TestCount} test rows.");

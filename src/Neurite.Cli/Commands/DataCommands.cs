@@ -40,7 +40,7 @@ internal static class DataCommands
         };
         command.SetAction(parsed =>
         {
-            Neurite.Kernels.Threading.MaxThreads = parsed.GetValue(threads);
+            Neurite.Backends.Backend.MaxThreads = parsed.GetValue(threads);
             Guarded("classify", output, error, parsed.GetValue(json), setExitCode, o => ClassifyCommand.Run(new ClassifyOptions
             {
                 DataPath = parsed.GetValue(data)!,
@@ -101,7 +101,7 @@ internal static class DataCommands
         };
         command.SetAction(parsed =>
         {
-            Neurite.Kernels.Threading.MaxThreads = parsed.GetValue(threads);
+            Neurite.Backends.Backend.MaxThreads = parsed.GetValue(threads);
             Guarded("forecast", output, error, parsed.GetValue(json), setExitCode, o => ForecastCommand.Run(new ForecastOptions
             {
                 DataPath = parsed.GetValue(data)!,

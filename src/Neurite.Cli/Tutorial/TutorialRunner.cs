@@ -17,7 +17,7 @@ public sealed class TutorialRunner(TutorialOptions options, TextWriter console)
         ArgumentNullException.ThrowIfNull(console);
         options.Validate();
         var total = Stopwatch.StartNew();
-        if (options.Threads is int threads) Neurite.Kernels.Threading.MaxThreads = Math.Min(threads, Neurite.Kernels.Threading.Limit);
+        if (options.Threads is int threads) Neurite.Backends.Backend.MaxThreads = Math.Min(threads, Neurite.Backends.Backend.ThreadLimit);
 
         var report = new HtmlReport(ReportTitle);
         var context = new TutorialContext(options, console, report);
@@ -28,7 +28,7 @@ public sealed class TutorialRunner(TutorialOptions options, TextWriter console)
         {
             ("parts", string.Join(", ", options.Parts.Select(PartName))),
             ("seed", options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("kernel threads", Neurite.Kernels.Threading.MaxThreads.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("kernel threads", Neurite.Backends.Backend.MaxThreads.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("quick run", options.Quick ? "yes (shortened training)" : "no"),
         };
         if (options.Parts.Contains(TutorialPart.Ibex)) settings.Add(("LSTM epochs", options.EffectiveLstmEpochs.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -41,7 +41,7 @@ public sealed class TutorialRunner(TutorialOptions options, TextWriter console)
         foreach (var part in options.Parts)
         {
             // Every part starts from the same seed, so running one part alone gives the same numbers as in the full run.
-            Neurite.Random.SetSeed(options.Seed);
+            NeuriteRandom.SetSeed(options.Seed);
             var watch = Stopwatch.StartNew();
             try
             {
@@ -74,7 +74,7 @@ public sealed class TutorialRunner(TutorialOptions options, TextWriter console)
         report.AddTable(["part", "seconds"], timings.Select(t => new[] { t.Part, Text.Num(t.Time.TotalSeconds, "0.0") }).ToList(), "Time taken");
 
         total.Stop();
-        string closing = $"The whole run took {Text.Num(total.Elapsed.TotalSeconds, "0.0")} s on {Environment.ProcessorCount} core{(Environment.ProcessorCount == 1 ? "" : "s")} with {Neurite.Kernels.Threading.MaxThreads} kernel thread{(Neurite.Kernels.Threading.MaxThreads == 1 ? "" : "s")}.";
+        string closing = $"The whole run took {Text.Num(total.Elapsed.TotalSeconds, "0.0")} s on {Environment.ProcessorCount} core{(Environment.ProcessorCount == 1 ? "" : "s")} with {Neurite.Backends.Backend.MaxThreads} kernel thread{(Neurite.Backends.Backend.MaxThreads == 1 ? "" : "s")}.";
         report.AddParagraph(closing);
         report.WriteTo(folder);
         console.WriteLine();

@@ -84,26 +84,10 @@ public sealed class Relu : ElementwiseActivation
     public override float Apply(float z) => z > 0 ? z : 0f;
     public override float Derivative(float z, float a) => z > 0 ? 1f : 0f;
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols)
-    {
-        int i = 0, width = System.Numerics.Vector<float>.Count;
-        for (; i <= z.Length - width; i += width)
-            System.Numerics.Vector.Max(new System.Numerics.Vector<float>(z[i..]), System.Numerics.Vector<float>.Zero).CopyTo(a[i..]);
-        for (; i < z.Length; i++) a[i] = z[i] > 0 ? z[i] : 0f;
-    }
+    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols) => Backends.Ops.Relu(z, a);
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public override void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols)
-    {
-        int i = 0, width = System.Numerics.Vector<float>.Count;
-        for (; i <= z.Length - width; i += width)
-        {
-            var positive = System.Numerics.Vector.GreaterThan(new System.Numerics.Vector<float>(z[i..]), System.Numerics.Vector<float>.Zero);
-            System.Numerics.Vector.ConditionalSelect(positive, new System.Numerics.Vector<float>(da[i..]), System.Numerics.Vector<float>.Zero).CopyTo(dz[i..]);
-        }
-        for (; i < z.Length; i++) dz[i] = z[i] > 0 ? da[i] : 0f;
-    }
+    public override void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols) =>
+        Backends.Ops.ReluBackward(z, da, dz);
 }
 
 /// <summary>1 / (1 + e^-z).</summary>
@@ -113,7 +97,7 @@ public sealed class Sigmoid : ElementwiseActivation
     public override string Name => "sigmoid";
     public override float Apply(float z) => 1f / (1f + MathF.Exp(-z));
     public override float Derivative(float z, float a) => a * (1f - a);
-    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols) => Kernels.FastMath.Sigmoid(z, a);
+    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols) => Backends.Ops.Sigmoid(z, a);
 }
 
 /// <summary>
@@ -134,7 +118,7 @@ public sealed class Tanh : ElementwiseActivation
     public override string Name => "tanh";
     public override float Apply(float z) => MathF.Tanh(z);
     public override float Derivative(float z, float a) => 1f - a * a;
-    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols) => Kernels.FastMath.Tanh(z, a);
+    public override void Forward(ReadOnlySpan<float> z, Span<float> a, int cols) => Backends.Ops.Tanh(z, a);
 }
 
 /// <summary>z for z > 0, else α(e^z − 1) with α = 1.</summary>

@@ -1,6 +1,6 @@
 namespace Neurite.Data;
 
-/// <summary>Ways to choose training and test rows. Random splits take a seed, or fork <see cref="Neurite.Random"/>.</summary>
+/// <summary>Ways to choose training and test rows. Random splits take a seed, or fork <see cref="NeuriteRandom"/>.</summary>
 public static class Splits
 {
     /// <summary>
@@ -11,7 +11,7 @@ public static class Splits
     {
         RequireRows(rowCount);
         RequireFraction(trainFraction, nameof(trainFraction));
-        var rng = seed is int s ? new System.Random(s) : Neurite.Random.Fork();
+        var rng = seed is int s ? new System.Random(s) : NeuriteRandom.Fork();
         var order = Enumerable.Range(0, rowCount).ToArray();
         rng.Shuffle(order);
         int trainCount = (int)Math.Round(rowCount * trainFraction, MidpointRounding.AwayFromZero);
@@ -32,7 +32,7 @@ public static class Splits
     {
         RequireRows(rowCount);
         RequireFraction(trainProbability, nameof(trainProbability));
-        var rng = seed is int s ? new System.Random(s) : Neurite.Random.Fork();
+        var rng = seed is int s ? new System.Random(s) : NeuriteRandom.Fork();
         var train = new List<int>();
         var test = new List<int>();
         for (int i = 0; i < rowCount; i++)

@@ -19,7 +19,7 @@ public static class NeuralEnsemble
     /// Trains <paramref name="members"/> networks on (x, y), each stopped at its lowest loss on (xValidation,
     /// yValidation), and returns them joined, with the epochs each kept.
     /// </summary>
-    /// <remarks>Member m seeds the library's generator (<see cref="Random.SetSeed"/>) with seed + 7919·m, so the
+    /// <remarks>Member m seeds the library's generator (<see cref="NeuriteRandom.SetSeed"/>) with seed + 7919·m, so the
     /// ensemble is the same on every run and thread count; the caller's seeded sequence is replaced.</remarks>
     public static (Sequential Joined, int[] Epochs) Train(Tensor x, Tensor y, Tensor xValidation, Tensor yValidation, int members, int hidden,
         int maxEpochs, int seed, CancellationToken cancellationToken = default)
@@ -29,7 +29,7 @@ public static class NeuralEnsemble
         var epochs = new int[members];
         for (int member = 0; member < members; member++)
         {
-            Random.SetSeed(seed + 7919 * member);
+            NeuriteRandom.SetSeed(seed + 7919 * member);
             var model = new Sequential(new Dense(hidden, "relu", inputShape: [inputs]), new Dense(outputs));
             model.Compile(Losses.Loss.Get("mse"), new Optimizers.Adam(learningRate: 3e-3));
             var best = new KeepBest();

@@ -217,7 +217,7 @@ internal static class KerasFiles
             throw json.Error($"{where} gives no input shape (no InputLayer batch_shape, batch_input_shape or build_input_shape), so the weights' shapes cannot be checked. Save the model after building it.");
 
         var layers = new List<Layer>();
-        var rng = new System.Random(0); // initial values are overwritten by the file's weights; a private generator keeps Neurite.Random's sequence untouched
+        var rng = new System.Random(0); // initial values are overwritten by the file's weights; a private generator keeps NeuriteRandom's sequence untouched
         int[] current = shape.Dims;
         long total = 0;
         foreach (var (cls, config, lw) in entries)

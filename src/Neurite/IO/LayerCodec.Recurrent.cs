@@ -5,39 +5,6 @@ namespace Neurite.IO;
 
 internal static partial class LayerCodec
 {
-    private static bool TryRecurrentToKeras3(Layer layer, JsonObject config, string file)
-    {
-        if (layer is not RecurrentLayer r) return false;
-        if (r.RecurrentActivation == "hard_sigmoid" && r is not SimpleRnn) throw HardSigmoidInKeras3(layer.Name, file);
-        if (r.Activation == "hard_sigmoid") throw HardSigmoidInKeras3(layer.Name, file);
-        config["return_sequences"] = r.ReturnSequences;
-        config["return_state"] = r.ReturnState;
-        config["go_backwards"] = r.GoBackwards;
-        config["stateful"] = r.Stateful;
-        config["unroll"] = false;
-        config["zero_output_for_mask"] = false;
-        config["units"] = r.Units;
-        config["activation"] = r.Activation;
-        if (r is not SimpleRnn) config["recurrent_activation"] = r.RecurrentActivation;
-        config["use_bias"] = r.UseBias;
-        config["kernel_initializer"] = InitializerToJson(r.KernelInitializer);
-        config["recurrent_initializer"] = InitializerToJson(r.RecurrentInitializer);
-        config["bias_initializer"] = InitializerToJson(r.BiasInitializer);
-        if (r is Lstm lstm) config["unit_forget_bias"] = lstm.UnitForgetBias;
-        config["kernel_regularizer"] = null;
-        config["recurrent_regularizer"] = null;
-        config["bias_regularizer"] = null;
-        config["activity_regularizer"] = null;
-        config["kernel_constraint"] = null;
-        config["recurrent_constraint"] = null;
-        config["bias_constraint"] = null;
-        config["dropout"] = r.Dropout;
-        config["recurrent_dropout"] = r.RecurrentDropout;
-        config["seed"] = null;
-        if (r is Gru gru) config["reset_after"] = gru.ResetAfter;
-        return true;
-    }
-
     private static Layer? RecurrentFrom(KerasJson json, string className, JsonObject c, string where, KerasGeneration generation,
         string name, int[]? inputShape, int? batchSize)
     {

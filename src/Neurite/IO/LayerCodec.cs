@@ -33,34 +33,23 @@ internal static partial class LayerCodec
             ["trainable"] = layer.Trainable,
             ["dtype"] = "float32",
         };
-        bool hasBuildConfig = true;
-        switch (layer)
-        {
-            case Dense d:
-                config["units"] = d.Units;
-                config["activation"] = ActivationName(d.Activation, layer, file);
-                config["use_bias"] = d.UseBias;
-                config["kernel_initializer"] = InitializerToJson(d.KernelInitializer);
-                config["bias_initializer"] = InitializerToJson(d.BiasInitializer);
-                config["kernel_regularizer"] = null;
-                config["bias_regularizer"] = null;
-                config["kernel_constraint"] = null;
-                config["bias_constraint"] = null;
-                break;
-            case Dropout dr:
-                config["rate"] = dr.Rate;
-                config["seed"] = null;
-                config["noise_shape"] = null;
-                hasBuildConfig = false;
-                break;
-            case Layers.Activation a:
-                config["activation"] = ActivationName(a.Function, layer, file);
-                break;
-            default:
-                if (!TryRecurrentToKeras3(layer, config, file))
-                    throw new ModelFileException(file, $"layer '{layer.Name}' ({layer.ClassName}) cannot be saved: Keras files hold {string.Join(", ", SupportedClasses.Skip(1))} layers.");
-                break;
-        }
+        if (!SupportedClasses.Contains(layer.ClassName) || layer.ClassName == "InputLayer")
+            throw new ModelFileException(file, $"layer '{layer.Name}' ({layer.ClassName}) cannot be saved: Keras files hold {string.Join(", ", SupportedClasses.Skip(1))} layers.");
+        foreach (var (key, value) in layer.Config.Entries())
+            config[key] = value switch
+            {
+                null => null,
+                ActivationFunction f => ActivationName(f.Name, layer, file),
+                Initializer i => InitializerToJson(i),
+                string name when key.EndsWith("activation", StringComparison.Ordinal) => ActivationName(name, layer, file),
+                string text => text,
+                bool flag => flag,
+                int number => number,
+                double number => number,
+                _ => throw new InvalidOperationException($"{layer.ClassName}'s config entry '{key}' has a value of type {value.GetType().Name}, which has no Keras form."),
+            };
+        // Keras writes no build config for a layer without weights that keeps its input's shape.
+        bool hasBuildConfig = layer is not Dropout;
         var entry = new JsonObject
         {
             ["module"] = "keras.layers",
@@ -73,12 +62,8 @@ internal static partial class LayerCodec
         return entry;
     }
 
-    private static string ActivationName(ActivationFunction activation, Layer layer, string file)
-    {
-        if (activation is HardSigmoid)
-            throw HardSigmoidInKeras3(layer.Name, file);
-        return activation.Name;
-    }
+    private static string ActivationName(string name, Layer layer, string file) =>
+        name == "hard_sigmoid" ? throw HardSigmoidInKeras3(layer.Name, file) : name;
 
     internal static ModelFileException HardSigmoidInKeras3(string layerName, string file) =>
         new(file, $"layer '{layerName}' uses hard_sigmoid, which Neurite computes as Keras 2 does (clip(0.2x + 0.5, 0, 1)), " +

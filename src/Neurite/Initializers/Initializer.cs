@@ -49,7 +49,7 @@ public abstract class Initializer
     {
         while (true)
         {
-            double g = Neurite.Random.NextGaussian(rng);
+            double g = NeuriteRandom.NextGaussian(rng);
             if (Math.Abs(g) <= 2.0) return g;
         }
     }
@@ -87,7 +87,7 @@ public sealed class VarianceScaling(double scale = 1.0, FanMode mode = FanMode.F
                 break;
             default:
                 double sd = Math.Sqrt(s);
-                for (int i = 0; i < values.Length; i++) values[i] = (float)(Neurite.Random.NextGaussian(rng) * sd);
+                for (int i = 0; i < values.Length; i++) values[i] = (float)(NeuriteRandom.NextGaussian(rng) * sd);
                 break;
         }
     }
@@ -101,7 +101,7 @@ public sealed class RandomNormal(double mean = 0.0, double stddev = 0.05) : Init
     public override string Name => "random_normal";
     public override void Fill(Span<float> values, IReadOnlyList<int> shape, System.Random rng)
     {
-        for (int i = 0; i < values.Length; i++) values[i] = (float)(mean + stddev * Neurite.Random.NextGaussian(rng));
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(mean + stddev * NeuriteRandom.NextGaussian(rng));
     }
     public override IReadOnlyDictionary<string, object?> GetConfig() => new Dictionary<string, object?> { ["mean"] = mean, ["stddev"] = stddev, ["seed"] = null };
 }
@@ -157,7 +157,7 @@ public sealed class Orthogonal(double gain = 1.0) : Initializer
         var a = new double[m, n];
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
-                a[i, j] = Neurite.Random.NextGaussian(rng);
+                a[i, j] = NeuriteRandom.NextGaussian(rng);
         var q = GramSchmidtQ(a, m, n);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)

@@ -22,7 +22,7 @@ namespace Neurite.Kernels;
 /// multiply-adds run as a plain loop. They keep the same per-element chain, so they are bit-identical.</para>
 /// <para>Warm calls allocate nothing: packing space is a per-thread pinned buffer kept at the largest size seen.</para>
 /// </remarks>
-public static unsafe class Gemm
+internal static unsafe class Gemm
 {
     private const int Panel = PackedMatrix.PanelWidth;
 

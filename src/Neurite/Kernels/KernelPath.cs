@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 namespace Neurite.Kernels;
 
 /// <summary>The SIMD width a kernel runs with. Tests force each path to prove all of them.</summary>
+/// <remarks>The one public type of the CPU backend's kernels: xunit theories, which must be public, take it as a parameter.</remarks>
 public enum KernelPath
 {
     Scalar,
@@ -11,7 +12,7 @@ public enum KernelPath
 }
 
 /// <summary>Chooses the widest SIMD path the processor runs fast, unless one is forced.</summary>
-public static class KernelSelector
+internal static class KernelSelector
 {
     // Per thread, so tests forcing different paths can run side by side; kernels read it on the
     // calling thread and hand it to any worker threads they use.

@@ -13,7 +13,7 @@ namespace Neurite.Kernels;
 /// (p, j) lives at <c>(j / 32)·K·32 + p·32 + j % 32</c>. Every kernel path reads this one layout.
 /// The storage is pinned and 64-byte aligned so kernels may hold raw pointers to it.
 /// </remarks>
-public sealed class PackedMatrix
+internal sealed class PackedMatrix
 {
     /// <summary>Columns per panel.</summary>
     public const int PanelWidth = 32;

@@ -8,7 +8,7 @@ namespace Neurite.Kernels;
 /// batches are split into halves whether one thread runs them or two (so its training uses at most
 /// two threads). Set 1 to keep a process to one core (e.g. beside other work on a shared machine).
 /// </remarks>
-public static class Threading
+internal static class Threading
 {
     /// <summary>The most threads a kernel may use, counting the calling thread. At least 1.</summary>
     public const int Limit = 64;
@@ -23,7 +23,7 @@ public static class Threading
         {
             if (value < 1 || value > Limit)
                 throw new ArgumentOutOfRangeException(nameof(value), value,
-                    $"Threading.MaxThreads must be between 1 and {Limit}. Received {value}. Use 1 for single-threaded kernels or Environment.ProcessorCount to use every core.");
+                    $"Backend.MaxThreads must be between 1 and {Limit}. Received {value}. Use 1 for single-threaded kernels or Environment.ProcessorCount to use every core.");
             _maxThreads = value;
         }
     }

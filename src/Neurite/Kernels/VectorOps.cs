@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Neurite.Kernels;
 
@@ -32,6 +33,18 @@ internal unsafe interface IVectorOps<TV> where TV : struct
     static abstract TV SelectLess(TV a, TV b, TV ifTrue, TV ifFalse);
     /// <summary>a is NaN ? a : otherwise, per element.</summary>
     static abstract TV KeepNaN(TV a, TV otherwise);
+    /// <summary>
+    /// min(max(a, low), high), per element; NaN stays NaN. The vector forms use the native min/max
+    /// (one instruction each; low and high are never NaN or −0) and keep NaN with one select: the
+    /// IEEE Min/Max cost about eight instructions each, which was an eighth of a gate's tanh.
+    /// </summary>
+    static abstract TV Clamp(TV a, TV low, TV high);
+    /// <summary>A mask selecting the first <paramref name="count"/> lanes (0 ≤ count &lt; Count).</summary>
+    static abstract TV FirstLanes(int count);
+    /// <summary>Loads the lanes selected by <paramref name="mask"/>, zero elsewhere, touching no memory outside them.</summary>
+    static abstract TV LoadMasked(float* source, TV mask);
+    /// <summary>Stores only the lanes selected by <paramref name="mask"/>.</summary>
+    static abstract void StoreMasked(TV value, float* destination, TV mask);
 }
 
 internal unsafe struct Vector512Ops : IVectorOps<Vector512<float>>
@@ -60,6 +73,16 @@ internal unsafe struct Vector512Ops : IVectorOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> KeepNaN(Vector512<float> a, Vector512<float> otherwise) =>
         Vector512.ConditionalSelect(Vector512.Equals(a, a), otherwise, a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Clamp(Vector512<float> a, Vector512<float> low, Vector512<float> high) =>
+        Vector512.ConditionalSelect(Vector512.Equals(a, a), Vector512.MinNative(Vector512.MaxNative(a, low), high), a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FirstLanes(int count) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadMasked(float* source, Vector512<float> mask) => Avx512F.MaskLoad(source, mask, Vector512<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreMasked(Vector512<float> value, float* destination, Vector512<float> mask) => Avx512F.MaskStore(destination, mask, value);
 }
 
 internal unsafe struct Vector256Ops : IVectorOps<Vector256<float>>
@@ -88,6 +111,16 @@ internal unsafe struct Vector256Ops : IVectorOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> KeepNaN(Vector256<float> a, Vector256<float> otherwise) =>
         Vector256.ConditionalSelect(Vector256.Equals(a, a), otherwise, a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Clamp(Vector256<float> a, Vector256<float> low, Vector256<float> high) =>
+        Vector256.ConditionalSelect(Vector256.Equals(a, a), Vector256.MinNative(Vector256.MaxNative(a, low), high), a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FirstLanes(int count) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadMasked(float* source, Vector256<float> mask) => Avx.MaskLoad(source, mask);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreMasked(Vector256<float> value, float* destination, Vector256<float> mask) => Avx.MaskStore(destination, mask, value);
 }
 
 internal unsafe struct ScalarOps : IVectorOps<float>
@@ -110,4 +143,9 @@ internal unsafe struct ScalarOps : IVectorOps<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Pow2(float n) => BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SelectLess(float a, float b, float ifTrue, float ifFalse) => a < b ? ifTrue : ifFalse;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float KeepNaN(float a, float otherwise) => float.IsNaN(a) ? a : otherwise;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Clamp(float a, float low, float high) => MathF.Min(MathF.Max(a, low), high);
+    // One lane wide: there is never a partial vector.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float FirstLanes(int count) => count > 0 ? 1f : 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float LoadMasked(float* source, float mask) => *source;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreMasked(float value, float* destination, float mask) => *destination = value;
 }

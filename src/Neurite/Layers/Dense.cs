@@ -1,6 +1,6 @@
 using Neurite.Activations;
 using Neurite.Initializers;
-using Neurite.Kernels;
+using Neurite.Backends;
 
 namespace Neurite.Layers;
 
@@ -21,11 +21,8 @@ public sealed class Dense : Layer
     {
         if (units <= 0)
             throw new NeuriteException($"Dense: units must be a positive integer. Received units={units}.");
-        Units = units;
-        Activation = activation ?? Linear.Instance;
-        UseBias = useBias;
-        KernelInitializer = kernelInitializer ?? Initializer.Get("glorot_uniform");
-        BiasInitializer = biasInitializer ?? Initializer.Get("zeros");
+        Config = new DenseConfig(units, activation ?? Linear.Instance, useBias,
+            kernelInitializer ?? Initializer.Get("glorot_uniform"), biasInitializer ?? Initializer.Get("zeros"));
     }
 
     /// <summary>Keras-style constructor taking the activation by name.</summary>
@@ -34,11 +31,12 @@ public sealed class Dense : Layer
         int[]? inputShape = null, int? batchSize = null, string? name = null)
         : this(units, ActivationFunction.Get(activation), useBias, kernelInitializer, biasInitializer, inputShape, batchSize, name) { }
 
-    public int Units { get; }
-    public ActivationFunction Activation { get; }
-    public bool UseBias { get; }
-    public Initializer KernelInitializer { get; }
-    public Initializer BiasInitializer { get; }
+    public override DenseConfig Config { get; }
+    public int Units => Config.Units;
+    public ActivationFunction Activation => Config.Activation;
+    public bool UseBias => Config.UseBias;
+    public Initializer KernelInitializer => Config.KernelInitializer;
+    public Initializer BiasInitializer => Config.BiasInitializer;
 
     protected override int[] OnBuild(int[] inputShape, System.Random rng)
     {
@@ -59,8 +57,8 @@ public sealed class Dense : Layer
         int features = InputShape[^1];
         int rows = input.Size / features;
         var z = _z.Get(input.Shape[0], OutputDims);
-        Gemm.Multiply(input.Span, _kernel!.Value.Span, z.Span, rows, features, Units);
-        if (_bias is not null) FastMath.AddBias(z.Span, _bias.Value.Span, rows, Units);
+        Ops.MatMul(input.Span, _kernel!.Value.Span, z.Span, rows, features, Units);
+        if (_bias is not null) Ops.AddBias(z.Span, _bias.Value.Span, rows, Units);
         Tensor a = z;
         if (!Activation.IsLinear)
         {
@@ -85,27 +83,11 @@ public sealed class Dense : Layer
             dz = _dz.Get(input.Shape[0], OutputDims);
             Activation.Backward(_lastZ!.Span, _lastA!.Span, outputGradient.Span, dz.Span, Units);
         }
-        Gemm.Multiply(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
-        if (_bias is not null) FastMath.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
+        Ops.MatMul(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
+        if (_bias is not null) Ops.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
         if (!NeedsInputGradient) return dz;
         var dx = _dx.Get(input.Shape[0], InputDims);
-        Gemm.Multiply(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);
+        Ops.MatMul(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);
         return dx;
     }
-
-    public override IReadOnlyDictionary<string, object?> GetConfig()
-    {
-        var c = new Dictionary<string, object?>(base.GetConfig())
-        {
-            ["units"] = Units,
-            ["activation"] = Activation.Name,
-            ["use_bias"] = UseBias,
-            ["kernel_initializer"] = KernelInitializer.Name,
-            ["bias_initializer"] = BiasInitializer.Name,
-        };
-        return c;
-    }
-
-    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
-        new Dense(Units, Activation, UseBias, KernelInitializer, BiasInitializer, DeclaredInputShape?.ToArray(), batchSize, Name);
 }

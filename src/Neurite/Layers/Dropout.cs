@@ -7,7 +7,7 @@ namespace Neurite.Layers;
 public sealed class Dropout : Layer
 {
     private readonly BufferCache _out = new(), _dx = new();
-    private Kernels.MaskGenerator? _masks;
+    private Backends.IDropoutSampler? _masks;
     private byte[] _keepBits = [];
     private int _lastCount;
     private Tensor? _lastFixedMask;
@@ -18,17 +18,18 @@ public sealed class Dropout : Layer
     {
         if (!(rate >= 0 && rate < 1))
             throw new NeuriteException($"Dropout: rate must be in [0, 1). Received rate={rate}.");
-        Rate = rate;
+        Config = new DropoutConfig(rate);
     }
 
-    public double Rate { get; }
+    public override DropoutConfig Config { get; }
+    public double Rate => Config.Rate;
 
     // The kept values' scale, 1/(1 − rate), rounded to float once as the mask values were.
     private float KeptScale => (float)(1.0 / (1.0 - Rate));
 
     protected override int[] OnBuild(int[] inputShape, System.Random rng)
     {
-        _masks = new Kernels.MaskGenerator(rng);
+        _masks = Backends.Ops.CreateDropoutSampler(rng);
         return (int[])inputShape.Clone();
     }
 
@@ -43,13 +44,13 @@ public sealed class Dropout : Layer
         _lastCount = input.Size;
         if (FixedMask is not null)
         {
-            Multiply(input.Span, FixedMask.Span, output.Span);
+            Backends.Ops.Multiply(input.Span, FixedMask.Span, output.Span);
             return output;
         }
         int count = input.Size;
         if (_keepBits.Length < (count + 7) / 8) _keepBits = new byte[(count + 7) / 8];
         _masks!.FillKeepBits(_keepBits, count, Rate);
-        Kernels.MaskGenerator.MultiplyByMask(input.Span, _keepBits, KeptScale, output.Span);
+        Backends.Ops.MultiplyByKeepBits(input.Span, _keepBits, KeptScale, output.Span);
         return output;
     }
 
@@ -60,27 +61,13 @@ public sealed class Dropout : Layer
         if (outputGradient.Size != _lastCount)
             throw new NeuriteException($"Dropout '{Name}': Backward got a gradient of {outputGradient.Size} values, but the latest Forward masked {_lastCount}. Pass the gradient of the latest Forward's output.");
         var dx = _dx.Get(outputGradient.Shape[0], InputDims);
-        if (_lastFixedMask is not null) Multiply(outputGradient.Span, _lastFixedMask.Span, dx.Span);
-        else Kernels.MaskGenerator.MultiplyByMask(outputGradient.Span, _keepBits, KeptScale, dx.Span);
+        if (_lastFixedMask is not null) Backends.Ops.Multiply(outputGradient.Span, _lastFixedMask.Span, dx.Span);
+        else Backends.Ops.MultiplyByKeepBits(outputGradient.Span, _keepBits, KeptScale, dx.Span);
         return dx;
-    }
-
-    private static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product)
-    {
-        int i = 0, width = System.Numerics.Vector<float>.Count;
-        for (; i <= a.Length - width; i += width)
-            (new System.Numerics.Vector<float>(a[i..]) * new System.Numerics.Vector<float>(b[i..])).CopyTo(product[i..]);
-        for (; i < a.Length; i++) product[i] = a[i] * b[i];
     }
 
     /// <summary>A mask (0 or 1/(1−rate) per input value) used instead of random draws; tests fix it for finite-difference checks.</summary>
     internal Tensor? FixedMask { get; set; }
 
     internal override bool UsesFixedMasks => FixedMask is not null;
-
-    public override IReadOnlyDictionary<string, object?> GetConfig() =>
-        new Dictionary<string, object?>(base.GetConfig()) { ["rate"] = Rate, ["noise_shape"] = null, ["seed"] = null };
-
-    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
-        new Dropout(Rate, DeclaredInputShape?.ToArray(), batchSize, Name);
 }

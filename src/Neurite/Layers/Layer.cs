@@ -93,7 +93,7 @@ public abstract class Layer
             return;
         }
         var shape = inputShape.ToArray();
-        var output = OnBuild(shape, rng ?? Neurite.Random.Fork());
+        var output = OnBuild(shape, rng ?? NeuriteRandom.Fork());
         _inputShape = shape;
         _outputShape = output;
     }
@@ -146,7 +146,10 @@ public abstract class Layer
     /// A new, unbuilt layer with the same configuration, fixed to <paramref name="batchSize"/>; the
     /// model shares the weights into it (<see cref="Sequential.WithBatchSize"/>).
     /// </summary>
-    protected internal abstract Layer CopyWithBatchSize(int? batchSize);
+    protected internal Layer CopyWithBatchSize(int? batchSize) => Config.Create(DeclaredInputShape?.ToArray(), batchSize, Name);
+
+    /// <summary>This layer's options (Keras's <c>get_config</c> less name, trainable and input shape).</summary>
+    public abstract LayerConfig Config { get; }
 
     /// <summary>
     /// Set while a model builds copies of its layers that will take its weight tensors: their own
@@ -165,10 +168,12 @@ public abstract class Layer
     protected internal virtual void OnWeightsChanged() { }
 
     /// <summary>The constructor arguments as Keras names them (for Summary and model files).</summary>
-    public virtual IReadOnlyDictionary<string, object?> GetConfig()
+    public IReadOnlyDictionary<string, object?> GetConfig()
     {
         var config = new Dictionary<string, object?> { ["name"] = Name, ["trainable"] = Trainable };
         if (DeclaredInputShape is not null) config["batch_input_shape"] = new int?[] { DeclaredBatchSize }.Concat(DeclaredInputShape.Select(d => (int?)d)).ToArray();
+        foreach (var (key, value) in Config.Entries())
+            config[key] = value switch { Activations.ActivationFunction f => f.Name, Initializers.Initializer i => i.Name, _ => value };
         return config;
     }
 

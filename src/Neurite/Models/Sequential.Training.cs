@@ -90,7 +90,7 @@ public sealed partial class Sequential
             if (cancellationToken.IsCancellationRequested) throw Canceled(history, progress, epoch, 0, steps, cancellationToken);
             var epochLogs = new Logs();
             foreach (var c in list) c.OnEpochBegin(epoch, epochLogs);
-            if (doShuffle) Neurite.Random.Permutation(order);
+            if (doShuffle) NeuriteRandom.Permutation(order);
             foreach (var m in _metrics) m.Reset();
             double lossSum = 0;
             long seen = 0;
@@ -150,7 +150,7 @@ public sealed partial class Sequential
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
-        if (TrainsInHalves(xb.Shape[0])) return TrainStepInHalves(xb, yb, sampleWeights);
+        if (TryTrainByBackend(xb, yb, sampleWeights, out double backendLoss)) return backendLoss;
         Tensor a = xb;
         for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
         int count = xb.Shape[0];

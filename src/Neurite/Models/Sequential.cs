@@ -110,7 +110,7 @@ public sealed partial class Sequential
             layer.FixedBatchSize = FixedBatchSize;
         }
         if (_layers.Count > 0) _layers[0].NeedsInputGradient = false;
-        _halves[0] = _halves[1] = null;
+        _trainingStrategy?.Reset();
         _trainable.Clear();
         foreach (var layer in _layers)
             if (layer.Trainable) _trainable.AddRange(layer.Parameters.Where(p => p.Trainable));
@@ -207,7 +207,7 @@ public sealed partial class Sequential
     /// A copy of the layers (the first fixed to <paramref name="batchSize"/> when given) that uses this model's
     /// weight tensors; <paramref name="rng"/> builds what the constructor did not (e.g. dropout generators).
     /// </summary>
-    private Sequential CopySharingWeights(int? batchSize, string suffix, System.Random rng)
+    internal Sequential CopySharingWeights(int? batchSize, string suffix, System.Random rng)
     {
         Layer.t_buildingWeightSharingCopy = true;
         try

@@ -1,4 +1,4 @@
-using Neurite.Layers;
+using Neurite.Backends;
 
 namespace Neurite.Optimizers;
 
@@ -137,9 +137,6 @@ public abstract class Optimizer
     // x86 arithmetic is ~100x slower. TensorFlow runs with flush-to-zero on the CPU; this does the same.
     private protected static float FlushDenormal(float x) => MathF.Abs(x) < MinNormalFloat ? 0f : x;
 
-    private protected static System.Numerics.Vector<float> FlushDenormals(System.Numerics.Vector<float> x) =>
-        System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.LessThan(System.Numerics.Vector.Abs(x), new System.Numerics.Vector<float>(MinNormalFloat)), System.Numerics.Vector<float>.Zero, x);
-
     private const float MinNormalFloat = 1.17549435e-38f;
 
     private static double SumSquares(ReadOnlySpan<float> v)
@@ -231,11 +228,7 @@ public sealed class Adam(double learningRate = 1e-3, double beta1 = 0.9, double 
     private protected override void UpdateRangeCore(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, int start, long step) =>
         Update(value, gradient, slots, start, step);
 
-    // Each element goes through the same operations in the vector body and the scalar tail, so any
-    // split of a weight into ranges gives the bits of one pass over it. Not inlined into its callers:
-    // inlined there, the JIT stopped inlining the vector helpers inside it (W2 lost 20 %).
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization
-        | System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    // Any split of a weight into ranges gives the bits of one pass over it (see IBackend.AdamUpdate).
     private void Update(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, int start, long step)
     {
         float alpha = (float)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step)));
@@ -255,34 +248,7 @@ public sealed class Adam(double learningRate = 1e-3, double beta1 = 0.9, double 
             }
             return;
         }
-        int i = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated)
-        {
-            var vb1 = new System.Numerics.Vector<float>(b1);
-            var vb2 = new System.Numerics.Vector<float>(b2);
-            var veps = new System.Numerics.Vector<float>(eps);
-            var valpha = new System.Numerics.Vector<float>(alpha);
-            int width = System.Numerics.Vector<float>.Count;
-            for (; i <= value.Length - width; i += width)
-            {
-                var g = new System.Numerics.Vector<float>(gradient[i..]);
-                var mv = new System.Numerics.Vector<float>(m[i..]);
-                var vv = new System.Numerics.Vector<float>(v[i..]);
-                mv = FlushDenormals(mv + (g - mv) * vb1);
-                vv = FlushDenormals(vv + (g * g - vv) * vb2);
-                mv.CopyTo(m[i..]);
-                vv.CopyTo(v[i..]);
-                var w = new System.Numerics.Vector<float>(value[i..]);
-                (w - valpha * mv / (System.Numerics.Vector.SquareRoot(vv) + veps)).CopyTo(value[i..]);
-            }
-        }
-        for (; i < value.Length; i++)
-        {
-            float g = gradient[i];
-            m[i] = FlushDenormal(m[i] + (g - m[i]) * b1);
-            v[i] = FlushDenormal(v[i] + (g * g - v[i]) * b2);
-            value[i] -= alpha * m[i] / (MathF.Sqrt(v[i]) + eps);
-        }
+        Ops.AdamUpdate(value, gradient, m, v, alpha, b1, b2, eps);
     }
 
     public override IReadOnlyDictionary<string, object?> GetConfig() =>

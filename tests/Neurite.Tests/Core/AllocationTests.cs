@@ -7,7 +7,7 @@ public class AllocationTests
     [Fact]
     public void A_warm_training_step_allocates_nothing()
     {
-        Neurite.Random.SetSeed(1);
+        NeuriteRandom.SetSeed(1);
         var model = new Sequential(
             new Dense(8, "relu", inputShape: [89]), new Dropout(0.2), new Dense(5, "relu"), new Dense(2, "softmax"))
         { Output = TextWriter.Null };

@@ -25,7 +25,7 @@ public class CancellationTests
 
     private static Sequential Model(bool dropout = false)
     {
-        Neurite.Random.SetSeed(23);
+        NeuriteRandom.SetSeed(23);
         Layer[] layers = dropout
             ? [new Dense(6, "relu", inputShape: [4]), new Dropout(0.25), new Dense(3, "softmax")]
             : [new Dense(6, "relu", inputShape: [4]), new Dense(3, "softmax")];

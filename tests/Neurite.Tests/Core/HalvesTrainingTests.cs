@@ -13,7 +13,7 @@ public class HalvesTrainingTests
 {
     private static Sequential StackedLstm(bool stateful, int batch, double dropout = 0, int units = 6)
     {
-        Neurite.Random.SetSeed(7);
+        NeuriteRandom.SetSeed(7);
         var layers = new List<Layer>
         {
             new Lstm(units, returnSequences: true, stateful: stateful, inputShape: [5, 3], batchSize: stateful ? batch : null),
@@ -101,7 +101,7 @@ public class HalvesTrainingTests
         var weights = new List<IReadOnlyList<Tensor>>();
         foreach (bool inHalves in new[] { false, true })
         {
-            Neurite.Random.SetSeed(11);
+            NeuriteRandom.SetSeed(11);
             var model = new Sequential(new Lstm(5, inputShape: [5, 3]), new Dense(3, "softmax")) { Output = TextWriter.Null };
             model.Compile("categorical_crossentropy", "adam", ["accuracy"]);
             model.TrainInHalves = inHalves;
@@ -159,7 +159,7 @@ public class HalvesTrainingTests
             foreach (int threads in new[] { 1, 2 })
             {
                 Threading.MaxThreads = threads;
-                Neurite.Random.SetSeed(21);
+                NeuriteRandom.SetSeed(21);
                 Layer recurrent = kind switch
                 {
                     "lstm" => new Lstm(6, dropout: 0.3, recurrentDropout: 0.3, returnSequences: true, inputShape: [5, 3]),
@@ -269,7 +269,7 @@ public class HalvesTrainingTests
     [Fact]
     public void A_stateful_model_without_a_declared_batch_size_takes_it_from_its_first_batch()
     {
-        Neurite.Random.SetSeed(5);
+        NeuriteRandom.SetSeed(5);
         var model = new Sequential(new Lstm(4, stateful: true, inputShape: [5, 3]), new Dense(2)) { Output = TextWriter.Null };
         model.Compile("mse", "adam");
         var (x, y) = Data(20, seed: 6);
@@ -299,7 +299,7 @@ public class HalvesTrainingTests
     {
         // Their initial values would be replaced by the model's tensors at once (an orthogonal fill costs milliseconds).
         var counting = new CountingInitializer();
-        Neurite.Random.SetSeed(5);
+        NeuriteRandom.SetSeed(5);
         var model = new Sequential(new Lstm(4, recurrentInitializer: counting, stateful: true, inputShape: [5, 3], batchSize: 20), new Dense(2))
         { Output = TextWriter.Null };
         model.Compile("mse", "adam");
@@ -315,7 +315,7 @@ public class HalvesTrainingTests
     [Fact]
     public void A_model_that_returns_states_trains_whole_so_its_final_states_are_its_own()
     {
-        Neurite.Random.SetSeed(5);
+        NeuriteRandom.SetSeed(5);
         var lstm = new Lstm(4, returnState: true, inputShape: [5, 3]);
         var model = new Sequential(lstm, new Dense(2)) { Output = TextWriter.Null };
         model.Compile("mse", "adam");
@@ -333,7 +333,7 @@ public class HalvesTrainingTests
             foreach (int threads in new[] { 1, 2 })
             {
                 Threading.MaxThreads = threads;
-                Neurite.Random.SetSeed(5);
+                NeuriteRandom.SetSeed(5);
                 var model = new Sequential(new Lstm(4, inputShape: [5, 3]), new Dense(3, "softmax")) { Output = TextWriter.Null };
                 model.Compile("sparse_categorical_crossentropy", "adam");
                 var (x, _) = Data(20, seed: 6);

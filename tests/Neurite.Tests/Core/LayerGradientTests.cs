@@ -11,7 +11,7 @@ public class LayerGradientTests
     [MemberData(nameof(Activations))]
     public void Dense_gradients_match_finite_differences(string activation)
     {
-        Neurite.Random.SetSeed(3);
+        NeuriteRandom.SetSeed(3);
         var layer = new Dense(4, activation, inputShape: [5]);
         layer.Build([5]);
         var bias = layer.Parameters[1].Value.Span;
@@ -23,7 +23,7 @@ public class LayerGradientTests
     [Fact]
     public void Dense_without_bias_on_a_3d_input_applies_to_the_last_axis()
     {
-        Neurite.Random.SetSeed(4);
+        NeuriteRandom.SetSeed(4);
         var layer = new Dense(3, "tanh", useBias: false, inputShape: [2, 4]);
         layer.Build([2, 4]);
         Assert.Single(layer.Parameters);
@@ -87,7 +87,7 @@ public class DropoutTests
     [InlineData(0.9)]
     public void Training_drops_the_rate_and_scales_the_rest_and_inference_is_the_identity(double rate)
     {
-        Neurite.Random.SetSeed(12);
+        NeuriteRandom.SetSeed(12);
         var layer = new Dropout(rate, inputShape: [1000]);
         layer.Build([1000]);
         var x = Tensor.Full(1f, 50, 1000);
@@ -106,7 +106,7 @@ public class DropoutTests
     {
         float[][] Masks()
         {
-            Neurite.Random.SetSeed(3);
+            NeuriteRandom.SetSeed(3);
             var layer = new Dropout(0.5, inputShape: [64]);
             layer.Build([64]);
             var x = Tensor.Full(1f, 4, 64);
@@ -124,7 +124,7 @@ public class DropoutTests
     [InlineData(64)]
     public void Backward_multiplies_by_the_forward_passs_mask(int width)
     {
-        Neurite.Random.SetSeed(5);
+        NeuriteRandom.SetSeed(5);
         var layer = new Dropout(0.4, inputShape: [width]);
         layer.Build([width]);
         var ones = Tensor.Full(1f, 3, width);
@@ -140,7 +140,7 @@ public class DropoutTests
     [Fact]
     public void A_smaller_batch_after_a_larger_one_gets_its_own_mask_and_a_gradient_of_the_wrong_size_is_refused()
     {
-        Neurite.Random.SetSeed(6);
+        NeuriteRandom.SetSeed(6);
         var layer = new Dropout(0.5, inputShape: [16], name: "drop");
         layer.Build([16]);
         layer.Forward(Tensor.Full(1f, 32, 16), training: true);
@@ -158,11 +158,11 @@ public class DropoutTests
     [Fact]
     public void A_dropped_NaN_stays_NaN_as_in_Keras_where_the_mask_is_a_product()
     {
-        Neurite.Random.SetSeed(8);
+        NeuriteRandom.SetSeed(8);
         var layer = new Dropout(0.5, inputShape: [40]);
         layer.Build([40]);
         var ones = Tensor.Full(1f, 2, 40);
-        Neurite.Random.SetSeed(8);
+        NeuriteRandom.SetSeed(8);
         var probe = new Dropout(0.5, inputShape: [40]);
         probe.Build([40]);
         var mask = probe.Forward(ones, training: true).ToArray();

@@ -23,7 +23,7 @@ public class PassProgressTests
 
     private static Sequential Model(TextWriter output)
     {
-        Neurite.Random.SetSeed(3);
+        NeuriteRandom.SetSeed(3);
         var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = output };
         model.Compile("categorical_crossentropy", "sgd", ["accuracy"]);
         return model;

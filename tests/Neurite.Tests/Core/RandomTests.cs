@@ -7,11 +7,11 @@ public class RandomTests
     {
         static int[] Draw(int seed)
         {
-            Neurite.Random.SetSeed(seed);
+            NeuriteRandom.SetSeed(seed);
             var values = new int[2000];
             for (int i = 0; i < values.Length; i++)
             {
-                values[i] = Neurite.Random.NextInt(1000);
+                values[i] = NeuriteRandom.NextInt(1000);
                 if (i % 100 == 0) Thread.Yield();
             }
             return values;

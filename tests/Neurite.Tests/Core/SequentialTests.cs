@@ -54,7 +54,7 @@ public class SequentialTests
     [Fact]
     public void Default_initializers_are_glorot_uniform_kernel_and_zero_bias()
     {
-        Neurite.Random.SetSeed(1);
+        NeuriteRandom.SetSeed(1);
         var layer = new Dense(300, inputShape: [200]);
         layer.Build([200]);
         var kernel = layer.Parameters[0].Value.ToArray();
@@ -75,7 +75,7 @@ public class SequentialTests
     public void Validation_split_holds_out_the_last_rows_before_shuffling()
     {
         // With a zero learning rate the weights never move, so the reported losses are those of fixed rows.
-        Neurite.Random.SetSeed(5);
+        NeuriteRandom.SetSeed(5);
         var (x, y) = Blobs(50, 2);
         var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
         model.Compile("categorical_crossentropy", new Sgd(learningRate: 0), ["accuracy"]);
@@ -92,7 +92,7 @@ public class SequentialTests
     [Fact]
     public void Validation_data_is_scored_after_each_epoch()
     {
-        Neurite.Random.SetSeed(6);
+        NeuriteRandom.SetSeed(6);
         var (x, y) = Blobs(40, 2);
         var (xv, yv) = (x.Slice(0, 10), y.Slice(0, 10));
         var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
@@ -105,7 +105,7 @@ public class SequentialTests
     [Fact]
     public void Integer_labels_train_with_sparse_categorical_crossentropy()
     {
-        Neurite.Random.SetSeed(4);
+        NeuriteRandom.SetSeed(4);
         var (x, y) = Blobs(60, 3);
         int[] labels = Enumerable.Range(0, 60).Select(i => i % 3).ToArray();
         var model = new Sequential(new Dense(3, "softmax", inputShape: [2])) { Output = TextWriter.Null };
@@ -148,7 +148,7 @@ public class SequentialTests
     {
         float[] Train()
         {
-            Neurite.Random.SetSeed(17);
+            NeuriteRandom.SetSeed(17);
             var (x, y) = Blobs(60, 3);
             var model = new Sequential(new Dense(6, "relu", inputShape: [2]), new Dropout(0.3), new Dense(3, "softmax")) { Output = TextWriter.Null };
             model.Compile("categorical_crossentropy", "adam", ["accuracy"]);
@@ -161,7 +161,7 @@ public class SequentialTests
     [Fact]
     public void Training_reduces_the_loss_and_reports_one_value_per_epoch()
     {
-        Neurite.Random.SetSeed(2);
+        NeuriteRandom.SetSeed(2);
         var (x, y) = Blobs(90, 3);
         var model = new Sequential(new Dense(8, "tanh", inputShape: [2]), new Dense(3, "softmax")) { Output = TextWriter.Null };
         model.Compile("categorical_crossentropy", new Adam(0.05), ["accuracy"]);
@@ -185,7 +185,7 @@ public class SequentialTests
     [Fact]
     public void Verbose_two_prints_one_line_per_epoch_with_the_scores()
     {
-        Neurite.Random.SetSeed(1);
+        NeuriteRandom.SetSeed(1);
         var (x, y) = Blobs(20, 2);
         var sw = new StringWriter();
         var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = sw };
@@ -200,7 +200,7 @@ public class SequentialTests
     [Fact]
     public void Early_stopping_stops_and_restores_the_best_weights()
     {
-        Neurite.Random.SetSeed(3);
+        NeuriteRandom.SetSeed(3);
         var (x, y) = Blobs(40, 2);
         var model = new Sequential(new Dense(2, "softmax", inputShape: [2])) { Output = TextWriter.Null };
         // A huge learning rate makes the validation loss bounce, so patience runs out early.

@@ -52,7 +52,7 @@ public class StatefulModelTests
     [Fact]
     public void State_carries_across_predict_calls_until_reset()
     {
-        Neurite.Random.SetSeed(8);
+        NeuriteRandom.SetSeed(8);
         var model = TutorialModel();
         model.Compile("mae", "adam");
         var x = RandomTensor(1, 100, 10, 2);
@@ -69,7 +69,7 @@ public class StatefulModelTests
     [Fact]
     public void Stateful_training_loop_of_the_tutorial_runs_and_learns()
     {
-        Neurite.Random.SetSeed(17);
+        NeuriteRandom.SetSeed(17);
         var model = new Sequential(
             new Lstm(16, returnSequences: true, stateful: true, inputShape: [10, 2], batchSize: 50),
             new Lstm(8, stateful: true),
@@ -113,7 +113,7 @@ public class StatefulModelTests
     [Fact]
     public void A_batch_one_copy_shares_weights_and_continues_one_stream()
     {
-        Neurite.Random.SetSeed(9);
+        NeuriteRandom.SetSeed(9);
         var model = TutorialModel();
         model.Compile("mae", "adam");
         var x = RandomTensor(4, 150, 10, 2);

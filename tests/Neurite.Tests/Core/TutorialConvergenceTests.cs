@@ -9,7 +9,7 @@ public class TutorialConvergenceTests
     [Fact]
     public void Iris_softmax_with_adam_reaches_95_percent_on_the_tutorial_test_rows()
     {
-        Neurite.Random.SetSeed(17);
+        NeuriteRandom.SetSeed(17);
         var iris = Iris.Load();
         var x = iris.ToTensor([.. Iris.FeatureNames]);
         var y = CategoricalEncoding.OneHot(iris.Categorical("Species"));

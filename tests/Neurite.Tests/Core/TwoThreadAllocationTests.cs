@@ -100,7 +100,7 @@ public class TwoThreadAllocationTests
 
     private static (Sequential Model, Tensor X, Tensor Y) Create(string name)
     {
-        Neurite.Random.SetSeed(7);
+        NeuriteRandom.SetSeed(7);
         var rng = new System.Random(4);
         if (name == "mlp")
         {

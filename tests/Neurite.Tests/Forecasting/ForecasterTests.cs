@@ -71,7 +71,7 @@ public sealed class ForecasterTests
     [Fact]
     public void The_joined_network_gives_each_members_outputs_and_the_median_of_them()
     {
-        Neurite.Random.SetSeed(3);
+        NeuriteRandom.SetSeed(3);
         var members = Enumerable.Range(0, 3).Select(_ =>
         {
             var m = new Sequential(new Dense(4, "relu", inputShape: [5]), new Dense(2));

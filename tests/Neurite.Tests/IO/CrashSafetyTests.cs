@@ -36,7 +36,7 @@ public class CrashSafetyTests
 
     private static Sequential Mlp(int seed)
     {
-        Neurite.Random.SetSeed(seed);
+        NeuriteRandom.SetSeed(seed);
         var model = new Sequential([new Dense(16, "relu", inputShape: [4]), new Dense(2)], "mlp") { Output = TextWriter.Null };
         model.Compile("mse", new Adam(0.01));
         return model;

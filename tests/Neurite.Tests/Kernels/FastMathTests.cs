@@ -60,7 +60,7 @@ public class FastMathTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void TanhIsWithinFifteenHundredthsOfAMillionthAbsoluteAndSaturates(KernelPath path)
+    public void TanhIsWithinAMillionthAbsoluteAndSaturates(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
         var x = Sweep(-20f, 20f, 0.00071f);
@@ -71,20 +71,22 @@ public class FastMathTests(ITestOutputHelper output)
         {
             double error = Math.Abs(y[i] - Math.Tanh(x[i]));
             worst = Math.Max(worst, error);
-            Assert.True(error <= 1.5e-7, $"tanh({x[i]}) = {y[i]}, expected {Math.Tanh(x[i])} (error {error:E2})");
+            Assert.True(error <= 1e-6, $"tanh({x[i]}) = {y[i]}, expected {Math.Tanh(x[i])} (error {error:E2})");
         }
         output.WriteLine($"{path}: worst tanh absolute error {worst:E2}");
 
         float[] special = [100f, -100f, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
         var result = new float[special.Length];
         FastMath.Tanh(special, result);
-        Assert.Equal([1f, -1f, 1f, -1f], result[..4]);
+        // The rational form saturates at 1 − 2⁻²² (4 float steps below 1), not at 1.
+        for (int i = 0; i < 4; i++) Assert.InRange(Math.Abs(result[i]), 1 - 2.4e-7, 1.0);
+        Assert.Equal([1f, -1f, 1f, -1f], result[..4].Select(MathF.Sign).Select(s => (float)s));
         Assert.True(float.IsNaN(result[4]));
     }
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void SigmoidIsWithinFifteenHundredthsOfAMillionthAbsolute(KernelPath path)
+    public void SigmoidIsWithinAMillionthAbsolute(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
         var x = Sweep(-30f, 30f, 0.00093f);
@@ -96,14 +98,16 @@ public class FastMathTests(ITestOutputHelper output)
             double expected = 1 / (1 + Math.Exp(-(double)x[i]));
             double error = Math.Abs(y[i] - expected);
             worst = Math.Max(worst, error);
-            Assert.True(error <= 1.5e-7, $"sigmoid({x[i]}) = {y[i]}, expected {expected} (error {error:E2})");
+            Assert.True(error <= 1e-6, $"sigmoid({x[i]}) = {y[i]}, expected {expected} (error {error:E2})");
         }
         output.WriteLine($"{path}: worst sigmoid absolute error {worst:E2}");
 
         float[] special = [100f, -100f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, 0f];
         var result = new float[special.Length];
         FastMath.Sigmoid(special, result);
-        Assert.Equal([1f, 0f, 1f, 0f], result[..4]);
+        // 0.5·tanh(x/2) + 0.5 inherits tanh's saturation: within 1.2e-7 of 1 and of 0.
+        foreach (int i in new[] { 0, 2 }) Assert.InRange(result[i], 1 - 1.2e-7, 1.0);
+        foreach (int i in new[] { 1, 3 }) Assert.InRange(result[i], 0.0, 1.2e-7);
         Assert.True(float.IsNaN(result[4]));
         Assert.Equal(0.5f, result[5]);
     }
@@ -127,7 +131,7 @@ public class FastMathTests(ITestOutputHelper output)
             // The tail must match the scalar algorithm's values within rounding, element by element.
             var tanh = new float[length];
             FastMath.Tanh(x, tanh);
-            for (int i = 0; i < length; i++) Assert.Equal(Math.Tanh(x[i]), tanh[i], 1.5e-7);
+            for (int i = 0; i < length; i++) Assert.Equal(Math.Tanh(x[i]), tanh[i], 1e-6);
         }
     }
 

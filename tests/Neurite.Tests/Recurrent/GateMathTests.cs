@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Neurite.Kernels;
 using Neurite.Layers;
 
 namespace Neurite.Tests.Recurrent;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Neurite.Kernels;
 using Neurite.Layers;
 
 namespace Neurite.Tests.Recurrent;

@@ -1,3 +1,4 @@
+using Neurite.Kernels;
 using Neurite.Initializers;
 
 namespace Neurite.Layers;
@@ -21,53 +22,51 @@ public abstract class RecurrentLayer : Layer
     private float[][] _states = [];
     private float[] _inputMask = [], _recurrentMask = [];
     private System.Random? _rng;
+    private Backends.IDropoutSampler? _masks;
+    private byte[] _keepBits = [];
     private int _stateBatch;
     private bool _lastWasTraining, _backwardDone;
     private Tensor? _lastOutput;
 
-    private protected RecurrentLayer(int units, string? activation, string? recurrentActivation, bool useBias,
-        Initializer? kernelInitializer, Initializer? recurrentInitializer, Initializer? biasInitializer,
-        double dropout, double recurrentDropout, bool returnSequences, bool returnState, bool goBackwards, bool stateful,
-        int[]? inputShape, int? batchSize, string? name)
+    private protected RecurrentLayer(RecurrentConfig config, int[]? inputShape, int? batchSize, string? name)
         : base(name, inputShape, batchSize)
     {
         string kind = GetType().Name;
-        if (units <= 0)
-            throw new NeuriteException($"{kind}: units must be a positive integer. Received units={units}.");
-        if (!(dropout >= 0 && dropout < 1))
-            throw new NeuriteException($"{kind}: dropout must be in [0, 1). Received dropout={dropout}.");
-        if (!(recurrentDropout >= 0 && recurrentDropout < 1))
-            throw new NeuriteException($"{kind}: recurrentDropout must be in [0, 1). Received recurrentDropout={recurrentDropout}.");
+        if (config.Units <= 0)
+            throw new NeuriteException($"{kind}: units must be a positive integer. Received units={config.Units}.");
+        if (!(config.Dropout >= 0 && config.Dropout < 1))
+            throw new NeuriteException($"{kind}: dropout must be in [0, 1). Received dropout={config.Dropout}.");
+        if (!(config.RecurrentDropout >= 0 && config.RecurrentDropout < 1))
+            throw new NeuriteException($"{kind}: recurrentDropout must be in [0, 1). Received recurrentDropout={config.RecurrentDropout}.");
         if (inputShape is not null && inputShape.Length != 2)
             throw new NeuriteException($"{kind}: inputShape must be (timeSteps, features). Received inputShape={ShapeText.Format(inputShape)}. For one feature per step, reshape the data to (samples, timeSteps, 1).");
-        Units = units;
-        ActivationKind = GateActivations.Parse(activation, nameof(activation));
-        RecurrentActivationKind = GateActivations.Parse(recurrentActivation, nameof(recurrentActivation));
-        UseBias = useBias;
-        KernelInitializer = kernelInitializer ?? Initializer.Get("glorot_uniform");
-        RecurrentInitializer = recurrentInitializer ?? Initializer.Get("orthogonal");
-        BiasInitializer = biasInitializer ?? Initializer.Get("zeros");
-        Dropout = dropout;
-        RecurrentDropout = recurrentDropout;
-        ReturnSequences = returnSequences;
-        ReturnState = returnState;
-        GoBackwards = goBackwards;
-        Stateful = stateful;
+        Config = config;
+        ActivationKind = GateActivations.Parse(config.Activation, "activation");
+        RecurrentActivationKind = config.RecurrentActivation is null ? GateActivation.Linear : GateActivations.Parse(config.RecurrentActivation, "recurrentActivation");
     }
 
-    public int Units { get; }
-    public string Activation => ActivationKind.KerasName();
-    public string RecurrentActivation => RecurrentActivationKind.KerasName();
-    public bool UseBias { get; }
-    public Initializer KernelInitializer { get; }
-    public Initializer RecurrentInitializer { get; }
-    public Initializer BiasInitializer { get; }
-    public double Dropout { get; }
-    public double RecurrentDropout { get; }
-    public bool ReturnSequences { get; }
-    public bool ReturnState { get; }
-    public bool GoBackwards { get; }
-    public bool Stateful { get; }
+    /// <summary>An activation argument as the Keras name the config keeps (null means linear, as in Keras).</summary>
+    private protected static string KerasActivation(string? name, string parameterName) => GateActivations.Parse(name, parameterName).KerasName();
+
+    private protected static Initializer KernelDefault(Initializer? given) => given ?? Initializer.Get("glorot_uniform");
+    private protected static Initializer RecurrentDefault(Initializer? given) => given ?? Initializer.Get("orthogonal");
+    private protected static Initializer BiasDefault(Initializer? given) => given ?? Initializer.Get("zeros");
+
+    public override RecurrentConfig Config { get; }
+    public int Units => Config.Units;
+    public string Activation => Config.Activation;
+    /// <summary>The gates' activation; null for a SimpleRNN, which has no gates.</summary>
+    public string? RecurrentActivation => Config.RecurrentActivation;
+    public bool UseBias => Config.UseBias;
+    public Initializer KernelInitializer => Config.KernelInitializer;
+    public Initializer RecurrentInitializer => Config.RecurrentInitializer;
+    public Initializer BiasInitializer => Config.BiasInitializer;
+    public double Dropout => Config.Dropout;
+    public double RecurrentDropout => Config.RecurrentDropout;
+    public bool ReturnSequences => Config.ReturnSequences;
+    public bool ReturnState => Config.ReturnState;
+    public bool GoBackwards => Config.GoBackwards;
+    public bool Stateful => Config.Stateful;
     public override bool IsStateful => Stateful;
 
     internal GateActivation ActivationKind { get; }
@@ -76,17 +75,54 @@ public abstract class RecurrentLayer : Layer
     /// <summary>Number of state tensors: 2 for an LSTM (h, c), 1 otherwise.</summary>
     private protected abstract int StateCount { get; }
 
-    /// <summary>Creates the weights and the sequence core for (T, F) inputs.</summary>
-    private protected abstract void BuildCell(int timeSteps, int features, System.Random rng);
+    /// <summary>Gates per unit: the kernel and the recurrent kernel have GateCount × units columns.</summary>
+    private protected abstract int GateCount { get; }
 
-    private protected abstract void RunForward(int batch, int steps, ReadOnlySpan<float> x, float[][]? initialStates, Span<float> output,
-        ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask);
+    /// <summary>The bias's shape; one value per kernel column unless the cell has more.</summary>
+    private protected virtual int[] BiasShape => [GateCount * Units];
+
+    /// <summary>Sets the freshly initialised bias's starting values, for cells with a rule of their own.</summary>
+    private protected virtual void InitializeBias(Span<float> bias) { }
+
+    /// <summary>The sequence core for inputs of <paramref name="features"/> features.</summary>
+    private protected abstract Backends.IRecurrentCore CreateCore(int features);
+
+    private Backends.IRecurrentCore? _core;
+    private Parameter? _kernel, _recurrentKernel, _bias;
+
+    // Set by OnBuild, before any pass can run.
+    private protected Backends.IRecurrentCore Core => _core!;
+    private protected Parameter KernelWeights => _kernel!;
+    private protected Parameter RecurrentKernelWeights => _recurrentKernel!;
+
+    /// <summary>Creates the weights (kernel, recurrent kernel, bias, in Keras's order) and the sequence core for (T, F) inputs.</summary>
+    private void BuildCell(int timeSteps, int features, System.Random rng)
+    {
+        int columns = GateCount * Units;
+        _kernel = AddWeight("kernel", [features, columns], KernelInitializer, rng);
+        _recurrentKernel = AddWeight("recurrent_kernel", [Units, columns], RecurrentInitializer, rng);
+        if (UseBias)
+        {
+            _bias = AddWeight("bias", BiasShape, BiasInitializer, rng);
+            InitializeBias(_bias.Value.Span);
+        }
+        _core = CreateCore(features);
+        if ((FixedBatchSize ?? DeclaredBatchSize) is int batch) _core.Reserve(batch, timeSteps);
+    }
+
+    private void RunForward(int batch, int steps, ReadOnlySpan<float> x, float[][]? initialStates, Span<float> output,
+        ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask) =>
+        Core.RunForward(batch, steps, x, initialStates is null ? default : initialStates[0],
+            initialStates is null || StateCount < 2 ? default : initialStates[1],
+            KernelWeights.Value.Span, RecurrentKernelWeights.Value.Span, _bias is null ? default : _bias.Value.Span, output, inputMask, recurrentMask);
 
     /// <summary>Final state <paramref name="index"/> of the latest forward pass, (B, U).</summary>
-    private protected abstract ReadOnlySpan<float> FinalState(int index);
+    private ReadOnlySpan<float> FinalState(int index) => index == 0 ? Core.FinalHidden : Core.FinalCell;
 
-    /// <summary>BPTT of the latest forward; parameter gradients overwritten, dx skipped when empty.</summary>
-    private protected abstract void RunBackward(ReadOnlySpan<float> dOutput, Span<float> dx);
+    /// <summary>BPTT of the latest forward; parameter gradients added (the caller clears them), dx skipped when empty.</summary>
+    private void RunBackward(ReadOnlySpan<float> dOutput, Span<float> dx) =>
+        Core.RunBackward(dOutput, default, default, KernelWeights.Value.Span, RecurrentKernelWeights.Value.Span, dx,
+            KernelWeights.Gradient.Span, RecurrentKernelWeights.Gradient.Span, _bias is null ? default : _bias.Gradient.Span, default, default);
 
     protected sealed override int[] OnBuild(int[] inputShape, System.Random rng)
     {
@@ -199,25 +235,6 @@ public abstract class RecurrentLayer : Layer
         foreach (var s in _states) Array.Clear(s);
     }
 
-    public override IReadOnlyDictionary<string, object?> GetConfig() =>
-        new Dictionary<string, object?>(base.GetConfig())
-        {
-            ["units"] = Units,
-            ["activation"] = Activation,
-            ["recurrent_activation"] = RecurrentActivation,
-            ["use_bias"] = UseBias,
-            ["kernel_initializer"] = KernelInitializer.Name,
-            ["recurrent_initializer"] = RecurrentInitializer.Name,
-            ["bias_initializer"] = BiasInitializer.Name,
-            ["dropout"] = Dropout,
-            ["recurrent_dropout"] = RecurrentDropout,
-            ["return_sequences"] = ReturnSequences,
-            ["return_state"] = ReturnState,
-            ["go_backwards"] = GoBackwards,
-            ["stateful"] = Stateful,
-            ["unroll"] = false,
-        };
-
     private void RequireStateful(string member)
     {
         if (!Stateful)
@@ -243,12 +260,14 @@ public abstract class RecurrentLayer : Layer
         for (int i = 0; i < StateCount; i++) _states[i] = new float[batch * Units];
     }
 
+    // The same sampler as Dropout's, drawn as keep bits and spread into the float mask the cores multiply by.
     private void SampleMask(ref float[] mask, int length, double rate)
     {
         if (mask.Length < length) mask = new float[length];
-        float kept = (float)(1.0 / (1.0 - rate));
-        var rng = _rng ??= Neurite.Random.Fork();
-        for (int i = 0; i < length; i++) mask[i] = rng.NextDouble() >= rate ? kept : 0f;
+        if (_keepBits.Length < (length + 7) / 8) _keepBits = new byte[(length + 7) / 8];
+        var masks = _masks ??= Backends.Ops.CreateDropoutSampler(_rng ??= NeuriteRandom.Fork());
+        masks.FillKeepBits(_keepBits, length, rate);
+        Backends.Ops.SpreadKeepBits(_keepBits, (float)(1.0 / (1.0 - rate)), mask.AsSpan(0, length));
     }
 
     /// <summary>Fixed dropout masks used instead of random draws (tests use them for finite-difference checks).</summary>

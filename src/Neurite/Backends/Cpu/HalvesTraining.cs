@@ -1,7 +1,7 @@
 using Neurite.Kernels;
 using Neurite.Layers;
 
-namespace Neurite;
+namespace Neurite.Backends.Cpu;
 
 /// <summary>
 /// Data-parallel training steps for recurrent models: a batch is trained as two halves of its rows,
@@ -26,15 +26,13 @@ namespace Neurite;
 /// the copies on the first step draws from the seeded generator, so later draws differ from a run that
 /// trains whole (the run is still repeatable).</para>
 /// </remarks>
-public sealed partial class Sequential
+internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
 {
     /// <summary>Fewer rows per half than this, and the fork costs more than it gains.</summary>
     internal const int MinRowsPerHalf = 8;
 
-    /// <summary>False trains every batch whole (the tests' and the benchmark's comparison; results then differ in rounding).</summary>
-    internal bool TrainInHalves { get; set; } = true;
-
     private readonly Sequential?[] _halves = new Sequential?[2];
+    private readonly HalfBuffers[] _buffers = [new(), new()];
     private (Parameter Whole, Parameter First, Parameter Second)[] _halfGradients = [];
     private HalfStep? _halfStep;
     private HalfUpdate? _halfUpdate;
@@ -43,18 +41,30 @@ public sealed partial class Sequential
     private PackStep? _packStep;
 
     /// <summary>True once a batch has been trained in halves (the copies exist); for tests.</summary>
-    internal bool HasHalfCopies => _halves[0] is not null;
+    public bool HasCopies => _halves[0] is not null;
+
+    public void Reset() => _halves[0] = _halves[1] = null;
+
+    private Optimizers.Optimizer ModelOptimizer => model.Optimizer!;
+
+    public bool TryTrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights, out double loss)
+    {
+        loss = 0;
+        if (!TrainsInHalves(xb.Shape[0])) return false;
+        loss = TrainStepInHalves(xb, yb, sampleWeights);
+        return true;
+    }
 
     /// <summary>True when this batch trains as two halves (see the type's remarks).</summary>
     private bool TrainsInHalves(int count)
     {
-        if (!TrainInHalves || count < 2 * MinRowsPerHalf) return false;
+        if (count < 2 * MinRowsPerHalf) return false;
         bool recurrent = false;
-        for (int i = 0; i < _layers.Count; i++)
+        for (int i = 0; i < model.Layers.Count; i++)
         {
             // FinalStates (returnState) must come from this model's own last forward pass.
-            if (_layers[i].UsesFixedMasks || _layers[i] is RecurrentLayer { ReturnState: true }) return false;
-            recurrent |= _layers[i] is RecurrentLayer;
+            if (model.Layers[i].UsesFixedMasks || model.Layers[i] is RecurrentLayer { ReturnState: true }) return false;
+            recurrent |= model.Layers[i] is RecurrentLayer;
         }
         return recurrent;
     }
@@ -64,8 +74,8 @@ public sealed partial class Sequential
     {
         int count = xb.Shape[0], firstRows = count / 2;
         // A stateful model whose batch size is not declared takes it from this batch, as a whole step would.
-        for (int i = 0; i < _layers.Count; i++)
-            if (_layers[i] is RecurrentLayer { Stateful: true } layer) layer.PrepareStatesFor(count);
+        for (int i = 0; i < model.Layers.Count; i++)
+            if (model.Layers[i] is RecurrentLayer { Stateful: true } layer) layer.PrepareStatesFor(count);
         EnsureHalves(firstRows, count - firstRows);
         var step = _halfStep ??= new HalfStep(this);
         ExchangeHalfStates(toHalves: true);
@@ -102,13 +112,13 @@ public sealed partial class Sequential
             var output = step.Outputs[part]!;
             var truth = step.Truths[part]!;
             int rows = output.Shape[0];
-            for (int m = 0; m < _metrics.Count; m++) _metrics[m].Update(output.Span, truth.Span, rows, output.Size / rows);
+            for (int m = 0; m < model.Metrics.Count; m++) model.Metrics[m].Update(output.Span, truth.Span, rows, output.Size / rows);
         }
-        var optimizer = Optimizer!;
+        var optimizer = model.Optimizer!;
         if (optimizer.UpdatesElementwise)
         {
             // The sum and an elementwise update (Adam) split by element ranges: the same bits as below.
-            optimizer.PrepareSlots(_trainable);
+            optimizer.PrepareSlots(model.TrainableParameters);
             var update = _halfUpdate ??= new HalfUpdate(this);
             update.Step = optimizer.Iterations + 1;
             RunParts(update);
@@ -118,7 +128,7 @@ public sealed partial class Sequential
         {
             var pairs = _halfGradients;
             for (int i = 0; i < pairs.Length; i++) AddHalfGradients(i, 0, pairs[i].Whole.Gradient.Size);
-            optimizer.Apply(_trainable);
+            optimizer.Apply(model.TrainableParameters);
         }
         return step.Losses[0] + step.Losses[1];
     }
@@ -164,14 +174,14 @@ public sealed partial class Sequential
         protected abstract void RunPart(int part);
     }
 
-    private sealed class HalfUpdate(Sequential owner) : PartWork
+    private sealed class HalfUpdate(HalvesTraining owner) : PartWork
     {
         public long Step;
 
         protected override void RunPart(int part)
         {
             var pairs = owner._halfGradients;
-            var optimizer = owner.Optimizer!;
+            var optimizer = owner.ModelOptimizer;
             for (int i = 0; i < pairs.Length; i++)
             {
                 int size = pairs[i].Whole.Gradient.Size;
@@ -187,28 +197,28 @@ public sealed partial class Sequential
     /// <summary>Creates the two weight-sharing copies on first use (or when the split changes for a stateless model).</summary>
     private void EnsureHalves(int firstRows, int secondRows)
     {
-        bool stateful = IsStateful;
+        bool stateful = model.IsStateful;
         if (_halves[0] is not null && (!stateful || (_halvesFirstRows == firstRows && _halves[1]!.FixedBatchSize == secondRows))) return;
         // Each copy draws its own dropout streams from the seeded generator, on the calling thread.
-        _halves[0] = CopySharingWeights(stateful ? firstRows : null, "_first_half", Neurite.Random.Fork());
-        _halves[1] = CopySharingWeights(stateful ? secondRows : null, "_second_half", Neurite.Random.Fork());
+        _halves[0] = model.CopySharingWeights(stateful ? firstRows : null, "_first_half", NeuriteRandom.Fork());
+        _halves[1] = model.CopySharingWeights(stateful ? secondRows : null, "_second_half", NeuriteRandom.Fork());
         _halvesFirstRows = firstRows;
         var pairs = new List<(Parameter, Parameter, Parameter)>();
-        for (int i = 0; i < _layers.Count; i++)
+        for (int i = 0; i < model.Layers.Count; i++)
         {
-            var whole = _layers[i].Parameters;
+            var whole = model.Layers[i].Parameters;
             for (int j = 0; j < whole.Count; j++)
-                if (_trainable.Contains(whole[j]))
-                    pairs.Add((whole[j], _halves[0]!._layers[i].Parameters[j], _halves[1]!._layers[i].Parameters[j]));
+                if (model.TrainableParameters.Contains(whole[j]))
+                    pairs.Add((whole[j], _halves[0]!.Layers[i].Parameters[j], _halves[1]!.Layers[i].Parameters[j]));
         }
         _halfGradients = pairs.ToArray();
         var shared = new List<(Lstm, SharedLstmPacks)>();
-        for (int i = 0; i < _layers.Count; i++)
+        for (int i = 0; i < model.Layers.Count; i++)
         {
-            if (_layers[i] is not Lstm whole) continue;
+            if (model.Layers[i] is not Lstm whole) continue;
             var packs = whole.CreateSharedPacks();
-            ((Lstm)_halves[0]!._layers[i]).UseSharedPacks(packs);
-            ((Lstm)_halves[1]!._layers[i]).UseSharedPacks(packs);
+            ((Lstm)_halves[0]!.Layers[i]).UseSharedPacks(packs);
+            ((Lstm)_halves[1]!.Layers[i]).UseSharedPacks(packs);
             shared.Add((whole, packs));
         }
         _sharedPacks = shared.ToArray();
@@ -216,11 +226,11 @@ public sealed partial class Sequential
 
     private void ExchangeHalfStates(bool toHalves)
     {
-        for (int i = 0; i < _layers.Count; i++)
+        for (int i = 0; i < model.Layers.Count; i++)
         {
-            if (_layers[i] is not RecurrentLayer { Stateful: true } whole) continue;
-            whole.ExchangeStateRows((RecurrentLayer)_halves[0]!._layers[i], 0, toHalves);
-            whole.ExchangeStateRows((RecurrentLayer)_halves[1]!._layers[i], _halvesFirstRows, toHalves);
+            if (model.Layers[i] is not RecurrentLayer { Stateful: true } whole) continue;
+            whole.ExchangeStateRows((RecurrentLayer)_halves[0]!.Layers[i], 0, toHalves);
+            whole.ExchangeStateRows((RecurrentLayer)_halves[1]!.Layers[i], _halvesFirstRows, toHalves);
         }
     }
 
@@ -228,29 +238,30 @@ public sealed partial class Sequential
     private void TrainHalf(HalfStep step, int part)
     {
         var copy = _halves[part]!;
+        var buffers = _buffers[part];
         int first = part == 0 ? 0 : step.FirstRows;
         int rows = part == 0 ? step.FirstRows : step.Count - step.FirstRows;
-        var x = copy._trainBuffers.X(rows, step.X!.ShapeArray.AsSpan(1));
-        var y = copy._trainBuffers.Y(rows, step.Y!.ShapeArray.AsSpan(1));
+        var x = buffers.X.Get(rows, step.X!.ShapeArray.AsSpan(1));
+        var y = buffers.Y.Get(rows, step.Y!.ShapeArray.AsSpan(1));
         step.X.Span.Slice(first * x.RowSize, x.Size).CopyTo(x.Span);
         step.Y.Span.Slice(first * y.RowSize, y.Size).CopyTo(y.Span);
 
         Tensor a = x;
-        for (int i = 0; i < copy._layers.Count; i++) a = copy._layers[i].Forward(a, training: true);
-        if (copy._lossGradient.Length < a.Size) copy._lossGradient = new float[a.Size];
-        var gradSpan = copy._lossGradient.AsSpan(0, a.Size);
+        for (int i = 0; i < copy.Layers.Count; i++) a = copy.Layers[i].Forward(a, training: true);
+        if (buffers.LossGradient.Length < a.Size) buffers.LossGradient = new float[a.Size];
+        var gradSpan = buffers.LossGradient.AsSpan(0, a.Size);
         var weights = step.Weights.Length == 0 ? default : step.Weights.ReadOnly.Slice(first, rows);
         // Averaged over the whole batch's rows, so the halves' losses and gradients add up to the batch's.
-        step.Losses[part] = Loss!.Compute(a.Span, y.Span, gradSpan, weights, rows, a.Size / rows, step.Count);
+        step.Losses[part] = model.Loss!.Compute(a.Span, y.Span, gradSpan, weights, rows, a.Size / rows, step.Count);
         step.Outputs[part] = a;
         step.Truths[part] = y;
-        var g = copy._gradTensors.Get(rows, a.ShapeArray.AsSpan(1));
+        var g = buffers.Gradient.Get(rows, a.ShapeArray.AsSpan(1));
         gradSpan.CopyTo(g.Span);
-        for (int i = copy._layers.Count - 1; i >= 0; i--) g = copy._layers[i].Backward(g);
+        for (int i = copy.Layers.Count - 1; i >= 0; i--) g = copy.Layers[i].Backward(g);
     }
 
     /// <summary>Part p packs piece (k + p) mod 2 of LSTM k, so the two parts share the packing about evenly.</summary>
-    private sealed class PackStep(Sequential owner) : PartWork
+    private sealed class PackStep(HalvesTraining owner) : PartWork
     {
         protected override void RunPart(int part)
         {
@@ -259,7 +270,7 @@ public sealed partial class Sequential
         }
     }
 
-    private sealed class HalfStep(Sequential owner) : PartWork
+    private sealed class HalfStep(HalvesTraining owner) : PartWork
     {
         public Tensor? X, Y;
         public PinnedFloats Weights;
@@ -268,5 +279,12 @@ public sealed partial class Sequential
         public readonly Tensor?[] Outputs = new Tensor?[2], Truths = new Tensor?[2];
 
         protected override void RunPart(int part) => owner.TrainHalf(this, part);
+    }
+
+    /// <summary>A half's own batch, loss-gradient and gradient buffers.</summary>
+    private sealed class HalfBuffers
+    {
+        public readonly BufferCache X = new(), Y = new(), Gradient = new();
+        public float[] LossGradient = [];
     }
 }

@@ -12,9 +12,10 @@ public sealed class Activation : Layer
         : this(ActivationFunction.Get(activation), inputShape, batchSize, name) { }
 
     public Activation(ActivationFunction activation, int[]? inputShape = null, int? batchSize = null, string? name = null)
-        : base(name, inputShape, batchSize) => Function = activation;
+        : base(name, inputShape, batchSize) => Config = new ActivationConfig(activation);
 
-    public ActivationFunction Function { get; }
+    public override ActivationConfig Config { get; }
+    public ActivationFunction Function => Config.Activation;
 
     protected override int[] OnBuild(int[] inputShape, System.Random rng) => (int[])inputShape.Clone();
 
@@ -34,10 +35,4 @@ public sealed class Activation : Layer
         Function.Backward(_lastInput!.Span, _lastOutput!.Span, outputGradient.Span, dx.Span, InputShape[^1]);
         return dx;
     }
-
-    public override IReadOnlyDictionary<string, object?> GetConfig() =>
-        new Dictionary<string, object?>(base.GetConfig()) { ["activation"] = Function.Name };
-
-    protected internal override Layer CopyWithBatchSize(int? batchSize) =>
-        new Activation(Function, DeclaredInputShape?.ToArray(), batchSize, Name);
 }

@@ -1,9 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using Neurite.Kernels;
 
-namespace Neurite.Layers;
+namespace Neurite.Kernels;
 
 /// <summary>
 /// Moves data between the caller's batch-major layout (B, T, ·) and the cores' step-major scratch
@@ -194,64 +193,66 @@ internal static class SequenceLayout
     }
 
     /// <summary>Columns [firstColumn, endColumn) of the small-feature input weight gradients; firstColumn is a multiple of 64.</summary>
-    private static void AddInputWeightGradientRange(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
+    private static unsafe void AddInputWeightGradientRange(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
         Span<float> dBias, int rows, int features, int width, int firstColumn, int endColumn)
     {
         var path = KernelSelector.Current;
         int j = firstColumn;
-        if (path == KernelPath.Vector512)
+        fixed (float* x = inputs, g = dGates, k = dKernel, b = dBias)
         {
-            for (; j <= endColumn - 64; j += 64) AddInputWeightGradientBlock<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
-            for (; j <= endColumn - 16; j += 16) AddInputWeightGradientColumns<Lanes512, Vector512<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
+            float* bias = dBias.IsEmpty ? null : b;
+            if (path == KernelPath.Vector512)
+            {
+                for (; j <= endColumn - 64; j += 64) AddInputWeightGradientBlock<Vector512<float>, Vector512Ops>(x, g, k, bias, rows, features, width, j);
+                for (; j <= endColumn - 16; j += 16) AddInputWeightGradientColumns<Vector512<float>, Vector512Ops>(x, g, k, bias, rows, features, width, j);
+            }
+            if (path != KernelPath.Scalar)
+            {
+                for (; j <= endColumn - 32; j += 32) AddInputWeightGradientBlock<Vector256<float>, Vector256Ops>(x, g, k, bias, rows, features, width, j);
+                for (; j <= endColumn - 8; j += 8) AddInputWeightGradientColumns<Vector256<float>, Vector256Ops>(x, g, k, bias, rows, features, width, j);
+            }
+            for (; j < endColumn; j++) AddInputWeightGradientColumns<float, ScalarOps>(x, g, k, bias, rows, features, width, j);
         }
-        if (path != KernelPath.Scalar)
-        {
-            for (; j <= endColumn - 32; j += 32) AddInputWeightGradientBlock<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
-            for (; j <= endColumn - 8; j += 8) AddInputWeightGradientColumns<Lanes256, Vector256<float>>(inputs, dGates, dKernel, dBias, rows, features, width, j);
-        }
-        for (; j < endColumn; j++) AddInputWeightGradientColumns<LanesScalar, float>(inputs, dGates, dKernel, dBias, rows, features, width, j);
     }
 
     // Four vectors of columns, one feature per pass over the rows: four feature sums and four bias
     // sums in registers, so each row brings four independent chains per sum and a whole 256-byte
     // run of dGates (a single vector per row was bound by the strided loads).
-    private static void AddInputWeightGradientBlock<TL, TV>(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
-        Span<float> dBias, int rows, int features, int width, int column) where TL : ILanes<TV> where TV : struct
+    private static unsafe void AddInputWeightGradientBlock<TV, TOps>(float* inputs, float* dGates, float* dKernel, float* dBias,
+        int rows, int features, int width, int column) where TV : struct where TOps : IVectorOps<TV>
     {
-        ref float rg = ref MemoryMarshal.GetReference(dGates);
-        ref float rx = ref MemoryMarshal.GetReference(inputs);
-        int w = TL.Width;
-        bool bias = !dBias.IsEmpty;
+        int w = TOps.Count;
+        bool bias = dBias != null;
         for (int f = 0; f < features; f++)
         {
-            ref float rk = ref MemoryMarshal.GetReference(dKernel.Slice(f * width + column));
-            ref float rb = ref MemoryMarshal.GetReference(bias ? dBias.Slice(column) : dKernel.Slice(f * width + column));
-            TV k0 = TL.Load(ref rk, 0), k1 = TL.Load(ref rk, w), k2 = TL.Load(ref rk, 2 * w), k3 = TL.Load(ref rk, 3 * w);
-            TV b0 = TL.Load(ref rb, 0), b1 = TL.Load(ref rb, w), b2 = TL.Load(ref rb, 2 * w), b3 = TL.Load(ref rb, 3 * w);
+            float* rk = dKernel + f * width + column;
+            float* rb = bias ? dBias + column : rk;
+            TV k0 = TOps.Load(rk), k1 = TOps.Load(rk + w), k2 = TOps.Load(rk + 2 * w), k3 = TOps.Load(rk + 3 * w);
+            TV b0 = TOps.Load(rb), b1 = TOps.Load(rb + w), b2 = TOps.Load(rb + 2 * w), b3 = TOps.Load(rb + 3 * w);
             for (int r = 0; r < rows; r++)
             {
-                ref float g = ref Unsafe.Add(ref rg, r * width + column);
-                var x = TL.Broadcast(Unsafe.Add(ref rx, r * features + f));
-                var g0 = TL.Load(ref g, 0);
-                var g1 = TL.Load(ref g, w);
-                var g2 = TL.Load(ref g, 2 * w);
-                var g3 = TL.Load(ref g, 3 * w);
-                k0 = TL.MultiplyAdd(x, g0, k0);
-                k1 = TL.MultiplyAdd(x, g1, k1);
-                k2 = TL.MultiplyAdd(x, g2, k2);
-                k3 = TL.MultiplyAdd(x, g3, k3);
+                float* g = dGates + r * width + column;
+                var x = TOps.Broadcast(inputs[r * features + f]);
+                var g0 = TOps.Load(g);
+                var g1 = TOps.Load(g + w);
+                var g2 = TOps.Load(g + 2 * w);
+                var g3 = TOps.Load(g + 3 * w);
+                k0 = TOps.MultiplyAdd(x, g0, k0);
+                k1 = TOps.MultiplyAdd(x, g1, k1);
+                k2 = TOps.MultiplyAdd(x, g2, k2);
+                k3 = TOps.MultiplyAdd(x, g3, k3);
                 if (bias)
                 {
-                    b0 = TL.Add(b0, g0);
-                    b1 = TL.Add(b1, g1);
-                    b2 = TL.Add(b2, g2);
-                    b3 = TL.Add(b3, g3);
+                    b0 = TOps.Add(b0, g0);
+                    b1 = TOps.Add(b1, g1);
+                    b2 = TOps.Add(b2, g2);
+                    b3 = TOps.Add(b3, g3);
                 }
             }
-            TL.Store(k0, ref rk, 0); TL.Store(k1, ref rk, w); TL.Store(k2, ref rk, 2 * w); TL.Store(k3, ref rk, 3 * w);
+            TOps.Store(k0, rk); TOps.Store(k1, rk + w); TOps.Store(k2, rk + 2 * w); TOps.Store(k3, rk + 3 * w);
             if (bias)
             {
-                TL.Store(b0, ref rb, 0); TL.Store(b1, ref rb, w); TL.Store(b2, ref rb, 2 * w); TL.Store(b3, ref rb, 3 * w);
+                TOps.Store(b0, rb); TOps.Store(b1, rb + w); TOps.Store(b2, rb + 2 * w); TOps.Store(b3, rb + 3 * w);
             }
             bias = false;
         }
@@ -259,30 +260,27 @@ internal static class SequenceLayout
 
     // One vector of columns, two features per pass over the rows: their sums and the bias sum stay
     // in registers (three independent chains) while the rows stream by.
-    private static void AddInputWeightGradientColumns<TL, TV>(ReadOnlySpan<float> inputs, ReadOnlySpan<float> dGates, Span<float> dKernel,
-        Span<float> dBias, int rows, int features, int width, int column) where TL : ILanes<TV> where TV : struct
+    private static unsafe void AddInputWeightGradientColumns<TV, TOps>(float* inputs, float* dGates, float* dKernel, float* dBias,
+        int rows, int features, int width, int column) where TV : struct where TOps : IVectorOps<TV>
     {
-        ref float rk = ref MemoryMarshal.GetReference(dKernel);
-        ref float rg = ref MemoryMarshal.GetReference(dGates);
-        ref float rx = ref MemoryMarshal.GetReference(inputs);
-        bool bias = !dBias.IsEmpty;
+        bool bias = dBias != null;
         for (int f = 0; f < features; f += 2)
         {
             bool pair = f + 1 < features;
-            var first = TL.Load(ref rk, f * width + column);
-            var second = pair ? TL.Load(ref rk, (f + 1) * width + column) : default;
-            var biasSum = bias ? TL.Load(ref MemoryMarshal.GetReference(dBias), column) : default;
+            var first = TOps.Load(dKernel + f * width + column);
+            var second = pair ? TOps.Load(dKernel + (f + 1) * width + column) : default;
+            var biasSum = bias ? TOps.Load(dBias + column) : default;
             for (int r = 0; r < rows; r++)
             {
-                var g = TL.Load(ref rg, r * width + column);
-                ref float x = ref Unsafe.Add(ref rx, r * features + f);
-                first = TL.MultiplyAdd(TL.Broadcast(x), g, first);
-                if (pair) second = TL.MultiplyAdd(TL.Broadcast(Unsafe.Add(ref x, 1)), g, second);
-                if (bias) biasSum = TL.Add(biasSum, g);
+                var g = TOps.Load(dGates + r * width + column);
+                float* x = inputs + r * features + f;
+                first = TOps.MultiplyAdd(TOps.Broadcast(*x), g, first);
+                if (pair) second = TOps.MultiplyAdd(TOps.Broadcast(x[1]), g, second);
+                if (bias) biasSum = TOps.Add(biasSum, g);
             }
-            TL.Store(first, ref rk, f * width + column);
-            if (pair) TL.Store(second, ref rk, (f + 1) * width + column);
-            if (bias) TL.Store(biasSum, ref MemoryMarshal.GetReference(dBias), column);
+            TOps.Store(first, dKernel + f * width + column);
+            if (pair) TOps.Store(second, dKernel + (f + 1) * width + column);
+            if (bias) TOps.Store(biasSum, dBias + column);
             bias = false;
         }
     }
@@ -430,11 +428,5 @@ internal static class SequenceLayout
         string shape = string.Format(System.Globalization.CultureInfo.InvariantCulture, shapeFormat, arg0, arg1, arg2);
         throw new ShapeMismatchException(operation, $"{name} with {expected} values {shape}", $"{actual} values",
             $"Pass {name} laid out as {shape}.");
-    }
-
-    /// <summary>Grows <paramref name="buffer"/> to at least <paramref name="length"/>; reuses it otherwise.</summary>
-    public static void EnsureLength(ref float[] buffer, int length)
-    {
-        if (buffer.Length < length) buffer = new float[length];
     }
 }

@@ -1,4 +1,4 @@
-namespace Neurite.Layers;
+namespace Neurite;
 
 /// <summary>A trainable weight with its gradient buffer of the same shape.</summary>
 public sealed class Parameter
@@ -16,8 +16,11 @@ public sealed class Parameter
 
     public Tensor Value { get; private set; }
 
-    /// <summary>∂loss/∂value of the last backward pass; a layer's <c>Backward</c> overwrites it.</summary>
-    public Tensor Gradient { get; }
+    /// <summary>∂loss/∂value of the last backward pass; a layer's <c>Backward</c> overwrites it, and only the library writes it.</summary>
+    internal Tensor Gradient { get; }
+
+    /// <summary>∂loss/∂value of the last backward pass, read-only (row-major, the shape of <see cref="Value"/>).</summary>
+    public ReadOnlySpan<float> GradientValues => Gradient.Span;
 
     public bool Trainable { get; set; }
 

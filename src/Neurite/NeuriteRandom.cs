@@ -9,7 +9,7 @@ namespace Neurite;
 /// awaits and tasks started afterwards), so two seeded runs on different threads never draw from
 /// each other's sequence; code that never seeds shares one unseeded generator.
 /// </remarks>
-public static class Random
+public static class NeuriteRandom
 {
     private static readonly System.Random Unseeded = new();
     private static readonly AsyncLocal<System.Random?> Seeded = new();

@@ -1,0 +1,387 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Neurite.Kernels;
+
+/// <summary>
+/// The one sequence driver behind <see cref="LstmSequence"/>, <see cref="GruSequence"/> and
+/// <see cref="SimpleRnnSequence"/>: argument checks, dropout masks, packing the caller's
+/// batch-major input into step-major rows, the input projection of all steps, the split of the
+/// batch rows across threads, the output, and the end of backpropagation through time (input
+/// weight gradients, recurrent weight gradients, the input gradient). A cell supplies only its
+/// step: the recurrent product and the fused gate pass, forward and backward.
+/// </summary>
+/// <remarks>
+/// Shapes: x (B, T, F); kernel W (F, G); recurrent kernel R (U, G), G = gates × U. The scratch
+/// buffers are pinned, grown to the largest (batch, steps) seen and then reused, so no pass
+/// allocates. Row b of a step needs only row b of the previous step, so each thread runs every
+/// step for its own rows with no join between steps; each row is computed by the same
+/// instructions in the same order whichever rows share a thread, so the split never changes a
+/// result.
+/// </remarks>
+internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecurrentCore
+{
+    private readonly string _noun, _operation, _kernelShape, _recurrentShape, _biasShape;
+    private float[] _packedInputs = [];      // (T, B, F) masked, in step order
+    private float[] _dPackedInputs = [];     // (T, B, F)
+    private float[] _inputMask = [];         // (B, F) copy of the last forward's mask
+    private PackedMatrix? _kernelTransposed; // Wᵀ for the input gradient, refreshed on every Backward
+    private bool _forwardDone, _backward;
+    private int _parts;
+    private KernelPath _path;
+
+    /// <summary>(T, B, G) input projections then gate values; cells that can, overwrite them with their gradients.</summary>
+    private protected float[] Gates = [];
+    /// <summary>(T+1, B, U): the initial state, then h after each step.</summary>
+    private protected float[] Hidden = [];
+    /// <summary>(T, B, U): h̃ = h ⊙ recurrentMask fed to each step, kept only with a recurrent mask.</summary>
+    private protected float[] DroppedHidden = [];
+    /// <summary>(B, U): the gradient into the current step's h.</summary>
+    private protected float[] DHidden = [];
+    /// <summary>(B, U) copy of the last forward's recurrent mask.</summary>
+    private protected float[] RecurrentMask = [];
+    private protected bool HasRecurrentMask, WantsInitialGradient;
+    private protected int Batch, Steps;
+    // The caller's spans, pinned by Forward and Backward for the duration of the pass.
+    private protected PinnedFloats X, Kernel, Bias, Output, DOutput, Dx;
+    private PackedMatrix? _passKernelTransposed;
+
+    private protected RecurrentSequence(string noun, int features, int units, int gates,
+        GateActivation activation, GateActivation recurrentActivation, bool returnSequences, bool goBackwards)
+    {
+        if (features <= 0) throw new ArgumentOutOfRangeException(nameof(features), features, $"{noun} needs at least one input feature.");
+        if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), units, $"{noun} needs a positive number of units.");
+        _noun = noun;
+        _operation = noun[(noun.IndexOf(' ') + 1)..] + " sequence";
+        string gateLabel = gates == 1 ? "U" : $"{gates}U";
+        _kernelShape = $"(F={{0}}, {gateLabel}={{1}})";
+        _recurrentShape = $"(U={{0}}, {gateLabel}={{1}})";
+        _biasShape = $"({gateLabel}={{0}})";
+        Features = features;
+        Units = units;
+        GateWidth = gates * units;
+        Activation = activation;
+        RecurrentActivation = recurrentActivation;
+        ReturnSequences = returnSequences;
+        GoBackwards = goBackwards;
+    }
+
+    public int Features { get; }
+    public int Units { get; }
+    /// <summary>G: the columns of the kernel and the recurrent kernel.</summary>
+    public int GateWidth { get; }
+    public GateActivation Activation { get; }
+    public GateActivation RecurrentActivation { get; }
+    public bool ReturnSequences { get; }
+    public bool GoBackwards { get; }
+
+    /// <summary>Number of bias values.</summary>
+    public virtual int BiasLength => GateWidth;
+
+    /// <summary>The bias's shape for error messages; <c>{0}</c> is G.</summary>
+    private protected virtual string BiasShape => _biasShape;
+
+    /// <summary>h after the last step of the latest forward pass, (B, U).</summary>
+    public ReadOnlySpan<float> FinalHidden => Hidden.AsSpan(Steps * Batch * Units, Batch * Units);
+
+    /// <summary>c after the last step of the latest forward pass, (B, U), for a cell that carries one.</summary>
+    public virtual ReadOnlySpan<float> FinalCell => throw new InvalidOperationException($"{_noun} carries no cell state c.");
+
+    /// <summary>Grows the scratch buffers for (batch, steps) now, so the first pass does not allocate.</summary>
+    public void Reserve(int batch, int steps)
+    {
+        int u = Units, f = Features, rows = batch * steps;
+        EnsureLength(ref _packedInputs, rows * f);
+        EnsureLength(ref Gates, rows * GateWidth);
+        EnsureLength(ref Hidden, (rows + batch) * u);
+        EnsureLength(ref _dPackedInputs, rows * f);
+        EnsureLength(ref DHidden, batch * u);
+        EnsureLength(ref _inputMask, batch * f);
+        EnsureLength(ref RecurrentMask, batch * u);
+        ReserveCell(batch, steps);
+    }
+
+    /// <summary>Grows <paramref name="buffer"/> to at least <paramref name="length"/> values, pinned so the cells may use pointers into it.</summary>
+    private protected static void EnsureLength(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = GC.AllocateArray<float>(length, pinned: true);
+    }
+
+    /// <summary>The first value of a span of a pinned buffer (or of a caller's span pinned for the pass).</summary>
+    private protected static float* Pointer(ReadOnlySpan<float> span) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
+
+    /// <summary>Grows the cell's own buffers for (batch, steps).</summary>
+    private protected abstract void ReserveCell(int batch, int steps);
+
+    /// <summary>Packs the recurrent weights the forward steps read (and anything else the steps need from <paramref name="bias"/>).</summary>
+    private protected abstract void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias);
+
+    /// <summary>
+    /// Step <paramref name="step"/> for batch rows [b0, b1): Gates already hold the step's input
+    /// projection; writes h after the step into Hidden (and any other state of the cell).
+    /// </summary>
+    private protected abstract void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput);
+
+    /// <summary>Packs the transposed recurrent weights the backward steps read.</summary>
+    private protected abstract void PrepareBackward(ReadOnlySpan<float> recurrentKernel);
+
+    /// <summary>
+    /// Backward through step <paramref name="step"/> for rows [b0, b1): DHidden holds the gradient
+    /// into h from later steps; adds the output's gradient, writes the step's gate gradients and,
+    /// when <paramref name="needPrevious"/>, replaces DHidden with the gradient into the previous h.
+    /// </summary>
+    private protected abstract void BackwardStep(int step, int b0, int b1, bool needPrevious);
+
+    /// <summary>(T, B, G) gradients of the input projections, as the backward steps left them.</summary>
+    private protected virtual Span<float> InputGateGradients => Gates.AsSpan(0, Batch * Steps * GateWidth);
+
+    /// <summary>Wᵀ packed for the input gradient, or null to multiply by the kernel directly.</summary>
+    private protected virtual PackedMatrix? PrepareInputGradient(ReadOnlySpan<float> kernel) =>
+        SequenceLayout.PrepareKernelTransposed(kernel, GateWidth, Features, ref _kernelTransposed) ? _kernelTransposed : null;
+
+    /// <summary><c>dR += h̃ᵀ · dGates</c> over all steps (and the recurrent part of the bias gradient, for cells with one).</summary>
+    private protected virtual void AddRecurrentWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dRecurrentKernel, Span<float> dBias) =>
+        Gemm.Multiply(recurrentInputs, InputGateGradients, dRecurrentKernel, Units, Batch * Steps, GateWidth, transA: true, accumulate: true);
+
+    /// <summary>
+    /// Runs the sequence. <paramref name="output"/> is (B, T, U) with returnSequences, else (B, U).
+    /// Empty <paramref name="initialHidden"/> means zeros, empty <paramref name="bias"/> no bias,
+    /// empty masks no dropout (inference).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden,
+        ReadOnlySpan<float> initialCell, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
+        ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask)
+    {
+        int u = Units, f = Features, g = GateWidth;
+        if (batch <= 0 || steps <= 0)
+            throw new ArgumentOutOfRangeException(nameof(steps), $"{_noun} sequence needs a positive batch and number of steps; received batch {batch}, steps {steps}.");
+        Check(x, batch * steps * f, "x", "(B={0}, T={1}, F={2})", batch, steps, f);
+        CheckOptional(initialHidden, batch * u, "initial h", "(B={0}, U={1})", batch, u);
+        CheckOptional(initialCell, batch * u, "initial c", "(B={0}, U={1})", batch, u);
+        Check(kernel, f * g, "kernel", _kernelShape, f, g);
+        Check(recurrentKernel, u * g, "recurrent kernel", _recurrentShape, u, g);
+        CheckOptional(bias, BiasLength, "bias", BiasShape, g);
+        Check(output, ReturnSequences ? batch * steps * u : batch * u, "output",
+            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
+        CheckOptional(inputMask, batch * f, "input dropout mask", "(B={0}, F={1})", batch, f);
+        CheckOptional(recurrentMask, batch * u, "recurrent dropout mask", "(B={0}, U={1})", batch, u);
+
+        Reserve(batch, steps);
+        Batch = batch;
+        Steps = steps;
+        if (!inputMask.IsEmpty) inputMask.CopyTo(_inputMask);
+        _hasInputMask = !inputMask.IsEmpty;
+        HasRecurrentMask = !recurrentMask.IsEmpty;
+        if (HasRecurrentMask)
+        {
+            recurrentMask.CopyTo(RecurrentMask);
+            EnsureLength(ref DroppedHidden, batch * steps * u);
+        }
+        PrepareForward(recurrentKernel, bias);
+        if (initialHidden.IsEmpty) Hidden.AsSpan(0, batch * u).Clear(); else initialHidden.CopyTo(Hidden);
+        StartCell(initialCell);
+
+        fixed (float* pinX = x, pinKernel = kernel, pinBias = bias, pinOutput = output)
+        {
+            X = new(pinX, x.Length);
+            Kernel = new(pinKernel, kernel.Length);
+            Bias = new(pinBias, bias.Length);
+            Output = new(pinOutput, output.Length);
+            RunRows(backward: false);
+            X = Kernel = Bias = Output = default;
+        }
+        _forwardDone = true;
+    }
+
+    private bool _hasInputMask;
+
+    /// <summary>Takes the initial cell state c (empty: zeros), for a cell that carries one.</summary>
+    private protected virtual void StartCell(ReadOnlySpan<float> initialCell) { }
+
+    private ReadOnlySpan<float> InputMask => _hasInputMask ? _inputMask.AsSpan(0, Batch * Features) : default;
+
+    /// <summary>
+    /// Backpropagation through the whole sequence of the latest forward pass, once: cells may
+    /// overwrite that pass's gates with their gradients, so another backward pass needs another
+    /// forward pass. Weight gradients are added to <paramref name="dKernel"/>,
+    /// <paramref name="dRecurrentKernel"/> and <paramref name="dBias"/>; <paramref name="dx"/>
+    /// (B, T, F) is overwritten. Empty <paramref name="dx"/>, <paramref name="dBias"/> or initial-state
+    /// gradients skip that gradient: a stateful layer asks for no gradient into its carried state,
+    /// which is what stops gradients crossing batch boundaries.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void RunBackward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell,
+        ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
+        Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
+        Span<float> dInitialHidden, Span<float> dInitialCell)
+    {
+        if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
+        int batch = Batch, steps = Steps, u = Units, f = Features, g = GateWidth;
+        int rows = batch * steps, stateSize = batch * u;
+        CheckOptional(dOutput, ReturnSequences ? rows * u : stateSize, "output gradient",
+            ReturnSequences ? "(B={0}, T={1}, U={2})" : "(B={0}, U={2})", batch, steps, u);
+        CheckOptional(dFinalHidden, stateSize, "final h gradient", "(B={0}, U={1})", batch, u);
+        CheckOptional(dFinalCell, stateSize, "final c gradient", "(B={0}, U={1})", batch, u);
+        Check(kernel, f * g, "kernel", _kernelShape, f, g);
+        Check(recurrentKernel, u * g, "recurrent kernel", _recurrentShape, u, g);
+        CheckOptional(dx, rows * f, "input gradient", "(B={0}, T={1}, F={2})", batch, steps, f);
+        Check(dKernel, f * g, "kernel gradient", _kernelShape, f, g);
+        Check(dRecurrentKernel, u * g, "recurrent kernel gradient", _recurrentShape, u, g);
+        CheckOptional(dBias, BiasLength, "bias gradient", BiasShape, g);
+        CheckOptional(dInitialHidden, stateSize, "initial h gradient", "(B={0}, U={1})", batch, u);
+        CheckOptional(dInitialCell, stateSize, "initial c gradient", "(B={0}, U={1})", batch, u);
+        // From here the gates may be overwritten: even a pass that fails needs a new Forward.
+        _forwardDone = false;
+
+        var dh = DHidden.AsSpan(0, stateSize);
+        if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);
+        StartCellGradient(dFinalCell);
+        WantsInitialGradient = !dInitialHidden.IsEmpty;
+        PrepareBackward(recurrentKernel);
+        _passKernelTransposed = dx.IsEmpty ? null : PrepareInputGradient(kernel);
+        fixed (float* pinDOutput = dOutput, pinKernel = kernel, pinDx = dx)
+        {
+            DOutput = new(pinDOutput, dOutput.Length);
+            Kernel = new(pinKernel, kernel.Length);
+            Dx = new(pinDx, dx.Length);
+            RunRows(backward: true);
+            DOutput = Kernel = Dx = default;
+            _passKernelTransposed = null;
+        }
+        if (WantsInitialGradient) dh.CopyTo(dInitialHidden);
+        if (!dInitialCell.IsEmpty) FinishCellGradient(dInitialCell);
+
+        ReadOnlySpan<float> recurrentInputs = HasRecurrentMask ? DroppedHidden.AsSpan(0, rows * u) : Hidden.AsSpan(0, rows * u);
+        SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), InputGateGradients, dKernel,
+            dBias.IsEmpty ? default : dBias[..g], rows, f, g);
+        AddRecurrentWeightGradients(recurrentInputs, dRecurrentKernel, dBias);
+    }
+
+    /// <summary>Takes the gradient into the final cell state c (empty: zero), for a cell that carries one.</summary>
+    private protected virtual void StartCellGradient(ReadOnlySpan<float> dFinalCell) { }
+
+    /// <summary>Writes the gradient into the initial cell state c, for a cell that carries one.</summary>
+    private protected virtual void FinishCellGradient(Span<float> dInitialCell) { }
+
+    /// <summary>Runs every step of one pass, split by batch rows across threads when the sequence is big enough to gain.</summary>
+    private void RunRows(bool backward)
+    {
+        _path = KernelSelector.Current;
+        int threads = Threading.MaxThreads;
+        double flopsPerStep = 2.0 * Batch * Units * GateWidth;
+        _parts = threads > 1 && _path != KernelPath.Scalar && !WorkerPool.InsidePart
+            && Steps * flopsPerStep >= Gemm.ParallelMinFlops ? Math.Min(threads, Batch) : 1;
+        _backward = backward;
+        if (_parts == 1) Run(0);
+        else WorkerPool.Run(this, _parts, threads);
+    }
+
+    /// <summary>The SIMD path of the current pass, chosen on the calling thread.</summary>
+    private protected KernelPath Path => _path;
+
+    void IParallelWork.Run(int part) => Run(part);
+
+    private void Run(int part)
+    {
+        int b0 = Batch * part / _parts, b1 = Batch * (part + 1) / _parts;
+        if (_backward) BackwardRows(b0, b1);
+        else ForwardRows(b0, b1);
+    }
+
+    private void ForwardRows(int b0, int b1)
+    {
+        int batch = Batch, steps = Steps, u = Units, f = Features, g = GateWidth, rowsHere = b1 - b0, stateSize = batch * u;
+        // Packing, the input projection and the output copy are per batch row too, so each thread
+        // does its own rows' share rather than one thread doing them around the steps.
+        SequenceLayout.PackInputs(X.ReadOnly, _packedInputs, batch, steps, f, GoBackwards, InputMask, b0, b1);
+        var inputBias = Bias.Length == 0 ? default : Bias.ReadOnly[..g];
+        // All rows of every step are contiguous on one thread, so that projection is one big GEMM;
+        // a part of the rows projects step by step. The GEMM's result does not depend on its row count.
+        bool allRows = rowsHere == batch;
+        if (allRows)
+            SequenceLayout.ProjectInputs(_packedInputs.AsSpan(0, steps * batch * f), Kernel.ReadOnly, inputBias,
+                Gates.AsSpan(0, steps * batch * g), steps * batch, f, g);
+        for (int s = 0; s < steps; s++)
+        {
+            if (!allRows)
+                SequenceLayout.ProjectInputs(_packedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), Kernel.ReadOnly,
+                    inputBias, Gates.AsSpan((s * batch + b0) * g, rowsHere * g), rowsHere, f, g);
+            ReadOnlySpan<float> recurrentInput = Hidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
+            if (HasRecurrentMask)
+            {
+                var dropped = DroppedHidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
+                SequenceLayout.Multiply(recurrentInput, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dropped);
+                recurrentInput = dropped;
+            }
+            ForwardStep(s, b0, b1, recurrentInput);
+        }
+        if (ReturnSequences)
+            SequenceLayout.UnpackSequence(Hidden.AsSpan(stateSize, steps * stateSize), Output.Span, batch, steps, u, b0, b1);
+        else
+            Hidden.AsSpan(steps * stateSize + b0 * u, rowsHere * u).CopyTo(Output.Span.Slice(b0 * u, rowsHere * u));
+    }
+
+    private void BackwardRows(int b0, int b1)
+    {
+        int batch = Batch, steps = Steps, f = Features, g = GateWidth, rowsHere = b1 - b0;
+        for (int s = steps - 1; s >= 0; s--) BackwardStep(s, b0, b1, needPrevious: s > 0 || WantsInitialGradient);
+        if (Dx.Length == 0) return;
+        // dx rows depend only on the same rows of the gate gradients, so each thread also does its rows' input gradient.
+        var dGates = InputGateGradients;
+        if (rowsHere == batch)
+            SequenceLayout.MultiplyByKernelTransposed(dGates, Kernel.ReadOnly, _dPackedInputs.AsSpan(0, steps * batch * f),
+                steps * batch, g, f, _passKernelTransposed);
+        else
+            for (int s = 0; s < steps; s++)
+                SequenceLayout.MultiplyByKernelTransposed(dGates.Slice((s * batch + b0) * g, rowsHere * g), Kernel.ReadOnly,
+                    _dPackedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), rowsHere, g, f, _passKernelTransposed);
+        SequenceLayout.UnpackInputGradient(_dPackedInputs, Dx.Span, batch, steps, f, GoBackwards, InputMask, b0, b1);
+    }
+
+    /// <summary>
+    /// The gradient reaching step <paramref name="step"/>'s h from the output, added to DHidden's rows [b0, b1).
+    /// </summary>
+    private protected void AddOutputGradient(int step, int b0, int b1) =>
+        SequenceLayout.AddOutputGradient(DOutput.ReadOnly, DHidden, Batch, Steps, Units, step, ReturnSequences, b0, b1);
+
+    /// <summary>
+    /// DHidden rows [b0, b1) = (<paramref name="dGates"/> · Rᵀ) ⊙ recurrentMask: the gradient into the
+    /// previous h through the recurrent product of a cell whose only path to it is that product.
+    /// </summary>
+    private protected void PropagateThroughRecurrentKernel(ReadOnlySpan<float> dGates, PackedMatrix recurrentTransposed, int b0, int b1)
+    {
+        int u = Units, rowsHere = b1 - b0;
+        var dh = DHidden.AsSpan(b0 * u, rowsHere * u);
+        Gemm.Multiply(dGates, recurrentTransposed, dh, rowsHere);
+        if (HasRecurrentMask) SequenceLayout.Multiply(dh, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dh);
+    }
+
+    private protected void Check(ReadOnlySpan<float> span, int expected, string name, string shapeFormat, int arg0 = 0, int arg1 = 0, int arg2 = 0) =>
+        SequenceLayout.CheckLength(span, expected, _operation, name, shapeFormat, arg0, arg1, arg2);
+
+    private protected void CheckOptional(ReadOnlySpan<float> span, int expected, string name, string shapeFormat, int arg0 = 0, int arg1 = 0, int arg2 = 0) =>
+        SequenceLayout.CheckOptionalLength(span, expected, _operation, name, shapeFormat, arg0, arg1, arg2);
+}
+
+/// <summary>The driver's calls for a cell whose only state is h (GRU, SimpleRNN).</summary>
+internal abstract class HiddenStateSequence(string noun, int features, int units, int gates,
+    GateActivation activation, GateActivation recurrentActivation, bool returnSequences, bool goBackwards)
+    : RecurrentSequence(noun, features, units, gates, activation, recurrentActivation, returnSequences, goBackwards)
+{
+    /// <summary>
+    /// Runs the sequence. <paramref name="output"/> is (B, T, U) with returnSequences, else (B, U).
+    /// Empty <paramref name="initialHidden"/> means zeros, empty <paramref name="bias"/> no bias,
+    /// empty masks no dropout.
+    /// </summary>
+    public void Forward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden,
+        ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
+        ReadOnlySpan<float> inputMask = default, ReadOnlySpan<float> recurrentMask = default) =>
+        RunForward(batch, steps, x, initialHidden, default, kernel, recurrentKernel, bias, output, inputMask, recurrentMask);
+
+    /// <summary>Backpropagation through the whole sequence of the latest <see cref="Forward"/>, once (see <see cref="RecurrentSequence.RunBackward"/>).</summary>
+    public void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden,
+        ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
+        Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias, Span<float> dInitialHidden = default) =>
+        RunBackward(dOutput, dFinalHidden, default, kernel, recurrentKernel, dx, dKernel, dRecurrentKernel, dBias, dInitialHidden, default);
+}
