@@ -118,8 +118,13 @@ internal static class DataCommands
         return command;
     }
 
-    private static Option<int> ThreadsOption() =>
-        PositiveOption("--threads", "Threads the kernels may use (default: all cores of this machine).", Math.Max(1, Environment.ProcessorCount));
+    private static Option<int> ThreadsOption() => new("--threads")
+    {
+        Description = $"Threads the kernels may use (default: all cores of this machine, at most {Neurite.Kernels.Threading.Limit}).",
+        DefaultValueFactory = _ => CliApp.DefaultThreads,
+        HelpName = "count",
+        CustomParser = result => (ParsePositive(result, "--threads", "2") is int t ? CliApp.WithinThreadLimit(result, t) : null) ?? CliApp.DefaultThreads,
+    };
 
     private static Command Summary(TextWriter output, TextWriter error, Action<int> setExitCode)
     {
@@ -212,6 +217,7 @@ internal static class DataCommands
         Description = $"Seed of the random split, initial weights and shuffling (default {defaultValue}).",
         DefaultValueFactory = _ => defaultValue,
         HelpName = "number",
+        CustomParser = result => CliApp.ParseWholeNumber(result, "--seed", "--seed 17") ?? defaultValue,
     };
 
     private static Option<string> OutOption(string defaultFolder) => new("--out")
