@@ -111,8 +111,7 @@ internal static class ClassifyCommand
         output.Say($"Writing the report to {options.OutputFolder} ...");
         var report = BuildReport(options, table, features, recipe, counts, usedLevels, classOfRow, split, dropped, model, history, early, epochsRun, scores);
         string predictionsCsv = PredictionsCsv(table, complete, split, classOfRow, predictedAll, classes, options.Target);
-        report.WriteTo(options.OutputFolder);
-        DataFile.WriteAtomically(Path.Combine(options.OutputFolder, "predictions.csv"), predictionsCsv);
+        ReportFolder.Write(options.OutputFolder, report, ("predictions.csv", predictionsCsv));
         if (options.SavePath is not null) CommandChecks.SaveModel(model, new ModelRecipe { Task = "classify", Classify = recipe }, options.SavePath, output);
         output.Say($"Report: {Path.Combine(options.OutputFolder, HtmlReport.IndexFileName)}");
 

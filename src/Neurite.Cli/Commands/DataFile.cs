@@ -129,24 +129,8 @@ internal static class DataFile
     public static string[] ParseNames(IEnumerable<string>? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).ToArray();
 
-    /// <summary>Writes a text file so that it is either the old file or the complete new one.</summary>
-    public static void WriteAtomically(string path, string content)
-    {
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temporary, content, new System.Text.UTF8Encoding(false));
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    /// <summary>Writes a text file so that it is either the old file or the complete new one (see <see cref="OutputFile"/>).</summary>
+    public static void WriteAtomically(string path, string content) => OutputFile.WriteText(path, content, "--out");
 
     /// <summary>Quotes a CSV field when it needs it.</summary>
     public static string CsvField(string? value)

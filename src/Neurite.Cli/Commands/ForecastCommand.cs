@@ -170,8 +170,7 @@ internal static class ForecastCommand
         var labels = RowLabels(rows, dates);
         var report = BuildReport(options, table, recipe, dropped, n, split, labels, train, test, testOriginal, model, history, early, original, predicted, persistence, table3, verdict, season, batch);
         string forecastsCsv = ForecastsCsv(testOriginal, rows, labels, predicted, persistence, seasonal, options.Column);
-        report.WriteTo(options.OutputFolder);
-        DataFile.WriteAtomically(Path.Combine(options.OutputFolder, "forecasts.csv"), forecastsCsv);
+        ReportFolder.Write(options.OutputFolder, report, ("forecasts.csv", forecastsCsv));
         if (options.SavePath is not null) CommandChecks.SaveModel(model, new ModelRecipe { Task = "forecast", Forecast = recipe }, options.SavePath, output);
         output.Say($"Report: {Path.Combine(options.OutputFolder, HtmlReport.IndexFileName)}");
 

@@ -10,15 +10,15 @@ internal static class ModelCommands
 {
     public static int Summary(string modelPath, CommandOutput output)
     {
-        var model = CommandChecks.LoadModel(modelPath);
-        output.Text.Write(model.SummaryText());
         string sidecar = ModelRecipe.SidecarPath(modelPath);
         if (!File.Exists(sidecar))
         {
+            output.Text.Write(CommandChecks.LoadModel(modelPath).SummaryText());
             output.Say($"No preprocessing file ({Path.GetFileName(sidecar)}) beside it: predict and evaluate need one, written by 'neurite classify --save' or 'neurite forecast --save'.");
             return CliApp.Success;
         }
-        var recipe = ModelRecipe.Load(modelPath);
+        var (model, recipe) = LoadPair(modelPath);
+        output.Text.Write(model.SummaryText());
         if (recipe.Classify is { } c)
         {
             output.Say($"Classifier of '{c.Target}' into {c.Classes.Length} classes: {string.Join(", ", c.Classes)} (majority class in training: {c.MajorityClass}).");
@@ -38,8 +38,7 @@ internal static class ModelCommands
 
     public static int Predict(string modelPath, string dataPath, string? outPath, CommandOutput output)
     {
-        if (outPath is not null && (string.IsNullOrWhiteSpace(outPath) || Directory.Exists(outPath)))
-            throw new UserInputException($"--out '{outPath}' is a folder or empty; predict writes one CSV file. Use e.g. --out predictions.csv.");
+        if (outPath is not null) OutputFile.CheckWritableFile(outPath, "--out", "predictions.csv");
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
         var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
@@ -50,7 +49,7 @@ internal static class ModelCommands
         }
         else
         {
-            DataFile.WriteAtomically(outPath, csv);
+            OutputFile.WriteText(outPath, csv, "--out");
             output.Say($"Predictions: {outPath}");
         }
         return CliApp.Success;
@@ -70,14 +69,29 @@ internal static class ModelCommands
 
     private static (Sequential Model, ModelRecipe Recipe) Load(string modelPath)
     {
-        var model = CommandChecks.LoadModel(modelPath);
-        var recipe = ModelRecipe.Load(modelPath);
+        var (model, recipe) = LoadPair(modelPath);
         int[] expectedIn = recipe.Classify is { } c ? [c.InputWidth] : [recipe.Forecast!.Lookback, recipe.Forecast.Features.Length];
         int expectedOut = recipe.Classify is { } c2 ? c2.Classes.Length : recipe.Forecast!.Horizon;
         var input = model.Inputs[0].Shape;
         var outputShape = model.Outputs[0].Shape;
         if (!input.SequenceEqual(expectedIn) || outputShape[^1] != expectedOut)
             throw new UserInputException($"The model '{modelPath}' takes inputs ({string.Join(", ", input)}) and gives {outputShape[^1]} outputs, but its preprocessing file describes inputs ({string.Join(", ", expectedIn)}) and {expectedOut} outputs; the two files do not belong together. Save the model again with --save, which writes both.");
+        return (model, recipe);
+    }
+
+    /// <summary>
+    /// The model and its recipe, refused unless the recipe was saved with these very model bytes. The file is
+    /// fingerprinted before and after loading, so a save that replaces it meanwhile is noticed, not half-used.
+    /// </summary>
+    private static (Sequential Model, ModelRecipe Recipe) LoadPair(string modelPath)
+    {
+        string before = CommandChecks.ModelFingerprint(modelPath);
+        var model = CommandChecks.LoadModel(modelPath);
+        var recipe = ModelRecipe.Load(modelPath);
+        string after = CommandChecks.ModelFingerprint(modelPath);
+        if (before != after)
+            throw new UserInputException($"The model file '{modelPath}' changed while it was being read (another process saved over it). Run the command again.");
+        recipe.RequireSavedWith(modelPath, after);
         return (model, recipe);
     }
 

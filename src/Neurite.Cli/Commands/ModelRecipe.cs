@@ -25,6 +25,12 @@ internal sealed record ModelRecipe
     public ClassifyRecipe? Classify { get; init; }
     public ForecastRecipe? Forecast { get; init; }
 
+    /// <summary>
+    /// SHA-256 (lowercase hex) of the .keras file this recipe was saved with: the pair is refused when the model file
+    /// beside it has other bytes (another model's recipe copied over, or a save killed between the two renames).
+    /// </summary>
+    public string? ModelSha256 { get; init; }
+
     private static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -60,6 +66,23 @@ internal sealed record ModelRecipe
         if (problem is not null)
             throw new UserInputException($"The preprocessing file '{path}' is not usable: {problem}. Save the model again with 'neurite classify --save' or 'neurite forecast --save'.");
         return recipe!;
+    }
+
+    /// <summary>SHA-256 of the file's bytes, as lowercase hex.</summary>
+    public static string Fingerprint(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    /// <summary>Refuses this recipe unless it was saved with the model file whose SHA-256 is <paramref name="modelFingerprint"/>.</summary>
+    public void RequireSavedWith(string modelPath, string modelFingerprint)
+    {
+        string sidecar = Path.GetFileName(SidecarPath(modelPath));
+        if (ModelSha256 is null)
+            throw new UserInputException($"The preprocessing file '{sidecar}' does not record which model file it was saved with (an older neurite wrote it), so it cannot be checked against '{modelPath}'. Train and save the model again with --save, which writes both files as a pair.");
+        if (!string.Equals(ModelSha256, modelFingerprint, StringComparison.OrdinalIgnoreCase))
+            throw new UserInputException($"The model '{modelPath}' and its preprocessing file '{sidecar}' do not belong together: the preprocessing was saved with a model file of SHA-256 {ModelSha256[..Math.Min(12, ModelSha256.Length)]}..., this one is {modelFingerprint[..12]}... (a copied preprocessing file, or a save that was interrupted). Save the model again with --save, which writes both.");
     }
 
     internal static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).Trim();
