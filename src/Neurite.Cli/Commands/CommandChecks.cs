@@ -14,6 +14,21 @@ internal static class CommandChecks
 
     public static void OutputFolder(string folder) => ReportFolder.Check(folder);
 
+    /// <summary>
+    /// Refuses a forecast layout the series cannot fill or the machine cannot hold, before anything is allocated;
+    /// the sums are taken in long and double arithmetic, so no option value can overflow them.
+    /// </summary>
+    public static void SeriesSize(int lookback, int horizon, IReadOnlyList<int> units, int batch, int features, int rows, string file)
+    {
+        long needed = (long)lookback + horizon + 1;
+        if (needed > rows)
+            throw new UserInputException($"--lookback {lookback} and --horizon {horizon} need at least {needed} rows (history, targets and a test part), but {file} has {rows} complete rows. Use a smaller --lookback or --horizon, or more rows.");
+        double windows = (double)rows - lookback - horizon + 1;
+        double bytes = 8.0 * rows * features + 3 * 4.0 * windows * lookback * features + MemoryCheck.LstmTrainingBytes(lookback, features, units, horizon, batch);
+        MemoryCheck.Require(bytes, $"about {windows:0} windows of {lookback} steps x {features} feature(s) and LSTM layers of {string.Join(", ", units)} units trained with Adam",
+            "Use a smaller --lookback, fewer --units, or fewer rows.");
+    }
+
     /// <summary>Refuses, before any training, a --save path that cannot take a model and its preprocessing file.</summary>
     public static void SavePath(string path)
     {

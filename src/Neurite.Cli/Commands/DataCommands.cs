@@ -34,9 +34,13 @@ internal static class DataCommands
         var save = SaveOption();
         var json = JsonOption();
         var threads = ThreadsOption();
+        var exclude = NamesOption("--exclude", "Columns to leave out of the default features (e.g. an ID column).");
+        var categorical = NamesOption("--categorical", "Columns to read as text categories even where they hold numbers (e.g. codes such as 01, 02).");
+        var missing = MissingOption();
+        var delimiter = DelimiterOption();
         var command = new Command("classify", "Trains an MLP to predict a column of classes from the other columns of a CSV, and writes a report.")
         {
-            data, target, features, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads,
+            data, target, features, exclude, categorical, missing, delimiter, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads,
         };
         command.SetAction(parsed =>
         {
@@ -53,6 +57,10 @@ internal static class DataCommands
                 Seed = parsed.GetValue(seed),
                 OutputFolder = parsed.GetValue(outFolder)!,
                 SavePath = parsed.GetValue(save),
+                Exclude = DataFile.ParseNames(parsed.GetValue(exclude)),
+                Categorical = DataFile.ParseNames(parsed.GetValue(categorical)),
+                Missing = ParseMissing(parsed.GetValue(missing)),
+                Delimiter = DataFile.ParseDelimiter(parsed.GetValue(delimiter)),
             }, o));
         });
         return command;
@@ -88,9 +96,11 @@ internal static class DataCommands
         var save = SaveOption();
         var json = JsonOption();
         var threads = ThreadsOption();
+        var missing = MissingOption();
+        var delimiter = DelimiterOption();
         var command = new Command("forecast", "Trains stacked LSTMs to forecast a numeric column of a CSV, scores them against naive forecasts, and writes a report.")
         {
-            data, column, date, dateFormat, features, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
+            data, column, date, dateFormat, features, missing, delimiter, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
         };
         command.SetAction(parsed =>
         {
@@ -113,6 +123,8 @@ internal static class DataCommands
                 Seed = parsed.GetValue(seed),
                 OutputFolder = parsed.GetValue(outFolder)!,
                 SavePath = parsed.GetValue(save),
+                Missing = ParseMissing(parsed.GetValue(missing)),
+                Delimiter = DataFile.ParseDelimiter(parsed.GetValue(delimiter)),
             }, o));
         });
         return command;
@@ -139,12 +151,15 @@ internal static class DataCommands
         var model = ModelArgument();
         var data = DataArgument();
         var outFile = new Option<string>("--out") { Description = "CSV file for the predictions (default: standard output).", HelpName = "predictions.csv" };
-        var command = new Command("predict", "Applies a model saved by classify or forecast to the rows of a CSV and writes its predictions.") { model, data, outFile };
+        var missing = MissingOption();
+        var delimiter = DelimiterOption();
+        var command = new Command("predict", "Applies a model saved by classify or forecast to the rows of a CSV and writes its predictions.") { model, data, outFile, missing, delimiter };
         command.SetAction(parsed =>
         {
             string? outPath = parsed.GetValue(outFile);
             // Without --out the CSV goes to standard output, so the messages go to the error writer.
-            Guarded("predict", output, error, outPath is null, setExitCode, o => ModelCommands.Predict(parsed.GetValue(model)!, parsed.GetValue(data)!, outPath, o));
+            Guarded("predict", output, error, outPath is null, setExitCode, o => ModelCommands.Predict(parsed.GetValue(model)!, parsed.GetValue(data)!, outPath,
+                DataFile.ParseDelimiter(parsed.GetValue(delimiter)), ParseMissing(parsed.GetValue(missing)), o));
         });
         return command;
     }
@@ -154,8 +169,11 @@ internal static class DataCommands
         var model = ModelArgument();
         var data = DataArgument();
         var json = JsonOption();
-        var command = new Command("evaluate", "Scores a model saved by classify or forecast on the rows of a CSV that holds the answers.") { model, data, json };
-        command.SetAction(parsed => Guarded("evaluate", output, error, parsed.GetValue(json), setExitCode, o => ModelCommands.Evaluate(parsed.GetValue(model)!, parsed.GetValue(data)!, o)));
+        var missing = MissingOption();
+        var delimiter = DelimiterOption();
+        var command = new Command("evaluate", "Scores a model saved by classify or forecast on the rows of a CSV that holds the answers.") { model, data, json, missing, delimiter };
+        command.SetAction(parsed => Guarded("evaluate", output, error, parsed.GetValue(json), setExitCode, o => ModelCommands.Evaluate(parsed.GetValue(model)!, parsed.GetValue(data)!,
+            DataFile.ParseDelimiter(parsed.GetValue(delimiter)), ParseMissing(parsed.GetValue(missing)), o)));
         return command;
     }
 
@@ -188,6 +206,29 @@ internal static class DataCommands
         Description = description + " Names separated by commas or spaces.",
         AllowMultipleArgumentsPerToken = true,
         HelpName = "columns",
+    };
+
+    private static Option<string[]> NamesOption(string name, string description) => new(name)
+    {
+        Description = description + " Names separated by commas or spaces.",
+        AllowMultipleArgumentsPerToken = true,
+        HelpName = "columns",
+    };
+
+    private static Option<string[]> MissingOption() => new("--missing")
+    {
+        Description = "Values that mean missing, besides NA, null, NaN and empty fields (e.g. --missing '?'); rows with a missing feature are dropped and counted. Several may be given, separated by spaces.",
+        AllowMultipleArgumentsPerToken = true,
+        HelpName = "values",
+    };
+
+    /// <summary>--missing tokens as given: each is one exact value, so a token may itself hold a comma.</summary>
+    private static string[] ParseMissing(string[]? values) => (values ?? []).Distinct(StringComparer.Ordinal).ToArray();
+
+    private static Option<string> DelimiterOption() => new("--delimiter")
+    {
+        Description = "The character between fields (default ','); e.g. ';' for files from spreadsheets in comma-decimal locales, or tab.",
+        HelpName = "char",
     };
 
     private static Option<int> PositiveOption(string name, string description, int defaultValue) => new(name)

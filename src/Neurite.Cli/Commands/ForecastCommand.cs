@@ -40,6 +40,11 @@ internal sealed record ForecastOptions
 
     public string OutputFolder { get; init; } = DefaultOutputFolder;
     public string? SavePath { get; init; }
+
+    /// <summary>Tokens read as missing besides NA, null, NaN and empty (--missing).</summary>
+    public string[] Missing { get; init; } = [];
+
+    public char Delimiter { get; init; } = ',';
 }
 
 /// <summary>
@@ -64,7 +69,7 @@ internal static class ForecastCommand
             throw new UserInputException($"--date-format '{options.DateFormat}' was given without --date. Name the date column with --date, or leave --date-format out.");
         string dateFormat = DataFile.CheckDateFormat(options.DateFormat);
         output.Say($"Reading {file} ...");
-        var table = DataFile.Read(file, dateFormat);
+        var table = DataFile.Read(file, DataFile.SeriesReadSettings(options.Date, dateFormat, options.Delimiter, options.Missing));
         DataFile.RequireColumn(table, options.Column, "--column", file);
         var featureNames = new[] { options.Column }.Concat(options.Features.Where(f => f != options.Column)).ToArray();
         var columns = featureNames.Select(name =>
@@ -86,6 +91,7 @@ internal static class ForecastCommand
             dates = dateColumn as DateColumn ?? throw new UserInputException(
                 $"--date column '{options.Date}' does not hold dates written as {dateFormat} (e.g. '{dateColumn.Format(0)}' on line 2 of {file}). Give their format with --date-format (e.g. --date-format dd/MM/yyyy), or leave --date out to keep the rows in file order.");
             order = order.OrderBy(i => dates[i] ?? DateTime.MaxValue).ToArray();
+            DataFile.RequireDistinctDates(dates, order, file);
         }
         var rows = order.Where(i => columns.All(c => !c.IsMissing(i)) && (dates is null || !dates.IsMissing(i))).ToArray();
         int dropped = table.RowCount - rows.Length;
@@ -94,6 +100,7 @@ internal static class ForecastCommand
 
         int n = rows.Length;
         int split = (int)Math.Round(n * (1 - options.TestFraction), MidpointRounding.AwayFromZero);
+        CommandChecks.SeriesSize(lookback, horizon, options.Units, batch, featureNames.Length, n, file);
         CheckLength(options, file, n, split, batch);
 
         var original = rows.Select(i => columns[0][i]).ToArray();
@@ -171,7 +178,7 @@ internal static class ForecastCommand
         var report = BuildReport(options, table, recipe, dropped, n, split, labels, train, test, testOriginal, model, history, early, original, predicted, persistence, table3, verdict, season, batch);
         string forecastsCsv = ForecastsCsv(testOriginal, rows, labels, predicted, persistence, seasonal, options.Column);
         ReportFolder.Write(options.OutputFolder, report, ("forecasts.csv", forecastsCsv));
-        if (options.SavePath is not null) CommandChecks.SaveModel(model, new ModelRecipe { Task = "forecast", Forecast = recipe }, options.SavePath, output);
+        if (options.SavePath is not null) CommandChecks.SaveModel(model, new ModelRecipe { Task = "forecast", Forecast = recipe, Missing = options.Missing }, options.SavePath, output);
         output.Say($"Report: {Path.Combine(options.OutputFolder, HtmlReport.IndexFileName)}");
 
         output.WriteScores(new JsonObject

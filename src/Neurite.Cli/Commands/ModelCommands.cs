@@ -36,12 +36,12 @@ internal static class ModelCommands
         return CliApp.Success;
     }
 
-    public static int Predict(string modelPath, string dataPath, string? outPath, CommandOutput output)
+    public static int Predict(string modelPath, string dataPath, string? outPath, char delimiter, string[] missing, CommandOutput output)
     {
         if (outPath is not null) OutputFile.CheckWritableFile(outPath, "--out", "predictions.csv");
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
-        var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
+        var table = DataFile.Read(dataPath, ReadSettingsOf(recipe, delimiter, missing));
         string csv = recipe.Classify is { } c ? PredictClasses(model, c, table, dataPath, output) : PredictSeries(model, recipe.Forecast!, table, dataPath, output);
         if (outPath is null)
         {
@@ -55,11 +55,11 @@ internal static class ModelCommands
         return CliApp.Success;
     }
 
-    public static int Evaluate(string modelPath, string dataPath, CommandOutput output)
+    public static int Evaluate(string modelPath, string dataPath, char delimiter, string[] missing, CommandOutput output)
     {
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
-        var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
+        var table = DataFile.Read(dataPath, ReadSettingsOf(recipe, delimiter, missing));
         var json = recipe.Classify is { } c ? EvaluateClasses(model, c, table, dataPath, output) : EvaluateSeries(model, recipe.Forecast!, table, dataPath, output);
         json["model"] = Path.GetFullPath(modelPath);
         json["data"] = dataPath;
@@ -80,6 +80,24 @@ internal static class ModelCommands
     }
 
     /// <summary>
+    /// How to read new rows for a saved model: with the column kinds learned in training (a text column of "01", "02"
+    /// stays text; a stray non-number in a numeric column is an error naming its line, not a new kind) and the
+    /// training's missing-value tokens, besides those given now.
+    /// </summary>
+    private static DataFile.ReadSettings ReadSettingsOf(ModelRecipe recipe, char delimiter, string[] missing)
+    {
+        var kinds = recipe.Classify?.ColumnKinds() ?? recipe.Forecast!.Features.ToDictionary(f => f.Name, _ => ColumnKind.Numeric, StringComparer.Ordinal);
+        if (recipe.Forecast?.Date is { } date) kinds[date] = ColumnKind.Date;
+        return new DataFile.ReadSettings
+        {
+            Delimiter = delimiter,
+            Missing = [.. recipe.Missing ?? [], .. missing],
+            DateFormat = recipe.Forecast?.DateFormat,
+            Kinds = kinds,
+        };
+    }
+
+    /// <summary>
     /// The model and its recipe, refused unless the recipe was saved with these very model bytes. The file is
     /// fingerprinted before and after loading, so a save that replaces it meanwhile is noticed, not half-used.
     /// </summary>
@@ -97,7 +115,8 @@ internal static class ModelCommands
 
     private static string PredictClasses(Sequential model, ClassifyRecipe recipe, Table table, string file, CommandOutput output)
     {
-        var (x, rows, skipped) = recipe.Encode(table, file);
+        var (x, rows, skipped, unseen) = recipe.Encode(table, file);
+        if (unseen.Describe(file) is { } note) output.Say(note);
         var probabilities = rows.Length == 0 ? null : model.Predict(x);
         var csv = new StringBuilder("line,predicted");
         foreach (var c in recipe.Classes) csv.Append(',').Append(DataFile.CsvField("p_" + c));
@@ -127,7 +146,8 @@ internal static class ModelCommands
     private static JsonObject EvaluateClasses(Sequential model, ClassifyRecipe recipe, Table table, string file, CommandOutput output)
     {
         var targetColumn = DataFile.RequireColumn(table, recipe.Target, "The model's target column", file);
-        var (x, rows, skipped) = recipe.Encode(table, file);
+        var (x, rows, skipped, unseen) = recipe.Encode(table, file);
+        if (unseen.Describe(file) is { } note) output.Say(note);
         var keep = Enumerable.Range(0, rows.Length).Where(r => !targetColumn.IsMissing(rows[r])).ToArray();
         if (keep.Length == 0)
             throw new UserInputException($"{file} has no row with both the target '{recipe.Target}' and every feature present, so there is nothing to score. Give rows with the target filled in.");
@@ -135,7 +155,7 @@ internal static class ModelCommands
         {
             string value = targetColumn.Format(rows[r])!;
             int c = Array.IndexOf(recipe.Classes, value);
-            return c >= 0 ? c : throw new UserInputException($"The target '{recipe.Target}' is '{value}' on line {rows[r] + 2} of {file}, a class the model does not know; it knows [{string.Join(", ", recipe.Classes)}]. Evaluate on rows of those classes only.");
+            return c >= 0 ? c : throw new UserInputException($"The target '{recipe.Target}' is '{value}' on line {rows[r] + 2} of {file}, a class the model does not know; it knows {recipe.Classes.Length} [{DataFile.ShortList(recipe.Classes)}]. Evaluate on rows of those classes only.");
         }).ToArray();
         var predictedAll = model.PredictClasses(x);
         var predicted = keep.Select(r => predictedAll[r]).ToArray();
@@ -170,6 +190,7 @@ internal static class ModelCommands
             string format = recipe.DateFormat ?? "yyyy-MM-dd";
             dates = table[recipe.Date] as DateColumn ?? throw new UserInputException($"Column '{recipe.Date}' of {file} does not hold dates written as {format}, as the model's training data did. Write the dates as {format}.");
             order = order.OrderBy(i => dates[i] ?? DateTime.MaxValue).ToArray();
+            DataFile.RequireDistinctDates(dates, order, file);
         }
         var rows = order.Where(i => columns.All(c => !c.IsMissing(i)) && (dates is null || !dates.IsMissing(i))).ToArray();
         var scaled = new double[rows.Length, columns.Length];

@@ -31,6 +31,9 @@ internal sealed record ModelRecipe
     /// </summary>
     public string? ModelSha256 { get; init; }
 
+    /// <summary>Tokens read as missing in training besides the reader's defaults (--missing); new files are read with them too.</summary>
+    public string[]? Missing { get; init; }
+
     private static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -113,32 +116,51 @@ internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRe
         : Features is not { Length: > 0 } ? "it has no feature columns"
         : Features.Select(f => f.Problem()).FirstOrDefault(p => p is not null);
 
+    /// <summary>The column kinds the model was trained on, to read new files the same way rather than guess afresh.</summary>
+    public Dictionary<string, ColumnKind> ColumnKinds()
+    {
+        var kinds = Features.ToDictionary(f => f.Name, f => f.Kind == FeatureRecipe.Numeric ? ColumnKind.Numeric : ColumnKind.Categorical, StringComparer.Ordinal);
+        kinds[Target] = ColumnKind.Categorical;
+        return kinds;
+    }
+
     /// <summary>
-    /// The rows of <paramref name="table"/> encoded as the model's inputs; rows with a missing feature are left out
-    /// and returned in <c>Skipped</c>. A column that is not there, or a level the model never saw, is an error.
+    /// The rows of <paramref name="table"/> (all, or those in <paramref name="only"/>) encoded as the model's inputs;
+    /// rows with a missing feature are left out and returned in <c>Skipped</c>. A text value the model never saw
+    /// gets an all-zero one-hot block (no level is on), and is counted in <c>Unseen</c>. A missing column is an error.
     /// </summary>
-    public (Tensor X, int[] Rows, int[] Skipped) Encode(Table table, string file)
+    public EncodedRows Encode(Table table, string file, IReadOnlyList<int>? only = null)
     {
         var columns = new Column[Features.Length];
+        var levelIndex = new Dictionary<string, int>?[Features.Length];
         for (int j = 0; j < Features.Length; j++)
         {
             var f = Features[j];
             if (!table.Contains(f.Name))
-                throw new UserInputException($"{file} does not match the model: it has no column '{f.Name}', one of the model's features [{string.Join(", ", Features.Select(x => x.Name))}]. Give a CSV with the columns the model was trained on.");
+                throw new UserInputException($"{file} does not match the model: it has no column '{f.Name}', one of the model's {Features.Length} features [{DataFile.ShortList(Features.Select(x => x.Name).ToArray())}]. Give a CSV with the columns the model was trained on.");
             columns[j] = f.Kind == FeatureRecipe.Numeric
                 ? DataFile.RequireNumeric(table, f.Name, "a numeric feature of the model", "The model was trained on numbers in this column; give a CSV with numbers there.", file)
                 : table[f.Name];
             if (columns[j] is NumericColumn n) DataFile.RequireFinite(n, file);
+            if (f.Kind == FeatureRecipe.Categorical)
+            {
+                levelIndex[j] = new Dictionary<string, int>(StringComparer.Ordinal);
+                for (int l = 0; l < f.Levels!.Length; l++) levelIndex[j]![f.Levels[l]] = l;
+            }
         }
         var rows = new List<int>();
         var skipped = new List<int>();
-        for (int i = 0; i < table.RowCount; i++)
+        foreach (int i in only ?? Enumerable.Range(0, table.RowCount).ToArray())
             (columns.Any(c => c.IsMissing(i)) ? skipped : rows).Add(i);
         int width = InputWidth;
-        var data = new float[rows.Count * width];
+        MemoryCheck.Require(4.0 * rows.Count * width, $"{rows.Count} rows x {width} inputs",
+            "Leave out text columns with many different values (--exclude), or use fewer rows.");
+        var data = new float[checked(rows.Count * width)];
+        var unseen = new UnseenValues();
         for (int r = 0; r < rows.Count; r++)
         {
             int i = rows[r], offset = r * width;
+            bool rowUnseen = false;
             for (int j = 0; j < Features.Length; j++)
             {
                 var f = Features[j];
@@ -148,15 +170,44 @@ internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRe
                     continue;
                 }
                 string value = columns[j].Format(i)!;
-                int level = Array.IndexOf(f.Levels!, value);
-                if (level < 0)
-                    throw new UserInputException($"Column '{f.Name}' has the value '{value}' on line {i + 2} of {file}, which the model never saw; it knows [{string.Join(", ", f.Levels!)}]. Use one of those values, or retrain on data that includes it.");
-                data[offset + level] = 1f;
+                if (levelIndex[j]!.TryGetValue(value, out int level)) data[offset + level] = 1f;
+                else
+                {
+                    rowUnseen = true;
+                    unseen.Add(f.Name, value, i + 2);
+                }
                 offset += f.Levels!.Length;
             }
+            if (rowUnseen) unseen.Rows++;
         }
-        return (new Tensor(data, rows.Count, width), rows.ToArray(), skipped.ToArray());
+        return new EncodedRows(new Tensor(data, rows.Count, width), rows.ToArray(), skipped.ToArray(), unseen);
     }
+}
+
+/// <summary>Encoded inputs: the rows used (0-based), the rows skipped for a missing feature, and values training never saw.</summary>
+internal sealed record EncodedRows(Tensor X, int[] Rows, int[] Skipped, UnseenValues Unseen);
+
+/// <summary>Text values a model never saw in training, encoded as all-zero one-hot blocks: counted, the first few named.</summary>
+internal sealed class UnseenValues
+{
+    private const int Named = 3;
+    private readonly List<string> _examples = [];
+
+    /// <summary>Rows with at least one such value.</summary>
+    public int Rows { get; set; }
+
+    /// <summary>Cells with such a value.</summary>
+    public int Cells { get; private set; }
+
+    public void Add(string column, string value, int line)
+    {
+        Cells++;
+        if (_examples.Count < Named) _examples.Add($"'{value}' in '{column}' (line {line})");
+    }
+
+    /// <summary>A sentence for the user, or null when every value was seen.</summary>
+    public string? Describe(string file) => Rows == 0 ? null
+        : $"{Rows} row{(Rows == 1 ? "" : "s")} of {file} hold{(Rows == 1 ? "s" : "")} text values the model never saw in training ({Cells} cell{(Cells == 1 ? "" : "s")}, e.g. {string.Join(", ", _examples)}); their one-hot inputs are all zero.";
 }
 
 /// <summary>What <c>neurite forecast</c> learned besides the weights. Features[0] is the forecast column itself.</summary>

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace Neurite.Cli.Commands;
+
+/// <summary>
+/// Estimates of the memory a run needs, checked before anything large is allocated, so that a run too big for the
+/// machine ends in one line with the figure and a fix rather than an out-of-memory crash part way. Sizes are
+/// multiplied as doubles, which cannot overflow for any option values.
+/// </summary>
+internal static class MemoryCheck
+{
+    /// <summary>The share of the memory available to the process that one estimate may claim.</summary>
+    private const double Share = 0.8;
+
+    /// <summary>Bytes this process may use: the machine's memory or the container's limit, whichever is lower.</summary>
+    public static long Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>Refuses an allocation of about <paramref name="bytes"/>, described by <paramref name="what"/>, that would not fit.</summary>
+    public static void Require(double bytes, string what, string fix)
+    {
+        long available = Available;
+        if (bytes > Share * available || bytes > Array.MaxLength * 4.0)
+            throw new UserInputException($"This run needs about {Size(bytes)} of memory for {what}, more than the {Size(Share * available)} it may take on this machine ({Size(available)} available). {fix}");
+    }
+
+    /// <summary>Floats held while training an MLP with Adam: weights, gradients and two moment slots per weight, and a batch's activations.</summary>
+    public static double MlpTrainingBytes(double inputs, IReadOnlyList<int> hidden, int outputs, int batch)
+    {
+        double parameters = 0, previous = inputs, activations = 0;
+        foreach (double width in hidden.Select(h => (double)h).Append(outputs))
+        {
+            parameters += (previous + 1) * width;
+            activations += width;
+            previous = width;
+        }
+        return 4 * (4 * parameters + 3 * batch * (activations + inputs));
+    }
+
+    /// <summary>
+    /// Floats held while training stacked LSTMs with Adam: weights, gradients and moments, and for a batch every step's
+    /// gates and states (kept for backpropagation through time), for every layer.
+    /// </summary>
+    public static double LstmTrainingBytes(int lookback, int features, IReadOnlyList<int> units, int horizon, int batch)
+    {
+        double parameters = 0, steps = 0, previous = features;
+        foreach (double u in units)
+        {
+            parameters += 4 * u * (previous + u + 1);
+            steps += (double)batch * lookback * 8 * u;
+            previous = u;
+        }
+        parameters += (previous + 1) * horizon;
+        return 4 * (4 * parameters + 2 * steps);
+    }
+
+    public static string Size(double bytes) => bytes >= 1 << 30
+        ? (bytes / (1 << 30)).ToString("0.#", CultureInfo.InvariantCulture) + " GiB"
+        : (bytes / (1 << 20)).ToString("0.#", CultureInfo.InvariantCulture) + " MiB";
+}
