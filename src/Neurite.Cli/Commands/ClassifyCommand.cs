@@ -193,7 +193,7 @@ internal static class ClassifyCommand
         return chosen;
     }
 
-    /// <summary>The target as a factor; numbers are read as class labels ("0", "1"), dates are refused.</summary>
+    /// <summary>The target as a factor (the file reads it as text, so "0", "1" and "01" are labels as written).</summary>
     private static CategoricalColumn TargetAsClasses(Column column, string file)
     {
         switch (column)
@@ -202,14 +202,6 @@ internal static class ClassifyCommand
                 if (categorical.Levels.Count > MaxNumericClasses && categorical.Levels.All(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
                     throw new UserInputException($"The target column '{categorical.Name}' holds {categorical.Levels.Count} different numbers, which looks like a measurement rather than classes (at most {MaxNumericClasses} numeric classes are taken). Pick a --target column of class labels; to predict the next values of a series use 'neurite forecast'.");
                 return categorical;
-            case NumericColumn numeric:
-            {
-                DataFile.RequireFinite(numeric, file);
-                var classes = CategoricalColumn.FromValues(numeric.Name, Enumerable.Range(0, numeric.Length).Select(numeric.Format));
-                if (classes.Levels.Count > MaxNumericClasses)
-                    throw new UserInputException($"The target column '{numeric.Name}' holds {classes.Levels.Count} different numbers, which looks like a measurement rather than classes (at most {MaxNumericClasses} numeric classes are taken). Pick a --target column of class labels; to predict the next values of a series use 'neurite forecast'.");
-                return classes;
-            }
             default:
                 throw new UserInputException($"The target column '{column.Name}' holds dates, not classes. Pick a --target column of class labels.");
         }

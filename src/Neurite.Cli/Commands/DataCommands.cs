@@ -190,7 +190,13 @@ internal static class DataCommands
             error.WriteLine($"neurite {name}: {ModelRecipe.OneLine(e.Message)}");
             setExitCode(CliApp.UsageError);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (OutOfMemoryException)
+        {
+            // The checks before allocating estimate the big arrays; this is the backstop for what they do not count.
+            error.WriteLine($"neurite {name} failed: the run ran out of memory ({MemoryCheck.Size(MemoryCheck.Available)} available). Use smaller layers, a shorter --lookback, fewer columns or fewer rows.");
+            setExitCode(CliApp.RunFailed);
+        }
+        catch (Exception e)
         {
             error.WriteLine($"neurite {name} failed: {ModelRecipe.OneLine(e.Message)}");
             setExitCode(CliApp.RunFailed);

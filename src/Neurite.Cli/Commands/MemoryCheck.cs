@@ -23,7 +23,10 @@ internal static class MemoryCheck
             throw new UserInputException($"This run needs about {Size(bytes)} of memory for {what}, more than the {Size(Share * available)} it may take on this machine ({Size(available)} available). {fix}");
     }
 
-    /// <summary>Floats held while training an MLP with Adam: weights, gradients and two moment slots per weight, and a batch's activations.</summary>
+    /// <summary>
+    /// Floats held while training an MLP with Adam: weights, gradients, two moment slots and early stopping's copy of
+    /// the best weights, and a batch's activations.
+    /// </summary>
     public static double MlpTrainingBytes(double inputs, IReadOnlyList<int> hidden, int outputs, int batch)
     {
         double parameters = 0, previous = inputs, activations = 0;
@@ -33,12 +36,12 @@ internal static class MemoryCheck
             activations += width;
             previous = width;
         }
-        return 4 * (4 * parameters + 3 * batch * (activations + inputs));
+        return 4 * (5 * parameters + 3 * batch * (activations + inputs));
     }
 
     /// <summary>
-    /// Floats held while training stacked LSTMs with Adam: weights, gradients and moments, and for a batch every step's
-    /// gates and states (kept for backpropagation through time), for every layer.
+    /// Floats held while training stacked LSTMs with Adam: weights, gradients, moments and early stopping's copy of the
+    /// best weights, and for a batch every step's gates and states (kept for backpropagation through time), for every layer.
     /// </summary>
     public static double LstmTrainingBytes(int lookback, int features, IReadOnlyList<int> units, int horizon, int batch)
     {
@@ -50,7 +53,7 @@ internal static class MemoryCheck
             previous = u;
         }
         parameters += (previous + 1) * horizon;
-        return 4 * (4 * parameters + 2 * steps);
+        return 4 * (5 * parameters + 2 * steps);
     }
 
     public static string Size(double bytes) => bytes >= 1 << 30
