@@ -190,6 +190,12 @@ internal static class DataCommands
             error.WriteLine($"neurite {name}: {ModelRecipe.OneLine(e.Message)}");
             setExitCode(CliApp.UsageError);
         }
+        catch (OverflowException)
+        {
+            // The checks before training size everything in long or double arithmetic; this backstops a size they miss.
+            error.WriteLine($"neurite {name}: a size in this run is too large to compute (more than 2^31 values in one array). Use fewer rows or columns, smaller layers or a shorter --lookback.");
+            setExitCode(CliApp.UsageError);
+        }
         catch (OutOfMemoryException)
         {
             // The checks before allocating estimate the big arrays; this is the backstop for what they do not count.

@@ -183,7 +183,7 @@ public sealed class OutputPathTests : IDisposable
         string path = _kit.PathOf("shared.keras");
         string data = _kit.Write("wide.csv", "f0,f1,f2,f3,f4,f5\n1,2,3,4,5,6\n");
         var output = new CommandOutput(TextWriter.Null, TextWriter.Null, json: false);
-        for (int round = 0; round < 4; round++)
+        for (int round = 0; round < 10; round++)
         {
             // Models of 1 to 6 inputs: a model paired with another's preprocessing would not even have its shape.
             var saves = Enumerable.Range(1, 6).Select(width => Task.Run(() =>
