@@ -72,8 +72,9 @@ public static class CliApp
                     LiveProgress = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected,
                 };
                 options.Validate();
+                ReportFolder.Check(options.OutputFolder);
             }
-            catch (TutorialOptionsException e)
+            catch (Exception e) when (e is TutorialOptionsException or UserInputException)
             {
                 error.WriteLine($"neurite tutorial: {e.Message}");
                 exitCode = UsageError;

@@ -48,4 +48,12 @@ public sealed class OptionCheckTests : IDisposable
         Assert.True(code == 0, $"exit code {code}: {error}");
         Assert.Equal("classify", CommandTestKit.Json(output).GetProperty("command").GetString());
     }
+
+    [Fact]
+    public void The_tutorial_refuses_a_report_folder_in_a_missing_folder_before_running()
+    {
+        string folder = _kit.PathOf("absent/report");
+        OneUsageLine(CommandTestKit.Run("tutorial", "--part", "iris", "--quick", "--out", folder), "which does not exist");
+        Assert.False(Directory.Exists(_kit.PathOf("absent")));
+    }
 }
