@@ -69,8 +69,8 @@ internal static class DataFile
     }
 
     /// <summary>
-    /// Refuses a file that is not UTF-8 or BOM-marked text, judged by its first 64 KiB: NUL bytes in every other
-    /// position are UTF-16 without a byte-order mark, NUL bytes elsewhere a binary file.
+    /// Refuses a file that is not UTF-8 or BOM-marked text, judged by its first 64 KiB: NUL bytes mostly in every
+    /// other position are UTF-16 without a byte-order mark, NUL bytes elsewhere a binary file.
     /// </summary>
     private static void RequireText(string path)
     {
@@ -86,8 +86,9 @@ internal static class DataFile
         int evenZeros = 0, oddZeros = 0;
         for (int i = 0; i < bytes.Length; i++)
             if (bytes[i] == 0) { if (i % 2 == 0) evenZeros++; else oddZeros++; }
+        // UTF-16 puts a NUL beside every ASCII character, always on the same side; text in other scripts has fewer.
         int half = bytes.Length / 2;
-        if (Math.Max(evenZeros, oddZeros) >= half * 0.9 && Math.Min(evenZeros, oddZeros) == 0)
+        if (Math.Max(evenZeros, oddZeros) >= half * 0.3 && Math.Min(evenZeros, oddZeros) <= Math.Max(evenZeros, oddZeros) / 20)
             throw new UserInputException($"The data file '{path}' looks like UTF-16 text ({(oddZeros > evenZeros ? "little" : "big")}-endian) without a byte-order mark, which cannot be told from binary data for sure. Save it as UTF-8 (or UTF-16 with a byte-order mark) and pass it again.");
         throw new UserInputException($"The data file '{path}' is not text: it holds binary data (NUL bytes, the first at byte {bytes.IndexOf((byte)0)}). Pass a CSV file (comma-separated, with a header row).");
     }
