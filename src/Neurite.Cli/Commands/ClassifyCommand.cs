@@ -93,6 +93,8 @@ internal static class ClassifyCommand
         MemoryCheck.Require(3.0 * 4 * complete.Length * recipe.InputWidth + MemoryCheck.MlpTrainingBytes(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize),
             $"{complete.Length} rows x {recipe.InputWidth} inputs and an MLP ({recipe.InputWidth} -> {string.Join(" -> ", options.Hidden)} -> {classes.Length}) trained with Adam",
             "Use smaller --hidden layers, leave out text columns with many different values (--exclude), or use fewer rows.");
+        double widest = options.Hidden.Prepend(recipe.InputWidth).Zip(options.Hidden.Append(classes.Length), (a, b) => (double)a * b).Max();
+        MemoryCheck.RequireArray(widest, "the largest weight matrix of the MLP", "Use smaller --hidden layers, or leave out text columns with many different values (--exclude).");
         var encoded = recipe.Encode(table, file, complete);
         var x = encoded.X;
         var y = CategoricalEncoding.ToCategorical(classOfRow, classes.Length);

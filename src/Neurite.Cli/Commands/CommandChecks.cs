@@ -27,6 +27,8 @@ internal static class CommandChecks
         double bytes = 8.0 * rows * features + 3 * 4.0 * windows * lookback * features + MemoryCheck.LstmTrainingBytes(lookback, features, units, horizon, batch);
         MemoryCheck.Require(bytes, $"about {windows:0} windows of {lookback} steps x {features} feature(s) and LSTM layers of {string.Join(", ", units)} units trained with Adam",
             "Use a smaller --lookback, fewer --units, or fewer rows.");
+        MemoryCheck.RequireArray(windows * lookback * features, $"about {windows:0} windows of {lookback} steps x {features} feature(s)", "Use a smaller --lookback, or fewer rows.");
+        MemoryCheck.RequireArray(units.Max() * 4.0 * units.Max(), "the recurrent weights of the widest LSTM layer", "Use fewer --units.");
     }
 
     /// <summary>Refuses, before any training, a --save path that cannot take a model and its preprocessing file.</summary>

@@ -180,8 +180,9 @@ internal static class DataFile
         if (table.Contains(name)) return table[name];
         var similar = table.ColumnNames.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
         string hint = similar is null ? "" : $" Did you mean '{similar}'? Names are case-sensitive.";
-        if (table.ColumnCount == 1) hint += DelimiterHint(file, '\0');
-        throw new UserInputException($"{option} '{name}' is not a column of {file}; its {table.ColumnCount} columns are [{ShortList(table.ColumnNames)}].{hint} Use one of those names.");
+        string columns = table.ColumnCount == 1 ? $"its only column is [{table.ColumnNames[0]}]" : $"its {table.ColumnCount} columns are [{ShortList(table.ColumnNames)}]";
+        string delimiter = table.ColumnCount == 1 ? DelimiterHint(file, '\0') : "";
+        throw new UserInputException($"{option} '{name}' is not a column of {file}; {columns}.{hint} Use one of those names.{delimiter}");
     }
 
     /// <summary>

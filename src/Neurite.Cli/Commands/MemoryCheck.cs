@@ -9,8 +9,11 @@ namespace Neurite.Cli.Commands;
 /// </summary>
 internal static class MemoryCheck
 {
-    /// <summary>The share of the memory available to the process that one estimate may claim.</summary>
-    private const double Share = 0.8;
+    /// <summary>
+    /// The share of the memory available to the process that one estimate may claim: the estimates count the big
+    /// arrays, not every buffer and copy beside them, and the machine runs other work too.
+    /// </summary>
+    private const double Share = 0.6;
 
     /// <summary>Bytes this process may use: the machine's memory or the container's limit, whichever is lower.</summary>
     public static long Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
@@ -19,8 +22,15 @@ internal static class MemoryCheck
     public static void Require(double bytes, string what, string fix)
     {
         long available = Available;
-        if (bytes > Share * available || bytes > Array.MaxLength * 4.0)
+        if (bytes > Share * available)
             throw new UserInputException($"This run needs about {Size(bytes)} of memory for {what}, more than the {Size(Share * available)} it may take on this machine ({Size(available)} available). {fix}");
+    }
+
+    /// <summary>Refuses an array of more elements than .NET arrays hold, whatever the memory.</summary>
+    public static void RequireArray(double elements, string what, string fix)
+    {
+        if (elements > Array.MaxLength)
+            throw new UserInputException($"This run needs one array of {elements.ToString("0", CultureInfo.InvariantCulture)} values for {what}, more than the {Array.MaxLength} one array can hold. {fix}");
     }
 
     /// <summary>

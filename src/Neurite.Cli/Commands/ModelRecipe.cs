@@ -153,8 +153,9 @@ internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRe
         foreach (int i in only ?? Enumerable.Range(0, table.RowCount).ToArray())
             (columns.Any(c => c.IsMissing(i)) ? skipped : rows).Add(i);
         int width = InputWidth;
-        MemoryCheck.Require(4.0 * rows.Count * width, $"{rows.Count} rows x {width} inputs",
-            "Leave out text columns with many different values (--exclude), or use fewer rows.");
+        const string fix = "Leave out text columns with many different values (--exclude), or use fewer rows.";
+        MemoryCheck.RequireArray((double)rows.Count * width, $"{rows.Count} rows x {width} inputs", fix);
+        MemoryCheck.Require(4.0 * rows.Count * width, $"{rows.Count} rows x {width} inputs", fix);
         var data = new float[checked(rows.Count * width)];
         var unseen = new UnseenValues();
         for (int r = 0; r < rows.Count; r++)

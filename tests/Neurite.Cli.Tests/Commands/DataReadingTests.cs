@@ -257,4 +257,14 @@ public sealed class DataReadingTests : IDisposable
         Assert.Contains("has 60 complete rows", error);
         Assert.DoesNotContain("-2147", error);
     }
+
+    [Fact]
+    public void An_array_longer_than_dotnet_arrays_hold_is_refused_whatever_the_memory()
+    {
+        // 50,000 x 50,000 weights: 2.5e9 values, beyond Array.MaxLength (about 2.147e9) however much memory there is.
+        var e = Assert.Throws<Neurite.Cli.Commands.UserInputException>(() =>
+            Neurite.Cli.Commands.MemoryCheck.RequireArray(50_000.0 * 50_000, "a weight matrix", "Use smaller layers."));
+        Assert.Contains("2500000000 values for a weight matrix, more than the 2147483591 one array can hold. Use smaller layers.", e.Message);
+        Neurite.Cli.Commands.MemoryCheck.RequireArray(Array.MaxLength, "an array that just fits", "");
+    }
 }
