@@ -157,8 +157,10 @@ internal static class DataCommands
         command.SetAction(parsed =>
         {
             string? outPath = parsed.GetValue(outFile);
-            // Without --out the CSV goes to standard output, so the messages go to the error writer.
-            Guarded("predict", output, error, outPath is null, setExitCode, o => ModelCommands.Predict(parsed.GetValue(model)!, parsed.GetValue(data)!, outPath,
+            // Without --out, or into a pipe or device such as /dev/stdout, the CSV may share standard output, so the
+            // messages go to the error writer.
+            bool messagesToError = outPath is null || OutputFile.KindOf(outPath) == OutputFile.Kind.Stream;
+            Guarded("predict", output, error, messagesToError, setExitCode, o => ModelCommands.Predict(parsed.GetValue(model)!, parsed.GetValue(data)!, outPath,
                 DataFile.ParseDelimiter(parsed.GetValue(delimiter)), ParseMissing(parsed.GetValue(missing)), o));
         });
         return command;
