@@ -47,11 +47,14 @@ internal static class DataFile
         };
         try
         {
-            RequireText(path);
+            // A pipe (e.g. <(zcat data.csv.gz)) can be read once only, so only a regular file is looked at first.
+            bool regular = OutputFile.KindOf(path) == OutputFile.Kind.Regular;
+            if (regular) RequireText(path);
             return Table.ReadCsv(path, options);
         }
         catch (CsvFormatException e)
         {
+            string hint = OutputFile.KindOf(path) == OutputFile.Kind.Regular ? DelimiterHint(path, settings.Delimiter) : "";
             // The reader's fix speaks of CsvOptions; a kind this command fixed gets a fix in terms of its options.
             string? fix = e.ColumnName is { } name && settings.Kinds.TryGetValue(name, out var kind) ? kind switch
             {
@@ -60,7 +63,7 @@ internal static class DataFile
                 _ => null,
             } : null;
             string message = fix is not null && e.Message.EndsWith(e.Fix, StringComparison.Ordinal) ? e.Message[..^e.Fix.Length] + fix : e.Message;
-            throw new UserInputException($"{message}{DelimiterHint(path, settings.Delimiter)}");
+            throw new UserInputException($"{message}{hint}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -181,7 +184,7 @@ internal static class DataFile
         var similar = table.ColumnNames.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
         string hint = similar is null ? "" : $" Did you mean '{similar}'? Names are case-sensitive.";
         string columns = table.ColumnCount == 1 ? $"its only column is [{table.ColumnNames[0]}]" : $"its {table.ColumnCount} columns are [{ShortList(table.ColumnNames)}]";
-        string delimiter = table.ColumnCount == 1 ? DelimiterHint(file, '\0') : "";
+        string delimiter = table.ColumnCount == 1 && OutputFile.KindOf(file) == OutputFile.Kind.Regular ? DelimiterHint(file, '\0') : "";
         throw new UserInputException($"{option} '{name}' is not a column of {file}; {columns}.{hint} Use one of those names.{delimiter}");
     }
 

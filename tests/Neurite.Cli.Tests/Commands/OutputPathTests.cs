@@ -101,6 +101,18 @@ public sealed class OutputPathTests : IDisposable
         Assert.False(Directory.Exists(_kit.PathOf("r")), "training ran before the check");
     }
 
+    [LinuxFact]
+    public async Task Data_read_from_a_named_pipe_is_read_once_and_whole()
+    {
+        // As from a shell's <(zcat data.csv.gz): a pipe cannot be opened twice, so no check may read it first.
+        string fifo = MakeFifo("rows.csv");
+        var writer = Task.Run(() => File.WriteAllText(fifo, TwoClasses));
+        var (code, output, error) = CommandTestKit.Run("classify", fifo, "--target", "y", "--epochs", "1", "--out", _kit.PathOf("r"), "--json");
+        Assert.True(code == 0, error);
+        await writer.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(10, CommandTestKit.Json(output).GetProperty("rows").GetInt32());
+    }
+
     private string MakeFifo(string name)
     {
         string path = _kit.PathOf(name);
