@@ -144,9 +144,13 @@ public sealed class DataReadingTests : IDisposable
     public void Dates_written_as_digits_are_read_with_their_format()
     {
         string data = DatedSeries("digits.csv", "yyyyMMdd");
+        string model = _kit.PathOf("digits.keras");
         var (output, _) = Succeeds("forecast", data, "--column", "value", "--date", "day", "--date-format", "yyyyMMdd", "--lookback", "3", "--units", "4",
-            "--epochs", "1", "--out", _kit.PathOf("r"), "--json");
+            "--epochs", "1", "--out", _kit.PathOf("r"), "--save", model, "--json");
         Assert.Equal(60, CommandTestKit.Json(output).GetProperty("rows").GetInt32());
+        // The saved model reads the digits as dates too: its last origin is the last date, 1 March.
+        var (predictions, _) = Succeeds("predict", model, data);
+        Assert.Contains("\n2021-03-01,1,", predictions);
     }
 
     [Fact]
