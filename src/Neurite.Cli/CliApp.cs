@@ -50,12 +50,13 @@ public static class CliApp
             Description = "Seed of the random generator (the tutorial's set.seed).",
             DefaultValueFactory = _ => TutorialOptions.DefaultSeed,
             HelpName = "number",
+            CustomParser = result => ParseWholeNumber(result, "--seed", "--seed 17") ?? TutorialOptions.DefaultSeed,
         };
         var threadsOption = new Option<int?>("--threads")
         {
-            Description = "Threads the kernels may use (default: all cores of this machine).",
+            Description = $"Threads the kernels may use (default: all cores of this machine, at most {Neurite.Kernels.Threading.Limit}).",
             HelpName = "count",
-            CustomParser = result => ParseWholeNumber(result, "--threads", "--threads 2"),
+            CustomParser = result => ParseWholeNumber(result, "--threads", "--threads 2") is int t ? WithinThreadLimit(result, t) : null,
         };
 
         var tutorial = new Command("tutorial", "Runs the tutorial \"LSTM with Keras & TensorFlow\" on the embedded data and writes an HTML report.")
@@ -75,13 +76,14 @@ public static class CliApp
                     LstmEpochs = parsed.GetValue(epochsOption),
                     Quick = parsed.GetValue(quickOption),
                     Seed = parsed.GetValue(seedOption),
-                    Threads = parsed.GetValue(threadsOption) ?? Math.Max(1, Environment.ProcessorCount),
+                    Threads = parsed.GetValue(threadsOption) ?? DefaultThreads,
                     LiveProgress = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected,
                     Interrupt = interrupt,
                 };
                 options.Validate();
+                ReportFolder.Check(options.OutputFolder);
             }
-            catch (TutorialOptionsException e)
+            catch (Exception e) when (e is TutorialOptionsException or UserInputException)
             {
                 error.WriteLine($"neurite tutorial: {e.Message}");
                 exitCode = UsageError;
@@ -122,12 +124,26 @@ public static class CliApp
     }
 
     // The library's own message names the CLR type (System.Nullable`1[System.Int32]); this one names the option.
-    private static int? ParseWholeNumber(System.CommandLine.Parsing.ArgumentResult result, string option, string example)
+    internal static int? ParseWholeNumber(System.CommandLine.Parsing.ArgumentResult result, string option, string example)
     {
         string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
         if (int.TryParse(token, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value))
             return value;
         result.AddError($"{option} must be a whole number; received '{token}'. Use e.g. {example}.");
+        return null;
+    }
+
+    /// <summary>
+    /// The --threads default: every core, but no more than the kernels take (<see cref="Neurite.Kernels.Threading.Limit"/>),
+    /// so a machine with more cores than that still runs with default options.
+    /// </summary>
+    internal static int DefaultThreads => Math.Clamp(Environment.ProcessorCount, 1, Neurite.Kernels.Threading.Limit);
+
+    /// <summary><paramref name="threads"/>, or an error naming the limit when the kernels cannot take that many.</summary>
+    internal static int? WithinThreadLimit(System.CommandLine.Parsing.ArgumentResult result, int threads)
+    {
+        if (threads <= Neurite.Kernels.Threading.Limit) return threads;
+        result.AddError($"--threads must be at most {Neurite.Kernels.Threading.Limit}, the most threads the kernels use; received {threads}. Use e.g. --threads {DefaultThreads}, or leave it out to use every core up to {Neurite.Kernels.Threading.Limit}.");
         return null;
     }
 

@@ -7,6 +7,9 @@ internal static class AtomicFile
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         string fullPath = Path.GetFullPath(path);
+        // Through a symbolic link: the file it names is replaced, and the link keeps pointing at the new content.
+        var link = new FileInfo(fullPath);
+        if (link.LinkTarget is not null) fullPath = link.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? fullPath;
         string folder = Path.GetDirectoryName(fullPath)
             ?? throw new ArgumentException($"'{path}' has no parent folder; pass a file path such as reports/chart.png.", nameof(path));
         Directory.CreateDirectory(folder);

@@ -86,6 +86,19 @@ public sealed class HtmlReportTests : IDisposable
     }
 
     [Fact]
+    public void WriteTo_writes_through_a_symbolic_link_to_an_image()
+    {
+        Directory.CreateDirectory(_folder);
+        string kept = Path.Combine(_folder, "kept.png");
+        File.WriteAllBytes(kept, FirstPng);
+        File.CreateSymbolicLink(Path.Combine(_folder, "a.png"), kept);
+        new HtmlReport("r").AddImage("a.png", SecondPng, "").WriteTo(_folder);
+
+        Assert.Equal(kept, new FileInfo(Path.Combine(_folder, "a.png")).LinkTarget);
+        Assert.Equal(SecondPng, File.ReadAllBytes(kept));
+    }
+
+    [Fact]
     public void Page_is_self_contained()
     {
         string html = new HtmlReport("r").AddParagraph("p").AddImage("a.png", FirstPng, "c").ToHtml();

@@ -28,6 +28,16 @@ internal sealed record ClassifyOptions
 
     /// <summary>Stops training between batches (Ctrl+C), before anything is written.</summary>
     public CancellationToken Interrupt { get; init; }
+    /// <summary>Columns left out of the default features (--exclude).</summary>
+    public string[] Exclude { get; init; } = [];
+
+    /// <summary>Columns read as text categories whatever they hold (--categorical).</summary>
+    public string[] Categorical { get; init; } = [];
+
+    /// <summary>Tokens read as missing besides NA, null, NaN and empty (--missing).</summary>
+    public string[] Missing { get; init; } = [];
+
+    public char Delimiter { get; init; } = ',';
 }
 
 /// <summary>
@@ -37,7 +47,7 @@ internal sealed record ClassifyOptions
 /// </summary>
 internal static class ClassifyCommand
 {
-    private const int PlotWidth = 900, PlotHeight = 560, MaxNumericClasses = 20;
+    private const int PlotWidth = 900, PlotHeight = 560, MaxNumericClasses = 20, MinRowsForIdCheck = 10;
 
     public static int Run(ClassifyOptions options, CommandOutput output)
     {
@@ -47,10 +57,15 @@ internal static class ClassifyCommand
         string file = options.DataPath;
 
         output.Say($"Reading {file} ...");
-        var table = DataFile.Read(file);
+        // The target is read as text, so that its classes are the file's own labels ("01" stays "01").
+        var kinds = options.Categorical.ToDictionary(c => c, _ => ColumnKind.Categorical, StringComparer.Ordinal);
+        kinds[options.Target] = ColumnKind.Categorical;
+        var table = DataFile.Read(file, new DataFile.ReadSettings { Delimiter = options.Delimiter, Missing = options.Missing, Kinds = kinds });
         var targetColumn = DataFile.RequireColumn(table, options.Target, "--target", file);
+        foreach (var name in options.Categorical) DataFile.RequireColumn(table, name, "--categorical", file);
         var features = ChooseFeatures(table, options, file);
         var target = TargetAsClasses(targetColumn, file);
+        CheckFeatures(table, features, options, file);
 
         // Rows with a missing target or feature cannot train or be scored; they are dropped and counted.
         var complete = Enumerable.Range(0, table.RowCount)
@@ -77,7 +92,13 @@ internal static class ClassifyCommand
             throw new UserInputException($"{file} has {complete.Length} complete rows; with --test-fraction {Num(options.TestFraction)} that is {split.TrainCount} training and {split.TestCount} test rows, too few (at least {minimumTrain} training rows and 1 test row are needed). Give more rows, or change --test-fraction.");
 
         var recipe = new ClassifyRecipe(options.Target, classes, FitFeatures(table, features, complete, split.TrainRows), "");
-        var (x, _, _) = recipe.Encode(table.Rows(complete), file);
+        MemoryCheck.Require(3.0 * 4 * complete.Length * recipe.InputWidth + MemoryCheck.MlpTrainingBytes(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize),
+            $"{complete.Length} rows x {recipe.InputWidth} inputs and an MLP ({recipe.InputWidth} -> {string.Join(" -> ", options.Hidden)} -> {classes.Length}) trained with Adam",
+            "Use smaller --hidden layers, leave out text columns with many different values (--exclude), or use fewer rows.");
+        double widest = options.Hidden.Prepend(recipe.InputWidth).Zip(options.Hidden.Append(classes.Length), (a, b) => (double)a * b).Max();
+        MemoryCheck.RequireArray(widest, "the largest weight matrix of the MLP", "Use smaller --hidden layers, or leave out text columns with many different values (--exclude).");
+        var encoded = recipe.Encode(table, file, complete);
+        var x = encoded.X;
         var y = CategoricalEncoding.ToCategorical(classOfRow, classes.Length);
         var trainClasses = split.TrainRows.Select(r => classOfRow[r]).ToArray();
         int majority = Enumerable.Range(0, classes.Length).OrderByDescending(c => trainClasses.Count(t => t == c)).ThenBy(c => c).First();
@@ -111,13 +132,14 @@ internal static class ClassifyCommand
         output.Say(scores.Confusion.Format().TrimEnd());
         output.Say(scores.PerClassText());
         output.Say(scores.Verdict());
+        // Levels come from the training rows only; a test row's value that training never saw has all-zero inputs.
+        if (encoded.Unseen.Describe(file) is { } unseenNote) output.Say(unseenNote);
 
         output.Say($"Writing the report to {options.OutputFolder} ...");
         var report = BuildReport(options, table, features, recipe, counts, usedLevels, classOfRow, split, dropped, model, history, early, epochsRun, scores);
         string predictionsCsv = PredictionsCsv(table, complete, split, classOfRow, predictedAll, classes, options.Target);
-        report.WriteTo(options.OutputFolder);
-        DataFile.WriteAtomically(Path.Combine(options.OutputFolder, "predictions.csv"), predictionsCsv);
-        if (options.SavePath is not null) CommandChecks.SaveModel(model, new ModelRecipe { Task = "classify", Classify = recipe }, options.SavePath, output);
+        ReportFolder.Write(options.OutputFolder, report, ("predictions.csv", predictionsCsv));
+        if (options.SavePath is not null) CommandChecks.SaveModel(model, new ModelRecipe { Task = "classify", Classify = recipe, Missing = options.Missing }, options.SavePath, output);
         output.Say($"Report: {Path.Combine(options.OutputFolder, HtmlReport.IndexFileName)}");
 
         var json = new JsonObject
@@ -131,6 +153,7 @@ internal static class ClassifyCommand
             ["test_rows"] = split.TestCount,
             ["classes"] = new JsonArray(classes.Select(c => (JsonNode?)c).ToArray()),
             ["epochs_run"] = epochsRun,
+            ["test_rows_with_unseen_values"] = encoded.Unseen.Rows,
         };
         foreach (var (k, v) in scores.ToJson().ToArray()) json[k] = v?.DeepClone();
         json["report"] = Path.GetFullPath(Path.Combine(options.OutputFolder, HtmlReport.IndexFileName));
@@ -163,29 +186,48 @@ internal static class ClassifyCommand
             }
             return options.Features;
         }
-        var chosen = table.Columns.Where(c => c.Name != options.Target && c is not DateColumn).Select(c => c.Name).ToArray();
+        foreach (var name in options.Exclude)
+        {
+            DataFile.RequireColumn(table, name, "--exclude", file);
+            if (name == options.Target)
+                throw new UserInputException($"--exclude names the target column '{name}'. Leave it out of --exclude; the target is never a feature.");
+        }
+        var chosen = table.Columns.Where(c => c.Name != options.Target && c is not DateColumn && !options.Exclude.Contains(c.Name)).Select(c => c.Name).ToArray();
         if (chosen.Length == 0)
             throw new UserInputException($"{file} has no column besides the target '{options.Target}' that could be a feature. Add feature columns to the file, or name them with --features.");
         return chosen;
     }
 
-    /// <summary>The target as a factor; numbers are read as class labels ("0", "1"), dates are refused.</summary>
+    /// <summary>The target as a factor (the file reads it as text, so "0", "1" and "01" are labels as written).</summary>
     private static CategoricalColumn TargetAsClasses(Column column, string file)
     {
         switch (column)
         {
             case CategoricalColumn categorical:
+                if (categorical.Levels.Count > MaxNumericClasses && categorical.Levels.All(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+                    throw new UserInputException($"The target column '{categorical.Name}' holds {categorical.Levels.Count} different numbers, which looks like a measurement rather than classes (at most {MaxNumericClasses} numeric classes are taken). Pick a --target column of class labels; to predict the next values of a series use 'neurite forecast'.");
                 return categorical;
-            case NumericColumn numeric:
-            {
-                DataFile.RequireFinite(numeric, file);
-                var classes = CategoricalColumn.FromValues(numeric.Name, Enumerable.Range(0, numeric.Length).Select(numeric.Format));
-                if (classes.Levels.Count > MaxNumericClasses)
-                    throw new UserInputException($"The target column '{numeric.Name}' holds {classes.Levels.Count} different numbers, which looks like a measurement rather than classes (at most {MaxNumericClasses} numeric classes are taken). Pick a --target column of class labels; to predict the next values of a series use 'neurite forecast'.");
-                return classes;
-            }
             default:
                 throw new UserInputException($"The target column '{column.Name}' holds dates, not classes. Pick a --target column of class labels.");
+        }
+    }
+
+    /// <summary>
+    /// Refuses feature columns that cannot help and would mislead or exhaust memory: one with no values, a column of
+    /// numbers turned to text by a few stray tokens, and text that differs in every row (an ID).
+    /// </summary>
+    private static void CheckFeatures(Table table, string[] features, ClassifyOptions options, string file)
+    {
+        foreach (var name in features)
+        {
+            var column = table[name];
+            if (column.MissingCount == column.Length)
+                throw new UserInputException($"The feature column '{name}' has only missing values in {file}, so every row would be dropped. Leave it out with --exclude {name}, or fill it in.");
+            if (column is not CategoricalColumn text || options.Categorical.Contains(name)) continue;
+            DataFile.RequireNotStrayText(text, file);
+            int present = column.Length - column.MissingCount;
+            if (present >= MinRowsForIdCheck && text.Levels.Count == present)
+                throw new UserInputException($"The feature column '{name}' holds a different text value in every one of its {present} rows (e.g. '{text.Levels[0]}'), like an ID: one-hot encoding it would add {present} inputs that say nothing about new rows. Leave it out with --exclude {name}.");
         }
     }
 
@@ -205,7 +247,8 @@ internal static class ClassifyCommand
             }
             else
             {
-                var levels = complete.Select(i => column.Format(i)!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                // Levels from the training rows only: the test rows must not add inputs of their own.
+                var levels = trainRows.Select(r => column.Format(complete[r])!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
                 recipes[j] = new FeatureRecipe(column.Name, FeatureRecipe.Categorical, Levels: levels);
             }
         }

@@ -34,9 +34,13 @@ internal static class DataCommands
         var save = SaveOption();
         var json = JsonOption();
         var threads = ThreadsOption();
+        var exclude = NamesOption("--exclude", "Columns to leave out of the default features (e.g. an ID column).");
+        var categorical = NamesOption("--categorical", "Columns to read as text categories even where they hold numbers (e.g. codes such as 01, 02).");
+        var missing = MissingOption();
+        var delimiter = DelimiterOption();
         var command = new Command("classify", "Trains an MLP to predict a column of classes from the other columns of a CSV, and writes a report.")
         {
-            data, target, features, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads,
+            data, target, features, exclude, categorical, missing, delimiter, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads,
         };
         command.SetAction(parsed =>
         {
@@ -54,6 +58,10 @@ internal static class DataCommands
                 OutputFolder = parsed.GetValue(outFolder)!,
                 SavePath = parsed.GetValue(save),
                 Interrupt = interrupt,
+                Exclude = DataFile.ParseNames(parsed.GetValue(exclude)),
+                Categorical = DataFile.ParseNames(parsed.GetValue(categorical)),
+                Missing = ParseMissing(parsed.GetValue(missing)),
+                Delimiter = DataFile.ParseDelimiter(parsed.GetValue(delimiter)),
             }, o));
         });
         return command;
@@ -95,9 +103,11 @@ internal static class DataCommands
         var save = SaveOption();
         var json = JsonOption();
         var threads = ThreadsOption();
+        var missing = MissingOption();
+        var delimiter = DelimiterOption();
         var command = new Command("forecast", "Forecasts a numeric column of a CSV (exponential smoothing, a linear autoregression and a network ensemble, combined on validation), scores it against naive forecasts, and writes a report.")
         {
-            data, column, date, dateFormat, features, lookback, horizon, units, ensemble, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
+            data, column, date, dateFormat, features, missing, delimiter, lookback, horizon, units, ensemble, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
         };
         command.SetAction(parsed =>
         {
@@ -122,13 +132,20 @@ internal static class DataCommands
                 OutputFolder = parsed.GetValue(outFolder)!,
                 SavePath = parsed.GetValue(save),
                 Interrupt = interrupt,
+                Missing = ParseMissing(parsed.GetValue(missing)),
+                Delimiter = DataFile.ParseDelimiter(parsed.GetValue(delimiter)),
             }, o));
         });
         return command;
     }
 
-    private static Option<int> ThreadsOption() =>
-        PositiveOption("--threads", "Threads the kernels may use (default: all cores of this machine).", Math.Max(1, Environment.ProcessorCount));
+    private static Option<int> ThreadsOption() => new("--threads")
+    {
+        Description = $"Threads the kernels may use (default: all cores of this machine, at most {Neurite.Kernels.Threading.Limit}).",
+        DefaultValueFactory = _ => CliApp.DefaultThreads,
+        HelpName = "count",
+        CustomParser = result => (ParsePositive(result, "--threads", "2") is int t ? CliApp.WithinThreadLimit(result, t) : null) ?? CliApp.DefaultThreads,
+    };
 
     private static Command Summary(TextWriter output, TextWriter error, Action<int> setExitCode)
     {
@@ -143,12 +160,17 @@ internal static class DataCommands
         var model = ModelArgument();
         var data = DataArgument();
         var outFile = new Option<string>("--out") { Description = "CSV file for the predictions (default: standard output).", HelpName = "predictions.csv" };
-        var command = new Command("predict", "Applies a model saved by classify or forecast to the rows of a CSV and writes its predictions.") { model, data, outFile };
+        var missing = MissingOption();
+        var delimiter = DelimiterOption();
+        var command = new Command("predict", "Applies a model saved by classify or forecast to the rows of a CSV and writes its predictions.") { model, data, outFile, missing, delimiter };
         command.SetAction(parsed =>
         {
             string? outPath = parsed.GetValue(outFile);
-            // Without --out the CSV goes to standard output, so the messages go to the error writer.
-            Guarded("predict", output, error, outPath is null, setExitCode, o => ModelCommands.Predict(parsed.GetValue(model)!, parsed.GetValue(data)!, outPath, o));
+            // Without --out, or into a pipe or device such as /dev/stdout, the CSV may share standard output, so the
+            // messages go to the error writer.
+            bool messagesToError = outPath is null || OutputFile.KindOf(outPath) == OutputFile.Kind.Stream;
+            Guarded("predict", output, error, messagesToError, setExitCode, o => ModelCommands.Predict(parsed.GetValue(model)!, parsed.GetValue(data)!, outPath,
+                DataFile.ParseDelimiter(parsed.GetValue(delimiter)), ParseMissing(parsed.GetValue(missing)), o));
         });
         return command;
     }
@@ -158,8 +180,11 @@ internal static class DataCommands
         var model = ModelArgument();
         var data = DataArgument();
         var json = JsonOption();
-        var command = new Command("evaluate", "Scores a model saved by classify or forecast on the rows of a CSV that holds the answers.") { model, data, json };
-        command.SetAction(parsed => Guarded("evaluate", output, error, parsed.GetValue(json), setExitCode, o => ModelCommands.Evaluate(parsed.GetValue(model)!, parsed.GetValue(data)!, o)));
+        var missing = MissingOption();
+        var delimiter = DelimiterOption();
+        var command = new Command("evaluate", "Scores a model saved by classify or forecast on the rows of a CSV that holds the answers.") { model, data, json, missing, delimiter };
+        command.SetAction(parsed => Guarded("evaluate", output, error, parsed.GetValue(json), setExitCode, o => ModelCommands.Evaluate(parsed.GetValue(model)!, parsed.GetValue(data)!,
+            DataFile.ParseDelimiter(parsed.GetValue(delimiter)), ParseMissing(parsed.GetValue(missing)), o)));
         return command;
     }
 
@@ -183,7 +208,19 @@ internal static class DataCommands
             error.WriteLine($"neurite {name}: interrupted (Ctrl+C){when}; nothing was written (no report, predictions or model).");
             setExitCode(CliApp.Interrupted);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (OverflowException)
+        {
+            // The checks before training size everything in long or double arithmetic; this backstops a size they miss.
+            error.WriteLine($"neurite {name}: a size in this run is too large to compute (more than 2^31 values in one array). Use fewer rows or columns, smaller layers or a shorter --lookback.");
+            setExitCode(CliApp.UsageError);
+        }
+        catch (OutOfMemoryException)
+        {
+            // The checks before allocating estimate the big arrays; this is the backstop for what they do not count.
+            error.WriteLine($"neurite {name} failed: the run ran out of memory ({MemoryCheck.Size(MemoryCheck.Available)} available). Use smaller layers, a shorter --lookback, fewer columns or fewer rows.");
+            setExitCode(CliApp.RunFailed);
+        }
+        catch (Exception e)
         {
             error.WriteLine($"neurite {name} failed: {ModelRecipe.OneLine(e.Message)}");
             setExitCode(CliApp.RunFailed);
@@ -199,6 +236,29 @@ internal static class DataCommands
         Description = description + " Names separated by commas or spaces.",
         AllowMultipleArgumentsPerToken = true,
         HelpName = "columns",
+    };
+
+    private static Option<string[]> NamesOption(string name, string description) => new(name)
+    {
+        Description = description + " Names separated by commas or spaces.",
+        AllowMultipleArgumentsPerToken = true,
+        HelpName = "columns",
+    };
+
+    private static Option<string[]> MissingOption() => new("--missing")
+    {
+        Description = "Values that mean missing, besides NA, null, NaN and empty fields (e.g. --missing '?'); rows with a missing feature are dropped and counted. Several may be given, separated by spaces.",
+        AllowMultipleArgumentsPerToken = true,
+        HelpName = "values",
+    };
+
+    /// <summary>--missing tokens as given: each is one exact value, so a token may itself hold a comma.</summary>
+    private static string[] ParseMissing(string[]? values) => (values ?? []).Distinct(StringComparer.Ordinal).ToArray();
+
+    private static Option<string> DelimiterOption() => new("--delimiter")
+    {
+        Description = "The character between fields (default ','); e.g. ';' for files from spreadsheets in comma-decimal locales, or tab.",
+        HelpName = "char",
     };
 
     private static Option<int> PositiveOption(string name, string description, int defaultValue) => new(name)
@@ -228,6 +288,7 @@ internal static class DataCommands
         Description = $"Seed of the random split, initial weights and shuffling (default {defaultValue}).",
         DefaultValueFactory = _ => defaultValue,
         HelpName = "number",
+        CustomParser = result => CliApp.ParseWholeNumber(result, "--seed", "--seed 17") ?? defaultValue,
     };
 
     private static Option<string> OutOption(string defaultFolder) => new("--out")

@@ -39,6 +39,10 @@ internal sealed record ForecastOptions
 
     /// <summary>Stops training between batches (Ctrl+C), before anything is written.</summary>
     public CancellationToken Interrupt { get; init; }
+    /// <summary>Tokens read as missing besides NA, null, NaN and empty (--missing).</summary>
+    public string[] Missing { get; init; } = [];
+
+    public char Delimiter { get; init; } = ',';
 }
 
 /// <summary>
@@ -56,7 +60,7 @@ internal static class ForecastCommand
         int horizon = options.Horizon;
         string dateFormat = DataFile.CheckDateFormat(options.DateFormat);
         output.Say($"Reading {file} ...");
-        var table = DataFile.Read(file, dateFormat);
+        var table = DataFile.Read(file, DataFile.SeriesReadSettings(options.Date, dateFormat, options.Delimiter, options.Missing));
         var features = options.Features.Where(f => f != options.Column).ToArray();
         var series = ForecastSeries.Read(table, options.Column, options.Date, dateFormat, file, "--column", features);
         var values = series.Values;
@@ -72,6 +76,7 @@ internal static class ForecastCommand
             throw new UserInputException($"--season {given} leaves fewer than two seasons in the {split} training rows. Use a shorter --season, or more rows.");
         if (options.Lookback is int lookback && lookback > split / 4)
             throw new UserInputException($"--lookback {lookback} is more than a quarter of the {split} training rows, too few windows to learn from. Use a --lookback of at most {Math.Max(1, split / 4)}, or more rows.");
+        CommandChecks.SeriesSize(options.Lookback, horizon, options.Units[0], options.Ensemble, 1 + features.Length, n, split, file);
 
         output.Say($"{n} rows in time order ({series.Dropped} incomplete dropped); training rows 1-{split}, test rows {split + 1}-{n}.");
         output.Say($"Fitting exponential smoothing, a linear autoregression and {options.Ensemble} networks on the training rows; the last fifth of them chooses ...");
@@ -100,13 +105,12 @@ internal static class ForecastCommand
 
         output.Say($"Writing the report to {options.OutputFolder} ...");
         var report = ForecastReport.Build(options, table.RowCount, series, split, forecaster, test, scores);
-        report.WriteTo(options.OutputFolder);
-        DataFile.WriteAtomically(Path.Combine(options.OutputFolder, "forecasts.csv"), ForecastReport.Csv(series, test, state, options.Column));
+        ReportFolder.Write(options.OutputFolder, report, ("forecasts.csv", ForecastReport.Csv(series, test, state, options.Column)));
         if (options.SavePath is not null)
         {
             var recipe = new ForecastRecipe(options.Column, options.Date, horizon, state.Season, split, ForecastSeries.Hash(values, split), state, forecaster.NetworkBase,
                 options.DateFormat is null ? null : dateFormat, features.Length > 0 ? features : null);
-            CommandChecks.SaveModel(forecaster.Network!, new ModelRecipe { Task = "forecast", Forecast = recipe }, options.SavePath, output);
+            CommandChecks.SaveModel(forecaster.Network!, new ModelRecipe { Task = "forecast", Forecast = recipe, Missing = options.Missing }, options.SavePath, output);
         }
         output.Say($"Report: {Path.Combine(options.OutputFolder, HtmlReport.IndexFileName)}");
 

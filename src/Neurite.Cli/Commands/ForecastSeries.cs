@@ -43,6 +43,7 @@ internal sealed record ForecastSeries(double[] Values, string[] Labels, int Drop
             dates = dateColumn as DateColumn ?? throw new UserInputException(
                 $"--date column '{date}' does not hold dates written as {dateFormat} (e.g. '{dateColumn.Format(0)}' on line 2 of {file}). Give their format with --date-format (e.g. --date-format dd/MM/yyyy), or leave --date out to keep the rows in file order.");
             order = order.OrderBy(i => dates[i] ?? DateTime.MaxValue).ToArray();
+            DataFile.RequireDistinctDates(dates, order, file);
         }
         var rows = order.Where(i => columns.All(c => !c.IsMissing(i)) && (dates is null || !dates.IsMissing(i))).ToArray();
         var labels = rows.Select(i => dates is null ? (i + 2).ToString(CultureInfo.InvariantCulture) : dates.Format(i)!).ToArray();

@@ -10,15 +10,15 @@ internal static class ModelCommands
 {
     public static int Summary(string modelPath, CommandOutput output)
     {
-        var model = CommandChecks.LoadModel(modelPath);
-        output.Text.Write(model.SummaryText());
         string sidecar = ModelRecipe.SidecarPath(modelPath);
         if (!File.Exists(sidecar))
         {
+            output.Text.Write(CommandChecks.LoadModel(modelPath).SummaryText());
             output.Say($"No preprocessing file ({Path.GetFileName(sidecar)}) beside it: predict and evaluate need one, written by 'neurite classify --save' or 'neurite forecast --save'.");
             return CliApp.Success;
         }
-        var recipe = ModelRecipe.Load(modelPath);
+        var (model, recipe) = LoadPair(modelPath);
+        output.Text.Write(model.SummaryText());
         if (recipe.Classify is { } c)
         {
             output.Say($"Classifier of '{c.Target}' into {c.Classes.Length} classes: {string.Join(", ", c.Classes)} (majority class in training: {c.MajorityClass}).");
@@ -36,13 +36,12 @@ internal static class ModelCommands
         return CliApp.Success;
     }
 
-    public static int Predict(string modelPath, string dataPath, string? outPath, CommandOutput output)
+    public static int Predict(string modelPath, string dataPath, string? outPath, char delimiter, string[] missing, CommandOutput output)
     {
-        if (outPath is not null && (string.IsNullOrWhiteSpace(outPath) || Directory.Exists(outPath)))
-            throw new UserInputException($"--out '{outPath}' is a folder or empty; predict writes one CSV file. Use e.g. --out predictions.csv.");
+        if (outPath is not null) OutputFile.CheckWritableFile(outPath, "--out", "predictions.csv");
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
-        var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
+        var table = DataFile.Read(dataPath, ReadSettingsOf(recipe, delimiter, missing));
         string csv = recipe.Classify is { } c ? PredictClasses(model, c, table, dataPath, output) : SavedForecaster.Predict(model, recipe.Forecast!, table, dataPath, output);
         if (outPath is null)
         {
@@ -50,17 +49,17 @@ internal static class ModelCommands
         }
         else
         {
-            DataFile.WriteAtomically(outPath, csv);
+            OutputFile.WriteText(outPath, csv, "--out");
             output.Say($"Predictions: {outPath}");
         }
         return CliApp.Success;
     }
 
-    public static int Evaluate(string modelPath, string dataPath, CommandOutput output)
+    public static int Evaluate(string modelPath, string dataPath, char delimiter, string[] missing, CommandOutput output)
     {
         var (model, recipe) = Load(modelPath);
         output.Say($"Reading {dataPath} ...");
-        var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
+        var table = DataFile.Read(dataPath, ReadSettingsOf(recipe, delimiter, missing));
         var json = recipe.Classify is { } c ? EvaluateClasses(model, c, table, dataPath, output) : SavedForecaster.Evaluate(model, recipe.Forecast!, table, dataPath, output);
         json["model"] = Path.GetFullPath(modelPath);
         json["data"] = dataPath;
@@ -70,8 +69,7 @@ internal static class ModelCommands
 
     private static (Sequential Model, ModelRecipe Recipe) Load(string modelPath)
     {
-        var model = CommandChecks.LoadModel(modelPath);
-        var recipe = ModelRecipe.Load(modelPath);
+        var (model, recipe) = LoadPair(modelPath);
         int[] expectedIn = recipe.Classify is { } c ? [c.InputWidth] : [recipe.Forecast!.Forecaster!.NetworkInputs];
         int expectedOut = recipe.Classify is { } c2 ? c2.Classes.Length : recipe.Forecast!.Forecaster!.NetworkMembers * recipe.Forecast.Horizon;
         var input = model.Inputs[0].Shape;
@@ -81,9 +79,44 @@ internal static class ModelCommands
         return (model, recipe);
     }
 
+    /// <summary>
+    /// How to read new rows for a saved model: with the column kinds learned in training (a text column of "01", "02"
+    /// stays text; a stray non-number in a numeric column is an error naming its line, not a new kind) and the
+    /// training's missing-value tokens, besides those given now.
+    /// </summary>
+    private static DataFile.ReadSettings ReadSettingsOf(ModelRecipe recipe, char delimiter, string[] missing)
+    {
+        var kinds = recipe.Classify?.ColumnKinds() ?? new[] { recipe.Forecast!.Column }.Concat(recipe.Forecast.FeatureNames).Distinct().ToDictionary(name => name, _ => ColumnKind.Numeric, StringComparer.Ordinal);
+        if (recipe.Forecast?.Date is { } date) kinds[date] = ColumnKind.Date;
+        return new DataFile.ReadSettings
+        {
+            Delimiter = delimiter,
+            Missing = [.. recipe.Missing ?? [], .. missing],
+            DateFormat = recipe.Forecast?.DateFormat,
+            Kinds = kinds,
+        };
+    }
+
+    /// <summary>
+    /// The model and its recipe, refused unless the recipe was saved with these very model bytes. The file is
+    /// fingerprinted before and after loading, so a save that replaces it meanwhile is noticed, not half-used.
+    /// </summary>
+    private static (Sequential Model, ModelRecipe Recipe) LoadPair(string modelPath)
+    {
+        string before = CommandChecks.ModelFingerprint(modelPath);
+        var model = CommandChecks.LoadModel(modelPath);
+        var recipe = ModelRecipe.Load(modelPath);
+        string after = CommandChecks.ModelFingerprint(modelPath);
+        if (before != after)
+            throw new UserInputException($"The model file '{modelPath}' changed while it was being read (another process saved over it). Run the command again.");
+        recipe.RequireSavedWith(modelPath, after);
+        return (model, recipe);
+    }
+
     private static string PredictClasses(Sequential model, ClassifyRecipe recipe, Table table, string file, CommandOutput output)
     {
-        var (x, rows, skipped) = recipe.Encode(table, file);
+        var (x, rows, skipped, unseen) = recipe.Encode(table, file);
+        if (unseen.Describe(file) is { } note) output.Say(note);
         var probabilities = rows.Length == 0 ? null : model.Predict(x, verbose: 0);
         var csv = new StringBuilder("line,predicted");
         foreach (var c in recipe.Classes) csv.Append(',').Append(DataFile.CsvField("p_" + c));
@@ -113,7 +146,8 @@ internal static class ModelCommands
     private static JsonObject EvaluateClasses(Sequential model, ClassifyRecipe recipe, Table table, string file, CommandOutput output)
     {
         var targetColumn = DataFile.RequireColumn(table, recipe.Target, "The model's target column", file);
-        var (x, rows, skipped) = recipe.Encode(table, file);
+        var (x, rows, skipped, unseen) = recipe.Encode(table, file);
+        if (unseen.Describe(file) is { } note) output.Say(note);
         var keep = Enumerable.Range(0, rows.Length).Where(r => !targetColumn.IsMissing(rows[r])).ToArray();
         if (keep.Length == 0)
             throw new UserInputException($"{file} has no row with both the target '{recipe.Target}' and every feature present, so there is nothing to score. Give rows with the target filled in.");
@@ -121,7 +155,7 @@ internal static class ModelCommands
         {
             string value = targetColumn.Format(rows[r])!;
             int c = Array.IndexOf(recipe.Classes, value);
-            return c >= 0 ? c : throw new UserInputException($"The target '{recipe.Target}' is '{value}' on line {rows[r] + 2} of {file}, a class the model does not know; it knows [{string.Join(", ", recipe.Classes)}]. Evaluate on rows of those classes only.");
+            return c >= 0 ? c : throw new UserInputException($"The target '{recipe.Target}' is '{value}' on line {rows[r] + 2} of {file}, a class the model does not know; it knows {recipe.Classes.Length} [{DataFile.ShortList(recipe.Classes)}]. Evaluate on rows of those classes only.");
         }).ToArray();
         var predictedAll = model.PredictClasses(x);
         var predicted = keep.Select(r => predictedAll[r]).ToArray();

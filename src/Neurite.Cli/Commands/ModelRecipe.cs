@@ -25,6 +25,15 @@ internal sealed record ModelRecipe
     public ClassifyRecipe? Classify { get; init; }
     public ForecastRecipe? Forecast { get; init; }
 
+    /// <summary>
+    /// SHA-256 (lowercase hex) of the .keras file this recipe was saved with: the pair is refused when the model file
+    /// beside it has other bytes (another model's recipe copied over, or a save killed between the two renames).
+    /// </summary>
+    public string? ModelSha256 { get; init; }
+
+    /// <summary>Tokens read as missing in training besides the reader's defaults (--missing); new files are read with them too.</summary>
+    public string[]? Missing { get; init; }
+
     private static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -63,6 +72,23 @@ internal sealed record ModelRecipe
         return recipe!;
     }
 
+    /// <summary>SHA-256 of the file's bytes, as lowercase hex.</summary>
+    public static string Fingerprint(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    /// <summary>Refuses this recipe unless it was saved with the model file whose SHA-256 is <paramref name="modelFingerprint"/>.</summary>
+    public void RequireSavedWith(string modelPath, string modelFingerprint)
+    {
+        string sidecar = Path.GetFileName(SidecarPath(modelPath));
+        if (ModelSha256 is null)
+            throw new UserInputException($"The preprocessing file '{sidecar}' does not record which model file it was saved with (an older neurite wrote it), so it cannot be checked against '{modelPath}'. Train and save the model again with --save, which writes both files as a pair.");
+        if (!string.Equals(ModelSha256, modelFingerprint, StringComparison.OrdinalIgnoreCase))
+            throw new UserInputException($"The model '{modelPath}' and its preprocessing file '{sidecar}' do not belong together: the preprocessing was saved with a model file of SHA-256 {ModelSha256[..Math.Min(12, ModelSha256.Length)]}..., this one is {modelFingerprint[..12]}... (a copied preprocessing file, or a save that was interrupted). Save the model again with --save, which writes both.");
+    }
+
     internal static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).Trim();
 }
 
@@ -91,32 +117,52 @@ internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRe
         : Features is not { Length: > 0 } ? "it has no feature columns"
         : Features.Select(f => f.Problem()).FirstOrDefault(p => p is not null);
 
+    /// <summary>The column kinds the model was trained on, to read new files the same way rather than guess afresh.</summary>
+    public Dictionary<string, ColumnKind> ColumnKinds()
+    {
+        var kinds = Features.ToDictionary(f => f.Name, f => f.Kind == FeatureRecipe.Numeric ? ColumnKind.Numeric : ColumnKind.Categorical, StringComparer.Ordinal);
+        kinds[Target] = ColumnKind.Categorical;
+        return kinds;
+    }
+
     /// <summary>
-    /// The rows of <paramref name="table"/> encoded as the model's inputs; rows with a missing feature are left out
-    /// and returned in <c>Skipped</c>. A column that is not there, or a level the model never saw, is an error.
+    /// The rows of <paramref name="table"/> (all, or those in <paramref name="only"/>) encoded as the model's inputs;
+    /// rows with a missing feature are left out and returned in <c>Skipped</c>. A text value the model never saw
+    /// gets an all-zero one-hot block (no level is on), and is counted in <c>Unseen</c>. A missing column is an error.
     /// </summary>
-    public (Tensor X, int[] Rows, int[] Skipped) Encode(Table table, string file)
+    public EncodedRows Encode(Table table, string file, IReadOnlyList<int>? only = null)
     {
         var columns = new Column[Features.Length];
+        var levelIndex = new Dictionary<string, int>?[Features.Length];
         for (int j = 0; j < Features.Length; j++)
         {
             var f = Features[j];
             if (!table.Contains(f.Name))
-                throw new UserInputException($"{file} does not match the model: it has no column '{f.Name}', one of the model's features [{string.Join(", ", Features.Select(x => x.Name))}]. Give a CSV with the columns the model was trained on.");
+                throw new UserInputException($"{file} does not match the model: it has no column '{f.Name}', one of the model's {Features.Length} features [{DataFile.ShortList(Features.Select(x => x.Name).ToArray())}]. Give a CSV with the columns the model was trained on.");
             columns[j] = f.Kind == FeatureRecipe.Numeric
                 ? DataFile.RequireNumeric(table, f.Name, "a numeric feature of the model", "The model was trained on numbers in this column; give a CSV with numbers there.", file)
                 : table[f.Name];
             if (columns[j] is NumericColumn n) DataFile.RequireFinite(n, file);
+            if (f.Kind == FeatureRecipe.Categorical)
+            {
+                levelIndex[j] = new Dictionary<string, int>(StringComparer.Ordinal);
+                for (int l = 0; l < f.Levels!.Length; l++) levelIndex[j]![f.Levels[l]] = l;
+            }
         }
         var rows = new List<int>();
         var skipped = new List<int>();
-        for (int i = 0; i < table.RowCount; i++)
+        foreach (int i in only ?? Enumerable.Range(0, table.RowCount).ToArray())
             (columns.Any(c => c.IsMissing(i)) ? skipped : rows).Add(i);
         int width = InputWidth;
-        var data = new float[rows.Count * width];
+        const string fix = "Leave out text columns with many different values (--exclude), or use fewer rows.";
+        MemoryCheck.RequireArray((double)rows.Count * width, $"{rows.Count} rows x {width} inputs", fix);
+        MemoryCheck.Require(4.0 * rows.Count * width, $"{rows.Count} rows x {width} inputs", fix);
+        var data = new float[checked(rows.Count * width)];
+        var unseen = new UnseenValues();
         for (int r = 0; r < rows.Count; r++)
         {
             int i = rows[r], offset = r * width;
+            bool rowUnseen = false;
             for (int j = 0; j < Features.Length; j++)
             {
                 var f = Features[j];
@@ -126,15 +172,44 @@ internal sealed record ClassifyRecipe(string Target, string[] Classes, FeatureRe
                     continue;
                 }
                 string value = columns[j].Format(i)!;
-                int level = Array.IndexOf(f.Levels!, value);
-                if (level < 0)
-                    throw new UserInputException($"Column '{f.Name}' has the value '{value}' on line {i + 2} of {file}, which the model never saw; it knows [{string.Join(", ", f.Levels!)}]. Use one of those values, or retrain on data that includes it.");
-                data[offset + level] = 1f;
+                if (levelIndex[j]!.TryGetValue(value, out int level)) data[offset + level] = 1f;
+                else
+                {
+                    rowUnseen = true;
+                    unseen.Add(f.Name, value, i + 2);
+                }
                 offset += f.Levels!.Length;
             }
+            if (rowUnseen) unseen.Rows++;
         }
-        return (new Tensor(data, rows.Count, width), rows.ToArray(), skipped.ToArray());
+        return new EncodedRows(new Tensor(data, rows.Count, width), rows.ToArray(), skipped.ToArray(), unseen);
     }
+}
+
+/// <summary>Encoded inputs: the rows used (0-based), the rows skipped for a missing feature, and values training never saw.</summary>
+internal sealed record EncodedRows(Tensor X, int[] Rows, int[] Skipped, UnseenValues Unseen);
+
+/// <summary>Text values a model never saw in training, encoded as all-zero one-hot blocks: counted, the first few named.</summary>
+internal sealed class UnseenValues
+{
+    private const int Named = 3;
+    private readonly List<string> _examples = [];
+
+    /// <summary>Rows with at least one such value.</summary>
+    public int Rows { get; set; }
+
+    /// <summary>Cells with such a value.</summary>
+    public int Cells { get; private set; }
+
+    public void Add(string column, string value, int line)
+    {
+        Cells++;
+        if (_examples.Count < Named) _examples.Add($"'{value}' in '{column}' (line {line})");
+    }
+
+    /// <summary>A sentence for the user, or null when every value was seen.</summary>
+    public string? Describe(string file) => Rows == 0 ? null
+        : $"{Rows} row{(Rows == 1 ? "" : "s")} of {file} hold{(Rows == 1 ? "s" : "")} text values the model never saw in training ({Cells} cell{(Cells == 1 ? "" : "s")}, e.g. {string.Join(", ", _examples)}); their one-hot inputs are all zero.";
 }
 
 /// <summary>

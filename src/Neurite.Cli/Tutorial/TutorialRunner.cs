@@ -76,7 +76,7 @@ public sealed class TutorialRunner(TutorialOptions options, TextWriter console)
         total.Stop();
         string closing = $"The whole run took {Text.Num(total.Elapsed.TotalSeconds, "0.0")} s on {Environment.ProcessorCount} core{(Environment.ProcessorCount == 1 ? "" : "s")} with {Neurite.Backends.Backend.MaxThreads} kernel thread{(Neurite.Backends.Backend.MaxThreads == 1 ? "" : "s")}.";
         report.AddParagraph(closing);
-        report.WriteTo(folder);
+        Commands.ReportFolder.Write(folder, report);
         console.WriteLine();
         console.WriteLine($"Report: {Path.Combine(folder, HtmlReport.IndexFileName)} ({context.PlotFiles.Count} plots, each also as a PNG beside it)");
         console.WriteLine(closing);

@@ -11,6 +11,8 @@ public sealed class CsvFormatException : NeuriteException
         : base($"{Position(file, line, column)}: {Describe(line, column, columnName)}: {problem} {fix}")
     {
         File = file;
+        Problem = problem;
+        Fix = fix;
         Line = line;
         Column = column;
         ColumnName = columnName;
@@ -18,6 +20,12 @@ public sealed class CsvFormatException : NeuriteException
 
     /// <summary>The file's path or the source name given to <see cref="Table.ReadCsv(TextReader, string, CsvOptions?)"/>.</summary>
     public string File { get; }
+
+    /// <summary>What is wrong at that spot, without the position and the fix.</summary>
+    public string Problem { get; }
+
+    /// <summary>How to fix it, in terms of this library's <see cref="CsvOptions"/>; an application may word its own.</summary>
+    public string Fix { get; }
 
     /// <summary>1-based line number in the file (line 1 is the header).</summary>
     public int Line { get; }

@@ -53,6 +53,13 @@ public sealed record CsvOptions
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Levels { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
+    /// <summary>
+    /// When true, <see cref="ColumnKinds"/> and <see cref="Levels"/> entries that name a column the header lacks are
+    /// ignored instead of refused, for a caller that states kinds for columns it may not find and checks the
+    /// columns itself.
+    /// </summary>
+    public bool IgnoreAbsentColumns { get; init; }
+
     /// <summary>Level order for categorical columns without an explicit <see cref="Levels"/> list.</summary>
     public LevelOrder LevelOrder { get; init; } = LevelOrder.Sorted;
 

@@ -95,6 +95,7 @@ internal static class CsvTableReader
 
     private static void CheckOptionNames(string source, int headerLine, string[] header, CsvOptions options)
     {
+        if (options.IgnoreAbsentColumns) return;
         foreach (var name in options.ColumnKinds.Keys.Concat(options.Levels.Keys))
             if (Array.IndexOf(header, name) < 0)
                 throw new CsvFormatException(source, headerLine, 0, name,
@@ -158,6 +159,10 @@ internal static class CsvTableReader
         return DateColumn.Wrap(name, values);
     }
 
+    /// <summary>The first few items, so that a message about a column of thousands of levels stays one short line.</summary>
+    internal static string ShortList(IReadOnlyList<string> items, int shown = 10) =>
+        items.Count <= shown ? string.Join(", ", items) : string.Join(", ", items.Take(shown)) + $", ... ({items.Count - shown} more)";
+
     private static CategoricalColumn ParseCategorical(string source, string name, int j, List<string?[]> cells, List<int> lines, IReadOnlyList<string> levels)
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -168,7 +173,7 @@ internal static class CsvTableReader
             var v = cells[i][j];
             if (v is null) { codes[i] = -1; continue; }
             if (!index.TryGetValue(v, out codes[i]))
-                throw new CsvFormatException(source, lines[i], j + 1, name, $"'{v}' is not one of the levels [{string.Join(", ", levels)}] given for this column.",
+                throw new CsvFormatException(source, lines[i], j + 1, name, $"'{v}' is not one of the {levels.Count} levels [{ShortList(levels)}] given for this column.",
                     "Add the value to CsvOptions.Levels for this column, or correct the file.");
         }
         return new CategoricalColumn(name, codes, levels);

@@ -21,7 +21,7 @@ internal static class AtomicFile
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string full = Path.GetFullPath(path);
+        string full = FinalTarget(Path.GetFullPath(path));
         string directory = Path.GetDirectoryName(full) ?? ".";
         if (!Directory.Exists(directory))
             throw new ModelFileException(path, $"the folder '{directory}' does not exist. Create it first (Directory.CreateDirectory) or save elsewhere.");
@@ -43,6 +43,16 @@ internal static class AtomicFile
             TryDelete(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The file a save to <paramref name="full"/> replaces: the path itself, or the final target of the symbolic links it
+    /// starts, so that a link keeps pointing at the new content instead of being replaced by a plain file.
+    /// </summary>
+    internal static string FinalTarget(string full)
+    {
+        var info = new FileInfo(full);
+        return info.LinkTarget is null ? full : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
     }
 
     private static void TryDelete(string temp)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -30,6 +31,21 @@ public sealed class CommandTestKit : IDisposable
         var error = new StringWriter();
         int code = CliApp.Run(args, output, error);
         return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs the built command in a child process with extra environment variables.</summary>
+    public static async Task<(int Code, string Output, string Error)> RunProcessAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "Neurite.Cli.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await error);
     }
 
     public static JsonElement Json(string output) => JsonDocument.Parse(output).RootElement;
