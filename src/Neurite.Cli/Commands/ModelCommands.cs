@@ -10,7 +10,7 @@ internal static class ModelCommands
 {
     public static int Summary(string modelPath, CommandOutput output)
     {
-        var model = CommandChecks.LoadModel(modelPath);
+        var model = CommandChecks.LoadModel(modelPath, output);
         output.Text.Write(model.SummaryText());
         string sidecar = ModelRecipe.SidecarPath(modelPath);
         if (!File.Exists(sidecar))
@@ -40,7 +40,7 @@ internal static class ModelCommands
     {
         if (outPath is not null && (string.IsNullOrWhiteSpace(outPath) || Directory.Exists(outPath)))
             throw new UserInputException($"--out '{outPath}' is a folder or empty; predict writes one CSV file. Use e.g. --out predictions.csv.");
-        var (model, recipe) = Load(modelPath);
+        var (model, recipe) = Load(modelPath, output);
         output.Say($"Reading {dataPath} ...");
         var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
         string csv = recipe.Classify is { } c ? PredictClasses(model, c, table, dataPath, output) : PredictSeries(model, recipe.Forecast!, table, dataPath, output);
@@ -58,7 +58,7 @@ internal static class ModelCommands
 
     public static int Evaluate(string modelPath, string dataPath, CommandOutput output)
     {
-        var (model, recipe) = Load(modelPath);
+        var (model, recipe) = Load(modelPath, output);
         output.Say($"Reading {dataPath} ...");
         var table = DataFile.Read(dataPath, recipe.Forecast?.DateFormat);
         var json = recipe.Classify is { } c ? EvaluateClasses(model, c, table, dataPath, output) : EvaluateSeries(model, recipe.Forecast!, table, dataPath, output);
@@ -68,9 +68,9 @@ internal static class ModelCommands
         return CliApp.Success;
     }
 
-    private static (Sequential Model, ModelRecipe Recipe) Load(string modelPath)
+    private static (Sequential Model, ModelRecipe Recipe) Load(string modelPath, CommandOutput output)
     {
-        var model = CommandChecks.LoadModel(modelPath);
+        var model = CommandChecks.LoadModel(modelPath, output);
         var recipe = ModelRecipe.Load(modelPath);
         int[] expectedIn = recipe.Classify is { } c ? [c.InputWidth] : [recipe.Forecast!.Lookback, recipe.Forecast.Features.Length];
         int expectedOut = recipe.Classify is { } c2 ? c2.Classes.Length : recipe.Forecast!.Horizon;

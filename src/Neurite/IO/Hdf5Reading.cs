@@ -44,7 +44,8 @@ internal sealed class Hdf5Reading : IDisposable
             return read();
         }
         catch (NeuriteException) { throw; }
-        catch (Exception e) when (e is not OutOfMemoryException || e.Message.Length > 0)
+        // Running out of memory says nothing about the file, so it is not reported as damage.
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new ModelFileException(file, $"the HDF5 structure is damaged or unsupported while {what} ({e.GetType().Name}: {e.Message}). The file is truncated or corrupted; re-save it.", e);
         }

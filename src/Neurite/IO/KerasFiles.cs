@@ -117,10 +117,12 @@ internal static class KerasFiles
         var json = new KerasJson(path + "!config.json");
         var root = json.Object(KerasJson.Parse(json.File, configBytes, "config.json"), "config.json");
         var model = ModelFromConfig(json, root, KerasGeneration.Keras3, "config.json");
-        var compiled = CompileCodec.FromKeras3(json, root["compile_config"] as JsonObject);
+        var warnings = new List<string>();
+        var compiled = CompileCodec.FromKeras3(json, root["compile_config"] as JsonObject, warnings);
         if (compiled is not null) model.Compile(compiled.Loss, compiled.Optimizer, compiled.Metrics);
         using var h5 = Hdf5Reading.Open(path + "!model.weights.h5", weightsBytes);
         ReadKeras3Weights(h5, model, loadOptimizer: true);
+        model.LoadWarnings = warnings;
         return model;
     }
 
@@ -161,15 +163,17 @@ internal static class KerasFiles
         var root = json.Object(KerasJson.Parse(json.File, Encoding.UTF8.GetBytes(configText), "model_config"), "model_config");
         var model = ModelFromConfig(json, root, generation, "model_config");
         string? training = h5.StringAttribute(h5.Root, "training_config", "the file root", ModelFileLimits.MaxConfigBytes);
+        var warnings = new List<string>();
         if (training is not null)
         {
             var tjson = new KerasJson(path + "@training_config");
-            var compiled = CompileCodec.FromKeras2(tjson, KerasJson.Parse(tjson.File, Encoding.UTF8.GetBytes(training), "training_config") as JsonObject);
+            var compiled = CompileCodec.FromKeras2(tjson, KerasJson.Parse(tjson.File, Encoding.UTF8.GetBytes(training), "training_config") as JsonObject, warnings);
             if (compiled is not null) model.Compile(compiled.Loss, compiled.Optimizer, compiled.Metrics);
         }
         var weights = h5.Group(h5.Root, "model_weights")
             ?? throw new ModelFileException(path, "has a model_config but no 'model_weights' group, so it holds no weights. Re-save the model with its weights.");
         ReadLegacyWeights(h5, weights, model);
+        model.LoadWarnings = warnings;
         return model;
     }
 

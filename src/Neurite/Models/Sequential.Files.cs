@@ -21,6 +21,14 @@ public sealed partial class Sequential
     /// <exception cref="ModelFileException">The file is missing, truncated, corrupted, too large or not a supported model.</exception>
     public static Sequential Load(string path) => KerasFiles.Load(path);
 
+    /// <summary>
+    /// What <see cref="Load"/> could not keep from the file, one sentence each: a loss or optimizer
+    /// Neurite lacks (the model then loads uncompiled, as Keras does when compiling from a file fails),
+    /// a metric it does not compute. Keras prints such warnings; Neurite leaves showing them to the
+    /// caller. Empty for a model built in code or loaded completely.
+    /// </summary>
+    public IReadOnlyList<string> LoadWarnings { get; internal set; } = [];
+
     /// <summary>Saves the weights (and optimizer state when compiled) to a Keras 3 <c>.weights.h5</c> file, atomically.</summary>
     public void SaveWeights(string path) => KerasFiles.SaveWeights(this, path);
 

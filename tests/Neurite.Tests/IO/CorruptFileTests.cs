@@ -71,7 +71,7 @@ public class CorruptFileTests
             .Sample((kind, position, value) => LoadMustSucceedOrFailCleanly(Mutate(LegacyH5, kind, position, value), ".h5"), iter: 80, threads: 1);
     }
 
-    private static byte[] WithConfig(Func<string, string> edit) =>
+    internal static byte[] WithConfig(Func<string, string> edit) =>
         WithConfigBytes(bytes => Encoding.UTF8.GetBytes(edit(Encoding.UTF8.GetString(bytes))));
 
     private static byte[] WithConfigBytes(Func<byte[], byte[]> edit)
