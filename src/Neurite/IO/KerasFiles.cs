@@ -96,54 +96,27 @@ internal static class KerasFiles
     public static Sequential Load(string path)
     {
         byte[] bytes = ReadFile(path);
-        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\x03\x04"u8)) return LoadKeras(path, bytes);
+        if (KerasArchive.HasZipSignature(bytes)) return LoadKeras(path, bytes);
         if (Hdf5Reading.HasHdf5Signature(bytes)) return LoadLegacyH5(path, bytes);
         throw new ModelFileException(path, "is neither a Keras 3 .keras archive (zip) nor a Keras 2 .h5 file (HDF5): its first bytes match neither signature. Check the path; the file may be truncated or of another kind.");
     }
 
     private static Sequential LoadKeras(string path, byte[] bytes)
     {
-        byte[] configBytes, weightsBytes;
-        try
-        {
-            using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
-            configBytes = ReadMember(zip, "config.json", ModelFileLimits.MaxConfigBytes, path);
-            weightsBytes = ReadMember(zip, "model.weights.h5", ModelFileLimits.MaxFileBytes, path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new ModelFileException(path, $"the .keras archive is damaged ({e.Message}). The file is truncated or corrupted; re-save it.", e);
-        }
+        using var archive = KerasArchive.Open(path, bytes, "config.json", "model.weights.h5");
+        byte[] configBytes = archive.Read("config.json", ModelFileLimits.MaxConfigBytes);
+        // The weights' declared size bounds the model the config may build, so an absurd config fails before allocating.
+        long weightsLength = archive.DeclaredLength("model.weights.h5", ModelFileLimits.MaxFileBytes);
         var json = new KerasJson(path + "!config.json");
         var root = json.Object(KerasJson.Parse(json.File, configBytes, "config.json"), "config.json");
-        var model = ModelFromConfig(json, root, KerasGeneration.Keras3, "config.json");
+        var model = ModelFromConfig(json, root, KerasGeneration.Keras3, "config.json", weightsLength, "the archive member model.weights.h5");
         var warnings = new List<string>();
         var compiled = CompileCodec.FromKeras3(json, root["compile_config"] as JsonObject, warnings);
         if (compiled is not null) model.Compile(compiled.Loss, compiled.Optimizer, compiled.Metrics);
-        using var h5 = Hdf5Reading.Open(path + "!model.weights.h5", weightsBytes);
+        using var h5 = Hdf5Reading.Open(path + "!model.weights.h5", archive.Read("model.weights.h5", ModelFileLimits.MaxFileBytes));
         ReadKeras3Weights(h5, model, loadOptimizer: true);
         model.LoadWarnings = warnings;
         return model;
-    }
-
-    private static byte[] ReadMember(ZipArchive zip, string name, long limit, string path)
-    {
-        var entry = zip.GetEntry(name) ?? throw new ModelFileException(path,
-            $"the .keras archive has no '{name}' (it has: {string.Join(", ", zip.Entries.Take(10).Select(e => e.FullName))}). A Keras 3 archive holds metadata.json, config.json and model.weights.h5.");
-        if (entry.Length > limit)
-            throw new ModelFileException(path, $"the archive member '{name}' declares {entry.Length} bytes, more than the limit of {limit} (ModelFileLimits). Raise the limit if the file is trusted.");
-        var buffer = new byte[entry.Length];
-        using var s = entry.Open();
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = s.Read(buffer, total, buffer.Length - total);
-            if (n == 0) throw new ModelFileException(path, $"the archive member '{name}' ends after {total} of its {buffer.Length} bytes. The file is truncated.");
-            total += n;
-        }
-        if (s.ReadByte() != -1)
-            throw new ModelFileException(path, $"the archive member '{name}' holds more bytes than its declared {buffer.Length}. The file is corrupted.");
-        return buffer;
     }
 
     private static Sequential LoadLegacyH5(string path, byte[] bytes)
@@ -161,7 +134,7 @@ internal static class KerasFiles
         var generation = version.StartsWith('3') ? KerasGeneration.Keras3 : KerasGeneration.Keras2;
         var json = new KerasJson(path + "@model_config");
         var root = json.Object(KerasJson.Parse(json.File, Encoding.UTF8.GetBytes(configText), "model_config"), "model_config");
-        var model = ModelFromConfig(json, root, generation, "model_config");
+        var model = ModelFromConfig(json, root, generation, "model_config", bytes.Length, "the file");
         string? training = h5.StringAttribute(h5.Root, "training_config", "the file root", ModelFileLimits.MaxConfigBytes);
         var warnings = new List<string>();
         if (training is not null)
@@ -178,7 +151,7 @@ internal static class KerasFiles
     }
 
     /// <summary>Builds the Sequential described by a Keras config (Keras 3 or 2, list or dict form), checking sizes before allocating.</summary>
-    private static Sequential ModelFromConfig(KerasJson json, JsonObject root, KerasGeneration generation, string where)
+    private static Sequential ModelFromConfig(KerasJson json, JsonObject root, KerasGeneration generation, string where, long weightBytes, string weightHolder)
     {
         string className = json.String(root, "class_name", where);
         if (className != "Sequential")
@@ -228,9 +201,11 @@ internal static class KerasFiles
         {
             bool first = layers.Count == 0;
             var layer = LayerCodec.FromKeras(json, cls, config, lw, generation, first ? shape.Dims : null, first ? shape.Batch : null);
-            total += WeightCount(json, layer, current);
+            total += WeightCount(layer, current);
             if (total > ModelFileLimits.MaxTotalWeights)
                 throw json.Error($"the layers up to '{layer.Name}' need {total} weights, more than ModelFileLimits.MaxTotalWeights ({ModelFileLimits.MaxTotalWeights}). Raise the limit if the file is trusted.");
+            if (total > weightBytes / 4)
+                throw json.Error($"the layers up to '{layer.Name}' need {total} weights ({total * 4} bytes as float32), but {weightHolder} holds only {weightBytes} bytes. The config does not belong to these weights, or the file is truncated.");
             try { layer.Build(current, rng); }
             catch (NeuriteException e) { throw json.Error($"layer '{layer.Name}' cannot take inputs of shape {ShapeText.Format(current, null)}: {e.Message}"); }
             current = layer.OutputShape.ToArray();
@@ -241,19 +216,17 @@ internal static class KerasFiles
     }
 
     /// <summary>The number of weights <paramref name="layer"/> will allocate for <paramref name="input"/>, computed before building it.</summary>
-    private static long WeightCount(KerasJson json, Layer layer, int[] input)
+    private static long WeightCount(Layer layer, int[] input)
     {
         long f = input[^1];
-        long units = layer.GetConfig().TryGetValue("units", out var u) && u is int ui ? ui : 0;
-        long count = layer.ClassName switch
+        return layer switch
         {
-            "Dense" => f * units + units,
-            "LSTM" => 4 * units * (f + units + 1),
-            "GRU" => 3 * units * (f + units + 2),
-            "SimpleRNN" => units * (f + units + 1),
+            Dense d => f * d.Units + (d.UseBias ? d.Units : 0),
+            Lstm r => 4L * r.Units * (f + r.Units + (r.UseBias ? 1 : 0)),
+            Gru r => 3L * r.Units * (f + r.Units + (r.UseBias ? (r.ResetAfter ? 2 : 1) : 0)),
+            SimpleRnn r => (long)r.Units * (f + r.Units + (r.UseBias ? 1 : 0)),
             _ => 0,
         };
-        return count;
     }
 
     // ---------- weights ----------
@@ -274,18 +247,10 @@ internal static class KerasFiles
         ArgumentNullException.ThrowIfNull(model);
         RequireBuilt(model, path, "LoadWeights");
         byte[] bytes = ReadFile(path);
-        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\x03\x04"u8))
+        if (KerasArchive.HasZipSignature(bytes))
         {
             byte[] inner;
-            try
-            {
-                using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
-                inner = ReadMember(zip, "model.weights.h5", ModelFileLimits.MaxFileBytes, path);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new ModelFileException(path, $"the .keras archive is damaged ({e.Message}).", e);
-            }
+            using (var archive = KerasArchive.Open(path, bytes, "model.weights.h5")) inner = archive.Read("model.weights.h5", ModelFileLimits.MaxFileBytes);
             using var kh5 = Hdf5Reading.Open(path + "!model.weights.h5", inner);
             ReadKeras3Weights(kh5, model, loadOptimizer: true);
             return;

@@ -29,6 +29,13 @@ public static class ModelFileLimits
     /// <summary>Largest <c>config.json</c> / <c>model_config</c> accepted, in bytes.</summary>
     public static int MaxConfigBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Most a <c>.keras</c> archive member may expand (declared size over compressed size; members
+    /// up to 1 MiB are exempt). Keras stores members uncompressed, and deflate rarely gains more
+    /// than 10x on weights, so a larger ratio means a zip bomb or a corrupted size.
+    /// </summary>
+    public static int MaxExpansionRatio { get; set; } = 100;
+
     /// <summary>Most layers a loaded model may have.</summary>
     public static int MaxLayers { get; set; } = 10_000;
 

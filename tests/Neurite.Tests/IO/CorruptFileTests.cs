@@ -92,7 +92,7 @@ public class CorruptFileTests
     }
 
     [Theory]
-    [InlineData("\"units\": 64,", "\"units\": 16000000,", "MaxTotalWeights")]
+    [InlineData("\"units\": 64,", "\"units\": 16000000,", "holds only")]
     [InlineData("\"units\": 64,", "\"units\": 65,", "(4, 65)")]
     [InlineData("\"units\": 64,", "\"units\": -3,", "units")]
     [InlineData("\"batch_shape\": [null, 4]", "\"batch_shape\": [null, 2147483647]", "MaxTotalWeights")]
