@@ -114,6 +114,8 @@ internal static class CompileCodec
             return null;
         }
         string? className = opt?["class_name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        // Keras 2.11-2.15 register their optimizers as "Custom>Adam" and so on.
+        if (keras2 && className is not null && className.StartsWith("Custom>", StringComparison.Ordinal)) className = className["Custom>".Length..];
         if (opt?["config"] is not JsonObject config || className is null)
         {
             warnings.Add($"{where}.{optimizerKey} {KerasJson.Show(opt)} names no optimizer class and config, so {Uncompiled}");

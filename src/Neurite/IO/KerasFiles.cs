@@ -9,7 +9,8 @@ namespace Neurite.IO;
 
 /// <summary>
 /// Keras model files: the Keras 3 <c>.keras</c> archive (read and write), Keras 2 full-model
-/// <c>.h5</c> files (read), and weights-only <c>.weights.h5</c> files (read and write).
+/// <c>.h5</c> files (read here, written by <see cref="LegacyH5Files"/>), and weights-only
+/// <c>.weights.h5</c> files (read and write).
 /// </summary>
 internal static class KerasFiles
 {
@@ -23,8 +24,14 @@ internal static class KerasFiles
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase))
             throw new ModelFileException(path, "names a weights-only file; Save writes whole models to .keras. Use SaveWeights for .weights.h5, or give the path a .keras extension.");
+        if (path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+        {
+            RequireBuilt(model, path, "Save");
+            LegacyH5Files.Save(model, path);
+            return;
+        }
         if (!path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase))
-            throw new ModelFileException(path, $"has the extension '{Path.GetExtension(path)}'; Save writes the Keras 3 format, which needs a .keras file name (legacy .h5 files can be loaded but not written). Use e.g. \"model.keras\".");
+            throw new ModelFileException(path, $"has the extension '{Path.GetExtension(path)}'; Save writes the Keras 3 format to a .keras file name, or the Keras 2 format to a .h5 file name. Use e.g. \"model.keras\".");
         RequireBuilt(model, path, "Save");
         byte[] config = Encoding.UTF8.GetBytes(ModelConfig(model, path).ToJsonString());
         byte[] metadata = Encoding.UTF8.GetBytes(new JsonObject
@@ -130,8 +137,8 @@ internal static class KerasFiles
                 : "It is not a Keras model file.";
             throw new ModelFileException(path, $"the HDF5 file has no 'model_config' attribute, so it holds no architecture. {hint}");
         }
-        string version = h5.StringAttribute(h5.Root, "keras_version", "the file root", 64) ?? "2";
-        var generation = version.StartsWith('3') ? KerasGeneration.Keras3 : KerasGeneration.Keras2;
+        string? version = h5.StringAttribute(h5.Root, "keras_version", "the file root", 64);
+        var generation = KerasVersions.Of(version);
         var json = new KerasJson(path + "@model_config");
         var root = json.Object(KerasJson.Parse(json.File, Encoding.UTF8.GetBytes(configText), "model_config"), "model_config");
         var model = ModelFromConfig(json, root, generation, "model_config", bytes.Length, "the file");
@@ -146,6 +153,7 @@ internal static class KerasFiles
         var weights = h5.Group(h5.Root, "model_weights")
             ?? throw new ModelFileException(path, "has a model_config but no 'model_weights' group, so it holds no weights. Re-save the model with its weights.");
         ReadLegacyWeights(h5, weights, model);
+        LegacyH5Files.ReadOptimizer(h5, model, version, warnings);
         model.LoadWarnings = warnings;
         return model;
     }
