@@ -219,8 +219,12 @@ internal static class KerasFiles
             current = layer.OutputShape.ToArray();
             layers.Add(layer);
         }
-        try { return new Sequential(layers, modelName); }
+        Sequential model;
+        try { model = new Sequential(layers, modelName); }
         catch (NeuriteException e) { throw json.Error(e.Message); }
+        if (model.IsStateful && model.FixedBatchSize is null)
+            throw json.Error($"{where} has stateful layers but no fixed batch size (the input's batch dimension is null), and a stateful layer keeps one state per batch row. Give the input a batch size in batch_shape / batch_input_shape.");
+        return model;
     }
 
     /// <summary>The number of weights <paramref name="layer"/> will allocate for <paramref name="input"/>, computed before building it.</summary>

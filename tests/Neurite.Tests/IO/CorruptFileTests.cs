@@ -74,9 +74,12 @@ public class CorruptFileTests
     internal static byte[] WithConfig(Func<string, string> edit) =>
         WithConfigBytes(bytes => Encoding.UTF8.GetBytes(edit(Encoding.UTF8.GetString(bytes))));
 
-    private static byte[] WithConfigBytes(Func<byte[], byte[]> edit)
+    internal static byte[] WithConfigOf(byte[] archive, Func<string, string> edit) =>
+        WithConfigBytes(bytes => Encoding.UTF8.GetBytes(edit(Encoding.UTF8.GetString(bytes))), archive);
+
+    private static byte[] WithConfigBytes(Func<byte[], byte[]> edit, byte[]? archive = null)
     {
-        using var input = new ZipArchive(new MemoryStream(Keras), ZipArchiveMode.Read);
+        using var input = new ZipArchive(new MemoryStream(archive ?? Keras), ZipArchiveMode.Read);
         using var output = new MemoryStream();
         using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
             foreach (var entry in input.Entries)

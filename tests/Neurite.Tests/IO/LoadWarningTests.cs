@@ -76,11 +76,22 @@ public class LoadWarningTests
     }
 
     [Fact]
-    public void Running_out_of_memory_while_reading_hdf5_is_not_reported_as_a_damaged_file()
+    public void Running_out_of_memory_on_a_file_that_could_need_it_is_not_reported_as_a_damaged_file()
     {
-        Assert.Throws<OutOfMemoryException>(() => Hdf5Reading.Guard<int>("m.h5", () => throw new OutOfMemoryException(), "reading"));
+        long huge = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        Assert.Throws<OutOfMemoryException>(() => Hdf5Reading.Guard<int>("m.h5", huge, () => throw new OutOfMemoryException(), "reading"));
         // Whatever else the HDF5 library throws is a damaged file.
-        var e = Assert.Throws<ModelFileException>(() => Hdf5Reading.Guard<int>("m.h5", () => throw new InvalidOperationException("bad heap"), "reading"));
+        var e = Assert.Throws<ModelFileException>(() => Hdf5Reading.Guard<int>("m.h5", 1000, () => throw new InvalidOperationException("bad heap"), "reading"));
         Assert.Contains("bad heap", e.Message);
+    }
+
+    [Fact]
+    public void An_impossible_allocation_for_a_small_file_is_reported_as_a_damaged_size()
+    {
+        Assert.True(Hdf5Reading.CannotNeedThatMemory(300_000), "a 300 KB file is small against this machine's memory");
+        var e = Assert.Throws<ModelFileException>(() => Hdf5Reading.Guard<int>("m.h5", 300_000, () => throw new OutOfMemoryException("Array dimensions exceeded supported range."), "reading"));
+        Assert.Contains("memory", e.Message);
+        Assert.Contains("damaged", e.Message);
+        Assert.IsType<OutOfMemoryException>(e.InnerException);
     }
 }
