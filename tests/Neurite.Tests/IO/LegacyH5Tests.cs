@@ -96,6 +96,23 @@ public class LegacyH5Tests
     }
 
     [Fact]
+    public void ModelCheckpoint_writes_keras_2_h5_files_that_resume_training()
+    {
+        using var dir = new TempDir();
+        var model = HardSigmoidModel();
+        model.Compile("mse", new Adam(0.01));
+        var x = RoundTripTests.RandomTensor(4, 8, 4, 3);
+        var y = RoundTripTests.RandomTensor(5, 8, 2);
+        var checkpoint = new Neurite.Callbacks.ModelCheckpoint(dir.File("ck-{epoch}.h5"), monitor: "loss");
+
+        model.Fit(x, y, epochs: 2, batchSize: 4, shuffle: false, verbose: 0, callbacks: [checkpoint]);
+        var resumed = Sequential.Load(dir.File("ck-2.h5"));
+
+        Assert.Equal(model.Optimizer!.Iterations, resumed.Optimizer!.Iterations);
+        Assert.Equal(model.Predict(x).ToArray(), resumed.Predict(x).ToArray());
+    }
+
+    [Fact]
     public void An_uncompiled_model_saves_without_training_config_and_loads_uncompiled()
     {
         using var dir = new TempDir();
