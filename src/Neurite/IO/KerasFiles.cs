@@ -204,7 +204,7 @@ internal static class KerasFiles
         var layers = new List<Layer>();
         var rng = new System.Random(0); // initial values are overwritten by the file's weights; a private generator keeps Neurite.Random's sequence untouched
         int[] current = shape.Dims;
-        long total = 0;
+        long total = 0, buffers = 0;
         foreach (var (cls, config, lw) in entries)
         {
             bool first = layers.Count == 0;
@@ -214,6 +214,13 @@ internal static class KerasFiles
                 throw json.Error($"the layers up to '{layer.Name}' need {total} weights, more than ModelFileLimits.MaxTotalWeights ({ModelFileLimits.MaxTotalWeights}). Raise the limit if the file is trusted.");
             if (total > weightBytes / 4)
                 throw json.Error($"the layers up to '{layer.Name}' need {total} weights ({total * 4} bytes as float32), but {weightHolder} holds only {weightBytes} bytes. The config does not belong to these weights, or the file is truncated.");
+            // A declared batch size makes recurrent layers reserve their per-batch buffers as they are built.
+            if (shape.Batch is int batch && layer is RecurrentLayer recurrent && current.Length == 2)
+            {
+                buffers += (long)batch * (current[0] + 1L) * (2L * current[1] + 8L * recurrent.Units);
+                if (buffers > ModelFileLimits.MaxBatchBufferFloats || (long)batch * current[0] > int.MaxValue)
+                    throw json.Error($"the input declares a fixed batch of {batch} rows of {current[0]} steps, for which the layers up to '{layer.Name}' would reserve about {buffers} floats of per-batch buffers, more than ModelFileLimits.MaxBatchBufferFloats ({ModelFileLimits.MaxBatchBufferFloats}). Use a smaller batch size in the input's batch_shape, or raise the limit if the file is trusted.");
+            }
             try { layer.Build(current, rng); }
             catch (NeuriteException e) { throw json.Error($"layer '{layer.Name}' cannot take inputs of shape {ShapeText.Format(current, null)}: {e.Message}"); }
             current = layer.OutputShape.ToArray();

@@ -36,6 +36,13 @@ public static class ModelFileLimits
     /// </summary>
     public static int MaxExpansionRatio { get; set; } = 100;
 
+    /// <summary>
+    /// Most floats a model with a fixed batch size (a stateful one, or any whose input declares the
+    /// batch) may reserve for its recurrent layers' per-batch buffers when it is built: about
+    /// batch × steps × (2 × features + 8 × units) each. 2^27 floats is 512 MiB.
+    /// </summary>
+    public static long MaxBatchBufferFloats { get; set; } = 1L << 27;
+
     /// <summary>Most layers a loaded model may have.</summary>
     public static int MaxLayers { get; set; } = 10_000;
 

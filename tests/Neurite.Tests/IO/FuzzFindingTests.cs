@@ -82,4 +82,19 @@ public class FuzzFindingTests
         Assert.Contains("stateful", e.Message);
         Assert.Contains("batch size", e.Message);
     }
+
+    [Fact]
+    public void A_huge_declared_batch_size_is_refused_before_the_layers_reserve_buffers_for_it()
+    {
+        using var dir = new TempDir();
+        var model = new Sequential([new Lstm(2, stateful: true, inputShape: [3, 2], batchSize: 4), new Dense(1)]);
+        model.Save(dir.File("m.keras"));
+        var bytes = CorruptFileTests.WithConfigOf(File.ReadAllBytes(dir.File("m.keras")), c => c.Replace("[4,3,2]", "[50000000,3,2]", StringComparison.Ordinal));
+
+        var e = LoadFails(bytes, ".keras", out long allocated);
+
+        Assert.Contains("MaxBatchBufferFloats", e.Message);
+        Assert.Contains("50000000", e.Message);
+        Assert.True(allocated < 4L << 20, $"loading allocated {allocated} bytes before refusing");
+    }
 }
