@@ -127,8 +127,8 @@ internal static class FuzzWorkload
         {
             return inner switch
             {
-                ModelFileException m => $"{nameof(ModelFileException)}: {Reason(m.Message)}",
-                CsvFormatException c => $"{nameof(CsvFormatException)}: {Reason(c.Message)}",
+                ModelFileException m => $"{nameof(ModelFileException)}: {Reason(m.Message, Reasons)}",
+                CsvFormatException c => $"{nameof(CsvFormatException)}: {Reason(c.Message, CsvReasons)}",
                 _ => $"UNDOCUMENTED {inner.GetType().Name}: {FirstLine(inner.Message)} at {FirstLine(inner.StackTrace ?? "")}",
             };
         }
@@ -139,7 +139,8 @@ internal static class FuzzWorkload
         ("CRC-32", "member fails its CRC-32"),
         ("archive is damaged", "zip structure damaged"),
         ("has no '", "archive member missing"),
-        ("declares", "declared size implausible"),
+        ("global heap", "HDF5 heap size beyond the file"),
+        ("declares", "archive member size implausible"),
         ("ends after", "member shorter than declared"),
         ("more bytes than its declared", "member longer than declared"),
         ("HDF5 structure is damaged", "HDF5 structure damaged"),
@@ -162,17 +163,28 @@ internal static class FuzzWorkload
         ("gives no input shape", "no input shape"),
         ("cannot take inputs", "layer cannot take its input"),
         ("must be", "config value of the wrong type or range"),
-        ("empty", "empty file"),
-        ("no data rows", "header only"),
-        ("fields", "ragged row"),
-        ("header", "bad header"),
+        ("must name", "config value of the wrong type or range"),
+        ("has no layers", "config without layers"),
+        ("has no dataset", "weight dataset missing"),
+        ("but has no group", "layer group missing"),
+    ];
+
+    private static readonly (string Needle, string Reason)[] CsvReasons =
+    [
+        ("the file is empty", "empty file"),
+        ("header but no data rows", "header only"),
+        ("empty column name", "empty column name in the header"),
+        ("is already used by column", "repeated column name"),
+        ("fields but the header has", "row with another number of fields"),
+        ("is not a number", "text in a number column"),
+        ("is not a date", "not a date in a date column"),
     ];
 
     private static int _othersShown;
 
-    private static string Reason(string message)
+    private static string Reason(string message, (string Needle, string Reason)[] reasons)
     {
-        foreach (var (needle, reason) in Reasons)
+        foreach (var (needle, reason) in reasons)
             if (message.Contains(needle, StringComparison.Ordinal)) return reason;
         if (ShowOthers && _othersShown++ < 40) Console.WriteLine($"  other: {FirstLine(message)}");
         return "other";
