@@ -138,7 +138,7 @@ internal static class FuzzWorkload
     [
         ("CRC-32", "member fails its CRC-32"),
         ("archive is damaged", "zip structure damaged"),
-        ("has no '", "archive member missing"),
+        ("archive has no '", "archive member missing"),
         ("global heap", "HDF5 heap size beyond the file"),
         ("declares", "archive member size implausible"),
         ("ends after", "member shorter than declared"),
@@ -156,7 +156,7 @@ internal static class FuzzWorkload
         ("is not supported", "unsupported layer or option"),
         ("does not implement", "unsupported activation"),
         ("hard_sigmoid", "hard_sigmoid in a Keras 3 config"),
-        ("recurrent_activation", "recurrent default unknown"),
+        ("has no recurrent_activation", "recurrent default unknown"),
         ("different architecture", "weights belong to another architecture"),
         ("optimizer", "optimizer state mismatch"),
         ("Sequential models only", "not a Sequential"),
