@@ -39,9 +39,10 @@ public static class ModelFileLimits
     /// <summary>
     /// Most floats a model with a fixed batch size (a stateful one, or any whose input declares the
     /// batch) may reserve for its recurrent layers' per-batch buffers when it is built: about
-    /// batch × steps × (2 × features + 8 × units) each. 2^27 floats is 512 MiB.
+    /// batch × steps × (2 × features + 8 × units) each. 2^26 floats is 256 MiB, room for e.g. a batch
+    /// of 256 sequences of 100 steps through LSTM(256).
     /// </summary>
-    public static long MaxBatchBufferFloats { get; set; } = 1L << 27;
+    public static long MaxBatchBufferFloats { get; set; } = 1L << 26;
 
     /// <summary>Most layers a loaded model may have.</summary>
     public static int MaxLayers { get; set; } = 10_000;
