@@ -193,6 +193,26 @@ public class LegacyH5Tests
     }
 
     [Fact]
+    public void A_keras_2_11_registered_optimizer_name_compiles_with_its_state()
+    {
+        using var dir = new TempDir();
+        var model = HardSigmoidModel();
+        model.Compile("mse", new Adam(0.01));
+        var x = RoundTripTests.RandomTensor(6, 4, 4, 3);
+        model.Fit(x, RoundTripTests.RandomTensor(7, 4, 2), epochs: 1, batchSize: 4, verbose: 0);
+        var file = LegacyH5Files.ToH5File(model, "custom.h5");
+        file.Attributes["training_config"] = ((string)file.Attributes["training_config"]).Replace("\"class_name\":\"Adam\"", "\"class_name\":\"Custom>Adam\"", StringComparison.Ordinal);
+        Assert.Contains("Custom>Adam", (string)file.Attributes["training_config"]);
+        file.Write(dir.File("custom.h5"));
+
+        var loaded = Sequential.Load(dir.File("custom.h5"));
+
+        Assert.IsType<Adam>(loaded.Optimizer);
+        Assert.Equal(model.Optimizer!.Iterations, loaded.Optimizer!.Iterations);
+        Assert.Empty(loaded.LoadWarnings);
+    }
+
+    [Fact]
     public void Old_keras_optimizer_state_and_unknown_metrics_are_reported_not_dropped_silently()
     {
         // Keras 2.1.4 kept RMSprop's accumulators without an iteration count, compiled with metric "mape".
