@@ -54,7 +54,7 @@ public static class CliApp
         };
         var threadsOption = new Option<int?>("--threads")
         {
-            Description = $"Threads the kernels may use (default: all cores of this machine, at most {Neurite.Kernels.Threading.Limit}).",
+            Description = $"Threads the kernels may use (default: all cores of this machine, at most {Neurite.Backends.Backend.ThreadLimit}).",
             HelpName = "count",
             CustomParser = result => ParseWholeNumber(result, "--threads", "--threads 2") is int t ? WithinThreadLimit(result, t) : null,
         };
@@ -134,16 +134,16 @@ public static class CliApp
     }
 
     /// <summary>
-    /// The --threads default: every core, but no more than the kernels take (<see cref="Neurite.Kernels.Threading.Limit"/>),
+    /// The --threads default: every core, but no more than the kernels take (<see cref="Neurite.Backends.Backend.ThreadLimit"/>),
     /// so a machine with more cores than that still runs with default options.
     /// </summary>
-    internal static int DefaultThreads => Math.Clamp(Environment.ProcessorCount, 1, Neurite.Kernels.Threading.Limit);
+    internal static int DefaultThreads => Math.Clamp(Environment.ProcessorCount, 1, Neurite.Backends.Backend.ThreadLimit);
 
     /// <summary><paramref name="threads"/>, or an error naming the limit when the kernels cannot take that many.</summary>
     internal static int? WithinThreadLimit(System.CommandLine.Parsing.ArgumentResult result, int threads)
     {
-        if (threads <= Neurite.Kernels.Threading.Limit) return threads;
-        result.AddError($"--threads must be at most {Neurite.Kernels.Threading.Limit}, the most threads the kernels use; received {threads}. Use e.g. --threads {DefaultThreads}, or leave it out to use every core up to {Neurite.Kernels.Threading.Limit}.");
+        if (threads <= Neurite.Backends.Backend.ThreadLimit) return threads;
+        result.AddError($"--threads must be at most {Neurite.Backends.Backend.ThreadLimit}, the most threads the kernels use; received {threads}. Use e.g. --threads {DefaultThreads}, or leave it out to use every core up to {Neurite.Backends.Backend.ThreadLimit}.");
         return null;
     }
 

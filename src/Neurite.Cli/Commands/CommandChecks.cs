@@ -109,8 +109,15 @@ internal static class CommandChecks
         }
     }
 
-    /// <summary>Loads a model file, turning every way it can fail into a one-line error.</summary>
-    public static Sequential LoadModel(string path)
+    /// <summary>Loads a model file, turning every way it can fail into a one-line error; what loading left out is a warning on stderr.</summary>
+    public static Sequential LoadModel(string path, CommandOutput output)
+    {
+        var model = LoadModel(path);
+        foreach (var warning in model.LoadWarnings) output.Error.WriteLine($"Warning: '{path}': {warning}");
+        return model;
+    }
+
+    private static Sequential LoadModel(string path)
     {
         if (Directory.Exists(path))
             throw new UserInputException($"'{path}' is a folder, not a model file. Pass the .keras file saved with --save.");
@@ -123,6 +130,10 @@ internal static class CommandChecks
         catch (ModelFileException e)
         {
             throw new UserInputException($"{ModelRecipe.OneLine(e.Message)}");
+        }
+        catch (OutOfMemoryException)
+        {
+            throw new UserInputException($"The model file '{path}' needs more memory than this process can get. Free memory, or load it on a larger machine.");
         }
         catch (Exception e) when (e is NeuriteException or InvalidDataException or IOException or UnauthorizedAccessException)
         {

@@ -141,7 +141,7 @@ internal static class DataCommands
 
     private static Option<int> ThreadsOption() => new("--threads")
     {
-        Description = $"Threads the kernels may use (default: all cores of this machine, at most {Neurite.Kernels.Threading.Limit}).",
+        Description = $"Threads the kernels may use (default: all cores of this machine, at most {Neurite.Backends.Backend.ThreadLimit}).",
         DefaultValueFactory = _ => CliApp.DefaultThreads,
         HelpName = "count",
         CustomParser = result => (ParsePositive(result, "--threads", "2") is int t ? CliApp.WithinThreadLimit(result, t) : null) ?? CliApp.DefaultThreads,

@@ -13,11 +13,11 @@ internal static class ModelCommands
         string sidecar = ModelRecipe.SidecarPath(modelPath);
         if (!File.Exists(sidecar))
         {
-            output.Text.Write(CommandChecks.LoadModel(modelPath).SummaryText());
+            output.Text.Write(CommandChecks.LoadModel(modelPath, output).SummaryText());
             output.Say($"No preprocessing file ({Path.GetFileName(sidecar)}) beside it: predict and evaluate need one, written by 'neurite classify --save' or 'neurite forecast --save'.");
             return CliApp.Success;
         }
-        var (model, recipe) = LoadPair(modelPath);
+        var (model, recipe) = LoadPair(modelPath, output);
         output.Text.Write(model.SummaryText());
         if (recipe.Classify is { } c)
         {
@@ -39,7 +39,7 @@ internal static class ModelCommands
     public static int Predict(string modelPath, string dataPath, string? outPath, char delimiter, string[] missing, CommandOutput output)
     {
         if (outPath is not null) OutputFile.CheckWritableFile(outPath, "--out", "predictions.csv");
-        var (model, recipe) = Load(modelPath);
+        var (model, recipe) = Load(modelPath, output);
         output.Say($"Reading {dataPath} ...");
         var table = DataFile.Read(dataPath, ReadSettingsOf(recipe, delimiter, missing));
         string csv = recipe.Classify is { } c ? PredictClasses(model, c, table, dataPath, output) : SavedForecaster.Predict(model, recipe.Forecast!, table, dataPath, output);
@@ -57,7 +57,7 @@ internal static class ModelCommands
 
     public static int Evaluate(string modelPath, string dataPath, char delimiter, string[] missing, CommandOutput output)
     {
-        var (model, recipe) = Load(modelPath);
+        var (model, recipe) = Load(modelPath, output);
         output.Say($"Reading {dataPath} ...");
         var table = DataFile.Read(dataPath, ReadSettingsOf(recipe, delimiter, missing));
         var json = recipe.Classify is { } c ? EvaluateClasses(model, c, table, dataPath, output) : SavedForecaster.Evaluate(model, recipe.Forecast!, table, dataPath, output);
@@ -67,9 +67,9 @@ internal static class ModelCommands
         return CliApp.Success;
     }
 
-    private static (Sequential Model, ModelRecipe Recipe) Load(string modelPath)
+    private static (Sequential Model, ModelRecipe Recipe) Load(string modelPath, CommandOutput output)
     {
-        var (model, recipe) = LoadPair(modelPath);
+        var (model, recipe) = LoadPair(modelPath, output);
         int[] expectedIn = recipe.Classify is { } c ? [c.InputWidth] : [recipe.Forecast!.Forecaster!.NetworkInputs];
         int expectedOut = recipe.Classify is { } c2 ? c2.Classes.Length : recipe.Forecast!.Forecaster!.NetworkMembers * recipe.Forecast.Horizon;
         var input = model.Inputs[0].Shape;
@@ -101,10 +101,10 @@ internal static class ModelCommands
     /// The model and its recipe, refused unless the recipe was saved with these very model bytes. The file is
     /// fingerprinted before and after loading, so a save that replaces it meanwhile is noticed, not half-used.
     /// </summary>
-    private static (Sequential Model, ModelRecipe Recipe) LoadPair(string modelPath)
+    private static (Sequential Model, ModelRecipe Recipe) LoadPair(string modelPath, CommandOutput output)
     {
         string before = CommandChecks.ModelFingerprint(modelPath);
-        var model = CommandChecks.LoadModel(modelPath);
+        var model = CommandChecks.LoadModel(modelPath, output);
         var recipe = ModelRecipe.Load(modelPath);
         string after = CommandChecks.ModelFingerprint(modelPath);
         if (before != after)

@@ -10,8 +10,8 @@ namespace Neurite.Callbacks;
 /// </summary>
 /// <remarks>
 /// The path may hold Keras's placeholders: <c>{epoch}</c>, <c>{epoch:02d}</c> (1-based, as in Keras)
-/// and a logged value such as <c>{val_loss:.4f}</c>. Whole models need a <c>.keras</c> path,
-/// weights a <c>.weights.h5</c> path.
+/// and a logged value such as <c>{val_loss:.4f}</c>. Whole models need a <c>.keras</c> (or Keras 2
+/// <c>.h5</c>) path, weights a <c>.weights.h5</c> path.
 /// </remarks>
 public sealed partial class ModelCheckpoint : Callback
 {
@@ -26,8 +26,10 @@ public sealed partial class ModelCheckpoint : Callback
         string bare = Placeholder().Replace(path, "0");
         if (saveWeightsOnly && !bare.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase))
             throw new NeuriteException($"ModelCheckpoint with saveWeightsOnly needs a path ending in .weights.h5. Received path='{path}'.");
-        if (!saveWeightsOnly && !bare.EndsWith(".keras", StringComparison.OrdinalIgnoreCase))
-            throw new NeuriteException($"ModelCheckpoint saves whole models to .keras files. Received path='{path}'; use e.g. \"best.keras\", or pass saveWeightsOnly: true with a .weights.h5 path.");
+        bool wholeModelPath = bare.EndsWith(".keras", StringComparison.OrdinalIgnoreCase)
+            || (bare.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) && !bare.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase));
+        if (!saveWeightsOnly && !wholeModelPath)
+            throw new NeuriteException($"ModelCheckpoint saves whole models to .keras (Keras 3) or .h5 (Keras 2) files. Received path='{path}'; use e.g. \"best.keras\", or pass saveWeightsOnly: true with a .weights.h5 path.");
         _path = path;
         Monitor = monitor;
         SaveBestOnly = saveBestOnly;

@@ -91,33 +91,47 @@ internal static class CompileCodec
 
     /// <summary>
     /// The loss, optimizer and metrics of a Keras 3 <c>compile_config</c>, or null when it uses
-    /// something Neurite lacks (an unknown optimizer, loss, weight decay, EMA): the model then loads
-    /// uncompiled, for prediction, as Keras does when compiling from a file fails.
+    /// something Neurite lacks (an unknown optimizer or loss, weight decay, EMA): the model then loads
+    /// uncompiled, for prediction, as Keras does when compiling from a file fails. Whatever is left
+    /// out (that, or a metric Neurite does not compute) is said in <paramref name="warnings"/>.
     /// </summary>
-    public static Compiled? FromKeras3(KerasJson json, JsonObject? compileConfig)
-    {
-        if (compileConfig is null) return null;
-        var loss = LossFrom(compileConfig["loss"]);
-        var opt = compileConfig["optimizer"] as JsonObject;
-        if (loss is null || opt is null) return null;
-        string? className = opt["class_name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-        var config = opt["config"] as JsonObject;
-        if (className is null || config is null) return null;
-        var optimizer = OptimizerFrom(json, className, config, "compile_config.optimizer.config", keras2: false);
-        return optimizer is null ? null : new Compiled(loss, optimizer, MetricsFrom(compileConfig["metrics"]));
-    }
+    public static Compiled? FromKeras3(KerasJson json, JsonObject? compileConfig, List<string> warnings) =>
+        compileConfig is null ? null
+            : From(json, compileConfig["loss"], compileConfig["optimizer"] as JsonObject, compileConfig["metrics"], "compile_config", "optimizer", keras2: false, warnings);
 
     /// <summary>The same from a Keras 2 <c>training_config</c> (<c>optimizer_config</c>, <c>lr</c>, <c>decay</c>).</summary>
-    public static Compiled? FromKeras2(KerasJson json, JsonObject? trainingConfig)
+    public static Compiled? FromKeras2(KerasJson json, JsonObject? trainingConfig, List<string> warnings) =>
+        trainingConfig is null ? null
+            : From(json, trainingConfig["loss"], trainingConfig["optimizer_config"] as JsonObject, trainingConfig["metrics"], "training_config", "optimizer_config", keras2: true, warnings);
+
+    private static Compiled? From(KerasJson json, JsonNode? lossNode, JsonObject? opt, JsonNode? metricsNode, string where, string optimizerKey, bool keras2, List<string> warnings)
     {
-        if (trainingConfig is null) return null;
-        var loss = LossFrom(trainingConfig["loss"]);
-        if (loss is null || trainingConfig["optimizer_config"] is not JsonObject opt) return null;
-        string? className = opt["class_name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-        var config = opt["config"] as JsonObject;
-        if (className is null || config is null) return null;
-        var optimizer = OptimizerFrom(json, className, config, "training_config.optimizer_config.config", keras2: true);
-        return optimizer is null ? null : new Compiled(loss, optimizer, MetricsFrom(trainingConfig["metrics"]));
+        const string Uncompiled = "the model loaded uncompiled: it predicts, and needs Compile before Fit or Evaluate.";
+        var loss = LossFrom(lossNode);
+        if (loss is null)
+        {
+            warnings.Add($"{where}.loss {KerasJson.Show(lossNode)} is not a loss Neurite has, so {Uncompiled}");
+            return null;
+        }
+        string? className = opt?["class_name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        // Keras 2.11-2.15 register their optimizers as "Custom>Adam" and so on.
+        if (keras2 && className is not null && className.StartsWith("Custom>", StringComparison.Ordinal)) className = className["Custom>".Length..];
+        if (opt?["config"] is not JsonObject config || className is null)
+        {
+            warnings.Add($"{where}.{optimizerKey} {KerasJson.Show(opt)} names no optimizer class and config, so {Uncompiled}");
+            return null;
+        }
+        string configWhere = $"{where}.{optimizerKey}.config";
+        if (Unsupported(json, className, config, configWhere, keras2) is string reason)
+        {
+            warnings.Add($"{reason}, so {Uncompiled}");
+            return null;
+        }
+        var optimizer = OptimizerFrom(json, className, config, configWhere)!;
+        var (metrics, unknown) = MetricsFrom(metricsNode);
+        foreach (var m in unknown)
+            warnings.Add($"{where}.metrics names '{m}', a metric Neurite does not compute; the model is compiled without it.");
+        return new Compiled(loss, optimizer, metrics);
     }
 
     private static Loss? LossFrom(JsonNode? node)
@@ -138,7 +152,7 @@ internal static class CompileCodec
         catch (NeuriteException) { return null; }
     }
 
-    private static string[] MetricsFrom(JsonNode? node)
+    private static (string[] Known, string[] Unknown) MetricsFrom(JsonNode? node)
     {
         var names = new List<string>();
         void Walk(JsonNode? n)
@@ -151,8 +165,8 @@ internal static class CompileCodec
             }
         }
         Walk(node);
-        // Keep only metrics Neurite computes; the others (e.g. Keras 2's mape) are display-only and dropped.
-        return names.Where(IsKnownMetric).Distinct().ToArray();
+        var distinct = names.Distinct().ToArray();
+        return (distinct.Where(IsKnownMetric).ToArray(), distinct.Where(n => !IsKnownMetric(n)).ToArray());
     }
 
     private static bool IsKnownMetric(string name)
@@ -165,11 +179,24 @@ internal static class CompileCodec
         catch (NeuriteException) { return false; }
     }
 
-    private static Optimizer? OptimizerFrom(KerasJson json, string className, JsonObject c, string where, bool keras2)
+    private static readonly string[] OptimizerClasses = ["Adam", "SGD", "RMSprop", "Adagrad"];
+
+    /// <summary>Why Neurite cannot build this optimizer as configured, or null when it can.</summary>
+    private static string? Unsupported(KerasJson json, string className, JsonObject c, string where, bool keras2)
     {
-        if (c["weight_decay"] is JsonValue wd && wd.TryGetValue<double>(out var w) && w != 0) return null;
-        if (json.Bool(c, "use_ema", where, false)) return null;
-        if (keras2 && json.Double(c, "decay", where, 0) != 0) return null;
+        if (!OptimizerClasses.Contains(className))
+            return $"the optimizer {className} is not one Neurite has ({string.Join(", ", OptimizerClasses)})";
+        if (c["weight_decay"] is JsonValue wd && wd.TryGetValue<double>(out var w) && w != 0)
+            return $"{where}.weight_decay is {w}; Neurite's optimizers have no weight decay";
+        if (json.Bool(c, "use_ema", where, false))
+            return $"{where}.use_ema is true; Neurite's optimizers keep no moving average of the weights";
+        if (keras2 && json.Double(c, "decay", where, 0) is var decay && decay != 0)
+            return $"{where}.decay is {decay}; Neurite has no Keras 2 learning-rate decay";
+        return null;
+    }
+
+    private static Optimizer? OptimizerFrom(KerasJson json, string className, JsonObject c, string where)
+    {
         double D(string key, double d) => json.Double(c, key, where, d);
         double lr = c["learning_rate"] is not null ? D("learning_rate", 0.001) : D("lr", className == "SGD" ? 0.01 : 0.001);
         double? clipNorm = json.OptionalDouble(c, "clipnorm", where);

@@ -19,6 +19,7 @@ internal sealed class Hdf5Reading : IDisposable
         Length = bytes.Length;
         if (!HasHdf5Signature(bytes))
             throw new ModelFileException(file, "is not an HDF5 file (its first bytes are not the HDF5 signature). Check that the path names a Keras .h5 / .weights.h5 file.");
+        Hdf5HeapCheck.Run(file, bytes);
         // Structures are small; reading every byte a few dozen times over means a loop in the file's links.
         var stream = new ReadBudgetStream(new MemoryStream(bytes, writable: false), 64L * bytes.Length + (1 << 20), file);
         _file = Guard(() => H5File.Open(stream, leaveOpen: false), "opening it");
@@ -35,19 +36,34 @@ internal sealed class Hdf5Reading : IDisposable
 
     private static ReadOnlySpan<byte> Signature => [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A];
 
-    public T Guard<T>(Func<T> read, string what) => Guard(File, read, what);
+    public T Guard<T>(Func<T> read, string what) => Guard(File, Length, read, what);
 
-    public static T Guard<T>(string file, Func<T> read, string what)
+    public static T Guard<T>(string file, long fileLength, Func<T> read, string what)
     {
         try
         {
             return read();
         }
         catch (NeuriteException) { throw; }
-        catch (Exception e) when (e is not OutOfMemoryException || e.Message.Length > 0)
+        catch (OutOfMemoryException e) when (CannotNeedThatMemory(fileLength))
+        {
+            throw new ModelFileException(file, $"reading its HDF5 structure while {what} asked for more memory than the process can have ({e.Message}), which a {fileLength}-byte file never needs: a size inside it is damaged. Re-save the file.", e);
+        }
+        // Other out-of-memory errors are the machine's, not the file's, so they are not reported as damage.
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new ModelFileException(file, $"the HDF5 structure is damaged or unsupported while {what} ({e.GetType().Name}: {e.Message}). The file is truncated or corrupted; re-save it.", e);
         }
+    }
+
+    /// <summary>
+    /// Reading a file in memory needs a few times its size at most, so when memory is not scarce and the
+    /// file is small against it, an out-of-memory error can only come from a damaged size field.
+    /// </summary>
+    internal static bool CannotNeedThatMemory(long fileLength)
+    {
+        var memory = GC.GetGCMemoryInfo();
+        return memory.MemoryLoadBytes < memory.HighMemoryLoadThresholdBytes && fileLength < memory.TotalAvailableMemoryBytes / 16;
     }
 
     public IH5Group? Group(IH5Group parent, string path) => Guard(() =>

@@ -9,7 +9,8 @@ namespace Neurite.IO;
 
 /// <summary>
 /// Keras model files: the Keras 3 <c>.keras</c> archive (read and write), Keras 2 full-model
-/// <c>.h5</c> files (read), and weights-only <c>.weights.h5</c> files (read and write).
+/// <c>.h5</c> files (read here, written by <see cref="LegacyH5Files"/>), and weights-only
+/// <c>.weights.h5</c> files (read and write).
 /// </summary>
 internal static class KerasFiles
 {
@@ -23,8 +24,14 @@ internal static class KerasFiles
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase))
             throw new ModelFileException(path, "names a weights-only file; Save writes whole models to .keras. Use SaveWeights for .weights.h5, or give the path a .keras extension.");
+        if (path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+        {
+            RequireBuilt(model, path, "Save");
+            LegacyH5Files.Save(model, path);
+            return;
+        }
         if (!path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase))
-            throw new ModelFileException(path, $"has the extension '{Path.GetExtension(path)}'; Save writes the Keras 3 format, which needs a .keras file name (legacy .h5 files can be loaded but not written). Use e.g. \"model.keras\".");
+            throw new ModelFileException(path, $"has the extension '{Path.GetExtension(path)}'; Save writes the Keras 3 format to a .keras file name, or the Keras 2 format to a .h5 file name. Use e.g. \"model.keras\".");
         RequireBuilt(model, path, "Save");
         byte[] config = Encoding.UTF8.GetBytes(ModelConfig(model, path).ToJsonString());
         byte[] metadata = Encoding.UTF8.GetBytes(new JsonObject
@@ -96,52 +103,27 @@ internal static class KerasFiles
     public static Sequential Load(string path)
     {
         byte[] bytes = ReadFile(path);
-        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\x03\x04"u8)) return LoadKeras(path, bytes);
+        if (KerasArchive.HasZipSignature(bytes)) return LoadKeras(path, bytes);
         if (Hdf5Reading.HasHdf5Signature(bytes)) return LoadLegacyH5(path, bytes);
         throw new ModelFileException(path, "is neither a Keras 3 .keras archive (zip) nor a Keras 2 .h5 file (HDF5): its first bytes match neither signature. Check the path; the file may be truncated or of another kind.");
     }
 
     private static Sequential LoadKeras(string path, byte[] bytes)
     {
-        byte[] configBytes, weightsBytes;
-        try
-        {
-            using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
-            configBytes = ReadMember(zip, "config.json", ModelFileLimits.MaxConfigBytes, path);
-            weightsBytes = ReadMember(zip, "model.weights.h5", ModelFileLimits.MaxFileBytes, path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new ModelFileException(path, $"the .keras archive is damaged ({e.Message}). The file is truncated or corrupted; re-save it.", e);
-        }
+        using var archive = KerasArchive.Open(path, bytes, "config.json", "model.weights.h5");
+        byte[] configBytes = archive.Read("config.json", ModelFileLimits.MaxConfigBytes);
+        // The weights' declared size bounds the model the config may build, so an absurd config fails before allocating.
+        long weightsLength = archive.DeclaredLength("model.weights.h5", ModelFileLimits.MaxFileBytes);
         var json = new KerasJson(path + "!config.json");
         var root = json.Object(KerasJson.Parse(json.File, configBytes, "config.json"), "config.json");
-        var model = ModelFromConfig(json, root, KerasGeneration.Keras3, "config.json");
-        var compiled = CompileCodec.FromKeras3(json, root["compile_config"] as JsonObject);
+        var model = ModelFromConfig(json, root, KerasGeneration.Keras3, "config.json", weightsLength, "the archive member model.weights.h5");
+        var warnings = new List<string>();
+        var compiled = CompileCodec.FromKeras3(json, root["compile_config"] as JsonObject, warnings);
         if (compiled is not null) model.Compile(compiled.Loss, compiled.Optimizer, compiled.Metrics);
-        using var h5 = Hdf5Reading.Open(path + "!model.weights.h5", weightsBytes);
+        using var h5 = Hdf5Reading.Open(path + "!model.weights.h5", archive.Read("model.weights.h5", ModelFileLimits.MaxFileBytes));
         ReadKeras3Weights(h5, model, loadOptimizer: true);
+        model.LoadWarnings = warnings;
         return model;
-    }
-
-    private static byte[] ReadMember(ZipArchive zip, string name, long limit, string path)
-    {
-        var entry = zip.GetEntry(name) ?? throw new ModelFileException(path,
-            $"the .keras archive has no '{name}' (it has: {string.Join(", ", zip.Entries.Take(10).Select(e => e.FullName))}). A Keras 3 archive holds metadata.json, config.json and model.weights.h5.");
-        if (entry.Length > limit)
-            throw new ModelFileException(path, $"the archive member '{name}' declares {entry.Length} bytes, more than the limit of {limit} (ModelFileLimits). Raise the limit if the file is trusted.");
-        var buffer = new byte[entry.Length];
-        using var s = entry.Open();
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = s.Read(buffer, total, buffer.Length - total);
-            if (n == 0) throw new ModelFileException(path, $"the archive member '{name}' ends after {total} of its {buffer.Length} bytes. The file is truncated.");
-            total += n;
-        }
-        if (s.ReadByte() != -1)
-            throw new ModelFileException(path, $"the archive member '{name}' holds more bytes than its declared {buffer.Length}. The file is corrupted.");
-        return buffer;
     }
 
     private static Sequential LoadLegacyH5(string path, byte[] bytes)
@@ -155,26 +137,29 @@ internal static class KerasFiles
                 : "It is not a Keras model file.";
             throw new ModelFileException(path, $"the HDF5 file has no 'model_config' attribute, so it holds no architecture. {hint}");
         }
-        string version = h5.StringAttribute(h5.Root, "keras_version", "the file root", 64) ?? "2";
-        var generation = version.StartsWith('3') ? KerasGeneration.Keras3 : KerasGeneration.Keras2;
+        string? version = h5.StringAttribute(h5.Root, "keras_version", "the file root", 64);
+        var generation = KerasVersions.Of(version);
         var json = new KerasJson(path + "@model_config");
         var root = json.Object(KerasJson.Parse(json.File, Encoding.UTF8.GetBytes(configText), "model_config"), "model_config");
-        var model = ModelFromConfig(json, root, generation, "model_config");
+        var model = ModelFromConfig(json, root, generation, "model_config", bytes.Length, "the file");
         string? training = h5.StringAttribute(h5.Root, "training_config", "the file root", ModelFileLimits.MaxConfigBytes);
+        var warnings = new List<string>();
         if (training is not null)
         {
             var tjson = new KerasJson(path + "@training_config");
-            var compiled = CompileCodec.FromKeras2(tjson, KerasJson.Parse(tjson.File, Encoding.UTF8.GetBytes(training), "training_config") as JsonObject);
+            var compiled = CompileCodec.FromKeras2(tjson, KerasJson.Parse(tjson.File, Encoding.UTF8.GetBytes(training), "training_config") as JsonObject, warnings);
             if (compiled is not null) model.Compile(compiled.Loss, compiled.Optimizer, compiled.Metrics);
         }
         var weights = h5.Group(h5.Root, "model_weights")
             ?? throw new ModelFileException(path, "has a model_config but no 'model_weights' group, so it holds no weights. Re-save the model with its weights.");
         ReadLegacyWeights(h5, weights, model);
+        LegacyH5Files.ReadOptimizer(h5, model, version, warnings);
+        model.LoadWarnings = warnings;
         return model;
     }
 
     /// <summary>Builds the Sequential described by a Keras config (Keras 3 or 2, list or dict form), checking sizes before allocating.</summary>
-    private static Sequential ModelFromConfig(KerasJson json, JsonObject root, KerasGeneration generation, string where)
+    private static Sequential ModelFromConfig(KerasJson json, JsonObject root, KerasGeneration generation, string where, long weightBytes, string weightHolder)
     {
         string className = json.String(root, "class_name", where);
         if (className != "Sequential")
@@ -219,37 +204,48 @@ internal static class KerasFiles
         var layers = new List<Layer>();
         var rng = new System.Random(0); // initial values are overwritten by the file's weights; a private generator keeps NeuriteRandom's sequence untouched
         int[] current = shape.Dims;
-        long total = 0;
+        long total = 0, buffers = 0;
         foreach (var (cls, config, lw) in entries)
         {
             bool first = layers.Count == 0;
             var layer = LayerCodec.FromKeras(json, cls, config, lw, generation, first ? shape.Dims : null, first ? shape.Batch : null);
-            total += WeightCount(json, layer, current);
+            total += WeightCount(layer, current);
             if (total > ModelFileLimits.MaxTotalWeights)
                 throw json.Error($"the layers up to '{layer.Name}' need {total} weights, more than ModelFileLimits.MaxTotalWeights ({ModelFileLimits.MaxTotalWeights}). Raise the limit if the file is trusted.");
+            if (total > weightBytes / 4)
+                throw json.Error($"the layers up to '{layer.Name}' need {total} weights ({total * 4} bytes as float32), but {weightHolder} holds only {weightBytes} bytes. The config does not belong to these weights, or the file is truncated.");
+            // A declared batch size makes recurrent layers reserve their per-batch buffers as they are built.
+            if (shape.Batch is int batch && layer is RecurrentLayer recurrent && current.Length == 2)
+            {
+                buffers += (long)batch * (current[0] + 1L) * (2L * current[1] + 8L * recurrent.Units);
+                if (buffers > ModelFileLimits.MaxBatchBufferFloats || (long)batch * current[0] > int.MaxValue)
+                    throw json.Error($"the input declares a fixed batch of {batch} rows of {current[0]} steps, for which the layers up to '{layer.Name}' would reserve about {buffers} floats of per-batch buffers, more than ModelFileLimits.MaxBatchBufferFloats ({ModelFileLimits.MaxBatchBufferFloats}). Use a smaller batch size in the input's batch_shape, or raise the limit if the file is trusted.");
+            }
             try { layer.Build(current, rng); }
             catch (NeuriteException e) { throw json.Error($"layer '{layer.Name}' cannot take inputs of shape {ShapeText.Format(current, null)}: {e.Message}"); }
             current = layer.OutputShape.ToArray();
             layers.Add(layer);
         }
-        try { return new Sequential(layers, modelName); }
+        Sequential model;
+        try { model = new Sequential(layers, modelName); }
         catch (NeuriteException e) { throw json.Error(e.Message); }
+        if (model.IsStateful && model.FixedBatchSize is null)
+            throw json.Error($"{where} has stateful layers but no fixed batch size (the input's batch dimension is null), and a stateful layer keeps one state per batch row. Give the input a batch size in batch_shape / batch_input_shape.");
+        return model;
     }
 
     /// <summary>The number of weights <paramref name="layer"/> will allocate for <paramref name="input"/>, computed before building it.</summary>
-    private static long WeightCount(KerasJson json, Layer layer, int[] input)
+    private static long WeightCount(Layer layer, int[] input)
     {
         long f = input[^1];
-        long units = layer.GetConfig().TryGetValue("units", out var u) && u is int ui ? ui : 0;
-        long count = layer.ClassName switch
+        return layer switch
         {
-            "Dense" => f * units + units,
-            "LSTM" => 4 * units * (f + units + 1),
-            "GRU" => 3 * units * (f + units + 2),
-            "SimpleRNN" => units * (f + units + 1),
+            Dense d => f * d.Units + (d.UseBias ? d.Units : 0),
+            Lstm r => 4L * r.Units * (f + r.Units + (r.UseBias ? 1 : 0)),
+            Gru r => 3L * r.Units * (f + r.Units + (r.UseBias ? (r.ResetAfter ? 2 : 1) : 0)),
+            SimpleRnn r => (long)r.Units * (f + r.Units + (r.UseBias ? 1 : 0)),
             _ => 0,
         };
-        return count;
     }
 
     // ---------- weights ----------
@@ -270,18 +266,10 @@ internal static class KerasFiles
         ArgumentNullException.ThrowIfNull(model);
         RequireBuilt(model, path, "LoadWeights");
         byte[] bytes = ReadFile(path);
-        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\x03\x04"u8))
+        if (KerasArchive.HasZipSignature(bytes))
         {
             byte[] inner;
-            try
-            {
-                using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
-                inner = ReadMember(zip, "model.weights.h5", ModelFileLimits.MaxFileBytes, path);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new ModelFileException(path, $"the .keras archive is damaged ({e.Message}).", e);
-            }
+            using (var archive = KerasArchive.Open(path, bytes, "model.weights.h5")) inner = archive.Read("model.weights.h5", ModelFileLimits.MaxFileBytes);
             using var kh5 = Hdf5Reading.Open(path + "!model.weights.h5", inner);
             ReadKeras3Weights(kh5, model, loadOptimizer: true);
             return;

@@ -22,7 +22,8 @@ internal sealed class KerasJson(string file)
             throw new ModelFileException(file, $"{what} is not valid UTF-8 text. The file is corrupted or not a Keras model.");
         try
         {
-            return JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = 64 })
+            // A repeated key would otherwise surface later, as an ArgumentException from whatever reads that object.
+            return JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false })
                 ?? throw new ModelFileException(file, $"{what} is the JSON value null; expected an object.");
         }
         catch (JsonException e)

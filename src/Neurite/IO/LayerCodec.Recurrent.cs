@@ -25,21 +25,30 @@ internal static partial class LayerCodec
         bool returnState = json.Bool(c, "return_state", where, false);
         bool goBackwards = json.Bool(c, "go_backwards", where, false);
         bool stateful = json.Bool(c, "stateful", where, false);
+        string recurrentActivation = className == "SimpleRNN" ? "sigmoid" : RecurrentActivationFrom(json, c, where, generation);
         switch (className)
         {
             case "LSTM":
-                return new Lstm(units, activation, ActivationFrom(json, c, "recurrent_activation", where, generation, "sigmoid"), useBias,
+                return new Lstm(units, activation, recurrentActivation, useBias,
                     kernelInit, recurrentInit, biasInit, json.Bool(c, "unit_forget_bias", where, true), dropout, recurrentDropout,
                     returnSequences, returnState, goBackwards, stateful, inputShape, batchSize, name);
             case "GRU":
                 // Keras 2.1 wrote no reset_after key and meant false; Keras 2.3+ and 3 write it (3's default is true).
                 bool resetAfter = json.Bool(c, "reset_after", where, generation == KerasGeneration.Keras3);
-                return new Gru(units, activation, ActivationFrom(json, c, "recurrent_activation", where, generation, "sigmoid"), useBias,
+                return new Gru(units, activation, recurrentActivation, useBias,
                     kernelInit, recurrentInit, biasInit, dropout, recurrentDropout,
                     returnSequences, returnState, goBackwards, stateful, resetAfter, inputShape, batchSize, name);
             default:
                 return new SimpleRnn(units, activation, useBias, kernelInit, recurrentInit, biasInit, dropout, recurrentDropout,
                     returnSequences, returnState, goBackwards, stateful, inputShape, batchSize, name);
         }
+    }
+
+    /// <summary>An LSTM's or GRU's recurrent activation; when absent, the default of the Keras that wrote the file.</summary>
+    private static string RecurrentActivationFrom(KerasJson json, JsonObject c, string where, KerasGeneration generation)
+    {
+        if (c["recurrent_activation"] is null && generation == KerasGeneration.Keras2UnknownRecurrentDefault)
+            throw json.Error($"{where} has no recurrent_activation, and the file's keras_version does not tell its default (hard_sigmoid under TensorFlow 1.x and Keras 2.0-2.2, sigmoid from TensorFlow 2.0 and Keras 2.3). Add \"recurrent_activation\" to the layer's config in the file, or re-save it with a current Keras.");
+        return ActivationFrom(json, c, "recurrent_activation", where, generation, generation == KerasGeneration.Keras2Early ? "hard_sigmoid" : "sigmoid");
     }
 }

@@ -5,15 +5,6 @@ using Neurite.Layers;
 
 namespace Neurite.IO;
 
-/// <summary>Which Keras wrote (or will read) a config: the meaning of <c>hard_sigmoid</c> differs.</summary>
-internal enum KerasGeneration
-{
-    /// <summary>Keras 2.x: hard_sigmoid is clip(0.2x + 0.5, 0, 1), Neurite's definition.</summary>
-    Keras2,
-    /// <summary>Keras 3.x: hard_sigmoid is relu6(x + 3) / 6, which Neurite does not implement.</summary>
-    Keras3,
-}
-
 /// <summary>
 /// Converts layers to and from Keras layer configs (the entries of a Sequential's <c>layers</c>),
 /// and names their weight groups as Keras's weights files do.
@@ -24,8 +15,11 @@ internal static partial class LayerCodec
 
     // ---------- saving ----------
 
-    /// <summary>The Keras 3 entry of <paramref name="layer"/>: module, class_name, config, registered_name, build_config.</summary>
-    public static JsonObject ToKeras3(Layer layer, string file)
+    /// <summary>
+    /// The Keras 3 entry of <paramref name="layer"/>: module, class_name, config, registered_name, build_config.
+    /// <paramref name="keras2Meaning"/> allows hard_sigmoid, for the Keras 2 files built from this entry.
+    /// </summary>
+    public static JsonObject ToKeras3(Layer layer, string file, bool keras2Meaning = false)
     {
         var config = new JsonObject
         {
@@ -39,9 +33,9 @@ internal static partial class LayerCodec
             config[key] = value switch
             {
                 null => null,
-                ActivationFunction f => ActivationName(f.Name, layer, file),
+                ActivationFunction f => ActivationName(f.Name, layer, file, keras2Meaning),
                 Initializer i => InitializerToJson(i),
-                string name when key.EndsWith("activation", StringComparison.Ordinal) => ActivationName(name, layer, file),
+                string name when key.EndsWith("activation", StringComparison.Ordinal) => ActivationName(name, layer, file, keras2Meaning),
                 string text => text,
                 bool flag => flag,
                 int number => number,
@@ -62,13 +56,13 @@ internal static partial class LayerCodec
         return entry;
     }
 
-    private static string ActivationName(string name, Layer layer, string file) =>
-        name == "hard_sigmoid" ? throw HardSigmoidInKeras3(layer.Name, file) : name;
+    private static string ActivationName(string name, Layer layer, string file, bool keras2Meaning) =>
+        name == "hard_sigmoid" && !keras2Meaning ? throw HardSigmoidInKeras3(layer.Name, file) : name;
 
     internal static ModelFileException HardSigmoidInKeras3(string layerName, string file) =>
         new(file, $"layer '{layerName}' uses hard_sigmoid, which Neurite computes as Keras 2 does (clip(0.2x + 0.5, 0, 1)), " +
             "while Keras 3 files mean relu6(x + 3) / 6; a .keras file would change the model's outputs. " +
-            "Save it with SaveWeights (weights only) or use activation \"sigmoid\".");
+            "Save it as a Keras 2 .h5 file instead (model.Save(\"model.h5\"), read by Keras 2 and Neurite), or use activation \"sigmoid\".");
 
     /// <summary>The snake_case name Keras gives a layer's weight group before numbering (<c>dense</c>, <c>lstm</c>, <c>simple_rnn</c>).</summary>
     public static string WeightGroupBase(Layer layer) => layer.ClassName switch

@@ -29,6 +29,21 @@ public static class ModelFileLimits
     /// <summary>Largest <c>config.json</c> / <c>model_config</c> accepted, in bytes.</summary>
     public static int MaxConfigBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Most a <c>.keras</c> archive member may expand (declared size over compressed size; members
+    /// up to 1 MiB are exempt). Keras stores members uncompressed, and deflate rarely gains more
+    /// than 10x on weights, so a larger ratio means a zip bomb or a corrupted size.
+    /// </summary>
+    public static int MaxExpansionRatio { get; set; } = 100;
+
+    /// <summary>
+    /// Most floats a model with a fixed batch size (a stateful one, or any whose input declares the
+    /// batch) may reserve for its recurrent layers' per-batch buffers when it is built: about
+    /// batch × steps × (2 × features + 8 × units) each. 2^26 floats is 256 MiB, room for e.g. a batch
+    /// of 256 sequences of 100 steps through LSTM(256).
+    /// </summary>
+    public static long MaxBatchBufferFloats { get; set; } = 1L << 26;
+
     /// <summary>Most layers a loaded model may have.</summary>
     public static int MaxLayers { get; set; } = 10_000;
 

@@ -6,11 +6,12 @@ namespace Neurite;
 public sealed partial class Sequential
 {
     /// <summary>
-    /// Saves the whole model (architecture, weights, and the optimizer's state when compiled) as a
-    /// Keras 3 <c>.keras</c> archive that Keras can load. The file is written to a temporary file
-    /// and renamed, so a crash mid-save leaves any previous file intact.
+    /// Saves the whole model (architecture, weights, and the optimizer's state when compiled): as a
+    /// Keras 3 <c>.keras</c> archive, or for a path ending in <c>.h5</c> as a Keras 2 HDF5 file
+    /// (tf.keras 2.11–2.15's layout), which keeps hard_sigmoid's Keras 2 meaning. The file is written
+    /// to a temporary file and renamed, so a crash mid-save leaves any previous file intact.
     /// </summary>
-    /// <exception cref="ModelFileException">The path is not a .keras path, or the model cannot be expressed in Keras 3.</exception>
+    /// <exception cref="ModelFileException">The path is neither .keras nor .h5, or the model cannot be expressed in that format.</exception>
     public void Save(string path) => KerasFiles.Save(this, path);
 
     /// <summary>
@@ -20,6 +21,14 @@ public sealed partial class Sequential
     /// </summary>
     /// <exception cref="ModelFileException">The file is missing, truncated, corrupted, too large or not a supported model.</exception>
     public static Sequential Load(string path) => KerasFiles.Load(path);
+
+    /// <summary>
+    /// What <see cref="Load"/> could not keep from the file, one sentence each: a loss or optimizer
+    /// Neurite lacks (the model then loads uncompiled, as Keras does when compiling from a file fails),
+    /// a metric it does not compute. Keras prints such warnings; Neurite leaves showing them to the
+    /// caller. Empty for a model built in code or loaded completely.
+    /// </summary>
+    public IReadOnlyList<string> LoadWarnings { get; internal set; } = [];
 
     /// <summary>Saves the weights (and optimizer state when compiled) to a Keras 3 <c>.weights.h5</c> file, atomically.</summary>
     public void SaveWeights(string path) => KerasFiles.SaveWeights(this, path);

@@ -71,12 +71,15 @@ public class CorruptFileTests
             .Sample((kind, position, value) => LoadMustSucceedOrFailCleanly(Mutate(LegacyH5, kind, position, value), ".h5"), iter: 80, threads: 1);
     }
 
-    private static byte[] WithConfig(Func<string, string> edit) =>
+    internal static byte[] WithConfig(Func<string, string> edit) =>
         WithConfigBytes(bytes => Encoding.UTF8.GetBytes(edit(Encoding.UTF8.GetString(bytes))));
 
-    private static byte[] WithConfigBytes(Func<byte[], byte[]> edit)
+    internal static byte[] WithConfigOf(byte[] archive, Func<string, string> edit) =>
+        WithConfigBytes(bytes => Encoding.UTF8.GetBytes(edit(Encoding.UTF8.GetString(bytes))), archive);
+
+    private static byte[] WithConfigBytes(Func<byte[], byte[]> edit, byte[]? archive = null)
     {
-        using var input = new ZipArchive(new MemoryStream(Keras), ZipArchiveMode.Read);
+        using var input = new ZipArchive(new MemoryStream(archive ?? Keras), ZipArchiveMode.Read);
         using var output = new MemoryStream();
         using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
             foreach (var entry in input.Entries)
@@ -92,7 +95,7 @@ public class CorruptFileTests
     }
 
     [Theory]
-    [InlineData("\"units\": 64,", "\"units\": 16000000,", "MaxTotalWeights")]
+    [InlineData("\"units\": 64,", "\"units\": 16000000,", "holds only")]
     [InlineData("\"units\": 64,", "\"units\": 65,", "(4, 65)")]
     [InlineData("\"units\": 64,", "\"units\": -3,", "units")]
     [InlineData("\"batch_shape\": [null, 4]", "\"batch_shape\": [null, 2147483647]", "MaxTotalWeights")]

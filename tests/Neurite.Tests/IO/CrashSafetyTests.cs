@@ -121,7 +121,9 @@ public class CrashSafetyTests
     [Fact]
     public void ModelCheckpoint_rejects_a_path_that_does_not_fit_what_it_saves()
     {
-        Assert.Contains(".keras", Assert.Throws<NeuriteException>(() => new ModelCheckpoint("best.h5")).Message);
+        Assert.Contains(".keras", Assert.Throws<NeuriteException>(() => new ModelCheckpoint("best.weights.h5")).Message);
+        Assert.Contains(".keras", Assert.Throws<NeuriteException>(() => new ModelCheckpoint("best.hdf5")).Message);
+        _ = new ModelCheckpoint("best.h5"); // a Keras 2 whole-model file
         Assert.Contains(".weights.h5", Assert.Throws<NeuriteException>(() => new ModelCheckpoint("best.keras", saveWeightsOnly: true)).Message);
     }
 }

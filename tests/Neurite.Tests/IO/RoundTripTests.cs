@@ -54,7 +54,7 @@ public class RoundTripTests
 
     private static Sequential Model(params Layer[] layers) => new(layers, "round_trip") { Output = TextWriter.Null };
 
-    private static (Tensor X, Tensor Y) Data(Case c, int rows = 16)
+    internal static (Tensor X, Tensor Y) Data(Case c, int rows = 16)
     {
         var x = RandomTensor(1, [rows, .. c.InputShape]);
         var y = c.Loss switch
@@ -73,7 +73,7 @@ public class RoundTripTests
         return t;
     }
 
-    private static Sequential Trained(Case c)
+    internal static Sequential Trained(Case c)
     {
         var model = c.Build();
         model.Compile(c.Loss, c.Optimizer(), c.Loss == "categorical_crossentropy" ? ["accuracy"] : null);
@@ -115,7 +115,7 @@ public class RoundTripTests
     }
 
     /// <summary>Slots Keras has no variable for (RMSprop's momentum at 0, non-centered average) stay zero, so they need not be saved.</summary>
-    private static bool SlotIsSaved(Optimizer o, int slot) => o switch
+    internal static bool SlotIsSaved(Optimizer o, int slot) => o switch
     {
         RmsProp r => slot == 0 || (slot == 1 && r.Momentum > 0) || (slot == 2 && r.Centered),
         _ => true,
@@ -144,7 +144,7 @@ public class RoundTripTests
         Assert.Equal(reference.Optimizer!.Iterations, loaded.Optimizer!.Iterations);
     }
 
-    private static string ConfigText(Layer layer) =>
+    internal static string ConfigText(Layer layer) =>
         string.Join(";", layer.GetConfig().OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={Show(kv.Value)}"));
 
     private static string Show(object? v) => v switch
@@ -218,6 +218,7 @@ public class RoundTripTests
 
         var e = Assert.Throws<ModelFileException>(() => model.Save(dir.File("m.keras")));
         Assert.Contains("hard_sigmoid", e.Message);
+        Assert.Contains(".h5", e.Message);
         Assert.False(File.Exists(dir.File("m.keras")));
 
         model.SaveWeights(dir.File("m.weights.h5"));
@@ -228,10 +229,12 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void Save_rejects_paths_that_are_not_keras_archives()
+    public void Save_rejects_paths_that_are_neither_keras_archives_nor_h5_files()
     {
         var model = new Sequential([new Dense(1, inputShape: [2])]);
-        Assert.Contains(".keras", Assert.Throws<ModelFileException>(() => model.Save("m.h5")).Message);
+        var e = Assert.Throws<ModelFileException>(() => model.Save("m.hdf"));
+        Assert.Contains(".keras", e.Message);
+        Assert.Contains(".h5", e.Message);
         Assert.Contains("SaveWeights", Assert.Throws<ModelFileException>(() => model.Save("m.weights.h5")).Message);
         Assert.Contains(".weights.h5", Assert.Throws<ModelFileException>(() => model.SaveWeights("m.h5")).Message);
     }

@@ -13,7 +13,7 @@ public sealed class SaveThroughLinkTests : IDisposable
 
     private static Sequential Mlp(int seed)
     {
-        Neurite.Random.SetSeed(seed);
+        NeuriteRandom.SetSeed(seed);
         var model = new Sequential([new Dense(3, inputShape: [2]), new Dense(1)]) { Output = TextWriter.Null };
         model.Compile(loss: "mse", optimizer: "sgd");
         return model;
