@@ -8,6 +8,7 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
     ["w1"] = ("W1 iris training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW1),
     ["w2"] = ("W2 breast-cancer training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW2),
     ["w3"] = ("W3 stateful stacked LSTM training, ms per epoch on 1 and 2 threads, GFLOP/s", W3Workload.Run),
+    ["sweep"] = ("Size sweep (LSTM, GRU, SimpleRNN, MLP): ms per step, GFLOP/s, % of same-run peak, B/step, 2-thread gain; --cold: first-100-steps over steady", SweepWorkload.Run),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
 };
 
