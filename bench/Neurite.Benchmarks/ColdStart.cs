@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Neurite.Kernels;
 
 namespace Neurite.Benchmarks;
 
 /// <summary>
 /// The cold-start figure of the sweep: the mean of the first N training steps in a fresh process over the
-/// median step once that process is warm (both in the same child process, so a shared machine slows both alike).
+/// mean of N steps once that process is warm (both in the same child process, so a shared machine slows
+/// both alike; on a quiet machine the warm mean and median agree).
 /// </summary>
 /// <remarks>
 /// <c>sweep --cold [--steps 100] [--runs 3] [--point lstm:U,B,T,D ...] [--variant NAME=VALUE;NAME=VALUE ...]</c>
@@ -20,8 +22,8 @@ internal static class ColdStart
     [
         "DOTNET_TieredPGO=0",
         "DOTNET_TC_QuickJitForLoops=0",
+        "DOTNET_TieredPGO=0;DOTNET_TC_QuickJitForLoops=0",
         "DOTNET_TieredCompilation=0",
-        "DOTNET_TieredPGO=0;DOTNET_TC_CallCountingDelayMs=0",
     ];
 
     private static readonly string[] DefaultPoints = ["lstm:64,32,20,8", "gru:64,32,20,8", "lstm:128,64,50,16", "mlp:128,64"];
@@ -39,21 +41,24 @@ internal static class ColdStart
         variants.Insert(0, "");
         int steps = Steps(args), threads = Threads(args);
 
-        Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over its warm median step, {threads} thread(s), {runs} runs each");
+        Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over the mean of {steps} warm steps, {threads} thread(s), median of {runs} runs");
+        Console.WriteLine("  CPU ratio: the training thread's CPU time (what a quiet machine's clock would show for one thread); wall ratio: the clock");
         foreach (string point in points)
             foreach (string variant in variants)
             {
-                var ratios = new List<double>();
+                var (cpuRatios, wallRatios) = (new List<double>(), new List<double>());
                 string detail = "";
                 for (int r = 0; r < runs; r++)
                 {
-                    var (first, steady, firstStep) = Launch(point, variant, steps, threads);
-                    ratios.Add(first / steady);
-                    detail += $" {first:0.00}/{steady:0.00} (1st {firstStep:0})";
+                    var v = Launch(point, variant, steps, threads);
+                    wallRatios.Add(v[0] / v[1]);
+                    cpuRatios.Add(v[3] / v[4]);
+                    detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0})";
                 }
-                ratios.Sort();
-                Console.WriteLine($"  {point,-20} {(variant.Length == 0 ? "as built" : variant),-52} ratio median {ratios[ratios.Count / 2]:0.00} " +
-                    $"[{string.Join(", ", ratios.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))}]; ms first/steady:{detail}");
+                cpuRatios.Sort();
+                wallRatios.Sort();
+                Console.WriteLine($"  {point,-18} {(variant.Length == 0 ? "as built" : variant),-48} CPU ratio {cpuRatios[runs / 2]:0.00} " +
+                    $"[{string.Join(", ", cpuRatios.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))}], wall ratio {wallRatios[runs / 2]:0.00}; CPU ms first/warm:{detail}");
             }
     }
 
@@ -64,7 +69,7 @@ internal static class ColdStart
     private static List<string> Values(string[] args, string name)
         => args.Select((a, i) => (a, i)).Where(t => t.a == name && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToList();
 
-    private static (double FirstMs, double SteadyMs, double FirstStepMs) Launch(string point, string variant, int steps, int threads)
+    private static double[] Launch(string point, string variant, int steps, int threads)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -83,33 +88,55 @@ internal static class ColdStart
         child.WaitForExit();
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("COLD ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"The cold-start child exited with code {child.ExitCode} without a result: {output}");
-        var v = line[5..].Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        return (v[0], v[1], v[2]);
+        return line[5..].Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
     }
 
     /// <summary>In the fresh process: time each of the first <paramref name="steps"/> steps, train on until the JIT has
-    /// settled (at least 2 s and 3 × steps), then time <paramref name="steps"/> more and print both.</summary>
+    /// settled (at least 2 s and 3 × steps), then time <paramref name="steps"/> more and print both, as wall-clock
+    /// means and as this thread's CPU-time means.</summary>
+    /// <remarks>The thread's CPU time leaves out the time other processes hold the core, so on a shared machine it is
+    /// the better guess at a quiet machine's wall clock for one thread: it counts the JIT compiling on this thread
+    /// (first calls, and everything when tiering is off), not the background tier-up, which a quiet second core runs
+    /// beside the training.</remarks>
     private static void Child(SweepWorkload.Point point, int steps, int threads)
     {
         Threading.MaxThreads = threads;
         var (model, x, y) = SweepWorkload.Build(point);
-        var first = new double[steps];
+        var (firstWall, firstCpu) = (new double[steps], new double[steps]);
         var run = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            model.TrainOnBatch(x, y);
-            first[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
+        TimeSteps(model, x, y, firstWall, firstCpu);
         for (int i = 0; i < 3 * steps || run.Elapsed.TotalSeconds < 2; i++) model.TrainOnBatch(x, y);
-        var steady = new double[steps];
-        for (int i = 0; i < steps; i++)
+        var (steadyWall, steadyCpu) = (new double[steps], new double[steps]);
+        TimeSteps(model, x, y, steadyWall, steadyCpu);
+        // Means, not medians, of the warm steps: on a shared machine preemptions land in both means alike.
+        Console.WriteLine(FormattableString.Invariant(
+            $"COLD {firstWall.Average()} {steadyWall.Average()} {firstWall[0]} {firstCpu.Average()} {steadyCpu.Average()} {firstCpu[0]}"));
+        // For a look at how the first steps settle: sweep --cold --cold-child POINT prints them all.
+        Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture))));
+    }
+
+    private static void TimeSteps(Sequential model, Tensor x, Tensor y, double[] wallMs, double[] cpuMs)
+    {
+        for (int i = 0; i < wallMs.Length; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
+            double c0 = ThreadCpuMs();
             model.TrainOnBatch(x, y);
-            steady[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            cpuMs[i] = ThreadCpuMs() - c0;
+            wallMs[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
-        Array.Sort(steady);
-        Console.WriteLine(FormattableString.Invariant($"COLD {first.Average()} {steady[steps / 2]} {first[0]}"));
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec { public long Seconds; public long Nanoseconds; }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    // CLOCK_THREAD_CPUTIME_ID on Linux; elsewhere the wall clock stands in (the CPU columns then repeat it).
+    private static double ThreadCpuMs()
+    {
+        if (OperatingSystem.IsLinux() && ClockGetTime(3, out var t) == 0) return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
+        return Stopwatch.GetTimestamp() * 1e3 / Stopwatch.Frequency;
     }
 }

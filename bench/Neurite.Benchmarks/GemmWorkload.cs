@@ -5,7 +5,8 @@ namespace Neurite.Benchmarks;
 /// <summary>SGEMM rates on the shapes Neurite's workloads use, against the peak measured in the same run.</summary>
 /// <remarks>Options: <c>--path Scalar|Vector256|Vector512</c> forces a kernel path; <c>--quick</c> runs fewer repetitions;
 /// <c>--small</c> runs only the tutorial MLP shapes, <c>--large</c> only the LSTM and 500x100x400 shapes; <c>--rows</c> sweeps
-/// the row count of the LSTM(100) recurrent product (packed B, one thread), to see what a row split costs per FLOP.</remarks>
+/// the row count of the LSTM(100) recurrent product (packed B, one thread), to see what a row split costs per FLOP;
+/// <c>--sweep</c> runs the large products of the size sweep, each against a peak measured right beside it.</remarks>
 internal static class GemmWorkload
 {
     private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] Shapes =
@@ -45,6 +46,23 @@ internal static class GemmWorkload
         ("LSTM2 dR 50x250x200 TN", 50, 250, 200, true, false, false, 1),
         ("LSTM2 dW 100x250x200 TN", 100, 250, 200, true, false, false, 1),
         ("LSTM2 dx=dz·Wᵀ 250x200x100 packed", 250, 200, 100, false, true, true, 1),
+    ];
+
+    // The large products of the size sweep (`sweep`): LSTM(512) at B = 256 (a half of 128 rows, T = 10,
+    // D = 32), the per-step products of LSTM(256) and LSTM(1024), and the MLP(1024) at B = 512.
+    private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] SweepShapes =
+    [
+        ("U512 h·R step 256x512x2048 packed", 256, 512, 2048, false, false, true),
+        ("U512 h·R half 128x512x2048 packed", 128, 512, 2048, false, false, true),
+        ("U512 dh=dz·Rᵀ 128x2048x512 packed", 128, 2048, 512, false, true, true),
+        ("U512 x·W 1280x32x2048 NN", 1280, 32, 2048, false, false, false),
+        ("U512 dR 512x1280x2048 TN", 512, 1280, 2048, true, false, false),
+        ("U512 dx=dz·Wᵀ 1280x2048x32 packed", 1280, 2048, 32, false, true, true),
+        ("U256 h·R half 128x256x1024 packed", 128, 256, 1024, false, false, true),
+        ("U1024 h·R half 32x1024x4096 packed", 32, 1024, 4096, false, false, true),
+        ("MLP1024 fwd 512x1024x1024 NN", 512, 1024, 1024, false, false, false),
+        ("MLP1024 dW 1024x512x1024 TN", 1024, 512, 1024, true, false, false),
+        ("MLP1024 dX 512x1024x1024 NT", 512, 1024, 1024, false, true, false),
     ];
 
     // The tutorial's MLPs (W1, W2): per-call overhead, not FMA rate, decides these.
@@ -116,7 +134,8 @@ internal static class GemmWorkload
             Threading.MaxThreads = savedThreads;
             return;
         }
-        var shapes = args.Contains("--small") ? SmallShapes : args.Contains("--large") ? Shapes : [.. SmallShapes, .. Shapes];
+        bool sweep = args.Contains("--sweep");
+        var shapes = sweep ? SweepShapes : args.Contains("--small") ? SmallShapes : args.Contains("--large") ? Shapes : [.. SmallShapes, .. Shapes];
         foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
         {
             var a = Values(m * k, 1);
@@ -129,6 +148,8 @@ internal static class GemmWorkload
             foreach (int threads in new[] { 1, 2 })
             {
                 Threading.MaxThreads = threads;
+                // On a shared machine the peak taken right beside the product sees the same load.
+                if (sweep) peak = PeakWorkload.QuickPeak();
                 // Sub-microsecond calls get many short repetitions: on a shared machine some of them fit
                 // between other processes' time slices, which the best-of then finds.
                 bool small = 2.0 * m * k * n < 1e6;
