@@ -88,7 +88,7 @@ internal static class GemmWorkload
         int pathIndex = Array.IndexOf(args, "--path");
         if (pathIndex >= 0) KernelSelector.Force(Enum.Parse<KernelPath>(args[pathIndex + 1], ignoreCase: true));
 
-        var (peak512, peak256) = PeakWorkload.Measure();
+        var (peak512, peak256) = args.Contains("--calls") ? (0, 0) : PeakWorkload.Measure();
         double peak = KernelSelector.Current == KernelPath.Vector512 ? peak512 : peak256;
         Console.WriteLine($"kernel path {KernelSelector.Current}; measured one-core FMA peak: Vector512 {peak512:F1}, Vector256 {peak256:F1} GFLOP/s");
         Console.WriteLine($"{"shape",-32} {"thr",3} {"median µs",9} {"GFLOP/s",8} {"% peak",7} | {"best µs",8} {"GFLOP/s",8} {"% peak",7} {"B/call",7}");
@@ -136,6 +136,30 @@ internal static class GemmWorkload
         }
         bool sweep = args.Contains("--sweep");
         var shapes = sweep ? SweepShapes : args.Contains("--small") ? SmallShapes : args.Contains("--large") ? Shapes : [.. SmallShapes, .. Shapes];
+        // --only TEXT keeps the shapes whose name contains it; --calls N runs each N times on one thread
+        // without timing, for a cache simulator (valgrind --tool=cachegrind) to count misses.
+        string? only = SweepWorkload.Option(args, "--only");
+        if (only != null) shapes = [.. shapes.Where(s => s.Name.Contains(only, StringComparison.Ordinal))];
+        string? untimedCalls = SweepWorkload.Option(args, "--calls");
+        if (untimedCalls != null)
+        {
+            Threading.MaxThreads = 1;
+            foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
+            {
+                var a = Values(m * k, 1);
+                var b = Values(k * n, 2);
+                var c = new float[m * n];
+                var packed = Gemm.PackB(b, k, n, transB);
+                for (int i = 0; i < int.Parse(untimedCalls, System.Globalization.CultureInfo.InvariantCulture); i++)
+                {
+                    if (packedB) Gemm.Multiply(a, packed, c, m, transA);
+                    else Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+                }
+                Console.WriteLine($"{name}: c[last] = {c[^1]}");
+            }
+            Threading.MaxThreads = savedThreads;
+            return;
+        }
         foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
         {
             var a = Values(m * k, 1);
@@ -156,7 +180,7 @@ internal static class GemmWorkload
                 var (median, best) = small
                     ? Harness.Time(call, repetitions: quick ? 51 : 201, repetitionSeconds: 0.0005, warmupSeconds: quick ? 0.15 : 0.3)
                     : Harness.Time(call, repetitions: quick ? 7 : 21, repetitionSeconds: quick ? 0.003 : 0.01, warmupSeconds: quick ? 0.15 : 0.3);
-                double allocated = Harness.AllocatedBytesPerCall(call);
+                double allocated = Harness.AllocatedBytesPerCall(call, flop: 2.0 * m * k * n);
                 double flop = 2.0 * m * k * n;
                 Console.WriteLine($"{name,-32} {threads,3} {median * 1e6,9:F2} {flop / median / 1e9,8:F1} {100 * flop / median / 1e9 / (peak * threads),6:F1}% | " +
                                   $"{best * 1e6,8:F2} {flop / best / 1e9,8:F1} {100 * flop / best / 1e9 / (peak * threads),6:F1}% {allocated,7:F0}");
