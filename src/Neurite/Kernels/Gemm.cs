@@ -26,8 +26,9 @@ public static unsafe class Gemm
 {
     private const int Panel = PackedMatrix.PanelWidth;
 
-    // A K block of 384 keeps a B panel (48 KiB) near L1 while A streams; smaller K runs in one block.
-    private const int MaxKBlock = 384;
+    // A K block of at most 256 keeps a B panel (32 KiB) in a 32 KiB or 48 KiB L1 while A streams; smaller K
+    // runs in one block. Blocking K never changes a result: each C element's chain continues from C in order.
+    private const int MaxKBlock = 256;
 
     // Below this much work one fork/join (~0.15 µs) plus cold caches on the second core eat the gain.
     internal const double ParallelMinFlops = 200_000;
@@ -494,6 +495,30 @@ public static unsafe class Gemm
 
         private void ComputeBlocked(int r0, int r1, int p0, int p1)
         {
+            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
+                bool acc = Accumulate || kb > 0;
+                // Rows go in chunks whose A block (rows × kc) stays in L2 while the chunk sweeps every panel;
+                // without them a tall A (e.g. 512 × 341 of a 512×1024×1024 product) is fetched from memory once per panel.
+                int rows = r1 - r0;
+                int chunks = Math.Max(1, Math.Min((int)((long)rows * kc / MaxABlockFloats), rows / MinChunkRows));
+                for (int chunk = 0; chunk < chunks; chunk++)
+                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc);
+            }
+        }
+
+        // A block of at most 64 K floats (256 KiB) leaves half of a 512 KiB L2 to C and B.
+        private const int MaxABlockFloats = 64 * 1024;
+        // Chunks never get shorter than a few register tiles, so each B panel still serves several of them.
+        private const int MinChunkRows = 48;
+
+        /// <summary>C[r0..r1, panels p0..p1] (+)= A[r0..r1, k0..k0+kc] · B[k0..k0+kc, panels]: one K block, each
+        /// B panel held near L1 while the rows' register tiles stream past it.</summary>
+        [SkipLocalsInit]
+        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc)
+        {
             bool wide = Path == KernelPath.Vector512;
             int width = wide ? 32 : 16;
             int maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
@@ -505,67 +530,61 @@ public static unsafe class Gemm
             int rows = r1 - r0;
             int blocks = (rows + maxRows - 1) / maxRows;
             int baseRows = rows / blocks, tallBlocks = rows % blocks;
-            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
 
-            for (int kb = 0; kb < kBlocks; kb++)
+            for (int jp = p0; jp < p1; jp++)
             {
-                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
-                bool acc = Accumulate || kb > 0;
-                for (int jp = p0; jp < p1; jp++)
-                {
-                    float* bPanel;
-                    nint ldb;
-                    if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
-                    else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
-                    else { bPanel = Packed; ldb = Panel; }
-                    bPanel += k0 * ldb;
+                float* bPanel;
+                nint ldb;
+                if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
+                else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
+                else { bPanel = Packed; ldb = Panel; }
+                bPanel += k0 * ldb;
 
-                    for (int s = 0; s < Panel; s += width)
+                for (int s = 0; s < Panel; s += width)
+                {
+                    int j0 = jp * Panel + s;
+                    int cols = Math.Min(width, N - j0);
+                    if (cols <= 0) break;
+                    float* bSub = bPanel + s;
+                    // A ragged last chunk that fits one vector (e.g. 4 of 32 columns when N = 100) runs
+                    // the one-vector kernels: half (or a quarter) of the multiply-adds, same chains.
+                    int chunkWidth = width, chunkBlocks = blocks, chunkBase = baseRows, chunkTall = tallBlocks;
+                    nint[] chunkTable = table;
+                    if (cols <= width / 2)
                     {
-                        int j0 = jp * Panel + s;
-                        int cols = Math.Min(width, N - j0);
-                        if (cols <= 0) break;
-                        float* bSub = bPanel + s;
-                        // A ragged last chunk that fits one vector (e.g. 4 of 32 columns when N = 100) runs
-                        // the one-vector kernels: half (or a quarter) of the multiply-adds, same chains.
-                        int chunkWidth = width, chunkBlocks = blocks, chunkBase = baseRows, chunkTall = tallBlocks;
-                        nint[] chunkTable = table;
-                        if (cols <= width / 2)
+                        chunkWidth = cols <= 8 ? 8 : 16;
+                        chunkTable = chunkWidth == 16
+                            ? (TransA ? GemmMicroKernels.V512NarrowTn : GemmMicroKernels.V512NarrowNn)
+                            : (TransA ? GemmMicroKernels.V256NarrowTn : GemmMicroKernels.V256NarrowNn);
+                        chunkBlocks = (rows + GemmMicroKernels.MaxRowsNarrow - 1) / GemmMicroKernels.MaxRowsNarrow;
+                        chunkBase = rows / chunkBlocks;
+                        chunkTall = rows % chunkBlocks;
+                    }
+                    int i = r0;
+                    for (int blk = 0; blk < chunkBlocks; blk++)
+                    {
+                        int mr = chunkBase + (blk < chunkTall ? 1 : 0);
+                        float* aTile;
+                        nint lda;
+                        if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
+                        else { aTile = A + (nint)i * K + k0; lda = K; }
+                        var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
+                        float* cTile = C + (nint)i * N + j0;
+                        if (cols == chunkWidth)
                         {
-                            chunkWidth = cols <= 8 ? 8 : 16;
-                            chunkTable = chunkWidth == 16
-                                ? (TransA ? GemmMicroKernels.V512NarrowTn : GemmMicroKernels.V512NarrowNn)
-                                : (TransA ? GemmMicroKernels.V256NarrowTn : GemmMicroKernels.V256NarrowNn);
-                            chunkBlocks = (rows + GemmMicroKernels.MaxRowsNarrow - 1) / GemmMicroKernels.MaxRowsNarrow;
-                            chunkBase = rows / chunkBlocks;
-                            chunkTall = rows % chunkBlocks;
+                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
                         }
-                        int i = r0;
-                        for (int blk = 0; blk < chunkBlocks; blk++)
+                        else
                         {
-                            int mr = chunkBase + (blk < chunkTall ? 1 : 0);
-                            float* aTile;
-                            nint lda;
-                            if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
-                            else { aTile = A + (nint)i * K + k0; lda = K; }
-                            var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
-                            float* cTile = C + (nint)i * N + j0;
-                            if (cols == chunkWidth)
-                            {
-                                kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
-                            }
-                            else
-                            {
-                                // A partial tile runs full width into a scratch tile, then only the valid columns go back.
-                                if (acc)
-                                    for (int r = 0; r < mr; r++)
-                                        for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
-                                kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc);
+                            // A partial tile runs full width into a scratch tile, then only the valid columns go back.
+                            if (acc)
                                 for (int r = 0; r < mr; r++)
-                                    for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
-                            }
-                            i += mr;
+                                    for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
+                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc);
+                            for (int r = 0; r < mr; r++)
+                                for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
                         }
+                        i += mr;
                     }
                 }
             }
