@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Neurite.Kernels;
 
 namespace Neurite.Benchmarks;
@@ -120,23 +119,10 @@ internal static class ColdStart
         for (int i = 0; i < wallMs.Length; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            double c0 = ThreadCpuMs();
+            double c0 = Harness.ThreadCpuMs();
             model.TrainOnBatch(x, y);
-            cpuMs[i] = ThreadCpuMs() - c0;
+            cpuMs[i] = Harness.ThreadCpuMs() - c0;
             wallMs[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec { public long Seconds; public long Nanoseconds; }
-
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out TimeSpec time);
-
-    // CLOCK_THREAD_CPUTIME_ID on Linux; elsewhere the wall clock stands in (the CPU columns then repeat it).
-    private static double ThreadCpuMs()
-    {
-        if (OperatingSystem.IsLinux() && ClockGetTime(3, out var t) == 0) return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
-        return Stopwatch.GetTimestamp() * 1e3 / Stopwatch.Frequency;
     }
 }

@@ -88,7 +88,7 @@ internal static class GemmWorkload
         int pathIndex = Array.IndexOf(args, "--path");
         if (pathIndex >= 0) KernelSelector.Force(Enum.Parse<KernelPath>(args[pathIndex + 1], ignoreCase: true));
 
-        var (peak512, peak256) = args.Contains("--calls") ? (0, 0) : PeakWorkload.Measure();
+        var (peak512, peak256) = args.Contains("--calls") || args.Contains("--cpu") ? (0, 0) : PeakWorkload.Measure();
         double peak = KernelSelector.Current == KernelPath.Vector512 ? peak512 : peak256;
         Console.WriteLine($"kernel path {KernelSelector.Current}; measured one-core FMA peak: Vector512 {peak512:F1}, Vector256 {peak256:F1} GFLOP/s");
         Console.WriteLine($"{"shape",-32} {"thr",3} {"median µs",9} {"GFLOP/s",8} {"% peak",7} | {"best µs",8} {"GFLOP/s",8} {"% peak",7} {"B/call",7}");
@@ -141,6 +141,28 @@ internal static class GemmWorkload
         string? only = SweepWorkload.Option(args, "--only");
         if (only != null) shapes = [.. shapes.Where(s => s.Name.Contains(only, StringComparison.Ordinal))];
         string? untimedCalls = SweepWorkload.Option(args, "--calls");
+        // --cpu: one thread, each call timed in thread CPU time beside a peak taken the same way (repeatable on a busy machine).
+        if (args.Contains("--cpu"))
+        {
+            Threading.MaxThreads = 1;
+            Console.WriteLine("one thread, thread CPU time per call, against the peak in CPU time taken right before each shape");
+            foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
+            {
+                var a = Values(m * k, 1);
+                var b = Values(k * n, 2);
+                var c = new float[m * n];
+                var packed = Gemm.PackB(b, k, n, transB);
+                Action call = packedB
+                    ? () => Gemm.Multiply(a, packed, c, m, transA)
+                    : () => Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+                double cpuPeak = PeakWorkload.QuickPeakCpu();
+                double flop = 2.0 * m * k * n;
+                var (median, best) = Harness.CpuTime(call, calls: quick ? 5 : 11);
+                Console.WriteLine($"{name,-36} median {median * 1e6,9:F0} µs {100 * flop / median / 1e9 / cpuPeak,5:F1}% | best {best * 1e6,9:F0} µs {100 * flop / best / 1e9 / cpuPeak,5:F1}% of {cpuPeak:F1} GFLOP/s");
+            }
+            Threading.MaxThreads = savedThreads;
+            return;
+        }
         if (untimedCalls != null)
         {
             Threading.MaxThreads = 1;

@@ -37,6 +37,9 @@ public static unsafe class Gemm
     // (packing only a transposed or ragged B), in column chunks as narrow as the product.
     internal const double SmallMaxFlops = ParallelMinFlops;
 
+    // Products at least this tall and wide pack B into panels even when it could be read in place.
+    internal const int PackBMinRows = 256, PackBMinColumns = 256;
+
     // At or below this many multiply-adds a plain loop beats choosing and calling micro-kernels.
     internal const int TinyMaxMultiplyAdds = 128;
 
@@ -175,7 +178,10 @@ public static unsafe class Gemm
         int m, int k, int n, bool transA, bool transB, bool accumulate)
     {
         int panels = (n + Panel - 1) / Panel;
-        bool allPacked = b == null || transB || path == KernelPath.Scalar;
+        // A large product packs even an in-place B: read in place, a panel's rows lie a whole row of B apart
+        // (8 KiB when N = 2048), so they share a few cache sets and the panel cannot stay in L1. Packing costs
+        // about 2/M of the product, so only tall products pay it (none of the tutorial's).
+        bool allPacked = b == null || transB || path == KernelPath.Scalar || (m >= PackBMinRows && n >= PackBMinColumns);
         bool edgeOnly = !allPacked && n % Panel != 0;
         if (b != null && (allPacked || edgeOnly))
         {
@@ -493,6 +499,7 @@ public static unsafe class Gemm
             else ComputeBlocked(r0, r1, p0, p1);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ComputeBlocked(int r0, int r1, int p0, int p1)
         {
             int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
@@ -517,6 +524,7 @@ public static unsafe class Gemm
         /// <summary>C[r0..r1, panels p0..p1] (+)= A[r0..r1, k0..k0+kc] · B[k0..k0+kc, panels]: one K block, each
         /// B panel held near L1 while the rows' register tiles stream past it.</summary>
         [SkipLocalsInit]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc)
         {
             bool wide = Path == KernelPath.Vector512;
