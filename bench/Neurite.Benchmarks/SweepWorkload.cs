@@ -69,22 +69,27 @@ internal static class SweepWorkload
     {
         if (args.Contains("--cold")) { ColdStart.Run(args); return; }
         bool quick = args.Contains("--quick");
+        // --cpu: one thread, steps timed in thread CPU time against a peak taken the same way (repeatable while
+        // other processes share the machine; two threads cannot be judged that way).
+        bool cpu = args.Contains("--cpu");
         var threadCounts = Option(args, "--threads")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [1, 2];
         var kinds = Option(args, "--kind")?.Split(',').Select(s => Enum.Parse<Kind>(s, ignoreCase: true)).ToHashSet();
         var explicitPoints = args.Select((a, i) => (a, i)).Where(t => t.a == "--point").Select(t => Point.Parse(args[t.i + 1])).ToList();
         IEnumerable<Point> points = explicitPoints.Count > 0 ? explicitPoints : quick ? QuickGrid : [.. QuickGrid, .. FullExtra];
         if (kinds != null) points = points.Where(p => kinds.Contains(p.Kind));
+        if (cpu) threadCounts = [1];
 
         Console.WriteLine("Sweep: TrainOnBatch of layer(U) over (B, T, D) -> Dense(1), MSE, Adam (mlp: Dense(U relu) x2 -> Dense(1)); FLOP = 3 x forward products");
         Console.WriteLine("  peak = one-core FMA peak (widest accelerated vectors) measured right beside each point; % at the fastest step (median step)");
         WarmUp(threadCounts);
+        if (cpu) Console.WriteLine("  --cpu: one thread, thread CPU time per step and for the peak");
         Console.WriteLine($"  {"point",-34} thr  median ms    best ms   GFLOP/s  % of thr x peak   B/step   x 1 thr");
         foreach (var point in points)
         {
             double oneThreadBest = 0, oneThreadMedian = 0;
             foreach (int threads in threadCounts)
             {
-                var r = Measure(point, threads, quick);
+                var r = cpu ? MeasureCpu(point, quick) : Measure(point, threads, quick);
                 double gflopBest = point.FlopPerStep / r.Best / 1e9, gflopMedian = point.FlopPerStep / r.Median / 1e9;
                 string speedup = "";
                 if (threads == 1) { oneThreadBest = r.Best; oneThreadMedian = r.Median; }
@@ -131,6 +136,22 @@ internal static class SweepWorkload
         double bytes = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / allocationSteps;
         double peak = Math.Max(Math.Max(peakBefore, PeakWorkload.QuickPeak()), 1e-9);
         return (median, best, peak, bytes);
+    }
+
+    private static (double Median, double Best, double Peak, double BytesPerStep) MeasureCpu(Point point, bool quick)
+    {
+        Threading.MaxThreads = 1;
+        var (model, x, y) = Build(point);
+        double peak = PeakWorkload.QuickPeakCpu();
+        // Warm for a second of CPU or at least three steps, then single steps in thread CPU time.
+        double warmStart = Harness.ThreadCpuMs();
+        for (int i = 0; i < 3 || Harness.ThreadCpuMs() - warmStart < (quick ? 300 : 1000); i++) model.TrainOnBatch(x, y);
+        int calls = (int)Math.Clamp((quick ? 0.3 : 1.0) * peak * 1e9 * 0.5 / point.FlopPerStep, 5, 200);
+        var (median, best) = Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 0);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+        double bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 3.0;
+        return (median, best, Math.Max(peak, 1e-9), bytes);
     }
 
     /// <summary>A compiled model for the point and one batch of seeded random inputs and targets.</summary>
