@@ -5,7 +5,8 @@ namespace Neurite.Benchmarks;
 /// <summary>SGEMM rates on the shapes Neurite's workloads use, against the peak measured in the same run.</summary>
 /// <remarks>Options: <c>--path Scalar|Vector256|Vector512</c> forces a kernel path; <c>--quick</c> runs fewer repetitions;
 /// <c>--small</c> runs only the tutorial MLP shapes, <c>--large</c> only the LSTM and 500x100x400 shapes; <c>--rows</c> sweeps
-/// the row count of the LSTM(100) recurrent product (packed B, one thread), to see what a row split costs per FLOP.</remarks>
+/// the row count of the LSTM(100) recurrent product (packed B, one thread), to see what a row split costs per FLOP;
+/// <c>--sweep</c> runs the large products of the size sweep, each against a peak measured right beside it.</remarks>
 internal static class GemmWorkload
 {
     private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] Shapes =
@@ -47,6 +48,23 @@ internal static class GemmWorkload
         ("LSTM2 dx=dz·Wᵀ 250x200x100 packed", 250, 200, 100, false, true, true, 1),
     ];
 
+    // The large products of the size sweep (`sweep`): LSTM(512) at B = 256 (a half of 128 rows, T = 10,
+    // D = 32), the per-step products of LSTM(256) and LSTM(1024), and the MLP(1024) at B = 512.
+    private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] SweepShapes =
+    [
+        ("U512 h·R step 256x512x2048 packed", 256, 512, 2048, false, false, true),
+        ("U512 h·R half 128x512x2048 packed", 128, 512, 2048, false, false, true),
+        ("U512 dh=dz·Rᵀ 128x2048x512 packed", 128, 2048, 512, false, true, true),
+        ("U512 x·W 1280x32x2048 NN", 1280, 32, 2048, false, false, false),
+        ("U512 dR 512x1280x2048 TN", 512, 1280, 2048, true, false, false),
+        ("U512 dx=dz·Wᵀ 1280x2048x32 packed", 1280, 2048, 32, false, true, true),
+        ("U256 h·R half 128x256x1024 packed", 128, 256, 1024, false, false, true),
+        ("U1024 h·R half 32x1024x4096 packed", 32, 1024, 4096, false, false, true),
+        ("MLP1024 fwd 512x1024x1024 NN", 512, 1024, 1024, false, false, false),
+        ("MLP1024 dW 1024x512x1024 TN", 1024, 512, 1024, true, false, false),
+        ("MLP1024 dX 512x1024x1024 NT", 512, 1024, 1024, false, true, false),
+    ];
+
     // The tutorial's MLPs (W1, W2): per-call overhead, not FMA rate, decides these.
     private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] SmallShapes =
     [
@@ -70,7 +88,7 @@ internal static class GemmWorkload
         int pathIndex = Array.IndexOf(args, "--path");
         if (pathIndex >= 0) KernelSelector.Force(Enum.Parse<KernelPath>(args[pathIndex + 1], ignoreCase: true));
 
-        var (peak512, peak256) = PeakWorkload.Measure();
+        var (peak512, peak256) = args.Contains("--calls") || args.Contains("--cpu") ? (0, 0) : PeakWorkload.Measure();
         double peak = KernelSelector.Current == KernelPath.Vector512 ? peak512 : peak256;
         Console.WriteLine($"kernel path {KernelSelector.Current}; measured one-core FMA peak: Vector512 {peak512:F1}, Vector256 {peak256:F1} GFLOP/s");
         Console.WriteLine($"{"shape",-32} {"thr",3} {"median µs",9} {"GFLOP/s",8} {"% peak",7} | {"best µs",8} {"GFLOP/s",8} {"% peak",7} {"B/call",7}");
@@ -116,7 +134,54 @@ internal static class GemmWorkload
             Threading.MaxThreads = savedThreads;
             return;
         }
-        var shapes = args.Contains("--small") ? SmallShapes : args.Contains("--large") ? Shapes : [.. SmallShapes, .. Shapes];
+        bool sweep = args.Contains("--sweep");
+        var shapes = sweep ? SweepShapes : args.Contains("--small") ? SmallShapes : args.Contains("--large") ? Shapes : [.. SmallShapes, .. Shapes];
+        // --only TEXT keeps the shapes whose name contains it; --calls N runs each N times on one thread
+        // without timing, for a cache simulator (valgrind --tool=cachegrind) to count misses.
+        string? only = SweepWorkload.Option(args, "--only");
+        if (only != null) shapes = [.. shapes.Where(s => s.Name.Contains(only, StringComparison.Ordinal))];
+        string? untimedCalls = SweepWorkload.Option(args, "--calls");
+        // --cpu: one thread, each call timed in thread CPU time beside a peak taken the same way (repeatable on a busy machine).
+        if (args.Contains("--cpu"))
+        {
+            Threading.MaxThreads = 1;
+            Console.WriteLine("one thread, thread CPU time per call, against the peak in CPU time taken right before each shape");
+            foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
+            {
+                var a = Values(m * k, 1);
+                var b = Values(k * n, 2);
+                var c = new float[m * n];
+                var packed = Gemm.PackB(b, k, n, transB);
+                Action call = packedB
+                    ? () => Gemm.Multiply(a, packed, c, m, transA)
+                    : () => Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+                double cpuPeak = PeakWorkload.QuickPeakCpu();
+                double flop = 2.0 * m * k * n;
+                var (median, best) = Harness.CpuTime(call, calls: quick ? 5 : 11);
+                Console.WriteLine($"{name,-36} median {median * 1e6,9:F0} µs {100 * flop / median / 1e9 / cpuPeak,5:F1}% | best {best * 1e6,9:F0} µs {100 * flop / best / 1e9 / cpuPeak,5:F1}% of {cpuPeak:F1} GFLOP/s");
+            }
+            Threading.MaxThreads = savedThreads;
+            return;
+        }
+        if (untimedCalls != null)
+        {
+            Threading.MaxThreads = 1;
+            foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
+            {
+                var a = Values(m * k, 1);
+                var b = Values(k * n, 2);
+                var c = new float[m * n];
+                var packed = Gemm.PackB(b, k, n, transB);
+                for (int i = 0; i < int.Parse(untimedCalls, System.Globalization.CultureInfo.InvariantCulture); i++)
+                {
+                    if (packedB) Gemm.Multiply(a, packed, c, m, transA);
+                    else Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+                }
+                Console.WriteLine($"{name}: c[last] = {c[^1]}");
+            }
+            Threading.MaxThreads = savedThreads;
+            return;
+        }
         foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
         {
             var a = Values(m * k, 1);
@@ -129,13 +194,15 @@ internal static class GemmWorkload
             foreach (int threads in new[] { 1, 2 })
             {
                 Threading.MaxThreads = threads;
+                // On a shared machine the peak taken right beside the product sees the same load.
+                if (sweep) peak = PeakWorkload.QuickPeak();
                 // Sub-microsecond calls get many short repetitions: on a shared machine some of them fit
                 // between other processes' time slices, which the best-of then finds.
                 bool small = 2.0 * m * k * n < 1e6;
                 var (median, best) = small
                     ? Harness.Time(call, repetitions: quick ? 51 : 201, repetitionSeconds: 0.0005, warmupSeconds: quick ? 0.15 : 0.3)
                     : Harness.Time(call, repetitions: quick ? 7 : 21, repetitionSeconds: quick ? 0.003 : 0.01, warmupSeconds: quick ? 0.15 : 0.3);
-                double allocated = Harness.AllocatedBytesPerCall(call);
+                double allocated = Harness.AllocatedBytesPerCall(call, flop: 2.0 * m * k * n);
                 double flop = 2.0 * m * k * n;
                 Console.WriteLine($"{name,-32} {threads,3} {median * 1e6,9:F2} {flop / median / 1e9,8:F1} {100 * flop / median / 1e9 / (peak * threads),6:F1}% | " +
                                   $"{best * 1e6,8:F2} {flop / best / 1e9,8:F1} {100 * flop / best / 1e9 / (peak * threads),6:F1}% {allocated,7:F0}");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Neurite.Benchmarks;
 
@@ -40,11 +41,43 @@ internal static class Harness
     }
 
     /// <summary>Bytes allocated on this thread per call, once warm (must be 0 for hot kernels).</summary>
-    public static double AllocatedBytesPerCall(Action body, int calls = 1000)
+    /// <param name="flop">The work of one call, if known: large calls are counted over fewer calls (about 2 GFLOP in all).</param>
+    public static double AllocatedBytesPerCall(Action body, int calls = 1000, double flop = 0)
     {
-        for (int i = 0; i < 10; i++) body();
+        if (flop > 0) calls = (int)Math.Clamp(2e9 / flop, 3, calls);
+        for (int i = 0; i < Math.Min(10, calls); i++) body();
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < calls; i++) body();
         return (double)(GC.GetAllocatedBytesForCurrentThread() - before) / calls;
+    }
+
+    /// <summary>Best and median thread-CPU seconds per call over <paramref name="calls"/> single calls, after a
+    /// few warm calls. CPU time leaves out the time other processes hold the core, so on a shared machine it
+    /// repeats far better than the clock (cache lines they evict still count); one thread only.</summary>
+    public static (double Median, double Best) CpuTime(Action body, int calls, int warmCalls = 3)
+    {
+        for (int i = 0; i < warmCalls; i++) body();
+        var samples = new double[calls];
+        for (int i = 0; i < calls; i++)
+        {
+            double start = ThreadCpuMs();
+            body();
+            samples[i] = (ThreadCpuMs() - start) / 1e3;
+        }
+        Array.Sort(samples);
+        return (samples[calls / 2], samples[0]);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec { public long Seconds; public long Nanoseconds; }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    /// <summary>This thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID on Linux; elsewhere the clock stands in).</summary>
+    public static double ThreadCpuMs()
+    {
+        if (OperatingSystem.IsLinux() && ClockGetTime(3, out var t) == 0) return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
+        return Stopwatch.GetTimestamp() * 1e3 / Stopwatch.Frequency;
     }
 }

@@ -22,12 +22,13 @@ namespace Neurite.Kernels;
 /// multiply-adds run as a plain loop. They keep the same per-element chain, so they are bit-identical.</para>
 /// <para>Warm calls allocate nothing: packing space is a per-thread pinned buffer kept at the largest size seen.</para>
 /// </remarks>
-internal static unsafe class Gemm
+internal static unsafe partial class Gemm
 {
     private const int Panel = PackedMatrix.PanelWidth;
 
-    // A K block of 384 keeps a B panel (48 KiB) near L1 while A streams; smaller K runs in one block.
-    private const int MaxKBlock = 384;
+    // A K block of at most 256 keeps a B panel (32 KiB) in a 32 KiB or 48 KiB L1 while A streams; smaller K
+    // runs in one block. Blocking K never changes a result: each C element's chain continues from C in order.
+    private const int MaxKBlock = 256;
 
     // Below this much work one fork/join (~0.15 µs) plus cold caches on the second core eat the gain.
     internal const double ParallelMinFlops = 200_000;
@@ -35,6 +36,9 @@ internal static unsafe class Gemm
     // Below this much work a product runs on one thread without the job set-up, reading B in place
     // (packing only a transposed or ragged B), in column chunks as narrow as the product.
     internal const double SmallMaxFlops = ParallelMinFlops;
+
+    // Products at least this tall and wide pack B into panels even when it could be read in place.
+    internal const int PackBMinRows = 256, PackBMinColumns = 256;
 
     // At or below this many multiply-adds a plain loop beats choosing and calling micro-kernels.
     internal const int TinyMaxMultiplyAdds = 128;
@@ -174,7 +178,10 @@ internal static unsafe class Gemm
         int m, int k, int n, bool transA, bool transB, bool accumulate)
     {
         int panels = (n + Panel - 1) / Panel;
-        bool allPacked = b == null || transB || path == KernelPath.Scalar;
+        // A large product packs even an in-place B: read in place, a panel's rows lie a whole row of B apart
+        // (8 KiB when N = 2048), so they share a few cache sets and the panel cannot stay in L1. Packing costs
+        // about 2/M of the product, so only tall products pay it (none of the tutorial's).
+        bool allPacked = b == null || transB || path == KernelPath.Scalar || (m >= PackBMinRows && n >= PackBMinColumns);
         bool edgeOnly = !allPacked && n % Panel != 0;
         if (b != null && (allPacked || edgeOnly))
         {
@@ -327,46 +334,6 @@ internal static unsafe class Gemm
             for (int j = 0; j < cols; j++) dst[j] = src[j];
     }
 
-    /// <summary>Writes op(B) as K rows of <paramref name="paddedN"/> floats, zero beyond column N.</summary>
-    private static void PackPadded(float* b, int k, int n, int paddedN, bool transB, float* dst)
-    {
-        if (transB && Avx.IsSupported && k >= 8 && n >= 8)
-        {
-            PackTransposedAvx(b, k, n, paddedN, dst);
-            return;
-        }
-        for (int p = 0; p < k; p++, dst += paddedN)
-        {
-            int j = 0;
-            if (transB)
-                for (; j < n; j++) dst[j] = b[(nint)j * k + p];
-            else
-                for (float* src = b + (nint)p * n; j < n; j++) dst[j] = src[j];
-            for (; j < paddedN; j++) dst[j] = 0f;
-        }
-    }
-
-    /// <summary><see cref="PackPadded"/> for B stored (N,K): 8×8 blocks transposed in registers, edges one by one.</summary>
-    private static void PackTransposedAvx(float* b, int k, int n, int paddedN, float* dst)
-    {
-        int fullJ = n & ~7, fullP = k & ~7;
-        for (int j0 = 0; j0 < fullJ; j0 += 8)
-        {
-            float* src = b + (nint)j0 * k;
-            for (int p0 = 0; p0 < fullP; p0 += 8)
-                TransposedPacking.Transpose8x8(src + p0, k, dst + (nint)p0 * paddedN + j0, paddedN);
-            for (int p = fullP; p < k; p++)
-                for (int jj = 0; jj < 8; jj++) dst[(nint)p * paddedN + j0 + jj] = src[(nint)jj * k + p];
-        }
-        for (int p = 0; p < k; p++)
-        {
-            float* d = dst + (nint)p * paddedN;
-            int j = fullJ;
-            for (; j < n; j++) d[j] = b[(nint)j * k + p];
-            for (; j < paddedN; j++) d[j] = 0f;
-        }
-    }
-
     /// <summary>The plain loop for tiny products: C row by row, p in order. <paramref name="fused"/>
     /// rounds each step once, as the vector kernels do; otherwise multiply then add, as the scalar path does.</summary>
     private static void MultiplyLoop(bool fused, float* a, float* b, float* c,
@@ -406,63 +373,6 @@ internal static unsafe class Gemm
         fixed (float* p = buffer) return p + t_scratchOffset;
     }
 
-    /// <summary>Writes panel <paramref name="jp"/> of op(B) (K rows × 32 columns, zero-padded) to <paramref name="dst"/>.</summary>
-    private static void PackPanel(float* b, int k, int n, bool transB, int jp, float* dst)
-    {
-        int j0 = jp * Panel;
-        int cols = Math.Min(Panel, n - j0);
-        if (!transB)
-        {
-            float* src = b + j0;
-            if (cols == Panel && Vector512.IsHardwareAccelerated)
-            {
-                for (int p = 0; p < k; p++, src += n, dst += Panel)
-                {
-                    Vector512.Load(src).Store(dst);
-                    Vector512.Load(src + 16).Store(dst + 16);
-                }
-                return;
-            }
-            if (Avx512F.IsSupported)
-            {
-                // The ragged last panel (e.g. 16 of 32 columns when N = 400) is packed for every product
-                // that reads B in place: masked loads read only the valid columns and zero the rest.
-                var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-                var low = Vector512.LessThan(lanes, Vector512.Create(cols)).AsSingle();
-                var high = Vector512.LessThan(lanes, Vector512.Create(cols - 16)).AsSingle();
-                for (int p = 0; p < k; p++, src += n, dst += Panel)
-                {
-                    Avx512F.MaskLoad(src, low, Vector512<float>.Zero).Store(dst);
-                    Avx512F.MaskLoad(src + 16, high, Vector512<float>.Zero).Store(dst + 16);
-                }
-                return;
-            }
-            for (int p = 0; p < k; p++, src += n, dst += Panel)
-            {
-                int j = 0;
-                for (; j < cols; j++) dst[j] = src[j];
-                for (; j < Panel; j++) dst[j] = 0f;
-            }
-            return;
-        }
-        // B stored (N,K): walk p outward so each packed row of 32 is written in one go; the 32 source
-        // rows are read in step, each cache line of them serving 16 consecutive p.
-        float** source = stackalloc float*[Panel];
-        for (int jj = 0; jj < cols; jj++) source[jj] = b + (nint)(j0 + jj) * k;
-        if (cols == Panel)
-        {
-            for (int p = 0; p < k; p++, dst += Panel)
-                for (int jj = 0; jj < Panel; jj++) dst[jj] = source[jj][p];
-            return;
-        }
-        for (int p = 0; p < k; p++, dst += Panel)
-        {
-            int jj = 0;
-            for (; jj < cols; jj++) dst[jj] = source[jj][p];
-            for (; jj < Panel; jj++) dst[jj] = 0f;
-        }
-    }
-
     private sealed class Job : IParallelWork
     {
         public const int PackPhase = 0, ComputePhase = 1;
@@ -492,7 +402,33 @@ internal static unsafe class Gemm
             else ComputeBlocked(r0, r1, p0, p1);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ComputeBlocked(int r0, int r1, int p0, int p1)
+        {
+            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
+                bool acc = Accumulate || kb > 0;
+                // Rows go in chunks whose A block (rows × kc) stays in L2 while the chunk sweeps every panel;
+                // without them a tall A (e.g. 512 × 341 of a 512×1024×1024 product) is fetched from memory once per panel.
+                int rows = r1 - r0;
+                int chunks = Math.Max(1, Math.Min((int)((long)rows * kc / MaxABlockFloats), rows / MinChunkRows));
+                for (int chunk = 0; chunk < chunks; chunk++)
+                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc);
+            }
+        }
+
+        // A block of at most 64 K floats (256 KiB) leaves half of a 512 KiB L2 to C and B.
+        private const int MaxABlockFloats = 64 * 1024;
+        // Chunks never get shorter than a few register tiles, so each B panel still serves several of them.
+        private const int MinChunkRows = 48;
+
+        /// <summary>C[r0..r1, panels p0..p1] (+)= A[r0..r1, k0..k0+kc] · B[k0..k0+kc, panels]: one K block, each
+        /// B panel held near L1 while the rows' register tiles stream past it.</summary>
+        [SkipLocalsInit]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc)
         {
             bool wide = Path == KernelPath.Vector512;
             int width = wide ? 32 : 16;
@@ -505,67 +441,61 @@ internal static unsafe class Gemm
             int rows = r1 - r0;
             int blocks = (rows + maxRows - 1) / maxRows;
             int baseRows = rows / blocks, tallBlocks = rows % blocks;
-            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
 
-            for (int kb = 0; kb < kBlocks; kb++)
+            for (int jp = p0; jp < p1; jp++)
             {
-                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
-                bool acc = Accumulate || kb > 0;
-                for (int jp = p0; jp < p1; jp++)
-                {
-                    float* bPanel;
-                    nint ldb;
-                    if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
-                    else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
-                    else { bPanel = Packed; ldb = Panel; }
-                    bPanel += k0 * ldb;
+                float* bPanel;
+                nint ldb;
+                if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
+                else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
+                else { bPanel = Packed; ldb = Panel; }
+                bPanel += k0 * ldb;
 
-                    for (int s = 0; s < Panel; s += width)
+                for (int s = 0; s < Panel; s += width)
+                {
+                    int j0 = jp * Panel + s;
+                    int cols = Math.Min(width, N - j0);
+                    if (cols <= 0) break;
+                    float* bSub = bPanel + s;
+                    // A ragged last chunk that fits one vector (e.g. 4 of 32 columns when N = 100) runs
+                    // the one-vector kernels: half (or a quarter) of the multiply-adds, same chains.
+                    int chunkWidth = width, chunkBlocks = blocks, chunkBase = baseRows, chunkTall = tallBlocks;
+                    nint[] chunkTable = table;
+                    if (cols <= width / 2)
                     {
-                        int j0 = jp * Panel + s;
-                        int cols = Math.Min(width, N - j0);
-                        if (cols <= 0) break;
-                        float* bSub = bPanel + s;
-                        // A ragged last chunk that fits one vector (e.g. 4 of 32 columns when N = 100) runs
-                        // the one-vector kernels: half (or a quarter) of the multiply-adds, same chains.
-                        int chunkWidth = width, chunkBlocks = blocks, chunkBase = baseRows, chunkTall = tallBlocks;
-                        nint[] chunkTable = table;
-                        if (cols <= width / 2)
+                        chunkWidth = cols <= 8 ? 8 : 16;
+                        chunkTable = chunkWidth == 16
+                            ? (TransA ? GemmMicroKernels.V512NarrowTn : GemmMicroKernels.V512NarrowNn)
+                            : (TransA ? GemmMicroKernels.V256NarrowTn : GemmMicroKernels.V256NarrowNn);
+                        chunkBlocks = (rows + GemmMicroKernels.MaxRowsNarrow - 1) / GemmMicroKernels.MaxRowsNarrow;
+                        chunkBase = rows / chunkBlocks;
+                        chunkTall = rows % chunkBlocks;
+                    }
+                    int i = r0;
+                    for (int blk = 0; blk < chunkBlocks; blk++)
+                    {
+                        int mr = chunkBase + (blk < chunkTall ? 1 : 0);
+                        float* aTile;
+                        nint lda;
+                        if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
+                        else { aTile = A + (nint)i * K + k0; lda = K; }
+                        var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
+                        float* cTile = C + (nint)i * N + j0;
+                        if (cols == chunkWidth)
                         {
-                            chunkWidth = cols <= 8 ? 8 : 16;
-                            chunkTable = chunkWidth == 16
-                                ? (TransA ? GemmMicroKernels.V512NarrowTn : GemmMicroKernels.V512NarrowNn)
-                                : (TransA ? GemmMicroKernels.V256NarrowTn : GemmMicroKernels.V256NarrowNn);
-                            chunkBlocks = (rows + GemmMicroKernels.MaxRowsNarrow - 1) / GemmMicroKernels.MaxRowsNarrow;
-                            chunkBase = rows / chunkBlocks;
-                            chunkTall = rows % chunkBlocks;
+                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
                         }
-                        int i = r0;
-                        for (int blk = 0; blk < chunkBlocks; blk++)
+                        else
                         {
-                            int mr = chunkBase + (blk < chunkTall ? 1 : 0);
-                            float* aTile;
-                            nint lda;
-                            if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
-                            else { aTile = A + (nint)i * K + k0; lda = K; }
-                            var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
-                            float* cTile = C + (nint)i * N + j0;
-                            if (cols == chunkWidth)
-                            {
-                                kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
-                            }
-                            else
-                            {
-                                // A partial tile runs full width into a scratch tile, then only the valid columns go back.
-                                if (acc)
-                                    for (int r = 0; r < mr; r++)
-                                        for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
-                                kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc);
+                            // A partial tile runs full width into a scratch tile, then only the valid columns go back.
+                            if (acc)
                                 for (int r = 0; r < mr; r++)
-                                    for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
-                            }
-                            i += mr;
+                                    for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
+                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc);
+                            for (int r = 0; r < mr; r++)
+                                for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
                         }
+                        i += mr;
                     }
                 }
             }

@@ -239,6 +239,50 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void TallProductsInRowChunksAndKBlocksMatchRowByRowProductsBitForBit(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            // 300 rows × K blocks of 200 exceed the A block one chunk of rows may hold, so the rows go in
+            // chunks; 260 × 264 is large enough that even an in-place B is packed (ragged last panel included).
+            // Each row alone (1×K×N) takes the small path, one unblocked chain per element: the witness.
+            int seed = 900;
+            foreach (var (m, k, n) in new[] { (300, 600, 70), (Gemm.PackBMinRows + 4, 300, Gemm.PackBMinColumns + 8) })
+            {
+                for (int t = 0; t < 4; t++)
+                {
+                    bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                    var a = KernelPaths.RandomValues(m * k, ++seed);
+                    var b = KernelPaths.RandomValues(k * n, ++seed);
+                    var rowByRow = new float[m * n];
+                    var row = new float[k];
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int p = 0; p < k; p++) row[p] = transA ? a[p * m + i] : a[i * k + p];
+                        Gemm.Multiply(row, b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
+                    }
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        Threading.MaxThreads = threads;
+                        var c = new float[m * n];
+                        Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+                        Assert.Equal(rowByRow, c);
+                    }
+                    var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+                    AssertClose(rowByRow, false, product, absSum, rowByRow, k, $"{path} transA={transA} transB={transB}");
+                }
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void TwoThreadsGiveBitIdenticalResultsToOneThread(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using Neurite.Kernels;
+
+namespace Neurite.Benchmarks;
+
+/// <summary>
+/// The cold-start figure of the sweep: the mean of the first N training steps in a fresh process over the
+/// mean of N steps once that process is warm (both in the same child process, so a shared machine slows
+/// both alike; on a quiet machine the warm mean and median agree).
+/// </summary>
+/// <remarks>
+/// <c>sweep --cold [--steps 100] [--runs 3] [--point lstm:U,B,T,D ...] [--variant NAME=VALUE;NAME=VALUE ...]</c>
+/// starts this program again as a child per point, variant and run. A variant is a set of environment
+/// variables for the child (e.g. <c>DOTNET_TieredCompilation=0</c>); the first variant is always the runtime
+/// configuration the program was built with. Without <c>--variant</c> the JIT settings worth comparing are run.
+/// </remarks>
+internal static class ColdStart
+{
+    private static readonly string[] DefaultVariants =
+    [
+        "DOTNET_TieredPGO=0",
+        "DOTNET_TC_QuickJitForLoops=0",
+        "DOTNET_TieredPGO=0;DOTNET_TC_QuickJitForLoops=0",
+        "DOTNET_TieredCompilation=0",
+    ];
+
+    private static readonly string[] DefaultPoints = ["lstm:64,32,20,8", "gru:64,32,20,8", "lstm:128,64,50,16", "mlp:128,64"];
+
+    public static void Run(string[] args)
+    {
+        int childAt = Array.IndexOf(args, "--cold-child");
+        if (childAt >= 0) { Child(SweepWorkload.Point.Parse(args[childAt + 1]), Steps(args), Threads(args)); return; }
+
+        int runs = int.Parse(SweepWorkload.Option(args, "--runs") ?? "3", CultureInfo.InvariantCulture);
+        var points = Values(args, "--point");
+        if (points.Count == 0) points = [.. DefaultPoints];
+        var variants = Values(args, "--variant");
+        if (variants.Count == 0) variants = [.. DefaultVariants];
+        variants.Insert(0, "");
+        int steps = Steps(args), threads = Threads(args);
+
+        Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over the mean of {steps} warm steps, {threads} thread(s), median of {runs} runs");
+        Console.WriteLine("  CPU ratio: the training thread's CPU time (what a quiet machine's clock would show for one thread); wall ratio: the clock");
+        foreach (string point in points)
+            foreach (string variant in variants)
+            {
+                var (cpuRatios, wallRatios) = (new List<double>(), new List<double>());
+                string detail = "";
+                for (int r = 0; r < runs; r++)
+                {
+                    var v = Launch(point, variant, steps, threads);
+                    wallRatios.Add(v[0] / v[1]);
+                    cpuRatios.Add(v[3] / v[4]);
+                    detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0})";
+                }
+                cpuRatios.Sort();
+                wallRatios.Sort();
+                Console.WriteLine($"  {point,-18} {(variant.Length == 0 ? "as built" : variant),-48} CPU ratio {cpuRatios[runs / 2]:0.00} " +
+                    $"[{string.Join(", ", cpuRatios.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))}], wall ratio {wallRatios[runs / 2]:0.00}; CPU ms first/warm:{detail}");
+            }
+    }
+
+    private static int Steps(string[] args) => int.Parse(SweepWorkload.Option(args, "--steps") ?? "100", CultureInfo.InvariantCulture);
+
+    private static int Threads(string[] args) => int.Parse(SweepWorkload.Option(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
+
+    private static List<string> Values(string[] args, string name)
+        => args.Select((a, i) => (a, i)).Where(t => t.a == name && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToList();
+
+    private static double[] Launch(string point, string variant, int steps, int threads)
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        // Under `dotnet Neurite.Benchmarks.dll` the process is the muxer: pass the assembly to it again.
+        if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            start.ArgumentList.Add(typeof(ColdStart).Assembly.Location);
+        foreach (string a in new[] { "sweep", "--cold", "--cold-child", point, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(a);
+        foreach (string setting in variant.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = setting.Split('=', 2);
+            start.Environment[kv[0]] = kv[1];
+        }
+        using var child = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {self}.");
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("COLD ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"The cold-start child exited with code {child.ExitCode} without a result: {output}");
+        return line[5..].Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    /// <summary>In the fresh process: time each of the first <paramref name="steps"/> steps, train on until the JIT has
+    /// settled (at least 2 s and 3 × steps), then time <paramref name="steps"/> more and print both, as wall-clock
+    /// means and as this thread's CPU-time means.</summary>
+    /// <remarks>The thread's CPU time leaves out the time other processes hold the core, so on a shared machine it is
+    /// the better guess at a quiet machine's wall clock for one thread: it counts the JIT compiling on this thread
+    /// (first calls, and everything when tiering is off), not the background tier-up, which a quiet second core runs
+    /// beside the training.</remarks>
+    private static void Child(SweepWorkload.Point point, int steps, int threads)
+    {
+        Threading.MaxThreads = threads;
+        var (model, x, y) = SweepWorkload.Build(point);
+        var (firstWall, firstCpu) = (new double[steps], new double[steps]);
+        var run = Stopwatch.StartNew();
+        TimeSteps(model, x, y, firstWall, firstCpu);
+        for (int i = 0; i < 3 * steps || run.Elapsed.TotalSeconds < 2; i++) model.TrainOnBatch(x, y);
+        var (steadyWall, steadyCpu) = (new double[steps], new double[steps]);
+        TimeSteps(model, x, y, steadyWall, steadyCpu);
+        // Means, not medians, of the warm steps: on a shared machine preemptions land in both means alike.
+        Console.WriteLine(FormattableString.Invariant(
+            $"COLD {firstWall.Average()} {steadyWall.Average()} {firstWall[0]} {firstCpu.Average()} {steadyCpu.Average()} {firstCpu[0]}"));
+        // For a look at how the first steps settle: sweep --cold --cold-child POINT prints them all.
+        Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture))));
+    }
+
+    private static void TimeSteps(Sequential model, Tensor x, Tensor y, double[] wallMs, double[] cpuMs)
+    {
+        for (int i = 0; i < wallMs.Length; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            double c0 = Harness.ThreadCpuMs();
+            model.TrainOnBatch(x, y);
+            cpuMs[i] = Harness.ThreadCpuMs() - c0;
+            wallMs[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+    }
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using Neurite.Kernels;
+using Neurite.Layers;
+
+namespace Neurite.Benchmarks;
+
+/// <summary>
+/// The size sweep of issue 14: one training step (<c>TrainOnBatch</c>) of LSTM/GRU/SimpleRNN(U) over T steps
+/// of D features, batch B, then Dense(1), MSE, Adam; and of a Dense MLP (U → U relu → U relu → 1). Per point
+/// and thread count: ms per step (median and fastest), GFLOP/s, % of the one-core FMA peak measured right
+/// beside the point (so both are slowed alike on a shared machine), bytes allocated per step, and the
+/// two-thread speed-up. FLOP = 3 × the forward products.
+/// </summary>
+/// <remarks>
+/// Options: <c>--quick</c> (fewer points and repetitions), <c>--threads 1,2</c>, <c>--kind lstm,gru,rnn,mlp</c>,
+/// <c>--point lstm:U,B,T,D</c> (repeatable; replaces the grid), <c>--cold</c> (the cold-start figure instead, see
+/// <see cref="ColdStart"/>).
+/// </remarks>
+internal static class SweepWorkload
+{
+    internal enum Kind { Lstm, Gru, Rnn, Mlp }
+
+    internal readonly record struct Point(Kind Kind, int Units, int Batch, int Steps, int Features)
+    {
+        public override string ToString() => Kind == Kind.Mlp
+            ? $"mlp   U={Units,4} B={Batch,3}"
+            : $"{Kind.ToString().ToLowerInvariant(),-5} U={Units,4} B={Batch,3} T={Steps,3} D={Features,2}";
+
+        /// <summary>3 × the forward products: 2·B·T·(D+U)·gates·U for a recurrent layer, 2·B·(U·U + U·U + U) for the MLP.</summary>
+        public double FlopPerStep => Kind switch
+        {
+            Kind.Mlp => 3.0 * 2 * Batch * (2.0 * Units * Units + Units),
+            _ => 3.0 * 2 * Batch * Steps * (double)(Features + Units) * Gates * Units,
+        };
+
+        private int Gates => Kind switch { Kind.Lstm => 4, Kind.Gru => 3, _ => 1 };
+
+        public static Point Parse(string text)
+        {
+            var parts = text.Split(':', 2);
+            var kind = Enum.Parse<Kind>(parts[0], ignoreCase: true);
+            var n = parts[1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            return kind == Kind.Mlp ? new Point(kind, n[0], n[1], 1, n[0]) : new Point(kind, n[0], n[1], n[2], n[3]);
+        }
+    }
+
+    // The quick grid: every kind at the issue's shapes, B·U from 16·32 to 512·1024, about a minute per thread
+    // count on a quiet 150 GFLOP/s core. The full grid adds the long sequences and the largest products.
+    private static readonly Point[] QuickGrid =
+    [
+        new(Kind.Lstm, 32, 16, 10, 16), new(Kind.Lstm, 64, 32, 20, 8), new(Kind.Lstm, 64, 512, 10, 16),
+        new(Kind.Lstm, 128, 64, 50, 16), new(Kind.Lstm, 128, 16, 200, 16), new(Kind.Lstm, 256, 128, 50, 16),
+        new(Kind.Lstm, 256, 256, 50, 16), new(Kind.Lstm, 512, 256, 10, 32), new(Kind.Lstm, 1024, 64, 10, 32),
+        new(Kind.Gru, 128, 64, 50, 16), new(Kind.Gru, 256, 256, 50, 16), new(Kind.Gru, 512, 256, 10, 32),
+        new(Kind.Rnn, 256, 256, 50, 16), new(Kind.Rnn, 512, 256, 10, 32),
+        new(Kind.Mlp, 128, 64, 1, 128), new(Kind.Mlp, 512, 256, 1, 512), new(Kind.Mlp, 1024, 512, 1, 1024),
+    ];
+
+    private static readonly Point[] FullExtra =
+    [
+        new(Kind.Lstm, 128, 256, 200, 16), new(Kind.Lstm, 256, 64, 200, 16), new(Kind.Lstm, 512, 512, 10, 32),
+        new(Kind.Lstm, 512, 256, 50, 32), new(Kind.Lstm, 1024, 256, 10, 32),
+        new(Kind.Gru, 1024, 64, 10, 32), new(Kind.Rnn, 1024, 256, 10, 32),
+        new(Kind.Mlp, 256, 16, 1, 256), new(Kind.Mlp, 1024, 64, 1, 1024), new(Kind.Mlp, 512, 512, 1, 512),
+    ];
+
+    public static void Run(string[] args)
+    {
+        if (args.Contains("--cold")) { ColdStart.Run(args); return; }
+        bool quick = args.Contains("--quick");
+        // --cpu: one thread, steps timed in thread CPU time against a peak taken the same way (repeatable while
+        // other processes share the machine; two threads cannot be judged that way).
+        bool cpu = args.Contains("--cpu");
+        var threadCounts = Option(args, "--threads")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [1, 2];
+        var kinds = Option(args, "--kind")?.Split(',').Select(s => Enum.Parse<Kind>(s, ignoreCase: true)).ToHashSet();
+        var explicitPoints = args.Select((a, i) => (a, i)).Where(t => t.a == "--point").Select(t => Point.Parse(args[t.i + 1])).ToList();
+        IEnumerable<Point> points = explicitPoints.Count > 0 ? explicitPoints : quick ? QuickGrid : [.. QuickGrid, .. FullExtra];
+        if (kinds != null) points = points.Where(p => kinds.Contains(p.Kind));
+        if (cpu) threadCounts = [1];
+
+        Console.WriteLine("Sweep: TrainOnBatch of layer(U) over (B, T, D) -> Dense(1), MSE, Adam (mlp: Dense(U relu) x2 -> Dense(1)); FLOP = 3 x forward products");
+        Console.WriteLine("  peak = one-core FMA peak (widest accelerated vectors) measured right beside each point; % at the fastest step (median step)");
+        WarmUp(threadCounts);
+        if (cpu) Console.WriteLine("  --cpu: one thread, thread CPU time per step and for the peak");
+        Console.WriteLine($"  {"point",-34} thr  median ms    best ms   GFLOP/s  % of thr x peak   B/step   x 1 thr");
+        foreach (var point in points)
+        {
+            double oneThreadBest = 0, oneThreadMedian = 0;
+            foreach (int threads in threadCounts)
+            {
+                var r = cpu ? MeasureCpu(point, quick) : Measure(point, threads, quick);
+                double gflopBest = point.FlopPerStep / r.Best / 1e9, gflopMedian = point.FlopPerStep / r.Median / 1e9;
+                string speedup = "";
+                if (threads == 1) { oneThreadBest = r.Best; oneThreadMedian = r.Median; }
+                else if (oneThreadBest > 0) speedup = $"{oneThreadBest / r.Best:0.00} ({oneThreadMedian / r.Median:0.00})";
+                Console.WriteLine($"  {point,-34} {threads,3} {r.Median * 1e3,10:0.000} {r.Best * 1e3,10:0.000} {gflopBest,9:0.0}  " +
+                    $"{gflopBest / (r.Peak * threads) * 100,5:0} % ({gflopMedian / (r.Peak * threads) * 100,3:0} %) {r.BytesPerStep,9:0}   {speedup}");
+            }
+        }
+        Threading.MaxThreads = 1;
+    }
+
+    /// <summary>Small models of every kind train for a while first, so that the first point does not pay for
+    /// the JIT's tiering (the cold-start figure is measured on its own, in fresh processes).</summary>
+    private static void WarmUp(int[] threadCounts)
+    {
+        foreach (int threads in threadCounts)
+        {
+            Threading.MaxThreads = threads;
+            foreach (var kind in Enum.GetValues<Kind>())
+            {
+                var (model, x, y) = Build(new Point(kind, 48, 32, 8, 8));
+                var clock = Stopwatch.StartNew();
+                while (clock.Elapsed.TotalSeconds < 0.4) model.TrainOnBatch(x, y);
+            }
+        }
+    }
+
+    internal static string? Option(string[] args, string name)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    private static (double Median, double Best, double Peak, double BytesPerStep) Measure(Point point, int threads, bool quick)
+    {
+        Threading.MaxThreads = threads;
+        var (model, x, y) = Build(point);
+        double peakBefore = PeakWorkload.QuickPeak();
+        var (median, best) = Harness.Time(() => model.TrainOnBatch(x, y), repetitions: quick ? 5 : 9,
+            repetitionSeconds: 0.01, warmupSeconds: quick ? 0.3 : 1);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        const int allocationSteps = 3;
+        for (int i = 0; i < allocationSteps; i++) model.TrainOnBatch(x, y);
+        double bytes = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / allocationSteps;
+        double peak = Math.Max(Math.Max(peakBefore, PeakWorkload.QuickPeak()), 1e-9);
+        return (median, best, peak, bytes);
+    }
+
+    private static (double Median, double Best, double Peak, double BytesPerStep) MeasureCpu(Point point, bool quick)
+    {
+        Threading.MaxThreads = 1;
+        var (model, x, y) = Build(point);
+        double peak = PeakWorkload.QuickPeakCpu();
+        // Warm for a second of CPU or at least three steps, then single steps in thread CPU time.
+        double warmStart = Harness.ThreadCpuMs();
+        for (int i = 0; i < 3 || Harness.ThreadCpuMs() - warmStart < (quick ? 300 : 1000); i++) model.TrainOnBatch(x, y);
+        int calls = (int)Math.Clamp((quick ? 0.3 : 1.0) * peak * 1e9 * 0.5 / point.FlopPerStep, 5, 200);
+        var (median, best) = Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 0);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+        double bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 3.0;
+        return (median, best, Math.Max(peak, 1e-9), bytes);
+    }
+
+    /// <summary>A compiled model for the point and one batch of seeded random inputs and targets.</summary>
+    internal static (Sequential Model, Tensor X, Tensor Y) Build(Point point)
+    {
+        NeuriteRandom.SetSeed(17);
+        Layer first = point.Kind switch
+        {
+            Kind.Lstm => new Lstm(point.Units, inputShape: [point.Steps, point.Features]),
+            Kind.Gru => new Gru(point.Units, inputShape: [point.Steps, point.Features]),
+            Kind.Rnn => new SimpleRnn(point.Units, inputShape: [point.Steps, point.Features]),
+            _ => new Dense(point.Units, "relu", inputShape: [point.Units]),
+        };
+        var model = point.Kind == Kind.Mlp
+            ? new Sequential(first, new Dense(point.Units, "relu"), new Dense(1))
+            : new Sequential(first, new Dense(1));
+        model.Output = TextWriter.Null;
+        model.Compile("mse", "adam");
+        var rng = new System.Random(3);
+        var x = point.Kind == Kind.Mlp ? Tensor.Zeros(point.Batch, point.Units) : Tensor.Zeros(point.Batch, point.Steps, point.Features);
+        var y = Tensor.Zeros(point.Batch, 1);
+        for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        return (model, x, y);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Neurite.Kernels;
+
+// Packing op(B) for the kernels: 32-column panels for the blocked path, padded rows for the small path.
+internal static unsafe partial class Gemm
+{
+    /// <summary>Writes op(B) as K rows of <paramref name="paddedN"/> floats, zero beyond column N.</summary>
+    private static void PackPadded(float* b, int k, int n, int paddedN, bool transB, float* dst)
+    {
+        if (transB && Avx.IsSupported && k >= 8 && n >= 8)
+        {
+            PackTransposedAvx(b, k, n, paddedN, dst);
+            return;
+        }
+        for (int p = 0; p < k; p++, dst += paddedN)
+        {
+            int j = 0;
+            if (transB)
+                for (; j < n; j++) dst[j] = b[(nint)j * k + p];
+            else
+                for (float* src = b + (nint)p * n; j < n; j++) dst[j] = src[j];
+            for (; j < paddedN; j++) dst[j] = 0f;
+        }
+    }
+
+    /// <summary><see cref="PackPadded"/> for B stored (N,K): 8×8 blocks transposed in registers, edges one by one.</summary>
+    private static void PackTransposedAvx(float* b, int k, int n, int paddedN, float* dst)
+    {
+        int fullJ = n & ~7, fullP = k & ~7;
+        for (int j0 = 0; j0 < fullJ; j0 += 8)
+        {
+            float* src = b + (nint)j0 * k;
+            for (int p0 = 0; p0 < fullP; p0 += 8)
+                TransposedPacking.Transpose8x8(src + p0, k, dst + (nint)p0 * paddedN + j0, paddedN);
+            for (int p = fullP; p < k; p++)
+                for (int jj = 0; jj < 8; jj++) dst[(nint)p * paddedN + j0 + jj] = src[(nint)jj * k + p];
+        }
+        for (int p = 0; p < k; p++)
+        {
+            float* d = dst + (nint)p * paddedN;
+            int j = fullJ;
+            for (; j < n; j++) d[j] = b[(nint)j * k + p];
+            for (; j < paddedN; j++) d[j] = 0f;
+        }
+    }
+
+    /// <summary>Writes panel <paramref name="jp"/> of op(B) (K rows × 32 columns, zero-padded) to <paramref name="dst"/>.</summary>
+    private static void PackPanel(float* b, int k, int n, bool transB, int jp, float* dst)
+    {
+        int j0 = jp * Panel;
+        int cols = Math.Min(Panel, n - j0);
+        if (!transB)
+        {
+            float* src = b + j0;
+            if (cols == Panel && Vector512.IsHardwareAccelerated)
+            {
+                for (int p = 0; p < k; p++, src += n, dst += Panel)
+                {
+                    Vector512.Load(src).Store(dst);
+                    Vector512.Load(src + 16).Store(dst + 16);
+                }
+                return;
+            }
+            if (Avx512F.IsSupported)
+            {
+                // The ragged last panel (e.g. 16 of 32 columns when N = 400) is packed for every product
+                // that reads B in place: masked loads read only the valid columns and zero the rest.
+                var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+                var low = Vector512.LessThan(lanes, Vector512.Create(cols)).AsSingle();
+                var high = Vector512.LessThan(lanes, Vector512.Create(cols - 16)).AsSingle();
+                for (int p = 0; p < k; p++, src += n, dst += Panel)
+                {
+                    Avx512F.MaskLoad(src, low, Vector512<float>.Zero).Store(dst);
+                    Avx512F.MaskLoad(src + 16, high, Vector512<float>.Zero).Store(dst + 16);
+                }
+                return;
+            }
+            for (int p = 0; p < k; p++, src += n, dst += Panel)
+            {
+                int j = 0;
+                for (; j < cols; j++) dst[j] = src[j];
+                for (; j < Panel; j++) dst[j] = 0f;
+            }
+            return;
+        }
+        // B stored (N,K): walk p outward so each packed row of 32 is written in one go; the 32 source
+        // rows are read in step, each cache line of them serving 16 consecutive p.
+        float** source = stackalloc float*[Panel];
+        for (int jj = 0; jj < cols; jj++) source[jj] = b + (nint)(j0 + jj) * k;
+        if (cols == Panel)
+        {
+            for (int p = 0; p < k; p++, dst += Panel)
+                for (int jj = 0; jj < Panel; jj++) dst[jj] = source[jj][p];
+            return;
+        }
+        for (int p = 0; p < k; p++, dst += Panel)
+        {
+            int jj = 0;
+            for (; jj < cols; jj++) dst[jj] = source[jj][p];
+            for (; jj < Panel; jj++) dst[jj] = 0f;
+        }
+    }
+}
