@@ -8,7 +8,7 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
     ["w1"] = ("W1 iris training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW1),
     ["w2"] = ("W2 breast-cancer training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW2),
     ["w3"] = ("W3 stateful stacked LSTM training, ms per epoch on 1 and 2 threads, GFLOP/s", W3Workload.Run),
-    ["forecast"] = ("the default forecaster on the forecast-dev series: test MAE beside persistence, R ETS and ARIMA; --detail, --seed N, or one series by name", ForecastWorkload.Run),
+    ["forecast"] = ("the default forecaster on the forecast-dev (or --set holdout) series: test MAE beside persistence, R ETS and ARIMA; --detail, --seed N, or one series by name", ForecastWorkload.Run),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
 };
 
