@@ -409,7 +409,8 @@ public sealed class Forecaster
 
     /// <summary>
     /// Half-widths of the 80 % and 95 % intervals per step, in units of the local volatility: split-conformal
-    /// quantiles of the validation errors divided by the volatility at their origins. Scaled by the volatility at
+    /// quantiles of the validation errors divided by the volatility at their origins (Student-t bounds on their root
+    /// mean square where a step has too few for the level: <see cref="ConformalRankFits"/>). Scaled by the volatility at
     /// each forecast's origin, the intervals widen when the series turns restless and narrow when it calms.
     /// </summary>
     internal static (double[] Q80, double[] Q95) IntervalWidths(double[] y, double[,] forecasts, int first, int window, double floor)
@@ -421,11 +422,25 @@ public sealed class Forecaster
         {
             var errors = new double[count];
             for (int i = 0; i < count; i++) errors[i] = Math.Abs(y[first + i + k + 1] - forecasts[i, k]) / LocalVolatility(y, first + i, window, floor);
-            q80[k] = ConformalQuantile(errors, 0.8);
-            q95[k] = ConformalQuantile(errors, 0.95);
+            double rms = Math.Sqrt(errors.Sum(e => e * e) / count);
+            q80[k] = ConformalRankFits(count, 0.8) ? ConformalQuantile(errors, 0.8) : StudentT90[count - 1] * rms;
+            q95[k] = Math.Max(q80[k], ConformalRankFits(count, 0.95) ? ConformalQuantile(errors, 0.95) : StudentT975[Math.Min(count, StudentT975.Length) - 1] * rms);
         }
         return (q80, q95);
     }
+
+    /// <summary>
+    /// Whether n errors have a conformal p quantile that is not simply their largest (rank ⌈(n + 1)p⌉ ≤ n: n ≥ 4 for
+    /// 80 %, n ≥ 19 for 95 %). With fewer (a short series, or a long horizon eating the validation part) the largest
+    /// of a handful of errors is too narrow a bound, so the width is a Student-t prediction bound on their root mean
+    /// square instead (errors taken as centred normal: n degrees of freedom).
+    /// </summary>
+    internal static bool ConformalRankFits(int n, double p) => (int)Math.Ceiling((n + 1) * p) <= n;
+
+    /// <summary>Student's t 0.9 and 0.975 quantiles for 1..18 degrees of freedom (R: qt(c(0.9, 0.975), 1:18)); only
+    /// the first three of the 0.9 ones are used.</summary>
+    private static readonly double[] StudentT90 = [3.0777, 1.8856, 1.6377, 1.5332, 1.4759, 1.4398, 1.4149, 1.3968, 1.3830, 1.3722, 1.3634, 1.3562, 1.3502, 1.3450, 1.3406, 1.3368, 1.3334, 1.3304];
+    private static readonly double[] StudentT975 = [12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009];
 
     /// <summary>Values whose changes measure the local volatility: two seasons, and at least 20.</summary>
     internal static int VolatilityWindow(int season) => Math.Max(20, 2 * season);

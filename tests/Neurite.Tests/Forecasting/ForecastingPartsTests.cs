@@ -127,6 +127,18 @@ public sealed class ForecastingPartsTests
     }
 
     [Fact]
+    public void Too_few_validation_errors_for_a_level_give_student_t_widths_on_their_root_mean_square()
+    {
+        // Three errors (0.3, 0, 0.4) at origins whose local volatility is the floor, 1: the largest of three would
+        // be both widths; with 3 degrees of freedom the bounds are qt(0.9, 3) = 1.6377 and qt(0.975, 3) = 3.1824
+        // (R) times √((0.09 + 0 + 0.16) / 3).
+        double[] y = [0, 0.3, 0, 0.4];
+        var (q80, q95) = Forecaster.IntervalWidths(y, new double[3, 1], 0, 20, 1);
+        Assert.Equal(1.6377 * Math.Sqrt(0.25 / 3), q80[0], 12);
+        Assert.Equal(3.1824 * Math.Sqrt(0.25 / 3), q95[0], 12);
+    }
+
+    [Fact]
     public void The_linear_autoregression_recovers_an_ar2_and_forecasts_h_steps_directly()
     {
         // y_t = 10 + 0.6 (y_{t-1} - 10) - 0.3 (y_{t-2} - 10) + small noise, on levels.
