@@ -46,6 +46,27 @@ public sealed class ForecasterTests
     }
 
     [Fact]
+    public void After_a_regime_change_the_forecast_gives_way_to_persistence()
+    {
+        // A clean season for training, then the season stops and the series wanders: the seasonal parts that
+        // validation chose now miss by the season's amplitude, while "tomorrow = today" misses by a step.
+        var y = Seasonal(240, seed: 6).Concat(new double[200]).ToArray();
+        var rng = new System.Random(7);
+        for (int t = 240; t < y.Length; t++) y[t] = y[t - 1] + rng.NextDouble() - 0.5;
+        var forecaster = Forecaster.Fit(y[..240], new ForecasterOptions { EnsembleSize = 0 });
+        Assert.Equal(12, forecaster.State.Season);
+        var set = forecaster.Forecast(y, 239, y.Length - 2);
+        // Once two seasons of the new regime are known, the forecast is within 3 % of persistence's error.
+        double model = 0, persistence = 0;
+        for (int i = 30; i < set.Count; i++)
+        {
+            model += Math.Abs(y[240 + i] - set.Forecast[i, 0]);
+            persistence += Math.Abs(y[240 + i] - y[239 + i]);
+        }
+        Assert.True(model <= 1.03 * persistence, $"MAE {model / (set.Count - 30)} vs persistence {persistence / (set.Count - 30)}");
+    }
+
+    [Fact]
     public void A_saved_and_reloaded_ensemble_repeats_every_forecast_bit_for_bit()
     {
         var y = Seasonal(200, seed: 8);

@@ -78,6 +78,23 @@ public sealed class ForecastingPartsTests
     }
 
     [Fact]
+    public void A_bump_on_the_slow_decay_of_a_trending_series_is_no_season()
+    {
+        // R's datasets::BJsales (sales, no season), its first 96 values: the changes' autocorrelation
+        // decays slowly (0.36, 0.31, 0.27) with a small local peak at lag 4 (0.29) that is not a season.
+        double[] sales =
+        [
+            200.1, 199.5, 199.4, 198.9, 199, 200.2, 198.6, 200, 200.3, 201.2, 201.6, 201.5, 201.5, 203.5, 204.9, 207.1,
+            210.5, 210.5, 209.8, 208.8, 209.5, 213.2, 213.7, 215.1, 218.7, 219.8, 220.5, 223.8, 222.8, 223.8, 221.7, 222.3,
+            220.8, 219.4, 220.1, 220.6, 218.9, 217.8, 217.7, 215, 215.3, 215.9, 216.7, 216.7, 217.7, 218.7, 222.9, 224.9,
+            222.2, 220.7, 220, 218.7, 217, 215.9, 215.8, 214.1, 212.3, 213.9, 214.6, 213.6, 212.1, 211.4, 213.1, 212.9,
+            213.3, 211.5, 212.3, 213, 211, 210.7, 210.1, 211.4, 210, 209.7, 208.8, 208.8, 208.8, 210.6, 211.9, 212.8,
+            212.5, 214.8, 215.3, 217.5, 218.8, 220.7, 222.2, 226.7, 228.4, 233.2, 235.7, 237.1, 240.6, 243.8, 245.3, 246
+        ];
+        Assert.Equal(1, SeasonDetection.Detect(sales));
+    }
+
+    [Fact]
     public void The_conformal_quantile_is_the_rank_n_plus_1_times_p_value()
     {
         double[] errors = [5, 1, 9, 3, 7, 2, 10, 4, 8, 6];
@@ -107,6 +124,18 @@ public sealed class ForecastingPartsTests
         }
         Assert.InRange(in80 / 4000.0, 0.75, 0.85);
         Assert.InRange(in95 / 4000.0, 0.92, 0.98);
+    }
+
+    [Fact]
+    public void Too_few_validation_errors_for_a_level_give_student_t_widths_on_their_root_mean_square()
+    {
+        // Three errors (0.3, 0, 0.4) at origins whose local volatility is the floor, 1: the largest of three would
+        // be both widths; with 3 degrees of freedom the bounds are qt(0.9, 3) = 1.6377 and qt(0.975, 3) = 3.1824
+        // (R) times √((0.09 + 0 + 0.16) / 3).
+        double[] y = [0, 0.3, 0, 0.4];
+        var (q80, q95) = Forecaster.IntervalWidths(y, new double[3, 1], 0, 20, 1);
+        Assert.Equal(1.6377 * Math.Sqrt(0.25 / 3), q80[0], 12);
+        Assert.Equal(3.1824 * Math.Sqrt(0.25 / 3), q95[0], 12);
     }
 
     [Fact]
