@@ -95,7 +95,7 @@ public sealed class InterruptTests : IDisposable
     public void Ctrl_c_sent_to_the_neurite_process_stops_the_tutorial_cleanly_with_exit_code_130()
     {
         string report = _kit.PathOf("ibex-report");
-        using var process = CliProcess.Start("tutorial", "--part", "ibex", "--out", report, "--threads", "1");
+        using var process = CliProcess.StartReceivingSigint("tutorial", "--part", "ibex", "--out", report, "--threads", "1");
         var error = process.StandardError.ReadToEndAsync();
         var output = new StringBuilder();
         // The first LSTM epoch line: training is under way.
