@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -30,7 +31,7 @@ internal sealed class DeviceContext : IDisposable
     /// <summary>ILGPU's CPU accelerator, single-threaded so that results do not depend on the machine.</summary>
     public static DeviceContext CreateCpu()
     {
-        var context = Context.Create(builder => builder.CPU());
+        var context = Context.Create(builder => builder.CPU().EnableAlgorithms());
         return new DeviceContext(context, context.CreateCPUAccelerator(0, CPUAcceleratorMode.Sequential), null);
     }
 
@@ -39,7 +40,7 @@ internal sealed class DeviceContext : IDisposable
     {
         var missing = FindMissingPiece();
         if (missing is not null) throw new CudaUnavailableException(missing);
-        var context = Context.Create(builder => builder.Cuda());
+        var context = Context.Create(builder => builder.Cuda().EnableAlgorithms());
         Accelerator? accelerator = null;
         try
         {
@@ -64,7 +65,7 @@ internal sealed class DeviceContext : IDisposable
         int devices;
         try
         {
-            using var probe = Context.Create(builder => builder.Cuda());
+            using var probe = Context.Create(builder => builder.Cuda().EnableAlgorithms());
             devices = probe.GetCudaDevices().Count;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
