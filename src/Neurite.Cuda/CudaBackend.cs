@@ -125,7 +125,7 @@ internal sealed class CudaBackend : IBackend, IDisposable
         Ops.Download(dvv, v[..n]);
     }
 
-    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => null;
+    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => new DeviceTrainer(model, Ops);
 
     private ILGPU.ArrayView<float> Upload(int slot, ReadOnlySpan<float> values)
     {
