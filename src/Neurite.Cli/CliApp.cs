@@ -50,9 +50,10 @@ public static class CliApp
             CustomParser = result => ParseWholeNumber(result, "--threads", "--threads 2"),
         };
 
+        var deviceOption = DeviceChoice.CreateOption();
         var tutorial = new Command("tutorial", "Runs the tutorial \"LSTM with Keras & TensorFlow\" on the embedded data and writes an HTML report.")
         {
-            partOption, outOption, epochsOption, quickOption, seedOption, threadsOption,
+            partOption, outOption, epochsOption, quickOption, seedOption, threadsOption, deviceOption,
         };
         int exitCode = Success;
         tutorial.SetAction(parsed =>
@@ -78,16 +79,20 @@ public static class CliApp
                 exitCode = UsageError;
                 return;
             }
-            try
+            bool deviceUsable = DeviceChoice.TryRunOn(parsed.GetValue(deviceOption), "tutorial", error, () =>
             {
-                new TutorialRunner(options, output).Run();
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                output.WriteLine();
-                error.WriteLine($"neurite tutorial failed: {e.Message}");
-                exitCode = RunFailed;
-            }
+                try
+                {
+                    new TutorialRunner(options, output).Run();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    output.WriteLine();
+                    error.WriteLine($"neurite tutorial failed: {e.Message}");
+                    exitCode = RunFailed;
+                }
+            });
+            if (!deviceUsable) exitCode = UsageError;
         });
 
         // A plain command rather than RootCommand, which would name itself after the assembly (Neurite.Cli) in help.

@@ -34,14 +34,15 @@ internal static class DataCommands
         var save = SaveOption();
         var json = JsonOption();
         var threads = ThreadsOption();
+        var device = DeviceChoice.CreateOption();
         var command = new Command("classify", "Trains an MLP to predict a column of classes from the other columns of a CSV, and writes a report.")
         {
-            data, target, features, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads,
+            data, target, features, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads, device,
         };
         command.SetAction(parsed =>
         {
             Neurite.Kernels.Threading.MaxThreads = parsed.GetValue(threads);
-            Guarded("classify", output, error, parsed.GetValue(json), setExitCode, o => ClassifyCommand.Run(new ClassifyOptions
+            if (!DeviceChoice.TryRunOn(parsed.GetValue(device), "classify", error, () => Guarded("classify", output, error, parsed.GetValue(json), setExitCode, o => ClassifyCommand.Run(new ClassifyOptions
             {
                 DataPath = parsed.GetValue(data)!,
                 Target = parsed.GetValue(target)!,
@@ -53,7 +54,8 @@ internal static class DataCommands
                 Seed = parsed.GetValue(seed),
                 OutputFolder = parsed.GetValue(outFolder)!,
                 SavePath = parsed.GetValue(save),
-            }, o));
+            }, o))))
+                setExitCode(CliApp.UsageError);
         });
         return command;
     }
@@ -88,14 +90,15 @@ internal static class DataCommands
         var save = SaveOption();
         var json = JsonOption();
         var threads = ThreadsOption();
+        var device = DeviceChoice.CreateOption();
         var command = new Command("forecast", "Trains stacked LSTMs to forecast a numeric column of a CSV, scores them against naive forecasts, and writes a report.")
         {
-            data, column, date, dateFormat, features, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
+            data, column, date, dateFormat, features, lookback, horizon, units, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads, device,
         };
         command.SetAction(parsed =>
         {
             Neurite.Kernels.Threading.MaxThreads = parsed.GetValue(threads);
-            Guarded("forecast", output, error, parsed.GetValue(json), setExitCode, o => ForecastCommand.Run(new ForecastOptions
+            if (!DeviceChoice.TryRunOn(parsed.GetValue(device), "forecast", error, () => Guarded("forecast", output, error, parsed.GetValue(json), setExitCode, o => ForecastCommand.Run(new ForecastOptions
             {
                 DataPath = parsed.GetValue(data)!,
                 Column = parsed.GetValue(column)!,
@@ -113,7 +116,8 @@ internal static class DataCommands
                 Seed = parsed.GetValue(seed),
                 OutputFolder = parsed.GetValue(outFolder)!,
                 SavePath = parsed.GetValue(save),
-            }, o));
+            }, o))))
+                setExitCode(CliApp.UsageError);
         });
         return command;
     }
