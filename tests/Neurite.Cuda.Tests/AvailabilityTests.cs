@@ -22,20 +22,20 @@ public class AvailabilityTests
         Assert.Contains("NEURITE_CUBLAS_PATH=/nonexistent/libcublas.so.13", error);
     }
 
-    [SkippableFact]
+    [Fact]
     public void WithoutCuBlasTheErrorNamesWhatWasTriedAndTheFix()
     {
-        Skip.If(Devices.HasCuBlas, "skipped: libcublas is present, so there is no missing-library message to check");
+        Assert.SkipWhen(Devices.HasCuBlas, "skipped: libcublas is present, so there is no missing-library message to check");
         var (_, error) = CuBlasLibrary.Load(null);
         Assert.Contains("libcublas.so.13, libcublas.so.12", error);
         Assert.Contains("LD_LIBRARY_PATH", error);
         Assert.Contains(CuBlasLibrary.PathVariable, error);
     }
 
-    [SkippableFact]
+    [Fact]
     public void CuBlasGemmMatchesTheCpuOnTheDevice()
     {
-        Skip.IfNot(Devices.HasCuBlas, "skipped: no libcublas — " + CuBlasLibrary.Load(Environment.GetEnvironmentVariable(CuBlasLibrary.PathVariable)).Error);
+        Assert.SkipUnless(Devices.HasCuBlas, "skipped: no libcublas — " + CuBlasLibrary.Load(Environment.GetEnvironmentVariable(CuBlasLibrary.PathVariable)).Error);
         var device = Devices.CudaOrSkip();
         Assert.NotNull(device.Device.Blas);
         Assert.True(device.Device.Blas!.Version >= 12000, $"cuBLAS version {device.Device.Blas.Version}");
@@ -49,11 +49,11 @@ public class AvailabilityTests
         Close.Assert(expected, actual, 1e-5, "cuBLAS Sgemm");
     }
 
-    [SkippableFact]
+    [Fact]
     public void WithoutAGpuChoosingCudaFailsWithOneLineNamingWhatIsMissing()
     {
         var missing = DeviceContext.FindMissingPiece();
-        Skip.If(missing is null, "skipped: a usable CUDA device is present, so Backend.Use(\"cuda\") succeeds here");
+        Assert.SkipWhen(missing is null, "skipped: a usable CUDA device is present, so Backend.Use(\"cuda\") succeeds here");
         var error = Assert.Throws<CudaUnavailableException>(() => Backend.Use("cuda"));
         Assert.Equal(missing, error.Message);
         Assert.DoesNotContain('\n', error.Message);
@@ -63,11 +63,11 @@ public class AvailabilityTests
         Assert.Equal("cpu", Backend.Current);
     }
 
-    [SkippableFact]
+    [Fact]
     public void WithAGpuCudaCanBeChosenByName()
     {
         var missing = DeviceContext.FindMissingPiece();
-        Skip.If(missing is not null, "skipped: no CUDA device — " + missing);
+        Assert.SkipWhen(missing is not null, "skipped: no CUDA device — " + missing);
         try
         {
             Backend.Use("cuda");

@@ -21,7 +21,7 @@ public class DeviceTrainerTests
         return data;
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Cases))]
     public void StepsMatchTheCpuBackendFromTheSameWeights(string accelerator, string setup)
     {

@@ -22,7 +22,7 @@ internal static class Devices
     public static CudaBackend CudaOrSkip()
     {
         var (backend, missing) = s_cuda.Value;
-        Skip.If(backend is null, "skipped: no CUDA device — " + missing);
+        Assert.SkipWhen(backend is null, "skipped: no CUDA device — " + missing);
         return backend!;
     }
 

@@ -11,7 +11,7 @@ public class KernelTests
 
     public static TheoryData<string> Accelerators => ["cpu-accelerator", "cuda"];
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Accelerators))]
     public void MatMulMatchesTheCpuInEveryTransposeAndAccumulateForm(string accelerator)
     {
@@ -31,7 +31,7 @@ public class KernelTests
                 }
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Accelerators))]
     public void BiasAddAndColumnSumsMatchTheCpu(string accelerator)
     {
@@ -55,7 +55,7 @@ public class KernelTests
         }
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Accelerators))]
     public void ActivationsAndTheirGradientsMatchTheCpu(string accelerator)
     {
@@ -105,7 +105,7 @@ public class KernelTests
         }
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Accelerators))]
     public void DropoutKeepMasksMatchTheCpuBitForBit(string accelerator)
     {

@@ -19,7 +19,7 @@ public class LossAndOptimizerTests
         return data;
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(LossCases))]
     public void LossesAndGradientsMatchTheCpu(string accelerator, string lossName)
     {
@@ -81,7 +81,7 @@ public class LossAndOptimizerTests
         return data;
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(OptimizerCases))]
     public void ThreeUpdatesMatchTheCpuOptimizer(string accelerator, string name)
     {

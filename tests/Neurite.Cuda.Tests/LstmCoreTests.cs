@@ -19,7 +19,7 @@ public class LstmCoreTests
         return data;
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Cases))]
     public void ForwardAndBackpropagationThroughTimeMatchTheCpu(string accelerator, bool returnSequences, bool goBackwards, bool dropout)
     {
