@@ -8,6 +8,7 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
     ["w1"] = ("W1 iris training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW1),
     ["w2"] = ("W2 breast-cancer training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW2),
     ["w3"] = ("W3 stateful stacked LSTM training, ms per epoch on 1 and 2 threads, GFLOP/s", W3Workload.Run),
+    ["cuda"] = ("The CUDA backend beside the CPU: the large LSTM step (U=1024, B=512, T=50, D=32) and a W3 epoch; needs a GPU", CudaWorkload.Run),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
 };
 

@@ -132,7 +132,7 @@ internal static class W3Workload
         Threading.MaxThreads = 1;
     }
 
-    private static Sequential BuildModel()
+    internal static Sequential BuildModel()
     {
         Neurite.Random.SetSeed(17);
         var model = new Sequential(

@@ -112,3 +112,41 @@ public class DeviceTrainerTests
         return new Tensor(data, rows, classes);
     }
 }
+
+/// <summary>A whole model trained through Backend.Use("cuda") (here ILGPU's CPU accelerator registered under that name).</summary>
+public class CudaBackendModelTests
+{
+    [Fact]
+    public void AStatefulLstmStackTrainsThroughTheCudaBackendAsOnTheCpu()
+    {
+        // Two threads would have the CPU train each batch as two halves sharing its packed LSTM weights:
+        // that path must step aside for another backend (it once cast the device core to the CPU's).
+        int threads = Neurite.Kernels.Threading.MaxThreads;
+        Neurite.Kernels.Threading.MaxThreads = 2;
+        try
+        {
+            var x = new Tensor(Close.Random(40 * 6 * 2, 60), 40, 6, 2);
+            var y = new Tensor(Close.Random(40, 61), 40, 1);
+            var losses = new List<double>();
+            foreach (var backend in new[] { "cpu", "cuda" })
+            {
+                if (backend == "cuda") Neurite.Backends.Backend.Register("cuda", () => Devices.Cpu);
+                Neurite.Backends.Backend.Use(backend);
+                Neurite.Random.SetSeed(17);
+                var model = new Sequential(
+                    new Lstm(12, returnSequences: true, stateful: true, inputShape: [6, 2], batchSize: 20),
+                    new Lstm(8, stateful: true),
+                    new Dense(1)) { Output = TextWriter.Null };
+                model.Compile("mae", "adam");
+                losses.Add(model.Fit(x, y, batchSize: 20, epochs: 2, verbose: 0, shuffle: false)["loss"][^1]);
+            }
+            Assert.True(Math.Abs(losses[1] - losses[0]) <= 1e-4 * Math.Abs(losses[0]), $"cuda loss {losses[1]} vs cpu {losses[0]}");
+        }
+        finally
+        {
+            Neurite.Backends.Backend.Use("cpu");
+            CudaRegistration.Register();
+            Neurite.Kernels.Threading.MaxThreads = threads;
+        }
+    }
+}

@@ -49,6 +49,8 @@ public sealed partial class Sequential
     private bool TrainsInHalves(int count)
     {
         if (!TrainInHalves || count < 2 * MinRowsPerHalf) return false;
+        // The halves share the CPU core's packed weights; another backend's cores have none.
+        if (Backends.Backend.Active is not Backends.Cpu.CpuBackend) return false;
         bool recurrent = false;
         for (int i = 0; i < _layers.Count; i++)
         {
