@@ -158,4 +158,42 @@ public class CudaBackendModelTests
             Neurite.Backends.Backend.MaxThreads = threads;
         }
     }
+
+    [Theory]
+    [InlineData("lstm-dropout-dense")]
+    [InlineData("lstm-dropout-lstm")]
+    [InlineData("lstm-with-input-and-recurrent-dropout")]
+    public void AnLstmModelWithDropoutTrainsThroughTheCudaBackendAsOnTheCpu(string setup)
+    {
+        // The CPU trains recurrent batches as two halves; their dropout masks (and the global generator's
+        // later draws, e.g. the shuffle) must be the whole batch's, as a backend that trains whole draws them.
+        var x = new Tensor(Close.Random(40 * 5 * 3, 62), 40, 5, 3);
+        var y = new Tensor(Close.Random(40, 63), 40, 1);
+        var losses = new List<double>();
+        try
+        {
+            foreach (var backend in new[] { "cpu", "cuda" })
+            {
+                if (backend == "cuda") Neurite.Backends.Backend.Register("cuda", () => Devices.Cpu);
+                Neurite.Backends.Backend.Use(backend);
+                NeuriteRandom.SetSeed(23);
+                Sequential model = setup switch
+                {
+                    "lstm-dropout-dense" => new Sequential(new Lstm(10, inputShape: [5, 3]), new Dropout(0.3), new Dense(1)),
+                    "lstm-dropout-lstm" => new Sequential(
+                        new Lstm(10, returnSequences: true, inputShape: [5, 3]), new Dropout(0.3), new Lstm(6), new Dense(1)),
+                    _ => new Sequential(new Lstm(10, dropout: 0.2, recurrentDropout: 0.3, inputShape: [5, 3]), new Dense(1)),
+                };
+                model.Output = TextWriter.Null;
+                model.Compile("mse", "adam");
+                losses.Add(model.Fit(x, y, batchSize: 20, epochs: 2, verbose: 0, cancellationToken: TestContext.Current.CancellationToken)["loss"][^1]);
+            }
+        }
+        finally
+        {
+            Neurite.Backends.Backend.Use("cpu");
+            CudaRegistration.Register();
+        }
+        Assert.True(Math.Abs(losses[1] - losses[0]) <= 1e-4 * Math.Abs(losses[0]), $"cuda loss {losses[1]} vs cpu {losses[0]}");
+    }
 }

@@ -76,4 +76,10 @@ public sealed class Dropout : Layer
     internal Tensor? FixedMask { get; set; }
 
     internal override bool UsesFixedMasks => FixedMask is not null;
+
+    internal override Backends.IDropoutSampler? MaskSampler
+    {
+        get => _masks;
+        set => _masks = value;
+    }
 }
