@@ -196,4 +196,30 @@ public class CudaBackendModelTests
         }
         Assert.True(Math.Abs(losses[1] - losses[0]) <= 1e-4 * Math.Abs(losses[0]), $"cuda loss {losses[1]} vs cpu {losses[0]}");
     }
+
+    [Fact]
+    public void AModelTrainedOnTheCpuFirstLeavesTheCpuHalvesBehindUnderCuda()
+    {
+        // Sequential picks its strategy from the active backend; the CPU halves share CPU-packed weights, so a
+        // model that trained in halves on the CPU must not keep them once another backend is chosen.
+        var x = new Tensor(Close.Random(40 * 5 * 3, 64), 40, 5, 3);
+        var y = new Tensor(Close.Random(40, 65), 40, 1);
+        NeuriteRandom.SetSeed(29);
+        var model = new Sequential(new Lstm(8, inputShape: [5, 3]), new Dense(1)) { Output = TextWriter.Null };
+        model.Compile("mse", "adam");
+        model.Fit(x, y, batchSize: 20, epochs: 1, verbose: 0, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(model.HasHalfCopies);
+        try
+        {
+            Neurite.Backends.Backend.Register("cuda", () => Devices.Cpu);
+            Neurite.Backends.Backend.Use("cuda");
+            model.Fit(x, y, batchSize: 20, epochs: 1, verbose: 0, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.False(model.HasHalfCopies);
+        }
+        finally
+        {
+            Neurite.Backends.Backend.Use("cpu");
+            CudaRegistration.Register();
+        }
+    }
 }
