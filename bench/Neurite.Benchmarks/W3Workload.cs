@@ -133,7 +133,7 @@ internal static class W3Workload
         Threading.MaxThreads = 1;
     }
 
-    private static Sequential BuildModel()
+    internal static Sequential BuildModel()
     {
         NeuriteRandom.SetSeed(17);
         var model = new Sequential(

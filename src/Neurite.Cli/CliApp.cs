@@ -59,9 +59,10 @@ public static class CliApp
             CustomParser = result => ParseWholeNumber(result, "--threads", "--threads 2") is int t ? WithinThreadLimit(result, t) : null,
         };
 
+        var deviceOption = DeviceChoice.CreateOption();
         var tutorial = new Command("tutorial", "Runs the tutorial \"LSTM with Keras & TensorFlow\" on the embedded data and writes an HTML report.")
         {
-            partOption, outOption, epochsOption, quickOption, seedOption, threadsOption,
+            partOption, outOption, epochsOption, quickOption, seedOption, threadsOption, deviceOption,
         };
         int exitCode = Success;
         tutorial.SetAction(parsed =>
@@ -89,22 +90,26 @@ public static class CliApp
                 exitCode = UsageError;
                 return;
             }
-            try
+            bool deviceUsable = DeviceChoice.TryRunOn(parsed.GetValue(deviceOption), "tutorial", error, () =>
             {
-                new TutorialRunner(options, output).Run();
-            }
-            catch (OperationCanceledException e) when (interrupt.IsCancellationRequested)
-            {
-                output.WriteLine();
-                error.WriteLine($"neurite tutorial: {e.Message}");
-                exitCode = Interrupted;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                output.WriteLine();
-                error.WriteLine($"neurite tutorial failed: {e.Message}");
-                exitCode = RunFailed;
-            }
+                try
+                {
+                    new TutorialRunner(options, output).Run();
+                }
+                catch (OperationCanceledException e) when (interrupt.IsCancellationRequested)
+                {
+                    output.WriteLine();
+                    error.WriteLine($"neurite tutorial: {e.Message}");
+                    exitCode = Interrupted;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    output.WriteLine();
+                    error.WriteLine($"neurite tutorial failed: {e.Message}");
+                    exitCode = RunFailed;
+                }
+            });
+            if (!deviceUsable) exitCode = UsageError;
         });
 
         // A plain command rather than RootCommand, which would name itself after the assembly (Neurite.Cli) in help.

@@ -38,14 +38,15 @@ internal static class DataCommands
         var categorical = NamesOption("--categorical", "Columns to read as text categories even where they hold numbers (e.g. codes such as 01, 02).");
         var missing = MissingOption();
         var delimiter = DelimiterOption();
+        var device = DeviceChoice.CreateOption();
         var command = new Command("classify", "Trains an MLP to predict a column of classes from the other columns of a CSV, and writes a report.")
         {
-            data, target, features, exclude, categorical, missing, delimiter, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads,
+            data, target, features, exclude, categorical, missing, delimiter, hidden, epochs, batch, testFraction, seed, outFolder, save, json, threads, device,
         };
         command.SetAction(parsed =>
         {
             Neurite.Backends.Backend.MaxThreads = parsed.GetValue(threads);
-            Guarded("classify", output, error, parsed.GetValue(json), setExitCode, o => ClassifyCommand.Run(new ClassifyOptions
+            if (!DeviceChoice.TryRunOn(parsed.GetValue(device), "classify", error, () => Guarded("classify", output, error, parsed.GetValue(json), setExitCode, o => ClassifyCommand.Run(new ClassifyOptions
             {
                 DataPath = parsed.GetValue(data)!,
                 Target = parsed.GetValue(target)!,
@@ -62,7 +63,8 @@ internal static class DataCommands
                 Categorical = DataFile.ParseNames(parsed.GetValue(categorical)),
                 Missing = ParseMissing(parsed.GetValue(missing)),
                 Delimiter = DataFile.ParseDelimiter(parsed.GetValue(delimiter)),
-            }, o));
+            }, o))))
+                setExitCode(CliApp.UsageError);
         });
         return command;
     }
@@ -105,14 +107,15 @@ internal static class DataCommands
         var threads = ThreadsOption();
         var missing = MissingOption();
         var delimiter = DelimiterOption();
+        var device = DeviceChoice.CreateOption();
         var command = new Command("forecast", "Forecasts a numeric column of a CSV (exponential smoothing, a linear autoregression and a network ensemble, combined on validation), scores it against naive forecasts, and writes a report.")
         {
-            data, column, date, dateFormat, features, missing, delimiter, lookback, horizon, units, ensemble, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads,
+            data, column, date, dateFormat, features, missing, delimiter, lookback, horizon, units, ensemble, stateful, epochs, batch, testFraction, season, seed, outFolder, save, json, threads, device,
         };
         command.SetAction(parsed =>
         {
             Neurite.Backends.Backend.MaxThreads = parsed.GetValue(threads);
-            Guarded("forecast", output, error, parsed.GetValue(json), setExitCode, o => ForecastCommand.Run(new ForecastOptions
+            if (!DeviceChoice.TryRunOn(parsed.GetValue(device), "forecast", error, () => Guarded("forecast", output, error, parsed.GetValue(json), setExitCode, o => ForecastCommand.Run(new ForecastOptions
             {
                 DataPath = parsed.GetValue(data)!,
                 Column = parsed.GetValue(column)!,
@@ -134,7 +137,8 @@ internal static class DataCommands
                 Interrupt = interrupt,
                 Missing = ParseMissing(parsed.GetValue(missing)),
                 Delimiter = DataFile.ParseDelimiter(parsed.GetValue(delimiter)),
-            }, o));
+            }, o))))
+                setExitCode(CliApp.UsageError);
         });
         return command;
     }

@@ -66,8 +66,20 @@ public sealed class Dropout : Layer
         return dx;
     }
 
+    /// <summary>
+    /// Draws the next training mask as keep bits from this layer's own sampler, as <see cref="Forward"/> would:
+    /// a backend that trains the model on its device applies the same masks as the CPU for the same seed.
+    /// </summary>
+    internal void DrawKeepBits(Span<byte> keepBits, int count) => _masks!.FillKeepBits(keepBits, count, Rate);
+
     /// <summary>A mask (0 or 1/(1−rate) per input value) used instead of random draws; tests fix it for finite-difference checks.</summary>
     internal Tensor? FixedMask { get; set; }
 
     internal override bool UsesFixedMasks => FixedMask is not null;
+
+    internal override Backends.IDropoutSampler? MaskSampler
+    {
+        get => _masks;
+        set => _masks = value;
+    }
 }

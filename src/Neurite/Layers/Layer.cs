@@ -77,6 +77,16 @@ public abstract class Layer
     /// <summary>True while tests have fixed this layer's dropout masks; the model then trains the batch whole.</summary>
     internal virtual bool UsesFixedMasks => false;
 
+    /// <summary>
+    /// Where this layer draws its training dropout masks, or null when it draws none; a weight-sharing copy that
+    /// trains some rows of a batch takes its masks from the whole layer's sampler through this.
+    /// </summary>
+    internal virtual Backends.IDropoutSampler? MaskSampler
+    {
+        get => null;
+        set { }
+    }
+
     /// <summary>Number of scalar weights.</summary>
     public long CountParams() => _parameters.Sum(p => (long)p.Value.Size);
 
@@ -93,7 +103,7 @@ public abstract class Layer
             return;
         }
         var shape = inputShape.ToArray();
-        var output = OnBuild(shape, rng ?? NeuriteRandom.Fork());
+        var output = OnBuild(shape, rng ?? t_copyGenerator ?? NeuriteRandom.Fork());
         _inputShape = shape;
         _outputShape = output;
     }
@@ -156,6 +166,12 @@ public abstract class Layer
     /// initial values would be thrown away, and an orthogonal initializer costs milliseconds.
     /// </summary>
     [ThreadStatic] internal static bool t_buildingWeightSharingCopy;
+
+    /// <summary>
+    /// While set, layers built without a generator of their own take this one instead of forking the global
+    /// generator: copies made inside a training step must leave it where a step without them would.
+    /// </summary>
+    [ThreadStatic] internal static System.Random? t_copyGenerator;
 
     /// <summary>Makes this layer use <paramref name="source"/>'s weight tensors (same shapes), so updates show in both.</summary>
     internal void ShareWeightsFrom(Layer source)

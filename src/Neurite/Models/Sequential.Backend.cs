@@ -6,7 +6,9 @@ namespace Neurite;
 public sealed partial class Sequential
 {
     private ITrainingStrategy? _trainingStrategy;
-    private bool _trainingStrategyChosen;
+    // The backend that made _trainingStrategy: a model built under one backend and trained under another
+    // must get the other's strategy (the CPU's halves share CPU-packed weights no other backend has).
+    private IBackend? _trainingStrategyBackend;
 
     /// <summary>False trains every batch whole, layer by layer, even where the backend has a strategy of its own (the tests' and the benchmark's comparison).</summary>
     internal bool TrainInHalves { get; set; } = true;
@@ -22,10 +24,11 @@ public sealed partial class Sequential
     {
         loss = 0;
         if (!TrainInHalves) return false;
-        if (!_trainingStrategyChosen)
+        if (!ReferenceEquals(_trainingStrategyBackend, Backend.Active))
         {
+            _trainingStrategy?.Reset();
             _trainingStrategy = Backend.Active.CreateTrainingStrategy(this);
-            _trainingStrategyChosen = true;
+            _trainingStrategyBackend = Backend.Active;
         }
         return _trainingStrategy is not null && _trainingStrategy.TryTrainStep(xb, yb, sampleWeights, out loss);
     }

@@ -205,11 +205,13 @@ public sealed partial class Sequential
 
     /// <summary>
     /// A copy of the layers (the first fixed to <paramref name="batchSize"/> when given) that uses this model's
-    /// weight tensors; <paramref name="rng"/> builds what the constructor did not (e.g. dropout generators).
+    /// weight tensors; <paramref name="rng"/> builds what the constructor did not (e.g. dropout generators): the
+    /// first layer only, or every layer with <paramref name="buildAllFromRng"/>, which leaves the global generator untouched.
     /// </summary>
-    internal Sequential CopySharingWeights(int? batchSize, string suffix, System.Random rng)
+    internal Sequential CopySharingWeights(int? batchSize, string suffix, System.Random rng, bool buildAllFromRng = false)
     {
         Layer.t_buildingWeightSharingCopy = true;
+        if (buildAllFromRng) Layer.t_copyGenerator = rng;
         try
         {
             var copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + suffix) { Output = Output };
@@ -224,6 +226,7 @@ public sealed partial class Sequential
         finally
         {
             Layer.t_buildingWeightSharingCopy = false;
+            Layer.t_copyGenerator = null;
         }
     }
 

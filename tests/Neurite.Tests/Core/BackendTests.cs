@@ -10,15 +10,24 @@ public class BackendTests
         Assert.Equal("cpu", Backend.Current);
         Backend.Use(" CPU ");
         Assert.Equal("cpu", Backend.Current);
-        Assert.Equal(["cpu"], Backend.Available);
+        Assert.Equal(["cpu", "cuda"], Backend.Available);
     }
 
     [Fact]
     public void AnUnknownBackendIsRefusedWithTheChoices()
     {
-        var error = Assert.Throws<NeuriteException>(() => Backend.Use("cuda"));
-        Assert.Contains("'cuda'", error.Message);
+        var error = Assert.Throws<NeuriteException>(() => Backend.Use("tpu"));
+        Assert.Contains("'tpu'", error.Message);
         Assert.Contains("\"cpu\"", error.Message);
+        Assert.Equal("cpu", Backend.Current);
+    }
+
+    [Fact]
+    public void CudaWithoutItsPackageNamesThePackageToReference()
+    {
+        // This test project references only the core library, so Neurite.Cuda cannot load here.
+        var error = Assert.Throws<NeuriteException>(() => Backend.Use("cuda"));
+        Assert.Contains("add a reference to Neurite.Cuda", error.Message);
         Assert.Equal("cpu", Backend.Current);
     }
 }

@@ -5,7 +5,7 @@ using Neurite.Tests.Kernels;
 namespace Neurite.Tests.Core;
 
 /// <summary>
-/// A recurrent model trains each batch as two halves of its rows (Sequential.Halves.cs). The halves'
+/// A recurrent model trains each batch as two halves of its rows (the CPU backend's HalvesTraining). The halves'
 /// gradients must add up to the whole batch's, the carried states must stay the model's, and the
 /// result must not depend on the number of threads.
 /// </summary>
@@ -92,6 +92,39 @@ public class HalvesTrainingTests
                     Assert.Contains(halvesStates[s].ToArray(), v => v != 0);
                 }
             }
+    }
+
+    [Theory]
+    [InlineData(false, "dropout-layers")]
+    [InlineData(true, "dropout-layers")]
+    [InlineData(false, "recurrent-dropout")]
+    public void Halves_draw_the_dropout_masks_and_shuffles_of_the_whole_batch(bool stateful, string kind)
+    {
+        // Another backend (or TrainInHalves = false) trains each batch whole: the halves must apply the same
+        // masks and leave the global generator (the next epoch's shuffle) where a whole step would.
+        var (x, y) = Data(40, seed: 300);
+        var models = new List<Sequential>();
+        foreach (bool inHalves in new[] { false, true })
+        {
+            Sequential model;
+            if (kind == "dropout-layers") model = StackedLstm(stateful, 20, dropout: 0.3);
+            else
+            {
+                NeuriteRandom.SetSeed(7);
+                model = new Sequential(
+                    new Gru(6, dropout: 0.3, recurrentDropout: 0.4, returnSequences: true, stateful: stateful, inputShape: [5, 3], batchSize: stateful ? 20 : null),
+                    new Lstm(4, dropout: 0.2, recurrentDropout: 0.2, stateful: stateful),
+                    new Dense(2)) { Output = TextWriter.Null };
+                model.Compile("mse", "adam");
+            }
+            model.TrainInHalves = inHalves;
+            model.Fit(x, y, batchSize: 20, epochs: 3, shuffle: !stateful, verbose: 0);
+            Assert.Equal(inHalves, model.HasHalfCopies);
+            models.Add(model);
+        }
+        var wholeWeights = models[0].GetWeights();
+        var halvesWeights = models[1].GetWeights();
+        for (int i = 0; i < wholeWeights.Count; i++) AssertClose(wholeWeights[i].Span, halvesWeights[i].Span, 1e-5, $"weight {i}");
     }
 
     [Fact]

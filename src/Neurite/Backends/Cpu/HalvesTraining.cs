@@ -23,8 +23,9 @@ namespace Neurite.Backends.Cpu;
 /// <c>Evaluate</c>, <c>GetStates</c> and <c>ResetStates</c> is always this model's.</para>
 /// <para>Limits: two halves use at most two cores (inside a half, kernels do not fork again); a model
 /// whose recurrent layer returns its states trains whole, so <c>FinalStates</c> stays its own; building
-/// the copies on the first step draws from the seeded generator, so later draws differ from a run that
-/// trains whole (the run is still repeatable).</para>
+/// the copies draws nothing from the seeded generator, and each half's dropout masks are its rows of the
+/// mask the whole layer draws, so a step in halves makes the same draws as a step trained whole (another
+/// backend's, or <c>TrainInHalves = false</c>).</para>
 /// </remarks>
 internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
 {
@@ -37,6 +38,7 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
     private HalfStep? _halfStep;
     private HalfUpdate? _halfUpdate;
     private int _halvesFirstRows;
+    private HalfMasks[] _halfMasks = [];
     private (Lstm Whole, SharedLstmPacks Packs)[] _sharedPacks = [];
     private PackStep? _packStep;
 
@@ -77,6 +79,7 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
         for (int i = 0; i < model.Layers.Count; i++)
             if (model.Layers[i] is RecurrentLayer { Stateful: true } layer) layer.PrepareStatesFor(count);
         EnsureHalves(firstRows, count - firstRows);
+        foreach (var masks in _halfMasks) masks.StartStep(firstRows, count - firstRows);
         var step = _halfStep ??= new HalfStep(this);
         ExchangeHalfStates(toHalves: true);
         // The LSTMs' packed weights, once for both halves (each would pack the same weights), split across the threads.
@@ -199,10 +202,21 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
     {
         bool stateful = model.IsStateful;
         if (_halves[0] is not null && (!stateful || (_halvesFirstRows == firstRows && _halves[1]!.FixedBatchSize == secondRows))) return;
-        // Each copy draws its own dropout streams from the seeded generator, on the calling thread.
-        _halves[0] = model.CopySharingWeights(stateful ? firstRows : null, "_first_half", NeuriteRandom.Fork());
-        _halves[1] = model.CopySharingWeights(stateful ? secondRows : null, "_second_half", NeuriteRandom.Fork());
+        // The copies draw nothing from the global generator (a run that trains whole would not) and take their
+        // dropout masks from the whole layers' samplers: the rows of one whole-batch mask each.
+        _halves[0] = model.CopySharingWeights(stateful ? firstRows : null, "_first_half", new System.Random(0), buildAllFromRng: true);
+        _halves[1] = model.CopySharingWeights(stateful ? secondRows : null, "_second_half", new System.Random(0), buildAllFromRng: true);
         _halvesFirstRows = firstRows;
+        var masks = new List<HalfMasks>();
+        for (int i = 0; i < model.Layers.Count; i++)
+        {
+            if (model.Layers[i].MaskSampler is not { } wholeSampler) continue;
+            var split = new HalfMasks(wholeSampler);
+            _halves[0]!.Layers[i].MaskSampler = split.Part(0);
+            _halves[1]!.Layers[i].MaskSampler = split.Part(1);
+            masks.Add(split);
+        }
+        _halfMasks = masks.ToArray();
         var pairs = new List<(Parameter, Parameter, Parameter)>();
         for (int i = 0; i < model.Layers.Count; i++)
         {

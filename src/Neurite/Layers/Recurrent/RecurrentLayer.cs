@@ -265,8 +265,7 @@ public abstract class RecurrentLayer : Layer
     {
         if (mask.Length < length) mask = new float[length];
         if (_keepBits.Length < (length + 7) / 8) _keepBits = new byte[(length + 7) / 8];
-        var masks = _masks ??= Backends.Ops.CreateDropoutSampler(_rng ??= NeuriteRandom.Fork());
-        masks.FillKeepBits(_keepBits, length, rate);
+        MasksOrCreate().FillKeepBits(_keepBits, length, rate);
         Backends.Ops.SpreadKeepBits(_keepBits, (float)(1.0 / (1.0 - rate)), mask.AsSpan(0, length));
     }
 
@@ -280,6 +279,14 @@ public abstract class RecurrentLayer : Layer
     private float[]? _fixedInputMask, _fixedRecurrentMask;
 
     internal override bool UsesFixedMasks => _fixedInputMask is not null || _fixedRecurrentMask is not null;
+
+    internal override Backends.IDropoutSampler? MaskSampler
+    {
+        get => Dropout > 0 || RecurrentDropout > 0 ? MasksOrCreate() : null;
+        set => _masks = value;
+    }
+
+    private Backends.IDropoutSampler MasksOrCreate() => _masks ??= Backends.Ops.CreateDropoutSampler(_rng ??= NeuriteRandom.Fork());
 
     /// <summary>Sets up the carried states for batches of <paramref name="batch"/> rows, refusing another size as Forward does.</summary>
     internal void PrepareStatesFor(int batch) => PrepareCarriedStates(batch);

@@ -1,0 +1,157 @@
+using GateActivation = Neurite.Kernels.GateActivation;
+using Neurite.Backends;
+using Neurite.Backends.Cpu;
+using Neurite.Layers;
+
+namespace Neurite.Cuda;
+
+/// <summary>
+/// The CUDA backend: every coarse op of <see cref="IBackend"/> runs as ILGPU kernels (products on
+/// cuBLAS) on one accelerator. The span ops move their operands to the device and back per call; the
+/// LSTM core keeps its whole sequence (gates, cells, hidden states) on the device between forward and backward.
+/// </summary>
+/// <remarks>
+/// Dropout masks are drawn on the host by the CPU backend's sampler (the same bits for the same seed
+/// on both backends) and only applied on the device. GRU and SimpleRNN sequences run on the CPU
+/// backend's cores in this version: they have no device kernels yet.
+/// </remarks>
+internal sealed class CudaBackend : IBackend, IDisposable
+{
+    private static readonly CpuBackend s_cpu = new();
+    private readonly DeviceContext _device;
+    private readonly Scratch _scratch;
+
+    public CudaBackend(DeviceContext device)
+    {
+        _device = device;
+        Ops = new DeviceOps(device);
+        _scratch = new Scratch(device.Accelerator);
+    }
+
+    public string Name => "cuda";
+
+    public DeviceOps Ops { get; }
+
+    internal DeviceContext Device => _device;
+
+    public void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+        bool transA = false, bool transB = false, bool accumulate = false)
+    {
+        var da = Upload(0, a);
+        var db = Upload(1, b);
+        var dc = _scratch.Floats(2, (long)m * n);
+        if (accumulate) DeviceOps.Upload(c[..(m * n)], dc);
+        Ops.MatMul(da, db, dc, m, k, n, transA, transB, accumulate);
+        Ops.Download(dc, c[..(m * n)]);
+    }
+
+    public void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols)
+    {
+        var dm = Upload(0, matrix[..(rows * cols)]);
+        Ops.AddBias(dm, Upload(1, bias[..cols]), rows, cols);
+        Ops.Download(dm, matrix[..(rows * cols)]);
+    }
+
+    public void SumRows(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int cols, bool accumulate)
+    {
+        var dm = Upload(0, matrix[..(rows * cols)]);
+        var ds = Upload(1, sums[..cols]);
+        Ops.SumRows(dm, ds, rows, cols, accumulate);
+        Ops.Download(ds, sums[..cols]);
+    }
+
+    public void Tanh(ReadOnlySpan<float> x, Span<float> y) => Map(x, y, Ops.Tanh);
+
+    public void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Map(x, y, Ops.Sigmoid);
+
+    public void Relu(ReadOnlySpan<float> z, Span<float> a) => Map(z, a, Ops.Relu);
+
+    public void ReluBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> da, Span<float> dz)
+    {
+        int n = z.Length;
+        var out_ = _scratch.Floats(2, n);
+        Ops.ReluBackward(Upload(0, z), Upload(1, da[..n]), out_, n);
+        Ops.Download(out_, dz[..n]);
+    }
+
+    public void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product)
+    {
+        int n = a.Length;
+        var out_ = _scratch.Floats(2, n);
+        Ops.Multiply(Upload(0, a), Upload(1, b[..n]), out_, n);
+        Ops.Download(out_, product[..n]);
+    }
+
+    public IDropoutSampler CreateDropoutSampler(System.Random seedSource) => s_cpu.CreateDropoutSampler(seedSource);
+
+    public void MultiplyByKeepBits(ReadOnlySpan<float> input, ReadOnlySpan<byte> keepBits, float keep, Span<float> output)
+    {
+        int n = input.Length;
+        var bits = _scratch.Bytes(keepBits.Length);
+        DeviceOps.Upload(keepBits, bits);
+        var out_ = _scratch.Floats(1, n);
+        Ops.MultiplyByKeepBits(Upload(0, input), bits, keep, out_, n);
+        Ops.Download(out_, output[..n]);
+    }
+
+    public void SpreadKeepBits(ReadOnlySpan<byte> keepBits, float keep, Span<float> mask)
+    {
+        var bits = _scratch.Bytes(keepBits.Length);
+        DeviceOps.Upload(keepBits, bits);
+        var out_ = _scratch.Floats(0, mask.Length);
+        Ops.SpreadKeepBits(bits, keep, out_, mask.Length);
+        Ops.Download(out_, mask);
+    }
+
+    public IRecurrentCore CreateLstm(int features, int units, GateActivation activation, GateActivation recurrentActivation,
+        bool returnSequences, bool goBackwards) =>
+        new DeviceLstmCore(Ops, features, units, activation, recurrentActivation, returnSequences, goBackwards);
+
+    public IRecurrentCore CreateGru(int features, int units, GateActivation activation, GateActivation recurrentActivation,
+        bool resetAfter, bool returnSequences, bool goBackwards) =>
+        s_cpu.CreateGru(features, units, activation, recurrentActivation, resetAfter, returnSequences, goBackwards);
+
+    public IRecurrentCore CreateSimpleRnn(int features, int units, GateActivation activation, bool returnSequences, bool goBackwards) =>
+        s_cpu.CreateSimpleRnn(features, units, activation, returnSequences, goBackwards);
+
+    public void AdamUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, float alpha, float b1, float b2, float epsilon)
+    {
+        int n = value.Length;
+        var dv = Upload(0, value);
+        var dm = Upload(2, m[..n]);
+        var dvv = Upload(3, v[..n]);
+        Ops.Adam(dv, Upload(1, gradient[..n]), dm, dvv, n, alpha, b1, b2, epsilon);
+        Ops.Download(dv, value);
+        Ops.Download(dm, m[..n]);
+        Ops.Download(dvv, v[..n]);
+    }
+
+    /// <remarks>
+    /// None yet: Sequential reads weights, states and predictions on the host (GetWeights, Save, Predict,
+    /// the metrics, EarlyStopping's restore) without asking a strategy to sync them first, so a
+    /// device-resident <see cref="DeviceTrainer"/> would show stale weights. Models train layer by layer
+    /// through this backend's per-op kernels, which keep the host tensors current.
+    /// </remarks>
+    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => null;
+
+    private ILGPU.ArrayView<float> Upload(int slot, ReadOnlySpan<float> values)
+    {
+        var view = _scratch.Floats(slot, values.Length);
+        DeviceOps.Upload(values, view);
+        return view;
+    }
+
+    private void Map(ReadOnlySpan<float> x, Span<float> y, Action<ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int> kernel)
+    {
+        int n = x.Length;
+        var dy = _scratch.Floats(1, n);
+        kernel(Upload(0, x), dy, n);
+        Ops.Download(dy, y[..n]);
+    }
+
+    public void Dispose()
+    {
+        _scratch.Dispose();
+        _device.Dispose();
+    }
+}
