@@ -1,3 +1,5 @@
+using static Neurite.Kernels.FastMath;
+
 namespace Neurite.Cuda.Kernels;
 
 /// <summary>
@@ -7,19 +9,6 @@ namespace Neurite.Cuda.Kernels;
 /// </summary>
 internal static class DeviceMath
 {
-    private const float TanhClamp = 7.90531110763549805f;
-    private const float TanhA1 = 4.89352455891786e-03f;
-    private const float TanhA3 = 6.37261928875436e-04f;
-    private const float TanhA5 = 1.48572235717979e-05f;
-    private const float TanhA7 = 5.12229709037114e-08f;
-    private const float TanhA9 = -8.60467152213735e-11f;
-    private const float TanhA11 = 2.00018790482477e-13f;
-    private const float TanhA13 = -2.76076847742355e-16f;
-    private const float TanhB0 = 4.89352518554385e-03f;
-    private const float TanhB2 = 2.26843463243900e-03f;
-    private const float TanhB4 = 1.18534705686654e-04f;
-    private const float TanhB6 = 1.19825839466702e-06f;
-
     /// <summary>Values below this are flushed to 0 in the optimizer slots, as the CPU backend does.</summary>
     public const float MinNormalFloat = 1.17549435e-38f;
 

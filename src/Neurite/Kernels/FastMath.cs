@@ -28,18 +28,19 @@ internal static unsafe class FastMath
     private const float ExpLowest = -104f;  // e^-104 < half the smallest denormal: the result is 0
     private const float ExpHighest = 89f;   // e^89 > float.MaxValue: the result is +∞
 
-    private const float TanhClamp = 7.90531110763549805f;
-    private const float TanhA1 = 4.89352455891786e-03f;
-    private const float TanhA3 = 6.37261928875436e-04f;
-    private const float TanhA5 = 1.48572235717979e-05f;
-    private const float TanhA7 = 5.12229709037114e-08f;
-    private const float TanhA9 = -8.60467152213735e-11f;
-    private const float TanhA11 = 2.00018790482477e-13f;
-    private const float TanhA13 = -2.76076847742355e-16f;
-    private const float TanhB0 = 4.89352518554385e-03f;
-    private const float TanhB2 = 2.26843463243900e-03f;
-    private const float TanhB4 = 1.18534705686654e-04f;
-    private const float TanhB6 = 1.19825839466702e-06f;
+    // The rational tanh's coefficients; internal so the CUDA backend's scalar kernels use the very same ones.
+    internal const float TanhClamp = 7.90531110763549805f;
+    internal const float TanhA1 = 4.89352455891786e-03f;
+    internal const float TanhA3 = 6.37261928875436e-04f;
+    internal const float TanhA5 = 1.48572235717979e-05f;
+    internal const float TanhA7 = 5.12229709037114e-08f;
+    internal const float TanhA9 = -8.60467152213735e-11f;
+    internal const float TanhA11 = 2.00018790482477e-13f;
+    internal const float TanhA13 = -2.76076847742355e-16f;
+    internal const float TanhB0 = 4.89352518554385e-03f;
+    internal const float TanhB2 = 2.26843463243900e-03f;
+    internal const float TanhB4 = 1.18534705686654e-04f;
+    internal const float TanhB6 = 1.19825839466702e-06f;
 
     /// <summary><c>y[i] = e^x[i]</c>.</summary>
     public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Map<ExpFunction>(x, y, nameof(Exp));
