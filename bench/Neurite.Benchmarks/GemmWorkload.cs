@@ -148,13 +148,7 @@ internal static class GemmWorkload
             Console.WriteLine("one thread, thread CPU time per call, against the peak in CPU time taken right before each shape");
             foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
             {
-                var a = Values(m * k, 1);
-                var b = Values(k * n, 2);
-                var c = new float[m * n];
-                var packed = Gemm.PackB(b, k, n, transB);
-                Action call = packedB
-                    ? () => Gemm.Multiply(a, packed, c, m, transA)
-                    : () => Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+                var (call, _) = Product(m, k, n, transA, transB, packedB);
                 double cpuPeak = PeakWorkload.QuickPeakCpu();
                 double flop = 2.0 * m * k * n;
                 var (median, best) = Harness.CpuTime(call, calls: quick ? 5 : 11);
@@ -168,15 +162,8 @@ internal static class GemmWorkload
             Threading.MaxThreads = 1;
             foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
             {
-                var a = Values(m * k, 1);
-                var b = Values(k * n, 2);
-                var c = new float[m * n];
-                var packed = Gemm.PackB(b, k, n, transB);
-                for (int i = 0; i < int.Parse(untimedCalls, System.Globalization.CultureInfo.InvariantCulture); i++)
-                {
-                    if (packedB) Gemm.Multiply(a, packed, c, m, transA);
-                    else Gemm.Multiply(a, b, c, m, k, n, transA, transB);
-                }
+                var (call, c) = Product(m, k, n, transA, transB, packedB);
+                for (int i = 0; i < int.Parse(untimedCalls, System.Globalization.CultureInfo.InvariantCulture); i++) call();
                 Console.WriteLine($"{name}: c[last] = {c[^1]}");
             }
             Threading.MaxThreads = savedThreads;
@@ -184,13 +171,7 @@ internal static class GemmWorkload
         }
         foreach (var (name, m, k, n, transA, transB, packedB) in shapes)
         {
-            var a = Values(m * k, 1);
-            var b = Values(k * n, 2);
-            var c = new float[m * n];
-            var packed = Gemm.PackB(b, k, n, transB);
-            Action call = packedB
-                ? () => Gemm.Multiply(a, packed, c, m, transA)
-                : () => Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+            var (call, _) = Product(m, k, n, transA, transB, packedB);
             foreach (int threads in new[] { 1, 2 })
             {
                 Threading.MaxThreads = threads;
@@ -210,6 +191,19 @@ internal static class GemmWorkload
         }
         Threading.MaxThreads = savedThreads;
         Console.WriteLine("% peak is against the one-core peak times the thread count.");
+    }
+
+    /// <summary>One call of the product on fixed operands (B packed beforehand when <paramref name="packedB"/>), and its output.</summary>
+    private static (Action Call, float[] C) Product(int m, int k, int n, bool transA, bool transB, bool packedB)
+    {
+        var a = Values(m * k, 1);
+        var b = Values(k * n, 2);
+        var c = new float[m * n];
+        var packed = Gemm.PackB(b, k, n, transB);
+        Action call = packedB
+            ? () => Gemm.Multiply(a, packed, c, m, transA)
+            : () => Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+        return (call, c);
     }
 
     private static float[] Values(int count, int seed)
