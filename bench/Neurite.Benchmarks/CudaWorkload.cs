@@ -2,7 +2,8 @@ using System.Diagnostics;
 using Neurite.Backends;
 using Neurite.Backends.Cpu;
 using Neurite.Cuda;
-using Neurite.Kernels;
+using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 using Neurite.Layers;
 
 namespace Neurite.Benchmarks;

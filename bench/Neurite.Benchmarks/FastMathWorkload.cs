@@ -1,5 +1,7 @@
 using System.Runtime.Intrinsics;
-using Neurite.Kernels;
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 
 namespace Neurite.Benchmarks;
 
@@ -31,7 +33,7 @@ internal static class FastMathWorkload
     private static void GateTanh(float[] x, float[] y)
     {
         for (int i = 0; i + 16 <= x.Length; i += 16)
-            Neurite.Kernels.GateMath.Apply(Neurite.Kernels.GateActivation.Tanh, Vector512.LoadUnsafe(ref x[i])).StoreUnsafe(ref y[i]);
+            Neurite.Backends.Cpu.Kernels.Recurrent.GateMath.Apply(Neurite.Backends.GateActivation.Tanh, Vector512.LoadUnsafe(ref x[i])).StoreUnsafe(ref y[i]);
     }
 
     private static void Report(string name, Action call, int count)

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Neurite.Kernels;
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 using Neurite.Layers;
 
 namespace Neurite.Benchmarks;

@@ -46,7 +46,7 @@ internal static class TutorialWorkloads
         bool quick = args.Contains("--quick");
         // --threads N sets Threading.MaxThreads (default: the library's, every core).
         int threadsAt = Array.IndexOf(args, "--threads");
-        if (threadsAt >= 0) Neurite.Kernels.Threading.MaxThreads = int.Parse(args[threadsAt + 1], System.Globalization.CultureInfo.InvariantCulture);
+        if (threadsAt >= 0) Neurite.Backends.Cpu.Kernels.Threading.MaxThreads = int.Parse(args[threadsAt + 1], System.Globalization.CultureInfo.InvariantCulture);
         NeuriteRandom.SetSeed(17);
         var model = build();
         model.Output = TextWriter.Null;

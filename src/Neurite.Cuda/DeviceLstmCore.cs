@@ -1,4 +1,4 @@
-using GateActivation = Neurite.Kernels.GateActivation;
+using GateActivation = Neurite.Backends.GateActivation;
 using ILGPU;
 using ILGPU.Runtime;
 using Neurite.Backends;

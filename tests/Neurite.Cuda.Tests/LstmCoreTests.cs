@@ -1,4 +1,4 @@
-using GateActivation = Neurite.Kernels.GateActivation;
+using GateActivation = Neurite.Backends.GateActivation;
 using Neurite.Backends.Cpu;
 using Neurite.Layers;
 

@@ -1,4 +1,4 @@
-using static Neurite.Kernels.FastMath;
+using static Neurite.Backends.Cpu.Kernels.FastMath;
 
 namespace Neurite.Cuda.Kernels;
 

@@ -78,12 +78,12 @@ public static class Backend
     /// </summary>
     public static int MaxThreads
     {
-        get => Kernels.Threading.MaxThreads;
-        set => Kernels.Threading.MaxThreads = value;
+        get => Cpu.Kernels.Threading.MaxThreads;
+        set => Cpu.Kernels.Threading.MaxThreads = value;
     }
 
     /// <summary>The largest <see cref="MaxThreads"/> accepted.</summary>
-    public static int ThreadLimit => Kernels.Threading.Limit;
+    public static int ThreadLimit => Cpu.Kernels.Threading.Limit;
 
     /// <summary>The backend in use, for the library's own calls (see <see cref="Ops"/>).</summary>
     internal static IBackend Active => s_active;

@@ -1,4 +1,4 @@
-using Neurite.Kernels;
+using Neurite.Backends.Cpu.Kernels;
 
 namespace Neurite.Backends;
 

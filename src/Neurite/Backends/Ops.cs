@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Neurite.Kernels;
+using Neurite.Backends.Cpu.Kernels;
 
 namespace Neurite.Backends;
 

@@ -184,7 +184,7 @@ public class MaskGeneratorTests
     [InlineData(1000)]
     public void Bits_past_the_count_stay_clear_and_masking_matches_a_per_value_product(int count)
     {
-        var generator = new Neurite.Kernels.MaskGenerator(new System.Random(4));
+        var generator = new Neurite.Backends.Cpu.Kernels.MaskGenerator(new System.Random(4));
         var bits = new byte[(count + 7) / 8 + 2];
         Array.Fill(bits, (byte)0xFF);
         generator.FillKeepBits(bits, count, 0.3);
@@ -194,7 +194,7 @@ public class MaskGeneratorTests
         var input = new float[count];
         for (int i = 0; i < count; i++) input[i] = i % 5 - 2.5f;
         var output = new float[count];
-        Neurite.Kernels.MaskGenerator.MultiplyByMask(input, bits, 1.25f, output);
+        Neurite.Backends.Cpu.Kernels.MaskGenerator.MultiplyByMask(input, bits, 1.25f, output);
         for (int i = 0; i < count; i++)
         {
             bool kept = (bits[i >> 3] & (1 << (i & 7))) != 0;
@@ -232,7 +232,7 @@ public class MaskGeneratorTests
                 if (i0 + lane < count) expected[i0 + lane] = draw >= threshold;
             }
 
-        var generator = new Neurite.Kernels.MaskGenerator(new System.Random(21));
+        var generator = new Neurite.Backends.Cpu.Kernels.MaskGenerator(new System.Random(21));
         var bits = new byte[(count + 7) / 8];
         generator.FillKeepBits(bits, count, rate);
         for (int i = 0; i < count; i++) Assert.Equal(expected[i], (bits[i >> 3] & (1 << (i & 7))) != 0);
@@ -241,7 +241,7 @@ public class MaskGeneratorTests
     [Fact]
     public void The_kept_share_follows_the_rate()
     {
-        var generator = new Neurite.Kernels.MaskGenerator(new System.Random(9));
+        var generator = new Neurite.Backends.Cpu.Kernels.MaskGenerator(new System.Random(9));
         var bits = new byte[100_000 / 8];
         generator.FillKeepBits(bits, 100_000, 0.25);
         int kept = bits.Sum(b => System.Numerics.BitOperations.PopCount(b));

@@ -1,4 +1,6 @@
-using Neurite.Kernels;
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 using Xunit.Abstractions;
 
 namespace Neurite.Tests.Kernels;

@@ -1,5 +1,7 @@
 using System.Runtime.Intrinsics;
-using Neurite.Kernels;
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 
 namespace Neurite.Tests.Kernels;
 

@@ -1,4 +1,6 @@
-using Neurite.Kernels;
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 using Neurite.Layers;
 using Neurite.Tests.Kernels;
 using static Neurite.Tests.Recurrent.GradientCheck;

@@ -1,4 +1,6 @@
-using Neurite.Kernels;
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 
 namespace Neurite.Tests.Recurrent;
 

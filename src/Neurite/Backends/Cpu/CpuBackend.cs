@@ -1,9 +1,11 @@
-using Neurite.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
 
 namespace Neurite.Backends.Cpu;
 
 /// <summary>
-/// The CPU backend: managed SIMD kernels (<see cref="Neurite.Kernels"/>: GEMM, element-wise math,
+/// The CPU backend: managed SIMD kernels (<see cref="Neurite.Backends.Cpu.Kernels"/>: GEMM, element-wise math,
 /// dropout masks, the recurrent cores) with Vector512, Vector256 and scalar paths that give the
 /// same bits, on <see cref="Threading.MaxThreads"/> threads; recurrent models train each batch as
 /// two halves on two cores (<see cref="HalvesTraining"/>).

@@ -1,4 +1,5 @@
-using Neurite.Kernels;
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
 using Neurite.Initializers;
 
 namespace Neurite.Layers;

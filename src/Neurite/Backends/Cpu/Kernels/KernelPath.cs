@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>The SIMD width a kernel runs with. Tests force each path to prove all of them.</summary>
 /// <remarks>The one public type of the CPU backend's kernels: xunit theories, which must be public, take it as a parameter.</remarks>

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>
 /// Element-wise float kernels for activations and bias handling, with Vector512, Vector256 and

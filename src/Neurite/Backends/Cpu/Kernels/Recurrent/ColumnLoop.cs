@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 
 /// <summary>
 /// A fused element-wise pass over the columns of one row of a recurrent cell, a vector of columns

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
-using static Neurite.Kernels.ColumnLoop;
+using static Neurite.Backends.Cpu.Kernels.Recurrent.ColumnLoop;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 
 /// <summary>
 /// A whole simple (Elman) RNN sequence, forward and backpropagation through time, on spans, in

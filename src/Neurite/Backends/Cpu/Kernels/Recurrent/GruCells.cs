@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
-using static Neurite.Kernels.ColumnLoop;
+using static Neurite.Backends.Cpu.Kernels.Recurrent.ColumnLoop;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 
 // The GRU's fused column passes. Row strides: projections and gates 3U, gate products 2U, states U.
 internal sealed unsafe partial class GruSequence

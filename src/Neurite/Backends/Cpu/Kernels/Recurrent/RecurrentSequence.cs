@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 
 /// <summary>
 /// The one sequence driver behind <see cref="LstmSequence"/>, <see cref="GruSequence"/> and

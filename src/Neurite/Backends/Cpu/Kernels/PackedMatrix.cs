@@ -1,4 +1,4 @@
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>
 /// The right-hand matrix B of a product, rearranged once into the panel layout the GEMM

@@ -1,4 +1,4 @@
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>How many threads the kernels may use.</summary>
 /// <remarks>

@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 // Packing op(B) for the kernels: 32-column panels for the blocked path, padded rows for the small path.
 internal static unsafe partial class Gemm

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>A piece of parallel work: <see cref="Run"/> is called once for each part number.</summary>
 /// <remarks>Callers keep one instance and refill its fields per call, so forking allocates nothing.</remarks>

@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>
 /// Packs a transposed right-hand matrix, op(B) = Bᵀ with B stored (N, K), into a

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 
 /// <summary>
 /// Moves data between the caller's batch-major layout (B, T, ·) and the cores' step-major scratch

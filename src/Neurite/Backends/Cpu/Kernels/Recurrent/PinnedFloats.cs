@@ -1,4 +1,4 @@
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 
 /// <summary>
 /// A caller's span, pinned by a <c>fixed</c> block for the duration of a parallel pass, kept in a

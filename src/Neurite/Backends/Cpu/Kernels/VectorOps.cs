@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>
 /// The arithmetic an element-wise kernel needs, over one SIMD width. Kernels are written once as

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>Element-wise kernels of the layers and optimizers: ReLU, products, Adam's update.</summary>
 internal static class ElementwiseKernels

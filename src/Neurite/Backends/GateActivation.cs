@@ -1,4 +1,4 @@
-namespace Neurite.Kernels;
+namespace Neurite.Backends;
 
 /// <summary>
 /// The element-wise functions a recurrent layer may use for <c>activation</c> and

@@ -1,5 +1,5 @@
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 
 /// <summary>
 /// A whole GRU sequence, forward and backpropagation through time, on spans, in Keras's weight

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Neurite.Kernels;
+namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>
 /// Single-precision matrix products on row-major spans.
