@@ -126,6 +126,82 @@ internal sealed class CudaBackend : IBackend, IDisposable
         Ops.Download(dvv, v[..n]);
     }
 
+    public void ActivationForward(Backends.ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols)
+    {
+        switch (kind)
+        {
+            case Backends.ActivationKind.Tanh: Tanh(z, a); break;
+            case Backends.ActivationKind.Sigmoid: Sigmoid(z, a); break;
+            case Backends.ActivationKind.Relu: Relu(z, a); break;
+            default: s_cpu.ActivationForward(kind, z, a, cols); break;
+        }
+    }
+
+    public void ActivationBackward(Backends.ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols)
+    {
+        if (kind == Backends.ActivationKind.Relu) ReluBackward(z, da, dz);
+        else s_cpu.ActivationBackward(kind, z, a, da, dz, cols);
+    }
+
+    /// <remarks>The device's loss kernels where it has one (Huber has none); the rows' weighted losses are summed on the host in row order.</remarks>
+    public double Loss(Backends.LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
+        ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver)
+    {
+        LossKind? deviceKind = kind switch
+        {
+            Backends.LossKind.CategoricalCrossentropy => LossKind.CategoricalCrossentropy,
+            Backends.LossKind.SparseCategoricalCrossentropy => LossKind.SparseCategoricalCrossentropy,
+            Backends.LossKind.BinaryCrossentropy => LossKind.BinaryCrossentropy,
+            Backends.LossKind.MeanSquaredError => LossKind.MeanSquaredError,
+            Backends.LossKind.MeanAbsoluteError => LossKind.MeanAbsoluteError,
+            _ => null,
+        };
+        if (deviceKind is null || batch == 0) return s_cpu.Loss(kind, delta, pred, truth, gradient, sampleWeights, batch, width, averageOver);
+        int n = batch * width;
+        bool wantGradient = !gradient.IsEmpty, hasWeights = !sampleWeights.IsEmpty;
+        var dPred = Upload(0, pred[..n]);
+        var dTruth = Upload(1, truth);
+        var dGradient = _scratch.Floats(2, wantGradient ? n : 1);
+        var dWeights = hasWeights ? Upload(3, sampleWeights[..batch]) : _scratch.Floats(3, 1);
+        using var dRowLoss = Ops.Accelerator.Allocate1D<double>(batch);
+        Ops.Loss(deviceKind.Value, dPred, dTruth, dGradient, dRowLoss.View, dWeights, batch, width, averageOver, hasWeights, wantGradient);
+        if (wantGradient) Ops.Download(dGradient, gradient[..n]);
+        var rowLoss = System.Buffers.ArrayPool<double>.Shared.Rent(batch);
+        Ops.Download(dRowLoss.View, rowLoss.AsSpan(0, batch));
+        double total = 0;
+        for (int b = 0; b < batch; b++) total += rowLoss[b];
+        System.Buffers.ArrayPool<double>.Shared.Return(rowLoss);
+        return total / averageOver;
+    }
+
+    public void AccumulateMeanMetric(Backends.MeanMetricKind kind, double threshold, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth,
+        int batch, int width, ref double sum) =>
+        s_cpu.AccumulateMeanMetric(kind, threshold, pred, truth, batch, width, ref sum);
+
+    public void AccumulateConfusion(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, ReadOnlySpan<double> thresholds,
+        Span<long> truePositives, Span<long> falsePositives, Span<long> trueNegatives, Span<long> falseNegatives) =>
+        s_cpu.AccumulateConfusion(pred, truth, thresholds, truePositives, falsePositives, trueNegatives, falseNegatives);
+
+    public void AmsgradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
+        float alpha, float b1, float b2, float epsilon) =>
+        s_cpu.AmsgradUpdate(value, gradient, m, v, vhat, alpha, b1, b2, epsilon);
+
+    public void SgdUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float learningRate, float momentum, bool nesterov) =>
+        s_cpu.SgdUpdate(value, gradient, velocity, learningRate, momentum, nesterov);
+
+    public void RmsPropUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
+        float learningRate, float rho, float epsilon, float momentum, bool centered) =>
+        s_cpu.RmsPropUpdate(value, gradient, s, velocity, average, learningRate, rho, epsilon, momentum, centered);
+
+    public void AdagradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float learningRate, float epsilon) =>
+        s_cpu.AdagradUpdate(value, gradient, accumulator, learningRate, epsilon);
+
+    public double SumOfSquares(ReadOnlySpan<float> values) => s_cpu.SumOfSquares(values);
+
+    public void Scale(Span<float> values, float factor) => s_cpu.Scale(values, factor);
+
+    public void ClampSymmetric(Span<float> values, float limit) => s_cpu.ClampSymmetric(values, limit);
+
     /// <remarks>
     /// None yet: Sequential reads weights, states and predictions on the host (GetWeights, Save, Predict,
     /// the metrics, EarlyStopping's restore) without asking a strategy to sync them first, so a

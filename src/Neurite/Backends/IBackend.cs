@@ -1,5 +1,3 @@
-using Neurite.Backends.Cpu.Kernels;
-
 namespace Neurite.Backends;
 
 /// <summary>
@@ -31,6 +29,30 @@ internal interface IBackend
     /// <summary><c>product[i] = a[i] · b[i]</c>.</summary>
     void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product);
 
+    /// <summary><c>a = f(z)</c> for the activation <paramref name="kind"/> over rows of <paramref name="cols"/> values.</summary>
+    void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols);
+
+    /// <summary><c>dz = da · f'(z)</c>, given z, a = f(z) and da (the Jacobian–vector product for softmax); dz may alias da.</summary>
+    void ActivationBackward(ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols);
+
+    /// <summary>
+    /// The loss <paramref name="kind"/> of <paramref name="batch"/> rows of <paramref name="width"/> predictions: Σ_rows weight·loss(row)
+    /// divided by <paramref name="averageOver"/>; when <paramref name="gradient"/> is not empty, writes ∂(that)/∂pred into it.
+    /// <paramref name="delta"/> is Huber's δ (ignored by the others); sparse labels are already checked.
+    /// </summary>
+    double Loss(LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
+        ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver);
+
+    /// <summary>Adds each row's value of the metric <paramref name="kind"/> to <paramref name="sum"/>, row by row in order.</summary>
+    void AccumulateMeanMetric(MeanMetricKind kind, double threshold, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width, ref double sum);
+
+    /// <summary>
+    /// Counts, for each threshold k, the values with <c>pred &gt; thresholds[k]</c> against <c>truth &gt; 0.5</c> into the
+    /// true/false positive/negative counters at k (a counter span may be empty when it is not wanted).
+    /// </summary>
+    void AccumulateConfusion(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, ReadOnlySpan<double> thresholds,
+        Span<long> truePositives, Span<long> falsePositives, Span<long> trueNegatives, Span<long> falseNegatives);
+
     /// <summary>A dropout mask sampler seeded from <paramref name="seedSource"/> (Dropout and the recurrent layers' dropout share it).</summary>
     IDropoutSampler CreateDropoutSampler(System.Random seedSource);
 
@@ -49,6 +71,34 @@ internal interface IBackend
     /// flushed to zero), <c>w −= alpha·m / (√v + epsilon)</c>; each element by the same operations whatever the range.
     /// </summary>
     void AdamUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, float alpha, float b1, float b2, float epsilon);
+
+    /// <summary>Adam with AMSGrad: as <see cref="AdamUpdate"/>, with <c>vhat = max(vhat, v)</c> in the root.</summary>
+    void AmsgradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat, float alpha, float b1, float b2, float epsilon);
+
+    /// <summary>
+    /// One SGD step: <c>w −= lr·g</c> when <paramref name="momentum"/> is 0, else <c>velocity = μ·velocity − lr·g</c> and
+    /// <c>w += velocity</c> (Nesterov: <c>w += μ·velocity − lr·g</c>).
+    /// </summary>
+    void SgdUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float learningRate, float momentum, bool nesterov);
+
+    /// <summary>
+    /// One RMSprop step: <c>s = ρs + (1−ρ)g²</c>; increment <c>lr·g/√(s − avg² + ε)</c> (centered: <c>avg = ρ·avg + (1−ρ)g</c>,
+    /// else no avg term); with momentum <c>velocity = μ·velocity + increment</c> is subtracted, else the increment.
+    /// </summary>
+    void RmsPropUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
+        float learningRate, float rho, float epsilon, float momentum, bool centered);
+
+    /// <summary>One Adagrad step: <c>acc += g²</c>; <c>w −= lr·g/√(acc + ε)</c>.</summary>
+    void AdagradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float learningRate, float epsilon);
+
+    /// <summary>Σ x², in double (a gradient's squared L2 norm for clipping).</summary>
+    double SumOfSquares(ReadOnlySpan<float> values);
+
+    /// <summary><c>x *= factor</c>.</summary>
+    void Scale(Span<float> values, float factor);
+
+    /// <summary><c>x = clamp(x, −limit, limit)</c>.</summary>
+    void ClampSymmetric(Span<float> values, float limit);
 
     /// <summary>How this backend trains one batch of <paramref name="model"/>, or null to train it whole, layer by layer.</summary>
     ITrainingStrategy? CreateTrainingStrategy(Sequential model);

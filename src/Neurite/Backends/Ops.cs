@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Neurite.Backends.Cpu.Kernels;
 
 namespace Neurite.Backends;
 
@@ -33,6 +32,24 @@ internal static class Ops
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product) => Backend.Active.Multiply(a, b, product);
 
+    public static void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols) =>
+        Backend.Active.ActivationForward(kind, z, a, cols);
+
+    public static void ActivationBackward(ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols) =>
+        Backend.Active.ActivationBackward(kind, z, a, da, dz, cols);
+
+    public static double Loss(LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
+        ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver) =>
+        Backend.Active.Loss(kind, delta, pred, truth, gradient, sampleWeights, batch, width, averageOver);
+
+    public static void AccumulateMeanMetric(MeanMetricKind kind, double threshold, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth,
+        int batch, int width, ref double sum) =>
+        Backend.Active.AccumulateMeanMetric(kind, threshold, pred, truth, batch, width, ref sum);
+
+    public static void AccumulateConfusion(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, ReadOnlySpan<double> thresholds,
+        Span<long> truePositives, Span<long> falsePositives, Span<long> trueNegatives, Span<long> falseNegatives) =>
+        Backend.Active.AccumulateConfusion(pred, truth, thresholds, truePositives, falsePositives, trueNegatives, falseNegatives);
+
     public static IDropoutSampler CreateDropoutSampler(System.Random seedSource) => Backend.Active.CreateDropoutSampler(seedSource);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -57,4 +74,24 @@ internal static class Ops
     public static void AdamUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v,
         float alpha, float b1, float b2, float epsilon) =>
         Backend.Active.AdamUpdate(value, gradient, m, v, alpha, b1, b2, epsilon);
+
+    public static void AmsgradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
+        float alpha, float b1, float b2, float epsilon) =>
+        Backend.Active.AmsgradUpdate(value, gradient, m, v, vhat, alpha, b1, b2, epsilon);
+
+    public static void SgdUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float learningRate, float momentum, bool nesterov) =>
+        Backend.Active.SgdUpdate(value, gradient, velocity, learningRate, momentum, nesterov);
+
+    public static void RmsPropUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
+        float learningRate, float rho, float epsilon, float momentum, bool centered) =>
+        Backend.Active.RmsPropUpdate(value, gradient, s, velocity, average, learningRate, rho, epsilon, momentum, centered);
+
+    public static void AdagradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float learningRate, float epsilon) =>
+        Backend.Active.AdagradUpdate(value, gradient, accumulator, learningRate, epsilon);
+
+    public static double SumOfSquares(ReadOnlySpan<float> values) => Backend.Active.SumOfSquares(values);
+
+    public static void Scale(Span<float> values, float factor) => Backend.Active.Scale(values, factor);
+
+    public static void ClampSymmetric(Span<float> values, float limit) => Backend.Active.ClampSymmetric(values, limit);
 }

@@ -26,31 +26,22 @@ public abstract class Loss
     /// by <paramref name="averageOver"/> rows (default: <paramref name="batch"/>); a part of a batch passes
     /// the whole batch's row count, so the parts' losses and gradients add up to the batch's.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal double Compute(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, ReadOnlySpan<float> sampleWeights, int batch, int width,
         int averageOver = 0)
     {
         if (batch == 0) return 0;
-        double total = 0;
-        int truthWidth = truth.Length / batch;
-        bool wantGrad = !gradient.IsEmpty;
-        int divisor = averageOver > 0 ? averageOver : batch;
-        float invBatch = 1f / divisor;
-        for (int b = 0; b < batch; b++)
-        {
-            float w = sampleWeights.IsEmpty ? 1f : sampleWeights[b];
-            var g = wantGrad ? gradient.Slice(b * width, width) : Span<float>.Empty;
-            double l = SampleLoss(pred.Slice(b * width, width), truth.Slice(b * truthWidth, truthWidth), g, w * invBatch);
-            total += w * l;
-        }
-        return total / divisor;
+        CheckBatch(truth, batch, width);
+        return Backends.Ops.Loss(Kind, Parameter, pred, truth, gradient, sampleWeights, batch, width, averageOver > 0 ? averageOver : batch);
     }
 
-    /// <summary>
-    /// The loss of one sample; when <paramref name="gradient"/> is not empty, writes
-    /// <paramref name="gradientScale"/> · ∂(sample loss)/∂pred into it.
-    /// </summary>
-    protected abstract double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale);
+    /// <summary>Which loss the backend computes.</summary>
+    private protected abstract Backends.LossKind Kind { get; }
+
+    /// <summary>The loss's own parameter (Huber's δ).</summary>
+    private protected virtual double Parameter => 0;
+
+    /// <summary>Refuses targets a batch's computation cannot use; <see cref="ValidateTargets"/> covers the rest once per shape.</summary>
+    private protected virtual void CheckBatch(ReadOnlySpan<float> truth, int batch, int width) { }
 
     /// <summary>Checks that labels fit this loss; throws with the fix otherwise.</summary>
     internal virtual void ValidateTargets(Tensor y, IReadOnlyList<int> outputShape)
@@ -94,39 +85,7 @@ public sealed class CategoricalCrossentropy : Loss
 {
     public override string Name => "categorical_crossentropy";
 
-    protected override double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale) =>
-        CrossEntropy(pred, truth, -1, gradient, gradientScale);
-
-    /// <remarks>
-    /// With S = Σp and q_k = clip(p_k/S): ∂L/∂q_k = −y_k/q_k where unclipped, else 0; and
-    /// ∂q_k/∂p_j = δ_kj/S − p_k/S², so ∂L/∂p_j = g_j/S − (Σ_k g_k p_k)/S².
-    /// </remarks>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    internal static double CrossEntropy(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int label, Span<float> gradient, float scale)
-    {
-        double sum = 0;
-        foreach (var p in pred) sum += p;
-        double loss = 0, gp = 0;
-        bool wantGrad = !gradient.IsEmpty;
-        for (int k = 0; k < pred.Length; k++)
-        {
-            double y = label >= 0 ? (k == label ? 1 : 0) : truth[k];
-            double q = pred[k] / sum;
-            bool clipped = q < Epsilon || q > 1 - Epsilon;
-            double qc = Math.Clamp(q, Epsilon, 1 - Epsilon);
-            if (y != 0) loss -= y * Math.Log(qc);
-            if (wantGrad)
-            {
-                double g = clipped || y == 0 ? 0 : -y / qc;
-                gradient[k] = (float)g;
-                gp += g * pred[k];
-            }
-        }
-        if (wantGrad)
-            for (int k = 0; k < pred.Length; k++)
-                gradient[k] = (float)((gradient[k] / sum - gp / (sum * sum)) * scale);
-        return loss;
-    }
+    private protected override Backends.LossKind Kind => Backends.LossKind.CategoricalCrossentropy;
 
     protected override string TargetShapeHint(int[] outputShape) =>
         $"categorical_crossentropy needs one-hot targets with {outputShape[^1]} columns: convert class codes with CategoricalEncoding.ToCategorical, or use loss: \"sparse_categorical_crossentropy\" with integer labels.";
@@ -145,13 +104,18 @@ public sealed class SparseCategoricalCrossentropy : Loss
 {
     public override string Name => "sparse_categorical_crossentropy";
 
-    protected override double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale)
+    private protected override Backends.LossKind Kind => Backends.LossKind.SparseCategoricalCrossentropy;
+
+    // Checked per batch too: TrainOnBatch validates targets only on its first call for a shape.
+    private protected override void CheckBatch(ReadOnlySpan<float> truth, int batch, int width)
     {
-        // Checked per sample too: TrainOnBatch validates targets only on its first call for a shape.
-        float v = truth[0];
-        if (!(v >= 0 && v < pred.Length && v == MathF.Floor(v)))
-            throw new NeuriteException($"sparse_categorical_crossentropy needs integer labels in 0..{pred.Length - 1} (the model has {pred.Length} outputs), but y contains {v}. Recode the labels, or give the last layer more units.");
-        return CategoricalCrossentropy.CrossEntropy(pred, default, (int)v, gradient, gradientScale);
+        int truthWidth = truth.Length / batch;
+        for (int b = 0; b < batch; b++)
+        {
+            float v = truth[b * truthWidth];
+            if (!(v >= 0 && v < width && v == MathF.Floor(v)))
+                throw new NeuriteException($"sparse_categorical_crossentropy needs integer labels in 0..{width - 1} (the model has {width} outputs), but y contains {v}. Recode the labels, or give the last layer more units.");
+        }
     }
 
     internal override void ValidateTargets(Tensor y, IReadOnlyList<int> outputShape)
@@ -171,21 +135,7 @@ public sealed class BinaryCrossentropy : Loss
 {
     public override string Name => "binary_crossentropy";
 
-    protected override double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale)
-    {
-        double loss = 0;
-        int n = pred.Length;
-        for (int k = 0; k < n; k++)
-        {
-            double p = pred[k], y = truth[k];
-            bool clipped = p < Epsilon || p > 1 - Epsilon;
-            double pc = Math.Clamp(p, Epsilon, 1 - Epsilon);
-            loss -= y * Math.Log(pc) + (1 - y) * Math.Log(1 - pc);
-            if (!gradient.IsEmpty)
-                gradient[k] = clipped ? 0f : (float)((-y / pc + (1 - y) / (1 - pc)) / n * gradientScale);
-        }
-        return loss / n;
-    }
+    private protected override Backends.LossKind Kind => Backends.LossKind.BinaryCrossentropy;
 
     internal override void ValidateTargets(Tensor y, IReadOnlyList<int> outputShape)
     {
@@ -201,18 +151,7 @@ public sealed class MeanSquaredError : Loss
 {
     public override string Name => "mean_squared_error";
 
-    protected override double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale)
-    {
-        double loss = 0;
-        int n = pred.Length;
-        for (int k = 0; k < n; k++)
-        {
-            double d = pred[k] - truth[k];
-            loss += d * d;
-            if (!gradient.IsEmpty) gradient[k] = (float)(2 * d / n * gradientScale);
-        }
-        return loss / n;
-    }
+    private protected override Backends.LossKind Kind => Backends.LossKind.MeanSquaredError;
 }
 
 /// <summary>mean(|y − p|) over the last axis; the gradient at a tie is 0.</summary>
@@ -220,18 +159,7 @@ public sealed class MeanAbsoluteError : Loss
 {
     public override string Name => "mean_absolute_error";
 
-    protected override double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale)
-    {
-        double loss = 0;
-        int n = pred.Length;
-        for (int k = 0; k < n; k++)
-        {
-            float d = pred[k] - truth[k];
-            loss += Math.Abs(d);
-            if (!gradient.IsEmpty) gradient[k] = MathF.Sign(d) * gradientScale / n;
-        }
-        return loss / n;
-    }
+    private protected override Backends.LossKind Kind => Backends.LossKind.MeanAbsoluteError;
 }
 
 /// <summary>Huber: ½d² for |d| ≤ δ, else δ(|d| − ½δ), averaged over the last axis (δ = 1 by default).</summary>
@@ -240,17 +168,6 @@ public sealed class Huber(double delta = 1.0) : Loss
     public override string Name => "huber";
     public double Delta => delta;
 
-    protected override double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale)
-    {
-        double loss = 0;
-        int n = pred.Length;
-        for (int k = 0; k < n; k++)
-        {
-            double d = pred[k] - truth[k];
-            double ad = Math.Abs(d);
-            loss += ad <= delta ? 0.5 * d * d : delta * (ad - 0.5 * delta);
-            if (!gradient.IsEmpty) gradient[k] = (float)((ad <= delta ? d : delta * Math.Sign(d)) / n * gradientScale);
-        }
-        return loss / n;
-    }
+    private protected override Backends.LossKind Kind => Backends.LossKind.Huber;
+    private protected override double Parameter => delta;
 }

@@ -56,85 +56,60 @@ public abstract class MeanMetric(string name) : Metric(name)
 
     public override void Reset() { _sum = 0; _count = 0; }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Update(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width)
     {
-        int truthWidth = batch == 0 ? 0 : truth.Length / batch;
-        for (int b = 0; b < batch; b++)
-            _sum += SampleValue(pred.Slice(b * width, width), truth.Slice(b * truthWidth, truthWidth));
+        Backends.Ops.AccumulateMeanMetric(Kind, Threshold, pred, truth, batch, width, ref _sum);
         _count += batch;
     }
 
-    protected abstract double SampleValue(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth);
+    /// <summary>Which per-sample value the backend accumulates.</summary>
+    private protected abstract Backends.MeanMetricKind Kind { get; }
+
+    /// <summary>The prediction threshold of a binary metric.</summary>
+    private protected virtual double Threshold => 0.5;
 
     public override double Result() => _count == 0 ? 0 : Transform(_sum / _count);
 
-    protected virtual double Transform(double mean) => mean;
-
-    internal static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
-    }
+    private protected virtual double Transform(double mean) => mean;
 }
 
 /// <summary>Share of rows whose arg-max prediction equals the arg-max of the one-hot target.</summary>
 public sealed class CategoricalAccuracy(string name = "categorical_accuracy") : MeanMetric(name)
 {
-    protected override double SampleValue(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth) =>
-        ArgMax(pred) == ArgMax(truth) ? 1 : 0;
+    private protected override Backends.MeanMetricKind Kind => Backends.MeanMetricKind.CategoricalAccuracy;
 }
 
 /// <summary>Share of rows whose arg-max prediction equals the integer label.</summary>
 public sealed class SparseCategoricalAccuracy(string name = "sparse_categorical_accuracy") : MeanMetric(name)
 {
-    protected override double SampleValue(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth) =>
-        ArgMax(pred) == (int)truth[0] ? 1 : 0;
+    private protected override Backends.MeanMetricKind Kind => Backends.MeanMetricKind.SparseCategoricalAccuracy;
 }
 
-/// <summary>Share of values where (p &gt; 0.5) equals the 0/1 target, averaged over the last axis.</summary>
+/// <summary>Share of values where (p &gt; threshold) equals the 0/1 target (&gt; 0.5), averaged over the last axis.</summary>
 public sealed class BinaryAccuracy(string name = "binary_accuracy", double threshold = 0.5) : MeanMetric(name)
 {
-    protected override double SampleValue(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth)
-    {
-        double hits = 0;
-        for (int k = 0; k < pred.Length; k++) hits += (pred[k] > threshold ? 1 : 0) == (truth[k] > 0.5 ? 1 : 0) ? 1 : 0;
-        return hits / pred.Length;
-    }
+    private protected override Backends.MeanMetricKind Kind => Backends.MeanMetricKind.BinaryAccuracy;
+    private protected override double Threshold => threshold;
 }
 
+/// <summary>mean(|y − p|) over the last axis, averaged over the samples.</summary>
 public sealed class MeanAbsoluteErrorMetric(string name = "mean_absolute_error") : MeanMetric(name)
 {
-    protected override double SampleValue(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth)
-    {
-        double s = 0;
-        for (int k = 0; k < pred.Length; k++) s += Math.Abs(pred[k] - truth[k]);
-        return s / pred.Length;
-    }
+    private protected override Backends.MeanMetricKind Kind => Backends.MeanMetricKind.MeanAbsoluteError;
 }
 
+/// <summary>mean((y − p)²) over the last axis, averaged over the samples.</summary>
 public sealed class MeanSquaredErrorMetric(string name = "mean_squared_error") : MeanMetric(name)
 {
-    protected override double SampleValue(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth)
-    {
-        double s = 0;
-        for (int k = 0; k < pred.Length; k++) { double d = pred[k] - truth[k]; s += d * d; }
-        return s / pred.Length;
-    }
+    private protected override Backends.MeanMetricKind Kind => Backends.MeanMetricKind.MeanSquaredError;
 }
 
 /// <summary>√(mean squared error over all values seen in the epoch).</summary>
 public sealed class RootMeanSquaredError(string name = "root_mean_squared_error") : MeanMetric(name)
 {
-    protected override double SampleValue(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth)
-    {
-        double s = 0;
-        for (int k = 0; k < pred.Length; k++) { double d = pred[k] - truth[k]; s += d * d; }
-        return s / pred.Length;
-    }
+    private protected override Backends.MeanMetricKind Kind => Backends.MeanMetricKind.MeanSquaredError;
 
-    protected override double Transform(double mean) => Math.Sqrt(mean);
+    private protected override double Transform(double mean) => Math.Sqrt(mean);
 }
 
 /// <summary>
@@ -143,21 +118,14 @@ public sealed class RootMeanSquaredError(string name = "root_mean_squared_error"
 /// </summary>
 public abstract class ConfusionMetric(string name, double threshold) : Metric(name)
 {
+    private readonly double[] _threshold = [threshold];
     protected long TruePositives, FalsePositives, FalseNegatives;
 
     public override void Reset() { TruePositives = FalsePositives = FalseNegatives = 0; }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public override void Update(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width)
-    {
-        for (int i = 0; i < pred.Length; i++)
-        {
-            bool p = pred[i] > threshold, t = truth[i] > 0.5f;
-            if (p && t) TruePositives++;
-            else if (p) FalsePositives++;
-            else if (t) FalseNegatives++;
-        }
-    }
+    public override void Update(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width) =>
+        Backends.Ops.AccumulateConfusion(pred, truth, _threshold, new Span<long>(ref TruePositives), new Span<long>(ref FalsePositives),
+            default, new Span<long>(ref FalseNegatives));
 }
 
 public sealed class Precision(string name = "precision", double threshold = 0.5) : ConfusionMetric(name, threshold)
@@ -197,22 +165,8 @@ public sealed class Auc : Metric
         Array.Clear(_tp); Array.Clear(_fp); Array.Clear(_tn); Array.Clear(_fn);
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public override void Update(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width)
-    {
-        for (int i = 0; i < pred.Length; i++)
-        {
-            bool t = truth[i] > 0.5f;
-            for (int k = 0; k < _thresholdCount; k++)
-            {
-                bool p = pred[i] > _thresholds[k];
-                if (p && t) _tp[k]++;
-                else if (p) _fp[k]++;
-                else if (t) _fn[k]++;
-                else _tn[k]++;
-            }
-        }
-    }
+    public override void Update(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width) =>
+        Backends.Ops.AccumulateConfusion(pred, truth, _thresholds, _tp, _fp, _tn, _fn);
 
     public override double Result()
     {

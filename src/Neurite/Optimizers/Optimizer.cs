@@ -57,12 +57,12 @@ public abstract class Optimizer
         if (GlobalClipNorm is double g)
         {
             double total = 0;
-            for (int i = 0; i < parameters.Count; i++) if (parameters[i].Trainable) total += SumSquares(parameters[i].Gradient.Span);
+            for (int i = 0; i < parameters.Count; i++) if (parameters[i].Trainable) total += Ops.SumOfSquares(parameters[i].Gradient.Span);
             double norm = Math.Sqrt(total);
             if (norm > g)
             {
                 float scale = (float)(g / norm);
-                for (int i = 0; i < parameters.Count; i++) if (parameters[i].Trainable) Scale(parameters[i].Gradient.Span, scale);
+                for (int i = 0; i < parameters.Count; i++) if (parameters[i].Trainable) Ops.Scale(parameters[i].Gradient.Span, scale);
             }
         }
         // Indexed loops: a foreach over the interface would allocate an enumerator on every step.
@@ -73,14 +73,10 @@ public abstract class Optimizer
             var grad = p.Gradient.Span;
             if (ClipNorm is double cn)
             {
-                double norm = Math.Sqrt(SumSquares(grad));
-                if (norm > cn) Scale(grad, (float)(cn / norm));
+                double norm = Math.Sqrt(Ops.SumOfSquares(grad));
+                if (norm > cn) Ops.Scale(grad, (float)(cn / norm));
             }
-            if (ClipValue is double cv)
-            {
-                float c = (float)cv;
-                for (int i = 0; i < grad.Length; i++) grad[i] = Math.Clamp(grad[i], -c, c);
-            }
+            if (ClipValue is double cv) Ops.ClampSymmetric(grad, (float)cv);
             UpdateStep(p.Value.Span, grad, Slots(p), Iterations + 1);
         }
         Iterations++;
@@ -133,24 +129,6 @@ public abstract class Optimizer
 
     protected virtual void InitializeSlots(float[][] slots) { }
 
-    // Moments that decay geometrically reach the subnormal range after a few hundred idle steps, where
-    // x86 arithmetic is ~100x slower. TensorFlow runs with flush-to-zero on the CPU; this does the same.
-    private protected static float FlushDenormal(float x) => MathF.Abs(x) < MinNormalFloat ? 0f : x;
-
-    private const float MinNormalFloat = 1.17549435e-38f;
-
-    private static double SumSquares(ReadOnlySpan<float> v)
-    {
-        double s = 0;
-        foreach (var x in v) s += (double)x * x;
-        return s;
-    }
-
-    private static void Scale(Span<float> v, float s)
-    {
-        for (int i = 0; i < v.Length; i++) v[i] *= s;
-    }
-
     /// <summary>The Keras config (for saving models).</summary>
     public virtual IReadOnlyDictionary<string, object?> GetConfig() => new Dictionary<string, object?>
     {
@@ -183,23 +161,8 @@ public sealed class Sgd(double learningRate = 0.01, double momentum = 0.0, bool 
     public bool Nesterov { get; } = nesterov;
     protected override int SlotCount => Momentum > 0 ? 1 : 0;
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
-    {
-        float lr = (float)LearningRate;
-        if (Momentum == 0)
-        {
-            for (int i = 0; i < value.Length; i++) value[i] -= lr * gradient[i];
-            return;
-        }
-        float mu = (float)Momentum;
-        var m = slots[0];
-        for (int i = 0; i < value.Length; i++)
-        {
-            m[i] = mu * m[i] - lr * gradient[i];
-            value[i] += Nesterov ? mu * m[i] - lr * gradient[i] : m[i];
-        }
-    }
+    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step) =>
+        Ops.SgdUpdate(value, gradient, Momentum == 0 ? default : slots[0], (float)LearningRate, (float)Momentum, Nesterov);
 
     public override IReadOnlyDictionary<string, object?> GetConfig() =>
         new Dictionary<string, object?>(base.GetConfig()) { ["momentum"] = Momentum, ["nesterov"] = Nesterov };
@@ -237,15 +200,7 @@ public sealed class Adam(double learningRate = 1e-3, double beta1 = 0.9, double 
         var v = slots[1].AsSpan(start, value.Length);
         if (Amsgrad)
         {
-            var vhat = slots[2].AsSpan(start, value.Length);
-            for (int j = 0; j < value.Length; j++)
-            {
-                float g = gradient[j];
-                m[j] = FlushDenormal(m[j] + (g - m[j]) * b1);
-                v[j] = FlushDenormal(v[j] + (g * g - v[j]) * b2);
-                vhat[j] = MathF.Max(vhat[j], v[j]);
-                value[j] -= alpha * m[j] / (MathF.Sqrt(vhat[j]) + eps);
-            }
+            Ops.AmsgradUpdate(value, gradient, m, v, slots[2].AsSpan(start, value.Length), alpha, b1, b2, eps);
             return;
         }
         Ops.AdamUpdate(value, gradient, m, v, alpha, b1, b2, eps);
@@ -270,32 +225,8 @@ public sealed class RmsProp(double learningRate = 1e-3, double rho = 0.9, double
     public bool Centered { get; } = centered;
     protected override int SlotCount => 3;
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
-    {
-        float lr = (float)LearningRate, r = (float)Rho, eps = (float)Epsilon, mu = (float)Momentum;
-        var s = slots[0];
-        var mom = slots[1];
-        var avg = slots[2];
-        for (int i = 0; i < value.Length; i++)
-        {
-            float g = gradient[i];
-            s[i] = r * s[i] + (1 - r) * g * g;
-            float denominator = s[i];
-            if (Centered)
-            {
-                avg[i] = r * avg[i] + (1 - r) * g;
-                denominator -= avg[i] * avg[i];
-            }
-            float increment = lr * g / MathF.Sqrt(denominator + eps);
-            if (mu > 0)
-            {
-                mom[i] = mu * mom[i] + increment;
-                value[i] -= mom[i];
-            }
-            else value[i] -= increment;
-        }
-    }
+    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step) =>
+        Ops.RmsPropUpdate(value, gradient, slots[0], slots[1], slots[2], (float)LearningRate, (float)Rho, (float)Epsilon, (float)Momentum, Centered);
 
     public override IReadOnlyDictionary<string, object?> GetConfig() =>
         new Dictionary<string, object?>(base.GetConfig()) { ["rho"] = Rho, ["momentum"] = Momentum, ["epsilon"] = Epsilon, ["centered"] = Centered };
@@ -313,18 +244,8 @@ public sealed class Adagrad(double learningRate = 1e-3, double initialAccumulato
 
     protected override void InitializeSlots(float[][] slots) => Array.Fill(slots[0], (float)InitialAccumulatorValue);
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step)
-    {
-        float lr = (float)LearningRate, eps = (float)Epsilon;
-        var a = slots[0];
-        for (int i = 0; i < value.Length; i++)
-        {
-            float g = gradient[i];
-            a[i] += g * g;
-            value[i] -= lr * g / MathF.Sqrt(a[i] + eps);
-        }
-    }
+    protected override void UpdateStep(Span<float> value, ReadOnlySpan<float> gradient, float[][] slots, long step) =>
+        Ops.AdagradUpdate(value, gradient, slots[0], (float)LearningRate, (float)Epsilon);
 
     public override IReadOnlyDictionary<string, object?> GetConfig() =>
         new Dictionary<string, object?>(base.GetConfig()) { ["initial_accumulator_value"] = InitialAccumulatorValue, ["epsilon"] = Epsilon };

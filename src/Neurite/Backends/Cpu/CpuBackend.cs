@@ -1,6 +1,5 @@
-using Neurite.Backends.Cpu.Kernels.Recurrent;
-using Neurite.Backends;
 using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 
 namespace Neurite.Backends.Cpu;
 
@@ -33,6 +32,23 @@ internal sealed class CpuBackend : IBackend
 
     public void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product) => ElementwiseKernels.Multiply(a, b, product);
 
+    public void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols) => ActivationKernels.Forward(kind, z, a, cols);
+
+    public void ActivationBackward(ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols) =>
+        ActivationKernels.Backward(kind, z, a, da, dz, cols);
+
+    public double Loss(LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
+        ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver) =>
+        LossKernels.Compute(kind, delta, pred, truth, gradient, sampleWeights, batch, width, averageOver);
+
+    public void AccumulateMeanMetric(MeanMetricKind kind, double threshold, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth,
+        int batch, int width, ref double sum) =>
+        MetricKernels.AccumulateMean(kind, threshold, pred, truth, batch, width, ref sum);
+
+    public void AccumulateConfusion(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, ReadOnlySpan<double> thresholds,
+        Span<long> truePositives, Span<long> falsePositives, Span<long> trueNegatives, Span<long> falseNegatives) =>
+        MetricKernels.AccumulateConfusion(pred, truth, thresholds, truePositives, falsePositives, trueNegatives, falseNegatives);
+
     public IDropoutSampler CreateDropoutSampler(System.Random seedSource) => new MaskGenerator(seedSource);
 
     public void MultiplyByKeepBits(ReadOnlySpan<float> input, ReadOnlySpan<byte> keepBits, float keep, Span<float> output) =>
@@ -53,6 +69,26 @@ internal sealed class CpuBackend : IBackend
 
     public void AdamUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, float alpha, float b1, float b2, float epsilon) =>
         ElementwiseKernels.AdamUpdate(value, gradient, m, v, alpha, b1, b2, epsilon);
+
+    public void AmsgradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
+        float alpha, float b1, float b2, float epsilon) =>
+        OptimizerKernels.Amsgrad(value, gradient, m, v, vhat, alpha, b1, b2, epsilon);
+
+    public void SgdUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float learningRate, float momentum, bool nesterov) =>
+        OptimizerKernels.Sgd(value, gradient, velocity, learningRate, momentum, nesterov);
+
+    public void RmsPropUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
+        float learningRate, float rho, float epsilon, float momentum, bool centered) =>
+        OptimizerKernels.RmsProp(value, gradient, s, velocity, average, learningRate, rho, epsilon, momentum, centered);
+
+    public void AdagradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float learningRate, float epsilon) =>
+        OptimizerKernels.Adagrad(value, gradient, accumulator, learningRate, epsilon);
+
+    public double SumOfSquares(ReadOnlySpan<float> values) => OptimizerKernels.SumOfSquares(values);
+
+    public void Scale(Span<float> values, float factor) => OptimizerKernels.Scale(values, factor);
+
+    public void ClampSymmetric(Span<float> values, float limit) => OptimizerKernels.ClampSymmetric(values, limit);
 
     public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => new HalvesTraining(model);
 }
