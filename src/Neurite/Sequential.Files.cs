@@ -1,43 +1,14 @@
-using Neurite.IO;
-using Neurite.Layers;
-
 namespace Neurite;
 
 public sealed partial class Sequential
 {
     /// <summary>
-    /// Saves the whole model (architecture, weights, and the optimizer's state when compiled): as a
-    /// Keras 3 <c>.keras</c> archive, or for a path ending in <c>.h5</c> as a Keras 2 HDF5 file
-    /// (tf.keras 2.11–2.15's layout), which keeps hard_sigmoid's Keras 2 meaning. The file is written
-    /// to a temporary file and renamed, so a crash mid-save leaves any previous file intact.
-    /// </summary>
-    /// <exception cref="ModelFileException">The path is neither .keras nor .h5, or the model cannot be expressed in that format.</exception>
-    public void Save(string path) => KerasFiles.Save(this, path);
-
-    /// <summary>
-    /// Loads a model from a Keras 3 <c>.keras</c> archive or a Keras 2 full-model <c>.h5</c> file;
-    /// compiled (with its optimizer state, for .keras) when the file's training setup is one Neurite has.
-    /// Loading never runs code from the file and checks every size before allocating.
-    /// </summary>
-    /// <exception cref="ModelFileException">The file is missing, truncated, corrupted, too large or not a supported model.</exception>
-    public static Sequential Load(string path) => KerasFiles.Load(path);
-
-    /// <summary>
-    /// What <see cref="Load"/> could not keep from the file, one sentence each: a loss or optimizer
-    /// Neurite lacks (the model then loads uncompiled, as Keras does when compiling from a file fails),
+    /// What loading the model from a file (<c>Sequential.Load</c> in <c>Neurite.IO</c>) could not keep, one
+    /// sentence each: a loss or optimizer Neurite lacks (the model then loads uncompiled, as Keras does when compiling from a file fails),
     /// a metric it does not compute. Keras prints such warnings; Neurite leaves showing them to the
     /// caller. Empty for a model built in code or loaded completely.
     /// </summary>
     public IReadOnlyList<string> LoadWarnings { get; internal set; } = [];
-
-    /// <summary>Saves the weights (and optimizer state when compiled) to a Keras 3 <c>.weights.h5</c> file, atomically.</summary>
-    public void SaveWeights(string path) => KerasFiles.SaveWeights(this, path);
-
-    /// <summary>
-    /// Replaces the weights from a <c>.weights.h5</c>, <c>.keras</c> or Keras 2 <c>.h5</c> file saved
-    /// from the same architecture; nothing changes unless every weight matches.
-    /// </summary>
-    public void LoadWeights(string path) => KerasFiles.LoadWeights(this, path);
 
     /// <summary>The parameters the optimizer updates, in Keras's order (for saving optimizer slots).</summary>
     internal IReadOnlyList<Parameter> TrainableParameters => _trainable;

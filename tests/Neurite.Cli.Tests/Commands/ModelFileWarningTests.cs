@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using Neurite.IO;
 using Neurite.Layers;
 
 namespace Neurite.Cli.Tests.Commands;

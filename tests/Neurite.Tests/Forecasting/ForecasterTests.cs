@@ -1,4 +1,5 @@
 using Neurite.Forecasting;
+using Neurite.IO;
 using Neurite.Layers;
 
 namespace Neurite.Tests.Forecasting;

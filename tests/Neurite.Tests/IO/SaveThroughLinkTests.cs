@@ -1,3 +1,4 @@
+using Neurite.IO;
 using Neurite.Layers;
 
 namespace Neurite.Tests.IO;
