@@ -1,5 +1,4 @@
 using Neurite.Backends;
-using Neurite.Backends.Cpu.Kernels;
 
 namespace Neurite.Layers;
 

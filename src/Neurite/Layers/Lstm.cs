@@ -1,5 +1,3 @@
-using Neurite.Backends.Cpu.Kernels.Recurrent;
-using Neurite.Backends.Cpu.Kernels;
 using Neurite.Initializers;
 
 namespace Neurite.Layers;
@@ -40,14 +38,4 @@ public sealed class Lstm : RecurrentLayer
 
     private protected override Backends.IRecurrentCore CreateCore(int features) =>
         Backends.Ops.CreateLstm(features, Units, ActivationKind, RecurrentActivationKind, ReturnSequences, GoBackwards);
-
-    /// <summary>New packs for this layer's weights, to be shared by its weight-sharing copies (<see cref="UseSharedPacks"/>).</summary>
-    internal SharedLstmPacks CreateSharedPacks() => new(InputShape[1], Units);
-
-    /// <summary>Makes this layer's passes read <paramref name="packs"/> while they are ready.</summary>
-    internal void UseSharedPacks(SharedLstmPacks packs) => ((LstmSequence)Core).Shared = packs;
-
-    /// <summary>Packs piece <paramref name="piece"/> (see <see cref="SharedLstmPacks.Pack"/>) of this layer's current weights.</summary>
-    internal void PackShared(SharedLstmPacks packs, int piece) =>
-        packs.Pack(piece, KernelWeights.Value.Span, RecurrentKernelWeights.Value.Span, NeedsInputGradient);
 }

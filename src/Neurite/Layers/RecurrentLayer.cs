@@ -1,5 +1,4 @@
 using Neurite.Backends;
-using Neurite.Backends.Cpu.Kernels;
 using Neurite.Initializers;
 
 namespace Neurite.Layers;
@@ -91,10 +90,10 @@ public abstract class RecurrentLayer : Layer
     private Backends.IRecurrentCore? _core;
     private Parameter? _kernel, _recurrentKernel, _bias;
 
-    // Set by OnBuild, before any pass can run.
-    private protected Backends.IRecurrentCore Core => _core!;
-    private protected Parameter KernelWeights => _kernel!;
-    private protected Parameter RecurrentKernelWeights => _recurrentKernel!;
+    // Set by OnBuild, before any pass can run. Internal for a backend's training strategy (the CPU's halves share LSTM packs).
+    internal Backends.IRecurrentCore Core => _core!;
+    internal Parameter KernelWeights => _kernel!;
+    internal Parameter RecurrentKernelWeights => _recurrentKernel!;
 
     /// <summary>Creates the weights (kernel, recurrent kernel, bias, in Keras's order) and the sequence core for (T, F) inputs.</summary>
     private void BuildCell(int timeSteps, int features, System.Random rng)

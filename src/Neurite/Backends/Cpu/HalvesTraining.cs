@@ -231,13 +231,17 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
         for (int i = 0; i < model.Layers.Count; i++)
         {
             if (model.Layers[i] is not Lstm whole) continue;
-            var packs = whole.CreateSharedPacks();
-            ((Lstm)_halves[0]!.Layers[i]).UseSharedPacks(packs);
-            ((Lstm)_halves[1]!.Layers[i]).UseSharedPacks(packs);
+            // The halves' passes read these packs of the whole layer's weights while they are ready.
+            var packs = new SharedLstmPacks(whole.InputShape[1], whole.Units);
+            LstmCore(_halves[0]!.Layers[i]).Shared = packs;
+            LstmCore(_halves[1]!.Layers[i]).Shared = packs;
             shared.Add((whole, packs));
         }
         _sharedPacks = shared.ToArray();
     }
+
+    /// <summary>A half's LSTM core: this backend's, since the halves train only while it is in use.</summary>
+    private static LstmSequence LstmCore(Layer layer) => (LstmSequence)((Lstm)layer).Core;
 
     private void ExchangeHalfStates(bool toHalves)
     {
@@ -281,7 +285,11 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
         protected override void RunPart(int part)
         {
             var shared = owner._sharedPacks;
-            for (int k = 0; k < shared.Length; k++) shared[k].Whole.PackShared(shared[k].Packs, (k + part) % 2);
+            for (int k = 0; k < shared.Length; k++)
+            {
+                var (whole, packs) = shared[k];
+                packs.Pack((k + part) % 2, whole.KernelWeights.Value.Span, whole.RecurrentKernelWeights.Value.Span, whole.NeedsInputGradient);
+            }
         }
     }
 
