@@ -285,7 +285,7 @@ public sealed partial class Sequential
         for (int r = 0; r < rows; r++)
         {
             var row = p.Span.Slice(r * w, w);
-            classes[r] = w == 1 ? (row[0] > 0.5f ? 1 : 0) : Backends.Cpu.Kernels.MetricKernels.ArgMax(row);
+            classes[r] = w == 1 ? (row[0] > 0.5f ? 1 : 0) : ArgMax(row);
         }
         return classes;
     }
@@ -382,7 +382,7 @@ public sealed partial class Sequential
         for (int r = 0; r < rows; r++)
         {
             var row = y.Span.Slice(r * w, w);
-            int cls = w == 1 ? (int)MathF.Round(row[0]) : Backends.Cpu.Kernels.MetricKernels.ArgMax(row);
+            int cls = w == 1 ? (int)MathF.Round(row[0]) : ArgMax(row);
             weights[r] = classWeight.TryGetValue(cls, out var cw) ? (float)cw : 1f;
         }
         return weights;
@@ -396,5 +396,12 @@ public sealed partial class Sequential
         var dst = destination.Span;
         for (int i = 0; i < rows.Length; i++)
             src.Slice(rows[i] * rowSize, rowSize).CopyTo(dst.Slice(i * rowSize, rowSize));
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
     }
 }

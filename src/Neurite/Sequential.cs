@@ -93,6 +93,10 @@ public sealed partial class Sequential
         BuildFrom(1);
     }
 
+    // Set on a weight-sharing copy while CopySharingWeights builds it: its layers skip their initializers and,
+    // when a generator is given, draw from it instead of forking the global one.
+    private (bool WeightsWillBeShared, System.Random? Generator) _copyBuild;
+
     private void BuildFrom(int start)
     {
         for (int i = start; i < _layers.Count; i++)
@@ -100,12 +104,12 @@ public sealed partial class Sequential
             var layer = _layers[i];
             if (i == 0)
             {
-                if (!layer.IsBuilt) layer.Build(layer.DeclaredInputShape!);
+                if (!layer.IsBuilt) layer.Build(layer.DeclaredInputShape!, _copyBuild.Generator, _copyBuild.WeightsWillBeShared);
             }
             else
             {
                 if (!_layers[i - 1].IsBuilt) return;
-                layer.Build(_layers[i - 1].OutputShape);
+                layer.Build(_layers[i - 1].OutputShape, _copyBuild.Generator, _copyBuild.WeightsWillBeShared);
             }
             layer.FixedBatchSize = FixedBatchSize;
         }
@@ -210,14 +214,14 @@ public sealed partial class Sequential
     /// </summary>
     internal Sequential CopySharingWeights(int? batchSize, string suffix, System.Random rng, bool buildAllFromRng = false)
     {
-        Layer.t_buildingWeightSharingCopy = true;
-        if (buildAllFromRng) Layer.t_copyGenerator = rng;
+        var copy = new Sequential([], Name + suffix) { Output = Output };
+        copy._copyBuild = (true, buildAllFromRng ? rng : null);
         try
         {
-            var copy = new Sequential(_layers.Select((l, i) => l.CopyWithBatchSize(i == 0 ? batchSize : null)), Name + suffix) { Output = Output };
+            for (int i = 0; i < _layers.Count; i++) copy.Add(_layers[i].CopyWithBatchSize(i == 0 ? batchSize : null));
             if (!copy.IsBuilt)
             {
-                copy._layers[0].Build(_layers[0].InputShape, rng);
+                copy._layers[0].Build(_layers[0].InputShape, rng, weightsWillBeShared: true);
                 copy.BuildFrom(1);
             }
             for (int i = 0; i < _layers.Count; i++) copy._layers[i].ShareWeightsFrom(_layers[i]);
@@ -225,8 +229,7 @@ public sealed partial class Sequential
         }
         finally
         {
-            Layer.t_buildingWeightSharingCopy = false;
-            Layer.t_copyGenerator = null;
+            copy._copyBuild = default;
         }
     }
 

@@ -78,12 +78,12 @@ public static class Backend
     /// </summary>
     public static int MaxThreads
     {
-        get => Cpu.Kernels.Threading.MaxThreads;
-        set => Cpu.Kernels.Threading.MaxThreads = value;
+        get => Cpu.CpuBackend.MaxThreads;
+        set => Cpu.CpuBackend.MaxThreads = value;
     }
 
     /// <summary>The largest <see cref="MaxThreads"/> accepted.</summary>
-    public static int ThreadLimit => Cpu.Kernels.Threading.Limit;
+    public static int ThreadLimit => Cpu.CpuBackend.ThreadLimit;
 
     /// <summary>The backend in use, for the library's own calls (see <see cref="Ops"/>).</summary>
     internal static IBackend Active => s_active;

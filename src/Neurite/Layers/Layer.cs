@@ -93,7 +93,13 @@ public abstract class Layer
     /// <summary>Creates the weights for inputs of <paramref name="inputShape"/> (no batch axis).</summary>
     public void Build(IReadOnlyList<int> inputShape) => Build(inputShape, null);
 
-    internal void Build(IReadOnlyList<int> inputShape, System.Random? rng)
+    /// <param name="inputShape">The per-sample input shape (no batch axis).</param>
+    /// <param name="rng">The generator for the initializers and the layer's own draws; null forks the global one.</param>
+    /// <param name="weightsWillBeShared">
+    /// The layer is a copy that will take another layer's weight tensors: its own initial values would be thrown
+    /// away, and an orthogonal initializer costs milliseconds, so the initializers are skipped.
+    /// </param>
+    internal void Build(IReadOnlyList<int> inputShape, System.Random? rng, bool weightsWillBeShared = false)
     {
         if (IsBuilt)
         {
@@ -103,10 +109,16 @@ public abstract class Layer
             return;
         }
         var shape = inputShape.ToArray();
-        var output = OnBuild(shape, rng ?? t_copyGenerator ?? NeuriteRandom.Fork());
+        _skipInitializers = weightsWillBeShared;
+        int[] output;
+        try { output = OnBuild(shape, rng ?? NeuriteRandom.Fork()); }
+        finally { _skipInitializers = false; }
         _inputShape = shape;
         _outputShape = output;
     }
+
+    // Set by Build for the duration of OnBuild.
+    private bool _skipInitializers;
 
     /// <summary>Creates the parameters (with <see cref="AddWeight"/>) and returns the output shape (no batch axis).</summary>
     protected abstract int[] OnBuild(int[] inputShape, System.Random rng);
@@ -114,7 +126,7 @@ public abstract class Layer
     protected Parameter AddWeight(string name, int[] shape, Initializers.Initializer initializer, System.Random rng)
     {
         var value = Tensor.Zeros(shape);
-        if (!t_buildingWeightSharingCopy) initializer.Fill(value.Span, shape, rng);
+        if (!_skipInitializers) initializer.Fill(value.Span, shape, rng);
         var p = new Parameter(name, value);
         _parameters.Add(p);
         return p;
@@ -160,18 +172,6 @@ public abstract class Layer
 
     /// <summary>This layer's options (Keras's <c>get_config</c> less name, trainable and input shape).</summary>
     public abstract LayerConfig Config { get; }
-
-    /// <summary>
-    /// Set while a model builds copies of its layers that will take its weight tensors: their own
-    /// initial values would be thrown away, and an orthogonal initializer costs milliseconds.
-    /// </summary>
-    [ThreadStatic] internal static bool t_buildingWeightSharingCopy;
-
-    /// <summary>
-    /// While set, layers built without a generator of their own take this one instead of forking the global
-    /// generator: copies made inside a training step must leave it where a step without them would.
-    /// </summary>
-    [ThreadStatic] internal static System.Random? t_copyGenerator;
 
     /// <summary>Makes this layer use <paramref name="source"/>'s weight tensors (same shapes), so updates show in both.</summary>
     internal void ShareWeightsFrom(Layer source)

@@ -13,6 +13,15 @@ internal sealed class CpuBackend : IBackend
 {
     public string Name => "cpu";
 
+    /// <summary>The most threads the kernels may use (see <see cref="Backend.MaxThreads"/>).</summary>
+    internal static int MaxThreads
+    {
+        get => Threading.MaxThreads;
+        set => Threading.MaxThreads = value;
+    }
+
+    internal static int ThreadLimit => Threading.Limit;
+
     public void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
         bool transA = false, bool transB = false, bool accumulate = false) =>
         Gemm.Multiply(a, b, c, m, k, n, transA, transB, accumulate);

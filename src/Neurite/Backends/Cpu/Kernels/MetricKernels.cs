@@ -46,7 +46,7 @@ internal static class MetricKernels
     }
 
     /// <summary>The first index of the largest value.</summary>
-    public static int ArgMax(ReadOnlySpan<float> values)
+    private static int ArgMax(ReadOnlySpan<float> values)
     {
         int best = 0;
         for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
