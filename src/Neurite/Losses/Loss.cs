@@ -31,11 +31,39 @@ public abstract class Loss
     {
         if (batch == 0) return 0;
         CheckBatch(truth, batch, width);
-        return Backends.Ops.Loss(Kind, Parameter, pred, truth, gradient, sampleWeights, batch, width, averageOver > 0 ? averageOver : batch);
+        int divisor = averageOver > 0 ? averageOver : batch;
+        return Kind is { } kind
+            ? Backends.Ops.Loss(kind, Parameter, pred, truth, gradient, sampleWeights, batch, width, divisor)
+            : ComputeOwnLoss(pred, truth, gradient, sampleWeights, batch, width, divisor);
     }
 
-    /// <summary>Which loss the backend computes.</summary>
-    private protected abstract Backends.LossKind Kind { get; }
+    /// <summary>Which loss the backend computes; null for a loss of one's own (<see cref="SampleLoss"/>).</summary>
+    private protected virtual Backends.LossKind? Kind => null;
+
+    /// <summary>
+    /// A loss of one's own: the loss of one sample and, when <paramref name="gradient"/> is not empty,
+    /// <paramref name="gradientScale"/> · ∂(sample loss)/∂pred written into it. Neurite has no automatic
+    /// differentiation, so the gradient is the subclass's to give. The built-in losses are computed by the backend instead.
+    /// </summary>
+    protected virtual double SampleLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float gradientScale) =>
+        throw new NotSupportedException($"The loss '{Name}' derives from Loss but does not override SampleLoss: a loss of one's own must give each sample's loss and gradient there.");
+
+    // On the host, row by row: a loss of one's own is plain C#, whatever the backend.
+    private double ComputeOwnLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, ReadOnlySpan<float> sampleWeights,
+        int batch, int width, int divisor)
+    {
+        double total = 0;
+        int truthWidth = truth.Length / batch;
+        bool wantGradient = !gradient.IsEmpty;
+        float invDivisor = 1f / divisor;
+        for (int b = 0; b < batch; b++)
+        {
+            float w = sampleWeights.IsEmpty ? 1f : sampleWeights[b];
+            var g = wantGradient ? gradient.Slice(b * width, width) : Span<float>.Empty;
+            total += w * SampleLoss(pred.Slice(b * width, width), truth.Slice(b * truthWidth, truthWidth), g, w * invDivisor);
+        }
+        return total / divisor;
+    }
 
     /// <summary>The loss's own parameter (Huber's δ).</summary>
     private protected virtual double Parameter => 0;
@@ -85,7 +113,7 @@ public sealed class CategoricalCrossentropy : Loss
 {
     public override string Name => "categorical_crossentropy";
 
-    private protected override Backends.LossKind Kind => Backends.LossKind.CategoricalCrossentropy;
+    private protected override Backends.LossKind? Kind => Backends.LossKind.CategoricalCrossentropy;
 
     protected override string TargetShapeHint(int[] outputShape) =>
         $"categorical_crossentropy needs one-hot targets with {outputShape[^1]} columns: convert class codes with CategoricalEncoding.ToCategorical, or use loss: \"sparse_categorical_crossentropy\" with integer labels.";
@@ -104,7 +132,7 @@ public sealed class SparseCategoricalCrossentropy : Loss
 {
     public override string Name => "sparse_categorical_crossentropy";
 
-    private protected override Backends.LossKind Kind => Backends.LossKind.SparseCategoricalCrossentropy;
+    private protected override Backends.LossKind? Kind => Backends.LossKind.SparseCategoricalCrossentropy;
 
     // Checked per batch too: TrainOnBatch validates targets only on its first call for a shape.
     private protected override void CheckBatch(ReadOnlySpan<float> truth, int batch, int width)
@@ -135,7 +163,7 @@ public sealed class BinaryCrossentropy : Loss
 {
     public override string Name => "binary_crossentropy";
 
-    private protected override Backends.LossKind Kind => Backends.LossKind.BinaryCrossentropy;
+    private protected override Backends.LossKind? Kind => Backends.LossKind.BinaryCrossentropy;
 
     internal override void ValidateTargets(Tensor y, IReadOnlyList<int> outputShape)
     {
@@ -151,7 +179,7 @@ public sealed class MeanSquaredError : Loss
 {
     public override string Name => "mean_squared_error";
 
-    private protected override Backends.LossKind Kind => Backends.LossKind.MeanSquaredError;
+    private protected override Backends.LossKind? Kind => Backends.LossKind.MeanSquaredError;
 }
 
 /// <summary>mean(|y − p|) over the last axis; the gradient at a tie is 0.</summary>
@@ -159,7 +187,7 @@ public sealed class MeanAbsoluteError : Loss
 {
     public override string Name => "mean_absolute_error";
 
-    private protected override Backends.LossKind Kind => Backends.LossKind.MeanAbsoluteError;
+    private protected override Backends.LossKind? Kind => Backends.LossKind.MeanAbsoluteError;
 }
 
 /// <summary>Huber: ½d² for |d| ≤ δ, else δ(|d| − ½δ), averaged over the last axis (δ = 1 by default).</summary>
@@ -168,6 +196,6 @@ public sealed class Huber(double delta = 1.0) : Loss
     public override string Name => "huber";
     public double Delta => delta;
 
-    private protected override Backends.LossKind Kind => Backends.LossKind.Huber;
+    private protected override Backends.LossKind? Kind => Backends.LossKind.Huber;
     private protected override double Parameter => delta;
 }
