@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Neurite.Backends;
 using Neurite.Backends.Cpu.Kernels;
 using Neurite.Backends.Cpu.Kernels.Recurrent;
@@ -105,18 +106,41 @@ internal static class ColdStart
         var (model, x, y) = SweepWorkload.Build(point);
         var (firstWall, firstCpu) = (new double[steps], new double[steps]);
         var run = Stopwatch.StartNew();
-        TimeSteps(model, x, y, firstWall, firstCpu);
+        var jitAtStart = JitCount.Now();
+        var jitAfterFirst = jitAtStart;
+        TimeSteps(model, x, y, firstWall, firstCpu, () => jitAfterFirst = JitCount.Now());
+        var jitAfterFirstSteps = JitCount.Now();
         for (int i = 0; i < 3 * steps || run.Elapsed.TotalSeconds < 2; i++) model.TrainOnBatch(x, y);
         var (steadyWall, steadyCpu) = (new double[steps], new double[steps]);
+        var jitBeforeSteady = JitCount.Now();
         TimeSteps(model, x, y, steadyWall, steadyCpu);
+        var jitSteady = JitCount.Now() - jitBeforeSteady;
+        var (first, rest) = (jitAfterFirst - jitAtStart, jitAfterFirstSteps - jitAfterFirst);
         // Means, not medians, of the warm steps: on a shared machine preemptions land in both means alike.
         Console.WriteLine(FormattableString.Invariant(
-            $"COLD {firstWall.Average()} {steadyWall.Average()} {firstWall[0]} {firstCpu.Average()} {steadyCpu.Average()} {firstCpu[0]}"));
+            $"COLD {firstWall.Average()} {steadyWall.Average()} {firstWall[0]} {firstCpu.Average()} {steadyCpu.Average()} {firstCpu[0]} ") +
+            FormattableString.Invariant(
+            $"{first.Methods} {first.Ms} {first.ThreadMethods} {first.ThreadMs} {rest.Methods} {rest.Ms} {rest.ThreadMethods} {rest.ThreadMs} {jitSteady.Methods}"));
         // For a look at how the first steps settle: sweep --cold --cold-child POINT prints them all.
         Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture))));
+        Console.WriteLine($"JIT, first step: {first}; steps 2-{steps}: {rest}; {steps} warm steps: {jitSteady}");
     }
 
-    private static void TimeSteps(Sequential model, Tensor x, Tensor y, double[] wallMs, double[] cpuMs)
+    /// <summary>Methods the JIT compiled so far and the time it spent, in all threads and on this one (the training
+    /// thread waits for those; the others are the background tier-up).</summary>
+    private readonly record struct JitCount(long Methods, double Ms, long ThreadMethods, double ThreadMs)
+    {
+        public static JitCount Now() => new(JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime().TotalMilliseconds,
+            JitInfo.GetCompiledMethodCount(currentThread: true), JitInfo.GetCompilationTime(currentThread: true).TotalMilliseconds);
+
+        public static JitCount operator -(JitCount a, JitCount b)
+            => new(a.Methods - b.Methods, a.Ms - b.Ms, a.ThreadMethods - b.ThreadMethods, a.ThreadMs - b.ThreadMs);
+
+        public override string ToString() => FormattableString.Invariant(
+            $"{Methods} methods in {Ms:0.0} ms ({ThreadMethods} in {ThreadMs:0.0} ms on the training thread)");
+    }
+
+    private static void TimeSteps(Sequential model, Tensor x, Tensor y, double[] wallMs, double[] cpuMs, Action? afterFirst = null)
     {
         for (int i = 0; i < wallMs.Length; i++)
         {
@@ -125,6 +149,7 @@ internal static class ColdStart
             model.TrainOnBatch(x, y);
             cpuMs[i] = Harness.ThreadCpuMs() - c0;
             wallMs[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (i == 0) afterFirst?.Invoke();
         }
     }
 }
