@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Neurite.Backends;
 using Neurite.Backends.Cpu.Kernels;
 using Neurite.Backends.Cpu.Kernels.Recurrent;
@@ -12,10 +13,11 @@ namespace Neurite.Benchmarks;
 /// both alike; on a quiet machine the warm mean and median agree).
 /// </summary>
 /// <remarks>
-/// <c>sweep --cold [--steps 100] [--runs 3] [--point lstm:U,B,T,D ...] [--variant NAME=VALUE;NAME=VALUE ...]</c>
+/// <c>sweep --cold [--steps 100] [--runs 3] [--point lstm:U,B,T,D ...] [--variant NAME=VALUE;NAME=VALUE ...] [--child PATH]</c>
 /// starts this program again as a child per point, variant and run. A variant is a set of environment
 /// variables for the child (e.g. <c>DOTNET_TieredCompilation=0</c>); the first variant is always the runtime
 /// configuration the program was built with. Without <c>--variant</c> the JIT settings worth comparing are run.
+/// <c>--child</c> names another build of this program to start instead (e.g. one published with ReadyToRun).
 /// </remarks>
 internal static class ColdStart
 {
@@ -41,9 +43,13 @@ internal static class ColdStart
         if (variants.Count == 0) variants = [.. DefaultVariants];
         variants.Insert(0, "");
         int steps = Steps(args), threads = Threads(args);
+        // Another build of this program as the child, e.g. one published with ReadyToRun as the neurite tool is.
+        string? child = SweepWorkload.Option(args, "--child");
 
         Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over the mean of {steps} warm steps, {threads} thread(s), median of {runs} runs");
+        if (child != null) Console.WriteLine($"  child program: {child}");
         Console.WriteLine("  CPU ratio: the training thread's CPU time (what a quiet machine's clock would show for one thread); wall ratio: the clock");
+        Console.WriteLine("  JIT a+b methods c+d ms: compiled in the first step + in the other first steps (all threads; the latter mostly the background tier-up)");
         foreach (string point in points)
             foreach (string variant in variants)
             {
@@ -51,15 +57,15 @@ internal static class ColdStart
                 string detail = "";
                 for (int r = 0; r < runs; r++)
                 {
-                    var v = Launch(point, variant, steps, threads);
+                    var v = Launch(child, point, variant, steps, threads);
                     wallRatios.Add(v[0] / v[1]);
                     cpuRatios.Add(v[3] / v[4]);
-                    detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0})";
+                    detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0}, JIT {v[6]:0}+{v[10]:0} methods {v[7]:0}+{v[11]:0} ms)";
                 }
                 cpuRatios.Sort();
                 wallRatios.Sort();
                 Console.WriteLine($"  {point,-18} {(variant.Length == 0 ? "as built" : variant),-48} CPU ratio {cpuRatios[runs / 2]:0.00} " +
-                    $"[{string.Join(", ", cpuRatios.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))}], wall ratio {wallRatios[runs / 2]:0.00}; CPU ms first/warm:{detail}");
+                    $"[{string.Join(", ", cpuRatios.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))}], wall ratio {wallRatios[runs / 2]:0.00}; CPU ms first {steps}/warm:{detail}");
             }
     }
 
@@ -70,9 +76,9 @@ internal static class ColdStart
     private static List<string> Values(string[] args, string name)
         => args.Select((a, i) => (a, i)).Where(t => t.a == name && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToList();
 
-    private static double[] Launch(string point, string variant, int steps, int threads)
+    private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads)
     {
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
+        string self = childProgram ?? Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
         // Under `dotnet Neurite.Benchmarks.dll` the process is the muxer: pass the assembly to it again.
         if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
@@ -105,18 +111,41 @@ internal static class ColdStart
         var (model, x, y) = SweepWorkload.Build(point);
         var (firstWall, firstCpu) = (new double[steps], new double[steps]);
         var run = Stopwatch.StartNew();
-        TimeSteps(model, x, y, firstWall, firstCpu);
+        var jitAtStart = JitCount.Now();
+        var jitAfterFirst = jitAtStart;
+        TimeSteps(model, x, y, firstWall, firstCpu, () => jitAfterFirst = JitCount.Now());
+        var jitAfterFirstSteps = JitCount.Now();
         for (int i = 0; i < 3 * steps || run.Elapsed.TotalSeconds < 2; i++) model.TrainOnBatch(x, y);
         var (steadyWall, steadyCpu) = (new double[steps], new double[steps]);
+        var jitBeforeSteady = JitCount.Now();
         TimeSteps(model, x, y, steadyWall, steadyCpu);
+        var jitSteady = JitCount.Now() - jitBeforeSteady;
+        var (first, rest) = (jitAfterFirst - jitAtStart, jitAfterFirstSteps - jitAfterFirst);
         // Means, not medians, of the warm steps: on a shared machine preemptions land in both means alike.
         Console.WriteLine(FormattableString.Invariant(
-            $"COLD {firstWall.Average()} {steadyWall.Average()} {firstWall[0]} {firstCpu.Average()} {steadyCpu.Average()} {firstCpu[0]}"));
+            $"COLD {firstWall.Average()} {steadyWall.Average()} {firstWall[0]} {firstCpu.Average()} {steadyCpu.Average()} {firstCpu[0]} ") +
+            FormattableString.Invariant(
+            $"{first.Methods} {first.Ms} {first.ThreadMethods} {first.ThreadMs} {rest.Methods} {rest.Ms} {rest.ThreadMethods} {rest.ThreadMs} {jitSteady.Methods}"));
         // For a look at how the first steps settle: sweep --cold --cold-child POINT prints them all.
         Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture))));
+        Console.WriteLine($"JIT, first step: {first}; steps 2-{steps}: {rest}; {steps} warm steps: {jitSteady}");
     }
 
-    private static void TimeSteps(Sequential model, Tensor x, Tensor y, double[] wallMs, double[] cpuMs)
+    /// <summary>Methods the JIT compiled so far and the time it spent, in all threads and on this one (the training
+    /// thread waits for those; the others are the background tier-up).</summary>
+    private readonly record struct JitCount(long Methods, double Ms, long ThreadMethods, double ThreadMs)
+    {
+        public static JitCount Now() => new(JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime().TotalMilliseconds,
+            JitInfo.GetCompiledMethodCount(currentThread: true), JitInfo.GetCompilationTime(currentThread: true).TotalMilliseconds);
+
+        public static JitCount operator -(JitCount a, JitCount b)
+            => new(a.Methods - b.Methods, a.Ms - b.Ms, a.ThreadMethods - b.ThreadMethods, a.ThreadMs - b.ThreadMs);
+
+        public override string ToString() => FormattableString.Invariant(
+            $"{Methods} methods in {Ms:0.0} ms ({ThreadMethods} in {ThreadMs:0.0} ms on the training thread)");
+    }
+
+    private static void TimeSteps(Sequential model, Tensor x, Tensor y, double[] wallMs, double[] cpuMs, Action? afterFirst = null)
     {
         for (int i = 0; i < wallMs.Length; i++)
         {
@@ -125,6 +154,7 @@ internal static class ColdStart
             model.TrainOnBatch(x, y);
             cpuMs[i] = Harness.ThreadCpuMs() - c0;
             wallMs[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (i == 0) afterFirst?.Invoke();
         }
     }
 }
