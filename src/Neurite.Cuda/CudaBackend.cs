@@ -126,13 +126,19 @@ internal sealed class CudaBackend : IBackend, IDisposable
         Ops.Download(dvv, v[..n]);
     }
 
-    /// <remarks>
-    /// None yet: Sequential reads weights, states and predictions on the host (GetWeights, Save, Predict,
-    /// the metrics, EarlyStopping's restore) without asking a strategy to sync them first, so a
-    /// device-resident <see cref="DeviceTrainer"/> would show stale weights. Models train layer by layer
-    /// through this backend's per-op kernels, which keep the host tensors current.
-    /// </remarks>
-    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => null;
+    /// <summary>
+    /// A <see cref="DeviceTrainer"/> (weights and optimizer slots kept on the device across batches) when the device has
+    /// kernels for the whole model as compiled; else null, and the model trains layer by layer through this backend's ops.
+    /// </summary>
+    /// <remarks>A model sharing another's weight tensors (WithBatchSize) trains layer by layer: one weight must not have two device copies.</remarks>
+    public ITrainingStrategy? CreateTrainingStrategy(Sequential model)
+    {
+        if (model.SharesWeights) return null;
+        var trainer = new DeviceTrainer(model, Ops);
+        if (trainer.Plans()) return trainer;
+        trainer.Dispose();
+        return null;
+    }
 
     private ILGPU.ArrayView<float> Upload(int slot, ReadOnlySpan<float> values)
     {

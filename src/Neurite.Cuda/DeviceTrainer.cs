@@ -13,7 +13,9 @@ namespace Neurite.Cuda;
 /// Trains a Dense/Activation/Dropout model wholly on the device: weights, gradients and optimizer slots
 /// live in device buffers across batches; per batch, x and y go up and the per-row losses and the
 /// predictions (for the metrics) come down. Host weights are brought up to date only by
-/// <see cref="SyncToHost"/>, which whoever reads them (GetWeights, Save, Predict on the CPU...) must call first.
+/// <see cref="SyncToHost"/>, which Sequential (and each planned layer, through <c>Layer.HeldBy</c>) calls before
+/// anything reads them; <see cref="HostChanged"/> after a host write drops the device copies, which the next step
+/// takes up again from the host.
 /// </summary>
 /// <remarks>
 /// Declines (returns false, so the model trains layer by layer) for anything it has no kernels for: other
@@ -44,11 +46,17 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
     /// <summary>The predictions of the latest step, (B, outputs), for the metrics.</summary>
     public ReadOnlySpan<float> LastOutput => _output;
 
+    /// <summary>True when the device has kernels for the whole model as compiled (see the type's remarks); plans on first call.</summary>
+    public bool Plans()
+    {
+        _supported ??= Plan();
+        return _supported == true;
+    }
+
     public bool TryTrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights, out double loss)
     {
         loss = 0;
-        _supported ??= Plan();
-        if (_supported != true) return false;
+        if (!Plans()) return false;
         int batch = xb.Shape[0];
         int slot = 0;
         var x = _activations.Floats(slot++, xb.Size);
@@ -90,6 +98,8 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         loss = total / batch;
         if (_output.Length != batch * width) _output = new float[batch * width];
         _ops.Download(last.Output, _output);
+        var metrics = _model.Metrics;
+        for (int m = 0; m < metrics.Count; m++) metrics[m].Update(_output, yb.Span, batch, width);
 
         // Backward, then one update per weight.
         var dOutput = gradient;
@@ -117,13 +127,22 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         _hostStale = false;
     }
 
-    public void Reset()
+    /// <summary>The host's weights, slots or states were written: drop the device copies (the next step uploads them again).</summary>
+    public void HostChanged()
     {
+        foreach (var layer in _model.Layers)
+            if (ReferenceEquals(layer.HeldBy, this)) layer.HeldBy = null;
         foreach (var p in _parameters.Values) p.Dispose();
         _parameters.Clear();
         _steps.Clear();
         _supported = null;
         _hostStale = false;
+    }
+
+    public void Reset()
+    {
+        SyncToHost();
+        HostChanged();
     }
 
     private LossKind _lossKind;
@@ -160,8 +179,10 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             if (step is null) return false;
             _steps.Add(step);
         }
-        // Upload the weights once: from here on the device holds them.
+        // Upload the weights once: from here on the device holds them, and the layers read and write through this trainer.
         foreach (var layer in _model.Layers)
+        {
+            layer.HeldBy = this;
             foreach (var parameter in layer.Parameters)
             {
                 var device = new DeviceParameter(_ops, parameter.Value.Size);
@@ -170,6 +191,7 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
                 for (int s = 0; s < slots.Count && s < device.Slots.Length; s++) DeviceOps.Upload(slots[s], device.Slots[s].View);
                 _parameters[parameter] = device;
             }
+        }
         return _steps.Count > 0;
     }
 
@@ -269,28 +291,27 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
     {
         var optimizer = _model.Optimizer!;
         long step = optimizer.Iterations + 1;
-        foreach (var layer in _model.Layers)
+        // The weights the CPU's Optimizer.Apply updates: those trainable when the model was built, still trainable now.
+        var trainable = _model.TrainableParameters;
+        for (int i = 0; i < trainable.Count; i++)
         {
-            if (!layer.Trainable) continue;
-            foreach (var parameter in layer.Parameters)
+            var parameter = trainable[i];
+            if (!parameter.Trainable) continue;
+            var d = _parameters[parameter];
+            int n = parameter.Value.Size;
+            switch (optimizer)
             {
-                if (!parameter.Trainable) continue;
-                var d = _parameters[parameter];
-                int n = parameter.Value.Size;
-                switch (optimizer)
-                {
-                    case Sgd sgd:
-                        _ops.Sgd(d.Value.View, d.Gradient.View, d.Slots[0].View, n, (float)sgd.LearningRate, (float)sgd.Momentum, sgd.Nesterov);
-                        break;
-                    case Adam adam:
-                        float alpha = (float)(adam.LearningRate * Math.Sqrt(1 - Math.Pow(adam.Beta2, step)) / (1 - Math.Pow(adam.Beta1, step)));
-                        _ops.Adam(d.Value.View, d.Gradient.View, d.Slots[0].View, d.Slots[1].View, n, alpha, (float)(1 - adam.Beta1), (float)(1 - adam.Beta2), (float)adam.Epsilon);
-                        break;
-                    case RmsProp rms:
-                        _ops.RmsProp(d.Value.View, d.Gradient.View, d.Slots[0].View, d.Slots[1].View, d.Slots[2].View, n,
-                            (float)rms.LearningRate, (float)rms.Rho, (float)rms.Epsilon, (float)rms.Momentum, rms.Centered);
-                        break;
-                }
+                case Sgd sgd:
+                    _ops.Sgd(d.Value.View, d.Gradient.View, d.Slots[0].View, n, (float)sgd.LearningRate, (float)sgd.Momentum, sgd.Nesterov);
+                    break;
+                case Adam adam:
+                    float alpha = (float)(adam.LearningRate * Math.Sqrt(1 - Math.Pow(adam.Beta2, step)) / (1 - Math.Pow(adam.Beta1, step)));
+                    _ops.Adam(d.Value.View, d.Gradient.View, d.Slots[0].View, d.Slots[1].View, n, alpha, (float)(1 - adam.Beta1), (float)(1 - adam.Beta2), (float)adam.Epsilon);
+                    break;
+                case RmsProp rms:
+                    _ops.RmsProp(d.Value.View, d.Gradient.View, d.Slots[0].View, d.Slots[1].View, d.Slots[2].View, n,
+                        (float)rms.LearningRate, (float)rms.Rho, (float)rms.Epsilon, (float)rms.Momentum, rms.Centered);
+                    break;
             }
         }
         optimizer.Iterations++;
