@@ -88,11 +88,41 @@ public class DeviceResidentTrainingTests
         {
             var seen = new TensorReader(model);
             model.Fit(x, y, epochs: 2, batchSize: Batch, verbose: 0, callbacks: [seen], cancellationToken: Token);
-            seen.Snapshots.Add(model.Layers[^1].Parameters[0].Value.Span.ToArray());
             return seen.Snapshots;
         }, expectDevice: true);
-        Assert.Equal(3, cuda.Count);
+        Assert.Equal(2, cuda.Count);
         for (int i = 0; i < cpu.Count; i++) Close.Assert(cpu[i], cuda[i], Tolerance, $"kernel read directly, snapshot {i}");
+    }
+
+    [Fact]
+    public void AFitCancelledMidEpochLeavesTheTrainedWeightsInTheTensors()
+    {
+        // No epoch ends: only the sync on Fit's way out brings the batches trained so far home.
+        var (x, y) = Data();
+        var (cpu, cuda) = Both(model =>
+        {
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            Assert.Throws<TrainingCanceledException>(() =>
+                model.Fit(x, y, epochs: 1, batchSize: Batch, verbose: 0, callbacks: [new CancelAfterBatch(cancel, 2)], cancellationToken: cancel.Token));
+            return model.Layers.SelectMany(l => l.Parameters).Select(p => p.Value.Span.ToArray()).ToList();
+        }, expectDevice: true);
+        AssertWeights(cpu, cuda, "kernels read directly after a cancelled Fit");
+    }
+
+    [Fact]
+    public void SettingALayersWeightsDirectlyBetweenTrainOnBatchCallsTakesEffectOnTheDevice()
+    {
+        // The layer's own SetWeights tells the device (through HeldBy): no model-level call is involved.
+        var (x, y) = Data();
+        var (cpu, cuda) = Both(model =>
+        {
+            var initial = model.Layers[0].GetWeights();
+            TrainBatches(model, x, y, 2);
+            model.Layers[0].SetWeights(initial);
+            TrainBatches(model, x, y, 2, first: 2);
+            return Weights(model);
+        }, expectDevice: true);
+        AssertWeights(cpu, cuda, "weights after resetting the first layer between batches");
     }
 
     [Fact]
@@ -289,6 +319,14 @@ public class DeviceResidentTrainingTests
         public List<float[]> Snapshots { get; } = [];
 
         public override void OnEpochEnd(int epoch, Logs logs) => Snapshots.Add(model.Layers[^1].Parameters[0].Value.Span.ToArray());
+    }
+
+    private sealed class CancelAfterBatch(CancellationTokenSource source, int batch) : Callback
+    {
+        public override void OnTrainBatchEnd(int index, Logs logs)
+        {
+            if (index == batch) source.Cancel();
+        }
     }
 
     private sealed class SaveAfterBatch(Sequential model, int batch, string path) : Callback
