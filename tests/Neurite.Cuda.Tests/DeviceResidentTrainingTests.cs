@@ -35,6 +35,20 @@ public class DeviceResidentTrainingTests
     }
 
     [Fact]
+    public void ClassWeightsWeighTheDevicesLossAsTheCpusDoes()
+    {
+        var (x, y) = Data();
+        var classWeight = new Dictionary<int, double> { [0] = 1, [1] = 3, [2] = 0.5 };
+        var (cpu, cuda) = Both(model =>
+        {
+            var history = model.Fit(x, y, epochs: 2, batchSize: Batch, classWeight: classWeight, verbose: 0, cancellationToken: Token);
+            return (history["loss"].Select(v => (float)v).ToArray(), Weights(model));
+        }, expectDevice: true);
+        Close.Assert(cpu.Item1, cuda.Item1, Tolerance, "class-weighted losses");
+        AssertWeights(cpu.Item2, cuda.Item2, "weights after class-weighted training");
+    }
+
+    [Fact]
     public void GetWeightsAfterTrainOnBatchSeesTheDevicesWeights()
     {
         // Layer.GetWeights syncs through HeldBy; without it the host still shows the initial weights.
