@@ -1,5 +1,6 @@
 using Neurite.Backends;
 using Neurite.Callbacks;
+using Neurite.Onnx;
 using Neurite.Layers;
 using Neurite.Optimizers;
 
@@ -75,6 +76,21 @@ public class DeviceResidentTrainingTests
         }, expectDevice: true);
         Close.Assert(cpu.predictions, cuda.predictions, Tolerance, "predictions");
         Close.Assert([(float)cpu.Item2], [(float)cuda.Item2], Tolerance, "evaluate loss");
+    }
+
+    [Fact]
+    public void OnnxExportAfterTrainOnBatchWritesTheDevicesWeights()
+    {
+        // The exporter reads each layer's GetWeights; from the parameters' tensors it wrote the initial weights.
+        var (x, y) = Data();
+        var (direct, afterSync) = Run("cuda", model =>
+        {
+            TrainBatches(model, x, y, 2);
+            var exported = model.ToOnnxBytes();
+            _ = model.GetWeights();
+            return (exported, model.ToOnnxBytes());
+        }, expectDevice: true);
+        Assert.Equal(afterSync, direct);
     }
 
     [Fact]
