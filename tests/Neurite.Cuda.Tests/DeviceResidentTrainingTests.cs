@@ -274,6 +274,23 @@ public class DeviceResidentTrainingTests
     }
 
     [Fact]
+    public void SetWeightsOnAWithBatchSizeCopyTakesEffectOnTheOriginsDevice()
+    {
+        // The copy's layers are not the device's: only the model-level SetWeights tells the origin.
+        var (x, y) = Data();
+        var (cpu, cuda) = Both(model =>
+        {
+            var initial = model.GetWeights();
+            var copy = model.WithBatchSize(4);
+            TrainBatches(model, x, y, 2);
+            copy.SetWeights(initial);
+            TrainBatches(model, x, y, 2, first: 2);
+            return Weights(model);
+        }, expectDevice: true);
+        AssertWeights(cpu, cuda, "the origin's weights after its copy's SetWeights");
+    }
+
+    [Fact]
     public void AModelTheDeviceHasNoKernelsForTrainsLayerByLayer()
     {
         var model = Run("cuda", model =>
