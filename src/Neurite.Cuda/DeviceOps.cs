@@ -29,6 +29,7 @@ internal sealed class DeviceOps
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _lstmForward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _lstmBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _simpleRnnForward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int> _toStepMajor, _toBatchMajor;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _simpleRnnBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gruResetAfterForward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gruResetAfterBackward;
@@ -64,6 +65,8 @@ internal sealed class DeviceOps
         _rmsProp = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, int>(OptimizerKernels.RmsProp);
         _lstmForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.LstmForwardStep);
         _lstmBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.LstmBackwardStep);
+        _toStepMajor = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(RecurrentKernels.ToStepMajor);
+        _toBatchMajor = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(RecurrentKernels.ToBatchMajor);
         _simpleRnnForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(RecurrentKernels.SimpleRnnForwardStep);
         _simpleRnnBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(RecurrentKernels.SimpleRnnBackwardStep);
         _gruResetAfterForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.GruResetAfterForwardStep);
@@ -180,6 +183,12 @@ internal sealed class DeviceOps
     public void LstmBackwardStep(ArrayView<float> gates, ArrayView<float> cellPrev, ArrayView<float> activatedCell, ArrayView<float> dHidden,
         ArrayView<float> dCell, int batch, int units, int activation, int recurrentActivation) =>
         _lstmBackward(batch * units, gates, cellPrev, activatedCell, dHidden, dCell, units, activation, recurrentActivation);
+
+    public void ToStepMajor(ArrayView<float> batchMajor, ArrayView<float> stepMajor, int batch, int steps, int width, bool reverse) =>
+        _toStepMajor(batch * steps * width, batchMajor, stepMajor, batch, steps, width, reverse ? 1 : 0);
+
+    public void ToBatchMajor(ArrayView<float> stepMajor, ArrayView<float> batchMajor, int batch, int steps, int width, bool reverse) =>
+        _toBatchMajor(batch * steps * width, stepMajor, batchMajor, batch, steps, width, reverse ? 1 : 0);
 
     public void SimpleRnnForwardStep(ArrayView<float> preActivation, ArrayView<float> hidden, int length, int activation) =>
         _simpleRnnForward(length, preActivation, hidden, activation);

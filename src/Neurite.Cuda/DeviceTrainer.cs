@@ -58,6 +58,8 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         loss = 0;
         if (!Plans()) return false;
         int batch = xb.Shape[0];
+        foreach (var s in _steps)
+            if (s.States is not null && s.StateBatch != batch) return false;
         int slot = 0;
         var x = _activations.Floats(slot++, xb.Size);
         DeviceOps.Upload(xb.Span, x);
@@ -74,7 +76,13 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             var step = _steps[i];
             long size = (long)batch * step.OutputWidth;
             var output = _activations.Floats(slot++, size);
-            var z = step.Kind == StepKind.Dense ? _activations.Floats(slot++, size) : output;
+            var z = step.Kind switch
+            {
+                StepKind.Dense => _activations.Floats(slot++, size),
+                // The input, packed step-major for the sequence core (kept for the backward pass).
+                StepKind.Lstm => _activations.Floats(slot++, (long)batch * step.InputWidth),
+                _ => output,
+            };
             step.Z = z;
             step.Output = output;
             Forward(step, inputs[i], batch);
@@ -124,6 +132,9 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             var slots = _model.Optimizer!.GetSlots(parameter);
             for (int s = 0; s < slots.Count && s < device.Slots.Length; s++) _ops.Download(device.Slots[s].View, slots[s]);
         }
+        foreach (var step in _steps)
+            if (step.States is not null)
+                for (int i = 0; i < 2; i++) _ops.Download(step.States[i].View, ((Lstm)step.Layer).CarriedState(i, step.StateBatch));
         _hostStale = false;
     }
 
@@ -134,6 +145,7 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             if (ReferenceEquals(layer.HeldBy, this)) layer.HeldBy = null;
         foreach (var p in _parameters.Values) p.Dispose();
         _parameters.Clear();
+        foreach (var step in _steps) step.Dispose();
         _steps.Clear();
         _supported = null;
         _hostStale = false;
@@ -165,20 +177,27 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         if (optimizer is not (Sgd or Adam { Amsgrad: false } or RmsProp)) return false;
         foreach (var layer in _model.Layers)
         {
-            // Rows of features only: (B, F) inputs, as an MLP has.
-            if (layer.InputShape.Count != 1) return false;
+            bool rows = layer.InputShape.Count == 1;
             var step = layer switch
             {
-                Dense dense when ActivationCode(dense.Activation) is { } code =>
+                // Dense and softmax on rows of features only, (B, F), as an MLP (or a recurrent stack's head) has.
+                Dense dense when rows && ActivationCode(dense.Activation) is { } code =>
                     new Step(StepKind.Dense, layer, code, dense.InputShape[^1], dense.Units),
-                Activation activation when ActivationCode(activation.Function) is { } code =>
+                Activation activation when ActivationCode(activation.Function) is { } code && (rows || code != -2) =>
                     new Step(StepKind.Activation, layer, code, Width(layer), Width(layer)),
                 Dropout dropout when !dropout.UsesFixedMasks => new Step(StepKind.Dropout, layer, 0, Width(layer), Width(layer)),
+                // An LSTM without its own dropout and without returned states; stateful ones keep their states here too.
+                Lstm lstm when lstm.Dropout == 0 && lstm.RecurrentDropout == 0 && !lstm.ReturnState && !lstm.UsesFixedMasks =>
+                    new Step(StepKind.Lstm, layer, 0, Width(layer), lstm.ReturnSequences ? lstm.InputShape[0] * lstm.Units : lstm.Units)
+                    {
+                        Core = new DeviceLstmCore(_ops, lstm.InputShape[1], lstm.Units, lstm.ActivationKind, lstm.RecurrentActivationKind, lstm.ReturnSequences, lstm.GoBackwards),
+                    },
                 _ => null,
             };
             if (step is null) return false;
             _steps.Add(step);
         }
+        if (!UploadStates()) return false;
         // Upload the weights once: from here on the device holds them, and the layers read and write through this trainer.
         foreach (var layer in _model.Layers)
         {
@@ -195,7 +214,27 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         return _steps.Count > 0;
     }
 
-    private static int Width(Layer layer) => layer.InputShape[^1];
+    /// <summary>Values per sample of the layer's input (T·F for a sequence).</summary>
+    private static int Width(Layer layer)
+    {
+        int width = 1;
+        foreach (int d in layer.InputShape) width *= d;
+        return width;
+    }
+
+    /// <summary>A stateful LSTM's carried h and c go to the device (its batch is the model's fixed one); false when that is not known.</summary>
+    private bool UploadStates()
+    {
+        foreach (var step in _steps)
+        {
+            if (step.Layer is not Lstm { Stateful: true } lstm) continue;
+            if (_model.FixedBatchSize is not int batch) return false;
+            step.StateBatch = batch;
+            step.States = [_ops.Allocate((long)batch * lstm.Units), _ops.Allocate((long)batch * lstm.Units)];
+            for (int i = 0; i < 2; i++) DeviceOps.Upload(lstm.CarriedState(i, batch), step.States[i].View);
+        }
+        return true;
+    }
 
     /// <summary>Linear = -1, softmax = -2, else a <see cref="DeviceMath"/> code; null when there is no kernel.</summary>
     private static int? ActivationCode(ActivationFunction function) => function.Name switch
@@ -222,6 +261,9 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             case StepKind.Activation:
                 step.Z = input;
                 Activate(step, input, step.Output, rows);
+                break;
+            case StepKind.Lstm:
+                ForwardLstm(step, input, batch);
                 break;
             case StepKind.Dropout:
                 int bytes = (n + 7) / 8;
@@ -268,6 +310,9 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
                 break;
             case StepKind.Activation:
                 if (wantInputGradient) ActivateBackward(step, step.Z, step.Output, dOutput, dInput, rows);
+                break;
+            case StepKind.Lstm:
+                BackwardLstm(step, dOutput, dInput, batch, wantInputGradient);
                 break;
             case StepKind.Dropout:
                 if (wantInputGradient) _ops.MultiplyByKeepBits(dOutput, step.KeepBits!.View, step.KeptScale, dInput, n);
@@ -324,7 +369,44 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         _activations.Dispose();
     }
 
-    private enum StepKind { Dense, Activation, Dropout }
+    private void ForwardLstm(Step step, ArrayView<float> input, int batch)
+    {
+        var lstm = (Lstm)step.Layer;
+        int steps = lstm.InputShape[0], features = lstm.InputShape[1], state = batch * lstm.Units;
+        _ops.ToStepMajor(input, step.Z, batch, steps, features, lstm.GoBackwards);
+        var p = lstm.Parameters;
+        var bias = p.Count > 2 ? _parameters[p[2]].Value.View : default;
+        var h0 = step.States is null ? default : step.States[0].View;
+        var c0 = step.States is null ? default : step.States[1].View;
+        var core = step.Core!;
+        core.ForwardOnDevice(batch, steps, step.Z, _parameters[p[0]].Value.View, _parameters[p[1]].Value.View, bias, h0, c0);
+        if (lstm.ReturnSequences) _ops.ToBatchMajor(core.HiddenSequence, step.Output, batch, steps, lstm.Units, reverse: false);
+        else core.FinalHiddenView.CopyTo(step.Output.SubView(0, state));
+        if (step.States is not null)
+        {
+            core.FinalHiddenView.CopyTo((ArrayView<float>)step.States[0].View);
+            core.FinalCellView.CopyTo((ArrayView<float>)step.States[1].View);
+        }
+    }
+
+    private void BackwardLstm(Step step, ArrayView<float> dOutput, ArrayView<float> dInput, int batch, bool wantInputGradient)
+    {
+        var lstm = (Lstm)step.Layer;
+        int steps = lstm.InputShape[0], features = lstm.InputShape[1], u = lstm.Units;
+        var dOut = dOutput;
+        if (lstm.ReturnSequences)
+        {
+            dOut = step.StepMajorGradient.Floats(0, (long)batch * steps * u);
+            _ops.ToStepMajor(dOutput, dOut, batch, steps, u, reverse: false);
+        }
+        var p = lstm.Parameters;
+        var dPacked = wantInputGradient ? step.StepMajorGradient.Floats(1, (long)batch * steps * features) : default;
+        step.Core!.BackwardOnDevice(dOut, step.Z, _parameters[p[0]].Value.View, _parameters[p[1]].Value.View,
+            _parameters[p[0]].Gradient.View, _parameters[p[1]].Gradient.View, p.Count > 2 ? _parameters[p[2]].Gradient.View : default, dPacked);
+        if (wantInputGradient) _ops.ToBatchMajor(dPacked, dInput, batch, steps, features, lstm.GoBackwards);
+    }
+
+    private enum StepKind { Dense, Activation, Dropout, Lstm }
 
     private sealed class Step(StepKind kind, Layer layer, int activation, int inputWidth, int outputWidth)
     {
@@ -337,6 +419,21 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         public ArrayView<float> Z { get; set; }
         public ArrayView<float> Output { get; set; }
         public MemoryBuffer1D<byte, Stride1D.Dense>? KeepBits { get; set; }
+
+        /// <summary>An LSTM's sequence core, its carried h and c (stateful), and its step-major gradient buffers.</summary>
+        public DeviceLstmCore? Core { get; init; }
+        public MemoryBuffer1D<float, Stride1D.Dense>[]? States { get; set; }
+        public int StateBatch { get; set; }
+        private Scratch? _stepMajorGradient;
+        public Scratch StepMajorGradient => _stepMajorGradient ??= new Scratch(Core!.Accelerator);
+
+        public void Dispose()
+        {
+            KeepBits?.Dispose();
+            Core?.Dispose();
+            _stepMajorGradient?.Dispose();
+            if (States is not null) foreach (var s in States) s.Dispose();
+        }
     }
 
     /// <summary>A weight's value, gradient and three optimizer slots (zeros unless uploaded) on the device.</summary>

@@ -61,9 +61,16 @@ public class DeviceTrainerTests
         var mlp = new Sequential(new Dense(2, "relu", inputShape: [3]), new Dense(1));
         mlp.Compile("mse", "adam");
         Assert.IsType<DeviceTrainer>(Devices.Cpu.CreateTrainingStrategy(mlp));
-        var lstm = new Sequential(new Lstm(2, inputShape: [4, 3]), new Dense(1));
+        var lstm = new Sequential(new Lstm(2, returnSequences: true, inputShape: [4, 3]), new Dropout(0.5), new Lstm(2), new Dense(1));
         lstm.Compile("mse", "adam");
-        Assert.Null(Devices.Cpu.CreateTrainingStrategy(lstm));
+        Assert.IsType<DeviceTrainer>(Devices.Cpu.CreateTrainingStrategy(lstm));
+        // An LSTM's own dropout masks have no device path yet; nor have GRU and SimpleRNN layers a whole-step one.
+        var withDropout = new Sequential(new Lstm(2, dropout: 0.2, inputShape: [4, 3]), new Dense(1));
+        withDropout.Compile("mse", "adam");
+        Assert.Null(Devices.Cpu.CreateTrainingStrategy(withDropout));
+        var gru = new Sequential(new Gru(2, inputShape: [4, 3]), new Dense(1));
+        gru.Compile("mse", "adam");
+        Assert.Null(Devices.Cpu.CreateTrainingStrategy(gru));
         var huber = new Sequential(new Dense(2, inputShape: [3]));
         huber.Compile(new Huber(), "adam");
         Assert.Null(Devices.Cpu.CreateTrainingStrategy(huber));

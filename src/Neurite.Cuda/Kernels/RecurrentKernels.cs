@@ -154,4 +154,23 @@ internal static class RecurrentKernels
         dGates[2 * b * units + units + j] = dr;
         dRecurrentState[at] = dReset * r;
     }
+
+    /// <summary>
+    /// (B, T, W) batch-major to (T, B, W) step-major, in processing order (step s reads time T − 1 − s when
+    /// <paramref name="reverse"/> is 1): a recurrent layer's input packed as its sequence core reads it.
+    /// </summary>
+    public static void ToStepMajor(Index1D at, ArrayView<float> batchMajor, ArrayView<float> stepMajor, int batch, int steps, int width, int reverse)
+    {
+        int s = at / (batch * width), rest = at % (batch * width), b = rest / width, k = rest % width;
+        int t = reverse != 0 ? steps - 1 - s : s;
+        stepMajor[at] = batchMajor[((long)b * steps + t) * width + k];
+    }
+
+    /// <summary>The inverse of <see cref="ToStepMajor"/>: (T, B, W) step-major, in processing order, to (B, T, W).</summary>
+    public static void ToBatchMajor(Index1D at, ArrayView<float> stepMajor, ArrayView<float> batchMajor, int batch, int steps, int width, int reverse)
+    {
+        int b = at / (steps * width), rest = at % (steps * width), t = rest / width, k = rest % width;
+        int s = reverse != 0 ? steps - 1 - t : t;
+        batchMajor[at] = stepMajor[((long)s * batch + b) * width + k];
+    }
 }

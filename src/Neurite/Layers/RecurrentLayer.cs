@@ -299,6 +299,13 @@ public abstract class RecurrentLayer : Layer
     /// <summary>Sets up the carried states for batches of <paramref name="batch"/> rows, refusing another size as Forward does.</summary>
     internal void PrepareStatesFor(int batch) => PrepareCarriedStates(batch);
 
+    /// <summary>Carried state <paramref name="index"/> (h, then c) of a stateful layer for batches of <paramref name="batch"/>, (B, U): a backend that keeps it elsewhere while training reads and writes it here.</summary>
+    internal float[] CarriedState(int index, int batch)
+    {
+        PrepareCarriedStates(batch);
+        return _states[index];
+    }
+
     /// <summary>
     /// Copies the carried states of rows [<paramref name="firstRow"/>, firstRow + the part's batch) to
     /// <paramref name="part"/>, a weight-sharing copy that trains on those rows, or back from it.
