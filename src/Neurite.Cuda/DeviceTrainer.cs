@@ -10,17 +10,18 @@ using Neurite.Cuda.Kernels;
 namespace Neurite.Cuda;
 
 /// <summary>
-/// Trains a Dense/Activation/Dropout model wholly on the device: weights, gradients and optimizer slots
-/// live in device buffers across batches; per batch, x and y go up and the per-row losses and the
-/// predictions (for the metrics) come down. Host weights are brought up to date only by
+/// Trains a model of Dense, Activation, Dropout and LSTM layers wholly on the device: weights, gradients,
+/// optimizer slots and a stateful LSTM's h and c live in device buffers across batches; per batch, x and y go
+/// up and the per-row losses and the predictions (for the metrics) come down. Host weights are brought up to date only by
 /// <see cref="SyncToHost"/>, which Sequential (and each planned layer, through <c>Layer.HeldBy</c>) calls before
 /// anything reads them; <see cref="HostChanged"/> after a host write drops the device copies, which the next step
 /// takes up again from the host.
 /// </summary>
 /// <remarks>
-/// Declines (returns false, so the model trains layer by layer) for anything it has no kernels for: other
-/// layers (LSTM stacks train through the device LSTM core instead), activations other than
-/// linear/relu/tanh/sigmoid/softmax, Huber loss, Adagrad, AMSGrad, gradient clipping, fixed dropout masks.
+/// Declines (plans nothing, so the model trains layer by layer through the backend's ops) for anything it has no
+/// kernels for: other layers (GRU and SimpleRNN run on their device sequence cores that way), an LSTM with its own
+/// dropout or returned states, activations other than linear/relu/tanh/sigmoid/softmax, Huber loss, Adagrad,
+/// AMSGrad, gradient clipping, fixed dropout masks, a stateful model without a fixed batch size.
 /// </remarks>
 internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
 {
