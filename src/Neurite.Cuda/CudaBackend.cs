@@ -8,12 +8,12 @@ namespace Neurite.Cuda;
 /// <summary>
 /// The CUDA backend: every coarse op of <see cref="IBackend"/> runs as ILGPU kernels (products on
 /// cuBLAS) on one accelerator. The span ops move their operands to the device and back per call; the
-/// LSTM core keeps its whole sequence (gates, cells, hidden states) on the device between forward and backward.
+/// LSTM, GRU and SimpleRNN cores keep their whole sequence (gates, cells, hidden states) on the device between
+/// forward and backward. A model the device has kernels for throughout trains by a <see cref="DeviceTrainer"/>.
 /// </summary>
 /// <remarks>
 /// Dropout masks are drawn on the host by the CPU backend's sampler (the same bits for the same seed
-/// on both backends) and only applied on the device. GRU and SimpleRNN sequences run on the CPU
-/// backend's cores in this version: they have no device kernels yet.
+/// on both backends) and only applied on the device.
 /// </remarks>
 internal sealed class CudaBackend : IBackend, IDisposable
 {
@@ -109,10 +109,10 @@ internal sealed class CudaBackend : IBackend, IDisposable
 
     public IRecurrentCore CreateGru(int features, int units, GateActivation activation, GateActivation recurrentActivation,
         bool resetAfter, bool returnSequences, bool goBackwards) =>
-        s_cpu.CreateGru(features, units, activation, recurrentActivation, resetAfter, returnSequences, goBackwards);
+        new DeviceGruCore(Ops, features, units, activation, recurrentActivation, resetAfter, returnSequences, goBackwards);
 
     public IRecurrentCore CreateSimpleRnn(int features, int units, GateActivation activation, bool returnSequences, bool goBackwards) =>
-        s_cpu.CreateSimpleRnn(features, units, activation, returnSequences, goBackwards);
+        new DeviceSimpleRnnCore(Ops, features, units, activation, returnSequences, goBackwards);
 
     public void AdamUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, float alpha, float b1, float b2, float epsilon)
     {
@@ -202,13 +202,19 @@ internal sealed class CudaBackend : IBackend, IDisposable
 
     public void ClampSymmetric(Span<float> values, float limit) => s_cpu.ClampSymmetric(values, limit);
 
-    /// <remarks>
-    /// None yet: Sequential reads weights, states and predictions on the host (GetWeights, Save, Predict,
-    /// the metrics, EarlyStopping's restore) without asking a strategy to sync them first, so a
-    /// device-resident <see cref="DeviceTrainer"/> would show stale weights. Models train layer by layer
-    /// through this backend's per-op kernels, which keep the host tensors current.
-    /// </remarks>
-    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => null;
+    /// <summary>
+    /// A <see cref="DeviceTrainer"/> (weights and optimizer slots kept on the device across batches) when the device has
+    /// kernels for the whole model as compiled; else null, and the model trains layer by layer through this backend's ops.
+    /// </summary>
+    /// <remarks>A model sharing another's weight tensors (WithBatchSize) trains layer by layer: one weight must not have two device copies.</remarks>
+    public ITrainingStrategy? CreateTrainingStrategy(Sequential model)
+    {
+        if (model.SharesWeights) return null;
+        var trainer = new DeviceTrainer(model, Ops);
+        if (trainer.Plans()) return trainer;
+        trainer.Dispose();
+        return null;
+    }
 
     private ILGPU.ArrayView<float> Upload(int slot, ReadOnlySpan<float> values)
     {

@@ -41,6 +41,8 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         _goBackwards = goBackwards;
     }
 
+    internal ILGPU.Runtime.Accelerator Accelerator => _ops.Accelerator;
+
     public ReadOnlySpan<float> FinalHidden => _finalHidden.AsSpan(0, _batch * _units);
 
     public ReadOnlySpan<float> FinalCell => _finalCell.AsSpan(0, _batch * _units);
@@ -96,22 +98,7 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         if (initialHidden.IsEmpty) hidden.SubView(0, state).MemSetToZero(); else DeviceOps.Upload(initialHidden[..state], hidden);
         if (initialCell.IsEmpty) cell.SubView(0, state).MemSetToZero(); else DeviceOps.Upload(initialCell[..state], cell);
 
-        _ops.MatMul(dPacked, dKernel, gates, rows, f, g, false, false, accumulate: false);
-        if (_hasBias) _ops.AddBias(gates, Upload(Bias, bias[..g]), rows, g);
-        for (int s = 0; s < steps; s++)
-        {
-            var h = hidden.SubView((long)s * state, state);
-            var stepGates = gates.SubView((long)s * batch * g, batch * g);
-            var recurrentInput = h;
-            if (_hasRecurrentMask)
-            {
-                recurrentInput = dropped.SubView((long)s * state, state);
-                _ops.Multiply(h, mask, recurrentInput, state);
-            }
-            _ops.MatMul(recurrentInput, dRecurrent, stepGates, batch, u, g, false, false, accumulate: true);
-            _ops.LstmForwardStep(stepGates, cell.SubView((long)s * state, state), cell.SubView((long)(s + 1) * state, state),
-                activatedCell.SubView((long)s * state, state), hidden.SubView((long)(s + 1) * state, state), batch, u, _activation, _recurrentActivation);
-        }
+        RunSteps(dPacked, dKernel, dRecurrent, _hasBias ? Upload(Bias, bias[..g]) : default);
 
         _ops.Download(hidden.SubView((long)steps * state, state), _finalHidden.AsSpan(0, state));
         _ops.Download(cell.SubView((long)steps * state, state), _finalCell.AsSpan(0, state));
@@ -127,6 +114,88 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         if (!inputMask.IsEmpty) inputMask[..(batch * f)].CopyTo(_hostMask);
         _hasInputMask = !inputMask.IsEmpty;
         _forwardDone = true;
+    }
+
+    /// <summary>The input projection of all steps as one product, then per step the recurrent product and the fused gate kernel.</summary>
+    private void RunSteps(ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent, ArrayView<float> bias)
+    {
+        int batch = _batch, steps = _steps, f = _features, u = _units, g = 4 * u, rows = batch * steps, state = batch * u;
+        var gates = _buffers.Floats(Gates, (long)rows * g);
+        var hidden = _buffers.Floats(Hidden, (long)(steps + 1) * state);
+        var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
+        var activatedCell = _buffers.Floats(ActivatedCell, (long)rows * u);
+        var dropped = _buffers.Floats(DroppedHidden, (long)rows * u);
+        var mask = _buffers.Floats(RecurrentMask, state);
+        var dRecurrent = recurrent;
+        _ops.MatMul(packed, kernel, gates, rows, f, g, false, false, accumulate: false);
+        if (_hasBias) _ops.AddBias(gates, bias, rows, g);
+        for (int s = 0; s < steps; s++)
+        {
+            var h = hidden.SubView((long)s * state, state);
+            var stepGates = gates.SubView((long)s * batch * g, batch * g);
+            var recurrentInput = h;
+            if (_hasRecurrentMask)
+            {
+                recurrentInput = dropped.SubView((long)s * state, state);
+                _ops.Multiply(h, mask, recurrentInput, state);
+            }
+            _ops.MatMul(recurrentInput, dRecurrent, stepGates, batch, u, g, false, false, accumulate: true);
+            _ops.LstmForwardStep(stepGates, cell.SubView((long)s * state, state), cell.SubView((long)(s + 1) * state, state),
+                activatedCell.SubView((long)s * state, state), hidden.SubView((long)(s + 1) * state, state), batch, u, _activation, _recurrentActivation);
+        }
+    }
+
+    /// <summary>
+    /// A training forward pass on device buffers, for <see cref="DeviceTrainer"/>: <paramref name="packed"/> holds x
+    /// step-major (T, B, F) in processing order; <paramref name="h0"/> and <paramref name="c0"/> (B, U) are copied (zeros
+    /// when empty); no dropout. Every step's states stay here (<see cref="HiddenSequence"/>, <see cref="FinalHiddenView"/>).
+    /// </summary>
+    internal void ForwardOnDevice(int batch, int steps, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
+        ArrayView<float> bias, ArrayView<float> h0, ArrayView<float> c0)
+    {
+        _batch = batch;
+        _steps = steps;
+        _hasBias = bias.Length > 0;
+        _hasRecurrentMask = false;
+        _hasInputMask = false;
+        int state = batch * _units;
+        var hidden = _buffers.Floats(Hidden, (long)(steps + 1) * state);
+        var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
+        if (h0.Length == 0) hidden.SubView(0, state).MemSetToZero(); else h0.SubView(0, state).CopyTo(hidden.SubView(0, state));
+        if (c0.Length == 0) cell.SubView(0, state).MemSetToZero(); else c0.SubView(0, state).CopyTo(cell.SubView(0, state));
+        RunSteps(packed, kernel, recurrent, bias);
+        _forwardDone = true;
+    }
+
+    /// <summary>h after each step of the latest forward pass, step-major (T, B, U) in processing order.</summary>
+    internal ArrayView<float> HiddenSequence =>
+        _buffers.Floats(Hidden, (long)(_steps + 1) * _batch * _units).SubView((long)_batch * _units, (long)_steps * _batch * _units);
+
+    internal ArrayView<float> FinalHiddenView =>
+        _buffers.Floats(Hidden, (long)(_steps + 1) * _batch * _units).SubView((long)_steps * _batch * _units, _batch * _units);
+
+    internal ArrayView<float> FinalCellView =>
+        _buffers.Floats(Cell, (long)(_steps + 1) * _batch * _units).SubView((long)_steps * _batch * _units, _batch * _units);
+
+    /// <summary>
+    /// Backpropagation through <see cref="ForwardOnDevice"/>'s pass: <paramref name="dOutput"/> is step-major (T, B, U) with
+    /// returnSequences, else (B, U); the weight gradients are written (not added); <paramref name="dPacked"/> (T, B, F), when
+    /// not empty, gets the gradient of the packed input.
+    /// </summary>
+    internal void BackwardOnDevice(ArrayView<float> dOutput, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
+        ArrayView<float> dKernel, ArrayView<float> dRecurrent, ArrayView<float> dBias, ArrayView<float> dPacked)
+    {
+        if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
+        _forwardDone = false;
+        int batch = _batch, steps = _steps, f = _features, u = _units, g = 4 * u, rows = batch * steps, state = batch * u;
+        _buffers.Floats(DHidden, state).MemSetToZero();
+        _buffers.Floats(DCell, state).MemSetToZero();
+        BackSteps(dOutput, recurrent);
+        var gates = _buffers.Floats(Gates, (long)rows * g);
+        _ops.MatMul(packed, gates, dKernel, f, rows, g, transA: true, false, accumulate: false);
+        _ops.MatMul(_buffers.Floats(Hidden, (long)(steps + 1) * state), gates, dRecurrent, u, rows, g, transA: true, false, accumulate: false);
+        if (dBias.Length > 0) _ops.SumRows(gates, dBias, rows, g, accumulate: false);
+        if (dPacked.Length > 0) _ops.MatMul(gates, kernel, dPacked, rows, g, f, false, transB: true, accumulate: false);
     }
 
     private bool _hasInputMask;
@@ -167,17 +236,7 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
             else DeviceOps.Upload(dOutput[..state], dOut);
         }
 
-        for (int s = steps - 1; s >= 0; s--)
-        {
-            if (!dOutput.IsEmpty && (_returnSequences || s == steps - 1))
-                _ops.AddInPlace(dh, _returnSequences ? dOut.SubView((long)s * state, state) : dOut, state);
-            var stepGates = gates.SubView((long)s * batch * g, batch * g);
-            _ops.LstmBackwardStep(stepGates, cell.SubView((long)s * state, state), activatedCell.SubView((long)s * state, state), dh, dc,
-                batch, u, _activation, _recurrentActivation);
-            // dh for the previous step: dz·Rᵀ, through the recurrent dropout mask.
-            _ops.MatMul(stepGates, dRecurrent, dh, batch, g, u, false, transB: true, accumulate: false);
-            if (_hasRecurrentMask) _ops.Multiply(dh, mask, dh, state);
-        }
+        BackSteps(dOutput.IsEmpty ? default : dOut, dRecurrent);
         if (!dInitialHidden.IsEmpty) _ops.Download(dh, dInitialHidden[..state]);
         if (!dInitialCell.IsEmpty) _ops.Download(dc, dInitialCell[..state]);
 
@@ -212,6 +271,32 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
                     else for (int k = 0; k < f; k++) target[k] = source[k] * _hostMask[b * f + k];
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Back through every step (dh and dc hold the final states' gradients on entry, the initial ones on exit), adding
+    /// the output's gradient (step-major; none when empty) where the output took h; leaves dz over the gates.
+    /// </summary>
+    private void BackSteps(ArrayView<float> dOut, ArrayView<float> recurrent)
+    {
+        int batch = _batch, steps = _steps, u = _units, g = 4 * u, rows = batch * steps, state = batch * u;
+        var gates = _buffers.Floats(Gates, (long)rows * g);
+        var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
+        var activatedCell = _buffers.Floats(ActivatedCell, (long)rows * u);
+        var mask = _buffers.Floats(RecurrentMask, state);
+        var dh = _buffers.Floats(DHidden, state);
+        var dc = _buffers.Floats(DCell, state);
+        for (int s = steps - 1; s >= 0; s--)
+        {
+            if (dOut.Length > 0 && (_returnSequences || s == steps - 1))
+                _ops.AddInPlace(dh, _returnSequences ? dOut.SubView((long)s * state, state) : dOut, state);
+            var stepGates = gates.SubView((long)s * batch * g, batch * g);
+            _ops.LstmBackwardStep(stepGates, cell.SubView((long)s * state, state), activatedCell.SubView((long)s * state, state), dh, dc,
+                batch, u, _activation, _recurrentActivation);
+            // dh for the previous step: dz·Rᵀ, through the recurrent dropout mask.
+            _ops.MatMul(stepGates, recurrent, dh, batch, g, u, false, transB: true, accumulate: false);
+            if (_hasRecurrentMask) _ops.Multiply(dh, mask, dh, state);
         }
     }
 

@@ -28,6 +28,15 @@ internal sealed class DeviceOps
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, int> _rmsProp;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _lstmForward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _lstmBackward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _simpleRnnForward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int> _toStepMajor, _toBatchMajor;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _simpleRnnBackward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gruResetAfterForward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gruResetAfterBackward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _gruGatesForward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _gruCandidateForward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gruCandidateBackward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _gruResetBackward;
 
     public DeviceOps(DeviceContext device)
     {
@@ -56,6 +65,16 @@ internal sealed class DeviceOps
         _rmsProp = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, int>(OptimizerKernels.RmsProp);
         _lstmForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.LstmForwardStep);
         _lstmBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.LstmBackwardStep);
+        _toStepMajor = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(RecurrentKernels.ToStepMajor);
+        _toBatchMajor = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(RecurrentKernels.ToBatchMajor);
+        _simpleRnnForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(RecurrentKernels.SimpleRnnForwardStep);
+        _simpleRnnBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(RecurrentKernels.SimpleRnnBackwardStep);
+        _gruResetAfterForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.GruResetAfterForwardStep);
+        _gruResetAfterBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.GruResetAfterBackwardStep);
+        _gruGatesForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(RecurrentKernels.GruGatesForwardStep);
+        _gruCandidateForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(RecurrentKernels.GruCandidateForwardStep);
+        _gruCandidateBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.GruCandidateBackwardStep);
+        _gruResetBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(RecurrentKernels.GruResetBackwardStep);
     }
 
     public Accelerator Accelerator => _device.Accelerator;
@@ -164,6 +183,42 @@ internal sealed class DeviceOps
     public void LstmBackwardStep(ArrayView<float> gates, ArrayView<float> cellPrev, ArrayView<float> activatedCell, ArrayView<float> dHidden,
         ArrayView<float> dCell, int batch, int units, int activation, int recurrentActivation) =>
         _lstmBackward(batch * units, gates, cellPrev, activatedCell, dHidden, dCell, units, activation, recurrentActivation);
+
+    public void ToStepMajor(ArrayView<float> batchMajor, ArrayView<float> stepMajor, int batch, int steps, int width, bool reverse) =>
+        _toStepMajor(batch * steps * width, batchMajor, stepMajor, batch, steps, width, reverse ? 1 : 0);
+
+    public void ToBatchMajor(ArrayView<float> stepMajor, ArrayView<float> batchMajor, int batch, int steps, int width, bool reverse) =>
+        _toBatchMajor(batch * steps * width, stepMajor, batchMajor, batch, steps, width, reverse ? 1 : 0);
+
+    public void SimpleRnnForwardStep(ArrayView<float> preActivation, ArrayView<float> hidden, int length, int activation) =>
+        _simpleRnnForward(length, preActivation, hidden, activation);
+
+    public void SimpleRnnBackwardStep(ArrayView<float> hidden, ArrayView<float> dHidden, ArrayView<float> dPreActivation, int length, int activation) =>
+        _simpleRnnBackward(length, hidden, dHidden, dPreActivation, activation);
+
+    public void GruResetAfterForwardStep(ArrayView<float> projection, ArrayView<float> recurrent, ArrayView<float> hiddenPrev, ArrayView<float> hidden,
+        int batch, int units, int activation, int recurrentActivation) =>
+        _gruResetAfterForward(batch * units, projection, recurrent, hiddenPrev, hidden, units, activation, recurrentActivation);
+
+    public void GruResetAfterBackwardStep(ArrayView<float> gates, ArrayView<float> recurrent, ArrayView<float> hiddenPrev, ArrayView<float> dHidden,
+        ArrayView<float> dProjection, ArrayView<float> dRecurrent, int batch, int units, int activation, int recurrentActivation) =>
+        _gruResetAfterBackward(batch * units, gates, recurrent, hiddenPrev, dHidden, dProjection, dRecurrent, units, activation, recurrentActivation);
+
+    public void GruGatesForwardStep(ArrayView<float> projection, ArrayView<float> gateProducts, ArrayView<float> recurrentInput, ArrayView<float> resetHidden,
+        int batch, int units, int recurrentActivation) =>
+        _gruGatesForward(batch * units, projection, gateProducts, recurrentInput, resetHidden, units, recurrentActivation);
+
+    public void GruCandidateForwardStep(ArrayView<float> projection, ArrayView<float> candidateProduct, ArrayView<float> hiddenPrev, ArrayView<float> hidden,
+        int batch, int units, int activation) =>
+        _gruCandidateForward(batch * units, projection, candidateProduct, hiddenPrev, hidden, units, activation);
+
+    public void GruCandidateBackwardStep(ArrayView<float> gates, ArrayView<float> hiddenPrev, ArrayView<float> dHidden, ArrayView<float> dProjection,
+        ArrayView<float> dGates, ArrayView<float> dCandidate, int batch, int units, int activation, int recurrentActivation) =>
+        _gruCandidateBackward(batch * units, gates, hiddenPrev, dHidden, dProjection, dGates, dCandidate, units, activation, recurrentActivation);
+
+    public void GruResetBackwardStep(ArrayView<float> gates, ArrayView<float> recurrentInput, ArrayView<float> dResetHidden, ArrayView<float> dProjection,
+        ArrayView<float> dGates, ArrayView<float> dRecurrentState, int batch, int units, int recurrentActivation) =>
+        _gruResetBackward(batch * units, gates, recurrentInput, dResetHidden, dProjection, dGates, dRecurrentState, units, recurrentActivation);
 }
 
 /// <summary>The losses with device kernels.</summary>

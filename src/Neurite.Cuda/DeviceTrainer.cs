@@ -10,15 +10,18 @@ using Neurite.Cuda.Kernels;
 namespace Neurite.Cuda;
 
 /// <summary>
-/// Trains a Dense/Activation/Dropout model wholly on the device: weights, gradients and optimizer slots
-/// live in device buffers across batches; per batch, x and y go up and the per-row losses and the
-/// predictions (for the metrics) come down. Host weights are brought up to date only by
-/// <see cref="SyncToHost"/>, which whoever reads them (GetWeights, Save, Predict on the CPU...) must call first.
+/// Trains a model of Dense, Activation, Dropout and LSTM layers wholly on the device: weights, gradients,
+/// optimizer slots and a stateful LSTM's h and c live in device buffers across batches; per batch, x and y go
+/// up and the per-row losses and the predictions (for the metrics) come down. Host weights are brought up to date only by
+/// <see cref="SyncToHost"/>, which Sequential (and each planned layer, through <c>Layer.HeldBy</c>) calls before
+/// anything reads them; <see cref="HostChanged"/> after a host write drops the device copies, which the next step
+/// takes up again from the host.
 /// </summary>
 /// <remarks>
-/// Declines (returns false, so the model trains layer by layer) for anything it has no kernels for: other
-/// layers (LSTM stacks train through the device LSTM core instead), activations other than
-/// linear/relu/tanh/sigmoid/softmax, Huber loss, Adagrad, AMSGrad, gradient clipping, fixed dropout masks.
+/// Declines (plans nothing, so the model trains layer by layer through the backend's ops) for anything it has no
+/// kernels for: other layers (GRU and SimpleRNN run on their device sequence cores that way), an LSTM with its own
+/// dropout or returned states, activations other than linear/relu/tanh/sigmoid/softmax, Huber loss, Adagrad,
+/// AMSGrad, gradient clipping, fixed dropout masks, a stateful model without a fixed batch size.
 /// </remarks>
 internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
 {
@@ -44,12 +47,20 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
     /// <summary>The predictions of the latest step, (B, outputs), for the metrics.</summary>
     public ReadOnlySpan<float> LastOutput => _output;
 
+    /// <summary>True when the device has kernels for the whole model as compiled (see the type's remarks); plans on first call.</summary>
+    public bool Plans()
+    {
+        _supported ??= Plan();
+        return _supported == true;
+    }
+
     public bool TryTrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights, out double loss)
     {
         loss = 0;
-        _supported ??= Plan();
-        if (_supported != true) return false;
+        if (!Plans()) return false;
         int batch = xb.Shape[0];
+        foreach (var s in _steps)
+            if (s.States is not null && s.StateBatch != batch) return false;
         int slot = 0;
         var x = _activations.Floats(slot++, xb.Size);
         DeviceOps.Upload(xb.Span, x);
@@ -66,7 +77,13 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             var step = _steps[i];
             long size = (long)batch * step.OutputWidth;
             var output = _activations.Floats(slot++, size);
-            var z = step.Kind == StepKind.Dense ? _activations.Floats(slot++, size) : output;
+            var z = step.Kind switch
+            {
+                StepKind.Dense => _activations.Floats(slot++, size),
+                // The input, packed step-major for the sequence core (kept for the backward pass).
+                StepKind.Lstm => _activations.Floats(slot++, (long)batch * step.InputWidth),
+                _ => output,
+            };
             step.Z = z;
             step.Output = output;
             Forward(step, inputs[i], batch);
@@ -90,6 +107,8 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         loss = total / batch;
         if (_output.Length != batch * width) _output = new float[batch * width];
         _ops.Download(last.Output, _output);
+        var metrics = _model.Metrics;
+        for (int m = 0; m < metrics.Count; m++) metrics[m].Update(_output, yb.Span, batch, width);
 
         // Backward, then one update per weight.
         var dOutput = gradient;
@@ -114,16 +133,29 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             var slots = _model.Optimizer!.GetSlots(parameter);
             for (int s = 0; s < slots.Count && s < device.Slots.Length; s++) _ops.Download(device.Slots[s].View, slots[s]);
         }
+        foreach (var step in _steps)
+            if (step.States is not null)
+                for (int i = 0; i < 2; i++) _ops.Download(step.States[i].View, ((Lstm)step.Layer).CarriedState(i, step.StateBatch));
+        _hostStale = false;
+    }
+
+    /// <summary>The host's weights, slots or states were written: drop the device copies (the next step uploads them again).</summary>
+    public void HostChanged()
+    {
+        foreach (var layer in _model.Layers)
+            if (ReferenceEquals(layer.HeldBy, this)) layer.HeldBy = null;
+        foreach (var p in _parameters.Values) p.Dispose();
+        _parameters.Clear();
+        foreach (var step in _steps) step.Dispose();
+        _steps.Clear();
+        _supported = null;
         _hostStale = false;
     }
 
     public void Reset()
     {
-        foreach (var p in _parameters.Values) p.Dispose();
-        _parameters.Clear();
-        _steps.Clear();
-        _supported = null;
-        _hostStale = false;
+        SyncToHost();
+        HostChanged();
     }
 
     private LossKind _lossKind;
@@ -146,22 +178,31 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         if (optimizer is not (Sgd or Adam { Amsgrad: false } or RmsProp)) return false;
         foreach (var layer in _model.Layers)
         {
-            // Rows of features only: (B, F) inputs, as an MLP has.
-            if (layer.InputShape.Count != 1) return false;
+            bool rows = layer.InputShape.Count == 1;
             var step = layer switch
             {
-                Dense dense when ActivationCode(dense.Activation) is { } code =>
+                // Dense and softmax on rows of features only, (B, F), as an MLP (or a recurrent stack's head) has.
+                Dense dense when rows && ActivationCode(dense.Activation) is { } code =>
                     new Step(StepKind.Dense, layer, code, dense.InputShape[^1], dense.Units),
-                Activation activation when ActivationCode(activation.Function) is { } code =>
+                Activation activation when ActivationCode(activation.Function) is { } code && (rows || code != -2) =>
                     new Step(StepKind.Activation, layer, code, Width(layer), Width(layer)),
                 Dropout dropout when !dropout.UsesFixedMasks => new Step(StepKind.Dropout, layer, 0, Width(layer), Width(layer)),
+                // An LSTM without its own dropout and without returned states; stateful ones keep their states here too.
+                Lstm lstm when lstm.Dropout == 0 && lstm.RecurrentDropout == 0 && !lstm.ReturnState && !lstm.UsesFixedMasks =>
+                    new Step(StepKind.Lstm, layer, 0, Width(layer), lstm.ReturnSequences ? lstm.InputShape[0] * lstm.Units : lstm.Units)
+                    {
+                        Core = new DeviceLstmCore(_ops, lstm.InputShape[1], lstm.Units, lstm.ActivationKind, lstm.RecurrentActivationKind, lstm.ReturnSequences, lstm.GoBackwards),
+                    },
                 _ => null,
             };
             if (step is null) return false;
             _steps.Add(step);
         }
-        // Upload the weights once: from here on the device holds them.
+        if (!UploadStates()) return false;
+        // Upload the weights once: from here on the device holds them, and the layers read and write through this trainer.
         foreach (var layer in _model.Layers)
+        {
+            layer.HeldBy = this;
             foreach (var parameter in layer.Parameters)
             {
                 var device = new DeviceParameter(_ops, parameter.Value.Size);
@@ -170,10 +211,31 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
                 for (int s = 0; s < slots.Count && s < device.Slots.Length; s++) DeviceOps.Upload(slots[s], device.Slots[s].View);
                 _parameters[parameter] = device;
             }
+        }
         return _steps.Count > 0;
     }
 
-    private static int Width(Layer layer) => layer.InputShape[^1];
+    /// <summary>Values per sample of the layer's input (T·F for a sequence).</summary>
+    private static int Width(Layer layer)
+    {
+        int width = 1;
+        foreach (int d in layer.InputShape) width *= d;
+        return width;
+    }
+
+    /// <summary>A stateful LSTM's carried h and c go to the device (its batch is the model's fixed one); false when that is not known.</summary>
+    private bool UploadStates()
+    {
+        foreach (var step in _steps)
+        {
+            if (step.Layer is not Lstm { Stateful: true } lstm) continue;
+            if (_model.FixedBatchSize is not int batch) return false;
+            step.StateBatch = batch;
+            step.States = [_ops.Allocate((long)batch * lstm.Units), _ops.Allocate((long)batch * lstm.Units)];
+            for (int i = 0; i < 2; i++) DeviceOps.Upload(lstm.CarriedState(i, batch), step.States[i].View);
+        }
+        return true;
+    }
 
     /// <summary>Linear = -1, softmax = -2, else a <see cref="DeviceMath"/> code; null when there is no kernel.</summary>
     private static int? ActivationCode(ActivationFunction function) => function.Name switch
@@ -200,6 +262,9 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             case StepKind.Activation:
                 step.Z = input;
                 Activate(step, input, step.Output, rows);
+                break;
+            case StepKind.Lstm:
+                ForwardLstm(step, input, batch);
                 break;
             case StepKind.Dropout:
                 int bytes = (n + 7) / 8;
@@ -247,6 +312,9 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             case StepKind.Activation:
                 if (wantInputGradient) ActivateBackward(step, step.Z, step.Output, dOutput, dInput, rows);
                 break;
+            case StepKind.Lstm:
+                BackwardLstm(step, dOutput, dInput, batch, wantInputGradient);
+                break;
             case StepKind.Dropout:
                 if (wantInputGradient) _ops.MultiplyByKeepBits(dOutput, step.KeepBits!.View, step.KeptScale, dInput, n);
                 break;
@@ -269,28 +337,27 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
     {
         var optimizer = _model.Optimizer!;
         long step = optimizer.Iterations + 1;
-        foreach (var layer in _model.Layers)
+        // The weights the CPU's Optimizer.Apply updates: those trainable when the model was built, still trainable now.
+        var trainable = _model.TrainableParameters;
+        for (int i = 0; i < trainable.Count; i++)
         {
-            if (!layer.Trainable) continue;
-            foreach (var parameter in layer.Parameters)
+            var parameter = trainable[i];
+            if (!parameter.Trainable) continue;
+            var d = _parameters[parameter];
+            int n = parameter.Value.Size;
+            switch (optimizer)
             {
-                if (!parameter.Trainable) continue;
-                var d = _parameters[parameter];
-                int n = parameter.Value.Size;
-                switch (optimizer)
-                {
-                    case Sgd sgd:
-                        _ops.Sgd(d.Value.View, d.Gradient.View, d.Slots[0].View, n, (float)sgd.LearningRate, (float)sgd.Momentum, sgd.Nesterov);
-                        break;
-                    case Adam adam:
-                        float alpha = (float)(adam.LearningRate * Math.Sqrt(1 - Math.Pow(adam.Beta2, step)) / (1 - Math.Pow(adam.Beta1, step)));
-                        _ops.Adam(d.Value.View, d.Gradient.View, d.Slots[0].View, d.Slots[1].View, n, alpha, (float)(1 - adam.Beta1), (float)(1 - adam.Beta2), (float)adam.Epsilon);
-                        break;
-                    case RmsProp rms:
-                        _ops.RmsProp(d.Value.View, d.Gradient.View, d.Slots[0].View, d.Slots[1].View, d.Slots[2].View, n,
-                            (float)rms.LearningRate, (float)rms.Rho, (float)rms.Epsilon, (float)rms.Momentum, rms.Centered);
-                        break;
-                }
+                case Sgd sgd:
+                    _ops.Sgd(d.Value.View, d.Gradient.View, d.Slots[0].View, n, (float)sgd.LearningRate, (float)sgd.Momentum, sgd.Nesterov);
+                    break;
+                case Adam adam:
+                    float alpha = (float)(adam.LearningRate * Math.Sqrt(1 - Math.Pow(adam.Beta2, step)) / (1 - Math.Pow(adam.Beta1, step)));
+                    _ops.Adam(d.Value.View, d.Gradient.View, d.Slots[0].View, d.Slots[1].View, n, alpha, (float)(1 - adam.Beta1), (float)(1 - adam.Beta2), (float)adam.Epsilon);
+                    break;
+                case RmsProp rms:
+                    _ops.RmsProp(d.Value.View, d.Gradient.View, d.Slots[0].View, d.Slots[1].View, d.Slots[2].View, n,
+                        (float)rms.LearningRate, (float)rms.Rho, (float)rms.Epsilon, (float)rms.Momentum, rms.Centered);
+                    break;
             }
         }
         optimizer.Iterations++;
@@ -303,7 +370,44 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         _activations.Dispose();
     }
 
-    private enum StepKind { Dense, Activation, Dropout }
+    private void ForwardLstm(Step step, ArrayView<float> input, int batch)
+    {
+        var lstm = (Lstm)step.Layer;
+        int steps = lstm.InputShape[0], features = lstm.InputShape[1], state = batch * lstm.Units;
+        _ops.ToStepMajor(input, step.Z, batch, steps, features, lstm.GoBackwards);
+        var p = lstm.Parameters;
+        var bias = p.Count > 2 ? _parameters[p[2]].Value.View : default;
+        var h0 = step.States is null ? default : step.States[0].View;
+        var c0 = step.States is null ? default : step.States[1].View;
+        var core = step.Core!;
+        core.ForwardOnDevice(batch, steps, step.Z, _parameters[p[0]].Value.View, _parameters[p[1]].Value.View, bias, h0, c0);
+        if (lstm.ReturnSequences) _ops.ToBatchMajor(core.HiddenSequence, step.Output, batch, steps, lstm.Units, reverse: false);
+        else core.FinalHiddenView.CopyTo(step.Output.SubView(0, state));
+        if (step.States is not null)
+        {
+            core.FinalHiddenView.CopyTo((ArrayView<float>)step.States[0].View);
+            core.FinalCellView.CopyTo((ArrayView<float>)step.States[1].View);
+        }
+    }
+
+    private void BackwardLstm(Step step, ArrayView<float> dOutput, ArrayView<float> dInput, int batch, bool wantInputGradient)
+    {
+        var lstm = (Lstm)step.Layer;
+        int steps = lstm.InputShape[0], features = lstm.InputShape[1], u = lstm.Units;
+        var dOut = dOutput;
+        if (lstm.ReturnSequences)
+        {
+            dOut = step.StepMajorGradient.Floats(0, (long)batch * steps * u);
+            _ops.ToStepMajor(dOutput, dOut, batch, steps, u, reverse: false);
+        }
+        var p = lstm.Parameters;
+        var dPacked = wantInputGradient ? step.StepMajorGradient.Floats(1, (long)batch * steps * features) : default;
+        step.Core!.BackwardOnDevice(dOut, step.Z, _parameters[p[0]].Value.View, _parameters[p[1]].Value.View,
+            _parameters[p[0]].Gradient.View, _parameters[p[1]].Gradient.View, p.Count > 2 ? _parameters[p[2]].Gradient.View : default, dPacked);
+        if (wantInputGradient) _ops.ToBatchMajor(dPacked, dInput, batch, steps, features, lstm.GoBackwards);
+    }
+
+    private enum StepKind { Dense, Activation, Dropout, Lstm }
 
     private sealed class Step(StepKind kind, Layer layer, int activation, int inputWidth, int outputWidth)
     {
@@ -316,6 +420,21 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         public ArrayView<float> Z { get; set; }
         public ArrayView<float> Output { get; set; }
         public MemoryBuffer1D<byte, Stride1D.Dense>? KeepBits { get; set; }
+
+        /// <summary>An LSTM's sequence core, its carried h and c (stateful), and its step-major gradient buffers.</summary>
+        public DeviceLstmCore? Core { get; init; }
+        public MemoryBuffer1D<float, Stride1D.Dense>[]? States { get; set; }
+        public int StateBatch { get; set; }
+        private Scratch? _stepMajorGradient;
+        public Scratch StepMajorGradient => _stepMajorGradient ??= new Scratch(Core!.Accelerator);
+
+        public void Dispose()
+        {
+            KeepBits?.Dispose();
+            Core?.Dispose();
+            _stepMajorGradient?.Dispose();
+            if (States is not null) foreach (var s in States) s.Dispose();
+        }
     }
 
     /// <summary>A weight's value, gradient and three optimizer slots (zeros unless uploaded) on the device.</summary>

@@ -66,16 +66,17 @@ public static class OnnxExporter
     private static string ExportLayer(GraphBuilder g, Layer layer, string x)
     {
         string n = layer.Name;
-        var p = layer.Parameters;
+        // GetWeights, not the parameters' tensors: a backend training on a device brings its weights home first.
+        var p = layer.GetWeights();
         switch (layer.Config)
         {
             case DenseConfig d:
             {
-                string w = g.Initializer($"{n}/kernel", p[0].Value.ToArray(), p[0].Shape);
+                string w = g.Initializer($"{n}/kernel", p[0].ToArray(), p[0].Shape);
                 string y = g.Node("MatMul", [x, w], [$"{n}/matmul"], $"{n}/MatMul");
                 if (d.UseBias)
                 {
-                    string b = g.Initializer($"{n}/bias", p[1].Value.ToArray(), p[1].Shape);
+                    string b = g.Initializer($"{n}/bias", p[1].ToArray(), p[1].Shape);
                     y = g.Node("Add", [y, b], [$"{n}/bias_add"], $"{n}/Add");
                 }
                 return Activation(g, d.Activation, y, n);
@@ -138,8 +139,9 @@ public static class OnnxExporter
     {
         string n = layer.Name;
         int u = r.Units, f = layer.InputShape[1];
-        var p = layer.Parameters;
-        float[] kernel = p[0].Value.ToArray(), recurrent = p[1].Value.ToArray();
+        // GetWeights, not the parameters' tensors: a backend training on a device brings its weights home first.
+        var p = layer.GetWeights();
+        float[] kernel = p[0].ToArray(), recurrent = p[1].ToArray();
         string op;
         int gates;
         int[] gateOrder; // ONNX gate block i comes from Keras block gateOrder[i]
@@ -152,7 +154,7 @@ public static class OnnxExporter
                 op = "LSTM"; gates = 4;
                 gateOrder = [0, 3, 1, 2]; // Keras i,f,c,o -> ONNX i,o,f,c
                 activations = [OnnxActivation(r.RecurrentActivation, layer), OnnxActivation(r.Activation, layer), OnnxActivation(r.Activation, layer)];
-                inputBias = r.UseBias ? p[2].Value.ToArray() : new float[4 * u];
+                inputBias = r.UseBias ? p[2].ToArray() : new float[4 * u];
                 recurrentBias = new float[4 * u];
                 break;
             case GruConfig gru:
@@ -162,18 +164,18 @@ public static class OnnxExporter
                 if (!r.UseBias) { inputBias = new float[3 * u]; recurrentBias = new float[3 * u]; }
                 else if (gru.ResetAfter)
                 {
-                    var b = p[2].Value.ToArray();
+                    var b = p[2].ToArray();
                     inputBias = b[..(3 * u)];
                     recurrentBias = b[(3 * u)..];
                 }
-                else { inputBias = p[2].Value.ToArray(); recurrentBias = new float[3 * u]; }
+                else { inputBias = p[2].ToArray(); recurrentBias = new float[3 * u]; }
                 attributes.Add(a => a.Int("linear_before_reset", gru.ResetAfter ? 1 : 0));
                 break;
             case SimpleRnnConfig:
                 op = "RNN"; gates = 1;
                 gateOrder = [0];
                 activations = [OnnxActivation(r.Activation, layer)];
-                inputBias = r.UseBias ? p[2].Value.ToArray() : new float[u];
+                inputBias = r.UseBias ? p[2].ToArray() : new float[u];
                 recurrentBias = new float[u];
                 break;
             default:

@@ -84,50 +84,60 @@ public sealed partial class Sequential
         var xRest = x.ShapeArray.AsSpan(1).ToArray();
         var yRest = y.ShapeArray.AsSpan(1).ToArray();
 
-        for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
+        // Whatever ends Fit (the last epoch, a cancellation, a callback's exception), the host holds what was trained.
+        try
         {
-            // Before the epoch's callbacks and shuffle, so that a Fit resumed with initialEpoch: epoch continues exactly.
-            if (cancellationToken.IsCancellationRequested) throw Canceled(history, progress, epoch, 0, steps, cancellationToken);
-            var epochLogs = new Logs();
-            foreach (var c in list) c.OnEpochBegin(epoch, epochLogs);
-            if (doShuffle) NeuriteRandom.Permutation(order);
-            foreach (var m in _metrics) m.Reset();
-            double lossSum = 0;
-            long seen = 0;
-            _batchLogs.Clear();
-            for (int step = 0; step < steps; step++)
+            for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
             {
-                if (cancellationToken.IsCancellationRequested) throw Canceled(history, progress, epoch, step, steps, cancellationToken);
-                int start = step * batch, count = Math.Min(batch, rows - start);
-                for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchBegin(step, _batchLogs);
-                var xb = _trainBuffers.X(count, xRest);
-                var yb = _trainBuffers.Y(count, yRest);
-                var rowsOfBatch = order.AsSpan(start, count);
-                GatherRows(xTrain, rowsOfBatch, xb);
-                GatherRows(yTrain, rowsOfBatch, yb);
-                ReadOnlySpan<float> wb = default;
-                if (sampleWeights is not null)
+                // Before the epoch's callbacks and shuffle, so that a Fit resumed with initialEpoch: epoch continues exactly.
+                if (cancellationToken.IsCancellationRequested) throw Canceled(history, progress, epoch, 0, steps, cancellationToken);
+                var epochLogs = new Logs();
+                foreach (var c in list) c.OnEpochBegin(epoch, epochLogs);
+                if (doShuffle) NeuriteRandom.Permutation(order);
+                foreach (var m in _metrics) m.Reset();
+                double lossSum = 0;
+                long seen = 0;
+                _batchLogs.Clear();
+                for (int step = 0; step < steps; step++)
                 {
-                    var w = _trainBuffers.W(count);
-                    for (int i = 0; i < count; i++) w.Span[i] = sampleWeights[rowsOfBatch[i]];
-                    wb = w.Span;
+                    if (cancellationToken.IsCancellationRequested) throw Canceled(history, progress, epoch, step, steps, cancellationToken);
+                    int start = step * batch, count = Math.Min(batch, rows - start);
+                    for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchBegin(step, _batchLogs);
+                    var xb = _trainBuffers.X(count, xRest);
+                    var yb = _trainBuffers.Y(count, yRest);
+                    var rowsOfBatch = order.AsSpan(start, count);
+                    GatherRows(xTrain, rowsOfBatch, xb);
+                    GatherRows(yTrain, rowsOfBatch, yb);
+                    ReadOnlySpan<float> wb = default;
+                    if (sampleWeights is not null)
+                    {
+                        var w = _trainBuffers.W(count);
+                        for (int i = 0; i < count; i++) w.Span[i] = sampleWeights[rowsOfBatch[i]];
+                        wb = w.Span;
+                    }
+                    double loss = TrainStep(xb, yb, wb);
+                    lossSum += loss * count;
+                    seen += count;
+                    _batchLogs["loss"] = lossSum / seen;
+                    for (int m = 0; m < _metrics.Count; m++) _batchLogs[_metrics[m].Name] = _metrics[m].Result();
+                    for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchEnd(step, _batchLogs);
+                    if (StopTraining) break;
                 }
-                double loss = TrainStep(xb, yb, wb);
-                lossSum += loss * count;
-                seen += count;
-                _batchLogs["loss"] = lossSum / seen;
-                for (int m = 0; m < _metrics.Count; m++) _batchLogs[_metrics[m].Name] = _metrics[m].Result();
-                for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchEnd(step, _batchLogs);
-                if (StopTraining) break;
+                foreach (var (k, v) in _batchLogs) epochLogs[k] = v;
+                if (xVal is not null)
+                {
+                    // Not cancellable: an epoch whose batches all completed is finished and recorded.
+                    var scores = EvaluateCore(xVal, yVal!, batch, null, CancellationToken.None);
+                    foreach (var (k, v) in scores) epochLogs["val_" + k] = v;
+                }
+                // The epoch's callbacks may read the weights any way they like (a layer's, a parameter's tensor).
+                SyncHostFromBackend();
+                foreach (var c in list) c.OnEpochEnd(epoch, epochLogs);
             }
-            foreach (var (k, v) in _batchLogs) epochLogs[k] = v;
-            if (xVal is not null)
-            {
-                // Not cancellable: an epoch whose batches all completed is finished and recorded.
-                var scores = EvaluateCore(xVal, yVal!, batch, null, CancellationToken.None);
-                foreach (var (k, v) in scores) epochLogs["val_" + k] = v;
-            }
-            foreach (var c in list) c.OnEpochEnd(epoch, epochLogs);
+        }
+        finally
+        {
+            SyncHostFromBackend();
         }
         foreach (var c in list) c.OnTrainEnd(trainLogs);
         return history;
@@ -195,6 +205,7 @@ public sealed partial class Sequential
     private Dictionary<string, double> EvaluateCore(Tensor x, Tensor y, int batch, List<Callback>? callbacks, CancellationToken cancellationToken)
     {
         int rows = x.Shape[0];
+        SyncHostFromBackend();
         foreach (var m in _metrics) m.Reset();
         double lossSum = 0;
         var xRest = x.ShapeArray.AsSpan(1);
@@ -220,6 +231,8 @@ public sealed partial class Sequential
                 foreach (var c in callbacks!) c.OnTestBatchEnd(step, batchLogs);
             }
         }
+        // A stateful model carried its states through these batches on the host.
+        if (IsStateful) HostWritten();
         var scores = new Dictionary<string, double> { ["loss"] = rows == 0 ? 0 : lossSum / rows };
         foreach (var m in _metrics) scores[m.Name] = m.Result();
         return scores;
@@ -256,6 +269,7 @@ public sealed partial class Sequential
         var xRest = x.ShapeArray.AsSpan(1);
         var list = PassCallbacks(callbacks, verbose, rows, batch);
         var logs = new Logs();
+        SyncHostFromBackend();
         foreach (var c in list) c.OnPredictBegin(logs);
         for (int start = 0, step = 0; start < rows; start += batch, step++)
         {
@@ -268,6 +282,7 @@ public sealed partial class Sequential
             a.Span.CopyTo(result.Span.Slice(start * outRow, count * outRow));
             foreach (var c in list) c.OnPredictBatchEnd(step, logs);
         }
+        if (IsStateful) HostWritten();
         foreach (var c in list) c.OnPredictEnd(logs);
         return result;
     }

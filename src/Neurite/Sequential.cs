@@ -114,7 +114,7 @@ public sealed partial class Sequential
             layer.FixedBatchSize = FixedBatchSize;
         }
         if (_layers.Count > 0) _layers[0].NeedsInputGradient = false;
-        _trainingStrategy?.Reset();
+        ForgetTrainingStrategy();
         _trainable.Clear();
         foreach (var layer in _layers)
             if (layer.Trainable) _trainable.AddRange(layer.Parameters.Where(p => p.Trainable));
@@ -125,6 +125,8 @@ public sealed partial class Sequential
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
+        // The strategy planned for the old loss and optimizer; the old optimizer's slots come home first.
+        ForgetTrainingStrategy();
         Loss = loss;
         Optimizer = optimizer;
         _metricNames = metrics?.ToArray() ?? [];
@@ -144,14 +146,20 @@ public sealed partial class Sequential
     /// <summary>Clears the state of every stateful layer (Keras's <c>reset_states</c>).</summary>
     public void ResetStates()
     {
+        SyncHostFromBackend();
         foreach (var layer in _layers) layer.ResetStates();
+        HostWritten();
     }
 
     /// <summary>Total number of weights.</summary>
     public long CountParams() => _layers.Sum(l => l.CountParams());
 
     /// <summary>All weights, layer by layer, in Keras's order.</summary>
-    public IReadOnlyList<Tensor> GetWeights() => _layers.SelectMany(l => l.GetWeights()).ToList();
+    public IReadOnlyList<Tensor> GetWeights()
+    {
+        SyncHostFromBackend();
+        return _layers.SelectMany(l => l.GetWeights()).ToList();
+    }
 
     /// <summary>Replaces all weights; the list must match <see cref="GetWeights"/> in count and shapes.</summary>
     public void SetWeights(IReadOnlyList<Tensor> weights)
@@ -160,6 +168,8 @@ public sealed partial class Sequential
         int expected = _layers.Sum(l => l.Parameters.Count);
         if (weights.Count != expected)
             throw new NeuriteException($"Model '{Name}' has {expected} weight tensors, but {weights.Count} were given. Pass the list GetWeights() returns, in the same order.");
+        // The optimizer's slots stay; they come home first so that the strategy can take both up again.
+        SyncHostFromBackend();
         int offset = 0;
         foreach (var layer in _layers)
         {
@@ -167,6 +177,7 @@ public sealed partial class Sequential
             layer.SetWeights(weights.Skip(offset).Take(n).ToList());
             offset += n;
         }
+        HostWritten();
     }
 
     /// <summary>The model's input: <c>{first layer}_input</c> with its shape.</summary>
@@ -203,6 +214,7 @@ public sealed partial class Sequential
         RequireBuilt(nameof(WithBatchSize));
         if (batchSize <= 0) throw new NeuriteException($"batchSize must be a positive integer. Received {batchSize}.");
         var copy = CopySharingWeights(batchSize, $"_batch{batchSize}", new System.Random(0));
+        copy._weightsOrigin = this;
         if (Loss is not null && Optimizer is not null) copy.Compile(Loss, Optimizer, _metricNames);
         return copy;
     }

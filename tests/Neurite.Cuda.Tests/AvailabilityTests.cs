@@ -39,6 +39,8 @@ public class AvailabilityTests
         var device = Devices.CudaOrSkip();
         Assert.NotNull(device.Device.Blas);
         Assert.True(device.Device.Blas!.Version >= 12000, $"cuBLAS version {device.Device.Blas.Version}");
+        // Default math, not TF32 (whose 10-bit mantissa would miss the tolerance below).
+        Assert.Equal(Native.CuBlas.DefaultMath, device.Device.Blas.MathMode);
         const int m = 64, k = 96, n = 48;
         var a = Close.Random(m * k, 40);
         var b = Close.Random(k * n, 41);

@@ -6,8 +6,8 @@ namespace Neurite.Cuda.Tests;
 
 /// <summary>
 /// A whole training step on the device (weights and slots kept there, synced back on demand) against the
-/// CPU backend's TrainOnBatch from the same weights, dropout seed and batches. The CUDA backend does not
-/// hand this strategy to Sequential yet (see CudaBackend.CreateTrainingStrategy), so the tests drive it directly.
+/// CPU backend's TrainOnBatch from the same weights, dropout seed and batches, driving the trainer directly
+/// (DeviceResidentTrainingTests train it through Sequential).
 /// </summary>
 public class DeviceTrainerTests
 {
@@ -55,11 +55,25 @@ public class DeviceTrainerTests
     }
 
     [Fact]
-    public void TheCudaBackendGivesSequentialNoDeviceResidentStrategy()
+    public void TheCudaBackendGivesSequentialADeviceTrainerOnlyForAModelItPlans()
     {
-        // Sequential reads weights on the host without syncing a strategy first; until it does, training goes layer by layer.
-        var model = new Sequential(new Dense(2, inputShape: [3]));
-        Assert.Null(Devices.Cpu.CreateTrainingStrategy(model));
+        NeuriteRandom.SetSeed(3);
+        var mlp = new Sequential(new Dense(2, "relu", inputShape: [3]), new Dense(1));
+        mlp.Compile("mse", "adam");
+        Assert.IsType<DeviceTrainer>(Devices.Cpu.CreateTrainingStrategy(mlp));
+        var lstm = new Sequential(new Lstm(2, returnSequences: true, inputShape: [4, 3]), new Dropout(0.5), new Lstm(2), new Dense(1));
+        lstm.Compile("mse", "adam");
+        Assert.IsType<DeviceTrainer>(Devices.Cpu.CreateTrainingStrategy(lstm));
+        // An LSTM's own dropout masks have no device path yet; nor have GRU and SimpleRNN layers a whole-step one.
+        var withDropout = new Sequential(new Lstm(2, dropout: 0.2, inputShape: [4, 3]), new Dense(1));
+        withDropout.Compile("mse", "adam");
+        Assert.Null(Devices.Cpu.CreateTrainingStrategy(withDropout));
+        var gru = new Sequential(new Gru(2, inputShape: [4, 3]), new Dense(1));
+        gru.Compile("mse", "adam");
+        Assert.Null(Devices.Cpu.CreateTrainingStrategy(gru));
+        var huber = new Sequential(new Dense(2, inputShape: [3]));
+        huber.Compile(new Huber(), "adam");
+        Assert.Null(Devices.Cpu.CreateTrainingStrategy(huber));
     }
 
     [Fact]

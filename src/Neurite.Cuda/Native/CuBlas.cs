@@ -43,6 +43,9 @@ internal static partial class CuBlas
     [LibraryImport(CuBlasLibrary.ImportName, EntryPoint = "cublasSetMathMode")]
     public static partial Status SetMathMode(IntPtr handle, int mode);
 
+    [LibraryImport(CuBlasLibrary.ImportName, EntryPoint = "cublasGetMathMode")]
+    public static partial Status GetMathMode(IntPtr handle, out int mode);
+
     [LibraryImport(CuBlasLibrary.ImportName, EntryPoint = "cublasSgemm_v2")]
     public static partial Status Sgemm(IntPtr handle, Operation transa, Operation transb, int m, int n, int k,
         in float alpha, IntPtr a, int lda, IntPtr b, int ldb, in float beta, IntPtr c, int ldc);

@@ -37,6 +37,16 @@ internal sealed class CuBlasHandle : IDisposable
         }
     }
 
+    /// <summary>The handle's math mode as cuBLAS reports it (<see cref="CuBlas.DefaultMath"/> unless something changed it).</summary>
+    public int MathMode
+    {
+        get
+        {
+            CuBlas.Check(CuBlas.GetMathMode(_handle, out int mode), "cublasGetMathMode");
+            return mode;
+        }
+    }
+
     public void Dispose()
     {
         if (_handle == IntPtr.Zero) return;

@@ -138,6 +138,19 @@ internal interface ITrainingStrategy
     /// <summary>Trains one batch and returns its loss, or returns false when this batch should train whole.</summary>
     bool TryTrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights, out double loss);
 
-    /// <summary>Forgets everything made for the model's current layers and compilation.</summary>
+    /// <summary>
+    /// Brings the model's host copies (weights, optimizer slots, carried states) up to date with what this
+    /// strategy keeps elsewhere, e.g. on a device; the model calls it before it or its user reads them.
+    /// </summary>
+    void SyncToHost();
+
+    /// <summary>
+    /// The host copies were written (weights set or loaded, states reset, slots restored): copies this
+    /// strategy keeps elsewhere are stale and are taken from the host again before the next step. The
+    /// model calls <see cref="SyncToHost"/> before such a write, so nothing trained is lost.
+    /// </summary>
+    void HostChanged();
+
+    /// <summary>Brings the host up to date (<see cref="SyncToHost"/>), then forgets everything made for the model's current layers and compilation.</summary>
     void Reset();
 }

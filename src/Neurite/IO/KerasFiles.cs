@@ -22,6 +22,7 @@ internal static class KerasFiles
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        model.SyncHostFromBackend();
         if (path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase))
             throw new ModelFileException(path, "names a weights-only file; Save writes whole models to .keras. Use SaveWeights for .weights.h5, or give the path a .keras extension.");
         if (path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
@@ -257,6 +258,7 @@ internal static class KerasFiles
         if (!path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase))
             throw new ModelFileException(path, "must end in .weights.h5, as Keras 3 requires for weights-only files. Use e.g. \"model.weights.h5\" (or Save with .keras for the whole model).");
         RequireBuilt(model, path, "SaveWeights");
+        model.SyncHostFromBackend();
         byte[] bytes = WeightsFileBytes(model, path);
         AtomicFile.Write(path, stream => stream.Write(bytes));
     }
@@ -265,6 +267,20 @@ internal static class KerasFiles
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireBuilt(model, path, "LoadWeights");
+        // The optimizer's slots a weights-only file lacks stay the trained ones: home first, then taken up again.
+        model.SyncHostFromBackend();
+        try
+        {
+            ReadWeightsInto(model, path);
+        }
+        finally
+        {
+            model.HostWritten();
+        }
+    }
+
+    private static void ReadWeightsInto(Sequential model, string path)
+    {
         byte[] bytes = ReadFile(path);
         if (KerasArchive.HasZipSignature(bytes))
         {

@@ -141,8 +141,18 @@ public abstract class Layer
     /// <summary>Clears carried state (stateful recurrent layers); a no-op elsewhere.</summary>
     public virtual void ResetStates() { }
 
+    /// <summary>
+    /// The backend's training strategy that keeps this layer's weights (and states) elsewhere while it trains
+    /// (e.g. on a device); the layer's own reads and writes go through it, as the model's do.
+    /// </summary>
+    internal Backends.ITrainingStrategy? HeldBy { get; set; }
+
     /// <summary>Copies of the weights, in Keras's order and shapes.</summary>
-    public IReadOnlyList<Tensor> GetWeights() => _parameters.Select(p => p.Value.Clone()).ToList();
+    public IReadOnlyList<Tensor> GetWeights()
+    {
+        HeldBy?.SyncToHost();
+        return _parameters.Select(p => p.Value.Clone()).ToList();
+    }
 
     /// <summary>Replaces the weights; each tensor must have the shape of <see cref="GetWeights"/>'s entry.</summary>
     public void SetWeights(IReadOnlyList<Tensor> weights)
@@ -159,9 +169,12 @@ public abstract class Layer
                 throw new ShapeMismatchException($"SetWeights of layer '{Name}', weight '{p.Name}'", ShapeText.Format(p.Value.ShapeArray), ShapeText.Format(weights[i].ShapeArray),
                     "Pass weights in Keras's layout, in the order and shapes GetWeights() returns.");
         }
+        var holder = HeldBy;
+        holder?.SyncToHost();
         for (int i = 0; i < weights.Count; i++)
             weights[i].Span.CopyTo(_parameters[i].Value.Span);
         OnWeightsChanged();
+        holder?.HostChanged();
     }
 
     /// <summary>

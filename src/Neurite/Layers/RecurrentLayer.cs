@@ -208,6 +208,7 @@ public abstract class RecurrentLayer : Layer
     public IReadOnlyList<Tensor> GetStates()
     {
         RequireStateful(nameof(GetStates));
+        HeldBy?.SyncToHost();
         int batch = StateBatchSize();
         PrepareCarriedStates(batch);
         return _states.Select(s => new Tensor((float[])s.Clone(), batch, Units)).ToList();
@@ -225,14 +226,20 @@ public abstract class RecurrentLayer : Layer
             if (s.Rank != 2 || s.Shape[0] != batch || s.Shape[1] != Units)
                 throw new ShapeMismatchException($"SetStates of {ClassName} '{Name}'", $"({batch}, {Units})", ShapeText.Format(s.ShapeArray),
                     "Pass one (batchSize, units) tensor per state.");
+        var holder = HeldBy;
+        holder?.SyncToHost();
         PrepareCarriedStates(batch);
         for (int i = 0; i < StateCount; i++) states[i].Span.CopyTo(_states[i]);
+        holder?.HostChanged();
     }
 
     /// <summary>Zeroes the carried states (Keras's <c>reset_states</c>); the next batch starts fresh.</summary>
     public override void ResetStates()
     {
+        var holder = HeldBy;
+        holder?.SyncToHost();
         foreach (var s in _states) Array.Clear(s);
+        holder?.HostChanged();
     }
 
     private void RequireStateful(string member)
@@ -290,6 +297,13 @@ public abstract class RecurrentLayer : Layer
 
     /// <summary>Sets up the carried states for batches of <paramref name="batch"/> rows, refusing another size as Forward does.</summary>
     internal void PrepareStatesFor(int batch) => PrepareCarriedStates(batch);
+
+    /// <summary>Carried state <paramref name="index"/> (h, then c) of a stateful layer for batches of <paramref name="batch"/>, (B, U): a backend that keeps it elsewhere while training reads and writes it here.</summary>
+    internal float[] CarriedState(int index, int batch)
+    {
+        PrepareCarriedStates(batch);
+        return _states[index];
+    }
 
     /// <summary>
     /// Copies the carried states of rows [<paramref name="firstRow"/>, firstRow + the part's batch) to

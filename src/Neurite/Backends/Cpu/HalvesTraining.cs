@@ -48,6 +48,12 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
 
     public void Reset() => _halves[0] = _halves[1] = null;
 
+    // The halves share the model's own weight tensors and take its states before each step and give them back after:
+    // the host copies are always current, and a change to them is seen by the next step.
+    public void SyncToHost() { }
+
+    public void HostChanged() { }
+
     private Optimizers.Optimizer ModelOptimizer => model.Optimizer!;
 
     public bool TryTrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights, out double loss)

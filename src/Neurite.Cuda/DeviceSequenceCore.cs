@@ -1,0 +1,287 @@
+using GateActivation = Neurite.Backends.GateActivation;
+using ILGPU;
+using ILGPU.Runtime;
+using Neurite.Backends;
+
+namespace Neurite.Cuda;
+
+/// <summary>
+/// A whole hidden-state recurrent sequence (GRU, SimpleRNN) on the device, in the CPU driver's layout
+/// (see <c>RecurrentSequence</c>): x packed step-major (T, B, F) in processing order and masked, its
+/// projection x̃W + b of all steps as one product, then per step the cell's recurrent products and fused
+/// gate kernels; backward mirrors it, and the input weights' gradients are one product over all steps.
+/// The states and gates of every step stay on the device between the two passes.
+/// </summary>
+internal abstract class DeviceSequenceCore : IRecurrentCore, IDisposable
+{
+    private readonly string _noun;
+    private readonly bool _returnSequences, _goBackwards;
+    private bool _hasInputMask, _forwardDone;
+    private float[] _hostPacked = [], _hostMask = [], _hostStates = [], _finalHidden = [];
+
+    // Scratch slots of the driver; a cell's own start at CellSlots.
+    private const int PackedInputs = 0, HiddenStates = 2, Dropped = 3, Mask = 4, KernelSlot = 5, BiasSlot = 7,
+        DHiddenSlot = 8, DOutputSlot = 9, DKernelSlot = 10, DRecurrentKernelSlot = 11, DBiasSlot = 12, DInputs = 13;
+    private protected const int ProjectionSlot = 1, RecurrentKernelSlot = 6, CellSlots = 16;
+
+    private protected DeviceSequenceCore(string noun, DeviceOps ops, int features, int units, int gates,
+        GateActivation activation, GateActivation recurrentActivation, bool returnSequences, bool goBackwards)
+    {
+        _noun = noun;
+        Ops = ops;
+        Buffers = new Scratch(ops.Accelerator);
+        Features = features;
+        Units = units;
+        GateWidth = gates * units;
+        Activation = (int)activation;
+        RecurrentActivation = (int)recurrentActivation;
+        _returnSequences = returnSequences;
+        _goBackwards = goBackwards;
+    }
+
+    private protected DeviceOps Ops { get; }
+    private protected Scratch Buffers { get; }
+    private protected int Features { get; }
+    private protected int Units { get; }
+    private protected int GateWidth { get; }
+    private protected int Activation { get; }
+    private protected int RecurrentActivation { get; }
+    private protected int Batch { get; private set; }
+    private protected int Steps { get; private set; }
+    private protected bool HasRecurrentMask { get; private set; }
+    private protected int StateSize => Batch * Units;
+
+    /// <summary>Bias values the cell takes: the gate width, or more (a GRU with resetAfter has a recurrent bias too).</summary>
+    private protected virtual int BiasLength => GateWidth;
+
+    public ReadOnlySpan<float> FinalHidden => _finalHidden.AsSpan(0, Batch * Units);
+
+    public ReadOnlySpan<float> FinalCell => throw new InvalidOperationException($"{_noun} carries no cell state c.");
+
+    /// <summary>The input projection of all steps (T, B, G), the cell's gates stored over it by the forward steps.</summary>
+    private protected ArrayView<float> Projection(int step) => Buffers.Floats(ProjectionSlot, (long)Steps * Batch * GateWidth).SubView((long)step * Batch * GateWidth, Batch * GateWidth);
+
+    /// <summary>h before step s (s = 0: the initial state), (B, U).</summary>
+    private protected ArrayView<float> Hidden(int step) => Buffers.Floats(HiddenStates, (long)(Steps + 1) * StateSize).SubView((long)step * StateSize, StateSize);
+
+    /// <summary>What step s multiplies by the recurrent kernel: h̃ = h ⊙ recurrent mask, or h.</summary>
+    private protected ArrayView<float> RecurrentInput(int step) =>
+        HasRecurrentMask ? Buffers.Floats(Dropped, (long)Steps * StateSize).SubView((long)step * StateSize, StateSize) : Hidden(step);
+
+    /// <summary>Every step's h̃ (T·B, U), the left operand of the recurrent kernel's gradient.</summary>
+    private protected ArrayView<float> RecurrentInputs => HasRecurrentMask
+        ? Buffers.Floats(Dropped, (long)Steps * StateSize)
+        : Buffers.Floats(HiddenStates, (long)(Steps + 1) * StateSize).SubView(0, (long)Steps * StateSize);
+
+    private protected ArrayView<float> RecurrentMask => Buffers.Floats(Mask, StateSize);
+
+    /// <summary>dh flowing into the current step, (B, U).</summary>
+    private protected ArrayView<float> DHidden => Buffers.Floats(DHiddenSlot, StateSize);
+
+    /// <summary>The gradients of the input projection of all steps (T, B, G), which the backward steps fill.</summary>
+    private protected abstract ArrayView<float> InputGateGradients { get; }
+
+    private protected abstract void UploadRecurrentKernel(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias);
+
+    private protected abstract void ForwardStep(int step);
+
+    /// <summary>Back through step s (dh holds its full gradient); with <paramref name="needPrevious"/>, leaves the previous step's dh.</summary>
+    private protected abstract void BackwardStep(int step, bool needPrevious);
+
+    /// <summary>Adds the recurrent kernel's gradient (and the cell's own bias gradient, from <see cref="GateWidth"/> on) over all steps.</summary>
+    private protected abstract void AddRecurrentWeightGradients(Span<float> dRecurrentKernel, ArrayView<float> dBias);
+
+    public void Reserve(int batch, int steps)
+    {
+        Grow(ref _hostPacked, (long)batch * steps * Math.Max(Features, Units));
+        Grow(ref _hostMask, (long)batch * Features);
+        Grow(ref _finalHidden, (long)batch * Units);
+    }
+
+    public void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell,
+        ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
+        ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask)
+    {
+        int f = Features, u = Units, g = GateWidth, rows = batch * steps, state = batch * u;
+        if (batch <= 0 || steps <= 0)
+            throw new ArgumentOutOfRangeException(nameof(steps), $"{_noun} sequence needs a positive batch and number of steps; received batch {batch}, steps {steps}.");
+        Expect(x.Length, rows * f, "x");
+        Expect(kernel.Length, f * g, "kernel");
+        Expect(recurrentKernel.Length, u * g, "recurrent kernel");
+        if (!bias.IsEmpty) Expect(bias.Length, BiasLength, "bias");
+        Expect(output.Length, _returnSequences ? rows * u : state, "output");
+        Reserve(batch, steps);
+        Batch = batch;
+        Steps = steps;
+        HasRecurrentMask = !recurrentMask.IsEmpty;
+
+        var packed = _hostPacked.AsSpan(0, rows * f);
+        for (int s = 0; s < steps; s++)
+        {
+            int t = _goBackwards ? steps - 1 - s : s;
+            for (int b = 0; b < batch; b++)
+            {
+                var source = x.Slice((b * steps + t) * f, f);
+                var target = packed.Slice((s * batch + b) * f, f);
+                if (inputMask.IsEmpty) source.CopyTo(target);
+                else for (int k = 0; k < f; k++) target[k] = source[k] * inputMask[b * f + k];
+            }
+        }
+        var dPacked = Upload(PackedInputs, packed);
+        var projection = Buffers.Floats(ProjectionSlot, (long)rows * g);
+        Ops.MatMul(dPacked, Upload(KernelSlot, kernel), projection, rows, f, g, false, false, accumulate: false);
+        if (!bias.IsEmpty) Ops.AddBias(projection, Upload(BiasSlot, bias[..g]), rows, g);
+        UploadRecurrentKernel(recurrentKernel, bias);
+        if (HasRecurrentMask) DeviceOps.Upload(recurrentMask[..state], RecurrentMask);
+        var h0 = Hidden(0);
+        if (initialHidden.IsEmpty) h0.MemSetToZero(); else DeviceOps.Upload(initialHidden[..state], h0);
+
+        for (int s = 0; s < steps; s++)
+        {
+            if (HasRecurrentMask) Ops.Multiply(Hidden(s), RecurrentMask, RecurrentInput(s), state);
+            ForwardStep(s);
+        }
+
+        Ops.Download(Hidden(steps), _finalHidden.AsSpan(0, state));
+        if (_returnSequences)
+        {
+            var states = GrowAndSlice(ref _hostStates, rows * u);
+            Ops.Download(Buffers.Floats(HiddenStates, (long)(steps + 1) * state).SubView(state, (long)rows * u), states);
+            for (int s = 0; s < steps; s++)
+                for (int b = 0; b < batch; b++)
+                    states.Slice((s * batch + b) * u, u).CopyTo(output.Slice((b * steps + s) * u, u));
+        }
+        else _finalHidden.AsSpan(0, state).CopyTo(output);
+        _hasInputMask = !inputMask.IsEmpty;
+        if (_hasInputMask) inputMask[..(batch * f)].CopyTo(_hostMask);
+        _forwardDone = true;
+    }
+
+    public void RunBackward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell,
+        ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
+        Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
+        Span<float> dInitialHidden, Span<float> dInitialCell)
+    {
+        if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
+        _forwardDone = false;
+        int batch = Batch, steps = Steps, f = Features, u = Units, g = GateWidth, rows = batch * steps, state = batch * u;
+        Expect(dKernel.Length, f * g, "kernel gradient");
+        Expect(dRecurrentKernel.Length, u * g, "recurrent kernel gradient");
+        if (!dBias.IsEmpty) Expect(dBias.Length, BiasLength, "bias gradient");
+
+        var dh = DHidden;
+        if (dFinalHidden.IsEmpty) dh.MemSetToZero(); else DeviceOps.Upload(dFinalHidden[..state], dh);
+        // The output gradient, step-major like the states.
+        var dOut = Buffers.Floats(DOutputSlot, _returnSequences ? (long)rows * u : state);
+        if (!dOutput.IsEmpty)
+        {
+            if (_returnSequences)
+            {
+                var packed = GrowAndSlice(ref _hostStates, rows * u);
+                for (int s = 0; s < steps; s++)
+                    for (int b = 0; b < batch; b++)
+                        dOutput.Slice((b * steps + s) * u, u).CopyTo(packed.Slice((s * batch + b) * u, u));
+                DeviceOps.Upload(packed, dOut);
+            }
+            else DeviceOps.Upload(dOutput[..state], dOut);
+        }
+
+        bool wantsInitialGradient = !dInitialHidden.IsEmpty;
+        for (int s = steps - 1; s >= 0; s--)
+        {
+            if (!dOutput.IsEmpty && (_returnSequences || s == steps - 1))
+                Ops.AddInPlace(dh, _returnSequences ? dOut.SubView((long)s * state, state) : dOut, state);
+            BackwardStep(s, needPrevious: s > 0 || wantsInitialGradient);
+        }
+        if (wantsInitialGradient) Ops.Download(dh, dInitialHidden[..state]);
+
+        var gradients = InputGateGradients;
+        var dK = Upload(DKernelSlot, dKernel);
+        Ops.MatMul(Buffers.Floats(PackedInputs, (long)rows * f), gradients, dK, f, rows, g, transA: true, false, accumulate: true);
+        Ops.Download(dK, dKernel);
+        var dB = dBias.IsEmpty ? default : Upload(DBiasSlot, dBias);
+        if (!dBias.IsEmpty) Ops.SumRows(gradients, dB, rows, g, accumulate: true);
+        AddRecurrentWeightGradients(dRecurrentKernel, dB);
+        if (!dBias.IsEmpty) Ops.Download(dB, dBias);
+        if (!dx.IsEmpty)
+        {
+            var dInputs = Buffers.Floats(DInputs, (long)rows * f);
+            Ops.MatMul(gradients, Upload(KernelSlot, kernel), dInputs, rows, g, f, false, transB: true, accumulate: false);
+            var packed = GrowAndSlice(ref _hostPacked, rows * f);
+            Ops.Download(dInputs, packed);
+            for (int s = 0; s < steps; s++)
+            {
+                int t = _goBackwards ? steps - 1 - s : s;
+                for (int b = 0; b < batch; b++)
+                {
+                    var source = packed.Slice((s * batch + b) * f, f);
+                    var target = dx.Slice((b * steps + t) * f, f);
+                    if (!_hasInputMask) source.CopyTo(target);
+                    else for (int k = 0; k < f; k++) target[k] = source[k] * _hostMask[b * f + k];
+                }
+            }
+        }
+    }
+
+    private protected ArrayView<float> Upload(int slot, ReadOnlySpan<float> values)
+    {
+        var view = Buffers.Floats(slot, values.Length);
+        DeviceOps.Upload(values, view);
+        return view;
+    }
+
+    private void Expect(int actual, int expected, string what)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{_noun} sequence needs {expected} values of {what}; received {actual}.", what);
+    }
+
+    private static void Grow(ref float[] array, long length)
+    {
+        if (array.Length < length) array = new float[length];
+    }
+
+    private protected static Span<float> GrowAndSlice(ref float[] array, int length)
+    {
+        Grow(ref array, length);
+        return array.AsSpan(0, length);
+    }
+
+    public void Dispose() => Buffers.Dispose();
+}
+
+/// <summary>A SimpleRNN sequence on the device: per step pre += h̃R (one product) and h' = act(pre) (one kernel).</summary>
+internal sealed class DeviceSimpleRnnCore(DeviceOps ops, int features, int units, GateActivation activation, bool returnSequences, bool goBackwards)
+    : DeviceSequenceCore("A SimpleRNN", ops, features, units, 1, activation, GateActivation.Linear, returnSequences, goBackwards)
+{
+    private ArrayView<float> _recurrentKernel;
+
+    // The backward steps overwrite each step's pre-activations with their gradients, as the CPU core does.
+    private protected override ArrayView<float> InputGateGradients => Buffers.Floats(ProjectionSlot, (long)Steps * StateSize);
+
+    private protected override void UploadRecurrentKernel(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias) =>
+        _recurrentKernel = Upload(RecurrentKernelSlot, recurrentKernel);
+
+    private protected override void ForwardStep(int step)
+    {
+        var pre = Projection(step);
+        Ops.MatMul(RecurrentInput(step), _recurrentKernel, pre, Batch, Units, Units, false, false, accumulate: true);
+        Ops.SimpleRnnForwardStep(pre, Hidden(step + 1), StateSize, Activation);
+    }
+
+    private protected override void BackwardStep(int step, bool needPrevious)
+    {
+        var dPre = Projection(step);
+        Ops.SimpleRnnBackwardStep(Hidden(step + 1), DHidden, dPre, StateSize, Activation);
+        if (!needPrevious) return;
+        Ops.MatMul(dPre, _recurrentKernel, DHidden, Batch, Units, Units, false, transB: true, accumulate: false);
+        if (HasRecurrentMask) Ops.Multiply(DHidden, RecurrentMask, DHidden, StateSize);
+    }
+
+    private protected override void AddRecurrentWeightGradients(Span<float> dRecurrentKernel, ArrayView<float> dBias)
+    {
+        var dR = Upload(CellSlots, dRecurrentKernel);
+        Ops.MatMul(RecurrentInputs, InputGateGradients, dR, Units, Batch * Steps, Units, transA: true, false, accumulate: true);
+        Ops.Download(dR, dRecurrentKernel);
+    }
+}
