@@ -183,20 +183,23 @@ internal static unsafe partial class Gemm
         // about 2/M of the product, so only tall products pay it (none of the tutorial's).
         bool allPacked = b == null || transB || path == KernelPath.Scalar || (m >= PackBMinRows && n >= PackBMinColumns);
         bool edgeOnly = !allPacked && n % Panel != 0;
+        int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops || WorkerPool.InsidePart ? 1 : Threading.MaxThreads;
+        // One thread packs an untransposed B a K block at a time, right before the block's products: the packed
+        // block stays in cache instead of a whole packed B going out to memory and coming back (52 MB for an
+        // LSTM's dR at U=256, B·T=12800). Threads share one packed B, so they pack it all first.
+        bool packPerKBlock = b != null && allPacked && !transB && threads == 1 && path != KernelPath.Scalar;
         if (b != null && (allPacked || edgeOnly))
         {
             int packedPanels = allPacked ? panels : 1;
-            packed = Scratch((long)packedPanels * k * Panel);
+            packed = Scratch((long)packedPanels * (packPerKBlock ? Math.Min(k, MaxKBlock) : k) * Panel);
         }
 
         var job = t_job ??= new Job();
         job.Path = path; job.A = a; job.B = b; job.Packed = packed; job.C = c;
         job.M = m; job.K = k; job.N = n; job.TransA = transA; job.TransB = transB; job.Accumulate = accumulate;
-        job.AllPacked = allPacked; job.Panels = panels;
+        job.AllPacked = allPacked; job.Panels = panels; job.PackPerKBlock = packPerKBlock;
 
-        int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops || WorkerPool.InsidePart ? 1 : Threading.MaxThreads;
-
-        if (b != null && allPacked)
+        if (b != null && allPacked && !packPerKBlock)
         {
             job.Phase = Job.PackPhase;
             job.Parts = Math.Min(threads, panels);
@@ -380,7 +383,7 @@ internal static unsafe partial class Gemm
         public KernelPath Path;
         public float* A, B, Packed, C;
         public int M, K, N, Panels, Parts, Phase;
-        public bool TransA, TransB, Accumulate, AllPacked, SplitRows;
+        public bool TransA, TransB, Accumulate, AllPacked, SplitRows, PackPerKBlock;
 
         public void Run(int part)
         {
@@ -410,6 +413,8 @@ internal static unsafe partial class Gemm
             {
                 int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
                 bool acc = Accumulate || kb > 0;
+                if (PackPerKBlock)
+                    for (int jp = p0; jp < p1; jp++) PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed + (nint)jp * kc * Panel);
                 // Rows go in chunks whose A block (rows × kc) stays in L2 while the chunk sweeps every panel;
                 // without them a tall A (e.g. 512 × 341 of a 512×1024×1024 product) is fetched from memory once per panel.
                 int rows = r1 - r0;
@@ -441,12 +446,20 @@ internal static unsafe partial class Gemm
             int rows = r1 - r0;
             int blocks = (rows + maxRows - 1) / maxRows;
             int baseRows = rows / blocks, tallBlocks = rows % blocks;
+            // A transposed A read in place puts a tile's K rows a whole row of A apart (2 KiB when M = 512): they
+            // fall into a few L1 sets and every broadcast misses. Copied once per K block into one run per tile,
+            // each K row's MR values side by side, they stream; the values and their order are unchanged.
+            float* aPacked = TransA && p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null;
+
+            // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
+            int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
 
             for (int jp = p0; jp < p1; jp++)
             {
                 float* bPanel;
                 nint ldb;
-                if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
+                if (PackPerKBlock) { bPanel = Packed + (nint)jp * kc * Panel - (nint)k0 * Panel; ldb = Panel; }
+                else if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
                 else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
                 else { bPanel = Packed; ldb = Panel; }
                 bPanel += k0 * ldb;
@@ -477,10 +490,22 @@ internal static unsafe partial class Gemm
                         int mr = chunkBase + (blk < chunkTall ? 1 : 0);
                         float* aTile;
                         nint lda;
-                        if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
+                        if (aPacked != null && chunkTable == table) { aTile = aPacked + (nint)(i - r0) * kc; lda = mr; }
+                        else if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
                         else { aTile = A + (nint)i * K + k0; lda = K; }
                         var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
                         float* cTile = C + (nint)i * N + j0;
+                        // C rows lie a row of C apart and a tile touches each once per K block, so a C that does not stay
+                        // in L2 (a step's gates, B·4U) costs a miss per row at every tile start: fetch a later tile's rows now.
+                        if (prefetchRows > 0 && i + prefetchRows + mr <= r1)
+                        {
+                            float* ahead = cTile + (nint)prefetchRows * N;
+                            for (int r = 0; r < mr; r++, ahead += N)
+                            {
+                                Sse.Prefetch0(ahead);
+                                Sse.Prefetch0(ahead + chunkWidth - 1);
+                            }
+                        }
                         if (cols == chunkWidth)
                         {
                             kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
@@ -499,6 +524,37 @@ internal static unsafe partial class Gemm
                     }
                 }
             }
+        }
+
+        // Below this many panels per K block, copying A costs more than its misses.
+        private const int MinPanelsToPackA = 2;
+
+        [ThreadStatic] private static float[]? t_aPacked;
+        [ThreadStatic] private static int t_aPackedOffset;
+
+        /// <summary>A[k0..k0+kc, r0..r0+rows] of a transposed A (stored (K,M)) as one run per register tile of the
+        /// row-block split: tile rows start at (i − r0)·kc and hold kc groups of its MR values.</summary>
+        private float* PackTransposedA(int r0, int rows, int k0, int kc, int blocks, int baseRows, int tallBlocks)
+        {
+            long length = (long)rows * kc;
+            if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
+                (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+            float* packed;
+            fixed (float* p = t_aPacked) packed = p + t_aPackedOffset; // pinned: the address outlives `fixed`
+            float* dst = packed;
+            int i = r0;
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                float* src = A + (nint)k0 * M + i;
+                if (mr == 8 && Vector256.IsHardwareAccelerated)
+                    for (int p = 0; p < kc; p++, src += M, dst += 8) Vector256.Store(Vector256.Load(src), dst);
+                else
+                    for (int p = 0; p < kc; p++, src += M, dst += mr)
+                        for (int r = 0; r < mr; r++) dst[r] = src[r];
+                i += mr;
+            }
+            return packed;
         }
 
         // The portable path: same panels, one row of C at a time, plain multiply and add.
