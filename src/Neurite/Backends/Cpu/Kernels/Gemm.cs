@@ -100,6 +100,40 @@ internal static unsafe partial class Gemm
             Run(KernelSelector.Current, pa, null, pp + b.Offset, pc, m, k, n, transA, false, accumulate);
     }
 
+    /// <summary>
+    /// <c>C[M,N] = rowInit + lead·leadB + A·B</c>, where <paramref name="lead"/> is (M, leadB.K) and A is (M, b.K), both
+    /// row-major, and <paramref name="rowInit"/> (N values, or empty for zero) starts every row: the chains of a
+    /// product over the concatenated K, [lead | A]·[leadB; B], in that order, so each element is bit-identical to
+    /// filling C with <paramref name="rowInit"/>, adding lead·leadB and then A·B. The lead's part of each tile runs
+    /// right before its first K block, while the tile is in L1: a recurrent step's input projection then costs no
+    /// pass of its own over the step's gates. Vector paths only (the scalar path rounds differently).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyWithLead(ReadOnlySpan<float> lead, PackedMatrix leadB, ReadOnlySpan<float> a, PackedMatrix b,
+        ReadOnlySpan<float> rowInit, Span<float> c, int m)
+    {
+        ArgumentNullException.ThrowIfNull(leadB);
+        ArgumentNullException.ThrowIfNull(b);
+        int k = b.K, n = b.N, leadK = leadB.K;
+        var path = KernelSelector.Current;
+        if (path == KernelPath.Scalar)
+            throw new InvalidOperationException("Gemm.MultiplyWithLead runs on the vector paths only; on the scalar path fill C and call Multiply twice.");
+        if (leadB.N != n || k == 0 || leadK == 0)
+            throw new ArgumentException($"Gemm.MultiplyWithLead needs both packed matrices to have the same N and K > 0; received leadB ({leadK}, {leadB.N}) and B ({k}, {n}).");
+        if (!rowInit.IsEmpty && rowInit.Length < n)
+            throw new ArgumentException($"Gemm.MultiplyWithLead needs rowInit to hold N = {n} values, but it has {rowInit.Length}.", nameof(rowInit));
+        Validate(lead.Length, (long)leadK * n, c.Length, m, leadK, n, false, false);
+        Validate(a.Length, (long)k * n, c.Length, m, k, n, false, false);
+        if (m == 0 || n == 0) return;
+        fixed (float* pl = lead, pa = a, pc = c, pi = rowInit, pp = b.Storage, plp = leadB.Storage)
+        {
+            var job = t_job ??= new Job();
+            job.Lead = pl; job.LeadPacked = plp + leadB.Offset; job.LeadK = leadK; job.LeadInit = rowInit.IsEmpty ? null : pi;
+            try { Run(path, pa, null, pp + b.Offset, pc, m, k, n, false, false, false); }
+            finally { job.Lead = null; job.LeadInit = null; }
+        }
+    }
+
     /// <summary>Packs op(B) for repeated products. B is (K,N), or stored (N,K) when <paramref name="transB"/>.</summary>
     public static PackedMatrix PackB(ReadOnlySpan<float> b, int k, int n, bool transB = false)
     {
@@ -384,6 +418,9 @@ internal static unsafe partial class Gemm
         public float* A, B, Packed, C;
         public int M, K, N, Panels, Parts, Phase;
         public bool TransA, TransB, Accumulate, AllPacked, SplitRows, PackPerKBlock;
+        // MultiplyWithLead: (M, LeadK) row-major, LeadB packed, and the row that starts C (null: zero).
+        public float* Lead, LeadPacked, LeadInit;
+        public int LeadK;
 
         public void Run(int part)
         {
@@ -420,7 +457,7 @@ internal static unsafe partial class Gemm
                 int rows = r1 - r0;
                 int chunks = Math.Max(1, Math.Min((int)((long)rows * kc / MaxABlockFloats), rows / MinChunkRows));
                 for (int chunk = 0; chunk < chunks; chunk++)
-                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc);
+                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null);
             }
         }
 
@@ -433,7 +470,7 @@ internal static unsafe partial class Gemm
         /// B panel held near L1 while the rows' register tiles stream past it.</summary>
         [SkipLocalsInit]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc)
+        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc, bool lead)
         {
             bool wide = Path == KernelPath.Vector512;
             int width = wide ? 32 : 16;
@@ -506,9 +543,11 @@ internal static unsafe partial class Gemm
                                 Sse.Prefetch0(ahead + chunkWidth - 1);
                             }
                         }
+                        float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
                         if (cols == chunkWidth)
                         {
-                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
+                            if (lead) RunLead(kernel, i, mr, leadB, cTile, N, chunkWidth, j0, cols);
+                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
                         }
                         else
                         {
@@ -516,7 +555,8 @@ internal static unsafe partial class Gemm
                             if (acc)
                                 for (int r = 0; r < mr; r++)
                                     for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
-                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc);
+                            if (lead) RunLead(kernel, i, mr, leadB, tile, chunkWidth, chunkWidth, j0, cols);
+                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc || lead);
                             for (int r = 0; r < mr; r++)
                                 for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
                         }
@@ -524,6 +564,23 @@ internal static unsafe partial class Gemm
                     }
                 }
             }
+        }
+
+        /// <summary>The lead's part of one tile (rows i.., columns j0..j0+cols of a tile <paramref name="width"/> wide at
+        /// <paramref name="target"/>): the tile set to the init row (spare lanes zero), then lead·leadB added.</summary>
+        private void RunLead(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void> kernel,
+            int i, int mr, float* leadB, float* target, nint ldt, int width, int j0, int cols)
+        {
+            if (LeadInit != null)
+                for (int r = 0; r < mr; r++)
+                {
+                    float* row = target + r * ldt;
+                    int j = 0;
+                    for (; j + 8 <= cols; j += 8) Vector256.Store(Vector256.Load(LeadInit + j0 + j), row + j);
+                    for (; j < cols; j++) row[j] = LeadInit[j0 + j];
+                    for (; j < width; j++) row[j] = 0f;
+                }
+            kernel(Lead + (nint)i * LeadK, LeadK, leadB, Panel, target, ldt, LeadK, LeadInit != null);
         }
 
         // Below this many panels per K block, copying A costs more than its misses.
