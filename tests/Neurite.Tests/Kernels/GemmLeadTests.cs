@@ -65,3 +65,60 @@ public class GemmLeadTests
                 Gemm.MultiplyWithLead(new float[8], narrow, new float[8], packed, default, new float[16], 2)).Message);
     }
 }
+
+/// <remarks>Alone: whether the shared pass is taken depends on the process-wide thread count, which other tests change.</remarks>
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
+public class GemmTransposedPartsTests
+{
+    [Theory]
+    [MemberData(nameof(GemmLeadTests.VectorPaths), MemberType = typeof(GemmLeadTests))]
+    public unsafe void TransposedProductsSharingBGiveTheBitsOfEachProductAndColumnSum(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            Threading.MaxThreads = 1;
+            // K over several K blocks; 70 rows of A: tiles of uneven height and chunks; 5 and 1 rows: short parts.
+            int k = 600, n = 96;
+            int[] rows = [70, 5, 13];
+            var b = KernelPaths.RandomValues(k * n, 1);
+            var a = rows.Select((r, i) => KernelPaths.RandomValues(k * r, 10 + i)).ToArray();
+            var start = rows.Select((r, i) => KernelPaths.RandomValues(r * n, 20 + i)).ToArray();
+            var sumsStart = KernelPaths.RandomValues(n, 30);
+
+            var expected = start.Select(c => (float[])c.Clone()).ToArray();
+            for (int i = 0; i < rows.Length; i++) Gemm.Multiply(a[i], b, expected[i], rows[i], k, n, transA: true, accumulate: true);
+            var expectedSums = (float[])sumsStart.Clone();
+            for (int r = 0; r < k; r++)
+                for (int j = 0; j < n; j++) expectedSums[j] += b[r * n + j];
+
+            var actual = start.Select(c => (float[])c.Clone()).ToArray();
+            var sums = (float[])sumsStart.Clone();
+            Assert.True(Gemm.CanAddTransposedProducts(n));
+            fixed (float* a0 = a[0], a1 = a[1], a2 = a[2], c0 = actual[0], c1 = actual[1], c2 = actual[2], s = sums)
+            {
+                Span<TransposedProductPart> parts =
+                [
+                    new() { A = a0, Rows = rows[0], C = c0 }, new() { A = null, Rows = 1, C = s },
+                    new() { A = a1, Rows = rows[1], C = c1 }, new() { A = a2, Rows = rows[2], C = c2 },
+                ];
+                Gemm.AddTransposedProducts(b, k, n, parts);
+            }
+            for (int i = 0; i < rows.Length; i++) Assert.Equal(expected[i], actual[i]);
+            Assert.Equal(expectedSums, sums);
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void TransposedProductsRefuseRaggedColumns()
+    {
+        Assert.False(Gemm.CanAddTransposedProducts(100));
+        Assert.Contains("multiple of 32", Assert.Throws<InvalidOperationException>(() =>
+            Gemm.AddTransposedProducts(new float[400], 4, 100, [])).Message);
+    }
+}

@@ -7,9 +7,13 @@ namespace Neurite.Tests.Recurrent;
 
 /// <summary>
 /// Large sequences take each step's input projection inside the step's recurrent product
-/// (<see cref="Gemm.MultiplyWithLead"/>) instead of one pass over all steps first. Each gate is the same chain
-/// (bias, then x̃W over the features, then h̃R) either way, so every output and gradient must keep its bits.
+/// (<see cref="Gemm.MultiplyWithLead"/>) instead of one pass over all steps first, and make dR, dW and dBias in one
+/// pass over the gate gradients (<see cref="Gemm.AddTransposedProducts"/>). Each value is the same chain either way
+/// (bias, then x̃W over the features, then h̃R; each weight gradient over the rows in order), so every output and
+/// gradient must keep its bits.
 /// </summary>
+/// <remarks>Alone: which pass runs depends on the process-wide thread count, which other tests change.</remarks>
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
 public class FusedProjectionTests
 {
     // 16 rows × 40 steps × 4·64 gates pass the 128 Ki gate values from which the steps fuse the projection.
@@ -23,9 +27,10 @@ public class FusedProjectionTests
         var results = new List<float[][]>();
         foreach (bool fused in new[] { false, true })
         {
-            var seq = new LstmSequence(features, Units, returnSequences: true) { AllowFusedProjection = fused };
+            var seq = new LstmSequence(features, Units, returnSequences: true) { AllowFusion = fused };
             results.Add(RunLstm(seq, features, bias, dropout, threads));
             Assert.Equal(fused, seq.FusedProjection);
+            Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass); // two threads split the weight gradients' products
         }
         for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
     }
@@ -39,7 +44,7 @@ public class FusedProjectionTests
         var results = new List<float[][]>();
         foreach (bool fused in new[] { false, true })
         {
-            var seq = new SimpleRnnSequence(features, units, returnSequences: true) { AllowFusedProjection = fused };
+            var seq = new SimpleRnnSequence(features, units, returnSequences: true) { AllowFusion = fused };
             int saved = Threading.MaxThreads;
             try
             {
@@ -56,6 +61,8 @@ public class FusedProjectionTests
                 seq.Backward(KernelPaths.RandomValues(output.Length, 7), default, w, r, dx, dW, dR, bias ? dB : default);
                 results.Add([output, dx, dW, dR, dB]);
                 Assert.Equal(fused, seq.FusedProjection);
+                Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
+            Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass); // two threads split the weight gradients' products
             }
             finally
             {

@@ -134,6 +134,33 @@ internal static unsafe partial class Gemm
         }
     }
 
+    /// <summary>Whether <see cref="AddTransposedProducts"/> takes an N-column B on this thread now (otherwise make the products one by one).</summary>
+    internal static bool CanAddTransposedProducts(int n) =>
+        KernelSelector.Current != KernelPath.Scalar && n > 0 && n % Panel == 0 && (Threading.MaxThreads == 1 || WorkerPool.InsidePart);
+
+    /// <summary>
+    /// For each part, <c>C (Rows, N) += Aᵀ·B</c>, with A stored (K, Rows), or <c>C (1, N) += column sums of B</c> for a part
+    /// without A: products that share one tall B, as a recurrent layer's weight gradients share its gate gradients
+    /// (dR = h̃ᵀ·dZ, dW = x̃ᵀ·dZ, dBias = 1ᵀ·dZ). B is read once per K block for all parts instead of once per product.
+    /// Each element is the chain of its own product (a column sum adds 1·B[p, j], which is exactly B[p, j], in order), so the
+    /// bits are those of the products one by one. Needs <see cref="CanAddTransposedProducts"/>.
+    /// </summary>
+    internal static void AddTransposedProducts(ReadOnlySpan<float> b, int k, int n, ReadOnlySpan<TransposedProductPart> parts)
+    {
+        if (!CanAddTransposedProducts(n))
+            throw new InvalidOperationException($"Gemm.AddTransposedProducts needs a vector path, one thread and N a multiple of {Panel}; received N = {n}.");
+        if (b.Length < (long)k * n)
+            throw new ArgumentException($"Gemm.AddTransposedProducts needs B to hold k*n = {k}*{n} values, but it has {b.Length}.", nameof(b));
+        if (k == 0) return;
+        fixed (float* pb = b)
+        {
+            var job = t_job ??= new Job();
+            job.Path = KernelSelector.Current; job.B = pb; job.K = k; job.N = n; job.Panels = n / Panel;
+            job.Packed = Scratch((long)job.Panels * Math.Min(k, MaxKBlock) * Panel);
+            job.ComputeTransposedParts(parts);
+        }
+    }
+
     /// <summary>Packs op(B) for repeated products. B is (K,N), or stored (N,K) when <paramref name="transB"/>.</summary>
     public static PackedMatrix PackB(ReadOnlySpan<float> b, int k, int n, bool transB = false)
     {
@@ -583,6 +610,86 @@ internal static unsafe partial class Gemm
             kernel(Lead + (nint)i * LeadK, LeadK, leadB, Panel, target, ldt, LeadK, LeadInit != null);
         }
 
+        [ThreadStatic] private static (nint A, nint C, int Rows)[]? t_tiles;
+
+        /// <summary>The work of <see cref="AddTransposedProducts"/>: per K block, B packed once, every part's A copied into
+        /// tile runs (ones for a column sum), then the tiles in chunks whose A stays in L2 sweep the panels.</summary>
+        [SkipLocalsInit]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void ComputeTransposedParts(ReadOnlySpan<TransposedProductPart> parts)
+        {
+            bool wide = Path == KernelPath.Vector512;
+            int width = wide ? 32 : 16;
+            int maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+            nint[] table = wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
+            int totalRows = 0, tileCount = 0;
+            foreach (var part in parts)
+            {
+                totalRows += part.Rows;
+                tileCount += (part.Rows + maxRows - 1) / maxRows;
+            }
+            if (t_tiles == null || t_tiles.Length < tileCount) t_tiles = new (nint, nint, int)[Math.Max(tileCount, 64)];
+            var tiles = t_tiles;
+            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
+                for (int jp = 0; jp < Panels; jp++) PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed + (nint)jp * kc * Panel);
+                long length = (long)totalRows * kc;
+                if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
+                    (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+                float* dst;
+                fixed (float* p = t_aPacked) dst = p + t_aPackedOffset; // pinned: the address outlives `fixed`
+                int t = 0;
+                foreach (var part in parts)
+                {
+                    int blocks = (part.Rows + maxRows - 1) / maxRows;
+                    if (blocks == 0) continue;
+                    int baseRows = part.Rows / blocks, tallBlocks = part.Rows % blocks, i = 0;
+                    for (int blk = 0; blk < blocks; blk++)
+                    {
+                        int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                        tiles[t++] = ((nint)dst, (nint)(part.C + (nint)i * N), mr);
+                        if (part.A == null)
+                            for (int q = 0; q < kc * mr; q++) dst[q] = 1f;
+                        else
+                        {
+                            float* src = part.A + (nint)k0 * part.Rows + i;
+                            if (mr == 6 && part.Rows - i >= 8) // the usual Vector256 tile: 8 wide, the next 2 overwritten after
+                                for (int p = 0; p < kc - 1; p++, src += part.Rows) Vector256.Store(Vector256.Load(src), dst + p * 6);
+                            else
+                                for (int p = 0; p < kc - 1; p++, src += part.Rows)
+                                    for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r];
+                            for (int r = 0; r < mr; r++) dst[(kc - 1) * mr + r] = src[r];
+                        }
+                        dst += kc * mr;
+                        i += mr;
+                    }
+                }
+                // Tiles in chunks of equal rows whose A block (rows × kc) stays near 256 KiB while the chunk sweeps every
+                // panel; a chunk of a few rows would fetch the packed B block again for little work.
+                int chunks = Math.Clamp((int)Math.Round((double)totalRows * kc / MaxABlockFloats), 1, Math.Max(1, totalRows / MinChunkRows));
+                int chunkRows = (totalRows + chunks - 1) / chunks;
+                for (int first = 0; first < t;)
+                {
+                    int end = first, rows = 0;
+                    while (end < t && rows < chunkRows) rows += tiles[end++].Rows;
+                    for (int jp = 0; jp < Panels; jp++)
+                    {
+                        float* bPanel = Packed + (nint)jp * kc * Panel;
+                        for (int s = 0; s < Panel; s += width)
+                            for (int q = first; q < end; q++)
+                            {
+                                var (aTile, cTile, mr) = tiles[q];
+                                var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
+                                kernel((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true);
+                            }
+                    }
+                    first = end;
+                }
+            }
+        }
+
         // Below this many panels per K block, copying A costs more than its misses.
         private const int MinPanelsToPackA = 2;
 
@@ -636,4 +743,13 @@ internal static unsafe partial class Gemm
             }
         }
     }
+}
+
+/// <summary>One product of <see cref="Gemm.AddTransposedProducts"/>: C (Rows, N) += Aᵀ·B with A stored (K, Rows), or, with no A,
+/// a single row C (1, N) += B's column sums.</summary>
+internal unsafe struct TransposedProductPart
+{
+    public float* A;
+    public int Rows;
+    public float* C;
 }

@@ -85,6 +85,8 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         }
     }
 
+    private protected override bool RecurrentGradientsUseInputGates => false;
+
     private protected override Span<float> InputGateGradients => _dInputProjection.AsSpan(0, Batch * Steps * GateWidth);
 
     private protected override void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias)

@@ -121,8 +121,14 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     /// </summary>
     private protected virtual bool FusesInputProjection => false;
 
-    /// <summary>Lets the steps take the input projection where the cell can (on by default; tests turn it off to compare the bits).</summary>
-    internal bool AllowFusedProjection { get; set; } = true;
+    /// <summary>
+    /// Lets large passes fuse work where the cell can: the steps take the input projection, and the weight gradients
+    /// share one pass over the gate gradients (on by default; tests turn it off to compare the bits).
+    /// </summary>
+    internal bool AllowFusion { get; set; } = true;
+
+    /// <summary>Whether the latest backward pass made dR, dW and dBias in one pass over the gate gradients.</summary>
+    internal bool WeightGradientsShareAPass { get; private set; }
 
     /// <summary>Whether the latest forward pass's steps took the input projection.</summary>
     internal bool FusedProjection => _fusedProjection;
@@ -197,7 +203,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         // step's gates (T·B·G floats, often more than the caches hold) and reads them back from memory at the step;
         // the steps' products instead start each tile from the bias and x̃W while it is in L1: the same chains. When
         // all the gates fit in L2 (the tutorial's halves: 10 × 25 × 400) one pass up front costs less than the tiles' extra calls.
-        _fusedProjection = FusesInputProjection && AllowFusedProjection && KernelSelector.Current != KernelPath.Scalar && f <= MaxFusedFeatures
+        _fusedProjection = FusesInputProjection && AllowFusion && KernelSelector.Current != KernelPath.Scalar && f <= MaxFusedFeatures
             && (long)steps * batch * g >= MinFusedGateFloats;
         if (_fusedProjection)
         {
@@ -278,9 +284,36 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         if (!dInitialCell.IsEmpty) FinishCellGradient(dInitialCell);
 
         ReadOnlySpan<float> recurrentInputs = HasRecurrentMask ? DroppedHidden.AsSpan(0, rows * u) : Hidden.AsSpan(0, rows * u);
+        WeightGradientsShareAPass = RecurrentGradientsUseInputGates && AllowFusion && Gemm.CanAddTransposedProducts(g)
+            && (long)rows * g >= MinFusedGateFloats;
+        if (WeightGradientsShareAPass)
+        {
+            AddWeightGradientsTogether(recurrentInputs, dKernel, dRecurrentKernel, dBias.IsEmpty ? default : dBias[..g]);
+            return;
+        }
         SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), InputGateGradients, dKernel,
             dBias.IsEmpty ? default : dBias[..g], rows, f, g);
         AddRecurrentWeightGradients(recurrentInputs, dRecurrentKernel, dBias);
+    }
+
+    /// <summary>Whether dR comes from the same gate gradients as dW and the bias (<see cref="InputGateGradients"/>), as in LSTM and SimpleRNN.</summary>
+    private protected virtual bool RecurrentGradientsUseInputGates => true;
+
+    /// <summary>
+    /// dR += h̃ᵀ·dZ, dW += x̃ᵀ·dZ and dBias += Σ_r dZ as one pass over the gate gradients dZ (T·B rows), which are read from
+    /// memory once per K block for all three instead of once per product plus once for the bias sums. Same chains, same bits.
+    /// </summary>
+    private unsafe void AddWeightGradientsTogether(ReadOnlySpan<float> recurrentInputs, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias)
+    {
+        int rows = Batch * Steps;
+        Span<TransposedProductPart> parts = stackalloc TransposedProductPart[3];
+        fixed (float* h = recurrentInputs, x = _packedInputs, dR = dRecurrentKernel, dW = dKernel, db = dBias)
+        {
+            parts[0] = new() { A = h, Rows = Units, C = dR };
+            parts[1] = new() { A = x, Rows = Features, C = dW };
+            parts[2] = new() { A = null, Rows = 1, C = db };
+            Gemm.AddTransposedProducts(InputGateGradients, rows, GateWidth, parts[..(dBias.IsEmpty ? 2 : 3)]);
+        }
     }
 
     /// <summary>Takes the gradient into the final cell state c (empty: zero), for a cell that carries one.</summary>
