@@ -72,6 +72,46 @@ public class FusedProjectionTests
         for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void GruWeightGradientsInSharedPassesGiveTheBitsOfSeparateProducts(KernelPath path, int features, bool bias, bool dropout, int threads)
+    {
+        using var _ = KernelPaths.Force(path);
+        const int units = 96; // 3U = 288, a multiple of 32; 16 × 40 × 288 gate values pass the threshold
+        foreach (bool resetAfter in new[] { true, false })
+        {
+            var results = new List<float[][]>();
+            foreach (bool fused in new[] { false, true })
+            {
+                var seq = new GruSequence(features, units, resetAfter: resetAfter, returnSequences: true) { AllowFusion = fused };
+                int saved = Threading.MaxThreads;
+                try
+                {
+                    Threading.MaxThreads = threads;
+                    var w = KernelPaths.RandomValues(features * 3 * units, 21, 0.3f);
+                    var r = KernelPaths.RandomValues(units * 3 * units, 22, 0.2f);
+                    var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 23, 0.5f) : [];
+                    var x = KernelPaths.RandomValues(Batch * Steps * features, 24);
+                    var h0 = KernelPaths.RandomValues(Batch * units, 25, 0.5f);
+                    var inputMask = dropout ? Mask(Batch * features, 26) : [];
+                    var recurrentMask = dropout ? Mask(Batch * units, 27) : [];
+                    var output = new float[Batch * Steps * units];
+                    seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
+                    var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+                    var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * units];
+                    seq.Backward(KernelPaths.RandomValues(output.Length, 28), default, w, r, dx, dW, dR, bias ? dB : default, dH0);
+                    results.Add([output, dx, dW, dR, dB, dH0]);
+                    Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
+                }
+                finally
+                {
+                    Threading.MaxThreads = saved;
+                }
+            }
+            for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
+        }
+    }
+
     public static TheoryData<KernelPath, int, bool, bool, int> Cases()
     {
         var data = new TheoryData<KernelPath, int, bool, bool, int>();

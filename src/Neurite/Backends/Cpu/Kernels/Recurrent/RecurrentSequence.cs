@@ -284,8 +284,14 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         if (!dInitialCell.IsEmpty) FinishCellGradient(dInitialCell);
 
         ReadOnlySpan<float> recurrentInputs = HasRecurrentMask ? DroppedHidden.AsSpan(0, rows * u) : Hidden.AsSpan(0, rows * u);
-        WeightGradientsShareAPass = RecurrentGradientsUseInputGates && AllowFusion && Gemm.CanAddTransposedProducts(g)
-            && (long)rows * g >= MinFusedGateFloats;
+        WeightGradientsShareAPass = SharesWeightGradientPasses(rows, g);
+        if (WeightGradientsShareAPass && !RecurrentGradientsUseInputGates)
+        {
+            // dW and the input bias share their pass; the cell adds dR from its own gradients.
+            AddWeightGradientsTogether(default, dKernel, default, dBias.IsEmpty ? default : dBias[..g]);
+            AddRecurrentWeightGradients(recurrentInputs, dRecurrentKernel, dBias);
+            return;
+        }
         if (WeightGradientsShareAPass)
         {
             AddWeightGradientsTogether(recurrentInputs, dKernel, dRecurrentKernel, dBias.IsEmpty ? default : dBias[..g]);
@@ -305,14 +311,29 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     /// </summary>
     private unsafe void AddWeightGradientsTogether(ReadOnlySpan<float> recurrentInputs, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias)
     {
-        int rows = Batch * Steps;
+        fixed (float* x = _packedInputs, dW = dKernel)
+            AddTransposedProducts(InputGateGradients, new() { A = x, Rows = Features, C = dW }, recurrentInputs, dRecurrentKernel, dBias);
+    }
+
+    /// <summary>Whether the weight gradients of a pass over <paramref name="rows"/> rows of <paramref name="width"/> gate gradients share their passes.</summary>
+    private protected bool SharesWeightGradientPasses(int rows, int width) =>
+        AllowFusion && Gemm.CanAddTransposedProducts(width) && (long)rows * width >= MinFusedGateFloats;
+
+    /// <summary>
+    /// <paramref name="part"/> (when it has rows), h̃ᵀ·<paramref name="dGates"/> into <paramref name="dRecurrentKernel"/> (when not
+    /// empty) and the column sums into <paramref name="dBias"/> (when not empty), in one pass over <paramref name="dGates"/>.
+    /// </summary>
+    private protected unsafe void AddTransposedProducts(ReadOnlySpan<float> dGates, TransposedProductPart part,
+        ReadOnlySpan<float> recurrentInputs, Span<float> dRecurrentKernel, Span<float> dBias)
+    {
+        int rows = Batch * Steps, width = dGates.Length / rows, count = 0;
         Span<TransposedProductPart> parts = stackalloc TransposedProductPart[3];
-        fixed (float* h = recurrentInputs, x = _packedInputs, dR = dRecurrentKernel, dW = dKernel, db = dBias)
+        fixed (float* h = recurrentInputs, dR = dRecurrentKernel, db = dBias)
         {
-            parts[0] = new() { A = h, Rows = Units, C = dR };
-            parts[1] = new() { A = x, Rows = Features, C = dW };
-            parts[2] = new() { A = null, Rows = 1, C = db };
-            Gemm.AddTransposedProducts(InputGateGradients, rows, GateWidth, parts[..(dBias.IsEmpty ? 2 : 3)]);
+            if (!dRecurrentKernel.IsEmpty) parts[count++] = new() { A = h, Rows = Units, C = dR };
+            if (part.Rows > 0) parts[count++] = part;
+            if (!dBias.IsEmpty) parts[count++] = new() { A = null, Rows = 1, C = db };
+            Gemm.AddTransposedProducts(dGates, rows, width, parts[..count]);
         }
     }
 
