@@ -595,6 +595,7 @@ internal static unsafe partial class Gemm
 
         /// <summary>The lead's part of one tile (rows i.., columns j0..j0+cols of a tile <paramref name="width"/> wide at
         /// <paramref name="target"/>): the tile set to the init row (spare lanes zero), then lead·leadB added.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunLead(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void> kernel,
             int i, int mr, float* leadB, float* target, nint ldt, int width, int j0, int cols)
         {
@@ -698,6 +699,7 @@ internal static unsafe partial class Gemm
 
         /// <summary>A[k0..k0+kc, r0..r0+rows] of a transposed A (stored (K,M)) as one run per register tile of the
         /// row-block split: tile rows start at (i − r0)·kc and hold kc groups of its MR values.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private float* PackTransposedA(int r0, int rows, int k0, int kc, int blocks, int baseRows, int tallBlocks)
         {
             long length = (long)rows * kc;
