@@ -63,6 +63,17 @@ internal static unsafe partial class Gemm
                 }
                 return;
             }
+            if (cols == Panel && Vector256.IsHardwareAccelerated)
+            {
+                for (int p = 0; p < k; p++, src += n, dst += Panel)
+                {
+                    Vector256.Load(src).Store(dst);
+                    Vector256.Load(src + 8).Store(dst + 8);
+                    Vector256.Load(src + 16).Store(dst + 16);
+                    Vector256.Load(src + 24).Store(dst + 24);
+                }
+                return;
+            }
             if (Avx512F.IsSupported)
             {
                 // The ragged last panel (e.g. 16 of 32 columns when N = 400) is packed for every product

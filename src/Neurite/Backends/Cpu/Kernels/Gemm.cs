@@ -100,6 +100,67 @@ internal static unsafe partial class Gemm
             Run(KernelSelector.Current, pa, null, pp + b.Offset, pc, m, k, n, transA, false, accumulate);
     }
 
+    /// <summary>
+    /// <c>C[M,N] = rowInit + lead·leadB + A·B</c>, where <paramref name="lead"/> is (M, leadB.K) and A is (M, b.K), both
+    /// row-major, and <paramref name="rowInit"/> (N values, or empty for zero) starts every row: the chains of a
+    /// product over the concatenated K, [lead | A]·[leadB; B], in that order, so each element is bit-identical to
+    /// filling C with <paramref name="rowInit"/>, adding lead·leadB and then A·B. The lead's part of each tile runs
+    /// right before its first K block, while the tile is in L1: a recurrent step's input projection then costs no
+    /// pass of its own over the step's gates. Vector paths only (the scalar path rounds differently).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyWithLead(ReadOnlySpan<float> lead, PackedMatrix leadB, ReadOnlySpan<float> a, PackedMatrix b,
+        ReadOnlySpan<float> rowInit, Span<float> c, int m)
+    {
+        ArgumentNullException.ThrowIfNull(leadB);
+        ArgumentNullException.ThrowIfNull(b);
+        int k = b.K, n = b.N, leadK = leadB.K;
+        var path = KernelSelector.Current;
+        if (path == KernelPath.Scalar)
+            throw new InvalidOperationException("Gemm.MultiplyWithLead runs on the vector paths only; on the scalar path fill C and call Multiply twice.");
+        if (leadB.N != n || k == 0 || leadK == 0)
+            throw new ArgumentException($"Gemm.MultiplyWithLead needs both packed matrices to have the same N and K > 0; received leadB ({leadK}, {leadB.N}) and B ({k}, {n}).");
+        if (!rowInit.IsEmpty && rowInit.Length < n)
+            throw new ArgumentException($"Gemm.MultiplyWithLead needs rowInit to hold N = {n} values, but it has {rowInit.Length}.", nameof(rowInit));
+        Validate(lead.Length, (long)leadK * n, c.Length, m, leadK, n, false, false);
+        Validate(a.Length, (long)k * n, c.Length, m, k, n, false, false);
+        if (m == 0 || n == 0) return;
+        fixed (float* pl = lead, pa = a, pc = c, pi = rowInit, pp = b.Storage, plp = leadB.Storage)
+        {
+            var job = t_job ??= new Job();
+            job.Lead = pl; job.LeadPacked = plp + leadB.Offset; job.LeadK = leadK; job.LeadInit = rowInit.IsEmpty ? null : pi;
+            try { Run(path, pa, null, pp + b.Offset, pc, m, k, n, false, false, false); }
+            finally { job.Lead = null; job.LeadInit = null; }
+        }
+    }
+
+    /// <summary>Whether <see cref="AddTransposedProducts"/> takes an N-column B on this thread now (otherwise make the products one by one).</summary>
+    internal static bool CanAddTransposedProducts(int n) =>
+        KernelSelector.Current != KernelPath.Scalar && n > 0 && n % Panel == 0 && (Threading.MaxThreads == 1 || WorkerPool.InsidePart);
+
+    /// <summary>
+    /// For each part, <c>C (Rows, N) += Aᵀ·B</c>, with A stored (K, Rows), or <c>C (1, N) += column sums of B</c> for a part
+    /// without A: products that share one tall B, as a recurrent layer's weight gradients share its gate gradients
+    /// (dR = h̃ᵀ·dZ, dW = x̃ᵀ·dZ, dBias = 1ᵀ·dZ). B is read once per K block for all parts instead of once per product.
+    /// Each element is the chain of its own product (a column sum adds 1·B[p, j], which is exactly B[p, j], in order), so the
+    /// bits are those of the products one by one. Needs <see cref="CanAddTransposedProducts"/>.
+    /// </summary>
+    internal static void AddTransposedProducts(ReadOnlySpan<float> b, int k, int n, ReadOnlySpan<TransposedProductPart> parts)
+    {
+        if (!CanAddTransposedProducts(n))
+            throw new InvalidOperationException($"Gemm.AddTransposedProducts needs a vector path, one thread and N a multiple of {Panel}; received N = {n}.");
+        if (b.Length < (long)k * n)
+            throw new ArgumentException($"Gemm.AddTransposedProducts needs B to hold k*n = {k}*{n} values, but it has {b.Length}.", nameof(b));
+        if (k == 0) return;
+        fixed (float* pb = b)
+        {
+            var job = t_job ??= new Job();
+            job.Path = KernelSelector.Current; job.B = pb; job.K = k; job.N = n; job.Panels = n / Panel;
+            job.Packed = Scratch((long)job.Panels * Math.Min(k, MaxKBlock) * Panel);
+            job.ComputeTransposedParts(parts);
+        }
+    }
+
     /// <summary>Packs op(B) for repeated products. B is (K,N), or stored (N,K) when <paramref name="transB"/>.</summary>
     public static PackedMatrix PackB(ReadOnlySpan<float> b, int k, int n, bool transB = false)
     {
@@ -183,20 +244,23 @@ internal static unsafe partial class Gemm
         // about 2/M of the product, so only tall products pay it (none of the tutorial's).
         bool allPacked = b == null || transB || path == KernelPath.Scalar || (m >= PackBMinRows && n >= PackBMinColumns);
         bool edgeOnly = !allPacked && n % Panel != 0;
+        int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops || WorkerPool.InsidePart ? 1 : Threading.MaxThreads;
+        // One thread packs an untransposed B a K block at a time, right before the block's products: the packed
+        // block stays in cache instead of a whole packed B going out to memory and coming back (52 MB for an
+        // LSTM's dR at U=256, B·T=12800). Threads share one packed B, so they pack it all first.
+        bool packPerKBlock = b != null && allPacked && !transB && threads == 1 && path != KernelPath.Scalar;
         if (b != null && (allPacked || edgeOnly))
         {
             int packedPanels = allPacked ? panels : 1;
-            packed = Scratch((long)packedPanels * k * Panel);
+            packed = Scratch((long)packedPanels * (packPerKBlock ? Math.Min(k, MaxKBlock) : k) * Panel);
         }
 
         var job = t_job ??= new Job();
         job.Path = path; job.A = a; job.B = b; job.Packed = packed; job.C = c;
         job.M = m; job.K = k; job.N = n; job.TransA = transA; job.TransB = transB; job.Accumulate = accumulate;
-        job.AllPacked = allPacked; job.Panels = panels;
+        job.AllPacked = allPacked; job.Panels = panels; job.PackPerKBlock = packPerKBlock;
 
-        int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops || WorkerPool.InsidePart ? 1 : Threading.MaxThreads;
-
-        if (b != null && allPacked)
+        if (b != null && allPacked && !packPerKBlock)
         {
             job.Phase = Job.PackPhase;
             job.Parts = Math.Min(threads, panels);
@@ -380,7 +444,10 @@ internal static unsafe partial class Gemm
         public KernelPath Path;
         public float* A, B, Packed, C;
         public int M, K, N, Panels, Parts, Phase;
-        public bool TransA, TransB, Accumulate, AllPacked, SplitRows;
+        public bool TransA, TransB, Accumulate, AllPacked, SplitRows, PackPerKBlock;
+        // MultiplyWithLead: (M, LeadK) row-major, LeadB packed, and the row that starts C (null: zero).
+        public float* Lead, LeadPacked, LeadInit;
+        public int LeadK;
 
         public void Run(int part)
         {
@@ -410,12 +477,14 @@ internal static unsafe partial class Gemm
             {
                 int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
                 bool acc = Accumulate || kb > 0;
+                if (PackPerKBlock)
+                    for (int jp = p0; jp < p1; jp++) PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed + (nint)jp * kc * Panel);
                 // Rows go in chunks whose A block (rows × kc) stays in L2 while the chunk sweeps every panel;
                 // without them a tall A (e.g. 512 × 341 of a 512×1024×1024 product) is fetched from memory once per panel.
                 int rows = r1 - r0;
                 int chunks = Math.Max(1, Math.Min((int)((long)rows * kc / MaxABlockFloats), rows / MinChunkRows));
                 for (int chunk = 0; chunk < chunks; chunk++)
-                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc);
+                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null);
             }
         }
 
@@ -428,7 +497,7 @@ internal static unsafe partial class Gemm
         /// B panel held near L1 while the rows' register tiles stream past it.</summary>
         [SkipLocalsInit]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc)
+        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc, bool lead)
         {
             bool wide = Path == KernelPath.Vector512;
             int width = wide ? 32 : 16;
@@ -441,12 +510,20 @@ internal static unsafe partial class Gemm
             int rows = r1 - r0;
             int blocks = (rows + maxRows - 1) / maxRows;
             int baseRows = rows / blocks, tallBlocks = rows % blocks;
+            // A transposed A read in place puts a tile's K rows a whole row of A apart (2 KiB when M = 512): they
+            // fall into a few L1 sets and every broadcast misses. Copied once per K block into one run per tile,
+            // each K row's MR values side by side, they stream; the values and their order are unchanged.
+            float* aPacked = TransA && p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null;
+
+            // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
+            int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
 
             for (int jp = p0; jp < p1; jp++)
             {
                 float* bPanel;
                 nint ldb;
-                if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
+                if (PackPerKBlock) { bPanel = Packed + (nint)jp * kc * Panel - (nint)k0 * Panel; ldb = Panel; }
+                else if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
                 else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
                 else { bPanel = Packed; ldb = Panel; }
                 bPanel += k0 * ldb;
@@ -477,13 +554,27 @@ internal static unsafe partial class Gemm
                         int mr = chunkBase + (blk < chunkTall ? 1 : 0);
                         float* aTile;
                         nint lda;
-                        if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
+                        if (aPacked != null && chunkTable == table) { aTile = aPacked + (nint)(i - r0) * kc; lda = mr; }
+                        else if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
                         else { aTile = A + (nint)i * K + k0; lda = K; }
                         var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
                         float* cTile = C + (nint)i * N + j0;
+                        // C rows lie a row of C apart and a tile touches each once per K block, so a C that does not stay
+                        // in L2 (a step's gates, B·4U) costs a miss per row at every tile start: fetch a later tile's rows now.
+                        if (prefetchRows > 0 && i + prefetchRows + mr <= r1)
+                        {
+                            float* ahead = cTile + (nint)prefetchRows * N;
+                            for (int r = 0; r < mr; r++, ahead += N)
+                            {
+                                Sse.Prefetch0(ahead);
+                                Sse.Prefetch0(ahead + chunkWidth - 1);
+                            }
+                        }
+                        float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
                         if (cols == chunkWidth)
                         {
-                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc);
+                            if (lead) RunLead(kernel, i, mr, leadB, cTile, N, chunkWidth, j0, cols);
+                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
                         }
                         else
                         {
@@ -491,7 +582,8 @@ internal static unsafe partial class Gemm
                             if (acc)
                                 for (int r = 0; r < mr; r++)
                                     for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
-                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc);
+                            if (lead) RunLead(kernel, i, mr, leadB, tile, chunkWidth, chunkWidth, j0, cols);
+                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc || lead);
                             for (int r = 0; r < mr; r++)
                                 for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
                         }
@@ -499,6 +591,136 @@ internal static unsafe partial class Gemm
                     }
                 }
             }
+        }
+
+        /// <summary>The lead's part of one tile (rows i.., columns j0..j0+cols of a tile <paramref name="width"/> wide at
+        /// <paramref name="target"/>): the tile set to the init row (spare lanes zero), then lead·leadB added.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunLead(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void> kernel,
+            int i, int mr, float* leadB, float* target, nint ldt, int width, int j0, int cols)
+        {
+            if (LeadInit != null)
+                for (int r = 0; r < mr; r++)
+                {
+                    float* row = target + r * ldt;
+                    int j = 0;
+                    for (; j + 8 <= cols; j += 8) Vector256.Store(Vector256.Load(LeadInit + j0 + j), row + j);
+                    for (; j < cols; j++) row[j] = LeadInit[j0 + j];
+                    for (; j < width; j++) row[j] = 0f;
+                }
+            kernel(Lead + (nint)i * LeadK, LeadK, leadB, Panel, target, ldt, LeadK, LeadInit != null);
+        }
+
+        [ThreadStatic] private static (nint A, nint C, int Rows)[]? t_tiles;
+
+        /// <summary>The work of <see cref="AddTransposedProducts"/>: per K block, B packed once, every part's A copied into
+        /// tile runs (ones for a column sum), then the tiles in chunks whose A stays in L2 sweep the panels.</summary>
+        [SkipLocalsInit]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void ComputeTransposedParts(ReadOnlySpan<TransposedProductPart> parts)
+        {
+            bool wide = Path == KernelPath.Vector512;
+            int width = wide ? 32 : 16;
+            int maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+            nint[] table = wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
+            int totalRows = 0, tileCount = 0;
+            foreach (var part in parts)
+            {
+                totalRows += part.Rows;
+                tileCount += (part.Rows + maxRows - 1) / maxRows;
+            }
+            if (t_tiles == null || t_tiles.Length < tileCount) t_tiles = new (nint, nint, int)[Math.Max(tileCount, 64)];
+            var tiles = t_tiles;
+            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
+                for (int jp = 0; jp < Panels; jp++) PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed + (nint)jp * kc * Panel);
+                long length = (long)totalRows * kc;
+                if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
+                    (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+                float* dst;
+                fixed (float* p = t_aPacked) dst = p + t_aPackedOffset; // pinned: the address outlives `fixed`
+                int t = 0;
+                foreach (var part in parts)
+                {
+                    int blocks = (part.Rows + maxRows - 1) / maxRows;
+                    if (blocks == 0) continue;
+                    int baseRows = part.Rows / blocks, tallBlocks = part.Rows % blocks, i = 0;
+                    for (int blk = 0; blk < blocks; blk++)
+                    {
+                        int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                        tiles[t++] = ((nint)dst, (nint)(part.C + (nint)i * N), mr);
+                        if (part.A == null)
+                            for (int q = 0; q < kc * mr; q++) dst[q] = 1f;
+                        else
+                        {
+                            float* src = part.A + (nint)k0 * part.Rows + i;
+                            if (mr == 6 && part.Rows - i >= 8) // the usual Vector256 tile: 8 wide, the next 2 overwritten after
+                                for (int p = 0; p < kc - 1; p++, src += part.Rows) Vector256.Store(Vector256.Load(src), dst + p * 6);
+                            else
+                                for (int p = 0; p < kc - 1; p++, src += part.Rows)
+                                    for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r];
+                            for (int r = 0; r < mr; r++) dst[(kc - 1) * mr + r] = src[r];
+                        }
+                        dst += kc * mr;
+                        i += mr;
+                    }
+                }
+                // Tiles in chunks of equal rows whose A block (rows × kc) stays near 256 KiB while the chunk sweeps every
+                // panel; a chunk of a few rows would fetch the packed B block again for little work.
+                int chunks = Math.Clamp((int)Math.Round((double)totalRows * kc / MaxABlockFloats), 1, Math.Max(1, totalRows / MinChunkRows));
+                int chunkRows = (totalRows + chunks - 1) / chunks;
+                for (int first = 0; first < t;)
+                {
+                    int end = first, rows = 0;
+                    while (end < t && rows < chunkRows) rows += tiles[end++].Rows;
+                    for (int jp = 0; jp < Panels; jp++)
+                    {
+                        float* bPanel = Packed + (nint)jp * kc * Panel;
+                        for (int s = 0; s < Panel; s += width)
+                            for (int q = first; q < end; q++)
+                            {
+                                var (aTile, cTile, mr) = tiles[q];
+                                var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
+                                kernel((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true);
+                            }
+                    }
+                    first = end;
+                }
+            }
+        }
+
+        // Below this many panels per K block, copying A costs more than its misses.
+        private const int MinPanelsToPackA = 2;
+
+        [ThreadStatic] private static float[]? t_aPacked;
+        [ThreadStatic] private static int t_aPackedOffset;
+
+        /// <summary>A[k0..k0+kc, r0..r0+rows] of a transposed A (stored (K,M)) as one run per register tile of the
+        /// row-block split: tile rows start at (i − r0)·kc and hold kc groups of its MR values.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private float* PackTransposedA(int r0, int rows, int k0, int kc, int blocks, int baseRows, int tallBlocks)
+        {
+            long length = (long)rows * kc;
+            if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
+                (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+            float* packed;
+            fixed (float* p = t_aPacked) packed = p + t_aPackedOffset; // pinned: the address outlives `fixed`
+            float* dst = packed;
+            int i = r0;
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                float* src = A + (nint)k0 * M + i;
+                if (mr == 8 && Vector256.IsHardwareAccelerated)
+                    for (int p = 0; p < kc; p++, src += M, dst += 8) Vector256.Store(Vector256.Load(src), dst);
+                else
+                    for (int p = 0; p < kc; p++, src += M, dst += mr)
+                        for (int r = 0; r < mr; r++) dst[r] = src[r];
+                i += mr;
+            }
+            return packed;
         }
 
         // The portable path: same panels, one row of C at a time, plain multiply and add.
@@ -523,4 +745,13 @@ internal static unsafe partial class Gemm
             }
         }
     }
+}
+
+/// <summary>One product of <see cref="Gemm.AddTransposedProducts"/>: C (Rows, N) += Aᵀ·B with A stored (K, Rows), or, with no A,
+/// a single row C (1, N) += B's column sums.</summary>
+internal unsafe struct TransposedProductPart
+{
+    public float* A;
+    public int Rows;
+    public float* C;
 }

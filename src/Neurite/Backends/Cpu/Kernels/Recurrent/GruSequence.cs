@@ -85,6 +85,8 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         }
     }
 
+    private protected override bool RecurrentGradientsUseInputGates => false;
+
     private protected override Span<float> InputGateGradients => _dInputProjection.AsSpan(0, Batch * Steps * GateWidth);
 
     private protected override void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias)
@@ -208,6 +210,12 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private protected override void AddRecurrentWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dRecurrentKernel, Span<float> dBias)
     {
         int u = Units, g3 = 3 * u, rows = Batch * Steps;
+        if (ResetAfter && SharesWeightGradientPasses(rows, g3))
+        {
+            AddTransposedProducts(_dRecurrentProjection.AsSpan(0, rows * g3), default, recurrentInputs, dRecurrentKernel,
+                dBias.IsEmpty ? default : dBias[g3..]);
+            return;
+        }
         if (ResetAfter)
         {
             var dRecurrent = _dRecurrentProjection.AsSpan(0, rows * g3);

@@ -85,6 +85,8 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         RunBackward(dOutput, dFinalHidden, dFinalCell, kernel, recurrentKernel, dx, dKernel, dRecurrentKernel, dBias,
             dInitialHidden, dInitialCell);
 
+    private protected override bool FusesInputProjection => true;
+
     private protected override void ReserveCell(int batch, int steps)
     {
         int u = Units, rows = batch * steps;
@@ -132,7 +134,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
     {
         int batch = Batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
         var gates = Gates.AsSpan((step * batch + b0) * g4, rowsHere * g4);
-        Gemm.Multiply(recurrentInput, _activeRecurrent, gates, rowsHere, accumulate: true);
+        AddRecurrentProduct(step, b0, b1, recurrentInput, _activeRecurrent, gates);
         int state = (step * batch + b0) * u, next = ((step + 1) * batch + b0) * u;
         var cell = new ForwardCell
         {

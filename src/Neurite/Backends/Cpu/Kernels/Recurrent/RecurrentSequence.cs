@@ -45,6 +45,8 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     // The caller's spans, pinned by Forward and Backward for the duration of the pass.
     private protected PinnedFloats X, Kernel, Bias, Output, DOutput, Dx;
     private PackedMatrix? _passKernelTransposed;
+    private PackedMatrix? _kernelPacked;     // W for the steps' fused input projection, refreshed on every Forward
+    private bool _fusedProjection;
 
     private protected RecurrentSequence(string noun, int features, int units, int gates,
         GateActivation activation, GateActivation recurrentActivation, bool returnSequences, bool goBackwards)
@@ -113,6 +115,24 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     /// <summary>Grows the cell's own buffers for (batch, steps).</summary>
     private protected abstract void ReserveCell(int batch, int steps);
 
+    /// <summary>
+    /// Whether the cell's steps add the input projection inside their recurrent product (<see cref="AddRecurrentProduct"/>)
+    /// with the gates as that product's whole output, so no pass of all steps' projections comes first.
+    /// </summary>
+    private protected virtual bool FusesInputProjection => false;
+
+    /// <summary>
+    /// Lets large passes fuse work where the cell can: the steps take the input projection, and the weight gradients
+    /// share one pass over the gate gradients (on by default; tests turn it off to compare the bits).
+    /// </summary>
+    internal bool AllowFusion { get; set; } = true;
+
+    /// <summary>Whether the latest backward pass made dR, dW and dBias in one pass over the gate gradients.</summary>
+    internal bool WeightGradientsShareAPass { get; private set; }
+
+    /// <summary>Whether the latest forward pass's steps took the input projection.</summary>
+    internal bool FusedProjection => _fusedProjection;
+
     /// <summary>Packs the recurrent weights the forward steps read (and anything else the steps need from <paramref name="bias"/>).</summary>
     private protected abstract void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias);
 
@@ -179,6 +199,17 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
             EnsureLength(ref DroppedHidden, batch * steps * u);
         }
         PrepareForward(recurrentKernel, bias);
+        // A step's gates are its input projection plus its recurrent product. Projecting all steps first writes every
+        // step's gates (T·B·G floats, often more than the caches hold) and reads them back from memory at the step;
+        // the steps' products instead start each tile from the bias and x̃W while it is in L1: the same chains. When
+        // all the gates fit in L2 (the tutorial's halves: 10 × 25 × 400) one pass up front costs less than the tiles' extra calls.
+        _fusedProjection = FusesInputProjection && AllowFusion && KernelSelector.Current != KernelPath.Scalar && f <= MaxFusedFeatures
+            && (long)steps * batch * g >= MinFusedGateFloats;
+        if (_fusedProjection)
+        {
+            _kernelPacked ??= new PackedMatrix(f, g);
+            Gemm.Repack(_kernelPacked, kernel);
+        }
         if (initialHidden.IsEmpty) Hidden.AsSpan(0, batch * u).Clear(); else initialHidden.CopyTo(Hidden);
         StartCell(initialCell);
 
@@ -253,9 +284,57 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         if (!dInitialCell.IsEmpty) FinishCellGradient(dInitialCell);
 
         ReadOnlySpan<float> recurrentInputs = HasRecurrentMask ? DroppedHidden.AsSpan(0, rows * u) : Hidden.AsSpan(0, rows * u);
+        WeightGradientsShareAPass = SharesWeightGradientPasses(rows, g);
+        if (WeightGradientsShareAPass && !RecurrentGradientsUseInputGates)
+        {
+            // dW and the input bias share their pass; the cell adds dR from its own gradients.
+            AddWeightGradientsTogether(default, dKernel, default, dBias.IsEmpty ? default : dBias[..g]);
+            AddRecurrentWeightGradients(recurrentInputs, dRecurrentKernel, dBias);
+            return;
+        }
+        if (WeightGradientsShareAPass)
+        {
+            AddWeightGradientsTogether(recurrentInputs, dKernel, dRecurrentKernel, dBias.IsEmpty ? default : dBias[..g]);
+            return;
+        }
         SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), InputGateGradients, dKernel,
             dBias.IsEmpty ? default : dBias[..g], rows, f, g);
         AddRecurrentWeightGradients(recurrentInputs, dRecurrentKernel, dBias);
+    }
+
+    /// <summary>Whether dR comes from the same gate gradients as dW and the bias (<see cref="InputGateGradients"/>), as in LSTM and SimpleRNN.</summary>
+    private protected virtual bool RecurrentGradientsUseInputGates => true;
+
+    /// <summary>
+    /// dR += h̃ᵀ·dZ, dW += x̃ᵀ·dZ and dBias += Σ_r dZ as one pass over the gate gradients dZ (T·B rows), which are read from
+    /// memory once per K block for all three instead of once per product plus once for the bias sums. Same chains, same bits.
+    /// </summary>
+    private unsafe void AddWeightGradientsTogether(ReadOnlySpan<float> recurrentInputs, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias)
+    {
+        fixed (float* x = _packedInputs, dW = dKernel)
+            AddTransposedProducts(InputGateGradients, new() { A = x, Rows = Features, C = dW }, recurrentInputs, dRecurrentKernel, dBias);
+    }
+
+    /// <summary>Whether the weight gradients of a pass over <paramref name="rows"/> rows of <paramref name="width"/> gate gradients share their passes.</summary>
+    private protected bool SharesWeightGradientPasses(int rows, int width) =>
+        AllowFusion && Gemm.CanAddTransposedProducts(width) && (long)rows * width >= MinFusedGateFloats;
+
+    /// <summary>
+    /// <paramref name="part"/> (when it has rows), h̃ᵀ·<paramref name="dGates"/> into <paramref name="dRecurrentKernel"/> (when not
+    /// empty) and the column sums into <paramref name="dBias"/> (when not empty), in one pass over <paramref name="dGates"/>.
+    /// </summary>
+    private protected unsafe void AddTransposedProducts(ReadOnlySpan<float> dGates, TransposedProductPart part,
+        ReadOnlySpan<float> recurrentInputs, Span<float> dRecurrentKernel, Span<float> dBias)
+    {
+        int rows = Batch * Steps, width = dGates.Length / rows, count = 0;
+        Span<TransposedProductPart> parts = stackalloc TransposedProductPart[3];
+        fixed (float* h = recurrentInputs, dR = dRecurrentKernel, db = dBias)
+        {
+            if (!dRecurrentKernel.IsEmpty) parts[count++] = new() { A = h, Rows = Units, C = dR };
+            if (part.Rows > 0) parts[count++] = part;
+            if (!dBias.IsEmpty) parts[count++] = new() { A = null, Rows = 1, C = db };
+            Gemm.AddTransposedProducts(dGates, rows, width, parts[..count]);
+        }
     }
 
     /// <summary>Takes the gradient into the final cell state c (empty: zero), for a cell that carries one.</summary>
@@ -298,13 +377,13 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         var inputBias = Bias.Length == 0 ? default : Bias.ReadOnly[..g];
         // All rows of every step are contiguous on one thread, so that projection is one big GEMM;
         // a part of the rows projects step by step. The GEMM's result does not depend on its row count.
-        bool allRows = rowsHere == batch;
-        if (allRows)
+        bool allRows = rowsHere == batch, projectFirst = !_fusedProjection;
+        if (allRows && projectFirst)
             SequenceLayout.ProjectInputs(_packedInputs.AsSpan(0, steps * batch * f), Kernel.ReadOnly, inputBias,
                 Gates.AsSpan(0, steps * batch * g), steps * batch, f, g);
         for (int s = 0; s < steps; s++)
         {
-            if (!allRows)
+            if (!allRows && projectFirst)
                 SequenceLayout.ProjectInputs(_packedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), Kernel.ReadOnly,
                     inputBias, Gates.AsSpan((s * batch + b0) * g, rowsHere * g), rowsHere, f, g);
             ReadOnlySpan<float> recurrentInput = Hidden.AsSpan(s * stateSize + b0 * u, rowsHere * u);
@@ -337,6 +416,29 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
                 SequenceLayout.MultiplyByKernelTransposed(dGates.Slice((s * batch + b0) * g, rowsHere * g), Kernel.ReadOnly,
                     _dPackedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), rowsHere, g, f, _passKernelTransposed);
         SequenceLayout.UnpackInputGradient(_dPackedInputs, Dx.Span, batch, steps, f, GoBackwards, InputMask, b0, b1);
+    }
+
+    /// <summary>Up to this many input features the steps' products take the input projection (a B panel of W stays near L1).</summary>
+    private const int MaxFusedFeatures = 256;
+
+    /// <summary>From this many gate values in a pass (512 KiB, an L2) the steps' products take the input projection.</summary>
+    private const int MinFusedGateFloats = 128 * 1024;
+
+    /// <summary>
+    /// <paramref name="gates"/> (rows [b0, b1) of step <paramref name="step"/>) += h̃·R, or, for a cell that
+    /// <see cref="FusesInputProjection"/>, = bias + x̃W + h̃·R in one product (the same chains in the same order).
+    /// </summary>
+    private protected void AddRecurrentProduct(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput, PackedMatrix recurrent, Span<float> gates)
+    {
+        int rowsHere = b1 - b0;
+        if (!_fusedProjection)
+        {
+            Gemm.Multiply(recurrentInput, recurrent, gates, rowsHere, accumulate: true);
+            return;
+        }
+        int f = Features;
+        Gemm.MultiplyWithLead(_packedInputs.AsSpan((step * Batch + b0) * f, rowsHere * f), _kernelPacked!, recurrentInput, recurrent,
+            Bias.Length == 0 ? default : Bias.ReadOnly[..GateWidth], gates, rowsHere);
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ internal sealed unsafe class SimpleRnnSequence : HiddenStateSequence
         _recurrentTransposed = new PackedMatrix(units, units);
     }
 
+    private protected override bool FusesInputProjection => true;
+
     private protected override void ReserveCell(int batch, int steps) { }
 
     private protected override void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias) =>
@@ -39,7 +41,7 @@ internal sealed unsafe class SimpleRnnSequence : HiddenStateSequence
     {
         int u = Units, stateSize = Batch * u, rowsHere = b1 - b0;
         var pre = Gates.AsSpan(step * stateSize + b0 * u, rowsHere * u);
-        Gemm.Multiply(recurrentInput, _recurrentPacked, pre, rowsHere, accumulate: true);
+        AddRecurrentProduct(step, b0, b1, recurrentInput, _recurrentPacked, pre);
         Run(Path, new ForwardCell { PreActivation = Pointer(pre), HNext = Pointer(Hidden.AsSpan((step + 1) * stateSize + b0 * u)), Units = u, Activation = Activation },
             u, rowsHere);
     }

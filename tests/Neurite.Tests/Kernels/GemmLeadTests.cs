@@ -1,0 +1,124 @@
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+
+namespace Neurite.Tests.Kernels;
+
+public class GemmLeadTests
+{
+    public static TheoryData<KernelPath> VectorPaths()
+    {
+        var data = new TheoryData<KernelPath>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+            if (path != KernelPath.Scalar && KernelSelector.IsSupported(path)) data.Add(path);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(VectorPaths))]
+    public void ALeadProductGivesTheBitsOfFillingAddingTheLeadThenTheProduct(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            int seed = 40;
+            // Ragged N (partial and one-vector tiles), several K blocks, row counts that split unevenly, no init row.
+            foreach (var (m, leadK, k, n, init) in new[] { (37, 3, 70, 100, true), (64, 12, 300, 256, true), (250, 100, 100, 400, false), (5, 1, 9, 8, true) })
+            {
+                var lead = KernelPaths.RandomValues(m * leadK, ++seed);
+                var leadB = KernelPaths.RandomValues(leadK * n, ++seed);
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var rowInit = init ? KernelPaths.RandomValues(n, ++seed) : [];
+                var packedLead = Gemm.PackB(leadB, leadK, n);
+                var packed = Gemm.PackB(b, k, n);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Threading.MaxThreads = threads;
+                    var expected = new float[m * n];
+                    for (int i = 0; i < m; i++)
+                        if (init) rowInit.CopyTo(expected, i * n);
+                    Gemm.Multiply(lead, packedLead, expected, m, accumulate: init);
+                    Gemm.Multiply(a, packed, expected, m, accumulate: true);
+                    var c = KernelPaths.RandomValues(m * n, 99); // overwritten, never read
+                    Gemm.MultiplyWithLead(lead, packedLead, a, packed, rowInit, c, m);
+                    Assert.Equal(expected, c);
+                }
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void ALeadProductRefusesTheScalarPathAndMismatchedColumns()
+    {
+        var packed = Gemm.PackB(new float[4 * 8], 4, 8);
+        using (KernelPaths.Force(KernelPath.Scalar))
+            Assert.Contains("vector paths only", Assert.Throws<InvalidOperationException>(() =>
+                Gemm.MultiplyWithLead(new float[8], packed, new float[8], packed, default, new float[16], 2)).Message);
+        var narrow = Gemm.PackB(new float[4 * 4], 4, 4);
+        if (KernelSelector.Best != KernelPath.Scalar)
+            Assert.Contains("same N", Assert.Throws<ArgumentException>(() =>
+                Gemm.MultiplyWithLead(new float[8], narrow, new float[8], packed, default, new float[16], 2)).Message);
+    }
+}
+
+/// <remarks>Alone: whether the shared pass is taken depends on the process-wide thread count, which other tests change.</remarks>
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
+public class GemmTransposedPartsTests
+{
+    [Theory]
+    [MemberData(nameof(GemmLeadTests.VectorPaths), MemberType = typeof(GemmLeadTests))]
+    public unsafe void TransposedProductsSharingBGiveTheBitsOfEachProductAndColumnSum(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            Threading.MaxThreads = 1;
+            // K over several K blocks; 70 rows of A: tiles of uneven height and chunks; 5 and 1 rows: short parts.
+            int k = 600, n = 96;
+            int[] rows = [70, 5, 13];
+            var b = KernelPaths.RandomValues(k * n, 1);
+            var a = rows.Select((r, i) => KernelPaths.RandomValues(k * r, 10 + i)).ToArray();
+            var start = rows.Select((r, i) => KernelPaths.RandomValues(r * n, 20 + i)).ToArray();
+            var sumsStart = KernelPaths.RandomValues(n, 30);
+
+            var expected = start.Select(c => (float[])c.Clone()).ToArray();
+            for (int i = 0; i < rows.Length; i++) Gemm.Multiply(a[i], b, expected[i], rows[i], k, n, transA: true, accumulate: true);
+            var expectedSums = (float[])sumsStart.Clone();
+            for (int r = 0; r < k; r++)
+                for (int j = 0; j < n; j++) expectedSums[j] += b[r * n + j];
+
+            var actual = start.Select(c => (float[])c.Clone()).ToArray();
+            var sums = (float[])sumsStart.Clone();
+            Assert.True(Gemm.CanAddTransposedProducts(n));
+            fixed (float* a0 = a[0], a1 = a[1], a2 = a[2], c0 = actual[0], c1 = actual[1], c2 = actual[2], s = sums)
+            {
+                Span<TransposedProductPart> parts =
+                [
+                    new() { A = a0, Rows = rows[0], C = c0 }, new() { A = null, Rows = 1, C = s },
+                    new() { A = a1, Rows = rows[1], C = c1 }, new() { A = a2, Rows = rows[2], C = c2 },
+                ];
+                Gemm.AddTransposedProducts(b, k, n, parts);
+            }
+            for (int i = 0; i < rows.Length; i++) Assert.Equal(expected[i], actual[i]);
+            Assert.Equal(expectedSums, sums);
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void TransposedProductsRefuseRaggedColumns()
+    {
+        Assert.False(Gemm.CanAddTransposedProducts(100));
+        Assert.Contains("multiple of 32", Assert.Throws<InvalidOperationException>(() =>
+            Gemm.AddTransposedProducts(new float[400], 4, 100, [])).Message);
+    }
+}

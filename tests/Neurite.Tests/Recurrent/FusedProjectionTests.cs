@@ -1,0 +1,164 @@
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
+using Neurite.Tests.Kernels;
+
+namespace Neurite.Tests.Recurrent;
+
+/// <summary>
+/// Large sequences take each step's input projection inside the step's recurrent product
+/// (<see cref="Gemm.MultiplyWithLead"/>) instead of one pass over all steps first, and make dR, dW and dBias in one
+/// pass over the gate gradients (<see cref="Gemm.AddTransposedProducts"/>). Each value is the same chain either way
+/// (bias, then x̃W over the features, then h̃R; each weight gradient over the rows in order), so every output and
+/// gradient must keep its bits.
+/// </summary>
+/// <remarks>Alone: which pass runs depends on the process-wide thread count, which other tests change.</remarks>
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
+public class FusedProjectionTests
+{
+    // 16 rows × 40 steps × 4·64 gates pass the 128 Ki gate values from which the steps fuse the projection.
+    private const int Batch = 16, Steps = 40, Units = 64;
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void LstmStepsWithTheProjectionGiveTheBitsOfProjectingFirst(KernelPath path, int features, bool bias, bool dropout, int threads)
+    {
+        using var _ = KernelPaths.Force(path);
+        var results = new List<float[][]>();
+        foreach (bool fused in new[] { false, true })
+        {
+            var seq = new LstmSequence(features, Units, returnSequences: true) { AllowFusion = fused };
+            results.Add(RunLstm(seq, features, bias, dropout, threads));
+            Assert.Equal(fused, seq.FusedProjection);
+            Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass); // two threads split the weight gradients' products
+        }
+        for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void SimpleRnnStepsWithTheProjectionGiveTheBitsOfProjectingFirst(KernelPath path, int features, bool bias, bool dropout, int threads)
+    {
+        using var _ = KernelPaths.Force(path);
+        const int units = 4 * Units; // one gate: as many gate values as the LSTM's
+        var results = new List<float[][]>();
+        foreach (bool fused in new[] { false, true })
+        {
+            var seq = new SimpleRnnSequence(features, units, returnSequences: true) { AllowFusion = fused };
+            int saved = Threading.MaxThreads;
+            try
+            {
+                Threading.MaxThreads = threads;
+                var w = KernelPaths.RandomValues(features * units, 1, 0.3f);
+                var r = KernelPaths.RandomValues(units * units, 2, 0.1f);
+                var b = bias ? KernelPaths.RandomValues(units, 3, 0.5f) : [];
+                var x = KernelPaths.RandomValues(Batch * Steps * features, 4);
+                var inputMask = dropout ? Mask(Batch * features, 5) : [];
+                var recurrentMask = dropout ? Mask(Batch * units, 6) : [];
+                var output = new float[Batch * Steps * units];
+                seq.Forward(Batch, Steps, x, default, w, r, b, output, inputMask, recurrentMask);
+                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[units];
+                seq.Backward(KernelPaths.RandomValues(output.Length, 7), default, w, r, dx, dW, dR, bias ? dB : default);
+                results.Add([output, dx, dW, dR, dB]);
+                Assert.Equal(fused, seq.FusedProjection);
+                Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
+            Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass); // two threads split the weight gradients' products
+            }
+            finally
+            {
+                Threading.MaxThreads = saved;
+            }
+        }
+        for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void GruWeightGradientsInSharedPassesGiveTheBitsOfSeparateProducts(KernelPath path, int features, bool bias, bool dropout, int threads)
+    {
+        using var _ = KernelPaths.Force(path);
+        const int units = 96; // 3U = 288, a multiple of 32; 16 × 40 × 288 gate values pass the threshold
+        foreach (bool resetAfter in new[] { true, false })
+        {
+            var results = new List<float[][]>();
+            foreach (bool fused in new[] { false, true })
+            {
+                var seq = new GruSequence(features, units, resetAfter: resetAfter, returnSequences: true) { AllowFusion = fused };
+                int saved = Threading.MaxThreads;
+                try
+                {
+                    Threading.MaxThreads = threads;
+                    var w = KernelPaths.RandomValues(features * 3 * units, 21, 0.3f);
+                    var r = KernelPaths.RandomValues(units * 3 * units, 22, 0.2f);
+                    var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 23, 0.5f) : [];
+                    var x = KernelPaths.RandomValues(Batch * Steps * features, 24);
+                    var h0 = KernelPaths.RandomValues(Batch * units, 25, 0.5f);
+                    var inputMask = dropout ? Mask(Batch * features, 26) : [];
+                    var recurrentMask = dropout ? Mask(Batch * units, 27) : [];
+                    var output = new float[Batch * Steps * units];
+                    seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
+                    var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+                    var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * units];
+                    seq.Backward(KernelPaths.RandomValues(output.Length, 28), default, w, r, dx, dW, dR, bias ? dB : default, dH0);
+                    results.Add([output, dx, dW, dR, dB, dH0]);
+                    Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
+                }
+                finally
+                {
+                    Threading.MaxThreads = saved;
+                }
+            }
+            for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
+        }
+    }
+
+    public static TheoryData<KernelPath, int, bool, bool, int> Cases()
+    {
+        var data = new TheoryData<KernelPath, int, bool, bool, int>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+        {
+            if (path == KernelPath.Scalar || !KernelSelector.IsSupported(path)) continue; // the scalar path always projects first
+            // 3 features: the small-feature projection; 12: the GEMM projection; 1 and 2 threads; with and without bias and masks.
+            data.Add(path, 3, true, false, 1);
+            data.Add(path, 12, true, true, 1);
+            data.Add(path, 12, false, false, 1);
+            data.Add(path, 3, true, true, 2);
+            data.Add(path, 12, true, false, 2);
+        }
+        return data;
+    }
+
+    private static float[][] RunLstm(LstmSequence seq, int features, bool bias, bool dropout, int threads)
+    {
+        int saved = Threading.MaxThreads;
+        try
+        {
+            Threading.MaxThreads = threads;
+            int g = 4 * Units;
+            var w = KernelPaths.RandomValues(features * g, 11, 0.3f);
+            var r = KernelPaths.RandomValues(Units * g, 12, 0.2f);
+            var b = bias ? KernelPaths.RandomValues(g, 13, 0.5f) : [];
+            var x = KernelPaths.RandomValues(Batch * Steps * features, 14);
+            var h0 = KernelPaths.RandomValues(Batch * Units, 15, 0.5f);
+            var c0 = KernelPaths.RandomValues(Batch * Units, 16, 0.5f);
+            var inputMask = dropout ? Mask(Batch * features, 17) : [];
+            var recurrentMask = dropout ? Mask(Batch * Units, 18) : [];
+            var output = new float[Batch * Steps * Units];
+            seq.Forward(Batch, Steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
+            var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[g];
+            var dH0 = new float[Batch * Units]; var dC0 = new float[Batch * Units];
+            seq.Backward(KernelPaths.RandomValues(output.Length, 19), default, default, w, r, dx, dW, dR, bias ? dB : default, dH0, dC0);
+            return [output, seq.FinalCell.ToArray(), dx, dW, dR, dB, dH0, dC0];
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    private static float[] Mask(int count, int seed)
+    {
+        var values = KernelPaths.RandomValues(count, seed);
+        return Array.ConvertAll(values, v => v < -0.4f ? 0f : 1.5f);
+    }
+}
