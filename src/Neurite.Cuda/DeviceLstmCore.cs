@@ -14,7 +14,7 @@ namespace Neurite.Cuda;
 /// Gates, cells and hidden states of every step stay on the device between the two passes; only the
 /// inputs, outputs and gradients the span interface carries cross to the host.
 /// </summary>
-internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
+internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
 {
     private readonly DeviceOps _ops;
     private readonly Scratch _buffers;
@@ -40,8 +40,6 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         _returnSequences = returnSequences;
         _goBackwards = goBackwards;
     }
-
-    internal ILGPU.Runtime.Accelerator Accelerator => _ops.Accelerator;
 
     public ReadOnlySpan<float> FinalHidden => _finalHidden.AsSpan(0, _batch * _units);
 
@@ -145,13 +143,10 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         }
     }
 
-    /// <summary>
-    /// A training forward pass on device buffers, for <see cref="DeviceTrainer"/>: <paramref name="packed"/> holds x
-    /// step-major (T, B, F) in processing order; <paramref name="h0"/> and <paramref name="c0"/> (B, U) are copied (zeros
-    /// when empty); no dropout. Every step's states stay here (<see cref="HiddenSequence"/>, <see cref="FinalHiddenView"/>).
-    /// </summary>
-    internal void ForwardOnDevice(int batch, int steps, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
-        ArrayView<float> bias, ArrayView<float> h0, ArrayView<float> c0)
+    public int StateCount => 2;
+
+    public void ForwardOnDevice(int batch, int steps, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
+        ArrayView<float> bias, ReadOnlySpan<ArrayView<float>> initialStates)
     {
         _batch = batch;
         _steps = steps;
@@ -161,28 +156,27 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         int state = batch * _units;
         var hidden = _buffers.Floats(Hidden, (long)(steps + 1) * state);
         var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
-        if (h0.Length == 0) hidden.SubView(0, state).MemSetToZero(); else h0.SubView(0, state).CopyTo(hidden.SubView(0, state));
-        if (c0.Length == 0) cell.SubView(0, state).MemSetToZero(); else c0.SubView(0, state).CopyTo(cell.SubView(0, state));
+        if (initialStates.IsEmpty)
+        {
+            hidden.SubView(0, state).MemSetToZero();
+            cell.SubView(0, state).MemSetToZero();
+        }
+        else
+        {
+            initialStates[0].SubView(0, state).CopyTo(hidden.SubView(0, state));
+            initialStates[1].SubView(0, state).CopyTo(cell.SubView(0, state));
+        }
         RunSteps(packed, kernel, recurrent, bias);
         _forwardDone = true;
     }
 
-    /// <summary>h after each step of the latest forward pass, step-major (T, B, U) in processing order.</summary>
-    internal ArrayView<float> HiddenSequence =>
+    public ArrayView<float> HiddenSequence =>
         _buffers.Floats(Hidden, (long)(_steps + 1) * _batch * _units).SubView((long)_batch * _units, (long)_steps * _batch * _units);
 
-    internal ArrayView<float> FinalHiddenView =>
-        _buffers.Floats(Hidden, (long)(_steps + 1) * _batch * _units).SubView((long)_steps * _batch * _units, _batch * _units);
+    public ArrayView<float> FinalStateView(int index) =>
+        _buffers.Floats(index == 0 ? Hidden : Cell, (long)(_steps + 1) * _batch * _units).SubView((long)_steps * _batch * _units, _batch * _units);
 
-    internal ArrayView<float> FinalCellView =>
-        _buffers.Floats(Cell, (long)(_steps + 1) * _batch * _units).SubView((long)_steps * _batch * _units, _batch * _units);
-
-    /// <summary>
-    /// Backpropagation through <see cref="ForwardOnDevice"/>'s pass: <paramref name="dOutput"/> is step-major (T, B, U) with
-    /// returnSequences, else (B, U); the weight gradients are written (not added); <paramref name="dPacked"/> (T, B, F), when
-    /// not empty, gets the gradient of the packed input.
-    /// </summary>
-    internal void BackwardOnDevice(ArrayView<float> dOutput, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
+    public void BackwardOnDevice(ArrayView<float> dOutput, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
         ArrayView<float> dKernel, ArrayView<float> dRecurrent, ArrayView<float> dBias, ArrayView<float> dPacked)
     {
         if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
