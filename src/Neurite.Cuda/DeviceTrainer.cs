@@ -10,18 +10,18 @@ using Neurite.Cuda.Kernels;
 namespace Neurite.Cuda;
 
 /// <summary>
-/// Trains a model of Dense, Activation, Dropout and LSTM layers wholly on the device: weights, gradients,
-/// optimizer slots and a stateful LSTM's h and c live in device buffers across batches; per batch, x and y go
-/// up and the per-row losses and the predictions (for the metrics) come down. Host weights are brought up to date only by
-/// <see cref="SyncToHost"/>, which Sequential (and each planned layer, through <c>Layer.HeldBy</c>) calls before
-/// anything reads them; <see cref="HostChanged"/> after a host write drops the device copies, which the next step
-/// takes up again from the host.
+/// Trains a model of Dense, Activation, Dropout and recurrent layers (LSTM, GRU in both reset conventions, SimpleRNN) wholly
+/// on the device: weights, gradients, optimizer slots and a stateful recurrent layer's carried states (h and c of an LSTM,
+/// h of the others) live in device buffers across batches; per batch, x and y go up and the per-row losses and the
+/// predictions (for the metrics) come down. Host weights are brought up to date only by <see cref="SyncToHost"/>, which
+/// Sequential (and each planned layer, through <c>Layer.HeldBy</c>) calls before anything reads them;
+/// <see cref="HostChanged"/> after a host write drops the device copies, which the next step takes up again from the host.
 /// </summary>
 /// <remarks>
 /// Declines (plans nothing, so the model trains layer by layer through the backend's ops) for anything it has no
-/// kernels for: other layers (GRU and SimpleRNN run on their device sequence cores that way), an LSTM with its own
-/// dropout or returned states, activations other than linear/relu/tanh/sigmoid/softmax, Huber loss, Adagrad,
-/// AMSGrad, gradient clipping, fixed dropout masks, a stateful model without a fixed batch size.
+/// kernels for: other layers, a recurrent layer with its own dropout or recurrentDropout (its masks) or returned states,
+/// activations other than linear/relu/tanh/sigmoid/softmax, Huber loss, Adagrad, AMSGrad, gradient clipping, fixed
+/// dropout masks, a stateful model without a fixed batch size.
 /// </remarks>
 internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
 {
