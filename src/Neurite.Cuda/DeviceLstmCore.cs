@@ -47,10 +47,10 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
 
     public void Reserve(int batch, int steps)
     {
-        Grow(ref _hostPacked, (long)batch * steps * Math.Max(_features, _units));
-        Grow(ref _hostMask, (long)batch * Math.Max(_features, _units));
-        Grow(ref _finalHidden, (long)batch * _units);
-        Grow(ref _finalCell, (long)batch * _units);
+        HostSequenceLayout.Grow(ref _hostPacked, (long)batch * steps * Math.Max(_features, _units));
+        HostSequenceLayout.Grow(ref _hostMask, (long)batch * Math.Max(_features, _units));
+        HostSequenceLayout.Grow(ref _finalHidden, (long)batch * _units);
+        HostSequenceLayout.Grow(ref _finalCell, (long)batch * _units);
     }
 
     public void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell,
@@ -72,27 +72,13 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
 
         // Step-major (T, B, F), masked and in processing order: the CPU core's layout.
         var packed = _hostPacked.AsSpan(0, rows * f);
-        for (int s = 0; s < steps; s++)
-        {
-            int t = _goBackwards ? steps - 1 - s : s;
-            for (int b = 0; b < batch; b++)
-            {
-                var source = x.Slice((b * steps + t) * f, f);
-                var target = packed.Slice((s * batch + b) * f, f);
-                if (inputMask.IsEmpty) source.CopyTo(target);
-                else for (int k = 0; k < f; k++) target[k] = source[k] * inputMask[b * f + k];
-            }
-        }
+        HostSequenceLayout.ToStepMajor(x, packed, batch, steps, f, _goBackwards, inputMask.IsEmpty ? default : inputMask[..(batch * f)]);
         var dPacked = Upload(PackedInputs, packed);
         var dKernel = Upload(Kernel, kernel);
         var dRecurrent = Upload(RecurrentKernel, recurrentKernel);
-        var gates = _buffers.Floats(Gates, (long)rows * g);
         var hidden = _buffers.Floats(Hidden, (long)(steps + 1) * state);
         var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
-        var activatedCell = _buffers.Floats(ActivatedCell, (long)rows * u);
-        var dropped = _buffers.Floats(DroppedHidden, (long)rows * u);
-        var mask = _buffers.Floats(RecurrentMask, state);
-        if (_hasRecurrentMask) DeviceOps.Upload(recurrentMask[..state], mask);
+        if (_hasRecurrentMask) DeviceOps.Upload(recurrentMask[..state], _buffers.Floats(RecurrentMask, state));
         if (initialHidden.IsEmpty) hidden.SubView(0, state).MemSetToZero(); else DeviceOps.Upload(initialHidden[..state], hidden);
         if (initialCell.IsEmpty) cell.SubView(0, state).MemSetToZero(); else DeviceOps.Upload(initialCell[..state], cell);
 
@@ -102,11 +88,9 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
         _ops.Download(cell.SubView((long)steps * state, state), _finalCell.AsSpan(0, state));
         if (_returnSequences)
         {
-            var states = GrowAndSlice(ref _hostStates, rows * u);
+            var states = HostSequenceLayout.GrowAndSlice(ref _hostStates, rows * u);
             _ops.Download(hidden.SubView(state, (long)rows * u), states);
-            for (int s = 0; s < steps; s++)
-                for (int b = 0; b < batch; b++)
-                    states.Slice((s * batch + b) * u, u).CopyTo(output.Slice((b * steps + s) * u, u));
+            HostSequenceLayout.ToBatchMajor(states, output, batch, steps, u, reverse: false, mask: default);
         }
         else _finalHidden.AsSpan(0, state).CopyTo(output);
         if (!inputMask.IsEmpty) inputMask[..(batch * f)].CopyTo(_hostMask);
@@ -206,9 +190,6 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
         Expect(dRecurrentKernel.Length, u * g, "recurrent kernel gradient");
 
         var gates = _buffers.Floats(Gates, (long)rows * g);
-        var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
-        var activatedCell = _buffers.Floats(ActivatedCell, (long)rows * u);
-        var mask = _buffers.Floats(RecurrentMask, state);
         var dRecurrent = Upload(RecurrentKernel, recurrentKernel);
         var dh = _buffers.Floats(DHidden, state);
         var dc = _buffers.Floats(DCell, state);
@@ -217,18 +198,7 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
 
         // The output gradient, step-major like the states.
         var dOut = _buffers.Floats(DOutput, _returnSequences ? (long)rows * u : state);
-        if (!dOutput.IsEmpty)
-        {
-            if (_returnSequences)
-            {
-                var packed = GrowAndSlice(ref _hostStates, rows * u);
-                for (int s = 0; s < steps; s++)
-                    for (int b = 0; b < batch; b++)
-                        dOutput.Slice((b * steps + s) * u, u).CopyTo(packed.Slice((s * batch + b) * u, u));
-                DeviceOps.Upload(packed, dOut);
-            }
-            else DeviceOps.Upload(dOutput[..state], dOut);
-        }
+        HostSequenceLayout.UploadOutputGradient(dOutput, dOut, ref _hostStates, batch, steps, u, _returnSequences);
 
         BackSteps(dOutput.IsEmpty ? default : dOut, dRecurrent);
         if (!dInitialHidden.IsEmpty) _ops.Download(dh, dInitialHidden[..state]);
@@ -252,19 +222,9 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
         {
             var dInputs = _buffers.Floats(DInputs, (long)rows * f);
             _ops.MatMul(gates, Upload(Kernel, kernel), dInputs, rows, g, f, false, transB: true, accumulate: false);
-            var packed = GrowAndSlice(ref _hostPacked, rows * f);
+            var packed = HostSequenceLayout.GrowAndSlice(ref _hostPacked, rows * f);
             _ops.Download(dInputs, packed);
-            for (int s = 0; s < steps; s++)
-            {
-                int t = _goBackwards ? steps - 1 - s : s;
-                for (int b = 0; b < batch; b++)
-                {
-                    var source = packed.Slice((s * batch + b) * f, f);
-                    var target = dx.Slice((b * steps + t) * f, f);
-                    if (!_hasInputMask) source.CopyTo(target);
-                    else for (int k = 0; k < f; k++) target[k] = source[k] * _hostMask[b * f + k];
-                }
-            }
+            HostSequenceLayout.ToBatchMajor(packed, dx, batch, steps, f, _goBackwards, _hasInputMask ? _hostMask.AsSpan(0, batch * f) : default);
         }
     }
 
@@ -305,17 +265,6 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
     {
         if (actual != expected)
             throw new ArgumentException($"An LSTM sequence needs {expected} values of {what}; received {actual}.", what);
-    }
-
-    private static void Grow(ref float[] array, long length)
-    {
-        if (array.Length < length) array = new float[length];
-    }
-
-    private static Span<float> GrowAndSlice(ref float[] array, int length)
-    {
-        Grow(ref array, length);
-        return array.AsSpan(0, length);
     }
 
     public void Dispose() => _buffers.Dispose();

@@ -170,9 +170,9 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDeviceSequenceCore
 
     public void Reserve(int batch, int steps)
     {
-        Grow(ref _hostPacked, (long)batch * steps * Math.Max(Features, Units));
-        Grow(ref _hostMask, (long)batch * Features);
-        Grow(ref _finalHidden, (long)batch * Units);
+        HostSequenceLayout.Grow(ref _hostPacked, (long)batch * steps * Math.Max(Features, Units));
+        HostSequenceLayout.Grow(ref _hostMask, (long)batch * Features);
+        HostSequenceLayout.Grow(ref _finalHidden, (long)batch * Units);
     }
 
     public void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell,
@@ -193,17 +193,7 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDeviceSequenceCore
         HasRecurrentMask = !recurrentMask.IsEmpty;
 
         var packed = _hostPacked.AsSpan(0, rows * f);
-        for (int s = 0; s < steps; s++)
-        {
-            int t = _goBackwards ? steps - 1 - s : s;
-            for (int b = 0; b < batch; b++)
-            {
-                var source = x.Slice((b * steps + t) * f, f);
-                var target = packed.Slice((s * batch + b) * f, f);
-                if (inputMask.IsEmpty) source.CopyTo(target);
-                else for (int k = 0; k < f; k++) target[k] = source[k] * inputMask[b * f + k];
-            }
-        }
+        HostSequenceLayout.ToStepMajor(x, packed, batch, steps, f, _goBackwards, inputMask.IsEmpty ? default : inputMask[..(batch * f)]);
         if (HasRecurrentMask) DeviceOps.Upload(recurrentMask[..state], RecurrentMask);
         var h0 = Hidden(0);
         if (initialHidden.IsEmpty) h0.MemSetToZero(); else DeviceOps.Upload(initialHidden[..state], h0);
@@ -213,11 +203,9 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDeviceSequenceCore
         Ops.Download(Hidden(steps), _finalHidden.AsSpan(0, state));
         if (_returnSequences)
         {
-            var states = GrowAndSlice(ref _hostStates, rows * u);
+            var states = HostSequenceLayout.GrowAndSlice(ref _hostStates, rows * u);
             Ops.Download(Buffers.Floats(HiddenStates, (long)(steps + 1) * state).SubView(state, (long)rows * u), states);
-            for (int s = 0; s < steps; s++)
-                for (int b = 0; b < batch; b++)
-                    states.Slice((s * batch + b) * u, u).CopyTo(output.Slice((b * steps + s) * u, u));
+            HostSequenceLayout.ToBatchMajor(states, output, batch, steps, u, reverse: false, mask: default);
         }
         else _finalHidden.AsSpan(0, state).CopyTo(output);
         _hasInputMask = !inputMask.IsEmpty;
@@ -240,18 +228,7 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDeviceSequenceCore
         if (dFinalHidden.IsEmpty) dh.MemSetToZero(); else DeviceOps.Upload(dFinalHidden[..state], dh);
         // The output gradient, step-major like the states.
         var dOut = Buffers.Floats(DOutputSlot, _returnSequences ? (long)rows * u : state);
-        if (!dOutput.IsEmpty)
-        {
-            if (_returnSequences)
-            {
-                var packed = GrowAndSlice(ref _hostStates, rows * u);
-                for (int s = 0; s < steps; s++)
-                    for (int b = 0; b < batch; b++)
-                        dOutput.Slice((b * steps + s) * u, u).CopyTo(packed.Slice((s * batch + b) * u, u));
-                DeviceOps.Upload(packed, dOut);
-            }
-            else DeviceOps.Upload(dOutput[..state], dOut);
-        }
+        HostSequenceLayout.UploadOutputGradient(dOutput, dOut, ref _hostStates, batch, steps, u, _returnSequences);
 
         bool wantsInitialGradient = !dInitialHidden.IsEmpty;
         BackSteps(dOutput.IsEmpty ? default : dOut, wantsInitialGradient);
@@ -267,19 +244,9 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDeviceSequenceCore
         if (!dBias.IsEmpty) Ops.Download(dB, dBias);
         if (!dx.IsEmpty)
         {
-            var packed = GrowAndSlice(ref _hostPacked, rows * f);
+            var packed = HostSequenceLayout.GrowAndSlice(ref _hostPacked, rows * f);
             Ops.Download(dInputs, packed);
-            for (int s = 0; s < steps; s++)
-            {
-                int t = _goBackwards ? steps - 1 - s : s;
-                for (int b = 0; b < batch; b++)
-                {
-                    var source = packed.Slice((s * batch + b) * f, f);
-                    var target = dx.Slice((b * steps + t) * f, f);
-                    if (!_hasInputMask) source.CopyTo(target);
-                    else for (int k = 0; k < f; k++) target[k] = source[k] * _hostMask[b * f + k];
-                }
-            }
+            HostSequenceLayout.ToBatchMajor(packed, dx, batch, steps, f, _goBackwards, _hasInputMask ? _hostMask.AsSpan(0, batch * f) : default);
         }
     }
 
@@ -294,17 +261,6 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDeviceSequenceCore
     {
         if (actual != expected)
             throw new ArgumentException($"{_noun} sequence needs {expected} values of {what}; received {actual}.", what);
-    }
-
-    private static void Grow(ref float[] array, long length)
-    {
-        if (array.Length < length) array = new float[length];
-    }
-
-    private protected static Span<float> GrowAndSlice(ref float[] array, int length)
-    {
-        Grow(ref array, length);
-        return array.AsSpan(0, length);
     }
 
     public void Dispose() => Buffers.Dispose();
