@@ -14,10 +14,9 @@ internal sealed class DeviceGruCore : DeviceSequenceCore
     private readonly bool _resetAfter;
     private ArrayView<float> _recurrentKernel, _gatesKernel, _candidateKernel, _recurrentBias;
     private bool _hasBias;
-    private float[] _hostSplit = [], _hostGradient = [];
 
     // The cell's scratch slots.
-    private const int RecurrentProjection = CellSlots, DRecurrentProjection = CellSlots + 1, DProjection = CellSlots + 2, RecurrentBias = CellSlots + 3,
+    private const int RecurrentProjection = CellSlots, DRecurrentProjection = CellSlots + 1, DProjection = CellSlots + 2,
         Temp = CellSlots + 4, GatesKernel = CellSlots + 5, CandidateKernel = CellSlots + 6, GateProducts = CellSlots + 7, ResetHidden = CellSlots + 8,
         CandidateProduct = CellSlots + 9, DGates = CellSlots + 10, DCandidate = CellSlots + 11, DResetHidden = CellSlots + 12, DSplit = CellSlots + 13;
 
@@ -34,25 +33,21 @@ internal sealed class DeviceGruCore : DeviceSequenceCore
     private ArrayView<float> StepOf(int slot, int width, int step) =>
         Buffers.Floats(slot, Rows * width).SubView((long)step * Batch * width, Batch * width);
 
-    private protected override void UploadRecurrentKernel(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias)
+    private protected override void UseRecurrentKernel(ArrayView<float> recurrentKernel, ArrayView<float> bias)
     {
         int u = Units, g3 = 3 * u;
-        _hasBias = !bias.IsEmpty;
+        _hasBias = bias.Length > 0;
         if (_resetAfter)
         {
-            _recurrentKernel = Upload(RecurrentKernelSlot, recurrentKernel);
-            if (_hasBias) _recurrentBias = Upload(RecurrentBias, bias[g3..]);
+            _recurrentKernel = recurrentKernel;
+            if (_hasBias) _recurrentBias = bias.SubView(g3, g3);
             return;
         }
         // R's z|r columns and h columns as two contiguous matrices, each one plain product operand.
-        var split = GrowAndSlice(ref _hostSplit, 3 * u * u);
-        for (int k = 0; k < u; k++)
-        {
-            recurrentKernel.Slice(k * g3, 2 * u).CopyTo(split.Slice(k * 2 * u, 2 * u));
-            recurrentKernel.Slice(k * g3 + 2 * u, u).CopyTo(split.Slice(2 * u * u + k * u, u));
-        }
-        _gatesKernel = Upload(GatesKernel, split[..(2 * u * u)]);
-        _candidateKernel = Upload(CandidateKernel, split[(2 * u * u)..]);
+        _gatesKernel = Buffers.Floats(GatesKernel, 2L * u * u);
+        _candidateKernel = Buffers.Floats(CandidateKernel, (long)u * u);
+        Ops.CopyColumns(recurrentKernel, _gatesKernel, u, g3, 0, 2 * u, 0, 2 * u, accumulate: false);
+        Ops.CopyColumns(recurrentKernel, _candidateKernel, u, g3, 2 * u, u, 0, u, accumulate: false);
     }
 
     private protected override void ForwardStep(int step)
@@ -106,16 +101,14 @@ internal sealed class DeviceGruCore : DeviceSequenceCore
         Ops.AddInPlace(DHidden, dRecurrentState, StateSize);
     }
 
-    private protected override void AddRecurrentWeightGradients(Span<float> dRecurrentKernel, ArrayView<float> dBias)
+    private protected override void RecurrentWeightGradients(ArrayView<float> dRecurrentKernel, ArrayView<float> dBias, bool accumulate)
     {
         int u = Units, g3 = 3 * u, rows = (int)Rows;
         if (_resetAfter)
         {
             var dRecurrent = Buffers.Floats(DRecurrentProjection, Rows * g3);
-            var dR = Upload(DSplit, dRecurrentKernel);
-            Ops.MatMul(RecurrentInputs, dRecurrent, dR, u, rows, g3, transA: true, false, accumulate: true);
-            Ops.Download(dR, dRecurrentKernel);
-            if (_hasBias && dBias.Length >= 2 * g3) Ops.SumRows(dRecurrent, dBias.SubView(g3, g3), rows, g3, accumulate: true);
+            Ops.MatMul(RecurrentInputs, dRecurrent, dRecurrentKernel, u, rows, g3, transA: true, false, accumulate);
+            if (_hasBias && dBias.Length >= 2 * g3) Ops.SumRows(dRecurrent, dBias.SubView(g3, g3), rows, g3, accumulate);
             return;
         }
         // The split kernels' gradients, added into R's z|r and h columns.
@@ -124,15 +117,7 @@ internal sealed class DeviceGruCore : DeviceSequenceCore
         var dCandidateKernel = dSplit.SubView(2L * u * u, (long)u * u);
         Ops.MatMul(RecurrentInputs, Buffers.Floats(DGates, Rows * 2 * u), dGatesKernel, u, rows, 2 * u, transA: true, false, accumulate: false);
         Ops.MatMul(Buffers.Floats(ResetHidden, Rows * u), Buffers.Floats(DCandidate, Rows * u), dCandidateKernel, u, rows, u, transA: true, false, accumulate: false);
-        var host = GrowAndSlice(ref _hostGradient, 3 * u * u);
-        Ops.Download(dSplit, host);
-        for (int k = 0; k < u; k++)
-        {
-            var gatesRow = host.Slice(k * 2 * u, 2 * u);
-            var candidateRow = host.Slice(2 * u * u + k * u, u);
-            var target = dRecurrentKernel.Slice(k * g3, g3);
-            for (int j = 0; j < 2 * u; j++) target[j] += gatesRow[j];
-            for (int j = 0; j < u; j++) target[2 * u + j] += candidateRow[j];
-        }
+        Ops.CopyColumns(dGatesKernel, dRecurrentKernel, u, 2 * u, 0, g3, 0, 2 * u, accumulate);
+        Ops.CopyColumns(dCandidateKernel, dRecurrentKernel, u, u, 0, g3, 2 * u, u, accumulate);
     }
 }

@@ -14,7 +14,7 @@ namespace Neurite.Cuda;
 /// Gates, cells and hidden states of every step stay on the device between the two passes; only the
 /// inputs, outputs and gradients the span interface carries cross to the host.
 /// </summary>
-internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
+internal sealed class DeviceLstmCore : IRecurrentCore, IDeviceSequenceCore
 {
     private readonly DeviceOps _ops;
     private readonly Scratch _buffers;
@@ -41,18 +41,16 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         _goBackwards = goBackwards;
     }
 
-    internal ILGPU.Runtime.Accelerator Accelerator => _ops.Accelerator;
-
     public ReadOnlySpan<float> FinalHidden => _finalHidden.AsSpan(0, _batch * _units);
 
     public ReadOnlySpan<float> FinalCell => _finalCell.AsSpan(0, _batch * _units);
 
     public void Reserve(int batch, int steps)
     {
-        Grow(ref _hostPacked, (long)batch * steps * Math.Max(_features, _units));
-        Grow(ref _hostMask, (long)batch * Math.Max(_features, _units));
-        Grow(ref _finalHidden, (long)batch * _units);
-        Grow(ref _finalCell, (long)batch * _units);
+        HostSequenceLayout.Grow(ref _hostPacked, (long)batch * steps * Math.Max(_features, _units));
+        HostSequenceLayout.Grow(ref _hostMask, (long)batch * Math.Max(_features, _units));
+        HostSequenceLayout.Grow(ref _finalHidden, (long)batch * _units);
+        HostSequenceLayout.Grow(ref _finalCell, (long)batch * _units);
     }
 
     public void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell,
@@ -74,27 +72,13 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
 
         // Step-major (T, B, F), masked and in processing order: the CPU core's layout.
         var packed = _hostPacked.AsSpan(0, rows * f);
-        for (int s = 0; s < steps; s++)
-        {
-            int t = _goBackwards ? steps - 1 - s : s;
-            for (int b = 0; b < batch; b++)
-            {
-                var source = x.Slice((b * steps + t) * f, f);
-                var target = packed.Slice((s * batch + b) * f, f);
-                if (inputMask.IsEmpty) source.CopyTo(target);
-                else for (int k = 0; k < f; k++) target[k] = source[k] * inputMask[b * f + k];
-            }
-        }
+        HostSequenceLayout.ToStepMajor(x, packed, batch, steps, f, _goBackwards, inputMask.IsEmpty ? default : inputMask[..(batch * f)]);
         var dPacked = Upload(PackedInputs, packed);
         var dKernel = Upload(Kernel, kernel);
         var dRecurrent = Upload(RecurrentKernel, recurrentKernel);
-        var gates = _buffers.Floats(Gates, (long)rows * g);
         var hidden = _buffers.Floats(Hidden, (long)(steps + 1) * state);
         var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
-        var activatedCell = _buffers.Floats(ActivatedCell, (long)rows * u);
-        var dropped = _buffers.Floats(DroppedHidden, (long)rows * u);
-        var mask = _buffers.Floats(RecurrentMask, state);
-        if (_hasRecurrentMask) DeviceOps.Upload(recurrentMask[..state], mask);
+        if (_hasRecurrentMask) DeviceOps.Upload(recurrentMask[..state], _buffers.Floats(RecurrentMask, state));
         if (initialHidden.IsEmpty) hidden.SubView(0, state).MemSetToZero(); else DeviceOps.Upload(initialHidden[..state], hidden);
         if (initialCell.IsEmpty) cell.SubView(0, state).MemSetToZero(); else DeviceOps.Upload(initialCell[..state], cell);
 
@@ -104,11 +88,9 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         _ops.Download(cell.SubView((long)steps * state, state), _finalCell.AsSpan(0, state));
         if (_returnSequences)
         {
-            var states = GrowAndSlice(ref _hostStates, rows * u);
+            var states = HostSequenceLayout.GrowAndSlice(ref _hostStates, rows * u);
             _ops.Download(hidden.SubView(state, (long)rows * u), states);
-            for (int s = 0; s < steps; s++)
-                for (int b = 0; b < batch; b++)
-                    states.Slice((s * batch + b) * u, u).CopyTo(output.Slice((b * steps + s) * u, u));
+            HostSequenceLayout.ToBatchMajor(states, output, batch, steps, u, reverse: false, mask: default);
         }
         else _finalHidden.AsSpan(0, state).CopyTo(output);
         if (!inputMask.IsEmpty) inputMask[..(batch * f)].CopyTo(_hostMask);
@@ -145,13 +127,10 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         }
     }
 
-    /// <summary>
-    /// A training forward pass on device buffers, for <see cref="DeviceTrainer"/>: <paramref name="packed"/> holds x
-    /// step-major (T, B, F) in processing order; <paramref name="h0"/> and <paramref name="c0"/> (B, U) are copied (zeros
-    /// when empty); no dropout. Every step's states stay here (<see cref="HiddenSequence"/>, <see cref="FinalHiddenView"/>).
-    /// </summary>
-    internal void ForwardOnDevice(int batch, int steps, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
-        ArrayView<float> bias, ArrayView<float> h0, ArrayView<float> c0)
+    public int StateCount => 2;
+
+    public void ForwardOnDevice(int batch, int steps, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
+        ArrayView<float> bias, ReadOnlySpan<ArrayView<float>> initialStates)
     {
         _batch = batch;
         _steps = steps;
@@ -161,28 +140,27 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         int state = batch * _units;
         var hidden = _buffers.Floats(Hidden, (long)(steps + 1) * state);
         var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
-        if (h0.Length == 0) hidden.SubView(0, state).MemSetToZero(); else h0.SubView(0, state).CopyTo(hidden.SubView(0, state));
-        if (c0.Length == 0) cell.SubView(0, state).MemSetToZero(); else c0.SubView(0, state).CopyTo(cell.SubView(0, state));
+        if (initialStates.IsEmpty)
+        {
+            hidden.SubView(0, state).MemSetToZero();
+            cell.SubView(0, state).MemSetToZero();
+        }
+        else
+        {
+            initialStates[0].SubView(0, state).CopyTo(hidden.SubView(0, state));
+            initialStates[1].SubView(0, state).CopyTo(cell.SubView(0, state));
+        }
         RunSteps(packed, kernel, recurrent, bias);
         _forwardDone = true;
     }
 
-    /// <summary>h after each step of the latest forward pass, step-major (T, B, U) in processing order.</summary>
-    internal ArrayView<float> HiddenSequence =>
+    public ArrayView<float> HiddenSequence =>
         _buffers.Floats(Hidden, (long)(_steps + 1) * _batch * _units).SubView((long)_batch * _units, (long)_steps * _batch * _units);
 
-    internal ArrayView<float> FinalHiddenView =>
-        _buffers.Floats(Hidden, (long)(_steps + 1) * _batch * _units).SubView((long)_steps * _batch * _units, _batch * _units);
+    public ArrayView<float> FinalStateView(int index) =>
+        _buffers.Floats(index == 0 ? Hidden : Cell, (long)(_steps + 1) * _batch * _units).SubView((long)_steps * _batch * _units, _batch * _units);
 
-    internal ArrayView<float> FinalCellView =>
-        _buffers.Floats(Cell, (long)(_steps + 1) * _batch * _units).SubView((long)_steps * _batch * _units, _batch * _units);
-
-    /// <summary>
-    /// Backpropagation through <see cref="ForwardOnDevice"/>'s pass: <paramref name="dOutput"/> is step-major (T, B, U) with
-    /// returnSequences, else (B, U); the weight gradients are written (not added); <paramref name="dPacked"/> (T, B, F), when
-    /// not empty, gets the gradient of the packed input.
-    /// </summary>
-    internal void BackwardOnDevice(ArrayView<float> dOutput, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
+    public void BackwardOnDevice(ArrayView<float> dOutput, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
         ArrayView<float> dKernel, ArrayView<float> dRecurrent, ArrayView<float> dBias, ArrayView<float> dPacked)
     {
         if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
@@ -212,9 +190,6 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         Expect(dRecurrentKernel.Length, u * g, "recurrent kernel gradient");
 
         var gates = _buffers.Floats(Gates, (long)rows * g);
-        var cell = _buffers.Floats(Cell, (long)(steps + 1) * state);
-        var activatedCell = _buffers.Floats(ActivatedCell, (long)rows * u);
-        var mask = _buffers.Floats(RecurrentMask, state);
         var dRecurrent = Upload(RecurrentKernel, recurrentKernel);
         var dh = _buffers.Floats(DHidden, state);
         var dc = _buffers.Floats(DCell, state);
@@ -223,18 +198,7 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
 
         // The output gradient, step-major like the states.
         var dOut = _buffers.Floats(DOutput, _returnSequences ? (long)rows * u : state);
-        if (!dOutput.IsEmpty)
-        {
-            if (_returnSequences)
-            {
-                var packed = GrowAndSlice(ref _hostStates, rows * u);
-                for (int s = 0; s < steps; s++)
-                    for (int b = 0; b < batch; b++)
-                        dOutput.Slice((b * steps + s) * u, u).CopyTo(packed.Slice((s * batch + b) * u, u));
-                DeviceOps.Upload(packed, dOut);
-            }
-            else DeviceOps.Upload(dOutput[..state], dOut);
-        }
+        HostSequenceLayout.UploadOutputGradient(dOutput, dOut, ref _hostStates, batch, steps, u, _returnSequences);
 
         BackSteps(dOutput.IsEmpty ? default : dOut, dRecurrent);
         if (!dInitialHidden.IsEmpty) _ops.Download(dh, dInitialHidden[..state]);
@@ -258,19 +222,9 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
         {
             var dInputs = _buffers.Floats(DInputs, (long)rows * f);
             _ops.MatMul(gates, Upload(Kernel, kernel), dInputs, rows, g, f, false, transB: true, accumulate: false);
-            var packed = GrowAndSlice(ref _hostPacked, rows * f);
+            var packed = HostSequenceLayout.GrowAndSlice(ref _hostPacked, rows * f);
             _ops.Download(dInputs, packed);
-            for (int s = 0; s < steps; s++)
-            {
-                int t = _goBackwards ? steps - 1 - s : s;
-                for (int b = 0; b < batch; b++)
-                {
-                    var source = packed.Slice((s * batch + b) * f, f);
-                    var target = dx.Slice((b * steps + t) * f, f);
-                    if (!_hasInputMask) source.CopyTo(target);
-                    else for (int k = 0; k < f; k++) target[k] = source[k] * _hostMask[b * f + k];
-                }
-            }
+            HostSequenceLayout.ToBatchMajor(packed, dx, batch, steps, f, _goBackwards, _hasInputMask ? _hostMask.AsSpan(0, batch * f) : default);
         }
     }
 
@@ -311,17 +265,6 @@ internal sealed class DeviceLstmCore : IRecurrentCore, IDisposable
     {
         if (actual != expected)
             throw new ArgumentException($"An LSTM sequence needs {expected} values of {what}; received {actual}.", what);
-    }
-
-    private static void Grow(ref float[] array, long length)
-    {
-        if (array.Length < length) array = new float[length];
-    }
-
-    private static Span<float> GrowAndSlice(ref float[] array, int length)
-    {
-        Grow(ref array, length);
-        return array.AsSpan(0, length);
     }
 
     public void Dispose() => _buffers.Dispose();

@@ -31,6 +31,7 @@ internal sealed class DeviceOps
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _simpleRnnForward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int> _toStepMajor, _toBatchMajor;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _simpleRnnBackward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int> _copyColumns;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gruResetAfterForward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _gruResetAfterBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _gruGatesForward;
@@ -68,6 +69,7 @@ internal sealed class DeviceOps
         _toStepMajor = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(RecurrentKernels.ToStepMajor);
         _toBatchMajor = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(RecurrentKernels.ToBatchMajor);
         _simpleRnnForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(RecurrentKernels.SimpleRnnForwardStep);
+        _copyColumns = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int>(RecurrentKernels.CopyColumns);
         _simpleRnnBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(RecurrentKernels.SimpleRnnBackwardStep);
         _gruResetAfterForward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.GruResetAfterForwardStep);
         _gruResetAfterBackward = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(RecurrentKernels.GruResetAfterBackwardStep);
@@ -189,6 +191,11 @@ internal sealed class DeviceOps
 
     public void ToBatchMajor(ArrayView<float> stepMajor, ArrayView<float> batchMajor, int batch, int steps, int width, bool reverse) =>
         _toBatchMajor(batch * steps * width, stepMajor, batchMajor, batch, steps, width, reverse ? 1 : 0);
+
+    /// <summary>Writes (or adds) columns [sourceOffset, +width) of a (rows, sourceWidth) matrix into columns [targetOffset, +width) of a (rows, targetWidth) one.</summary>
+    public void CopyColumns(ArrayView<float> source, ArrayView<float> target, int rows, int sourceWidth, int sourceOffset,
+        int targetWidth, int targetOffset, int width, bool accumulate) =>
+        _copyColumns(rows * width, source, target, sourceWidth, sourceOffset, targetWidth, targetOffset, width, accumulate ? 1 : 0);
 
     public void SimpleRnnForwardStep(ArrayView<float> preActivation, ArrayView<float> hidden, int length, int activation) =>
         _simpleRnnForward(length, preActivation, hidden, activation);

@@ -12,7 +12,7 @@ namespace Neurite.Cuda;
 /// gate kernels; backward mirrors it, and the input weights' gradients are one product over all steps.
 /// The states and gates of every step stay on the device between the two passes.
 /// </summary>
-internal abstract class DeviceSequenceCore : IRecurrentCore, IDisposable
+internal abstract class DeviceSequenceCore : IRecurrentCore, IDeviceSequenceCore
 {
     private readonly string _noun;
     private readonly bool _returnSequences, _goBackwards;
@@ -20,9 +20,9 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDisposable
     private float[] _hostPacked = [], _hostMask = [], _hostStates = [], _finalHidden = [];
 
     // Scratch slots of the driver; a cell's own start at CellSlots.
-    private const int PackedInputs = 0, HiddenStates = 2, Dropped = 3, Mask = 4, KernelSlot = 5, BiasSlot = 7,
+    private const int PackedInputs = 0, HiddenStates = 2, Dropped = 3, Mask = 4, KernelSlot = 5, RecurrentKernelSlot = 6, BiasSlot = 7,
         DHiddenSlot = 8, DOutputSlot = 9, DKernelSlot = 10, DRecurrentKernelSlot = 11, DBiasSlot = 12, DInputs = 13;
-    private protected const int ProjectionSlot = 1, RecurrentKernelSlot = 6, CellSlots = 16;
+    private protected const int ProjectionSlot = 1, CellSlots = 16;
 
     private protected DeviceSequenceCore(string noun, DeviceOps ops, int features, int units, int gates,
         GateActivation activation, GateActivation recurrentActivation, bool returnSequences, bool goBackwards)
@@ -81,21 +81,98 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDisposable
     /// <summary>The gradients of the input projection of all steps (T, B, G), which the backward steps fill.</summary>
     private protected abstract ArrayView<float> InputGateGradients { get; }
 
-    private protected abstract void UploadRecurrentKernel(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias);
+    /// <summary>Takes the recurrent kernel (U, G) and the whole bias (empty when none) on the device for the steps that follow.</summary>
+    private protected abstract void UseRecurrentKernel(ArrayView<float> recurrentKernel, ArrayView<float> bias);
 
     private protected abstract void ForwardStep(int step);
 
     /// <summary>Back through step s (dh holds its full gradient); with <paramref name="needPrevious"/>, leaves the previous step's dh.</summary>
     private protected abstract void BackwardStep(int step, bool needPrevious);
 
-    /// <summary>Adds the recurrent kernel's gradient (and the cell's own bias gradient, from <see cref="GateWidth"/> on) over all steps.</summary>
-    private protected abstract void AddRecurrentWeightGradients(Span<float> dRecurrentKernel, ArrayView<float> dBias);
+    /// <summary>Writes or adds the recurrent kernel's gradient (and the cell's own bias gradient, from <see cref="GateWidth"/> on) over all steps.</summary>
+    private protected abstract void RecurrentWeightGradients(ArrayView<float> dRecurrentKernel, ArrayView<float> dBias, bool accumulate);
+
+    public int StateCount => 1;
+
+    public ArrayView<float> HiddenSequence => Buffers.Floats(HiddenStates, (long)(Steps + 1) * StateSize).SubView(StateSize, (long)Steps * StateSize);
+
+    public ArrayView<float> FinalStateView(int index) => Hidden(Steps);
+
+    public void ForwardOnDevice(int batch, int steps, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
+        ArrayView<float> bias, ReadOnlySpan<ArrayView<float>> initialStates)
+    {
+        Batch = batch;
+        Steps = steps;
+        HasRecurrentMask = false;
+        _hasInputMask = false;
+        var h0 = Hidden(0);
+        if (initialStates.IsEmpty) h0.MemSetToZero(); else initialStates[0].SubView(0, StateSize).CopyTo(h0);
+        RunSteps(packed, kernel, recurrent, bias);
+        _forwardDone = true;
+    }
+
+    public void BackwardOnDevice(ArrayView<float> dOutput, ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent,
+        ArrayView<float> dKernel, ArrayView<float> dRecurrent, ArrayView<float> dBias, ArrayView<float> dPacked)
+    {
+        TakeForward();
+        DHidden.MemSetToZero();
+        BackSteps(dOutput, wantsInitialGradient: false);
+        WeightGradients(packed, kernel, dKernel, dRecurrent, dBias, dPacked, accumulate: false);
+    }
+
+    /// <summary>x̃W + b of all steps as one product, the recurrent weights handed to the cell, then every step (h̃ = h ⊙ mask first).</summary>
+    private void RunSteps(ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> recurrent, ArrayView<float> bias)
+    {
+        int rows = Batch * Steps, g = GateWidth;
+        var projection = Buffers.Floats(ProjectionSlot, (long)rows * g);
+        Ops.MatMul(packed, kernel, projection, rows, Features, g, false, false, accumulate: false);
+        if (bias.Length > 0) Ops.AddBias(projection, bias, rows, g);
+        UseRecurrentKernel(recurrent, bias);
+        for (int s = 0; s < Steps; s++)
+        {
+            if (HasRecurrentMask) Ops.Multiply(Hidden(s), RecurrentMask, RecurrentInput(s), StateSize);
+            ForwardStep(s);
+        }
+    }
+
+    /// <summary>
+    /// Back through every step (dh holds the final state's gradient on entry, the initial one's on exit when asked), adding
+    /// the output's gradient (step-major; none when empty) where the output took h.
+    /// </summary>
+    private void BackSteps(ArrayView<float> dOut, bool wantsInitialGradient)
+    {
+        int state = StateSize;
+        for (int s = Steps - 1; s >= 0; s--)
+        {
+            if (dOut.Length > 0 && (_returnSequences || s == Steps - 1))
+                Ops.AddInPlace(DHidden, _returnSequences ? dOut.SubView((long)s * state, state) : dOut, state);
+            BackwardStep(s, needPrevious: s > 0 || wantsInitialGradient);
+        }
+    }
+
+    /// <summary>The weights' gradients over all steps, written or added; the packed input's, d(x̃W)·Wᵀ, when <paramref name="dPacked"/> is not empty.</summary>
+    private void WeightGradients(ArrayView<float> packed, ArrayView<float> kernel, ArrayView<float> dKernel, ArrayView<float> dRecurrent,
+        ArrayView<float> dBias, ArrayView<float> dPacked, bool accumulate)
+    {
+        int rows = Batch * Steps, g = GateWidth;
+        var gradients = InputGateGradients;
+        Ops.MatMul(packed, gradients, dKernel, Features, rows, g, transA: true, false, accumulate);
+        if (dBias.Length > 0) Ops.SumRows(gradients, dBias, rows, g, accumulate);
+        RecurrentWeightGradients(dRecurrent, dBias, accumulate);
+        if (dPacked.Length > 0) Ops.MatMul(gradients, kernel, dPacked, rows, g, Features, false, transB: true, accumulate: false);
+    }
+
+    private void TakeForward()
+    {
+        if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
+        _forwardDone = false;
+    }
 
     public void Reserve(int batch, int steps)
     {
-        Grow(ref _hostPacked, (long)batch * steps * Math.Max(Features, Units));
-        Grow(ref _hostMask, (long)batch * Features);
-        Grow(ref _finalHidden, (long)batch * Units);
+        HostSequenceLayout.Grow(ref _hostPacked, (long)batch * steps * Math.Max(Features, Units));
+        HostSequenceLayout.Grow(ref _hostMask, (long)batch * Features);
+        HostSequenceLayout.Grow(ref _finalHidden, (long)batch * Units);
     }
 
     public void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell,
@@ -116,40 +193,19 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDisposable
         HasRecurrentMask = !recurrentMask.IsEmpty;
 
         var packed = _hostPacked.AsSpan(0, rows * f);
-        for (int s = 0; s < steps; s++)
-        {
-            int t = _goBackwards ? steps - 1 - s : s;
-            for (int b = 0; b < batch; b++)
-            {
-                var source = x.Slice((b * steps + t) * f, f);
-                var target = packed.Slice((s * batch + b) * f, f);
-                if (inputMask.IsEmpty) source.CopyTo(target);
-                else for (int k = 0; k < f; k++) target[k] = source[k] * inputMask[b * f + k];
-            }
-        }
-        var dPacked = Upload(PackedInputs, packed);
-        var projection = Buffers.Floats(ProjectionSlot, (long)rows * g);
-        Ops.MatMul(dPacked, Upload(KernelSlot, kernel), projection, rows, f, g, false, false, accumulate: false);
-        if (!bias.IsEmpty) Ops.AddBias(projection, Upload(BiasSlot, bias[..g]), rows, g);
-        UploadRecurrentKernel(recurrentKernel, bias);
+        HostSequenceLayout.ToStepMajor(x, packed, batch, steps, f, _goBackwards, inputMask.IsEmpty ? default : inputMask[..(batch * f)]);
         if (HasRecurrentMask) DeviceOps.Upload(recurrentMask[..state], RecurrentMask);
         var h0 = Hidden(0);
         if (initialHidden.IsEmpty) h0.MemSetToZero(); else DeviceOps.Upload(initialHidden[..state], h0);
-
-        for (int s = 0; s < steps; s++)
-        {
-            if (HasRecurrentMask) Ops.Multiply(Hidden(s), RecurrentMask, RecurrentInput(s), state);
-            ForwardStep(s);
-        }
+        RunSteps(Upload(PackedInputs, packed), Upload(KernelSlot, kernel), Upload(RecurrentKernelSlot, recurrentKernel),
+            bias.IsEmpty ? default : Upload(BiasSlot, bias));
 
         Ops.Download(Hidden(steps), _finalHidden.AsSpan(0, state));
         if (_returnSequences)
         {
-            var states = GrowAndSlice(ref _hostStates, rows * u);
+            var states = HostSequenceLayout.GrowAndSlice(ref _hostStates, rows * u);
             Ops.Download(Buffers.Floats(HiddenStates, (long)(steps + 1) * state).SubView(state, (long)rows * u), states);
-            for (int s = 0; s < steps; s++)
-                for (int b = 0; b < batch; b++)
-                    states.Slice((s * batch + b) * u, u).CopyTo(output.Slice((b * steps + s) * u, u));
+            HostSequenceLayout.ToBatchMajor(states, output, batch, steps, u, reverse: false, mask: default);
         }
         else _finalHidden.AsSpan(0, state).CopyTo(output);
         _hasInputMask = !inputMask.IsEmpty;
@@ -162,8 +218,7 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDisposable
         Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
         Span<float> dInitialHidden, Span<float> dInitialCell)
     {
-        if (!_forwardDone) throw new InvalidOperationException("Backward needs a Forward of its own: it was called before Forward, or twice after one. Run Forward on the batch first.");
-        _forwardDone = false;
+        TakeForward();
         int batch = Batch, steps = Steps, f = Features, u = Units, g = GateWidth, rows = batch * steps, state = batch * u;
         Expect(dKernel.Length, f * g, "kernel gradient");
         Expect(dRecurrentKernel.Length, u * g, "recurrent kernel gradient");
@@ -173,53 +228,25 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDisposable
         if (dFinalHidden.IsEmpty) dh.MemSetToZero(); else DeviceOps.Upload(dFinalHidden[..state], dh);
         // The output gradient, step-major like the states.
         var dOut = Buffers.Floats(DOutputSlot, _returnSequences ? (long)rows * u : state);
-        if (!dOutput.IsEmpty)
-        {
-            if (_returnSequences)
-            {
-                var packed = GrowAndSlice(ref _hostStates, rows * u);
-                for (int s = 0; s < steps; s++)
-                    for (int b = 0; b < batch; b++)
-                        dOutput.Slice((b * steps + s) * u, u).CopyTo(packed.Slice((s * batch + b) * u, u));
-                DeviceOps.Upload(packed, dOut);
-            }
-            else DeviceOps.Upload(dOutput[..state], dOut);
-        }
+        HostSequenceLayout.UploadOutputGradient(dOutput, dOut, ref _hostStates, batch, steps, u, _returnSequences);
 
         bool wantsInitialGradient = !dInitialHidden.IsEmpty;
-        for (int s = steps - 1; s >= 0; s--)
-        {
-            if (!dOutput.IsEmpty && (_returnSequences || s == steps - 1))
-                Ops.AddInPlace(dh, _returnSequences ? dOut.SubView((long)s * state, state) : dOut, state);
-            BackwardStep(s, needPrevious: s > 0 || wantsInitialGradient);
-        }
+        BackSteps(dOutput.IsEmpty ? default : dOut, wantsInitialGradient);
         if (wantsInitialGradient) Ops.Download(dh, dInitialHidden[..state]);
 
-        var gradients = InputGateGradients;
         var dK = Upload(DKernelSlot, dKernel);
-        Ops.MatMul(Buffers.Floats(PackedInputs, (long)rows * f), gradients, dK, f, rows, g, transA: true, false, accumulate: true);
-        Ops.Download(dK, dKernel);
+        var dR = Upload(DRecurrentKernelSlot, dRecurrentKernel);
         var dB = dBias.IsEmpty ? default : Upload(DBiasSlot, dBias);
-        if (!dBias.IsEmpty) Ops.SumRows(gradients, dB, rows, g, accumulate: true);
-        AddRecurrentWeightGradients(dRecurrentKernel, dB);
+        var dInputs = dx.IsEmpty ? default : Buffers.Floats(DInputs, (long)rows * f);
+        WeightGradients(Buffers.Floats(PackedInputs, (long)rows * f), Upload(KernelSlot, kernel), dK, dR, dB, dInputs, accumulate: true);
+        Ops.Download(dK, dKernel);
+        Ops.Download(dR, dRecurrentKernel);
         if (!dBias.IsEmpty) Ops.Download(dB, dBias);
         if (!dx.IsEmpty)
         {
-            var dInputs = Buffers.Floats(DInputs, (long)rows * f);
-            Ops.MatMul(gradients, Upload(KernelSlot, kernel), dInputs, rows, g, f, false, transB: true, accumulate: false);
-            var packed = GrowAndSlice(ref _hostPacked, rows * f);
+            var packed = HostSequenceLayout.GrowAndSlice(ref _hostPacked, rows * f);
             Ops.Download(dInputs, packed);
-            for (int s = 0; s < steps; s++)
-            {
-                int t = _goBackwards ? steps - 1 - s : s;
-                for (int b = 0; b < batch; b++)
-                {
-                    var source = packed.Slice((s * batch + b) * f, f);
-                    var target = dx.Slice((b * steps + t) * f, f);
-                    if (!_hasInputMask) source.CopyTo(target);
-                    else for (int k = 0; k < f; k++) target[k] = source[k] * _hostMask[b * f + k];
-                }
-            }
+            HostSequenceLayout.ToBatchMajor(packed, dx, batch, steps, f, _goBackwards, _hasInputMask ? _hostMask.AsSpan(0, batch * f) : default);
         }
     }
 
@@ -236,17 +263,6 @@ internal abstract class DeviceSequenceCore : IRecurrentCore, IDisposable
             throw new ArgumentException($"{_noun} sequence needs {expected} values of {what}; received {actual}.", what);
     }
 
-    private static void Grow(ref float[] array, long length)
-    {
-        if (array.Length < length) array = new float[length];
-    }
-
-    private protected static Span<float> GrowAndSlice(ref float[] array, int length)
-    {
-        Grow(ref array, length);
-        return array.AsSpan(0, length);
-    }
-
     public void Dispose() => Buffers.Dispose();
 }
 
@@ -259,8 +275,7 @@ internal sealed class DeviceSimpleRnnCore(DeviceOps ops, int features, int units
     // The backward steps overwrite each step's pre-activations with their gradients, as the CPU core does.
     private protected override ArrayView<float> InputGateGradients => Buffers.Floats(ProjectionSlot, (long)Steps * StateSize);
 
-    private protected override void UploadRecurrentKernel(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias) =>
-        _recurrentKernel = Upload(RecurrentKernelSlot, recurrentKernel);
+    private protected override void UseRecurrentKernel(ArrayView<float> recurrentKernel, ArrayView<float> bias) => _recurrentKernel = recurrentKernel;
 
     private protected override void ForwardStep(int step)
     {
@@ -278,10 +293,6 @@ internal sealed class DeviceSimpleRnnCore(DeviceOps ops, int features, int units
         if (HasRecurrentMask) Ops.Multiply(DHidden, RecurrentMask, DHidden, StateSize);
     }
 
-    private protected override void AddRecurrentWeightGradients(Span<float> dRecurrentKernel, ArrayView<float> dBias)
-    {
-        var dR = Upload(CellSlots, dRecurrentKernel);
-        Ops.MatMul(RecurrentInputs, InputGateGradients, dR, Units, Batch * Steps, Units, transA: true, false, accumulate: true);
-        Ops.Download(dR, dRecurrentKernel);
-    }
+    private protected override void RecurrentWeightGradients(ArrayView<float> dRecurrentKernel, ArrayView<float> dBias, bool accumulate) =>
+        Ops.MatMul(RecurrentInputs, InputGateGradients, dRecurrentKernel, Units, Batch * Steps, Units, transA: true, false, accumulate);
 }

@@ -10,18 +10,18 @@ using Neurite.Cuda.Kernels;
 namespace Neurite.Cuda;
 
 /// <summary>
-/// Trains a model of Dense, Activation, Dropout and LSTM layers wholly on the device: weights, gradients,
-/// optimizer slots and a stateful LSTM's h and c live in device buffers across batches; per batch, x and y go
-/// up and the per-row losses and the predictions (for the metrics) come down. Host weights are brought up to date only by
-/// <see cref="SyncToHost"/>, which Sequential (and each planned layer, through <c>Layer.HeldBy</c>) calls before
-/// anything reads them; <see cref="HostChanged"/> after a host write drops the device copies, which the next step
-/// takes up again from the host.
+/// Trains a model of Dense, Activation, Dropout and recurrent layers (LSTM, GRU in both reset conventions, SimpleRNN) wholly
+/// on the device: weights, gradients, optimizer slots and a stateful recurrent layer's carried states (h and c of an LSTM,
+/// h of the others) live in device buffers across batches; per batch, x and y go up and the per-row losses and the
+/// predictions (for the metrics) come down. Host weights are brought up to date only by <see cref="SyncToHost"/>, which
+/// Sequential (and each planned layer, through <c>Layer.HeldBy</c>) calls before anything reads them;
+/// <see cref="HostChanged"/> after a host write drops the device copies, which the next step takes up again from the host.
 /// </summary>
 /// <remarks>
 /// Declines (plans nothing, so the model trains layer by layer through the backend's ops) for anything it has no
-/// kernels for: other layers (GRU and SimpleRNN run on their device sequence cores that way), an LSTM with its own
-/// dropout or returned states, activations other than linear/relu/tanh/sigmoid/softmax, Huber loss, Adagrad,
-/// AMSGrad, gradient clipping, fixed dropout masks, a stateful model without a fixed batch size.
+/// kernels for: other layers, a recurrent layer with its own dropout or recurrentDropout (its masks) or returned states,
+/// activations other than linear/relu/tanh/sigmoid/softmax, Huber loss, Adagrad, AMSGrad, gradient clipping, fixed
+/// dropout masks, a stateful model without a fixed batch size.
 /// </remarks>
 internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
 {
@@ -81,7 +81,7 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             {
                 StepKind.Dense => _activations.Floats(slot++, size),
                 // The input, packed step-major for the sequence core (kept for the backward pass).
-                StepKind.Lstm => _activations.Floats(slot++, (long)batch * step.InputWidth),
+                StepKind.Recurrent => _activations.Floats(slot++, (long)batch * step.InputWidth),
                 _ => output,
             };
             step.Z = z;
@@ -135,7 +135,7 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         }
         foreach (var step in _steps)
             if (step.States is not null)
-                for (int i = 0; i < 2; i++) _ops.Download(step.States[i].View, ((Lstm)step.Layer).CarriedState(i, step.StateBatch));
+                for (int i = 0; i < step.States.Length; i++) _ops.Download(step.States[i].View, ((RecurrentLayer)step.Layer).CarriedState(i, step.StateBatch));
         _hostStale = false;
     }
 
@@ -187,12 +187,7 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
                 Activation activation when ActivationCode(activation.Function) is { } code && (rows || code != -2) =>
                     new Step(StepKind.Activation, layer, code, Width(layer), Width(layer)),
                 Dropout dropout when !dropout.UsesFixedMasks => new Step(StepKind.Dropout, layer, 0, Width(layer), Width(layer)),
-                // An LSTM without its own dropout and without returned states; stateful ones keep their states here too.
-                Lstm lstm when lstm.Dropout == 0 && lstm.RecurrentDropout == 0 && !lstm.ReturnState && !lstm.UsesFixedMasks =>
-                    new Step(StepKind.Lstm, layer, 0, Width(layer), lstm.ReturnSequences ? lstm.InputShape[0] * lstm.Units : lstm.Units)
-                    {
-                        Core = new DeviceLstmCore(_ops, lstm.InputShape[1], lstm.Units, lstm.ActivationKind, lstm.RecurrentActivationKind, lstm.ReturnSequences, lstm.GoBackwards),
-                    },
+                RecurrentLayer recurrent => PlanRecurrent(recurrent),
                 _ => null,
             };
             if (step is null) return false;
@@ -215,6 +210,29 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         return _steps.Count > 0;
     }
 
+    /// <summary>
+    /// An LSTM, GRU or SimpleRNN on its cell's device core, if it has no dropout of its own and returns no states (a stateful
+    /// one keeps its states on the device too); null otherwise.
+    /// </summary>
+    private Step? PlanRecurrent(RecurrentLayer layer)
+    {
+        if (layer.Dropout != 0 || layer.RecurrentDropout != 0 || layer.ReturnState || layer.UsesFixedMasks) return null;
+        int features = layer.InputShape[1], units = layer.Units;
+        IDeviceSequenceCore? core = layer switch
+        {
+            Lstm => new DeviceLstmCore(_ops, features, units, layer.ActivationKind, layer.RecurrentActivationKind, layer.ReturnSequences, layer.GoBackwards),
+            Gru gru => new DeviceGruCore(_ops, features, units, layer.ActivationKind, layer.RecurrentActivationKind, gru.ResetAfter, layer.ReturnSequences, layer.GoBackwards),
+            SimpleRnn => new DeviceSimpleRnnCore(_ops, features, units, layer.ActivationKind, layer.ReturnSequences, layer.GoBackwards),
+            _ => null,
+        };
+        if (core is null) return null;
+        return new Step(StepKind.Recurrent, layer, 0, Width(layer), layer.ReturnSequences ? layer.InputShape[0] * units : units)
+        {
+            Core = core,
+            StepMajorGradient = new Scratch(_ops.Accelerator),
+        };
+    }
+
     /// <summary>Values per sample of the layer's input (T·F for a sequence).</summary>
     private static int Width(Layer layer)
     {
@@ -223,16 +241,22 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         return width;
     }
 
-    /// <summary>A stateful LSTM's carried h and c go to the device (its batch is the model's fixed one); false when that is not known.</summary>
+    /// <summary>A stateful recurrent layer's carried states go to the device (its batch is the model's fixed one); false when that is not known.</summary>
     private bool UploadStates()
     {
         foreach (var step in _steps)
         {
-            if (step.Layer is not Lstm { Stateful: true } lstm) continue;
+            if (step.Layer is not RecurrentLayer { Stateful: true } layer) continue;
             if (_model.FixedBatchSize is not int batch) return false;
             step.StateBatch = batch;
-            step.States = [_ops.Allocate((long)batch * lstm.Units), _ops.Allocate((long)batch * lstm.Units)];
-            for (int i = 0; i < 2; i++) DeviceOps.Upload(lstm.CarriedState(i, batch), step.States[i].View);
+            step.States = new MemoryBuffer1D<float, Stride1D.Dense>[step.Core!.StateCount];
+            step.StateViews = new ArrayView<float>[step.States.Length];
+            for (int i = 0; i < step.States.Length; i++)
+            {
+                step.States[i] = _ops.Allocate((long)batch * layer.Units);
+                step.StateViews[i] = step.States[i].View;
+                DeviceOps.Upload(layer.CarriedState(i, batch), step.StateViews[i]);
+            }
         }
         return true;
     }
@@ -263,8 +287,8 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
                 step.Z = input;
                 Activate(step, input, step.Output, rows);
                 break;
-            case StepKind.Lstm:
-                ForwardLstm(step, input, batch);
+            case StepKind.Recurrent:
+                ForwardRecurrent(step, input, batch);
                 break;
             case StepKind.Dropout:
                 int bytes = (n + 7) / 8;
@@ -312,8 +336,8 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
             case StepKind.Activation:
                 if (wantInputGradient) ActivateBackward(step, step.Z, step.Output, dOutput, dInput, rows);
                 break;
-            case StepKind.Lstm:
-                BackwardLstm(step, dOutput, dInput, batch, wantInputGradient);
+            case StepKind.Recurrent:
+                BackwardRecurrent(step, dOutput, dInput, batch, wantInputGradient);
                 break;
             case StepKind.Dropout:
                 if (wantInputGradient) _ops.MultiplyByKeepBits(dOutput, step.KeepBits!.View, step.KeptScale, dInput, n);
@@ -370,44 +394,39 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         _activations.Dispose();
     }
 
-    private void ForwardLstm(Step step, ArrayView<float> input, int batch)
+    private void ForwardRecurrent(Step step, ArrayView<float> input, int batch)
     {
-        var lstm = (Lstm)step.Layer;
-        int steps = lstm.InputShape[0], features = lstm.InputShape[1], state = batch * lstm.Units;
-        _ops.ToStepMajor(input, step.Z, batch, steps, features, lstm.GoBackwards);
-        var p = lstm.Parameters;
-        var bias = p.Count > 2 ? _parameters[p[2]].Value.View : default;
-        var h0 = step.States is null ? default : step.States[0].View;
-        var c0 = step.States is null ? default : step.States[1].View;
+        var layer = (RecurrentLayer)step.Layer;
+        int steps = layer.InputShape[0], units = layer.Units;
+        _ops.ToStepMajor(input, step.Z, batch, steps, layer.InputShape[1], layer.GoBackwards);
+        var p = layer.Parameters;
         var core = step.Core!;
-        core.ForwardOnDevice(batch, steps, step.Z, _parameters[p[0]].Value.View, _parameters[p[1]].Value.View, bias, h0, c0);
-        if (lstm.ReturnSequences) _ops.ToBatchMajor(core.HiddenSequence, step.Output, batch, steps, lstm.Units, reverse: false);
-        else core.FinalHiddenView.CopyTo(step.Output.SubView(0, state));
-        if (step.States is not null)
-        {
-            core.FinalHiddenView.CopyTo((ArrayView<float>)step.States[0].View);
-            core.FinalCellView.CopyTo((ArrayView<float>)step.States[1].View);
-        }
+        core.ForwardOnDevice(batch, steps, step.Z, _parameters[p[0]].Value.View, _parameters[p[1]].Value.View,
+            p.Count > 2 ? _parameters[p[2]].Value.View : default, step.StateViews);
+        if (layer.ReturnSequences) _ops.ToBatchMajor(core.HiddenSequence, step.Output, batch, steps, units, reverse: false);
+        else core.FinalStateView(0).CopyTo(step.Output.SubView(0, batch * units));
+        for (int i = 0; i < step.StateViews.Length; i++) core.FinalStateView(i).CopyTo(step.StateViews[i]);
     }
 
-    private void BackwardLstm(Step step, ArrayView<float> dOutput, ArrayView<float> dInput, int batch, bool wantInputGradient)
+    private void BackwardRecurrent(Step step, ArrayView<float> dOutput, ArrayView<float> dInput, int batch, bool wantInputGradient)
     {
-        var lstm = (Lstm)step.Layer;
-        int steps = lstm.InputShape[0], features = lstm.InputShape[1], u = lstm.Units;
+        var layer = (RecurrentLayer)step.Layer;
+        int steps = layer.InputShape[0], features = layer.InputShape[1], units = layer.Units;
+        var gradients = step.StepMajorGradient!;
         var dOut = dOutput;
-        if (lstm.ReturnSequences)
+        if (layer.ReturnSequences)
         {
-            dOut = step.StepMajorGradient.Floats(0, (long)batch * steps * u);
-            _ops.ToStepMajor(dOutput, dOut, batch, steps, u, reverse: false);
+            dOut = gradients.Floats(0, (long)batch * steps * units);
+            _ops.ToStepMajor(dOutput, dOut, batch, steps, units, reverse: false);
         }
-        var p = lstm.Parameters;
-        var dPacked = wantInputGradient ? step.StepMajorGradient.Floats(1, (long)batch * steps * features) : default;
+        var p = layer.Parameters;
+        var dPacked = wantInputGradient ? gradients.Floats(1, (long)batch * steps * features) : default;
         step.Core!.BackwardOnDevice(dOut, step.Z, _parameters[p[0]].Value.View, _parameters[p[1]].Value.View,
             _parameters[p[0]].Gradient.View, _parameters[p[1]].Gradient.View, p.Count > 2 ? _parameters[p[2]].Gradient.View : default, dPacked);
-        if (wantInputGradient) _ops.ToBatchMajor(dPacked, dInput, batch, steps, features, lstm.GoBackwards);
+        if (wantInputGradient) _ops.ToBatchMajor(dPacked, dInput, batch, steps, features, layer.GoBackwards);
     }
 
-    private enum StepKind { Dense, Activation, Dropout, Lstm }
+    private enum StepKind { Dense, Activation, Dropout, Recurrent }
 
     private sealed class Step(StepKind kind, Layer layer, int activation, int inputWidth, int outputWidth)
     {
@@ -421,18 +440,18 @@ internal sealed class DeviceTrainer : ITrainingStrategy, IDisposable
         public ArrayView<float> Output { get; set; }
         public MemoryBuffer1D<byte, Stride1D.Dense>? KeepBits { get; set; }
 
-        /// <summary>An LSTM's sequence core, its carried h and c (stateful), and its step-major gradient buffers.</summary>
-        public DeviceLstmCore? Core { get; init; }
+        /// <summary>A recurrent layer's sequence core, its carried states (stateful; no views otherwise), and its step-major gradient buffers.</summary>
+        public IDeviceSequenceCore? Core { get; init; }
         public MemoryBuffer1D<float, Stride1D.Dense>[]? States { get; set; }
+        public ArrayView<float>[] StateViews { get; set; } = [];
         public int StateBatch { get; set; }
-        private Scratch? _stepMajorGradient;
-        public Scratch StepMajorGradient => _stepMajorGradient ??= new Scratch(Core!.Accelerator);
+        public Scratch? StepMajorGradient { get; init; }
 
         public void Dispose()
         {
             KeepBits?.Dispose();
             Core?.Dispose();
-            _stepMajorGradient?.Dispose();
+            StepMajorGradient?.Dispose();
             if (States is not null) foreach (var s in States) s.Dispose();
         }
     }

@@ -64,13 +64,25 @@ public class DeviceTrainerTests
         var lstm = new Sequential(new Lstm(2, returnSequences: true, inputShape: [4, 3]), new Dropout(0.5), new Lstm(2), new Dense(1));
         lstm.Compile("mse", "adam");
         Assert.IsType<DeviceTrainer>(Devices.Cpu.CreateTrainingStrategy(lstm));
-        // An LSTM's own dropout masks have no device path yet; nor have GRU and SimpleRNN layers a whole-step one.
-        var withDropout = new Sequential(new Lstm(2, dropout: 0.2, inputShape: [4, 3]), new Dense(1));
-        withDropout.Compile("mse", "adam");
-        Assert.Null(Devices.Cpu.CreateTrainingStrategy(withDropout));
-        var gru = new Sequential(new Gru(2, inputShape: [4, 3]), new Dense(1));
+        var gru = new Sequential(new Gru(2, returnSequences: true, inputShape: [4, 3]), new Gru(2, resetAfter: false), new Dense(1));
         gru.Compile("mse", "adam");
-        Assert.Null(Devices.Cpu.CreateTrainingStrategy(gru));
+        Assert.IsType<DeviceTrainer>(Devices.Cpu.CreateTrainingStrategy(gru));
+        var simple = new Sequential(new SimpleRnn(2, inputShape: [4, 3]), new Dense(1));
+        simple.Compile("mse", "adam");
+        Assert.IsType<DeviceTrainer>(Devices.Cpu.CreateTrainingStrategy(simple));
+        // A recurrent layer's own dropout masks have no device path yet, whatever its cell.
+        RecurrentLayer[] withOwnDropout =
+        [
+            new Lstm(2, dropout: 0.2, inputShape: [4, 3]),
+            new Gru(2, recurrentDropout: 0.2, inputShape: [4, 3]),
+            new SimpleRnn(2, dropout: 0.2, inputShape: [4, 3]),
+        ];
+        foreach (var layer in withOwnDropout)
+        {
+            var withDropout = new Sequential(layer, new Dense(1));
+            withDropout.Compile("mse", "adam");
+            Assert.Null(Devices.Cpu.CreateTrainingStrategy(withDropout));
+        }
         var huber = new Sequential(new Dense(2, inputShape: [3]));
         huber.Compile(new Huber(), "adam");
         Assert.Null(Devices.Cpu.CreateTrainingStrategy(huber));

@@ -173,4 +173,18 @@ internal static class RecurrentKernels
         int s = reverse != 0 ? steps - 1 - t : t;
         batchMajor[at] = stepMajor[((long)s * batch + b) * width + k];
     }
+
+    /// <summary>
+    /// Columns [sourceOffset, sourceOffset + width) of a row-major (rows, sourceWidth) matrix written (or, with
+    /// <paramref name="accumulate"/> 1, added) into columns [targetOffset, targetOffset + width) of a (rows, targetWidth)
+    /// one: a GRU's recurrent kernel split into its z|r and h blocks, and their gradients joined back.
+    /// </summary>
+    public static void CopyColumns(Index1D at, ArrayView<float> source, ArrayView<float> target, int sourceWidth, int sourceOffset,
+        int targetWidth, int targetOffset, int width, int accumulate)
+    {
+        int row = at / width, k = at % width;
+        float value = source[(long)row * sourceWidth + sourceOffset + k];
+        long to = (long)row * targetWidth + targetOffset + k;
+        target[to] = accumulate != 0 ? target[to] + value : value;
+    }
 }
