@@ -1,0 +1,327 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Neurite.Backends.Cpu.Kernels;
+
+// The work of one product split over the worker pool: packing B panels, then computing rows or panels of C.
+internal static unsafe partial class Gemm
+{
+    private sealed class Job : IParallelWork
+    {
+        public const int PackPhase = 0, ComputePhase = 1;
+
+        public KernelPath Path;
+        public float* A, B, Packed, C;
+        public int M, K, N, Panels, Parts, Phase;
+        public bool TransA, TransB, Accumulate, AllPacked, SplitRows, PackPerKBlock;
+        // MultiplyWithLead: (M, LeadK) row-major, LeadB packed, and the row that starts C (null: zero).
+        public float* Lead, LeadPacked, LeadInit;
+        public int LeadK;
+
+        public void Run(int part)
+        {
+            if (Phase == PackPhase)
+            {
+                int p0 = Panels * part / Parts, p1 = Panels * (part + 1) / Parts;
+                for (int jp = p0; jp < p1; jp++)
+                    PackPanel(B, K, N, TransB, jp, Packed + (nint)jp * K * Panel);
+                return;
+            }
+            if (SplitRows) Compute(M * part / Parts, M * (part + 1) / Parts, 0, Panels);
+            else Compute(0, M, Panels * part / Parts, Panels * (part + 1) / Parts);
+        }
+
+        public void Compute(int r0, int r1, int p0, int p1)
+        {
+            if (r0 >= r1 || p0 >= p1) return;
+            if (Path == KernelPath.Scalar) ComputeScalar(r0, r1, p0, p1);
+            else ComputeBlocked(r0, r1, p0, p1);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ComputeBlocked(int r0, int r1, int p0, int p1)
+        {
+            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
+                bool acc = Accumulate || kb > 0;
+                if (PackPerKBlock)
+                    for (int jp = p0; jp < p1; jp++) PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed + (nint)jp * kc * Panel);
+                // Rows go in chunks whose A block (rows × kc) stays in L2 while the chunk sweeps every panel;
+                // without them a tall A (e.g. 512 × 341 of a 512×1024×1024 product) is fetched from memory once per panel.
+                int rows = r1 - r0;
+                int chunks = Math.Max(1, Math.Min((int)((long)rows * kc / MaxABlockFloats), rows / MinChunkRows));
+                for (int chunk = 0; chunk < chunks; chunk++)
+                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null);
+            }
+        }
+
+        // A block of at most 64 K floats (256 KiB) leaves half of a 512 KiB L2 to C and B.
+        private const int MaxABlockFloats = 64 * 1024;
+        // Chunks never get shorter than a few register tiles, so each B panel still serves several of them.
+        private const int MinChunkRows = 48;
+
+        /// <summary>C[r0..r1, panels p0..p1] (+)= A[r0..r1, k0..k0+kc] · B[k0..k0+kc, panels]: one K block, each
+        /// B panel held near L1 while the rows' register tiles stream past it.</summary>
+        [SkipLocalsInit]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc, bool lead)
+        {
+            bool wide = Path == KernelPath.Vector512;
+            int width = wide ? 32 : 16;
+            int maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+            nint[] table = wide
+                ? (TransA ? GemmMicroKernels.V512Tn : GemmMicroKernels.V512Nn)
+                : (TransA ? GemmMicroKernels.V256Tn : GemmMicroKernels.V256Nn);
+            float* tile = stackalloc float[GemmMicroKernels.MaxRowsV512 * 32];
+
+            int rows = r1 - r0;
+            int blocks = (rows + maxRows - 1) / maxRows;
+            int baseRows = rows / blocks, tallBlocks = rows % blocks;
+            // A transposed A read in place puts a tile's K rows a whole row of A apart (2 KiB when M = 512): they
+            // fall into a few L1 sets and every broadcast misses. Copied once per K block into one run per tile,
+            // each K row's MR values side by side, they stream; the values and their order are unchanged.
+            float* aPacked = TransA && p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null;
+
+            // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
+            int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
+
+            for (int jp = p0; jp < p1; jp++)
+            {
+                float* bPanel;
+                nint ldb;
+                if (PackPerKBlock) { bPanel = Packed + (nint)jp * kc * Panel - (nint)k0 * Panel; ldb = Panel; }
+                else if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
+                else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
+                else { bPanel = Packed; ldb = Panel; }
+                bPanel += k0 * ldb;
+
+                for (int s = 0; s < Panel; s += width)
+                {
+                    int j0 = jp * Panel + s;
+                    int cols = Math.Min(width, N - j0);
+                    if (cols <= 0) break;
+                    float* bSub = bPanel + s;
+                    // A ragged last chunk that fits one vector (e.g. 4 of 32 columns when N = 100) runs
+                    // the one-vector kernels: half (or a quarter) of the multiply-adds, same chains.
+                    int chunkWidth = width, chunkBlocks = blocks, chunkBase = baseRows, chunkTall = tallBlocks;
+                    nint[] chunkTable = table;
+                    if (cols <= width / 2)
+                    {
+                        chunkWidth = cols <= 8 ? 8 : 16;
+                        chunkTable = chunkWidth == 16
+                            ? (TransA ? GemmMicroKernels.V512NarrowTn : GemmMicroKernels.V512NarrowNn)
+                            : (TransA ? GemmMicroKernels.V256NarrowTn : GemmMicroKernels.V256NarrowNn);
+                        chunkBlocks = (rows + GemmMicroKernels.MaxRowsNarrow - 1) / GemmMicroKernels.MaxRowsNarrow;
+                        chunkBase = rows / chunkBlocks;
+                        chunkTall = rows % chunkBlocks;
+                    }
+                    int i = r0;
+                    for (int blk = 0; blk < chunkBlocks; blk++)
+                    {
+                        int mr = chunkBase + (blk < chunkTall ? 1 : 0);
+                        float* aTile;
+                        nint lda;
+                        if (aPacked != null && chunkTable == table) { aTile = aPacked + (nint)(i - r0) * kc; lda = mr; }
+                        else if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
+                        else { aTile = A + (nint)i * K + k0; lda = K; }
+                        var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
+                        float* cTile = C + (nint)i * N + j0;
+                        // C rows lie a row of C apart and a tile touches each once per K block, so a C that does not stay
+                        // in L2 (a step's gates, B·4U) costs a miss per row at every tile start: fetch a later tile's rows now.
+                        if (prefetchRows > 0 && i + prefetchRows + mr <= r1)
+                        {
+                            float* ahead = cTile + (nint)prefetchRows * N;
+                            for (int r = 0; r < mr; r++, ahead += N)
+                            {
+                                Sse.Prefetch0(ahead);
+                                Sse.Prefetch0(ahead + chunkWidth - 1);
+                            }
+                        }
+                        float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
+                        if (cols == chunkWidth)
+                        {
+                            if (lead) RunLead(kernel, i, mr, leadB, cTile, N, chunkWidth, j0, cols);
+                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
+                        }
+                        else
+                        {
+                            // A partial tile runs full width into a scratch tile, then only the valid columns go back.
+                            if (acc)
+                                for (int r = 0; r < mr; r++)
+                                    for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
+                            if (lead) RunLead(kernel, i, mr, leadB, tile, chunkWidth, chunkWidth, j0, cols);
+                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc || lead);
+                            for (int r = 0; r < mr; r++)
+                                for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
+                        }
+                        i += mr;
+                    }
+                }
+            }
+        }
+
+        /// <summary>The lead's part of one tile (rows i.., columns j0..j0+cols of a tile <paramref name="width"/> wide at
+        /// <paramref name="target"/>): the tile set to the init row (spare lanes zero), then lead·leadB added.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunLead(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void> kernel,
+            int i, int mr, float* leadB, float* target, nint ldt, int width, int j0, int cols)
+        {
+            if (LeadInit != null)
+                for (int r = 0; r < mr; r++)
+                {
+                    float* row = target + r * ldt;
+                    int j = 0;
+                    for (; j + 8 <= cols; j += 8) Vector256.Store(Vector256.Load(LeadInit + j0 + j), row + j);
+                    for (; j < cols; j++) row[j] = LeadInit[j0 + j];
+                    for (; j < width; j++) row[j] = 0f;
+                }
+            kernel(Lead + (nint)i * LeadK, LeadK, leadB, Panel, target, ldt, LeadK, LeadInit != null);
+        }
+
+        [ThreadStatic] private static (nint A, nint C, int Rows)[]? t_tiles;
+
+        /// <summary>The work of <see cref="AddTransposedProducts"/>: per K block, B packed once, every part's A copied into
+        /// tile runs (ones for a column sum), then the tiles in chunks whose A stays in L2 sweep the panels.</summary>
+        [SkipLocalsInit]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void ComputeTransposedParts(ReadOnlySpan<TransposedProductPart> parts)
+        {
+            bool wide = Path == KernelPath.Vector512;
+            int width = wide ? 32 : 16;
+            int maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+            nint[] table = wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
+            int totalRows = 0, tileCount = 0;
+            foreach (var part in parts)
+            {
+                totalRows += part.Rows;
+                tileCount += (part.Rows + maxRows - 1) / maxRows;
+            }
+            if (t_tiles == null || t_tiles.Length < tileCount) t_tiles = new (nint, nint, int)[Math.Max(tileCount, 64)];
+            var tiles = t_tiles;
+            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
+                for (int jp = 0; jp < Panels; jp++) PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed + (nint)jp * kc * Panel);
+                long length = (long)totalRows * kc;
+                if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
+                    (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+                float* dst;
+                fixed (float* p = t_aPacked) dst = p + t_aPackedOffset; // pinned: the address outlives `fixed`
+                int t = 0;
+                foreach (var part in parts)
+                {
+                    int blocks = (part.Rows + maxRows - 1) / maxRows;
+                    if (blocks == 0) continue;
+                    int baseRows = part.Rows / blocks, tallBlocks = part.Rows % blocks, i = 0;
+                    for (int blk = 0; blk < blocks; blk++)
+                    {
+                        int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                        tiles[t++] = ((nint)dst, (nint)(part.C + (nint)i * N), mr);
+                        if (part.A == null)
+                            for (int q = 0; q < kc * mr; q++) dst[q] = 1f;
+                        else
+                        {
+                            float* src = part.A + (nint)k0 * part.Rows + i;
+                            if (mr == 6 && part.Rows - i >= 8) // the usual Vector256 tile: 8 wide, the next 2 overwritten after
+                                for (int p = 0; p < kc - 1; p++, src += part.Rows) Vector256.Store(Vector256.Load(src), dst + p * 6);
+                            else
+                                for (int p = 0; p < kc - 1; p++, src += part.Rows)
+                                    for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r];
+                            for (int r = 0; r < mr; r++) dst[(kc - 1) * mr + r] = src[r];
+                        }
+                        dst += kc * mr;
+                        i += mr;
+                    }
+                }
+                // Tiles in chunks of equal rows whose A block (rows × kc) stays near 256 KiB while the chunk sweeps every
+                // panel; a chunk of a few rows would fetch the packed B block again for little work.
+                int chunks = Math.Clamp((int)Math.Round((double)totalRows * kc / MaxABlockFloats), 1, Math.Max(1, totalRows / MinChunkRows));
+                int chunkRows = (totalRows + chunks - 1) / chunks;
+                for (int first = 0; first < t;)
+                {
+                    int end = first, rows = 0;
+                    while (end < t && rows < chunkRows) rows += tiles[end++].Rows;
+                    for (int jp = 0; jp < Panels; jp++)
+                    {
+                        float* bPanel = Packed + (nint)jp * kc * Panel;
+                        for (int s = 0; s < Panel; s += width)
+                            for (int q = first; q < end; q++)
+                            {
+                                var (aTile, cTile, mr) = tiles[q];
+                                var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
+                                kernel((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true);
+                            }
+                    }
+                    first = end;
+                }
+            }
+        }
+
+        // Below this many panels per K block, copying A costs more than its misses.
+        private const int MinPanelsToPackA = 2;
+
+        [ThreadStatic] private static float[]? t_aPacked;
+        [ThreadStatic] private static int t_aPackedOffset;
+
+        /// <summary>A[k0..k0+kc, r0..r0+rows] of a transposed A (stored (K,M)) as one run per register tile of the
+        /// row-block split: tile rows start at (i − r0)·kc and hold kc groups of its MR values.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private float* PackTransposedA(int r0, int rows, int k0, int kc, int blocks, int baseRows, int tallBlocks)
+        {
+            long length = (long)rows * kc;
+            if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
+                (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+            float* packed;
+            fixed (float* p = t_aPacked) packed = p + t_aPackedOffset; // pinned: the address outlives `fixed`
+            float* dst = packed;
+            int i = r0;
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                float* src = A + (nint)k0 * M + i;
+                if (mr == 8 && Vector256.IsHardwareAccelerated)
+                    for (int p = 0; p < kc; p++, src += M, dst += 8) Vector256.Store(Vector256.Load(src), dst);
+                else
+                    for (int p = 0; p < kc; p++, src += M, dst += mr)
+                        for (int r = 0; r < mr; r++) dst[r] = src[r];
+                i += mr;
+            }
+            return packed;
+        }
+
+        // The portable path: same panels, one row of C at a time, plain multiply and add.
+        private void ComputeScalar(int r0, int r1, int p0, int p1)
+        {
+            for (int i = r0; i < r1; i++)
+            {
+                float* crow = C + (nint)i * N;
+                for (int jp = p0; jp < p1; jp++)
+                {
+                    int j0 = jp * Panel, cols = Math.Min(Panel, N - j0);
+                    if (!Accumulate)
+                        for (int j = 0; j < cols; j++) crow[j0 + j] = 0f;
+                    float* panel = Packed + (nint)jp * K * Panel;
+                    for (int p = 0; p < K; p++)
+                    {
+                        float av = TransA ? A[(nint)p * M + i] : A[(nint)i * K + p];
+                        float* brow = panel + p * Panel;
+                        for (int j = 0; j < cols; j++) crow[j0 + j] += av * brow[j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>One product of <see cref="Gemm.AddTransposedProducts"/>: C (Rows, N) += Aᵀ·B with A stored (K, Rows), or, with no A,
+/// a single row C (1, N) += B's column sums.</summary>
+internal unsafe struct TransposedProductPart
+{
+    public float* A;
+    public int Rows;
+    public float* C;
+}
