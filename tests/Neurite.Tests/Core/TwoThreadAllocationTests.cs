@@ -66,7 +66,11 @@ public class TwoThreadAllocationTests
         {
             Threading.MaxThreads = 2;
             var (model, x, y) = Create(name);
-            for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+            // Warm both threads: on a busy machine the caller may claim every part of the first steps, and a worker
+            // that has run none has not yet sized its per-thread packing space (a one-time allocation, not a step's).
+            WorkerPool.ResetCounters();
+            WorkerPool.Instrument = true;
+            for (int warm = 0; warm < 3 || (WorkerPool.PartsByWorkers < 20 && warm < 5000); warm++) model.TrainOnBatch(x, y);
             var probe = new AllocationProbe();
             probe.ReadWorker(); // warms the probe's own path
 
