@@ -147,16 +147,8 @@ internal sealed class CudaBackend : IBackend, IDisposable
     public double Loss(Backends.LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
         ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver)
     {
-        LossKind? deviceKind = kind switch
-        {
-            Backends.LossKind.CategoricalCrossentropy => LossKind.CategoricalCrossentropy,
-            Backends.LossKind.SparseCategoricalCrossentropy => LossKind.SparseCategoricalCrossentropy,
-            Backends.LossKind.BinaryCrossentropy => LossKind.BinaryCrossentropy,
-            Backends.LossKind.MeanSquaredError => LossKind.MeanSquaredError,
-            Backends.LossKind.MeanAbsoluteError => LossKind.MeanAbsoluteError,
-            _ => null,
-        };
-        if (deviceKind is null || batch == 0) return s_cpu.Loss(kind, delta, pred, truth, gradient, sampleWeights, batch, width, averageOver);
+
+        if (kind == Backends.LossKind.Huber || batch == 0) return s_cpu.Loss(kind, delta, pred, truth, gradient, sampleWeights, batch, width, averageOver);
         int n = batch * width;
         bool wantGradient = !gradient.IsEmpty, hasWeights = !sampleWeights.IsEmpty;
         var dPred = Upload(0, pred[..n]);
@@ -164,7 +156,7 @@ internal sealed class CudaBackend : IBackend, IDisposable
         var dGradient = _scratch.Floats(2, wantGradient ? n : 1);
         var dWeights = hasWeights ? Upload(3, sampleWeights[..batch]) : _scratch.Floats(3, 1);
         using var dRowLoss = Ops.Accelerator.Allocate1D<double>(batch);
-        Ops.Loss(deviceKind.Value, dPred, dTruth, dGradient, dRowLoss.View, dWeights, batch, width, averageOver, hasWeights, wantGradient);
+        Ops.Loss(kind, dPred, dTruth, dGradient, dRowLoss.View, dWeights, batch, width, averageOver, hasWeights, wantGradient);
         if (wantGradient) Ops.Download(dGradient, gradient[..n]);
         var rowLoss = System.Buffers.ArrayPool<double>.Shared.Rent(batch);
         Ops.Download(dRowLoss.View, rowLoss.AsSpan(0, batch));

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
+using Neurite.Backends;
 using Neurite.Cuda.Kernels;
 
 namespace Neurite.Cuda;
@@ -150,7 +151,7 @@ internal sealed class DeviceOps
 
     public void SpreadKeepBits(ArrayView<byte> keepBits, float keep, ArrayView<float> mask, int length) => _spreadKeepBits(length, keepBits, keep, mask);
 
-    /// <summary>The losses the device computes; <see cref="LossKind"/> names them.</summary>
+    /// <summary>The losses the device has kernels for (every <see cref="LossKind"/> but Huber).</summary>
     public void Loss(LossKind kind, ArrayView<float> pred, ArrayView<float> truth, ArrayView<float> gradient, ArrayView<double> rowLoss,
         ArrayView<float> weights, int rows, int width, int averageOver, bool hasWeights, bool wantGradient)
     {
@@ -228,12 +229,3 @@ internal sealed class DeviceOps
         _gruResetBackward(batch * units, gates, recurrentInput, dResetHidden, dProjection, dGates, dRecurrentState, units, recurrentActivation);
 }
 
-/// <summary>The losses with device kernels.</summary>
-internal enum LossKind
-{
-    CategoricalCrossentropy,
-    SparseCategoricalCrossentropy,
-    BinaryCrossentropy,
-    MeanSquaredError,
-    MeanAbsoluteError,
-}

@@ -1,3 +1,4 @@
+using Neurite.Backends;
 using ILGPU.Runtime;
 using Neurite.Layers;
 using Neurite.Losses;
