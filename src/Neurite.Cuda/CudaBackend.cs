@@ -144,10 +144,11 @@ internal sealed class CudaBackend : IBackend, IDisposable
     }
 
     /// <remarks>The device's loss kernels where it has one (Huber has none); the rows' weighted losses are summed on the host in row order.</remarks>
+    private double[] _rowLoss = [];
+
     public double Loss(Backends.LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
         ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver)
     {
-
         if (kind == Backends.LossKind.Huber || batch == 0) return s_cpu.Loss(kind, delta, pred, truth, gradient, sampleWeights, batch, width, averageOver);
         int n = batch * width;
         bool wantGradient = !gradient.IsEmpty, hasWeights = !sampleWeights.IsEmpty;
@@ -155,14 +156,14 @@ internal sealed class CudaBackend : IBackend, IDisposable
         var dTruth = Upload(1, truth);
         var dGradient = _scratch.Floats(2, wantGradient ? n : 1);
         var dWeights = hasWeights ? Upload(3, sampleWeights[..batch]) : _scratch.Floats(3, 1);
-        using var dRowLoss = Ops.Accelerator.Allocate1D<double>(batch);
-        Ops.Loss(kind, dPred, dTruth, dGradient, dRowLoss.View, dWeights, batch, width, averageOver, hasWeights, wantGradient);
+        var dRowLoss = _scratch.Doubles(batch);
+        Ops.Loss(kind, dPred, dTruth, dGradient, dRowLoss, dWeights, batch, width, averageOver, hasWeights, wantGradient);
         if (wantGradient) Ops.Download(dGradient, gradient[..n]);
-        var rowLoss = System.Buffers.ArrayPool<double>.Shared.Rent(batch);
-        Ops.Download(dRowLoss.View, rowLoss.AsSpan(0, batch));
+        if (_rowLoss.Length < batch) _rowLoss = new double[batch];
+        var rowLoss = _rowLoss.AsSpan(0, batch);
+        Ops.Download(dRowLoss, rowLoss);
         double total = 0;
-        for (int b = 0; b < batch; b++) total += rowLoss[b];
-        System.Buffers.ArrayPool<double>.Shared.Return(rowLoss);
+        foreach (var l in rowLoss) total += l;
         return total / averageOver;
     }
 

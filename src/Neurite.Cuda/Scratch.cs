@@ -8,6 +8,7 @@ internal sealed class Scratch(Accelerator accelerator) : IDisposable
 {
     private readonly List<MemoryBuffer1D<float, Stride1D.Dense>?> _floats = [];
     private MemoryBuffer1D<byte, Stride1D.Dense>? _bytes;
+    private MemoryBuffer1D<double, Stride1D.Dense>? _doubles;
 
     public ArrayView<float> Floats(int slot, long length)
     {
@@ -32,9 +33,20 @@ internal sealed class Scratch(Accelerator accelerator) : IDisposable
         return _bytes.View.SubView(0, Math.Max(1, length));
     }
 
+    public ArrayView<double> Doubles(long length)
+    {
+        if (_doubles is null || _doubles.Length < length)
+        {
+            _doubles?.Dispose();
+            _doubles = accelerator.Allocate1D<double>(Math.Max(1, length));
+        }
+        return _doubles.View.SubView(0, Math.Max(1, length));
+    }
+
     public void Dispose()
     {
         foreach (var b in _floats) b?.Dispose();
         _bytes?.Dispose();
+        _doubles?.Dispose();
     }
 }
