@@ -76,6 +76,9 @@ public sealed partial class Sequential
             c.Params = runParams;
         }
 
+        // Validation runs the callbacks' test hooks as Keras's fit does; the progress bar stays on the epoch's line.
+        var validationCallbacks = list.Where(c => c != progress).ToList();
+
         StopTraining = false;
         var trainLogs = new Logs();
         foreach (var c in list) c.OnTrainBegin(trainLogs);
@@ -127,8 +130,15 @@ public sealed partial class Sequential
                 if (xVal is not null)
                 {
                     // Not cancellable: an epoch whose batches all completed is finished and recorded.
-                    var scores = EvaluateCore(xVal, yVal!, batch, null, CancellationToken.None);
-                    foreach (var (k, v) in scores) epochLogs["val_" + k] = v;
+                    var validationLogs = new Logs();
+                    foreach (var c in validationCallbacks) c.OnTestBegin(validationLogs);
+                    var scores = EvaluateCore(xVal, yVal!, batch, validationCallbacks, CancellationToken.None);
+                    foreach (var (k, v) in scores)
+                    {
+                        validationLogs[k] = v;
+                        epochLogs["val_" + k] = v;
+                    }
+                    foreach (var c in validationCallbacks) c.OnTestEnd(validationLogs);
                 }
                 // The epoch's callbacks may read the weights any way they like (a layer's, a parameter's tensor).
                 SyncHostFromBackend();

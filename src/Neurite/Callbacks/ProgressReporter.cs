@@ -19,11 +19,18 @@ public sealed record ProgressReport(ProgressPhase Phase, int Epoch, int Epochs, 
 public sealed class ProgressReporter(IProgress<ProgressReport> progress) : Callback
 {
     private int _epoch;
+    private CallbackParams? _fitParams;
 
+    public override void OnTrainBegin(Logs logs) => _fitParams = Params;
     public override void OnEpochBegin(int epoch, Logs logs) => _epoch = epoch;
     public override void OnTrainBatchEnd(int batch, Logs logs) => Report(ProgressPhase.Train, _epoch, batch + 1, false, logs);
     public override void OnEpochEnd(int epoch, Logs logs) => Report(ProgressPhase.Train, epoch, Params?.Steps ?? 0, true, logs);
-    public override void OnTestBatchEnd(int batch, Logs logs) => Report(ProgressPhase.Evaluate, 0, batch + 1, false, logs);
+    // Fit's validation (its test batches run under Fit's parameters) reaches the caller through the epoch-end
+    // report's val_ figures, as on Keras's bar; a later Evaluate gets parameters of its own and is reported.
+    public override void OnTestBatchEnd(int batch, Logs logs)
+    {
+        if (Params is null || !ReferenceEquals(Params, _fitParams)) Report(ProgressPhase.Evaluate, 0, batch + 1, false, logs);
+    }
     public override void OnPredictBatchEnd(int batch, Logs logs) => Report(ProgressPhase.Predict, 0, batch + 1, false, logs);
 
     private void Report(ProgressPhase phase, int epoch, int batch, bool epochEnd, Logs logs) =>

@@ -183,4 +183,64 @@ public class PassProgressTests
         Assert.All(progress.Reports, r => Assert.Equal(ProgressPhase.Predict, r.Phase));
         Assert.All(progress.Reports, r => Assert.Empty(r.Logs));
     }
+
+    private sealed class HookRecorder : Callback
+    {
+        public List<string> Calls { get; } = [];
+        public override void OnTestBegin(Logs logs) => Calls.Add("test begin");
+        public override void OnTestBatchBegin(int batch, Logs logs) => Calls.Add($"test batch {batch} begin");
+        public override void OnTestBatchEnd(int batch, Logs logs) => Calls.Add($"test batch {batch} end loss={Figure(logs["loss"])}");
+        public override void OnTestEnd(Logs logs) => Calls.Add($"test end loss={Figure(logs["loss"])} accuracy={Figure(logs["accuracy"])}");
+        public override void OnEpochEnd(int epoch, Logs logs) => Calls.Add($"epoch {epoch} end");
+    }
+
+    [Fact]
+    public void Fit_runs_the_callbacks_test_hooks_over_the_validation_batches_before_each_epoch_end_as_keras_does()
+    {
+        var (x, y) = Data(20);
+        var (xv, yv) = Data(12);
+        var model = Model(TextWriter.Null);
+        var recorder = new HookRecorder();
+
+        var history = model.Fit(x, y, epochs: 2, batchSize: 8, shuffle: false, validationData: (xv, yv), verbose: 0, callbacks: [recorder]);
+
+        // 12 validation rows in batches of 8: two test batches per epoch, between the training batches and the epoch's end.
+        string[] Names(int e) => ["test begin", "test batch 0 begin", "test batch 0 end", "test batch 1 begin", "test batch 1 end", "test end", $"epoch {e} end"];
+        Assert.Equal([.. Names(0), .. Names(1)], recorder.Calls.Select(c => c.Split(" loss=")[0]));
+        for (int e = 0; e < 2; e++)
+        {
+            Assert.Equal($"test batch 1 end loss={Figure(history["val_loss"][e])}", recorder.Calls[e * 7 + 4]);
+            Assert.Equal($"test end loss={Figure(history["val_loss"][e])} accuracy={Figure(history["val_accuracy"][e])}", recorder.Calls[e * 7 + 5]);
+        }
+        // The first test batch's running loss is the loss of the first 8 validation rows under the trained weights.
+        var firstRows = model.Evaluate(xv.Slice(0, 8), yv.Slice(0, 8), batchSize: 8, verbose: 0);
+        Assert.Equal($"test batch 0 end loss={Figure(firstRows["loss"])}", recorder.Calls[9]);
+    }
+
+    [Fact]
+    public void Fit_with_validation_keeps_the_bar_to_one_line_per_epoch_and_the_reporter_to_training_reports()
+    {
+        var (x, y) = Data(20);
+        var (xv, yv) = Data(12);
+        var output = new StringWriter();
+        var model = Model(output);
+        var progress = new ListProgress();
+        var reporter = new ProgressReporter(progress);
+
+        model.Fit(x, y, epochs: 2, batchSize: 8, shuffle: false, validationData: (xv, yv), verbose: 1, callbacks: [reporter]);
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith("Epoch 1/2", lines[0]);
+        Assert.Contains("val_loss", lines[1]);
+        Assert.StartsWith("Epoch 2/2", lines[2]);
+        Assert.Contains("val_loss", lines[3]);
+        Assert.All(progress.Reports, r => Assert.Equal(ProgressPhase.Train, r.Phase));
+        Assert.Equal(8, progress.Reports.Count);
+
+        progress.Reports.Clear();
+        model.Evaluate(xv, yv, batchSize: 8, verbose: 0, callbacks: [reporter]);
+        Assert.Equal(["1/2", "2/2"], progress.Reports.Select(r => $"{r.Batch}/{r.Steps}"));
+        Assert.All(progress.Reports, r => Assert.Equal(ProgressPhase.Evaluate, r.Phase));
+    }
 }
