@@ -115,6 +115,11 @@ public sealed partial class Sequential
         }
         if (_layers.Count > 0) _layers[0].NeedsInputGradient = false;
         ForgetTrainingStrategy();
+        CollectTrainableParameters();
+    }
+
+    private void CollectTrainableParameters()
+    {
         _trainable.Clear();
         foreach (var layer in _layers)
             if (layer.Trainable) _trainable.AddRange(layer.Parameters.Where(p => p.Trainable));
@@ -132,7 +137,12 @@ public sealed partial class Sequential
         _metricNames = metrics?.ToArray() ?? [];
         foreach (var m in _metricNames) _ = Metric.Get(m, loss, 2);
         _metrics = [];
-        if (IsBuilt) CreateMetrics();
+        if (IsBuilt)
+        {
+            CreateMetrics();
+            // A layer frozen or unfrozen since the build takes effect here, as in Keras ("compile again after freezing").
+            CollectTrainableParameters();
+        }
     }
 
     private string[] _metricNames = [];

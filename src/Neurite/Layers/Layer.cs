@@ -65,7 +65,10 @@ public abstract class Layer
     /// <summary>Weights in Keras's order.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
 
-    /// <summary>When false, the optimizer leaves this layer's weights alone (Keras's <c>trainable</c>).</summary>
+    /// <summary>
+    /// When false, the optimizer leaves this layer's weights alone (Keras's <c>trainable</c>). A change on a built
+    /// model takes effect at the model's next <c>Compile</c>, as in Keras.
+    /// </summary>
     public bool Trainable { get; set; } = true;
 
     /// <summary>True for layers that carry state between batches.</summary>

@@ -159,6 +159,33 @@ public class SequentialTests
     }
 
     [Fact]
+    public void A_layer_frozen_after_the_build_keeps_its_weights_from_the_next_compile_on_and_unfreezing_trains_it_again()
+    {
+        NeuriteRandom.SetSeed(5);
+        var (x, y) = Blobs(40, 3);
+        var model = new Sequential(new Dense(6, "relu", inputShape: [2]), new Dense(3, "softmax")) { Output = TextWriter.Null };
+        model.Compile("categorical_crossentropy", "adam", ["accuracy"]);
+        model.Fit(x, y, epochs: 1, batchSize: 8, verbose: 0);
+        float[] Weights(int layer) => model.Layers[layer].GetWeights().SelectMany(w => w.ToArray()).ToArray();
+
+        model.Layers[0].Trainable = false;
+        model.Compile("categorical_crossentropy", "adam", ["accuracy"]);
+        float[] first = Weights(0), second = Weights(1);
+        model.Fit(x, y, epochs: 2, batchSize: 8, verbose: 0);
+        Assert.Equal(first, Weights(0));
+        Assert.NotEqual(second, Weights(1));
+        var summary = new StringWriter();
+        model.Summary(summary);
+        Assert.Contains("Trainable params: 21", summary.ToString());      // the second Dense: 6·3 + 3
+        Assert.Contains("Non-trainable params: 18", summary.ToString());  // the first: 2·6 + 6
+
+        model.Layers[0].Trainable = true;
+        model.Compile("categorical_crossentropy", "adam", ["accuracy"]);
+        model.Fit(x, y, epochs: 1, batchSize: 8, verbose: 0);
+        Assert.NotEqual(first, Weights(0));
+    }
+
+    [Fact]
     public void Training_reduces_the_loss_and_reports_one_value_per_epoch()
     {
         NeuriteRandom.SetSeed(2);
