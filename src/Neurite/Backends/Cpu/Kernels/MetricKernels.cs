@@ -31,8 +31,11 @@ internal static class MetricKernels
         where TValue : struct, IRowValue
     {
         int truthWidth = batch == 0 ? 0 : truth.Length / batch;
+        // A local sum, stored once: the same additions in the same order, without a store and reload per row.
+        double total = sum;
         for (int b = 0; b < batch; b++)
-            sum += TValue.Row(pred.Slice(b * width, width), truth.Slice(b * truthWidth, truthWidth), threshold);
+            total += TValue.Row(pred.Slice(b * width, width), truth.Slice(b * truthWidth, truthWidth), threshold);
+        sum = total;
     }
 
     private struct CategoricalAccuracyRow : IRowValue
