@@ -52,7 +52,15 @@ public sealed partial class Sequential
     public bool IsBuilt => _layers.Count > 0 && _layers[^1].IsBuilt;
 
     /// <summary>True when a layer carries state between batches; the batch size is then fixed.</summary>
-    public bool IsStateful => _layers.Any(l => l.IsStateful);
+    public bool IsStateful
+    {
+        get
+        {
+            // A loop, not LINQ: Evaluate asks once per call, so Fit once per epoch.
+            for (int i = 0; i < _layers.Count; i++) if (_layers[i].IsStateful) return true;
+            return false;
+        }
+    }
 
     /// <summary>The batch size fixed by the first layer's <c>batchSize</c> argument, if any.</summary>
     public int? FixedBatchSize => _layers.Count > 0 ? _layers[0].DeclaredBatchSize : null;

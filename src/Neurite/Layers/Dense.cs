@@ -54,15 +54,15 @@ public sealed class Dense : Layer
     public override Tensor Forward(Tensor input, bool training)
     {
         CheckInput(input);
-        int features = InputShape[^1];
+        int features = InputDims[^1];
         int rows = input.Size / features;
-        var z = _z.Get(input.Shape[0], OutputDims);
+        var z = _z.Get(input.ShapeArray[0], OutputDims);
         Ops.MatMul(input.Span, _kernel!.Value.Span, z.Span, rows, features, Units);
         if (_bias is not null) Ops.AddBias(z.Span, _bias.Value.Span, rows, Units);
         Tensor a = z;
         if (!Activation.IsLinear)
         {
-            a = _a.Get(input.Shape[0], OutputDims);
+            a = _a.Get(input.ShapeArray[0], OutputDims);
             Activation.Forward(z.Span, a.Span, Units);
         }
         _lastInput = input;
@@ -75,18 +75,18 @@ public sealed class Dense : Layer
     public override Tensor Backward(Tensor outputGradient)
     {
         var input = _lastInput ?? throw new InvalidOperationException($"Dense '{Name}': Backward called before Forward.");
-        int features = InputShape[^1];
+        int features = InputDims[^1];
         int rows = input.Size / features;
         Tensor dz = outputGradient;
         if (!Activation.IsLinear)
         {
-            dz = _dz.Get(input.Shape[0], OutputDims);
+            dz = _dz.Get(input.ShapeArray[0], OutputDims);
             Activation.Backward(_lastZ!.Span, _lastA!.Span, outputGradient.Span, dz.Span, Units);
         }
         Ops.MatMul(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
         if (_bias is not null) Ops.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
         if (!NeedsInputGradient) return dz;
-        var dx = _dx.Get(input.Shape[0], InputDims);
+        var dx = _dx.Get(input.ShapeArray[0], InputDims);
         Ops.MatMul(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);
         return dx;
     }

@@ -236,11 +236,11 @@ public abstract class Layer
     /// <summary>Checks the input's per-sample shape against the built input shape.</summary>
     protected void CheckInput(Tensor input)
     {
-        var expected = InputShape;
-        bool ok = input.Rank == expected.Count + 1;
-        for (int i = 0; ok && i < expected.Count; i++) ok = input.Shape[i + 1] == expected[i];
-        if (!ok)
-            throw new ShapeMismatchException($"layer '{Name}' ({ClassName})", ShapeText.Format(expected, null), ShapeText.Format(input.Shape),
+        // Arrays, not the IReadOnlyList views: this runs on every forward pass.
+        var expected = InputDims;
+        var shape = input.ShapeArray;
+        if (shape.Length != expected.Length + 1 || !shape.AsSpan(1).SequenceEqual(expected))
+            throw new ShapeMismatchException($"layer '{Name}' ({ClassName})", ShapeText.Format(InputShape, null), ShapeText.Format(input.Shape),
                 "Reshape the input to the layer's input shape, or build the model for the new shape.");
     }
 }
@@ -254,7 +254,7 @@ internal sealed class BufferCache
     public Tensor Get(int batch, ReadOnlySpan<int> rest)
     {
         foreach (var t in _tensors)
-            if (t is not null && t.Shape[0] == batch && MatchesRest(t, rest)) return t;
+            if (t is not null && t.ShapeArray[0] == batch && t.ShapeArray.AsSpan(1).SequenceEqual(rest)) return t;
         var shape = new int[rest.Length + 1];
         shape[0] = batch;
         rest.CopyTo(shape.AsSpan(1));
@@ -262,12 +262,5 @@ internal sealed class BufferCache
         _tensors[_next] = created;
         _next = (_next + 1) % _tensors.Length;
         return created;
-    }
-
-    private static bool MatchesRest(Tensor t, ReadOnlySpan<int> rest)
-    {
-        if (t.Rank != rest.Length + 1) return false;
-        for (int i = 0; i < rest.Length; i++) if (t.Shape[i + 1] != rest[i]) return false;
-        return true;
     }
 }

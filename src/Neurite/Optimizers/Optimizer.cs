@@ -77,9 +77,26 @@ public abstract class Optimizer
                 if (norm > cn) Ops.Scale(grad, (float)(cn / norm));
             }
             if (ClipValue is double cv) Ops.ClampSymmetric(grad, (float)cv);
-            UpdateStep(p.Value.Span, grad, Slots(p), Iterations + 1);
+            UpdateStep(p.Value.Span, grad, ApplySlots(pi, p), Iterations + 1);
         }
         Iterations++;
+    }
+
+    // Apply's parameters and their slots by position, as of the last step: a model passes the same list every
+    // step, so each parameter's slots are found without a dictionary lookup.
+    private Parameter?[] _applyParameters = [];
+    private float[][][] _applySlots = [];
+
+    private float[][] ApplySlots(int index, Parameter p)
+    {
+        if (index < _applyParameters.Length && ReferenceEquals(_applyParameters[index], p)) return _applySlots[index];
+        if (index >= _applyParameters.Length)
+        {
+            Array.Resize(ref _applyParameters, index + 1);
+            Array.Resize(ref _applySlots, index + 1);
+        }
+        _applyParameters[index] = p;
+        return _applySlots[index] = Slots(p);
     }
 
     /// <summary>Updates one weight in place. <paramref name="step"/> counts from 1.</summary>

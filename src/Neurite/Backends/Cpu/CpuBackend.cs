@@ -99,5 +99,6 @@ internal sealed class CpuBackend : IBackend
 
     public void ClampSymmetric(Span<float> values, float limit) => OptimizerKernels.ClampSymmetric(values, limit);
 
-    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => new HalvesTraining(model);
+    // Only a recurrent model ever trains in halves; any other gets no strategy, so its steps ask nothing of one.
+    public ITrainingStrategy? CreateTrainingStrategy(Sequential model) => HalvesTraining.CanTrainInHalves(model) ? new HalvesTraining(model) : null;
 }

@@ -64,6 +64,17 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
         return true;
     }
 
+    /// <summary>
+    /// False for a model no batch of which trains in halves (no recurrent layer): such a model gets no strategy. Its
+    /// layers change only with a new build, which forgets the strategy and asks again.
+    /// </summary>
+    internal static bool CanTrainInHalves(Sequential model)
+    {
+        for (int i = 0; i < model.Layers.Count; i++)
+            if (model.Layers[i] is RecurrentLayer) return true;
+        return false;
+    }
+
     /// <summary>True when this batch trains as two halves (see the type's remarks).</summary>
     private bool TrainsInHalves(int count)
     {

@@ -18,6 +18,10 @@ internal static class KernelSelector
     // calling thread and hand it to any worker threads they use.
     [ThreadStatic] private static KernelPath? t_forced;
 
+    // Set once any thread forces a path: until then Current reads no thread-static (a call into the runtime's
+    // thread-local storage on some platforms, a few ns on every product of a small model's step).
+    private static bool s_anyForced;
+
     /// <summary>The best path this processor supports.</summary>
     public static KernelPath Best { get; } =
         Vector512.IsHardwareAccelerated ? KernelPath.Vector512 :
@@ -26,12 +30,16 @@ internal static class KernelSelector
     /// <summary>This thread's forced path (null: none), for work that hands the caller's choice to a worker.</summary>
     internal static KernelPath? Forced
     {
-        get => t_forced;
-        set => t_forced = value;
+        get => s_anyForced ? t_forced : null;
+        set
+        {
+            if (value is not null) s_anyForced = true;
+            t_forced = value;
+        }
     }
 
     /// <summary>The path kernels called from this thread use now.</summary>
-    public static KernelPath Current => t_forced ?? Best;
+    public static KernelPath Current => s_anyForced ? t_forced ?? Best : Best;
 
     /// <summary>Whether this processor can run <paramref name="path"/>.</summary>
     public static bool IsSupported(KernelPath path) => path switch
@@ -49,6 +57,6 @@ internal static class KernelSelector
             throw new NotSupportedException("This processor does not accelerate Vector512; force Vector256 or Scalar instead.");
         if (path == KernelPath.Vector256 && !Vector256.IsHardwareAccelerated)
             throw new NotSupportedException("This processor does not accelerate Vector256; force Scalar instead.");
-        t_forced = path;
+        Forced = path;
     }
 }

@@ -11,9 +11,28 @@ internal static class LossKernels
     /// <summary>Keras's backend epsilon, used to clip probabilities.</summary>
     private const float Epsilon = 1e-7f;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // The kind is resolved once per batch: each loss's rows run in a loop of their own with its row function inlined.
     public static double Compute(LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
-        ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver)
+        ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver) => kind switch
+        {
+            LossKind.CategoricalCrossentropy => Rows<CategoricalRow>(delta, pred, truth, gradient, sampleWeights, batch, width, averageOver),
+            LossKind.SparseCategoricalCrossentropy => Rows<SparseCategoricalRow>(delta, pred, truth, gradient, sampleWeights, batch, width, averageOver),
+            LossKind.BinaryCrossentropy => Rows<BinaryRow>(delta, pred, truth, gradient, sampleWeights, batch, width, averageOver),
+            LossKind.MeanSquaredError => Rows<SquaredErrorRow>(delta, pred, truth, gradient, sampleWeights, batch, width, averageOver),
+            LossKind.MeanAbsoluteError => Rows<AbsoluteErrorRow>(delta, pred, truth, gradient, sampleWeights, batch, width, averageOver),
+            LossKind.Huber => Rows<HuberRow>(delta, pred, truth, gradient, sampleWeights, batch, width, averageOver),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        };
+
+    /// <summary>One row's loss and, when the gradient span is not empty, the scale times its gradient written there.</summary>
+    private interface IRowLoss
+    {
+        static abstract double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale, double delta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Rows<TLoss>(double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
+        ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver) where TLoss : struct, IRowLoss
     {
         if (batch == 0) return 0;
         double total = 0;
@@ -24,28 +43,59 @@ internal static class LossKernels
         {
             float w = sampleWeights.IsEmpty ? 1f : sampleWeights[b];
             var g = wantGrad ? gradient.Slice(b * width, width) : Span<float>.Empty;
-            var p = pred.Slice(b * width, width);
-            var t = truth.Slice(b * truthWidth, truthWidth);
-            float scale = w * invBatch;
-            double l = kind switch
-            {
-                LossKind.CategoricalCrossentropy => CrossEntropy(p, t, -1, g, scale),
-                LossKind.SparseCategoricalCrossentropy => CrossEntropy(p, default, (int)t[0], g, scale),
-                LossKind.BinaryCrossentropy => BinaryCrossEntropy(p, t, g, scale),
-                LossKind.MeanSquaredError => MeanSquaredError(p, t, g, scale),
-                LossKind.MeanAbsoluteError => MeanAbsoluteError(p, t, g, scale),
-                LossKind.Huber => Huber(p, t, g, scale, delta),
-                _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-            };
+            double l = TLoss.Row(pred.Slice(b * width, width), truth.Slice(b * truthWidth, truthWidth), g, w * invBatch, delta);
             total += w * l;
         }
         return total / averageOver;
+    }
+
+    private struct CategoricalRow : IRowLoss
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale, double delta) =>
+            CrossEntropy(pred, truth, -1, gradient, scale);
+    }
+
+    private struct SparseCategoricalRow : IRowLoss
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale, double delta) =>
+            CrossEntropy(pred, default, (int)truth[0], gradient, scale);
+    }
+
+    private struct BinaryRow : IRowLoss
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale, double delta) =>
+            BinaryCrossEntropy(pred, truth, gradient, scale);
+    }
+
+    private struct SquaredErrorRow : IRowLoss
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale, double delta) =>
+            MeanSquaredError(pred, truth, gradient, scale);
+    }
+
+    private struct AbsoluteErrorRow : IRowLoss
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale, double delta) =>
+            MeanAbsoluteError(pred, truth, gradient, scale);
+    }
+
+    private struct HuberRow : IRowLoss
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale, double delta) =>
+            Huber(pred, truth, gradient, scale, delta);
     }
 
     /// <remarks>
     /// −Σ y·log(q) with q = clip(p / Σp, ε, 1−ε). With S = Σp: ∂L/∂q_k = −y_k/q_k where unclipped, else 0; and
     /// ∂q_k/∂p_j = δ_kj/S − p_k/S², so ∂L/∂p_j = g_j/S − (Σ_k g_k p_k)/S². <paramref name="label"/> ≥ 0 stands for a one-hot row.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double CrossEntropy(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int label, Span<float> gradient, float scale)
     {
         double sum = 0;
@@ -73,6 +123,7 @@ internal static class LossKernels
     }
 
     /// <summary>−mean(y·log p + (1−y)·log(1−p)), p clipped to [ε, 1−ε].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double BinaryCrossEntropy(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale)
     {
         double loss = 0;
@@ -89,6 +140,7 @@ internal static class LossKernels
         return loss / n;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double MeanSquaredError(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale)
     {
         double loss = 0;
@@ -103,6 +155,7 @@ internal static class LossKernels
     }
 
     /// <summary>mean(|y − p|); the gradient at a tie is 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double MeanAbsoluteError(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale)
     {
         double loss = 0;
@@ -117,6 +170,7 @@ internal static class LossKernels
     }
 
     /// <summary>½d² for |d| ≤ δ, else δ(|d| − ½δ), averaged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Huber(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient, float scale, double delta)
     {
         double loss = 0;

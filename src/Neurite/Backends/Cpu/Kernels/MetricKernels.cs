@@ -5,25 +5,67 @@ namespace Neurite.Backends.Cpu.Kernels;
 /// <summary>The metrics' per-batch accumulation (see <see cref="IBackend.AccumulateMeanMetric"/> and <see cref="IBackend.AccumulateConfusion"/>).</summary>
 internal static class MetricKernels
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // The kind is resolved once per batch: each metric's rows run in a loop of their own with its row function inlined.
     public static void AccumulateMean(MeanMetricKind kind, double threshold, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth,
         int batch, int width, ref double sum)
     {
-        int truthWidth = batch == 0 ? 0 : truth.Length / batch;
-        for (int b = 0; b < batch; b++)
+        switch (kind)
         {
-            var p = pred.Slice(b * width, width);
-            var t = truth.Slice(b * truthWidth, truthWidth);
-            sum += kind switch
-            {
-                MeanMetricKind.CategoricalAccuracy => ArgMax(p) == ArgMax(t) ? 1 : 0,
-                MeanMetricKind.SparseCategoricalAccuracy => ArgMax(p) == (int)t[0] ? 1 : 0,
-                MeanMetricKind.BinaryAccuracy => BinaryAccuracy(p, t, threshold),
-                MeanMetricKind.MeanAbsoluteError => MeanAbsoluteError(p, t),
-                MeanMetricKind.MeanSquaredError => MeanSquaredError(p, t),
-                _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-            };
+            case MeanMetricKind.CategoricalAccuracy: Rows<CategoricalAccuracyRow>(threshold, pred, truth, batch, width, ref sum); break;
+            case MeanMetricKind.SparseCategoricalAccuracy: Rows<SparseCategoricalAccuracyRow>(threshold, pred, truth, batch, width, ref sum); break;
+            case MeanMetricKind.BinaryAccuracy: Rows<BinaryAccuracyRow>(threshold, pred, truth, batch, width, ref sum); break;
+            case MeanMetricKind.MeanAbsoluteError: Rows<AbsoluteErrorRow>(threshold, pred, truth, batch, width, ref sum); break;
+            case MeanMetricKind.MeanSquaredError: Rows<SquaredErrorRow>(threshold, pred, truth, batch, width, ref sum); break;
+            default: throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
+    }
+
+    /// <summary>One row's value of a mean metric.</summary>
+    private interface IRowValue
+    {
+        static abstract double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, double threshold);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows<TValue>(double threshold, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, int batch, int width, ref double sum)
+        where TValue : struct, IRowValue
+    {
+        int truthWidth = batch == 0 ? 0 : truth.Length / batch;
+        // A local sum, stored once: the same additions in the same order, without a store and reload per row.
+        double total = sum;
+        for (int b = 0; b < batch; b++)
+            total += TValue.Row(pred.Slice(b * width, width), truth.Slice(b * truthWidth, truthWidth), threshold);
+        sum = total;
+    }
+
+    private struct CategoricalAccuracyRow : IRowValue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, double threshold) => ArgMax(pred) == ArgMax(truth) ? 1 : 0;
+    }
+
+    private struct SparseCategoricalAccuracyRow : IRowValue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, double threshold) => ArgMax(pred) == (int)truth[0] ? 1 : 0;
+    }
+
+    private struct BinaryAccuracyRow : IRowValue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, double threshold) => BinaryAccuracy(pred, truth, threshold);
+    }
+
+    private struct AbsoluteErrorRow : IRowValue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, double threshold) => MeanAbsoluteError(pred, truth);
+    }
+
+    private struct SquaredErrorRow : IRowValue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static double Row(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, double threshold) => MeanSquaredError(pred, truth);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -46,6 +88,7 @@ internal static class MetricKernels
     }
 
     /// <summary>The first index of the largest value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ArgMax(ReadOnlySpan<float> values)
     {
         int best = 0;
@@ -53,6 +96,7 @@ internal static class MetricKernels
         return best;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double BinaryAccuracy(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, double threshold)
     {
         double hits = 0;
@@ -60,6 +104,7 @@ internal static class MetricKernels
         return hits / pred.Length;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double MeanAbsoluteError(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth)
     {
         double s = 0;
@@ -67,6 +112,7 @@ internal static class MetricKernels
         return s / pred.Length;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double MeanSquaredError(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth)
     {
         double s = 0;
