@@ -6,7 +6,7 @@ using Neurite.Tests.Kernels;
 namespace Neurite.Tests.Recurrent;
 
 /// <summary>
-/// Large sequences take each step's input projection inside the step's recurrent product
+/// Large sequences take each step's input projection inside the step's recurrent products
 /// (<see cref="Gemm.MultiplyWithLead"/>) instead of one pass over all steps first, and make dR, dW and dBias in one
 /// pass over the gate gradients (<see cref="Gemm.AddTransposedProducts"/>). Each value is the same chain either way
 /// (bias, then x̃W over the features, then h̃R; each weight gradient over the rows in order), so every output and
@@ -74,7 +74,7 @@ public class FusedProjectionTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void GruWeightGradientsInSharedPassesGiveTheBitsOfSeparateProducts(KernelPath path, int features, bool bias, bool dropout, int threads)
+    public void GruStepsWithTheProjectionAndSharedWeightGradientPassesGiveTheBitsOfSeparatePasses(KernelPath path, int features, bool bias, bool dropout, int threads)
     {
         using var _ = KernelPaths.Force(path);
         const int units = 96; // 3U = 288, a multiple of 32; 16 × 40 × 288 gate values pass the threshold
@@ -101,6 +101,7 @@ public class FusedProjectionTests
                     var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * units];
                     seq.Backward(KernelPaths.RandomValues(output.Length, 28), default, w, r, dx, dW, dR, bias ? dB : default, dH0);
                     results.Add([output, dx, dW, dR, dB, dH0]);
+                    Assert.Equal(fused, seq.FusedProjection);
                     Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
                 }
                 finally

@@ -133,12 +133,24 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     /// <summary>Whether the latest forward pass's steps took the input projection.</summary>
     internal bool FusedProjection => _fusedProjection;
 
+    /// <summary>Packs the kernel W (F, G) for the steps' products when they take the input projection (<see cref="AddRecurrentProduct"/>).</summary>
+    private protected virtual void PrepareFusedProjection(ReadOnlySpan<float> kernel)
+    {
+        _kernelPacked ??= new PackedMatrix(Features, GateWidth);
+        Gemm.Repack(_kernelPacked, kernel);
+    }
+
+    /// <summary>x̃ of rows [b0, b1) of step <paramref name="step"/>, (b1 − b0, F), in the steps' order.</summary>
+    private protected ReadOnlySpan<float> StepInputs(int step, int b0, int b1) =>
+        _packedInputs.AsSpan((step * Batch + b0) * Features, (b1 - b0) * Features);
+
     /// <summary>Packs the recurrent weights the forward steps read (and anything else the steps need from <paramref name="bias"/>).</summary>
     private protected abstract void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias);
 
     /// <summary>
     /// Step <paramref name="step"/> for batch rows [b0, b1): Gates already hold the step's input
-    /// projection; writes h after the step into Hidden (and any other state of the cell).
+    /// projection unless <see cref="FusedProjection"/> (then the step makes it, from <see cref="StepInputs"/>);
+    /// writes h after the step into Hidden (and any other state of the cell).
     /// </summary>
     private protected abstract void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput);
 
@@ -205,11 +217,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         // all the gates fit in L2 (the tutorial's halves: 10 × 25 × 400) one pass up front costs less than the tiles' extra calls.
         _fusedProjection = FusesInputProjection && AllowFusion && KernelSelector.Current != KernelPath.Scalar && f <= MaxFusedFeatures
             && (long)steps * batch * g >= MinFusedGateFloats;
-        if (_fusedProjection)
-        {
-            _kernelPacked ??= new PackedMatrix(f, g);
-            Gemm.Repack(_kernelPacked, kernel);
-        }
+        if (_fusedProjection) PrepareFusedProjection(kernel);
         if (initialHidden.IsEmpty) Hidden.AsSpan(0, batch * u).Clear(); else initialHidden.CopyTo(Hidden);
         StartCell(initialCell);
 
@@ -436,8 +444,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
             Gemm.Multiply(recurrentInput, recurrent, gates, rowsHere, accumulate: true);
             return;
         }
-        int f = Features;
-        Gemm.MultiplyWithLead(_packedInputs.AsSpan((step * Batch + b0) * f, rowsHere * f), _kernelPacked!, recurrentInput, recurrent,
+        Gemm.MultiplyWithLead(StepInputs(step, b0, b1), _kernelPacked!, recurrentInput, recurrent,
             Bias.Length == 0 ? default : Bias.ReadOnly[..GateWidth], gates, rowsHere);
     }
 
