@@ -162,12 +162,17 @@ internal sealed unsafe partial class GruSequence
         }
     }
 
-    /// <summary>Reset before, backward through r ⊙ h̃, given d(r ⊙ h̃) from the candidate product: dr = d(r⊙h̃) ⊙ h̃ ⊙ σ'(r);  dh̃ = d(r⊙h̃) ⊙ r.</summary>
+    /// <summary>
+    /// Reset before, backward through r ⊙ h̃, given d(r ⊙ h̃) from the candidate product: dr = d(r⊙h̃) ⊙ h̃ ⊙ σ'(r) and
+    /// dh̃ = d(r⊙h̃) ⊙ r, written to <see cref="DRecurrentState"/>, or, when <see cref="AddToHidden"/> (no recurrent mask
+    /// between h̃ and h), added to dh, which the backward update pass left at dh ⊙ z.
+    /// </summary>
     private struct ResetBackward : IColumnPass
     {
         public float* Gates, RecurrentInput, DResetHidden, DInput, DGates, DRecurrentState;
         public int Units;
         public GateActivation RecurrentActivation;
+        public bool AddToHidden;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
@@ -179,7 +184,8 @@ internal sealed unsafe partial class GruSequence
                 GateMath.DerivativeFromOutput<TV, TOps>(RecurrentActivation, r));
             Store<TV, TOps>(dr, DInput + 3 * row * u + u + j, masked, mask);
             Store<TV, TOps>(dr, DGates + 2 * row * u + u + j, masked, mask);
-            Store<TV, TOps>(TOps.Multiply(dReset, r), DRecurrentState + at, masked, mask);
+            Store<TV, TOps>(AddToHidden ? TOps.MultiplyAdd(dReset, r, Load<TV, TOps>(DRecurrentState + at, masked, mask)) : TOps.Multiply(dReset, r),
+                DRecurrentState + at, masked, mask);
         }
     }
 }

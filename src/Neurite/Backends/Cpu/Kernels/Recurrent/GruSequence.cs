@@ -244,8 +244,9 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
         var hPrev = Hidden.AsSpan(step * stateSize + b0 * u, rowsHere * u);
         var dInput = Pointer(_dInputProjection.AsSpan((step * batch + b0) * g3));
-        // The recurrent-path gradient lands in `dRecurrentState` (w.r.t. h̃), then goes through the mask into dh.
-        var dRecurrentState = _dRecurrentState.AsSpan(b0 * u, rowsHere * u);
+        // The recurrent-path gradient (w.r.t. h̃) adds to dh, which the update pass leaves at dh ⊙ z; through a recurrent
+        // mask it lands in `dRecurrentState` first.
+        var dRecurrentState = HasRecurrentMask ? _dRecurrentState.AsSpan(b0 * u, rowsHere * u) : dh;
         if (ResetAfter)
         {
             // The gates' rows [z, r, m_h] become the gradients of the recurrent product's outputs, [dz, dr, dĥ ⊙ r].
@@ -255,7 +256,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
                 DHidden = Pointer(dh), DInput = dInput, Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
             if (!needPrevious) return;
-            Gemm.Multiply(gates, _recurrentTransposed, dRecurrentState, rowsHere);
+            Gemm.Multiply(gates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: !HasRecurrentMask);
         }
         else
         {
@@ -273,11 +274,13 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             {
                 Gates = Pointer(gates), RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden), DInput = dInput,
                 DGates = Pointer(stepDGates), DRecurrentState = Pointer(dRecurrentState), Units = u, RecurrentActivation = RecurrentActivation,
+                AddToHidden = !HasRecurrentMask,
             }, u, rowsHere);
             if (!needPrevious) return;
             Gemm.Multiply(stepDGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true);
         }
-        if (HasRecurrentMask) SequenceLayout.Multiply(dRecurrentState, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dRecurrentState);
+        if (!HasRecurrentMask) return;
+        SequenceLayout.Multiply(dRecurrentState, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dRecurrentState);
         SequenceLayout.Add(dRecurrentState, dh);
     }
 
