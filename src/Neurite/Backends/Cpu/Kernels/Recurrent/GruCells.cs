@@ -8,12 +8,11 @@ internal sealed unsafe partial class GruSequence
 {
     /// <summary>
     /// Back through h' = z ⊙ h + (1 − z) ⊙ ĥ for the columns of z at <paramref name="gates"/> and of ĥ at <paramref name="candidateColumns"/>:
-    /// dz = dh ⊙ (h − ĥ) ⊙ σ'(z) and dĥ = dh ⊙ (1 − z) ⊙ act'(ĥ) are written to dInput's z and ĥ columns (stride U apart) and
-    /// returned; dh ← dh ⊙ z (the direct path to the previous state).
+    /// returns dz = dh ⊙ (h − ĥ) ⊙ σ'(z) and dĥ = dh ⊙ (1 − z) ⊙ act'(ĥ); dh ← dh ⊙ z (the direct path to the previous state).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (TV Dz, TV DCandidate) BackThroughUpdate<TV, TOps>(float* gates, float* candidateColumns, float* hPrev, float* dHidden, float* dInput,
-        int u, bool masked, TV mask, GateActivation activation, GateActivation recurrentActivation) where TV : struct where TOps : IVectorOps<TV>
+    private static (TV Dz, TV DCandidate) BackThroughUpdate<TV, TOps>(float* gates, float* candidateColumns, float* hPrev, float* dHidden,
+        bool masked, TV mask, GateActivation activation, GateActivation recurrentActivation) where TV : struct where TOps : IVectorOps<TV>
     {
         var z = Load<TV, TOps>(gates, masked, mask);
         var candidate = Load<TV, TOps>(candidateColumns, masked, mask);
@@ -22,8 +21,6 @@ internal sealed unsafe partial class GruSequence
             GateMath.DerivativeFromOutput<TV, TOps>(recurrentActivation, z));
         var dCandidate = TOps.Multiply(TOps.Multiply(dh, TOps.Subtract(TOps.Broadcast(1f), z)),
             GateMath.DerivativeFromOutput<TV, TOps>(activation, candidate));
-        Store<TV, TOps>(dz, dInput, masked, mask);
-        Store<TV, TOps>(dCandidate, dInput + 2 * u, masked, mask);
         Store<TV, TOps>(TOps.Multiply(dh, z), dHidden, masked, mask);
         return (dz, dCandidate);
     }
@@ -79,25 +76,26 @@ internal sealed unsafe partial class GruSequence
     /// <summary>
     /// Reset after, backward, over the gates' rows [z, r, m_h] and ĥ:
     /// dz = dh ⊙ (h − ĥ) ⊙ σ'(z);  dĥ = dh ⊙ (1 − z) ⊙ act'(ĥ);  dr = dĥ ⊙ m_h ⊙ σ'(r);
-    /// da = [dz, dr, dĥ] to dInput;  dm = [dz, dr, dĥ ⊙ r] over the gates;  dh ← dh ⊙ z (the direct path to the previous state).
+    /// dm = [dz, dr, dĥ ⊙ r] over the gates, dĥ over ĥ (the input projection's gradient is [dz, dr, dĥ]);
+    /// dh ← dh ⊙ z (the direct path to the previous state).
     /// </summary>
     private struct ResetAfterBackward : IColumnPass
     {
-        public float* Gates, Candidate, HPrev, DHidden, DInput;
+        public float* Gates, Candidate, HPrev, DHidden;
         public int Units;
         public GateActivation Activation, RecurrentActivation;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
         {
-            int u = Units, wide = 3 * row * u + j, at = row * u + j;
-            float* g = Gates + wide, da = DInput + wide;
+            int u = Units, at = row * u + j;
+            float* g = Gates + 3 * row * u + j;
             var r = Load<TV, TOps>(g + u, masked, mask);
             var recurrentCandidate = Load<TV, TOps>(g + 2 * u, masked, mask);
-            var (dz, dCandidate) = BackThroughUpdate<TV, TOps>(g, Candidate + at, HPrev + at, DHidden + at, da, u, masked, mask,
+            var (dz, dCandidate) = BackThroughUpdate<TV, TOps>(g, Candidate + at, HPrev + at, DHidden + at, masked, mask,
                 Activation, RecurrentActivation);
             var dr = TOps.Multiply(TOps.Multiply(dCandidate, recurrentCandidate), GateMath.DerivativeFromOutput<TV, TOps>(RecurrentActivation, r));
-            Store<TV, TOps>(dr, da + u, masked, mask);
+            Store<TV, TOps>(dCandidate, Candidate + at, masked, mask);
             Store<TV, TOps>(dz, g, masked, mask);
             Store<TV, TOps>(dr, g + u, masked, mask);
             Store<TV, TOps>(TOps.Multiply(dCandidate, r), g + 2 * u, masked, mask);
@@ -147,16 +145,16 @@ internal sealed unsafe partial class GruSequence
     /// <summary>Reset before, backward through h': dz = dh ⊙ (h − ĥ) ⊙ σ'(z);  dĥ = dh ⊙ (1 − z) ⊙ act'(ĥ);  dh ← dh ⊙ z.</summary>
     private struct CandidateBackward : IColumnPass
     {
-        public float* Gates, HPrev, DHidden, DInput, DGates, DCandidate;
+        public float* Gates, HPrev, DHidden, DGates, DCandidate;
         public int Units;
         public GateActivation Activation, RecurrentActivation;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
         {
-            int u = Units, wide = 3 * row * u + j, at = row * u + j;
-            float* g = Gates + wide, da = DInput + wide;
-            var (dz, dCandidate) = BackThroughUpdate<TV, TOps>(g, g + 2 * u, HPrev + at, DHidden + at, da, u, masked, mask, Activation, RecurrentActivation);
+            int u = Units, at = row * u + j;
+            float* g = Gates + 3 * row * u + j;
+            var (dz, dCandidate) = BackThroughUpdate<TV, TOps>(g, g + 2 * u, HPrev + at, DHidden + at, masked, mask, Activation, RecurrentActivation);
             Store<TV, TOps>(dz, DGates + 2 * row * u + j, masked, mask);
             Store<TV, TOps>(dCandidate, DCandidate + at, masked, mask);
         }
@@ -169,7 +167,7 @@ internal sealed unsafe partial class GruSequence
     /// </summary>
     private struct ResetBackward : IColumnPass
     {
-        public float* Gates, RecurrentInput, DResetHidden, DInput, DGates, DRecurrentState;
+        public float* Gates, RecurrentInput, DResetHidden, DGates, DRecurrentState;
         public int Units;
         public GateActivation RecurrentActivation;
         public bool AddToHidden;
@@ -182,7 +180,6 @@ internal sealed unsafe partial class GruSequence
             var dReset = Load<TV, TOps>(DResetHidden + at, masked, mask);
             var dr = TOps.Multiply(TOps.Multiply(dReset, Load<TV, TOps>(RecurrentInput + at, masked, mask)),
                 GateMath.DerivativeFromOutput<TV, TOps>(RecurrentActivation, r));
-            Store<TV, TOps>(dr, DInput + 3 * row * u + u + j, masked, mask);
             Store<TV, TOps>(dr, DGates + 2 * row * u + u + j, masked, mask);
             Store<TV, TOps>(AddToHidden ? TOps.MultiplyAdd(dReset, r, Load<TV, TOps>(DRecurrentState + at, masked, mask)) : TOps.Multiply(dReset, r),
                 DRecurrentState + at, masked, mask);

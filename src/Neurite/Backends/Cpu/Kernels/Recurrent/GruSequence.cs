@@ -37,7 +37,10 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private float[] _splitInputKernel = [];   // W's columns for the steps' products: (F, 3U or 2U) gates, then (F, U) W_h
     private float[] _leadBias = [];           // (3U) [b_in_z, b_in_r, b_rec_h]: what starts a step's product (resetAfter)
     private float[] _recurrentBias = [];      // (3U) b_rec, or zeros (resetAfter)
-    private float[] _dInputProjection = [];   // (T, B, 3U)
+    private float[] _dKernelGates = [];       // (F, 3U or 2U) x̃ᵀ · the gate columns' gradients
+    private float[] _dKernelCandidate = [];   // (F, U) x̃ᵀ · dĥ
+    private float[] _dBiasGates = [];         // (3U or 2U) their column sums
+    private float[] _dBiasCandidate = [];     // (U)
     private float[] _dGatesZR = [];           // (T, B, 2U) reset before
     private float[] _dCandidate = [];         // (T, B, U) reset before
     private float[] _dSplitGates = [];        // (U, 2U)
@@ -50,6 +53,9 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     // For steps that make their input projection: W's gate columns (resetAfter: W with its h columns zero, whose
     // products start m_h; reset before: W_zr) and W_h. Made on the first such pass.
     private PackedMatrix? _inputGatesPacked, _inputCandidatePacked;
+    // The same parts transposed for the input gradient (null: multiplied from the split kernel directly).
+    private PackedMatrix? _inputGatesTransposed, _inputCandidateTransposed;
+    private bool _gatesTransposedReady, _candidateTransposedReady;
 
     public GruSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         GateActivation recurrentActivation = GateActivation.Sigmoid, bool resetAfter = true,
@@ -81,8 +87,12 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         int u = Units, rows = batch * steps;
         EnsureLength(ref _candidateSums, batch * u);
         EnsureLength(ref _dRecurrentState, batch * u);
-        EnsureLength(ref _dInputProjection, rows * 3 * u);
-        EnsureLength(ref _splitInputKernel, Features * (ResetAfter ? 4 : 3) * u);
+        int f = Features, gates = GateColumns;
+        EnsureLength(ref _splitInputKernel, f * (gates + u));
+        EnsureLength(ref _dKernelGates, f * gates);
+        EnsureLength(ref _dKernelCandidate, f * u);
+        EnsureLength(ref _dBiasGates, gates);
+        EnsureLength(ref _dBiasCandidate, u);
         if (ResetAfter)
         {
             EnsureLength(ref _candidate, rows * u);
@@ -103,9 +113,14 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         }
     }
 
-    private protected override bool RecurrentGradientsUseInputGates => false;
+    /// <summary>The columns of the gates' product: z, r and m_h with resetAfter (3U), z and r otherwise (2U).</summary>
+    private int GateColumns => ResetAfter ? 3 * Units : 2 * Units;
 
-    private protected override Span<float> InputGateGradients => _dInputProjection.AsSpan(0, Batch * Steps * GateWidth);
+    /// <summary>(T·B, 3U or 2U): the gradients of the gates' product's outputs, as the backward steps leave them.</summary>
+    private Span<float> GateGradients => ResetAfter ? Gates.AsSpan(0, Batch * Steps * 3 * Units) : _dGatesZR.AsSpan(0, Batch * Steps * 2 * Units);
+
+    /// <summary>(T·B, U): dĥ, the gradient of ĥ's input sum, as the backward steps leave it.</summary>
+    private Span<float> CandidateGradients => (ResetAfter ? _candidate : _dCandidate).AsSpan(0, Batch * Steps * Units);
 
     private protected override void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias)
     {
@@ -129,13 +144,29 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
 
     private protected override void PrepareFusedProjection(ReadOnlySpan<float> kernel)
     {
-        int u = Units, f = Features, g3 = 3 * u, gates = ResetAfter ? g3 : 2 * u;
-        _inputGatesPacked ??= new PackedMatrix(f, gates);
+        int u = Units, f = Features;
+        _inputGatesPacked ??= new PackedMatrix(f, GateColumns);
         _inputCandidatePacked ??= new PackedMatrix(f, u);
-        var split = _splitInputKernel.AsSpan(0, f * (gates + u));
-        // Gate columns first ((F, gates): with resetAfter W_z, W_r and zeros), then W_h (F, U) behind them.
-        var gatePart = split[..(f * gates)];
-        var candidatePart = split.Slice(f * gates, f * u);
+        SplitInputKernel(kernel);
+        Gemm.Repack(_inputGatesPacked, InputGatesKernel);
+        Gemm.Repack(_inputCandidatePacked, InputCandidateKernel);
+    }
+
+    /// <summary>W's gate columns, (F, 3U) = [W_z, W_r, 0] with resetAfter or (F, 2U) = [W_z, W_r], as <see cref="SplitInputKernel"/> left them.</summary>
+    private Span<float> InputGatesKernel => _splitInputKernel.AsSpan(0, Features * GateColumns);
+
+    /// <summary>W_h, (F, U), as <see cref="SplitInputKernel"/> left it.</summary>
+    private Span<float> InputCandidateKernel => _splitInputKernel.AsSpan(Features * GateColumns, Features * Units);
+
+    /// <summary>
+    /// Copies W into <see cref="InputGatesKernel"/> and <see cref="InputCandidateKernel"/>. With resetAfter the gates' part has
+    /// zeros in the h columns: there the gates' product makes m_h = b_rec_h + h̃R_h, which x̃ does not feed.
+    /// </summary>
+    private void SplitInputKernel(ReadOnlySpan<float> kernel)
+    {
+        int u = Units, f = Features, g3 = 3 * u, gates = GateColumns;
+        var gatePart = InputGatesKernel;
+        var candidatePart = InputCandidateKernel;
         for (int k = 0; k < f; k++)
         {
             var row = kernel.Slice(k * g3, g3);
@@ -143,8 +174,27 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             if (ResetAfter) gatePart.Slice(k * gates + 2 * u, u).Clear();
             row.Slice(2 * u, u).CopyTo(candidatePart.Slice(k * u, u));
         }
-        Gemm.Repack(_inputGatesPacked, gatePart);
-        Gemm.Repack(_inputCandidatePacked, candidatePart);
+    }
+
+    private protected override PackedMatrix? PrepareInputGradient(ReadOnlySpan<float> kernel)
+    {
+        SplitInputKernel(kernel);
+        _gatesTransposedReady = SequenceLayout.PrepareKernelTransposed(InputGatesKernel, GateColumns, Features, ref _inputGatesTransposed);
+        _candidateTransposedReady = SequenceLayout.PrepareKernelTransposed(InputCandidateKernel, Units, Features, ref _inputCandidateTransposed);
+        return null;
+    }
+
+    /// <summary>dx̃ = dGates · [W_z, W_r, (0)]ᵀ + dĥ · W_hᵀ: the gradient of x̃W from the two gradients the steps left.</summary>
+    private protected override void MultiplyInputGradient(int firstRow, int rows)
+    {
+        int u = Units, f = Features, gates = GateColumns;
+        var target = DPackedInputs.Slice(firstRow * f, rows * f);
+        var dGates = GateGradients.Slice(firstRow * gates, rows * gates);
+        if (_gatesTransposedReady) Gemm.Multiply(dGates, _inputGatesTransposed!, target, rows);
+        else Gemm.Multiply(dGates, InputGatesKernel, target, rows, gates, f, transB: true);
+        var dCandidate = CandidateGradients.Slice(firstRow * u, rows * u);
+        if (_candidateTransposedReady) Gemm.Multiply(dCandidate, _inputCandidateTransposed!, target, rows, accumulate: true);
+        else Gemm.Multiply(dCandidate, InputCandidateKernel, target, rows, u, f, transB: true, accumulate: true);
     }
 
     private protected override void PrepareBackward(ReadOnlySpan<float> recurrentKernel)
@@ -243,7 +293,6 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         var dh = DHidden.AsSpan(b0 * u, rowsHere * u);
         var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
         var hPrev = Hidden.AsSpan(step * stateSize + b0 * u, rowsHere * u);
-        var dInput = Pointer(_dInputProjection.AsSpan((step * batch + b0) * g3));
         // The recurrent-path gradient (w.r.t. h̃) adds to dh, which the update pass leaves at dh ⊙ z; through a recurrent
         // mask it lands in `dRecurrentState` first.
         var dRecurrentState = HasRecurrentMask ? _dRecurrentState.AsSpan(b0 * u, rowsHere * u) : dh;
@@ -253,7 +302,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             ColumnLoop.Run(Path, new ResetAfterBackward
             {
                 Gates = Pointer(gates), Candidate = Pointer(_candidate.AsSpan(step * stateSize + b0 * u)), HPrev = Pointer(hPrev),
-                DHidden = Pointer(dh), DInput = dInput, Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
+                DHidden = Pointer(dh), Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
             if (!needPrevious) return;
             Gemm.Multiply(gates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: !HasRecurrentMask);
@@ -264,7 +313,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             var stepDCandidate = _dCandidate.AsSpan(step * stateSize + b0 * u, rowsHere * u);
             ColumnLoop.Run(Path, new CandidateBackward
             {
-                Gates = Pointer(gates), HPrev = Pointer(hPrev), DHidden = Pointer(dh), DInput = dInput, DGates = Pointer(stepDGates),
+                Gates = Pointer(gates), HPrev = Pointer(hPrev), DHidden = Pointer(dh), DGates = Pointer(stepDGates),
                 DCandidate = Pointer(stepDCandidate), Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
             var dResetHidden = _dResetHidden.AsSpan(b0 * u, rowsHere * u);
@@ -272,7 +321,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             ReadOnlySpan<float> recurrentInput = HasRecurrentMask ? DroppedHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u) : hPrev;
             ColumnLoop.Run(Path, new ResetBackward
             {
-                Gates = Pointer(gates), RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden), DInput = dInput,
+                Gates = Pointer(gates), RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden),
                 DGates = Pointer(stepDGates), DRecurrentState = Pointer(dRecurrentState), Units = u, RecurrentActivation = RecurrentActivation,
                 AddToHidden = !HasRecurrentMask,
             }, u, rowsHere);
@@ -284,30 +333,67 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         SequenceLayout.Add(dRecurrentState, dh);
     }
 
-    private protected override void AddRecurrentWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dRecurrentKernel, Span<float> dBias)
+    /// <summary>
+    /// The weight gradients from the two gradients the steps left: the gates' (dR's gate columns with h̃, W's z and r columns,
+    /// b_rec with resetAfter, the input bias's z and r) and dĥ's (W_h, the input bias's h, and without resetAfter R_h with r ⊙ h̃);
+    /// each in one pass over its gradients where <see cref="RecurrentSequence.SharesWeightGradientPasses"/>. Products go to
+    /// buffers from zero and are then added to the caller's gradients, whose columns they do not match one to one.
+    /// </summary>
+    private protected override void AddWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias)
     {
-        int u = Units, g3 = 3 * u, rows = Batch * Steps;
-        if (ResetAfter)
+        int u = Units, f = Features, g3 = 3 * u, rows = Batch * Steps, gates = GateColumns;
+        var dGates = GateGradients;
+        var dCandidate = CandidateGradients;
+        var dKernelGates = _dKernelGates.AsSpan(0, f * gates);
+        var dKernelCandidate = _dKernelCandidate.AsSpan(0, f * u);
+        bool hasBias = !dBias.IsEmpty;
+        var dBiasGates = hasBias ? _dBiasGates.AsSpan(0, gates) : default;
+        var dBiasCandidate = hasBias ? _dBiasCandidate.AsSpan(0, u) : default;
+        // With resetAfter h̃ᵀ·dGates is dR itself (columns z, r, h); otherwise R's z|r and h columns come from two products.
+        var dRecurrentGates = ResetAfter ? dRecurrentKernel : _dSplitGates.AsSpan(0, u * 2 * u);
+        var dRecurrentCandidate = ResetAfter ? default : _dSplitCandidate.AsSpan(0, u * u);
+        ReadOnlySpan<float> candidateInputs = ResetAfter ? default : _resetHidden.AsSpan(0, rows * u);
+        dKernelGates.Clear();
+        dKernelCandidate.Clear();
+        dBiasGates.Clear();
+        dBiasCandidate.Clear();
+        if (!ResetAfter) { dRecurrentGates.Clear(); dRecurrentCandidate.Clear(); }
+
+        // Both passes together read as many gradients as one pass over 3U columns.
+        WeightGradientsShareAPass = SharesWeightGradientPasses(rows, g3) && Gemm.CanAddTransposedProducts(gates) && Gemm.CanAddTransposedProducts(u);
+        if (WeightGradientsShareAPass)
         {
-            // The backward steps left the gradients of h̃R + b_rec in the gates.
-            var dRecurrent = Gates.AsSpan(0, rows * g3);
-            if (SharesWeightGradientPasses(rows, g3))
-                AddTransposedProducts(dRecurrent, default, recurrentInputs, dRecurrentKernel, dBias.IsEmpty ? default : dBias[g3..]);
-            else
+            fixed (float* x = PackedInputs, wGates = dKernelGates, wCandidate = dKernelCandidate)
             {
-                Gemm.Multiply(recurrentInputs, dRecurrent, dRecurrentKernel, u, rows, g3, transA: true, accumulate: true);
-                if (!dBias.IsEmpty) SequenceLayout.AddColumnSums(dRecurrent, rows, g3, dBias[g3..]);
+                AddTransposedProducts(dGates, new() { A = x, Rows = f, C = wGates }, recurrentInputs, dRecurrentGates, dBiasGates);
+                AddTransposedProducts(dCandidate, new() { A = x, Rows = f, C = wCandidate }, candidateInputs, dRecurrentCandidate, dBiasCandidate);
             }
-            return;
         }
-        var dGates = _dSplitGates.AsSpan(0, u * 2 * u);
-        var dCandidate = _dSplitCandidate.AsSpan(0, u * u);
-        Gemm.Multiply(recurrentInputs, _dGatesZR.AsSpan(0, rows * 2 * u), dGates, u, rows, 2 * u, transA: true);
-        Gemm.Multiply(_resetHidden.AsSpan(0, rows * u), _dCandidate.AsSpan(0, rows * u), dCandidate, u, rows, u, transA: true);
+        else
+        {
+            Gemm.Multiply(recurrentInputs, dGates, dRecurrentGates, u, rows, gates, transA: true, accumulate: true);
+            SequenceLayout.AddInputWeightGradients(PackedInputs, dGates, dKernelGates, dBiasGates, rows, f, gates);
+            if (!ResetAfter) Gemm.Multiply(candidateInputs, dCandidate, dRecurrentCandidate, u, rows, u, transA: true, accumulate: true);
+            SequenceLayout.AddInputWeightGradients(PackedInputs, dCandidate, dKernelCandidate, dBiasCandidate, rows, f, u);
+        }
+
+        for (int k = 0; k < f; k++)
+        {
+            SequenceLayout.Add(dKernelGates.Slice(k * gates, 2 * u), dKernel.Slice(k * g3, 2 * u));
+            SequenceLayout.Add(dKernelCandidate.Slice(k * u, u), dKernel.Slice(k * g3 + 2 * u, u));
+        }
+        if (hasBias)
+        {
+            // The z and r columns' gradient is the same for the input bias and (resetAfter) the recurrent bias.
+            SequenceLayout.Add(dBiasGates[..(2 * u)], dBias[..(2 * u)]);
+            SequenceLayout.Add(dBiasCandidate, dBias.Slice(2 * u, u));
+            if (ResetAfter) SequenceLayout.Add(dBiasGates, dBias.Slice(g3, g3));
+        }
+        if (ResetAfter) return;
         for (int k = 0; k < u; k++)
         {
-            SequenceLayout.Add(dGates.Slice(k * 2 * u, 2 * u), dRecurrentKernel.Slice(k * g3, 2 * u));
-            SequenceLayout.Add(dCandidate.Slice(k * u, u), dRecurrentKernel.Slice(k * g3 + 2 * u, u));
+            SequenceLayout.Add(dRecurrentGates.Slice(k * 2 * u, 2 * u), dRecurrentKernel.Slice(k * g3, 2 * u));
+            SequenceLayout.Add(dRecurrentCandidate.Slice(k * u, u), dRecurrentKernel.Slice(k * g3 + 2 * u, u));
         }
     }
 }
