@@ -113,6 +113,66 @@ public class FusedProjectionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(GruCases))]
+    public void GruStepsWithTheProjectionMatchTheDoubleReferenceAndGiveOneThreadsBitsOnTwo(KernelPath path, bool resetAfter)
+    {
+        using var _ = KernelPaths.Force(path);
+        const int units = 96, features = 12;
+        var rng = new System.Random(resetAfter ? 31 : 32);
+        var x = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, Batch * Steps * features, 1.0));
+        var h0 = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, Batch * units, 0.5));
+        var w = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, features * 3 * units, 0.3));
+        var r = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, units * 3 * units, 0.2));
+        var bias = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, resetAfter ? 6 * units : 3 * units, 0.5));
+        var inputMask = GradientCheck.RandomMask(rng, Batch * features, 0.3);
+        var recurrentMask = GradientCheck.RandomMask(rng, Batch * units, 0.3);
+        var reference = RecurrentReference.Gru(Batch, Steps, features, units, x, h0, w, r, bias, "tanh", "sigmoid", resetAfter,
+            returnSequences: true, goBackwards: false, inputMask, recurrentMask);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            float[][]? single = null;
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threading.MaxThreads = threads;
+                var seq = new GruSequence(features, units, resetAfter: resetAfter, returnSequences: true);
+                var fw = GradientCheck.ToFloat(w); var fr = GradientCheck.ToFloat(r);
+                var output = new float[Batch * Steps * units];
+                seq.Forward(Batch, Steps, GradientCheck.ToFloat(x), GradientCheck.ToFloat(h0), fw, fr, GradientCheck.ToFloat(bias), output,
+                    GradientCheck.ToFloat(inputMask), GradientCheck.ToFloat(recurrentMask));
+                Assert.True(seq.FusedProjection);
+                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+                var dB = new float[bias.Length]; var dH0 = new float[Batch * units];
+                seq.Backward(KernelPaths.RandomValues(output.Length, 33), default, fw, fr, dx, dW, dR, dB, dH0);
+                float[][] results = [output, dx, dW, dR, dB, dH0];
+                if (single is null)
+                {
+                    GradientCheck.AssertClose(output, reference.Output, "output", 1e-4, 1e-5);
+                    single = results;
+                    continue;
+                }
+                for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    public static TheoryData<KernelPath, bool> GruCases()
+    {
+        var data = new TheoryData<KernelPath, bool>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+        {
+            if (path == KernelPath.Scalar || !KernelSelector.IsSupported(path)) continue; // the scalar path always projects first
+            data.Add(path, true);
+            data.Add(path, false);
+        }
+        return data;
+    }
+
     public static TheoryData<KernelPath, int, bool, bool, int> Cases()
     {
         var data = new TheoryData<KernelPath, int, bool, bool, int>();
