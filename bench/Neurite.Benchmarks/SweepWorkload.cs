@@ -15,19 +15,20 @@ namespace Neurite.Benchmarks;
 /// two-thread speed-up. FLOP = 3 × the forward products.
 /// </summary>
 /// <remarks>
-/// Options: <c>--quick</c> (fewer points and repetitions), <c>--threads 1,2</c>, <c>--kind lstm,gru,rnn,mlp</c>,
+/// Options: <c>--quick</c> (fewer points and repetitions), <c>--threads 1,2</c>, <c>--kind lstm,gru,grubefore,rnn,mlp</c>,
 /// <c>--point lstm:U,B,T,D</c> (repeatable; replaces the grid), <c>--cold</c> (the cold-start figure instead, see
 /// <see cref="ColdStart"/>).
 /// </remarks>
 internal static class SweepWorkload
 {
-    internal enum Kind { Lstm, Gru, Rnn, Mlp }
+    // GruBefore: a GRU with Keras's reset_after = false (the reset gate before the recurrent product).
+    internal enum Kind { Lstm, Gru, GruBefore, Rnn, Mlp }
 
     internal readonly record struct Point(Kind Kind, int Units, int Batch, int Steps, int Features)
     {
         public override string ToString() => Kind == Kind.Mlp
-            ? $"mlp   U={Units,4} B={Batch,3}"
-            : $"{Kind.ToString().ToLowerInvariant(),-5} U={Units,4} B={Batch,3} T={Steps,3} D={Features,2}";
+            ? $"mlp       U={Units,4} B={Batch,3}"
+            : $"{Kind.ToString().ToLowerInvariant(),-9} U={Units,4} B={Batch,3} T={Steps,3} D={Features,2}";
 
         /// <summary>3 × the forward products: 2·B·T·(D+U)·gates·U for a recurrent layer, 2·B·(U·U + U·U + U) for the MLP.</summary>
         public double FlopPerStep => Kind switch
@@ -36,7 +37,7 @@ internal static class SweepWorkload
             _ => 3.0 * 2 * Batch * Steps * (double)(Features + Units) * Gates * Units,
         };
 
-        private int Gates => Kind switch { Kind.Lstm => 4, Kind.Gru => 3, _ => 1 };
+        private int Gates => Kind switch { Kind.Lstm => 4, Kind.Gru or Kind.GruBefore => 3, _ => 1 };
 
         public static Point Parse(string text)
         {
@@ -55,6 +56,7 @@ internal static class SweepWorkload
         new(Kind.Lstm, 128, 64, 50, 16), new(Kind.Lstm, 128, 16, 200, 16), new(Kind.Lstm, 256, 128, 50, 16),
         new(Kind.Lstm, 256, 256, 50, 16), new(Kind.Lstm, 512, 256, 10, 32), new(Kind.Lstm, 1024, 64, 10, 32),
         new(Kind.Gru, 128, 64, 50, 16), new(Kind.Gru, 256, 256, 50, 16), new(Kind.Gru, 512, 256, 10, 32),
+        new(Kind.GruBefore, 128, 64, 50, 16), new(Kind.GruBefore, 256, 256, 50, 16), new(Kind.GruBefore, 512, 256, 10, 32),
         new(Kind.Rnn, 256, 256, 50, 16), new(Kind.Rnn, 512, 256, 10, 32),
         new(Kind.Mlp, 128, 64, 1, 128), new(Kind.Mlp, 512, 256, 1, 512), new(Kind.Mlp, 1024, 512, 1, 1024),
     ];
@@ -85,7 +87,7 @@ internal static class SweepWorkload
         Console.WriteLine("  peak = one-core FMA peak (widest accelerated vectors) measured right beside each point; % at the fastest step (median step)");
         WarmUp(threadCounts);
         if (cpu) Console.WriteLine("  --cpu: one thread, thread CPU time per step and for the peak");
-        Console.WriteLine($"  {"point",-34} thr  median ms    best ms   GFLOP/s  % of thr x peak   B/step   x 1 thr");
+        Console.WriteLine($"  {"point",-38} thr  median ms    best ms   GFLOP/s  % of thr x peak   B/step   x 1 thr");
         foreach (var point in points)
         {
             double oneThreadBest = 0, oneThreadMedian = 0;
@@ -96,7 +98,7 @@ internal static class SweepWorkload
                 string speedup = "";
                 if (threads == 1) { oneThreadBest = r.Best; oneThreadMedian = r.Median; }
                 else if (oneThreadBest > 0) speedup = $"{oneThreadBest / r.Best:0.00} ({oneThreadMedian / r.Median:0.00})";
-                Console.WriteLine($"  {point,-34} {threads,3} {r.Median * 1e3,10:0.000} {r.Best * 1e3,10:0.000} {gflopBest,9:0.0}  " +
+                Console.WriteLine($"  {point,-38} {threads,3} {r.Median * 1e3,10:0.000} {r.Best * 1e3,10:0.000} {gflopBest,9:0.0}  " +
                     $"{gflopBest / (r.Peak * threads) * 100,5:0} % ({gflopMedian / (r.Peak * threads) * 100,3:0} %) {r.BytesPerStep,9:0}   {speedup}");
             }
         }
@@ -164,6 +166,7 @@ internal static class SweepWorkload
         {
             Kind.Lstm => new Lstm(point.Units, inputShape: [point.Steps, point.Features]),
             Kind.Gru => new Gru(point.Units, inputShape: [point.Steps, point.Features]),
+            Kind.GruBefore => new Gru(point.Units, resetAfter: false, inputShape: [point.Steps, point.Features]),
             Kind.Rnn => new SimpleRnn(point.Units, inputShape: [point.Steps, point.Features]),
             _ => new Dense(point.Units, "relu", inputShape: [point.Units]),
         };

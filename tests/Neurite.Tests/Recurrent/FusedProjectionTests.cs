@@ -6,7 +6,7 @@ using Neurite.Tests.Kernels;
 namespace Neurite.Tests.Recurrent;
 
 /// <summary>
-/// Large sequences take each step's input projection inside the step's recurrent product
+/// Large sequences take each step's input projection inside the step's recurrent products
 /// (<see cref="Gemm.MultiplyWithLead"/>) instead of one pass over all steps first, and make dR, dW and dBias in one
 /// pass over the gate gradients (<see cref="Gemm.AddTransposedProducts"/>). Each value is the same chain either way
 /// (bias, then x̃W over the features, then h̃R; each weight gradient over the rows in order), so every output and
@@ -74,7 +74,7 @@ public class FusedProjectionTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void GruWeightGradientsInSharedPassesGiveTheBitsOfSeparateProducts(KernelPath path, int features, bool bias, bool dropout, int threads)
+    public void GruStepsWithTheProjectionAndSharedWeightGradientPassesGiveTheBitsOfSeparatePasses(KernelPath path, int features, bool bias, bool dropout, int threads)
     {
         using var _ = KernelPaths.Force(path);
         const int units = 96; // 3U = 288, a multiple of 32; 16 × 40 × 288 gate values pass the threshold
@@ -101,6 +101,7 @@ public class FusedProjectionTests
                     var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * units];
                     seq.Backward(KernelPaths.RandomValues(output.Length, 28), default, w, r, dx, dW, dR, bias ? dB : default, dH0);
                     results.Add([output, dx, dW, dR, dB, dH0]);
+                    Assert.Equal(fused, seq.FusedProjection);
                     Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
                 }
                 finally
@@ -110,6 +111,66 @@ public class FusedProjectionTests
             }
             for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(GruCases))]
+    public void GruStepsWithTheProjectionMatchTheDoubleReferenceAndGiveOneThreadsBitsOnTwo(KernelPath path, bool resetAfter)
+    {
+        using var _ = KernelPaths.Force(path);
+        const int units = 96, features = 12;
+        var rng = new System.Random(resetAfter ? 31 : 32);
+        var x = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, Batch * Steps * features, 1.0));
+        var h0 = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, Batch * units, 0.5));
+        var w = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, features * 3 * units, 0.3));
+        var r = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, units * 3 * units, 0.2));
+        var bias = GradientCheck.RoundToFloat(GradientCheck.RandomDoubles(rng, resetAfter ? 6 * units : 3 * units, 0.5));
+        var inputMask = GradientCheck.RandomMask(rng, Batch * features, 0.3);
+        var recurrentMask = GradientCheck.RandomMask(rng, Batch * units, 0.3);
+        var reference = RecurrentReference.Gru(Batch, Steps, features, units, x, h0, w, r, bias, "tanh", "sigmoid", resetAfter,
+            returnSequences: true, goBackwards: false, inputMask, recurrentMask);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            float[][]? single = null;
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threading.MaxThreads = threads;
+                var seq = new GruSequence(features, units, resetAfter: resetAfter, returnSequences: true);
+                var fw = GradientCheck.ToFloat(w); var fr = GradientCheck.ToFloat(r);
+                var output = new float[Batch * Steps * units];
+                seq.Forward(Batch, Steps, GradientCheck.ToFloat(x), GradientCheck.ToFloat(h0), fw, fr, GradientCheck.ToFloat(bias), output,
+                    GradientCheck.ToFloat(inputMask), GradientCheck.ToFloat(recurrentMask));
+                Assert.True(seq.FusedProjection);
+                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+                var dB = new float[bias.Length]; var dH0 = new float[Batch * units];
+                seq.Backward(KernelPaths.RandomValues(output.Length, 33), default, fw, fr, dx, dW, dR, dB, dH0);
+                float[][] results = [output, dx, dW, dR, dB, dH0];
+                if (single is null)
+                {
+                    GradientCheck.AssertClose(output, reference.Output, "output", 1e-4, 1e-5);
+                    single = results;
+                    continue;
+                }
+                for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    public static TheoryData<KernelPath, bool> GruCases()
+    {
+        var data = new TheoryData<KernelPath, bool>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+        {
+            if (path == KernelPath.Scalar || !KernelSelector.IsSupported(path)) continue; // the scalar path always projects first
+            data.Add(path, true);
+            data.Add(path, false);
+        }
+        return data;
     }
 
     public static TheoryData<KernelPath, int, bool, bool, int> Cases()

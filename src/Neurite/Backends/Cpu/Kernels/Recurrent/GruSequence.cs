@@ -18,17 +18,29 @@ namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 /// The recurrent dropout mask only feeds the recurrent products; the carried h in the last line
 /// is the undropped one, as in Keras's per-gate implementation (implementation 1). Keras 3's
 /// default implementation 2 ignores recurrent_dropout entirely, which is not a behaviour to copy.
+/// <para>Each sum that feeds a gate is one chain, bias first, then x̃W over the features, then the recurrent
+/// product over the units: the z and r sums (b_in + x̃W + h̃R, then + b_rec with resetAfter), ĥ's sum without
+/// resetAfter (b + x̃W_h + (r ⊙ h̃)R_h), and with resetAfter a_h = b_in + x̃W_h and m_h = b_rec + h̃R_h. So a large
+/// sequence's steps make their input projection inside their recurrent products (<see cref="Gemm.MultiplyWithLead"/>,
+/// no pass over all steps' projections first) with the bits of projecting all steps first.</para>
 /// </remarks>
 internal sealed unsafe partial class GruSequence : HiddenStateSequence
 {
-    private float[] _recurrentProjection = [];// (T, B, 3U) h̃R + b_rec (resetAfter)
+    private float[] _candidate = [];          // (T, B, U) ĥ (resetAfter; otherwise ĥ sits in the gates' h columns)
     private float[] _resetHidden = [];        // (T, B, U) r ⊙ h̃ (reset before)
-    private float[] _stepTemp = [];           // (B, 2U)
-    private float[] _stepTemp2 = [];          // (B, U)
+    private float[] _gateSums = [];           // (B, 2U) the z and r sums of a step (reset before)
+    private float[] _candidateSums = [];      // (B, U) a_h of a step (resetAfter), ĥ's sum (reset before)
+    private float[] _dResetHidden = [];       // (B, U) d(r ⊙ h̃) (reset before)
+    private float[] _dRecurrentState = [];    // (B, U) the gradient into h̃
     private float[] _splitGatesKernel = [];   // (U, 2U) R's z and r columns (reset before)
     private float[] _splitCandidateKernel = [];// (U, U) R's h columns (reset before)
-    private float[] _dInputProjection = [];   // (T, B, 3U)
-    private float[] _dRecurrentProjection = [];// (T, B, 3U) resetAfter
+    private float[] _splitInputKernel = [];   // W's columns for the steps' products: (F, 3U or 2U) gates, then (F, U) W_h
+    private float[] _leadBias = [];           // (3U) [b_in_z, b_in_r, b_rec_h]: what starts a step's product (resetAfter)
+    private float[] _recurrentBias = [];      // (3U) b_rec, or zeros (resetAfter)
+    private float[] _dKernelGates = [];       // (F, 3U or 2U) x̃ᵀ · the gate columns' gradients
+    private float[] _dKernelCandidate = [];   // (F, U) x̃ᵀ · dĥ
+    private float[] _dBiasGates = [];         // (3U or 2U) their column sums
+    private float[] _dBiasCandidate = [];     // (U)
     private float[] _dGatesZR = [];           // (T, B, 2U) reset before
     private float[] _dCandidate = [];         // (T, B, U) reset before
     private float[] _dSplitGates = [];        // (U, 2U)
@@ -38,6 +50,12 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     // reset before: the split gate (U, 2U) and candidate (U, U) kernels and their transposes.
     private readonly PackedMatrix _recurrentPacked, _recurrentTransposed;
     private readonly PackedMatrix? _candidatePacked, _candidateTransposed;
+    // For steps that make their input projection: W's gate columns (resetAfter: W with its h columns zero, whose
+    // products start m_h; reset before: W_zr) and W_h. Made on the first such pass.
+    private PackedMatrix? _inputGatesPacked, _inputCandidatePacked;
+    // The same parts transposed for the input gradient (null: multiplied from the split kernel directly).
+    private PackedMatrix? _inputGatesTransposed, _inputCandidateTransposed;
+    private bool _gatesTransposedReady, _candidateTransposedReady;
 
     public GruSequence(int features, int units, GateActivation activation = GateActivation.Tanh,
         GateActivation recurrentActivation = GateActivation.Sigmoid, bool resetAfter = true,
@@ -62,20 +80,30 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
 
     private protected override string BiasShape => ResetAfter ? "(2, 3U={0}) with resetAfter" : "(3U={0}) without resetAfter";
 
+    private protected override bool FusesInputProjection => true;
+
     private protected override void ReserveCell(int batch, int steps)
     {
         int u = Units, rows = batch * steps;
-        EnsureLength(ref _stepTemp, batch * 2 * u);
-        EnsureLength(ref _stepTemp2, batch * u);
-        EnsureLength(ref _dInputProjection, rows * 3 * u);
+        EnsureLength(ref _candidateSums, batch * u);
+        EnsureLength(ref _dRecurrentState, batch * u);
+        int f = Features, gates = GateColumns;
+        EnsureLength(ref _splitInputKernel, f * (gates + u));
+        EnsureLength(ref _dKernelGates, f * gates);
+        EnsureLength(ref _dKernelCandidate, f * u);
+        EnsureLength(ref _dBiasGates, gates);
+        EnsureLength(ref _dBiasCandidate, u);
         if (ResetAfter)
         {
-            EnsureLength(ref _recurrentProjection, rows * 3 * u);
-            EnsureLength(ref _dRecurrentProjection, rows * 3 * u);
+            EnsureLength(ref _candidate, rows * u);
+            EnsureLength(ref _leadBias, 3 * u);
+            EnsureLength(ref _recurrentBias, 3 * u);
         }
         else
         {
             EnsureLength(ref _resetHidden, rows * u);
+            EnsureLength(ref _gateSums, batch * 2 * u);
+            EnsureLength(ref _dResetHidden, batch * u);
             EnsureLength(ref _dGatesZR, rows * 2 * u);
             EnsureLength(ref _dCandidate, rows * u);
             EnsureLength(ref _splitGatesKernel, u * 2 * u);
@@ -85,9 +113,14 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         }
     }
 
-    private protected override bool RecurrentGradientsUseInputGates => false;
+    /// <summary>The columns of the gates' product: z, r and m_h with resetAfter (3U), z and r otherwise (2U).</summary>
+    private int GateColumns => ResetAfter ? 3 * Units : 2 * Units;
 
-    private protected override Span<float> InputGateGradients => _dInputProjection.AsSpan(0, Batch * Steps * GateWidth);
+    /// <summary>(T·B, 3U or 2U): the gradients of the gates' product's outputs, as the backward steps leave them.</summary>
+    private Span<float> GateGradients => ResetAfter ? Gates.AsSpan(0, Batch * Steps * 3 * Units) : _dGatesZR.AsSpan(0, Batch * Steps * 2 * Units);
+
+    /// <summary>(T·B, U): dĥ, the gradient of ĥ's input sum, as the backward steps leave it.</summary>
+    private Span<float> CandidateGradients => (ResetAfter ? _candidate : _dCandidate).AsSpan(0, Batch * Steps * Units);
 
     private protected override void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias)
     {
@@ -95,11 +128,73 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         if (ResetAfter)
         {
             Gemm.Repack(_recurrentPacked, recurrentKernel);
+            if (bias.IsEmpty) _recurrentBias.AsSpan(0, 3 * u).Clear();
+            else
+            {
+                bias.Slice(3 * u, 3 * u).CopyTo(_recurrentBias);
+                bias[..(2 * u)].CopyTo(_leadBias);
+                bias.Slice(5 * u, u).CopyTo(_leadBias.AsSpan(2 * u));
+            }
             return;
         }
         SplitRecurrentKernel(recurrentKernel);
         Gemm.Repack(_recurrentPacked, _splitGatesKernel.AsSpan(0, u * 2 * u));
         Gemm.Repack(_candidatePacked!, _splitCandidateKernel.AsSpan(0, u * u));
+    }
+
+    private protected override void PrepareFusedProjection(ReadOnlySpan<float> kernel)
+    {
+        int u = Units, f = Features;
+        _inputGatesPacked ??= new PackedMatrix(f, GateColumns);
+        _inputCandidatePacked ??= new PackedMatrix(f, u);
+        SplitInputKernel(kernel);
+        Gemm.Repack(_inputGatesPacked, InputGatesKernel);
+        Gemm.Repack(_inputCandidatePacked, InputCandidateKernel);
+    }
+
+    /// <summary>W's gate columns, (F, 3U) = [W_z, W_r, 0] with resetAfter or (F, 2U) = [W_z, W_r], as <see cref="SplitInputKernel"/> left them.</summary>
+    private Span<float> InputGatesKernel => _splitInputKernel.AsSpan(0, Features * GateColumns);
+
+    /// <summary>W_h, (F, U), as <see cref="SplitInputKernel"/> left it.</summary>
+    private Span<float> InputCandidateKernel => _splitInputKernel.AsSpan(Features * GateColumns, Features * Units);
+
+    /// <summary>
+    /// Copies W into <see cref="InputGatesKernel"/> and <see cref="InputCandidateKernel"/>. With resetAfter the gates' part has
+    /// zeros in the h columns: there the gates' product makes m_h = b_rec_h + h̃R_h, which x̃ does not feed.
+    /// </summary>
+    private void SplitInputKernel(ReadOnlySpan<float> kernel)
+    {
+        int u = Units, f = Features, g3 = 3 * u, gates = GateColumns;
+        var gatePart = InputGatesKernel;
+        var candidatePart = InputCandidateKernel;
+        for (int k = 0; k < f; k++)
+        {
+            var row = kernel.Slice(k * g3, g3);
+            row[..(2 * u)].CopyTo(gatePart.Slice(k * gates, 2 * u));
+            if (ResetAfter) gatePart.Slice(k * gates + 2 * u, u).Clear();
+            row.Slice(2 * u, u).CopyTo(candidatePart.Slice(k * u, u));
+        }
+    }
+
+    private protected override PackedMatrix? PrepareInputGradient(ReadOnlySpan<float> kernel)
+    {
+        SplitInputKernel(kernel);
+        _gatesTransposedReady = SequenceLayout.PrepareKernelTransposed(InputGatesKernel, GateColumns, Features, ref _inputGatesTransposed);
+        _candidateTransposedReady = SequenceLayout.PrepareKernelTransposed(InputCandidateKernel, Units, Features, ref _inputCandidateTransposed);
+        return null;
+    }
+
+    /// <summary>dx̃ = dGates · [W_z, W_r, (0)]ᵀ + dĥ · W_hᵀ: the gradient of x̃W from the two gradients the steps left.</summary>
+    private protected override void MultiplyInputGradient(int firstRow, int rows)
+    {
+        int u = Units, f = Features, gates = GateColumns;
+        var target = DPackedInputs.Slice(firstRow * f, rows * f);
+        var dGates = GateGradients.Slice(firstRow * gates, rows * gates);
+        if (_gatesTransposedReady) Gemm.Multiply(dGates, _inputGatesTransposed!, target, rows);
+        else Gemm.Multiply(dGates, InputGatesKernel, target, rows, gates, f, transB: true);
+        var dCandidate = CandidateGradients.Slice(firstRow * u, rows * u);
+        if (_candidateTransposedReady) Gemm.Multiply(dCandidate, _inputCandidateTransposed!, target, rows, accumulate: true);
+        else Gemm.Multiply(dCandidate, InputCandidateKernel, target, rows, u, f, transB: true, accumulate: true);
     }
 
     private protected override void PrepareBackward(ReadOnlySpan<float> recurrentKernel)
@@ -129,34 +224,64 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private protected override void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
     {
         int batch = Batch, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
-        var projection = Pointer(Gates.AsSpan((step * batch + b0) * g3));
+        var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
         var hPrev = Pointer(Hidden.AsSpan(step * stateSize + b0 * u));
         var hNext = Pointer(Hidden.AsSpan((step + 1) * stateSize + b0 * u));
+        var candidateSums = _candidateSums.AsSpan(b0 * u, rowsHere * u);
+        bool hasBias = Bias.Length > 0;
         if (ResetAfter)
         {
-            var stepRecurrent = _recurrentProjection.AsSpan((step * batch + b0) * g3, rowsHere * g3);
-            SequenceLayout.FillRowsWithBias(stepRecurrent, Bias.Length == 0 ? default : Bias.ReadOnly[g3..], g3);
-            Gemm.Multiply(recurrentInput, _recurrentPacked, stepRecurrent, rowsHere, accumulate: true);
+            // The gates' rows become [b_in + x̃W + h̃R for z and r, m_h = b_rec_h + h̃R_h]; a_h = b_in_h + x̃W_h beside them.
+            if (FusedProjection)
+            {
+                var x = StepInputs(step, b0, b1);
+                Gemm.MultiplyWithLead(x, _inputGatesPacked!, recurrentInput, _recurrentPacked, hasBias ? _leadBias.AsSpan(0, g3) : default,
+                    gates, rowsHere);
+                SequenceLayout.FillRowsWithBias(candidateSums, hasBias ? Bias.ReadOnly.Slice(2 * u, u) : default, u);
+                Gemm.Multiply(x, _inputCandidatePacked!, candidateSums, rowsHere, accumulate: true);
+            }
+            else
+            {
+                ColumnLoop.Run(Path, new TakeInputCandidate
+                {
+                    Gates = Pointer(gates), InputCandidate = Pointer(candidateSums), RecurrentBias = Pointer(_recurrentBias.AsSpan(2 * u)), Units = u,
+                }, u, rowsHere);
+                Gemm.Multiply(recurrentInput, _recurrentPacked, gates, rowsHere, accumulate: true);
+            }
             ColumnLoop.Run(Path, new ResetAfterForward
             {
-                Projection = projection, Recurrent = Pointer(stepRecurrent), HPrev = hPrev, HNext = hNext,
+                Gates = Pointer(gates), InputCandidate = Pointer(candidateSums), RecurrentBias = Pointer(_recurrentBias),
+                Candidate = Pointer(_candidate.AsSpan(step * stateSize + b0 * u)), HPrev = hPrev, HNext = hNext,
                 Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
             return;
         }
-        var gateProducts = _stepTemp.AsSpan(b0 * 2 * u, rowsHere * 2 * u);
+        var gateSums = _gateSums.AsSpan(b0 * 2 * u, rowsHere * 2 * u);
         var resetHidden = _resetHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u);
-        var candidateProduct = _stepTemp2.AsSpan(b0 * u, rowsHere * u);
-        Gemm.Multiply(recurrentInput, _recurrentPacked, gateProducts, rowsHere);
+        if (FusedProjection)
+            Gemm.MultiplyWithLead(StepInputs(step, b0, b1), _inputGatesPacked!, recurrentInput, _recurrentPacked,
+                hasBias ? Bias.ReadOnly[..(2 * u)] : default, gateSums, rowsHere);
+        else
+        {
+            for (int row = 0; row < rowsHere; row++) gates.Slice(row * g3, 2 * u).CopyTo(gateSums.Slice(row * 2 * u, 2 * u));
+            Gemm.Multiply(recurrentInput, _recurrentPacked, gateSums, rowsHere, accumulate: true);
+        }
         ColumnLoop.Run(Path, new GatesForward
         {
-            Projection = projection, GateProducts = Pointer(gateProducts), RecurrentInput = Pointer(recurrentInput),
+            Gates = Pointer(gates), GateSums = Pointer(gateSums), RecurrentInput = Pointer(recurrentInput),
             ResetHidden = Pointer(resetHidden), Units = u, RecurrentActivation = RecurrentActivation,
         }, u, rowsHere);
-        Gemm.Multiply(resetHidden, _candidatePacked!, candidateProduct, rowsHere);
+        if (FusedProjection)
+            Gemm.MultiplyWithLead(StepInputs(step, b0, b1), _inputCandidatePacked!, resetHidden, _candidatePacked!,
+                hasBias ? Bias.ReadOnly.Slice(2 * u, u) : default, candidateSums, rowsHere);
+        else
+        {
+            for (int row = 0; row < rowsHere; row++) gates.Slice(row * g3 + 2 * u, u).CopyTo(candidateSums.Slice(row * u, u));
+            Gemm.Multiply(resetHidden, _candidatePacked!, candidateSums, rowsHere, accumulate: true);
+        }
         ColumnLoop.Run(Path, new CandidateForward
         {
-            Projection = projection, CandidateProduct = Pointer(candidateProduct), HPrev = hPrev, HNext = hNext,
+            Gates = Pointer(gates), CandidateSums = Pointer(candidateSums), HPrev = hPrev, HNext = hNext,
             Units = u, Activation = Activation,
         }, u, rowsHere);
     }
@@ -166,22 +291,21 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         int batch = Batch, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
         AddOutputGradient(step, b0, b1);
         var dh = DHidden.AsSpan(b0 * u, rowsHere * u);
-        var gates = Pointer(Gates.AsSpan((step * batch + b0) * g3));
+        var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
         var hPrev = Hidden.AsSpan(step * stateSize + b0 * u, rowsHere * u);
-        var dInput = Pointer(_dInputProjection.AsSpan((step * batch + b0) * g3));
-        // The recurrent-path gradient lands in `dRecurrentState` (w.r.t. h̃), then goes through the mask into dh.
-        var dRecurrentState = _stepTemp2.AsSpan(b0 * u, rowsHere * u);
+        // The recurrent-path gradient (w.r.t. h̃) adds to dh, which the update pass leaves at dh ⊙ z; through a recurrent
+        // mask it lands in `dRecurrentState` first.
+        var dRecurrentState = HasRecurrentMask ? _dRecurrentState.AsSpan(b0 * u, rowsHere * u) : dh;
         if (ResetAfter)
         {
-            var stepDRecurrent = _dRecurrentProjection.AsSpan((step * batch + b0) * g3, rowsHere * g3);
+            // The gates' rows [z, r, m_h] become the gradients of the recurrent product's outputs, [dz, dr, dĥ ⊙ r].
             ColumnLoop.Run(Path, new ResetAfterBackward
             {
-                Gates = gates, Recurrent = Pointer(_recurrentProjection.AsSpan((step * batch + b0) * g3)), HPrev = Pointer(hPrev),
-                DHidden = Pointer(dh), DInput = dInput, DRecurrent = Pointer(stepDRecurrent),
-                Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
+                Gates = Pointer(gates), Candidate = Pointer(_candidate.AsSpan(step * stateSize + b0 * u)), HPrev = Pointer(hPrev),
+                DHidden = Pointer(dh), Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
             if (!needPrevious) return;
-            Gemm.Multiply(stepDRecurrent, _recurrentTransposed, dRecurrentState, rowsHere);
+            Gemm.Multiply(gates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: !HasRecurrentMask);
         }
         else
         {
@@ -189,48 +313,87 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             var stepDCandidate = _dCandidate.AsSpan(step * stateSize + b0 * u, rowsHere * u);
             ColumnLoop.Run(Path, new CandidateBackward
             {
-                Gates = gates, HPrev = Pointer(hPrev), DHidden = Pointer(dh), DInput = dInput, DGates = Pointer(stepDGates),
+                Gates = Pointer(gates), HPrev = Pointer(hPrev), DHidden = Pointer(dh), DGates = Pointer(stepDGates),
                 DCandidate = Pointer(stepDCandidate), Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
-            var dResetHidden = _stepTemp.AsSpan(b0 * u, rowsHere * u);
+            var dResetHidden = _dResetHidden.AsSpan(b0 * u, rowsHere * u);
             Gemm.Multiply(stepDCandidate, _candidateTransposed!, dResetHidden, rowsHere);
             ReadOnlySpan<float> recurrentInput = HasRecurrentMask ? DroppedHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u) : hPrev;
             ColumnLoop.Run(Path, new ResetBackward
             {
-                Gates = gates, RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden), DInput = dInput,
+                Gates = Pointer(gates), RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden),
                 DGates = Pointer(stepDGates), DRecurrentState = Pointer(dRecurrentState), Units = u, RecurrentActivation = RecurrentActivation,
+                AddToHidden = !HasRecurrentMask,
             }, u, rowsHere);
             if (!needPrevious) return;
             Gemm.Multiply(stepDGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true);
         }
-        if (HasRecurrentMask) SequenceLayout.Multiply(dRecurrentState, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dRecurrentState);
+        if (!HasRecurrentMask) return;
+        SequenceLayout.Multiply(dRecurrentState, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dRecurrentState);
         SequenceLayout.Add(dRecurrentState, dh);
     }
 
-    private protected override void AddRecurrentWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dRecurrentKernel, Span<float> dBias)
+    /// <summary>
+    /// The weight gradients from the two gradients the steps left: the gates' (dR's gate columns with h̃, W's z and r columns,
+    /// b_rec with resetAfter, the input bias's z and r) and dĥ's (W_h, the input bias's h, and without resetAfter R_h with r ⊙ h̃);
+    /// each in one pass over its gradients where <see cref="RecurrentSequence.SharesWeightGradientPasses"/>. Products go to
+    /// buffers from zero and are then added to the caller's gradients, whose columns they do not match one to one.
+    /// </summary>
+    private protected override void AddWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias)
     {
-        int u = Units, g3 = 3 * u, rows = Batch * Steps;
-        if (ResetAfter && SharesWeightGradientPasses(rows, g3))
+        int u = Units, f = Features, g3 = 3 * u, rows = Batch * Steps, gates = GateColumns;
+        var dGates = GateGradients;
+        var dCandidate = CandidateGradients;
+        var dKernelGates = _dKernelGates.AsSpan(0, f * gates);
+        var dKernelCandidate = _dKernelCandidate.AsSpan(0, f * u);
+        bool hasBias = !dBias.IsEmpty;
+        var dBiasGates = hasBias ? _dBiasGates.AsSpan(0, gates) : default;
+        var dBiasCandidate = hasBias ? _dBiasCandidate.AsSpan(0, u) : default;
+        // With resetAfter h̃ᵀ·dGates is dR itself (columns z, r, h); otherwise R's z|r and h columns come from two products.
+        var dRecurrentGates = ResetAfter ? dRecurrentKernel : _dSplitGates.AsSpan(0, u * 2 * u);
+        var dRecurrentCandidate = ResetAfter ? default : _dSplitCandidate.AsSpan(0, u * u);
+        ReadOnlySpan<float> candidateInputs = ResetAfter ? default : _resetHidden.AsSpan(0, rows * u);
+        dKernelGates.Clear();
+        dKernelCandidate.Clear();
+        dBiasGates.Clear();
+        dBiasCandidate.Clear();
+        if (!ResetAfter) { dRecurrentGates.Clear(); dRecurrentCandidate.Clear(); }
+
+        // Both passes together read as many gradients as one pass over 3U columns.
+        WeightGradientsShareAPass = SharesWeightGradientPasses(rows, g3) && Gemm.CanAddTransposedProducts(gates) && Gemm.CanAddTransposedProducts(u);
+        if (WeightGradientsShareAPass)
         {
-            AddTransposedProducts(_dRecurrentProjection.AsSpan(0, rows * g3), default, recurrentInputs, dRecurrentKernel,
-                dBias.IsEmpty ? default : dBias[g3..]);
-            return;
+            fixed (float* x = PackedInputs, wGates = dKernelGates, wCandidate = dKernelCandidate)
+            {
+                AddTransposedProducts(dGates, new() { A = x, Rows = f, C = wGates }, recurrentInputs, dRecurrentGates, dBiasGates);
+                AddTransposedProducts(dCandidate, new() { A = x, Rows = f, C = wCandidate }, candidateInputs, dRecurrentCandidate, dBiasCandidate);
+            }
         }
-        if (ResetAfter)
+        else
         {
-            var dRecurrent = _dRecurrentProjection.AsSpan(0, rows * g3);
-            Gemm.Multiply(recurrentInputs, dRecurrent, dRecurrentKernel, u, rows, g3, transA: true, accumulate: true);
-            if (!dBias.IsEmpty) SequenceLayout.AddColumnSums(dRecurrent, rows, g3, dBias[g3..]);
-            return;
+            Gemm.Multiply(recurrentInputs, dGates, dRecurrentGates, u, rows, gates, transA: true, accumulate: true);
+            SequenceLayout.AddInputWeightGradients(PackedInputs, dGates, dKernelGates, dBiasGates, rows, f, gates);
+            if (!ResetAfter) Gemm.Multiply(candidateInputs, dCandidate, dRecurrentCandidate, u, rows, u, transA: true, accumulate: true);
+            SequenceLayout.AddInputWeightGradients(PackedInputs, dCandidate, dKernelCandidate, dBiasCandidate, rows, f, u);
         }
-        var dGates = _dSplitGates.AsSpan(0, u * 2 * u);
-        var dCandidate = _dSplitCandidate.AsSpan(0, u * u);
-        Gemm.Multiply(recurrentInputs, _dGatesZR.AsSpan(0, rows * 2 * u), dGates, u, rows, 2 * u, transA: true);
-        Gemm.Multiply(_resetHidden.AsSpan(0, rows * u), _dCandidate.AsSpan(0, rows * u), dCandidate, u, rows, u, transA: true);
+
+        for (int k = 0; k < f; k++)
+        {
+            SequenceLayout.Add(dKernelGates.Slice(k * gates, 2 * u), dKernel.Slice(k * g3, 2 * u));
+            SequenceLayout.Add(dKernelCandidate.Slice(k * u, u), dKernel.Slice(k * g3 + 2 * u, u));
+        }
+        if (hasBias)
+        {
+            // The z and r columns' gradient is the same for the input bias and (resetAfter) the recurrent bias.
+            SequenceLayout.Add(dBiasGates[..(2 * u)], dBias[..(2 * u)]);
+            SequenceLayout.Add(dBiasCandidate, dBias.Slice(2 * u, u));
+            if (ResetAfter) SequenceLayout.Add(dBiasGates, dBias.Slice(g3, g3));
+        }
+        if (ResetAfter) return;
         for (int k = 0; k < u; k++)
         {
-            SequenceLayout.Add(dGates.Slice(k * 2 * u, 2 * u), dRecurrentKernel.Slice(k * g3, 2 * u));
-            SequenceLayout.Add(dCandidate.Slice(k * u, u), dRecurrentKernel.Slice(k * g3 + 2 * u, u));
+            SequenceLayout.Add(dRecurrentGates.Slice(k * 2 * u, 2 * u), dRecurrentKernel.Slice(k * g3, 2 * u));
+            SequenceLayout.Add(dRecurrentCandidate.Slice(k * u, u), dRecurrentKernel.Slice(k * g3 + 2 * u, u));
         }
     }
 }

@@ -128,17 +128,29 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     internal bool AllowFusion { get; set; } = true;
 
     /// <summary>Whether the latest backward pass made dR, dW and dBias in one pass over the gate gradients.</summary>
-    internal bool WeightGradientsShareAPass { get; private set; }
+    internal bool WeightGradientsShareAPass { get; private protected set; }
 
     /// <summary>Whether the latest forward pass's steps took the input projection.</summary>
     internal bool FusedProjection => _fusedProjection;
+
+    /// <summary>Packs the kernel W (F, G) for the steps' products when they take the input projection (<see cref="AddRecurrentProduct"/>).</summary>
+    private protected virtual void PrepareFusedProjection(ReadOnlySpan<float> kernel)
+    {
+        _kernelPacked ??= new PackedMatrix(Features, GateWidth);
+        Gemm.Repack(_kernelPacked, kernel);
+    }
+
+    /// <summary>x̃ of rows [b0, b1) of step <paramref name="step"/>, (b1 − b0, F), in the steps' order.</summary>
+    private protected ReadOnlySpan<float> StepInputs(int step, int b0, int b1) =>
+        _packedInputs.AsSpan((step * Batch + b0) * Features, (b1 - b0) * Features);
 
     /// <summary>Packs the recurrent weights the forward steps read (and anything else the steps need from <paramref name="bias"/>).</summary>
     private protected abstract void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias);
 
     /// <summary>
     /// Step <paramref name="step"/> for batch rows [b0, b1): Gates already hold the step's input
-    /// projection; writes h after the step into Hidden (and any other state of the cell).
+    /// projection unless <see cref="FusedProjection"/> (then the step makes it, from <see cref="StepInputs"/>);
+    /// writes h after the step into Hidden (and any other state of the cell).
     /// </summary>
     private protected abstract void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput);
 
@@ -159,9 +171,22 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     private protected virtual PackedMatrix? PrepareInputGradient(ReadOnlySpan<float> kernel) =>
         SequenceLayout.PrepareKernelTransposed(kernel, GateWidth, Features, ref _kernelTransposed) ? _kernelTransposed : null;
 
-    /// <summary><c>dR += h̃ᵀ · dGates</c> over all steps (and the recurrent part of the bias gradient, for cells with one).</summary>
-    private protected virtual void AddRecurrentWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dRecurrentKernel, Span<float> dBias) =>
-        Gemm.Multiply(recurrentInputs, InputGateGradients, dRecurrentKernel, Units, Batch * Steps, GateWidth, transA: true, accumulate: true);
+    /// <summary>x̃ of all steps, (T·B, F), in the steps' order.</summary>
+    private protected ReadOnlySpan<float> PackedInputs => _packedInputs.AsSpan(0, Batch * Steps * Features);
+
+    /// <summary>
+    /// The input gradient dx̃ of packed rows [<paramref name="firstRow"/>, + <paramref name="rows"/>) (T·B rows in the steps'
+    /// order) into <see cref="DPackedInputs"/>: <c>dGates · Wᵀ</c>.
+    /// </summary>
+    private protected virtual void MultiplyInputGradient(int firstRow, int rows)
+    {
+        int f = Features, g = GateWidth;
+        SequenceLayout.MultiplyByKernelTransposed(InputGateGradients.Slice(firstRow * g, rows * g), Kernel.ReadOnly,
+            _dPackedInputs.AsSpan(firstRow * f, rows * f), rows, g, f, _passKernelTransposed);
+    }
+
+    /// <summary>dx̃ of all steps, (T·B, F), in the steps' order.</summary>
+    private protected Span<float> DPackedInputs => _dPackedInputs.AsSpan(0, Batch * Steps * Features);
 
     /// <summary>
     /// Runs the sequence. <paramref name="output"/> is (B, T, U) with returnSequences, else (B, U).
@@ -205,11 +230,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         // all the gates fit in L2 (the tutorial's halves: 10 × 25 × 400) one pass up front costs less than the tiles' extra calls.
         _fusedProjection = FusesInputProjection && AllowFusion && KernelSelector.Current != KernelPath.Scalar && f <= MaxFusedFeatures
             && (long)steps * batch * g >= MinFusedGateFloats;
-        if (_fusedProjection)
-        {
-            _kernelPacked ??= new PackedMatrix(f, g);
-            Gemm.Repack(_kernelPacked, kernel);
-        }
+        if (_fusedProjection) PrepareFusedProjection(kernel);
         if (initialHidden.IsEmpty) Hidden.AsSpan(0, batch * u).Clear(); else initialHidden.CopyTo(Hidden);
         StartCell(initialCell);
 
@@ -284,14 +305,17 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         if (!dInitialCell.IsEmpty) FinishCellGradient(dInitialCell);
 
         ReadOnlySpan<float> recurrentInputs = HasRecurrentMask ? DroppedHidden.AsSpan(0, rows * u) : Hidden.AsSpan(0, rows * u);
+        AddWeightGradients(recurrentInputs, dKernel, dRecurrentKernel, dBias);
+    }
+
+    /// <summary>
+    /// dW += x̃ᵀ·dGates, dR += h̃ᵀ·dGates and dBias += Σ_r dGates over all steps, from the gate gradients the backward
+    /// steps left (<see cref="InputGateGradients"/>); in one pass over them where <see cref="SharesWeightGradientPasses"/>.
+    /// </summary>
+    private protected virtual void AddWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias)
+    {
+        int rows = Batch * Steps, f = Features, g = GateWidth;
         WeightGradientsShareAPass = SharesWeightGradientPasses(rows, g);
-        if (WeightGradientsShareAPass && !RecurrentGradientsUseInputGates)
-        {
-            // dW and the input bias share their pass; the cell adds dR from its own gradients.
-            AddWeightGradientsTogether(default, dKernel, default, dBias.IsEmpty ? default : dBias[..g]);
-            AddRecurrentWeightGradients(recurrentInputs, dRecurrentKernel, dBias);
-            return;
-        }
         if (WeightGradientsShareAPass)
         {
             AddWeightGradientsTogether(recurrentInputs, dKernel, dRecurrentKernel, dBias.IsEmpty ? default : dBias[..g]);
@@ -299,11 +323,8 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         }
         SequenceLayout.AddInputWeightGradients(_packedInputs.AsSpan(0, rows * f), InputGateGradients, dKernel,
             dBias.IsEmpty ? default : dBias[..g], rows, f, g);
-        AddRecurrentWeightGradients(recurrentInputs, dRecurrentKernel, dBias);
+        Gemm.Multiply(recurrentInputs, InputGateGradients, dRecurrentKernel, Units, rows, g, transA: true, accumulate: true);
     }
-
-    /// <summary>Whether dR comes from the same gate gradients as dW and the bias (<see cref="InputGateGradients"/>), as in LSTM and SimpleRNN.</summary>
-    private protected virtual bool RecurrentGradientsUseInputGates => true;
 
     /// <summary>
     /// dR += h̃ᵀ·dZ, dW += x̃ᵀ·dZ and dBias += Σ_r dZ as one pass over the gate gradients dZ (T·B rows), which are read from
@@ -403,18 +424,13 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
 
     private void BackwardRows(int b0, int b1)
     {
-        int batch = Batch, steps = Steps, f = Features, g = GateWidth, rowsHere = b1 - b0;
+        int batch = Batch, steps = Steps, f = Features, rowsHere = b1 - b0;
         for (int s = steps - 1; s >= 0; s--) BackwardStep(s, b0, b1, needPrevious: s > 0 || WantsInitialGradient);
         if (Dx.Length == 0) return;
         // dx rows depend only on the same rows of the gate gradients, so each thread also does its rows' input gradient.
-        var dGates = InputGateGradients;
-        if (rowsHere == batch)
-            SequenceLayout.MultiplyByKernelTransposed(dGates, Kernel.ReadOnly, _dPackedInputs.AsSpan(0, steps * batch * f),
-                steps * batch, g, f, _passKernelTransposed);
+        if (rowsHere == batch) MultiplyInputGradient(0, steps * batch);
         else
-            for (int s = 0; s < steps; s++)
-                SequenceLayout.MultiplyByKernelTransposed(dGates.Slice((s * batch + b0) * g, rowsHere * g), Kernel.ReadOnly,
-                    _dPackedInputs.AsSpan((s * batch + b0) * f, rowsHere * f), rowsHere, g, f, _passKernelTransposed);
+            for (int s = 0; s < steps; s++) MultiplyInputGradient(s * batch + b0, rowsHere);
         SequenceLayout.UnpackInputGradient(_dPackedInputs, Dx.Span, batch, steps, f, GoBackwards, InputMask, b0, b1);
     }
 
@@ -436,8 +452,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
             Gemm.Multiply(recurrentInput, recurrent, gates, rowsHere, accumulate: true);
             return;
         }
-        int f = Features;
-        Gemm.MultiplyWithLead(_packedInputs.AsSpan((step * Batch + b0) * f, rowsHere * f), _kernelPacked!, recurrentInput, recurrent,
+        Gemm.MultiplyWithLead(StepInputs(step, b0, b1), _kernelPacked!, recurrentInput, recurrent,
             Bias.Length == 0 ? default : Bias.ReadOnly[..GateWidth], gates, rowsHere);
     }
 
