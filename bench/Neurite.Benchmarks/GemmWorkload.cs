@@ -62,6 +62,7 @@ internal static class GemmWorkload
         ("U512 dx=dz·Wᵀ 1280x2048x32 packed", 1280, 2048, 32, false, true, true),
         ("U256 h·R half 128x256x1024 packed", 128, 256, 1024, false, false, true),
         ("U1024 h·R half 32x1024x4096 packed", 32, 1024, 4096, false, false, true),
+        ("U1024 dh=dz·Rᵀ half 32x4096x1024 packed", 32, 4096, 1024, false, true, true),
         ("MLP1024 fwd 512x1024x1024 NN", 512, 1024, 1024, false, false, false),
         ("MLP1024 dW 1024x512x1024 TN", 1024, 512, 1024, true, false, false),
         ("MLP1024 dX 512x1024x1024 NT", 512, 1024, 1024, false, true, false),

@@ -285,6 +285,43 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void FewRowsOnAWidePackedBMatchRowByRowProductsBitForBit(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            // A recurrent step's shape: few rows (a half's), B packed once and many panels wide, K in several blocks,
+            // so each tile fetches its share of the next panel's block ahead; the last panel is ragged (n = 20·32 + 8).
+            int seed = 1700;
+            foreach (var (m, k, n) in new[] { (32, 600, 648), (7, 300, 264) })
+                foreach (bool transB in new[] { false, true })
+                {
+                    var a = KernelPaths.RandomValues(m * k, ++seed);
+                    var b = KernelPaths.RandomValues(k * n, ++seed);
+                    var packed = Gemm.PackB(b, k, n, transB);
+                    var rowByRow = new float[m * n];
+                    for (int i = 0; i < m; i++)
+                        Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        Threading.MaxThreads = threads;
+                        var c = new float[m * n];
+                        Gemm.Multiply(a, packed, c, m);
+                        Assert.Equal(rowByRow, c);
+                    }
+                    var (product, absSum) = Reference(a, b, m, k, n, false, transB);
+                    AssertClose(rowByRow, false, product, absSum, rowByRow, k, $"{path} m={m} k={k} n={n} transB={transB}");
+                }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void TwoThreadsGiveBitIdenticalResultsToOneThread(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);

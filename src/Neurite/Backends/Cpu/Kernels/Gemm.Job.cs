@@ -62,6 +62,7 @@ internal static unsafe partial class Gemm
         private const int MaxABlockFloats = 64 * 1024;
         // Chunks never get shorter than a few register tiles, so each B panel still serves several of them.
         private const int MinChunkRows = 48;
+        private const int FloatsPerLine = 16;
 
         /// <summary>C[r0..r1, panels p0..p1] (+)= A[r0..r1, k0..k0+kc] · B[k0..k0+kc, panels]: one K block, each
         /// B panel held near L1 while the rows' register tiles stream past it.</summary>
@@ -88,8 +89,18 @@ internal static unsafe partial class Gemm
             // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
             int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
 
+            // A packed B panel block (kc × 32 floats, contiguous) is fetched from memory or L3 by the first tile that reads
+            // it, and the next block lies a whole panel (K × 32 floats) further on, so the hardware prefetcher restarts
+            // at every panel: a few rows on a large B (a step's h·R when R is 16 MB and a half has 32 rows) then wait on
+            // memory for half their time. Each tile instead asks for its share of the next panel's block into L2 (not
+            // L1, where it would evict the panel in use). A prefetch changes no value.
+            bool prefetchPanels = Sse.IsSupported && AllPacked && !PackPerKBlock;
+            int tilesPerPanel = Panel / width * blocks;
+            int linesPerBlock = kc * Panel / FloatsPerLine;
             for (int jp = p0; jp < p1; jp++)
             {
+                float* nextBlock = prefetchPanels && jp + 1 < p1 ? Packed + ((nint)(jp + 1) * K + k0) * Panel : null;
+                int tileOfPanel = 0;
                 float* bPanel;
                 nint ldb;
                 if (PackPerKBlock) { bPanel = Packed + (nint)jp * kc * Panel - (nint)k0 * Panel; ldb = Panel; }
@@ -139,6 +150,12 @@ internal static unsafe partial class Gemm
                                 Sse.Prefetch0(ahead);
                                 Sse.Prefetch0(ahead + chunkWidth - 1);
                             }
+                        }
+                        if (nextBlock != null)
+                        {
+                            int first = linesPerBlock * tileOfPanel / tilesPerPanel;
+                            int last = Math.Min(linesPerBlock, linesPerBlock * ++tileOfPanel / tilesPerPanel);
+                            for (int line = first; line < last; line++) Sse.Prefetch1(nextBlock + line * FloatsPerLine);
                         }
                         float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
                         if (cols == chunkWidth)
