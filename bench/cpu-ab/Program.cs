@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Neurite;
+using Neurite.Data;
+using Neurite.Datasets;
+using Neurite.Layers;
+using Neurite.Optimizers;
+
+// W1 or W2 exactly as the benchmark's tutorial workloads train them (same data, model, optimizer, batch and
+// validation split), timed in this thread's CPU time per epoch: on a shared machine the clock also counts the time
+// other processes hold the core, CPU time does not. Usage: CpuAb w1|w2 [Fit calls to time].
+string workload = args.Length > 0 ? args[0] : "w1";
+int calls = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000;
+Tensor x, y;
+Func<Sequential> build;
+Func<Optimizer> optimizer;
+int epochs, batch;
+if (workload == "w1")
+{
+    var iris = Iris.Load();
+    var split = Iris.TutorialSplit();
+    (x, _) = split.Apply(iris.ToTensor([.. Iris.FeatureNames]));
+    (y, _) = split.Apply(CategoricalEncoding.OneHot(iris.Categorical("Species")));
+    build = () => new Sequential(new Dense(3, "softmax", inputShape: [4]));
+    optimizer = () => new Sgd(0.01);
+    epochs = 10;
+    batch = 5;
+}
+else if (workload == "w2")
+{
+    var table = BreastCancer.LoadComplete();
+    var split = BreastCancer.TutorialSplit();
+    (x, _) = split.Apply(CategoricalEncoding.OneHot(table, [.. BreastCancer.AttributeNames]));
+    (y, _) = split.Apply(CategoricalEncoding.OneHot(table.Categorical("Class")));
+    build = () => new Sequential(new Dense(8, "relu", inputShape: [89]), new Dense(5, "relu"), new Dense(2, "softmax"));
+    optimizer = () => new Adam();
+    epochs = 5;
+    batch = 50;
+}
+else
+{
+    Console.Error.WriteLine($"Unknown workload '{workload}': give w1 or w2.");
+    return 2;
+}
+
+// The seed call by reflection: builds before the engine named the class Neurite.Random, later ones NeuriteRandom.
+var seeding = (typeof(Sequential).Assembly.GetType("Neurite.NeuriteRandom") ?? typeof(Sequential).Assembly.GetType("Neurite.Random"))!
+    .GetMethod("SetSeed", [typeof(int)])!;
+seeding.Invoke(null, [17]);
+var model = build();
+model.Output = TextWriter.Null;
+model.Compile("categorical_crossentropy", optimizer(), ["accuracy"]);
+void Train() => model.Fit(x, y, epochs: epochs, batchSize: batch, validationSplit: 0.2, verbose: 0);
+
+// Three seconds of warm-up let the JIT finish tiering, as the benchmark's do.
+var warm = Stopwatch.StartNew();
+while (warm.Elapsed.TotalSeconds < 3) Train();
+var nsPerEpoch = new double[calls];
+for (int i = 0; i < calls; i++)
+{
+    double start = ThreadCpuNs();
+    Train();
+    nsPerEpoch[i] = (ThreadCpuNs() - start) / epochs;
+}
+Array.Sort(nsPerEpoch);
+Console.WriteLine($"{workload} thread CPU ns per epoch: min {nsPerEpoch[0]:0} p10 {nsPerEpoch[calls / 10]:0} p25 {nsPerEpoch[calls / 4]:0} median {nsPerEpoch[calls / 2]:0}");
+return 0;
+
+static double ThreadCpuNs()
+{
+    if (OperatingSystem.IsLinux() && ClockGetTime(3, out var t) == 0) return t.Seconds * 1e9 + t.Nanoseconds;
+    throw new PlatformNotSupportedException("CpuAb reads CLOCK_THREAD_CPUTIME_ID, which only Linux has here.");
+}
+
+[DllImport("libc", EntryPoint = "clock_gettime")]
+static extern int ClockGetTime(int clock, out TimeSpec time);
+
+[StructLayout(LayoutKind.Sequential)]
+struct TimeSpec
+{
+    public long Seconds;
+    public long Nanoseconds;
+}
