@@ -167,7 +167,11 @@ public sealed partial class Sequential
     }
 
     /// <summary>One forward, backward and update on a batch; returns the batch's loss.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    // Not AggressiveOptimization, like the other methods that only direct layers and kernels (Dense/Dropout Forward and
+    // Backward, Optimizer.Apply, Gemm.Multiply, the recurrent RunForward/RunBackward): ReadyToRun never precompiles such
+    // methods, so the tool's first step waited for the JIT to compile them; without it they start as precompiled code and
+    // the tiered JIT optimises them when hot (bench/README.md, "Native AOT and AggressiveOptimization"). The kernels with
+    // the loops over values keep it: a library user's JIT would otherwise start them unoptimised.
     private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
         if (TryTrainByBackend(xb, yb, sampleWeights, out double backendLoss)) return backendLoss;
@@ -211,7 +215,6 @@ public sealed partial class Sequential
         return scores;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private Dictionary<string, double> EvaluateCore(Tensor x, Tensor y, int batch, List<Callback>? callbacks, CancellationToken cancellationToken)
     {
         int rows = x.Shape[0];
@@ -248,7 +251,6 @@ public sealed partial class Sequential
         return scores;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private Tensor ForwardInference(Tensor xb)
     {
         Tensor a = xb;

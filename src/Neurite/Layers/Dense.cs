@@ -50,7 +50,6 @@ public sealed class Dense : Layer
         return output;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Tensor Forward(Tensor input, bool training)
     {
         CheckInput(input);
@@ -71,7 +70,6 @@ public sealed class Dense : Layer
         return a;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Tensor Backward(Tensor outputGradient)
     {
         var input = _lastInput ?? throw new InvalidOperationException($"Dense '{Name}': Backward called before Forward.");

@@ -33,7 +33,6 @@ public sealed class Dropout : Layer
         return (int[])inputShape.Clone();
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Tensor Forward(Tensor input, bool training)
     {
         CheckInput(input);
@@ -54,7 +53,6 @@ public sealed class Dropout : Layer
         return output;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Tensor Backward(Tensor outputGradient)
     {
         if (!_lastWasTraining) return outputGradient;

@@ -51,7 +51,6 @@ public abstract class Optimizer
     protected virtual int SlotCount => 0;
 
     /// <summary>Applies one update to every trainable parameter from its current gradient.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Apply(IReadOnlyList<Parameter> parameters)
     {
         if (GlobalClipNorm is double g)

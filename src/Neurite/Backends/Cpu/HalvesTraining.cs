@@ -89,7 +89,6 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
         return recurrent;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private unsafe double TrainStepInHalves(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
         int count = xb.Shape[0], firstRows = count / 2;

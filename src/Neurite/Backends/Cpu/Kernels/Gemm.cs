@@ -57,7 +57,6 @@ internal static unsafe partial class Gemm
     /// <param name="transA">A is stored (K,M) and used transposed.</param>
     /// <param name="transB">B is stored (N,K) and used transposed.</param>
     /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
         int m, int k, int n, bool transA = false, bool transB = false, bool accumulate = false)
     {
@@ -83,7 +82,6 @@ internal static unsafe partial class Gemm
     /// <param name="m">Rows of op(A) and C.</param>
     /// <param name="transA">A is stored (K,M) and used transposed.</param>
     /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ReadOnlySpan<float> a, PackedMatrix b, Span<float> c, int m,
         bool transA = false, bool accumulate = false)
     {
@@ -108,7 +106,6 @@ internal static unsafe partial class Gemm
     /// right before its first K block, while the tile is in L1: a recurrent step's input projection then costs no
     /// pass of its own over the step's gates. Vector paths only (the scalar path rounds differently).
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyWithLead(ReadOnlySpan<float> lead, PackedMatrix leadB, ReadOnlySpan<float> a, PackedMatrix b,
         ReadOnlySpan<float> rowInit, Span<float> c, int m)
     {

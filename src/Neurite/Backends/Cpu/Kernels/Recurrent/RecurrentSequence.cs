@@ -193,7 +193,6 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     /// Empty <paramref name="initialHidden"/> means zeros, empty <paramref name="bias"/> no bias,
     /// empty masks no dropout (inference).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunForward(int batch, int steps, ReadOnlySpan<float> x, ReadOnlySpan<float> initialHidden,
         ReadOnlySpan<float> initialCell, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias, Span<float> output,
         ReadOnlySpan<float> inputMask, ReadOnlySpan<float> recurrentMask)
@@ -262,7 +261,6 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     /// gradients skip that gradient: a stateful layer asks for no gradient into its carried state,
     /// which is what stops gradients crossing batch boundaries.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunBackward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrentKernel,
         Span<float> dx, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias,
