@@ -17,7 +17,8 @@ namespace Neurite.Benchmarks;
 /// <remarks>
 /// Options: <c>--quick</c> (fewer points and repetitions), <c>--threads 1,2</c>, <c>--kind lstm,gru,grubefore,rnn,mlp</c>,
 /// <c>--point lstm:U,B,T,D</c> (repeatable; replaces the grid), <c>--cold</c> (the cold-start figure instead, see
-/// <see cref="ColdStart"/>).
+/// <see cref="ColdStart"/>), <c>--thread-cpu [--steps N]</c> (two threads' gain from each thread's CPU time, see
+/// <see cref="ThreadCpuScaling"/>).
 /// </remarks>
 internal static class SweepWorkload
 {
@@ -82,6 +83,12 @@ internal static class SweepWorkload
         IEnumerable<Point> points = explicitPoints.Count > 0 ? explicitPoints : quick ? QuickGrid : [.. QuickGrid, .. FullExtra];
         if (kinds != null) points = points.Where(p => kinds.Contains(p.Kind));
         if (cpu) threadCounts = [1];
+        if (args.Contains("--thread-cpu"))
+        {
+            WarmUp([1, 2]);
+            ThreadCpuScaling.Run(points, int.Parse(Option(args, "--steps") ?? (quick ? "8" : "15"), CultureInfo.InvariantCulture));
+            return;
+        }
 
         Console.WriteLine("Sweep: TrainOnBatch of layer(U) over (B, T, D) -> Dense(1), MSE, Adam (mlp: Dense(U relu) x2 -> Dense(1)); FLOP = 3 x forward products");
         Console.WriteLine("  peak = one-core FMA peak (widest accelerated vectors) measured right beside each point; % at the fastest step (median step)");
