@@ -179,7 +179,7 @@ internal static class CudaWorkload
         Console.WriteLine();
         Console.WriteLine(dryRun
             ? "SUMMARY (dry run on ILGPU's CPU accelerator at toy sizes: the agreements are real, the times are not)"
-            : "SUMMARY (paste into bench/README.md)");
+            : "SUMMARY (paste into bench/results/cuda.md)");
         Console.WriteLine("| check | result | target | met |");
         Console.WriteLine("|---|---|---|---|");
         foreach (var (what, result, target, met) in s_summary)

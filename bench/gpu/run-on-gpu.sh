@@ -11,7 +11,7 @@
 #                                           # (the benchmark at toy sizes), to check the archive and the script first
 #
 # 'run' writes everything to ${OUT:-bench/gpu/out}/gpu-evidence.txt (and the tests' report beside it) as well as
-# to the terminal. The archive travels to the device machine as a carried path; see bench/README.md, "CUDA backend".
+# to the terminal. The archive travels to the device machine as a carried path; see bench/results/cuda.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -170,7 +170,7 @@ public sealed partial class Sequential
     // Not AggressiveOptimization, like the other methods that only direct layers and kernels (Dense/Dropout Forward and
     // Backward, Optimizer.Apply, Gemm.Multiply, the recurrent RunForward/RunBackward): ReadyToRun never precompiles such
     // methods, so the tool's first step waited for the JIT to compile them; without it they start as precompiled code and
-    // the tiered JIT optimises them when hot (bench/README.md, "Native AOT and AggressiveOptimization"). The kernels with
+    // the tiered JIT optimises them when hot (bench/results/cold-start.md, "Native AOT and AggressiveOptimization"). The kernels with
     // the loops over values keep it: a library user's JIT would otherwise start them unoptimised.
     private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
