@@ -8,7 +8,7 @@ using Neurite.Optimizers;
 
 // W1 or W2 exactly as the benchmark's tutorial workloads train them (same data, model, optimizer, batch and
 // validation split), timed in this thread's CPU time per epoch: on a shared machine the clock also counts the time
-// other processes hold the core, CPU time does not. Usage: CpuAb w1|w2 [Fit calls to time].
+// other processes hold the core, CPU time does not. Usage: CpuAb w1|w2|w3 [Fit calls to time].
 string workload = args.Length > 0 ? args[0] : "w1";
 int calls = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000;
 Tensor x, y;
@@ -37,9 +37,31 @@ else if (workload == "w2")
     epochs = 5;
     batch = 50;
 }
+else if (workload == "w3")
+{
+    // The benchmark's W3 on one thread: stateful LSTM(100, seq) -> Dropout -> LSTM(50) -> Dropout -> Dense(1), MAE,
+    // Adam, 2000 windows (10, 2) in batches of 50, one epoch per Fit then ResetStates (see Train below).
+    var rng = new System.Random(1);
+    x = Tensor.Zeros(2000, 10, 2);
+    y = Tensor.Zeros(2000, 1);
+    for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+    for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+    build = () => new Sequential(
+        new Lstm(100, returnSequences: true, stateful: true, inputShape: [10, 2], batchSize: 50),
+        new Dropout(0.5), new Lstm(50, stateful: true), new Dropout(0.5), new Dense(1));
+    optimizer = () => new Adam();
+    epochs = 1;
+    batch = 50;
+    // Before the engine the thread count lived in Neurite.Kernels.Threading (public); later in an internal class
+    // of the same name: set it by reflection in both.
+    var threading = typeof(Sequential).Assembly.GetTypes().First(t => t.Name == "Threading" && t.GetProperty("MaxThreads",
+        System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic) is not null);
+    threading.GetProperty("MaxThreads", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)!
+        .SetValue(null, 1);
+}
 else
 {
-    Console.Error.WriteLine($"Unknown workload '{workload}': give w1 or w2.");
+    Console.Error.WriteLine($"Unknown workload '{workload}': give w1, w2 or w3.");
     return 2;
 }
 
@@ -49,8 +71,18 @@ var seeding = (typeof(Sequential).Assembly.GetType("Neurite.NeuriteRandom") ?? t
 seeding.Invoke(null, [17]);
 var model = build();
 model.Output = TextWriter.Null;
-model.Compile("categorical_crossentropy", optimizer(), ["accuracy"]);
-void Train() => model.Fit(x, y, epochs: epochs, batchSize: batch, validationSplit: 0.2, verbose: 0);
+bool recurrent = workload == "w3";
+if (recurrent) model.Compile("mae", optimizer());
+else model.Compile("categorical_crossentropy", optimizer(), ["accuracy"]);
+void Train()
+{
+    if (recurrent)
+    {
+        model.Fit(x, y, epochs: 1, batchSize: batch, shuffle: false, verbose: 0);
+        model.ResetStates();
+    }
+    else model.Fit(x, y, epochs: epochs, batchSize: batch, validationSplit: 0.2, verbose: 0);
+}
 
 // Three seconds of warm-up let the JIT finish tiering, as the benchmark's do.
 var warm = Stopwatch.StartNew();
