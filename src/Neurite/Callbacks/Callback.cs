@@ -26,15 +26,17 @@ public abstract class Callback
     public virtual void OnEpochEnd(int epoch, Logs logs) { }
     public virtual void OnTrainBatchBegin(int batch, Logs logs) { }
     public virtual void OnTrainBatchEnd(int batch, Logs logs) { }
+    /// <summary>Before <c>Evaluate</c>, and before each epoch's validation in <c>Fit</c> (under Fit's <see cref="Params"/>).</summary>
     public virtual void OnTestBegin(Logs logs) { }
+    /// <summary>After <c>Evaluate</c> or an epoch's validation: the loss and metrics over all its rows (no <c>val_</c> prefix).</summary>
     public virtual void OnTestEnd(Logs logs) { }
     public virtual void OnPredictBegin(Logs logs) { }
     public virtual void OnPredictEnd(Logs logs) { }
 
-    /// <summary>Before each batch of <c>Evaluate</c>.</summary>
+    /// <summary>Before each batch of <c>Evaluate</c> or of <c>Fit</c>'s validation.</summary>
     public virtual void OnTestBatchBegin(int batch, Logs logs) { }
 
-    /// <summary>After each batch of <c>Evaluate</c>: the loss and metrics so far (running means over the rows seen).</summary>
+    /// <summary>After each batch of <c>Evaluate</c> or of <c>Fit</c>'s validation: the loss and metrics so far (running means over the rows seen).</summary>
     public virtual void OnTestBatchEnd(int batch, Logs logs) { }
 
     /// <summary>Before each batch of <c>Predict</c>.</summary>
