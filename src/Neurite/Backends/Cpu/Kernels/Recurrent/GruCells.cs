@@ -3,7 +3,7 @@ using static Neurite.Backends.Cpu.Kernels.Recurrent.ColumnLoop;
 
 namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 
-// The GRU's fused column passes. Row strides: gates 3U, the z and r sums 2U, states U.
+// The GRU's fused column passes. Row strides: gates 3U (resetAfter), z and r 2U (reset before), states and ĥ U.
 internal sealed unsafe partial class GruSequence
 {
     /// <summary>
@@ -102,10 +102,10 @@ internal sealed unsafe partial class GruSequence
         }
     }
 
-    /// <summary>Reset before, first half: z and r from their sums, stored in the gates; writes r ⊙ h̃ for the candidate product.</summary>
+    /// <summary>Reset before, first half: z and r from their sums, in place (rows of 2U); writes r ⊙ h̃ for the candidate product.</summary>
     private struct GatesForward : IColumnPass
     {
-        public float* Gates, GateSums, RecurrentInput, ResetHidden;
+        public float* ResetGates, RecurrentInput, ResetHidden;
         public int Units;
         public GateActivation RecurrentActivation;
 
@@ -113,61 +113,63 @@ internal sealed unsafe partial class GruSequence
         public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
         {
             int u = Units, at = row * u + j;
-            float* g = Gates + 3 * row * u + j, p = GateSums + 2 * row * u + j;
-            var z = GateMath.Apply<TV, TOps>(RecurrentActivation, Load<TV, TOps>(p, masked, mask));
-            var r = GateMath.Apply<TV, TOps>(RecurrentActivation, Load<TV, TOps>(p + u, masked, mask));
+            float* g = ResetGates + 2 * row * u + j;
+            var z = GateMath.Apply<TV, TOps>(RecurrentActivation, Load<TV, TOps>(g, masked, mask));
+            var r = GateMath.Apply<TV, TOps>(RecurrentActivation, Load<TV, TOps>(g + u, masked, mask));
             Store<TV, TOps>(z, g, masked, mask);
             Store<TV, TOps>(r, g + u, masked, mask);
             Store<TV, TOps>(TOps.Multiply(r, Load<TV, TOps>(RecurrentInput + at, masked, mask)), ResetHidden + at, masked, mask);
         }
     }
 
-    /// <summary>Reset before, second half: ĥ = act(b + x̃W_h + (r ⊙ h̃)R_h), stored in the gates' h columns; writes h'.</summary>
+    /// <summary>Reset before, second half: ĥ = act(b + x̃W_h + (r ⊙ h̃)R_h) over its sum, in place; writes h'.</summary>
     private struct CandidateForward : IColumnPass
     {
-        public float* Gates, CandidateSums, HPrev, HNext;
+        public float* ResetGates, Candidate, HPrev, HNext;
         public int Units;
         public GateActivation Activation;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
         {
-            int u = Units, at = row * u + j;
-            float* g = Gates + 3 * row * u + j;
-            var candidate = GateMath.Apply<TV, TOps>(Activation, Load<TV, TOps>(CandidateSums + at, masked, mask));
-            var z = Load<TV, TOps>(g, masked, mask);
-            Store<TV, TOps>(candidate, g + 2 * u, masked, mask);
+            int at = row * Units + j;
+            var candidate = GateMath.Apply<TV, TOps>(Activation, Load<TV, TOps>(Candidate + at, masked, mask));
+            var z = Load<TV, TOps>(ResetGates + 2 * row * Units + j, masked, mask);
+            Store<TV, TOps>(candidate, Candidate + at, masked, mask);
             Store<TV, TOps>(TOps.MultiplyAdd(z, TOps.Subtract(Load<TV, TOps>(HPrev + at, masked, mask), candidate), candidate),
                 HNext + at, masked, mask);
         }
     }
 
-    /// <summary>Reset before, backward through h': dz = dh ⊙ (h − ĥ) ⊙ σ'(z);  dĥ = dh ⊙ (1 − z) ⊙ act'(ĥ);  dh ← dh ⊙ z.</summary>
+    /// <summary>
+    /// Reset before, backward through h': dz = dh ⊙ (h − ĥ) ⊙ σ'(z) over z and dĥ = dh ⊙ (1 − z) ⊙ act'(ĥ) over ĥ, in place;
+    /// dh ← dh ⊙ z.
+    /// </summary>
     private struct CandidateBackward : IColumnPass
     {
-        public float* Gates, HPrev, DHidden, DGates, DCandidate;
+        public float* ResetGates, Candidate, HPrev, DHidden;
         public int Units;
         public GateActivation Activation, RecurrentActivation;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
         {
-            int u = Units, at = row * u + j;
-            float* g = Gates + 3 * row * u + j;
-            var (dz, dCandidate) = BackThroughUpdate<TV, TOps>(g, g + 2 * u, HPrev + at, DHidden + at, masked, mask, Activation, RecurrentActivation);
-            Store<TV, TOps>(dz, DGates + 2 * row * u + j, masked, mask);
-            Store<TV, TOps>(dCandidate, DCandidate + at, masked, mask);
+            int at = row * Units + j;
+            float* z = ResetGates + 2 * row * Units + j;
+            var (dz, dCandidate) = BackThroughUpdate<TV, TOps>(z, Candidate + at, HPrev + at, DHidden + at, masked, mask, Activation, RecurrentActivation);
+            Store<TV, TOps>(dz, z, masked, mask);
+            Store<TV, TOps>(dCandidate, Candidate + at, masked, mask);
         }
     }
 
     /// <summary>
-    /// Reset before, backward through r ⊙ h̃, given d(r ⊙ h̃) from the candidate product: dr = d(r⊙h̃) ⊙ h̃ ⊙ σ'(r) and
-    /// dh̃ = d(r⊙h̃) ⊙ r, written to <see cref="DRecurrentState"/>, or, when <see cref="AddToHidden"/> (no recurrent mask
-    /// between h̃ and h), added to dh, which the backward update pass left at dh ⊙ z.
+    /// Reset before, backward through r ⊙ h̃, given d(r ⊙ h̃) from the candidate product: dr = d(r⊙h̃) ⊙ h̃ ⊙ σ'(r) over r, in
+    /// place, and dh̃ = d(r⊙h̃) ⊙ r, written to <see cref="DRecurrentState"/>, or, when <see cref="AddToHidden"/> (no recurrent
+    /// mask between h̃ and h), added to dh, which the backward update pass left at dh ⊙ z.
     /// </summary>
     private struct ResetBackward : IColumnPass
     {
-        public float* Gates, RecurrentInput, DResetHidden, DGates, DRecurrentState;
+        public float* ResetGates, RecurrentInput, DResetHidden, DRecurrentState;
         public int Units;
         public GateActivation RecurrentActivation;
         public bool AddToHidden;
@@ -176,11 +178,12 @@ internal sealed unsafe partial class GruSequence
         public void At<TV, TOps>(int row, int j, bool masked, TV mask) where TV : struct where TOps : IVectorOps<TV>
         {
             int u = Units, at = row * u + j;
-            var r = Load<TV, TOps>(Gates + 3 * row * u + u + j, masked, mask);
+            float* rAt = ResetGates + 2 * row * u + u + j;
+            var r = Load<TV, TOps>(rAt, masked, mask);
             var dReset = Load<TV, TOps>(DResetHidden + at, masked, mask);
             var dr = TOps.Multiply(TOps.Multiply(dReset, Load<TV, TOps>(RecurrentInput + at, masked, mask)),
                 GateMath.DerivativeFromOutput<TV, TOps>(RecurrentActivation, r));
-            Store<TV, TOps>(dr, DGates + 2 * row * u + u + j, masked, mask);
+            Store<TV, TOps>(dr, rAt, masked, mask);
             Store<TV, TOps>(AddToHidden ? TOps.MultiplyAdd(dReset, r, Load<TV, TOps>(DRecurrentState + at, masked, mask)) : TOps.Multiply(dReset, r),
                 DRecurrentState + at, masked, mask);
         }

@@ -26,10 +26,9 @@ namespace Neurite.Backends.Cpu.Kernels.Recurrent;
 /// </remarks>
 internal sealed unsafe partial class GruSequence : HiddenStateSequence
 {
-    private float[] _candidate = [];          // (T, B, U) ĥ (resetAfter; otherwise ĥ sits in the gates' h columns)
+    private float[] _candidate = [];          // (T, B, U) ĥ, then dĥ (resetAfter)
     private float[] _resetHidden = [];        // (T, B, U) r ⊙ h̃ (reset before)
-    private float[] _gateSums = [];           // (B, 2U) the z and r sums of a step (reset before)
-    private float[] _candidateSums = [];      // (B, U) a_h of a step (resetAfter), ĥ's sum (reset before)
+    private float[] _candidateSums = [];      // (B, U) a_h of a step (resetAfter)
     private float[] _dResetHidden = [];       // (B, U) d(r ⊙ h̃) (reset before)
     private float[] _dRecurrentState = [];    // (B, U) the gradient into h̃
     private float[] _splitGatesKernel = [];   // (U, 2U) R's z and r columns (reset before)
@@ -41,8 +40,11 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private float[] _dKernelCandidate = [];   // (F, U) x̃ᵀ · dĥ
     private float[] _dBiasGates = [];         // (3U or 2U) their column sums
     private float[] _dBiasCandidate = [];     // (U)
-    private float[] _dGatesZR = [];           // (T, B, 2U) reset before
-    private float[] _dCandidate = [];         // (T, B, U) reset before
+    // Reset before: each step's z and r sums, then z and r, then dz and dr, in place; and ĥ's sum, then ĥ, then dĥ. Each row
+    // stays where the step wrote it, so the backward passes overwrite lines they read instead of filling new buffers
+    // (the driver's gates hold only the projections of a sequence projected first).
+    private float[] _resetGates = [];         // (T, B, 2U)
+    private float[] _candidateValues = [];    // (T, B, U)
     private float[] _dSplitGates = [];        // (U, 2U)
     private float[] _dSplitCandidate = [];    // (U, U)
 
@@ -85,7 +87,6 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private protected override void ReserveCell(int batch, int steps)
     {
         int u = Units, rows = batch * steps;
-        EnsureLength(ref _candidateSums, batch * u);
         EnsureLength(ref _dRecurrentState, batch * u);
         int f = Features, gates = GateColumns;
         EnsureLength(ref _splitInputKernel, f * (gates + u));
@@ -96,16 +97,16 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         if (ResetAfter)
         {
             EnsureLength(ref _candidate, rows * u);
+            EnsureLength(ref _candidateSums, batch * u);
             EnsureLength(ref _leadBias, 3 * u);
             EnsureLength(ref _recurrentBias, 3 * u);
         }
         else
         {
             EnsureLength(ref _resetHidden, rows * u);
-            EnsureLength(ref _gateSums, batch * 2 * u);
             EnsureLength(ref _dResetHidden, batch * u);
-            EnsureLength(ref _dGatesZR, rows * 2 * u);
-            EnsureLength(ref _dCandidate, rows * u);
+            EnsureLength(ref _resetGates, rows * 2 * u);
+            EnsureLength(ref _candidateValues, rows * u);
             EnsureLength(ref _splitGatesKernel, u * 2 * u);
             EnsureLength(ref _splitCandidateKernel, u * u);
             EnsureLength(ref _dSplitGates, u * 2 * u);
@@ -117,10 +118,10 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private int GateColumns => ResetAfter ? 3 * Units : 2 * Units;
 
     /// <summary>(T·B, 3U or 2U): the gradients of the gates' product's outputs, as the backward steps leave them.</summary>
-    private Span<float> GateGradients => ResetAfter ? Gates.AsSpan(0, Batch * Steps * 3 * Units) : _dGatesZR.AsSpan(0, Batch * Steps * 2 * Units);
+    private Span<float> GateGradients => ResetAfter ? Gates.AsSpan(0, Batch * Steps * 3 * Units) : _resetGates.AsSpan(0, Batch * Steps * 2 * Units);
 
     /// <summary>(T·B, U): dĥ, the gradient of ĥ's input sum, as the backward steps leave it.</summary>
-    private Span<float> CandidateGradients => (ResetAfter ? _candidate : _dCandidate).AsSpan(0, Batch * Steps * Units);
+    private Span<float> CandidateGradients => (ResetAfter ? _candidate : _candidateValues).AsSpan(0, Batch * Steps * Units);
 
     private protected override void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias)
     {
@@ -227,10 +228,10 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
         var hPrev = Pointer(Hidden.AsSpan(step * stateSize + b0 * u));
         var hNext = Pointer(Hidden.AsSpan((step + 1) * stateSize + b0 * u));
-        var candidateSums = _candidateSums.AsSpan(b0 * u, rowsHere * u);
         bool hasBias = Bias.Length > 0;
         if (ResetAfter)
         {
+            var candidateSums = _candidateSums.AsSpan(b0 * u, rowsHere * u);
             // The gates' rows become [b_in + x̃W + h̃R for z and r, m_h = b_rec_h + h̃R_h]; a_h = b_in_h + x̃W_h beside them.
             if (FusedProjection)
             {
@@ -256,32 +257,33 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             }, u, rowsHere);
             return;
         }
-        var gateSums = _gateSums.AsSpan(b0 * 2 * u, rowsHere * 2 * u);
+        var resetGates = _resetGates.AsSpan((step * batch + b0) * 2 * u, rowsHere * 2 * u);
+        var candidateValues = _candidateValues.AsSpan(step * stateSize + b0 * u, rowsHere * u);
         var resetHidden = _resetHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u);
         if (FusedProjection)
             Gemm.MultiplyWithLead(StepInputs(step, b0, b1), _inputGatesPacked!, recurrentInput, _recurrentPacked,
-                hasBias ? Bias.ReadOnly[..(2 * u)] : default, gateSums, rowsHere);
+                hasBias ? Bias.ReadOnly[..(2 * u)] : default, resetGates, rowsHere);
         else
         {
-            for (int row = 0; row < rowsHere; row++) gates.Slice(row * g3, 2 * u).CopyTo(gateSums.Slice(row * 2 * u, 2 * u));
-            Gemm.Multiply(recurrentInput, _recurrentPacked, gateSums, rowsHere, accumulate: true);
+            for (int row = 0; row < rowsHere; row++) gates.Slice(row * g3, 2 * u).CopyTo(resetGates.Slice(row * 2 * u, 2 * u));
+            Gemm.Multiply(recurrentInput, _recurrentPacked, resetGates, rowsHere, accumulate: true);
         }
         ColumnLoop.Run(Path, new GatesForward
         {
-            Gates = Pointer(gates), GateSums = Pointer(gateSums), RecurrentInput = Pointer(recurrentInput),
-            ResetHidden = Pointer(resetHidden), Units = u, RecurrentActivation = RecurrentActivation,
+            ResetGates = Pointer(resetGates), RecurrentInput = Pointer(recurrentInput), ResetHidden = Pointer(resetHidden),
+            Units = u, RecurrentActivation = RecurrentActivation,
         }, u, rowsHere);
         if (FusedProjection)
             Gemm.MultiplyWithLead(StepInputs(step, b0, b1), _inputCandidatePacked!, resetHidden, _candidatePacked!,
-                hasBias ? Bias.ReadOnly.Slice(2 * u, u) : default, candidateSums, rowsHere);
+                hasBias ? Bias.ReadOnly.Slice(2 * u, u) : default, candidateValues, rowsHere);
         else
         {
-            for (int row = 0; row < rowsHere; row++) gates.Slice(row * g3 + 2 * u, u).CopyTo(candidateSums.Slice(row * u, u));
-            Gemm.Multiply(resetHidden, _candidatePacked!, candidateSums, rowsHere, accumulate: true);
+            for (int row = 0; row < rowsHere; row++) gates.Slice(row * g3 + 2 * u, u).CopyTo(candidateValues.Slice(row * u, u));
+            Gemm.Multiply(resetHidden, _candidatePacked!, candidateValues, rowsHere, accumulate: true);
         }
         ColumnLoop.Run(Path, new CandidateForward
         {
-            Gates = Pointer(gates), CandidateSums = Pointer(candidateSums), HPrev = hPrev, HNext = hNext,
+            ResetGates = Pointer(resetGates), Candidate = Pointer(candidateValues), HPrev = hPrev, HNext = hNext,
             Units = u, Activation = Activation,
         }, u, rowsHere);
     }
@@ -309,24 +311,25 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         }
         else
         {
-            var stepDGates = _dGatesZR.AsSpan((step * batch + b0) * 2 * u, rowsHere * 2 * u);
-            var stepDCandidate = _dCandidate.AsSpan(step * stateSize + b0 * u, rowsHere * u);
+            var resetGates = _resetGates.AsSpan((step * batch + b0) * 2 * u, rowsHere * 2 * u);
+            var candidateValues = _candidateValues.AsSpan(step * stateSize + b0 * u, rowsHere * u);
+            // [z, r] become [dz, dr] and ĥ becomes dĥ where they lie.
             ColumnLoop.Run(Path, new CandidateBackward
             {
-                Gates = Pointer(gates), HPrev = Pointer(hPrev), DHidden = Pointer(dh), DGates = Pointer(stepDGates),
-                DCandidate = Pointer(stepDCandidate), Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
+                ResetGates = Pointer(resetGates), Candidate = Pointer(candidateValues), HPrev = Pointer(hPrev), DHidden = Pointer(dh),
+                Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
             var dResetHidden = _dResetHidden.AsSpan(b0 * u, rowsHere * u);
-            Gemm.Multiply(stepDCandidate, _candidateTransposed!, dResetHidden, rowsHere);
+            Gemm.Multiply(candidateValues, _candidateTransposed!, dResetHidden, rowsHere);
             ReadOnlySpan<float> recurrentInput = HasRecurrentMask ? DroppedHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u) : hPrev;
             ColumnLoop.Run(Path, new ResetBackward
             {
-                Gates = Pointer(gates), RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden),
-                DGates = Pointer(stepDGates), DRecurrentState = Pointer(dRecurrentState), Units = u, RecurrentActivation = RecurrentActivation,
+                ResetGates = Pointer(resetGates), RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden),
+                DRecurrentState = Pointer(dRecurrentState), Units = u, RecurrentActivation = RecurrentActivation,
                 AddToHidden = !HasRecurrentMask,
             }, u, rowsHere);
             if (!needPrevious) return;
-            Gemm.Multiply(stepDGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true);
+            Gemm.Multiply(resetGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true);
         }
         if (!HasRecurrentMask) return;
         SequenceLayout.Multiply(dRecurrentState, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dRecurrentState);
