@@ -222,7 +222,7 @@ internal static unsafe partial class Gemm
             for (int kb = 0; kb < kBlocks; kb++)
             {
                 int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
-                for (int jp = 0; jp < Panels; jp++) PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed + (nint)jp * kc * Panel);
+                PackRowsIntoPanels(B + (nint)k0 * N, kc, N, Packed);
                 long length = (long)totalRows * kc;
                 if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
                     (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
@@ -243,8 +243,9 @@ internal static unsafe partial class Gemm
                         else
                         {
                             float* src = part.A + (nint)k0 * part.Rows + i;
-                            if (mr == 6 && part.Rows - i >= 8) // the usual Vector256 tile: 8 wide, the next 2 overwritten after
-                                for (int p = 0; p < kc - 1; p++, src += part.Rows) Vector256.Store(Vector256.Load(src), dst + p * 6);
+                            // 8 wide, the spare values overwritten by the next k's (from 4 rows the last store stays in the tile)
+                            if (mr >= 4 && mr <= 8 && part.Rows - i >= 8)
+                                for (int p = 0; p < kc - 1; p++, src += part.Rows) Vector256.Store(Vector256.Load(src), dst + p * mr);
                             else
                                 for (int p = 0; p < kc - 1; p++, src += part.Rows)
                                     for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r];
@@ -274,6 +275,29 @@ internal static unsafe partial class Gemm
                             }
                     }
                     first = end;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Rows [0, <paramref name="kc"/>) of a row-major B with N (a multiple of 32) columns as panels of 32 columns, panel
+        /// after panel, the layout <see cref="PackPanel"/> writes: row by row, so B is read in order (it is often a tall gradient
+        /// just written, coming back from L3), instead of panel by panel with a whole row between reads.
+        /// </summary>
+        private static void PackRowsIntoPanels(float* b, int kc, int n, float* dst)
+        {
+            int panels = n / Panel;
+            nint panelStride = (nint)kc * Panel;
+            for (int p = 0; p < kc; p++, b += n)
+            {
+                float* target = dst + p * Panel;
+                for (int jp = 0; jp < panels; jp++, target += panelStride)
+                {
+                    float* source = b + jp * Panel;
+                    Vector256.Store(Vector256.Load(source), target);
+                    Vector256.Store(Vector256.Load(source + 8), target + 8);
+                    Vector256.Store(Vector256.Load(source + 16), target + 16);
+                    Vector256.Store(Vector256.Load(source + 24), target + 24);
                 }
             }
         }
