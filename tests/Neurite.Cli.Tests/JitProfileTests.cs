@@ -65,6 +65,14 @@ public sealed class JitProfileTests : IDisposable
     }
 
     [Fact]
+    public void The_help_names_the_opt_out()
+    {
+        var (code, output, _) = CommandTestKit.Run("--help");
+        Assert.Equal(CliApp.Success, code);
+        Assert.Contains($"{JitProfile.OptOutVariable}=1", output);
+    }
+
+    [Fact]
     public async Task A_run_records_a_profile_and_no_state_of_the_cache_folder_changes_its_results_or_fails_it()
     {
         string data = _kit.SeparableTable(rows: 60);
