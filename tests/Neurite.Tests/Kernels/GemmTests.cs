@@ -322,6 +322,42 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void TransposedBGivesTheBitsOfTheSameBStoredUntransposed(KernelPath path)
+    {
+        // op(B) is packed from B stored (N,K) (full panels transposed 8x8 in registers, a ragged panel copied) or read
+        // from (K,N): the same values in the same panels, so the same chains and bits. K not a multiple of 8 covers the
+        // transposes' tail; N not a multiple of 32 the ragged panel; the shapes are large enough for the blocked kernels.
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            int seed = 700;
+            foreach (int threads in new[] { 1, 2 })
+                foreach (var (m, k, n) in new[] { (40, 101, 96), (300, 260, 270), (7, 515, 64), (64, 8, 2050) })
+                {
+                    Threading.MaxThreads = threads;
+                    var a = KernelPaths.RandomValues(m * k, ++seed);
+                    var stored = KernelPaths.RandomValues(n * k, ++seed);
+                    var untransposed = new float[k * n];
+                    for (int j = 0; j < n; j++)
+                        for (int p = 0; p < k; p++) untransposed[p * n + j] = stored[j * k + p];
+                    var fromTransposed = new float[m * n];
+                    var fromUntransposed = new float[m * n];
+                    Gemm.Multiply(a, stored, fromTransposed, m, k, n, transB: true);
+                    Gemm.Multiply(a, Gemm.PackB(untransposed, k, n), fromUntransposed, m);
+                    Assert.Equal(fromUntransposed, fromTransposed);
+                    var (product, absSum) = Reference(a, untransposed, m, k, n, false, false);
+                    AssertClose(fromTransposed, false, product, absSum, fromTransposed, k, $"{path} transposed B m={m} k={k} n={n} threads={threads}");
+                }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void TwoThreadsGiveBitIdenticalResultsToOneThread(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
