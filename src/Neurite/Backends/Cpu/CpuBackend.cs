@@ -77,21 +77,21 @@ internal sealed class CpuBackend : IBackend
         new SimpleRnnSequence(features, units, activation, returnSequences, goBackwards);
 
     public void AdamUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, float alpha, float b1, float b2, float epsilon) =>
-        ElementwiseKernels.AdamUpdate(value, gradient, m, v, alpha, b1, b2, epsilon);
+        ParallelUpdates.Adam(value, gradient, m, v, alpha, b1, b2, epsilon);
 
     public void AmsgradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
         float alpha, float b1, float b2, float epsilon) =>
-        OptimizerKernels.Amsgrad(value, gradient, m, v, vhat, alpha, b1, b2, epsilon);
+        ParallelUpdates.Amsgrad(value, gradient, m, v, vhat, alpha, b1, b2, epsilon);
 
     public void SgdUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float learningRate, float momentum, bool nesterov) =>
-        OptimizerKernels.Sgd(value, gradient, velocity, learningRate, momentum, nesterov);
+        ParallelUpdates.Sgd(value, gradient, velocity, learningRate, momentum, nesterov);
 
     public void RmsPropUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
         float learningRate, float rho, float epsilon, float momentum, bool centered) =>
-        OptimizerKernels.RmsProp(value, gradient, s, velocity, average, learningRate, rho, epsilon, momentum, centered);
+        ParallelUpdates.RmsProp(value, gradient, s, velocity, average, learningRate, rho, epsilon, momentum, centered);
 
     public void AdagradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float learningRate, float epsilon) =>
-        OptimizerKernels.Adagrad(value, gradient, accumulator, learningRate, epsilon);
+        ParallelUpdates.Adagrad(value, gradient, accumulator, learningRate, epsilon);
 
     public double SumOfSquares(ReadOnlySpan<float> values) => OptimizerKernels.SumOfSquares(values);
 
