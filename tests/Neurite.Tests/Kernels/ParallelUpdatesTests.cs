@@ -132,7 +132,7 @@ public class ParallelUpdatesTests
     [MemberData(nameof(Optimizers))]
     public void An_mlp_trained_on_two_threads_gets_the_weights_of_one_thread(string optimizer)
     {
-        // Dense(131) on 131 features: a 17161-element kernel, split in two on two threads.
+        // Dense(131) on 131 features: a 17161-element kernel, split in two on two threads; 300 rows of 131 split the layers' passes.
         float[] Train(int threads)
         {
             int saved = Threading.MaxThreads;
@@ -151,8 +151,8 @@ public class ParallelUpdatesTests
                     _ => new Neurite.Optimizers.Adagrad(0.05),
                 };
                 model.Compile("mse", chosen);
-                var x = Tensor.Zeros(40, 131);
-                var y = Tensor.Zeros(40, 2);
+                var x = Tensor.Zeros(300, 131);
+                var y = Tensor.Zeros(300, 2);
                 var random = new System.Random(9);
                 for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(random.NextDouble() * 2 - 1);
                 for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(random.NextDouble() * 2 - 1);

@@ -26,10 +26,10 @@ internal sealed class CpuBackend : IBackend
         bool transA = false, bool transB = false, bool accumulate = false) =>
         Gemm.Multiply(a, b, c, m, k, n, transA, transB, accumulate);
 
-    public void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols) => FastMath.AddBias(matrix, bias, rows, cols);
+    public void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols) => ParallelPasses.AddBias(matrix, bias, rows, cols);
 
     public void SumRows(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int cols, bool accumulate) =>
-        FastMath.SumRows(matrix, sums, rows, cols, accumulate);
+        ParallelPasses.SumRows(matrix, sums, rows, cols, accumulate);
 
     public void Tanh(ReadOnlySpan<float> x, Span<float> y) => FastMath.Tanh(x, y);
 
@@ -41,10 +41,10 @@ internal sealed class CpuBackend : IBackend
 
     public void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product) => ElementwiseKernels.Multiply(a, b, product);
 
-    public void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols) => ActivationKernels.Forward(kind, z, a, cols);
+    public void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols) => ParallelPasses.ActivationForward(kind, z, a, cols);
 
     public void ActivationBackward(ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols) =>
-        ActivationKernels.Backward(kind, z, a, da, dz, cols);
+        ParallelPasses.ActivationBackward(kind, z, a, da, dz, cols);
 
     public double Loss(LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
         ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver) =>
