@@ -19,8 +19,11 @@ internal static unsafe class ParallelPasses
     internal const int Alignment = 64;
 
     /// <summary>How many parts a pass over <paramref name="elements"/> elements is split into on this thread now.</summary>
+    /// <remarks>The size is tested first: the tutorial's small layers call this several times a step, and the part flag is a
+    /// thread-static read.</remarks>
     internal static int Parts(long elements) =>
-        WorkerPool.InsidePart ? 1 : (int)Math.Max(1, Math.Min(Threading.MaxThreads, elements / MinElementsPerPart));
+        elements < 2 * MinElementsPerPart || Threading.MaxThreads == 1 || WorkerPool.InsidePart
+            ? 1 : (int)Math.Min(Threading.MaxThreads, elements / MinElementsPerPart);
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> over <paramref name="count"/> items, starts rounded down to
     /// multiples of <paramref name="unit"/>; the last part takes the rest.</summary>
@@ -31,8 +34,12 @@ internal static unsafe class ParallelPasses
         return (start, end - start);
     }
 
-    public static void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols) =>
-        AddBias(Parts((long)rows * cols), matrix, bias, rows, cols);
+    public static void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols)
+    {
+        int parts = Parts((long)rows * cols);
+        if (parts <= 1) FastMath.AddBias(matrix, bias, rows, cols);
+        else AddBias(parts, matrix, bias, rows, cols);
+    }
 
     internal static void AddBias(int parts, Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols)
     {
@@ -48,8 +55,12 @@ internal static unsafe class ParallelPasses
             Run(PassKind.AddBias, default, pm, pb, null, null, rows, cols, parts, false);
     }
 
-    public static void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols) =>
-        ActivationForward(Parts(z.Length), kind, z, a, cols);
+    public static void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols)
+    {
+        int parts = Parts(z.Length);
+        if (parts <= 1) ActivationKernels.Forward(kind, z, a, cols);
+        else ActivationForward(parts, kind, z, a, cols);
+    }
 
     internal static void ActivationForward(int parts, ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols)
     {
@@ -63,8 +74,12 @@ internal static unsafe class ParallelPasses
             Run(PassKind.Forward, kind, pz, pa, null, null, z.Length / cols, cols, parts, false);
     }
 
-    public static void ActivationBackward(ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols) =>
-        ActivationBackward(Parts(da.Length), kind, z, a, da, dz, cols);
+    public static void ActivationBackward(ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols)
+    {
+        int parts = Parts(da.Length);
+        if (parts <= 1) ActivationKernels.Backward(kind, z, a, da, dz, cols);
+        else ActivationBackward(parts, kind, z, a, da, dz, cols);
+    }
 
     internal static void ActivationBackward(int parts, ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da,
         Span<float> dz, int cols)
@@ -82,8 +97,12 @@ internal static unsafe class ParallelPasses
             Run(PassKind.Backward, kind, pz, pa, pda, pdz, da.Length / cols, cols, parts, false);
     }
 
-    public static void SumRows(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int cols, bool accumulate) =>
-        SumRows(Parts((long)rows * cols), matrix, sums, rows, cols, accumulate);
+    public static void SumRows(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int cols, bool accumulate)
+    {
+        int parts = Parts((long)rows * cols);
+        if (parts <= 1) FastMath.SumRows(matrix, sums, rows, cols, accumulate);
+        else SumRows(parts, matrix, sums, rows, cols, accumulate);
+    }
 
     internal static void SumRows(int parts, ReadOnlySpan<float> matrix, Span<float> sums, int rows, int cols, bool accumulate)
     {

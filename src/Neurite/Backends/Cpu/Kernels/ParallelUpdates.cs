@@ -17,8 +17,11 @@ internal static unsafe class ParallelUpdates
     internal const int Alignment = 64;
 
     /// <summary>How many ranges an update of <paramref name="length"/> elements is split into on this thread now.</summary>
+    /// <remarks>The size is tested first: small models call this for every weight every step, and the part flag is a
+    /// thread-static read.</remarks>
     internal static int Parts(int length) =>
-        WorkerPool.InsidePart ? 1 : Math.Max(1, Math.Min(Threading.MaxThreads, length / MinElementsPerPart));
+        length < 2 * MinElementsPerPart || Threading.MaxThreads == 1 || WorkerPool.InsidePart
+            ? 1 : Math.Min(Threading.MaxThreads, length / MinElementsPerPart);
 
     /// <summary>Range <paramref name="part"/> of <paramref name="parts"/> over <paramref name="length"/> elements: aligned starts, the last takes the rest.</summary>
     internal static (int Start, int Length) Range(int length, int part, int parts)
@@ -29,8 +32,12 @@ internal static unsafe class ParallelUpdates
     }
 
     public static void Adam(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v,
-        float alpha, float b1, float b2, float eps) =>
-        Adam(Parts(value.Length), value, gradient, m, v, alpha, b1, b2, eps);
+        float alpha, float b1, float b2, float eps)
+    {
+        int parts = Parts(value.Length);
+        if (parts <= 1) ElementwiseKernels.AdamUpdate(value, gradient, m, v, alpha, b1, b2, eps);
+        else Adam(parts, value, gradient, m, v, alpha, b1, b2, eps);
+    }
 
     /// <summary>As the overload above, in <paramref name="parts"/> ranges (1: one pass).</summary>
     internal static void Adam(int parts, Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v,
@@ -47,8 +54,12 @@ internal static unsafe class ParallelUpdates
     }
 
     public static void Amsgrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
-        float alpha, float b1, float b2, float eps) =>
-        Amsgrad(Parts(value.Length), value, gradient, m, v, vhat, alpha, b1, b2, eps);
+        float alpha, float b1, float b2, float eps)
+    {
+        int parts = Parts(value.Length);
+        if (parts <= 1) OptimizerKernels.Amsgrad(value, gradient, m, v, vhat, alpha, b1, b2, eps);
+        else Amsgrad(parts, value, gradient, m, v, vhat, alpha, b1, b2, eps);
+    }
 
     /// <summary>As the overload above, in <paramref name="parts"/> ranges (1: one pass).</summary>
     internal static void Amsgrad(int parts, Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
@@ -64,8 +75,12 @@ internal static unsafe class ParallelUpdates
             Run(Kind.Amsgrad, pw, pg, pm, pv, ph, value.Length, parts, alpha, b1, b2, eps, 0, false);
     }
 
-    public static void Sgd(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float lr, float mu, bool nesterov) =>
-        Sgd(Parts(value.Length), value, gradient, velocity, lr, mu, nesterov);
+    public static void Sgd(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float lr, float mu, bool nesterov)
+    {
+        int parts = Parts(value.Length);
+        if (parts <= 1) OptimizerKernels.Sgd(value, gradient, velocity, lr, mu, nesterov);
+        else Sgd(parts, value, gradient, velocity, lr, mu, nesterov);
+    }
 
     /// <summary>As the overload above, in <paramref name="parts"/> ranges (1: one pass).</summary>
     internal static void Sgd(int parts, Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float lr, float mu, bool nesterov)
@@ -83,8 +98,12 @@ internal static unsafe class ParallelUpdates
     }
 
     public static void RmsProp(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
-        float lr, float rho, float eps, float mu, bool centered) =>
-        RmsProp(Parts(value.Length), value, gradient, s, velocity, average, lr, rho, eps, mu, centered);
+        float lr, float rho, float eps, float mu, bool centered)
+    {
+        int parts = Parts(value.Length);
+        if (parts <= 1) OptimizerKernels.RmsProp(value, gradient, s, velocity, average, lr, rho, eps, mu, centered);
+        else RmsProp(parts, value, gradient, s, velocity, average, lr, rho, eps, mu, centered);
+    }
 
     /// <summary>As the overload above, in <paramref name="parts"/> ranges (1: one pass).</summary>
     internal static void RmsProp(int parts, Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
@@ -100,8 +119,12 @@ internal static unsafe class ParallelUpdates
             Run(Kind.RmsProp, pw, pg, ps, pu, pa, value.Length, parts, lr, rho, eps, mu, 0, centered);
     }
 
-    public static void Adagrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float lr, float eps) =>
-        Adagrad(Parts(value.Length), value, gradient, accumulator, lr, eps);
+    public static void Adagrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float lr, float eps)
+    {
+        int parts = Parts(value.Length);
+        if (parts <= 1) OptimizerKernels.Adagrad(value, gradient, accumulator, lr, eps);
+        else Adagrad(parts, value, gradient, accumulator, lr, eps);
+    }
 
     /// <summary>As the overload above, in <paramref name="parts"/> ranges (1: one pass).</summary>
     internal static void Adagrad(int parts, Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float lr, float eps)
