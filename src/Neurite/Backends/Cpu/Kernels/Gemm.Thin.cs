@@ -15,6 +15,7 @@ internal static unsafe partial class Gemm
     internal const double ThinMaxFlops = 4_000_000;
 
     /// <summary>Whether <see cref="MultiplyThin"/> takes this product on <paramref name="path"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool IsThin(KernelPath path, int m, int k, int n) =>
         path != KernelPath.Scalar && Fma.IsSupported && Avx2.IsSupported && (n == 1 || k == 1)
         && (long)m * n * k > TinyMaxMultiplyAdds && 2.0 * m * n * k <= ThinMaxFlops;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>
@@ -34,6 +36,7 @@ internal static unsafe class ParallelPasses
         return (start, end - start);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols)
     {
         int parts = Parts((long)rows * cols);
@@ -55,6 +58,7 @@ internal static unsafe class ParallelPasses
             Run(PassKind.AddBias, default, pm, pb, null, null, rows, cols, parts, false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols)
     {
         int parts = Parts(z.Length);
@@ -74,6 +78,7 @@ internal static unsafe class ParallelPasses
             Run(PassKind.Forward, kind, pz, pa, null, null, z.Length / cols, cols, parts, false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ActivationBackward(ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols)
     {
         int parts = Parts(da.Length);
@@ -97,6 +102,7 @@ internal static unsafe class ParallelPasses
             Run(PassKind.Backward, kind, pz, pa, pda, pdz, da.Length / cols, cols, parts, false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void SumRows(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int cols, bool accumulate)
     {
         int parts = Parts((long)rows * cols);

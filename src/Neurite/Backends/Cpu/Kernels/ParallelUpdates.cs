@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>
@@ -31,6 +33,7 @@ internal static unsafe class ParallelUpdates
         return (start, end - start);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Adam(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v,
         float alpha, float b1, float b2, float eps)
     {
@@ -53,6 +56,7 @@ internal static unsafe class ParallelUpdates
             Run(Kind.Adam, pw, pg, pm, pv, null, value.Length, parts, alpha, b1, b2, eps, 0, false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Amsgrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
         float alpha, float b1, float b2, float eps)
     {
@@ -75,6 +79,7 @@ internal static unsafe class ParallelUpdates
             Run(Kind.Amsgrad, pw, pg, pm, pv, ph, value.Length, parts, alpha, b1, b2, eps, 0, false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Sgd(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float lr, float mu, bool nesterov)
     {
         int parts = Parts(value.Length);
@@ -97,6 +102,7 @@ internal static unsafe class ParallelUpdates
             Run(Kind.Sgd, pw, pg, mu != 0 ? pu : null, null, null, value.Length, parts, lr, mu, 0, 0, 0, nesterov);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RmsProp(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
         float lr, float rho, float eps, float mu, bool centered)
     {
@@ -119,6 +125,7 @@ internal static unsafe class ParallelUpdates
             Run(Kind.RmsProp, pw, pg, ps, pu, pa, value.Length, parts, lr, rho, eps, mu, 0, centered);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Adagrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float lr, float eps)
     {
         int parts = Parts(value.Length);
