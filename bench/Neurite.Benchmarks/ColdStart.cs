@@ -18,6 +18,10 @@ namespace Neurite.Benchmarks;
 /// variables for the child (e.g. <c>DOTNET_TieredCompilation=0</c>); the first variant is always the runtime
 /// configuration the program was built with. Without <c>--variant</c> the JIT settings worth comparing are run.
 /// <c>--child</c> names another build of this program to start instead (e.g. one published with ReadyToRun).
+/// <c>--jit-profile</c> starts the children as the neurite CLI starts: with a multicore-JIT profile
+/// (<see cref="ProfileOptimization"/>) in a fresh folder per point and variant, recorded by one unmeasured child first;
+/// <c>--prewarm</c> with <see cref="KernelPrewarm"/> compiling the first step's kernels on a background thread;
+/// <c>--lead-ms N</c> has each child sleep N ms before it builds the model, standing in for the CLI's startup.
 /// </remarks>
 internal static class ColdStart
 {
@@ -34,7 +38,22 @@ internal static class ColdStart
     public static void Run(string[] args)
     {
         int childAt = Array.IndexOf(args, "--cold-child");
-        if (childAt >= 0) { Child(SweepWorkload.Point.Parse(args[childAt + 1]), Steps(args), Threads(args)); return; }
+        if (childAt >= 0)
+        {
+            // First, as the neurite CLI does before it parses its arguments: play back the JIT profile of the previous
+            // process on a background thread and record this one's for the next.
+            if (SweepWorkload.Option(args, "--jit-profile-folder") is string folder)
+            {
+                ProfileOptimization.SetProfileRoot(folder);
+                ProfileOptimization.StartProfile("sweep-cold.jitprofile");
+            }
+            var childPoint = SweepWorkload.Point.Parse(args[childAt + 1]);
+            if (args.Contains("--prewarm")) KernelPrewarm.Start(childPoint.Kind);
+            // Stands in for the CLI's work before training (arguments, data, model), which a background compile overlaps.
+            if (SweepWorkload.Option(args, "--lead-ms") is string lead) Thread.Sleep(int.Parse(lead, CultureInfo.InvariantCulture));
+            Child(childPoint, Steps(args), Threads(args));
+            return;
+        }
 
         int runs = int.Parse(SweepWorkload.Option(args, "--runs") ?? "3", CultureInfo.InvariantCulture);
         var points = Values(args, "--point");
@@ -45,23 +64,40 @@ internal static class ColdStart
         int steps = Steps(args), threads = Threads(args);
         // Another build of this program as the child, e.g. one published with ReadyToRun as the neurite tool is.
         string? child = SweepWorkload.Option(args, "--child");
+        // The CLI's startup: a multicore-JIT profile recorded by one unmeasured process, then played back (and
+        // rewritten) by each measured one.
+        bool jitProfile = args.Contains("--jit-profile");
+        // The experiment beside it: the first step's kernels compiled on a background thread from a fixed list.
+        bool prewarm = args.Contains("--prewarm");
+        string? leadMs = SweepWorkload.Option(args, "--lead-ms");
 
         Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over the mean of {steps} warm steps, {threads} thread(s), median of {runs} runs");
         if (child != null) Console.WriteLine($"  child program: {child}");
         Console.WriteLine("  CPU ratio: the training thread's CPU time (what a quiet machine's clock would show for one thread); wall ratio: the clock");
-        Console.WriteLine("  JIT a+b methods c+d ms: compiled in the first step + in the other first steps (all threads; the latter mostly the background tier-up)");
+        Console.WriteLine("  JIT a+b methods c+d ms: compiled in the first step + in the other first steps (all threads; the latter mostly the background tier-up); on this thread: the training thread's share of the first step's");
+        Console.WriteLine($"  process: from the process's start to the end of the first {steps} steps, CPU ms of all its threads / wall ms");
+        if (leadMs != null) Console.WriteLine($"  each child sleeps {leadMs} ms before building the model (the CLI's startup, which a background compile can overlap)");
+        if (prewarm) Console.WriteLine("  with the kernel prewarm: a background thread compiles the first step's kernels from a fixed list (KernelPrewarm)");
+        if (jitProfile) Console.WriteLine("  with the CLI's JIT profile: one unmeasured process records it, each measured one plays it back and records it again");
         foreach (string point in points)
             foreach (string variant in variants)
             {
                 var (cpuRatios, wallRatios) = (new List<double>(), new List<double>());
                 string detail = "";
+                string? profileFolder = null;
+                if (jitProfile)
+                {
+                    profileFolder = Directory.CreateTempSubdirectory("neurite-cold-").FullName;
+                    Launch(child, point, variant, steps, threads, prewarm, profileFolder, leadMs);
+                }
                 for (int r = 0; r < runs; r++)
                 {
-                    var v = Launch(child, point, variant, steps, threads);
+                    var v = Launch(child, point, variant, steps, threads, prewarm, profileFolder, leadMs);
                     wallRatios.Add(v[0] / v[1]);
                     cpuRatios.Add(v[3] / v[4]);
-                    detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0}, JIT {v[6]:0}+{v[10]:0} methods {v[7]:0}+{v[11]:0} ms)";
+                    detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0}, JIT {v[6]:0}+{v[10]:0} methods {v[7]:0}+{v[11]:0} ms, on this thread {v[8]:0} in {v[9]:0} ms; process {v[15]:0}/{v[16]:0})";
                 }
+                if (profileFolder != null) Directory.Delete(profileFolder, recursive: true);
                 cpuRatios.Sort();
                 wallRatios.Sort();
                 Console.WriteLine($"  {point,-18} {(variant.Length == 0 ? "as built" : variant),-48} CPU ratio {cpuRatios[runs / 2]:0.00} " +
@@ -76,7 +112,7 @@ internal static class ColdStart
     private static List<string> Values(string[] args, string name)
         => args.Select((a, i) => (a, i)).Where(t => t.a == name && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToList();
 
-    private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads)
+    private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads, bool prewarm, string? profileFolder, string? leadMs)
     {
         string self = childProgram ?? Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -85,6 +121,9 @@ internal static class ColdStart
             start.ArgumentList.Add(typeof(ColdStart).Assembly.Location);
         foreach (string a in new[] { "sweep", "--cold", "--cold-child", point, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
+        if (profileFolder != null) { start.ArgumentList.Add("--jit-profile-folder"); start.ArgumentList.Add(profileFolder); }
+        if (prewarm) start.ArgumentList.Add("--prewarm");
+        if (leadMs != null) { start.ArgumentList.Add("--lead-ms"); start.ArgumentList.Add(leadMs); }
         foreach (string setting in variant.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = setting.Split('=', 2);
@@ -115,6 +154,9 @@ internal static class ColdStart
         var jitAfterFirst = jitAtStart;
         TimeSteps(model, x, y, firstWall, firstCpu, () => jitAfterFirst = JitCount.Now());
         var jitAfterFirstSteps = JitCount.Now();
+        // What the whole process spent until here, the background JIT included (multicore JIT's player, the tier-up).
+        using var self = Process.GetCurrentProcess();
+        double processCpuMs = self.TotalProcessorTime.TotalMilliseconds, processWallMs = (DateTime.Now - self.StartTime).TotalMilliseconds;
         for (int i = 0; i < 3 * steps || run.Elapsed.TotalSeconds < 2; i++) model.TrainOnBatch(x, y);
         var (steadyWall, steadyCpu) = (new double[steps], new double[steps]);
         var jitBeforeSteady = JitCount.Now();
@@ -125,7 +167,7 @@ internal static class ColdStart
         Console.WriteLine(FormattableString.Invariant(
             $"COLD {firstWall.Average()} {steadyWall.Average()} {firstWall[0]} {firstCpu.Average()} {steadyCpu.Average()} {firstCpu[0]} ") +
             FormattableString.Invariant(
-            $"{first.Methods} {first.Ms} {first.ThreadMethods} {first.ThreadMs} {rest.Methods} {rest.Ms} {rest.ThreadMethods} {rest.ThreadMs} {jitSteady.Methods}"));
+            $"{first.Methods} {first.Ms} {first.ThreadMethods} {first.ThreadMs} {rest.Methods} {rest.Ms} {rest.ThreadMethods} {rest.ThreadMs} {jitSteady.Methods} {processCpuMs} {processWallMs}"));
         // For a look at how the first steps settle: sweep --cold --cold-child POINT prints them all.
         Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture))));
         Console.WriteLine($"JIT, first step: {first}; steps 2-{steps}: {rest}; {steps} warm steps: {jitSteady}");

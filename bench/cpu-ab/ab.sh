@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Alternating A/B of two Neurite builds on W1, W2 or W3 (one thread) in thread CPU time (see Program.cs).
-# Usage: bench/cpu-ab/ab.sh OLD_DIR NEW_DIR [w1|w2|w3] [pairs] [calls]
+# Usage: bench/cpu-ab/ab.sh OLD_DIR NEW_DIR [w1|w2|w3|mlp:U,B[,threads]] [pairs] [calls]
 # OLD_DIR and NEW_DIR each hold a build's Neurite.dll and its dependencies, e.g. the Release output folder of
 # bench/Neurite.Benchmarks in two checkouts. Each pair runs both builds, the order swapped every other pair.
 set -euo pipefail

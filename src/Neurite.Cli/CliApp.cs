@@ -113,7 +113,8 @@ public static class CliApp
         });
 
         // A plain command rather than RootCommand, which would name itself after the assembly (Neurite.Cli) in help.
-        var root = new Command("neurite", "Neurite: Keras-style deep learning for .NET. Runs the tutorial end to end, or its recipes on your own CSV.") { tutorial };
+        var root = new Command("neurite", "Neurite: Keras-style deep learning for .NET. Runs the tutorial end to end, or its recipes on your own CSV.\n" +
+            $"Each command that trains or predicts keeps a JIT profile in your cache folder (~/.cache/neurite), so that its next run compiles on a second core what it needs; set {JitProfile.OptOutVariable}=1 to turn that off.") { tutorial };
         foreach (var command in DataCommands.Create(output, error, code => exitCode = code, interrupt)) root.Subcommands.Add(command);
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());

@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
 
+// First, so that the background JIT of the previous run's methods overlaps everything before training.
+Neurite.Cli.JitProfile.Start(args);
+
 using var interrupt = new CancellationTokenSource();
 // Ctrl+C (SIGINT) asks training to stop after the current batch, so that nothing is left half-written;
 // a second Ctrl+C is not intercepted and ends the process at once.

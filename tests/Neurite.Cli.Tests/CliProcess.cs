@@ -30,6 +30,8 @@ internal static class CliProcess
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        // No JIT profile in the user's cache folder from a test (JitProfileTests start the command themselves).
+        info.Environment[JitProfile.OptOutVariable] = "1";
         if (throughSignalRelay)
             foreach (var a in new[] { "--foreground", "600", host }) info.ArgumentList.Add(a);
         info.ArgumentList.Add("exec");

@@ -86,6 +86,7 @@ public sealed class CommandLineTests
     private static (int Code, string Output, string Error) RunProcess(string dll, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment[JitProfile.OptOutVariable] = "1";
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;

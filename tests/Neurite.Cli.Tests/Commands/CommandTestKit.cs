@@ -38,6 +38,8 @@ public sealed class CommandTestKit : IDisposable
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Neurite.Cli.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // No JIT profile in the user's cache folder from a test, unless the test sets where it goes.
+        start.Environment[JitProfile.OptOutVariable] = "1";
         foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);

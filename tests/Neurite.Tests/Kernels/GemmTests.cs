@@ -322,6 +322,97 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void ThinProductsGiveTheBitsOfTheBlockedKernels(KernelPath path)
+    {
+        // One column (N = 1) or one inner step (K = 1), as a Dense(1) layer's products: M and K around the vector width
+        // and the transposes' 8, large ones past the small path's limit, every transpose, overwriting and accumulating.
+        using var _ = KernelPaths.Force(path);
+        int seed = 900;
+        var shapes = new List<(int M, int K, int N)>();
+        foreach (int m in new[] { 1, 7, 8, 9, 31, 32, 33, 100, 257 })
+        {
+            foreach (int k in new[] { 2, 7, 8, 9, 64, 129, 515 }) shapes.Add((m, k, 1));
+            foreach (int n in new[] { 2, 7, 8, 9, 33, 130 }) shapes.Add((m, 1, n));
+        }
+        shapes.AddRange([(600, 400, 1), (512, 256, 1), (256, 1, 512), (3000, 1, 700)]);
+        bool sawThin = false;
+        foreach (var (m, k, n) in shapes)
+            for (int t = 0; t < 4; t++)
+            {
+                bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                sawThin |= Gemm.IsThin(path, m, k, n);
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var initial = KernelPaths.RandomValues(m * n, ++seed);
+                var packed = Gemm.PackB(b, k, n, transB);
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    var thin = (float[])initial.Clone();
+                    var blocked = (float[])initial.Clone();
+                    Gemm.Multiply(a, b, thin, m, k, n, transA, transB, accumulate);
+                    Gemm.Multiply(a, packed, blocked, m, transA, accumulate);
+                    Assert.True(blocked.AsSpan().SequenceEqual(thin), $"{path} m={m} k={k} n={n} transA={transA} transB={transB} accumulate={accumulate}");
+                    var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+                    AssertClose(initial, accumulate, product, absSum, thin, k, $"{path} thin m={m} k={k} n={n}");
+                }
+            }
+        Assert.Equal(path != KernelPath.Scalar && System.Runtime.Intrinsics.X86.Fma.IsSupported, sawThin);
+    }
+
+    [Fact]
+    public void ThinProductsLeaveMemoryOutsideCUntouched()
+    {
+        foreach (var (m, k, n) in new[] { (33, 9, 1), (9, 1, 33), (20, 64, 1) })
+            for (int t = 0; t < 4; t++)
+            {
+                bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                var a = KernelPaths.RandomValues(m * k, m + k);
+                var b = KernelPaths.RandomValues(k * n, n + k);
+                var c = new float[m * n + 16];
+                Array.Fill(c, 7f);
+                Gemm.Multiply(a, b, c.AsSpan(0, m * n), m, k, n, transA, transB);
+                Assert.All(c[(m * n)..], x => Assert.Equal(7f, x));
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void TransposedBGivesTheBitsOfTheSameBStoredUntransposed(KernelPath path)
+    {
+        // op(B) is packed from B stored (N,K) (full panels transposed 8x8 in registers, a ragged panel copied) or read
+        // from (K,N): the same values in the same panels, so the same chains and bits. K not a multiple of 8 covers the
+        // transposes' tail; N not a multiple of 32 the ragged panel; the shapes are large enough for the blocked kernels.
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            int seed = 700;
+            foreach (int threads in new[] { 1, 2 })
+                foreach (var (m, k, n) in new[] { (40, 101, 96), (300, 260, 270), (7, 515, 64), (64, 8, 2050) })
+                {
+                    Threading.MaxThreads = threads;
+                    var a = KernelPaths.RandomValues(m * k, ++seed);
+                    var stored = KernelPaths.RandomValues(n * k, ++seed);
+                    var untransposed = new float[k * n];
+                    for (int j = 0; j < n; j++)
+                        for (int p = 0; p < k; p++) untransposed[p * n + j] = stored[j * k + p];
+                    var fromTransposed = new float[m * n];
+                    var fromUntransposed = new float[m * n];
+                    Gemm.Multiply(a, stored, fromTransposed, m, k, n, transB: true);
+                    Gemm.Multiply(a, Gemm.PackB(untransposed, k, n), fromUntransposed, m);
+                    Assert.Equal(fromUntransposed, fromTransposed);
+                    var (product, absSum) = Reference(a, untransposed, m, k, n, false, false);
+                    AssertClose(fromTransposed, false, product, absSum, fromTransposed, k, $"{path} transposed B m={m} k={k} n={n} threads={threads}");
+                }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void TwoThreadsGiveBitIdenticalResultsToOneThread(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);

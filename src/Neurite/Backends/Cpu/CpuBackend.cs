@@ -26,10 +26,10 @@ internal sealed class CpuBackend : IBackend
         bool transA = false, bool transB = false, bool accumulate = false) =>
         Gemm.Multiply(a, b, c, m, k, n, transA, transB, accumulate);
 
-    public void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols) => FastMath.AddBias(matrix, bias, rows, cols);
+    public void AddBias(Span<float> matrix, ReadOnlySpan<float> bias, int rows, int cols) => ParallelPasses.AddBias(matrix, bias, rows, cols);
 
     public void SumRows(ReadOnlySpan<float> matrix, Span<float> sums, int rows, int cols, bool accumulate) =>
-        FastMath.SumRows(matrix, sums, rows, cols, accumulate);
+        ParallelPasses.SumRows(matrix, sums, rows, cols, accumulate);
 
     public void Tanh(ReadOnlySpan<float> x, Span<float> y) => FastMath.Tanh(x, y);
 
@@ -41,10 +41,10 @@ internal sealed class CpuBackend : IBackend
 
     public void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product) => ElementwiseKernels.Multiply(a, b, product);
 
-    public void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols) => ActivationKernels.Forward(kind, z, a, cols);
+    public void ActivationForward(ActivationKind kind, ReadOnlySpan<float> z, Span<float> a, int cols) => ParallelPasses.ActivationForward(kind, z, a, cols);
 
     public void ActivationBackward(ActivationKind kind, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int cols) =>
-        ActivationKernels.Backward(kind, z, a, da, dz, cols);
+        ParallelPasses.ActivationBackward(kind, z, a, da, dz, cols);
 
     public double Loss(LossKind kind, double delta, ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Span<float> gradient,
         ReadOnlySpan<float> sampleWeights, int batch, int width, int averageOver) =>
@@ -77,21 +77,21 @@ internal sealed class CpuBackend : IBackend
         new SimpleRnnSequence(features, units, activation, returnSequences, goBackwards);
 
     public void AdamUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, float alpha, float b1, float b2, float epsilon) =>
-        ElementwiseKernels.AdamUpdate(value, gradient, m, v, alpha, b1, b2, epsilon);
+        ParallelUpdates.Adam(value, gradient, m, v, alpha, b1, b2, epsilon);
 
     public void AmsgradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
         float alpha, float b1, float b2, float epsilon) =>
-        OptimizerKernels.Amsgrad(value, gradient, m, v, vhat, alpha, b1, b2, epsilon);
+        ParallelUpdates.Amsgrad(value, gradient, m, v, vhat, alpha, b1, b2, epsilon);
 
     public void SgdUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float learningRate, float momentum, bool nesterov) =>
-        OptimizerKernels.Sgd(value, gradient, velocity, learningRate, momentum, nesterov);
+        ParallelUpdates.Sgd(value, gradient, velocity, learningRate, momentum, nesterov);
 
     public void RmsPropUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
         float learningRate, float rho, float epsilon, float momentum, bool centered) =>
-        OptimizerKernels.RmsProp(value, gradient, s, velocity, average, learningRate, rho, epsilon, momentum, centered);
+        ParallelUpdates.RmsProp(value, gradient, s, velocity, average, learningRate, rho, epsilon, momentum, centered);
 
     public void AdagradUpdate(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float learningRate, float epsilon) =>
-        OptimizerKernels.Adagrad(value, gradient, accumulator, learningRate, epsilon);
+        ParallelUpdates.Adagrad(value, gradient, accumulator, learningRate, epsilon);
 
     public double SumOfSquares(ReadOnlySpan<float> values) => OptimizerKernels.SumOfSquares(values);
 

@@ -217,9 +217,22 @@ internal static unsafe class FastMath
         }
     }
 
-    private static void SumRows<TV, TOps>(float* matrix, float* sums, int rows, int cols, bool accumulate)
+    /// <summary><see cref="SumRows(ReadOnlySpan{float}, Span{float}, int, int, bool)"/> over <paramref name="cols"/> columns of
+    /// rows <paramref name="stride"/> floats apart: a range of a wider matrix's columns (each column's sum is the same chain).</summary>
+    internal static void SumRows(KernelPath path, float* matrix, nint stride, float* sums, int rows, int cols, bool accumulate)
+    {
+        switch (path)
+        {
+            case KernelPath.Vector512: SumRows<Vector512<float>, Vector512Ops>(matrix, sums, rows, cols, accumulate, stride); break;
+            case KernelPath.Vector256: SumRows<Vector256<float>, Vector256Ops>(matrix, sums, rows, cols, accumulate, stride); break;
+            default: SumRows<float, ScalarOps>(matrix, sums, rows, cols, accumulate, stride); break;
+        }
+    }
+
+    private static void SumRows<TV, TOps>(float* matrix, float* sums, int rows, int cols, bool accumulate, nint stride = 0)
         where TV : struct where TOps : IVectorOps<TV>
     {
+        if (stride == 0) stride = cols;
         int width = TOps.Count;
         int j = 0;
         // Four vectors of columns at a time keep four independent add chains in flight.
@@ -236,7 +249,7 @@ internal static unsafe class FastMath
                 s0 = s1 = s2 = s3 = TOps.Broadcast(0f);
             }
             float* p = matrix + j;
-            for (int r = 0; r < rows; r++, p += cols)
+            for (int r = 0; r < rows; r++, p += stride)
             {
                 s0 = TOps.Add(s0, TOps.Load(p)); s1 = TOps.Add(s1, TOps.Load(p + width));
                 s2 = TOps.Add(s2, TOps.Load(p + 2 * width)); s3 = TOps.Add(s3, TOps.Load(p + 3 * width));
@@ -248,13 +261,13 @@ internal static unsafe class FastMath
         {
             TV s = accumulate ? TOps.Load(sums + j) : TOps.Broadcast(0f);
             float* p = matrix + j;
-            for (int r = 0; r < rows; r++, p += cols) s = TOps.Add(s, TOps.Load(p));
+            for (int r = 0; r < rows; r++, p += stride) s = TOps.Add(s, TOps.Load(p));
             TOps.Store(s, sums + j);
         }
         for (; j < cols; j++)
         {
             float s = accumulate ? sums[j] : 0f;
-            for (int r = 0; r < rows; r++) s += matrix[(nint)r * cols + j];
+            for (int r = 0; r < rows; r++) s += matrix[r * stride + j];
             sums[j] = s;
         }
     }

@@ -70,7 +70,8 @@ internal static unsafe partial class Gemm
         fixed (float* pa = a, pb = b, pc = c)
         {
             var path = KernelSelector.Current;
-            if (2.0 * m * n * k < SmallMaxFlops) MultiplySmall(path, pa, pb, pc, m, k, n, transA, transB, accumulate);
+            if (IsThin(path, m, k, n)) MultiplyThin(pa, pb, pc, m, k, n, transA, accumulate);
+            else if (2.0 * m * n * k < SmallMaxFlops) MultiplySmall(path, pa, pb, pc, m, k, n, transA, transB, accumulate);
             else Run(path, pa, pb, null, pc, m, k, n, transA, transB, accumulate);
         }
     }

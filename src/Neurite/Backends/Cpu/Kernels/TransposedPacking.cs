@@ -48,8 +48,8 @@ internal static unsafe class TransposedPacking
     }
 
     // Eight source rows × eight p at a time, transposed in registers (the usual unpack, shuffle,
-    // permute sequence), become eight packed rows of eight values each.
-    private static void TransposePanel(float* source, int k, float* dst)
+    // permute sequence), become eight packed rows of eight values each. Needs AVX and a full panel.
+    internal static void TransposePanel(float* source, int k, float* dst)
     {
         int kMain = k & ~7;
         for (int jj = 0; jj < Panel; jj += 8)

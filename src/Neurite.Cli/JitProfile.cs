@@ -1,0 +1,68 @@
+using System.Reflection;
+using System.Runtime;
+
+namespace Neurite.Cli;
+
+/// <summary>
+/// The CLI's multicore-JIT profile (<see cref="ProfileOptimization"/>): each run of a command records which methods
+/// the JIT compiled, and the next run of that command compiles them on a background thread while its main thread
+/// parses the arguments, reads the data and builds the model, so that the first training step finds most of its
+/// vector kernels compiled (ReadyToRun cannot precompile them: bench/results/cold-start.md).
+/// </summary>
+/// <remarks>
+/// One profile per command (<c>classify.jitprofile</c>, ...) in a per-user cache folder keyed by the tool's version:
+/// <c>$XDG_CACHE_HOME/neurite/jit-profile/VERSION</c> (else <c>~/.cache</c> on Linux, <c>~/Library/Caches</c> on
+/// macOS, the local application data folder on Windows). The runtime writes the profile when the process ends and
+/// ignores a missing, corrupt or half-written one; nothing here may fail the command: a folder that cannot be made
+/// or written leaves the run without a profile. <see cref="OptOutVariable"/> turns it off.
+/// </remarks>
+internal static class JitProfile
+{
+    /// <summary>Set to any value, no profile is read or written.</summary>
+    public const string OptOutVariable = "NEURITE_NO_JIT_PROFILE";
+
+    // The commands that train or predict; --help, --version and mistakes are over before a profile could pay.
+    private static readonly string[] Commands = ["tutorial", "classify", "forecast", "summary", "predict", "evaluate"];
+
+    /// <summary>Starts the profile for this process's command, if it has one; never throws.</summary>
+    public static void Start(string[] args)
+    {
+        try
+        {
+            if (FileName(args) is not string file || Folder(Environment.GetEnvironmentVariable, ToolVersion) is not string folder) return;
+            Directory.CreateDirectory(folder);
+            ProfileOptimization.SetProfileRoot(folder);
+            ProfileOptimization.StartProfile(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            // A read-only or unusable cache folder: the run goes on without a profile, as the runtime does for a bad one.
+        }
+    }
+
+    /// <summary>The profile's file name for the command in <paramref name="args"/>; null when it is not one that trains or predicts.</summary>
+    internal static string? FileName(IReadOnlyList<string> args)
+        => args.Count > 0 && Commands.Contains(args[0], StringComparer.Ordinal) ? args[0] + ".jitprofile" : null;
+
+    /// <summary>
+    /// The folder for <paramref name="version"/>'s profiles, from the environment <paramref name="variable"/> reads;
+    /// null when <see cref="OptOutVariable"/> is set or no cache folder is known.
+    /// </summary>
+    internal static string? Folder(Func<string, string?> variable, string version)
+    {
+        if (!string.IsNullOrEmpty(variable(OptOutVariable))) return null;
+        string? cache = variable("XDG_CACHE_HOME") is { Length: > 0 } xdg && Path.IsPathFullyQualified(xdg) ? xdg
+            : OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+            : variable("HOME") is { Length: > 0 } home && Path.IsPathFullyQualified(home)
+                ? Path.Combine(home, OperatingSystem.IsMacOS() ? "Library/Caches" : ".cache")
+                : null;
+        return string.IsNullOrEmpty(cache) ? null : Path.Combine(cache, "neurite", "jit-profile", FolderName(version));
+    }
+
+    // "0.1.0+3f2a..." (Source Link's commit) names a folder on every file system as "0.1.0_3f2a...".
+    private static string FolderName(string version)
+        => new(version.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_').ToArray());
+
+    private static string ToolVersion =>
+        typeof(JitProfile).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+}
