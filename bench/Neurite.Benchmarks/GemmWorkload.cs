@@ -51,7 +51,8 @@ internal static class GemmWorkload
     ];
 
     // The large products of the size sweep (`sweep`): LSTM(512) at B = 256 (a half of 128 rows, T = 10,
-    // D = 32), the per-step products of LSTM(256) and LSTM(1024), and the MLP(1024) at B = 512.
+    // D = 32), the per-step products of LSTM(256) and LSTM(1024), and the MLP(1024) at B = 512. LSTM(1024) at B = 64
+    // also runs both halves' 64 rows as one product: what halves advancing in lock-step would run (R read once per step).
     private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] SweepShapes =
     [
         ("U512 h·R step 256x512x2048 packed", 256, 512, 2048, false, false, true),
@@ -62,6 +63,8 @@ internal static class GemmWorkload
         ("U512 dx=dz·Wᵀ 1280x2048x32 packed", 1280, 2048, 32, false, true, true),
         ("U256 h·R half 128x256x1024 packed", 128, 256, 1024, false, false, true),
         ("U1024 h·R half 32x1024x4096 packed", 32, 1024, 4096, false, false, true),
+        ("U1024 h·R both halves 64x1024x4096 packed", 64, 1024, 4096, false, false, true),
+        ("U1024 dh both halves 64x4096x1024 packed", 64, 4096, 1024, false, true, true),
         ("U1024 dh=dz·Rᵀ half 32x4096x1024 packed", 32, 4096, 1024, false, true, true),
         ("MLP1024 fwd 512x1024x1024 NN", 512, 1024, 1024, false, false, false),
         ("MLP1024 dW 1024x512x1024 TN", 1024, 512, 1024, true, false, false),

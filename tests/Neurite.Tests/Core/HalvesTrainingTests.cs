@@ -1,4 +1,5 @@
 using Neurite.Backends;
+using Neurite.Backends.Cpu;
 using Neurite.Backends.Cpu.Kernels;
 using Neurite.Backends.Cpu.Kernels.Recurrent;
 using Neurite.Layers;
@@ -248,6 +249,37 @@ public class HalvesTrainingTests
         var (x2, y2) = Data(20, seed: 10);
         masked.TrainOnBatch(x2, y2);
         Assert.False(masked.HasHalfCopies);
+    }
+
+    [Fact]
+    public void A_small_batch_under_a_recurrent_kernel_streamed_from_memory_trains_whole_with_the_same_bits_on_two_threads()
+    {
+        // At 1024 units R is 16 MiB: below 128 rows one pass reads it once per step for every row instead of once per half.
+        KeepingThreadCount(() =>
+        {
+            var weights = new List<float[][]>();
+            float[]? initialRecurrent = null;
+            foreach (var (threads, rows) in new[] { (1, 16), (2, 16), (1, HalvesTraining.WholeBatchBelowRows) })
+            {
+                Threading.MaxThreads = threads;
+                NeuriteRandom.SetSeed(5);
+                var model = new Sequential(new Lstm(1024, recurrentInitializer: new Neurite.Initializers.RandomUniform(-0.03, 0.03), inputShape: [2, 2]),
+                    new Dense(1)) { Output = TextWriter.Null };
+                model.Compile("mse", "adam");
+                Assert.Equal(HalvesTraining.WholeBatchRecurrentFloats, model.Layers[0].Parameters[1].Value.Size);
+                initialRecurrent ??= model.Layers[0].Parameters[1].Value.Span.ToArray();
+                var rng = new System.Random(rows);
+                var x = Tensor.Zeros(rows, 2, 2);
+                var y = Tensor.Zeros(rows, 1);
+                for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+                for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+                model.TrainOnBatch(x, y);
+                Assert.Equal(rows >= HalvesTraining.WholeBatchBelowRows, model.HasHalfCopies);
+                if (rows < HalvesTraining.WholeBatchBelowRows) weights.Add(model.GetWeights().Select(w => w.ToArray()).ToArray());
+            }
+            for (int i = 0; i < weights[0].Length; i++) Assert.Equal(weights[0][i], weights[1][i]);
+            Assert.NotEqual(initialRecurrent, weights[0][1]);
+        });
     }
 
     [Fact]

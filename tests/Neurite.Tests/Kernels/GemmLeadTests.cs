@@ -52,6 +52,50 @@ public class GemmLeadTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(VectorPaths))]
+    public void AShortProductOverManyKBlocksGivesTheBitsOfProductsOnAnUnpackedB(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            int seed = 80;
+            // A few rows against a packed B of several K blocks (a step's h·R at U = 1024 is 32 × 1024 × 4096, each tile
+            // prefetching its share of the next panel's block) against the same products on B read in place, whatever
+            // blocking either takes: ragged N, odd rows, with a lead and an init row and without.
+            foreach (var (m, leadK, k, n) in new[] { (13, 7, 900, 200), (32, 0, 1024, 96), (3, 2, 513, 40), (40, 0, 820, 64) })
+            {
+                var lead = KernelPaths.RandomValues(m * Math.Max(leadK, 1), ++seed);
+                var leadB = KernelPaths.RandomValues(Math.Max(leadK, 1) * n, ++seed);
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var rowInit = KernelPaths.RandomValues(n, ++seed);
+                var packed = Gemm.PackB(b, k, n);
+                var expected = new float[m * n];
+                if (leadK > 0)
+                {
+                    for (int i = 0; i < m; i++) rowInit.CopyTo(expected, i * n);
+                    Gemm.Multiply(lead, leadB, expected, m, leadK, n, accumulate: true);
+                }
+                Threading.MaxThreads = 1;
+                Gemm.Multiply(a, b, expected, m, k, n, accumulate: leadK > 0);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Threading.MaxThreads = threads;
+                    var c = KernelPaths.RandomValues(m * n, 99);
+                    if (leadK > 0) Gemm.MultiplyWithLead(lead, Gemm.PackB(leadB, leadK, n), a, packed, rowInit, c, m);
+                    else Gemm.Multiply(a, packed, c, m);
+                    Assert.Equal(expected, c);
+                }
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void ALeadProductRefusesTheScalarPathAndMismatchedColumns()
     {

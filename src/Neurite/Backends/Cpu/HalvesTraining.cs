@@ -23,7 +23,8 @@ namespace Neurite.Backends.Cpu;
 /// h..B-1) before the step and taken back after it, so the state seen by <c>Predict</c>,
 /// <c>Evaluate</c>, <c>GetStates</c> and <c>ResetStates</c> is always this model's.</para>
 /// <para>Limits: two halves use at most two cores (inside a half, kernels do not fork again); a model
-/// whose recurrent layer returns its states trains whole, so <c>FinalStates</c> stays its own; building
+/// whose recurrent layer returns its states trains whole, so <c>FinalStates</c> stays its own, and so does a small batch
+/// under a recurrent kernel too large for the caches (<see cref="WholeBatchRecurrentFloats"/>); building
 /// the copies draws nothing from the seeded generator, and each half's dropout masks are its rows of the
 /// mask the whole layer draws, so a step in halves makes the same draws as a step trained whole (another
 /// backend's, or <c>TrainInHalves = false</c>).</para>
@@ -32,6 +33,18 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
 {
     /// <summary>Fewer rows per half than this, and the fork costs more than it gains.</summary>
     internal const int MinRowsPerHalf = 8;
+
+    /// <summary>
+    /// A recurrent kernel of at least this many floats (16 MiB: an LSTM of 1024 units) is streamed from memory at every
+    /// time step, so a batch of fewer than <see cref="WholeBatchBelowRows"/> rows trains whole: each step then reads it
+    /// once for all rows instead of once per half. Measured per step's product at U = 1024 on one thread, 64 rows took only
+    /// 1.05–1.9× the time of 32 (bench/results/sweep.md, s4-lstm); the sequence still splits its rows across threads, so
+    /// two threads keep their gain.
+    /// </summary>
+    internal const int WholeBatchRecurrentFloats = 4 * 1024 * 1024;
+
+    /// <summary>See <see cref="WholeBatchRecurrentFloats"/>: from this many rows each half reads the kernel for enough rows.</summary>
+    internal const int WholeBatchBelowRows = 128;
 
     private readonly Sequential?[] _halves = new Sequential?[2];
     private readonly HalfBuffers[] _buffers = [new(), new()];
@@ -85,6 +98,7 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
             // FinalStates (returnState) must come from this model's own last forward pass.
             if (model.Layers[i].UsesFixedMasks || model.Layers[i] is RecurrentLayer { ReturnState: true }) return false;
             recurrent |= model.Layers[i] is RecurrentLayer;
+            if (count < WholeBatchBelowRows && model.Layers[i] is RecurrentLayer { RecurrentKernelWeights.Value.Size: >= WholeBatchRecurrentFloats }) return false;
         }
         return recurrent;
     }
