@@ -68,6 +68,8 @@ public class InitializerTests
     [InlineData(64, 256)]   // an LSTM recurrent kernel (U, 4U): orthonormal rows
     [InlineData(256, 64)]   // tall: orthonormal columns
     [InlineData(50, 50)]
+    [InlineData(37, 150)]   // columns of 150: the vector loops' tails
+    [InlineData(151, 9)]
     public void Orthogonal_is_orthonormal_along_its_shorter_side_and_unbiased(int rows, int cols)
     {
         var w = Draw("orthogonal", [rows, cols], seed: 5);
