@@ -38,7 +38,7 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
     /// A recurrent kernel of at least this many floats (16 MiB: an LSTM of 1024 units) is streamed from memory at every
     /// time step, so a batch of fewer than <see cref="WholeBatchBelowRows"/> rows trains whole: each step then reads it
     /// once for all rows instead of once per half. Measured per step's product at U = 1024 on one thread, 64 rows took only
-    /// 1.05–1.9× the time of 32 (bench/results/sweep.md, s4-lstm); the sequence still splits its rows across threads, so
+    /// 1.05–1.9× the time of 32 (bench/results/sweep-s4.md, s4-lstm); the sequence still splits its rows across threads, so
     /// two threads keep their gain.
     /// </summary>
     internal const int WholeBatchRecurrentFloats = 4 * 1024 * 1024;

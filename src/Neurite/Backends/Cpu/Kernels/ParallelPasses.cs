@@ -23,9 +23,12 @@ internal static unsafe class ParallelPasses
     /// <summary>How many parts a pass over <paramref name="elements"/> elements is split into on this thread now.</summary>
     /// <remarks>The size is tested first: the tutorial's small layers call this several times a step, and the part flag is a
     /// thread-static read.</remarks>
-    internal static int Parts(long elements) =>
-        elements < 2 * MinElementsPerPart || Threading.MaxThreads == 1 || WorkerPool.InsidePart
-            ? 1 : (int)Math.Min(Threading.MaxThreads, elements / MinElementsPerPart);
+    internal static int Parts(long elements) => Parts(elements, MinElementsPerPart);
+
+    /// <summary>Parts of at least <paramref name="minPerPart"/> elements each, at most one per allowed thread, and one inside a part already.</summary>
+    internal static int Parts(long elements, int minPerPart) =>
+        elements < 2 * minPerPart || Threading.MaxThreads == 1 || WorkerPool.InsidePart
+            ? 1 : (int)Math.Min(Threading.MaxThreads, elements / minPerPart);
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> over <paramref name="count"/> items, starts rounded down to
     /// multiples of <paramref name="unit"/>; the last part takes the rest.</summary>

@@ -21,17 +21,10 @@ internal static unsafe class ParallelUpdates
     /// <summary>How many ranges an update of <paramref name="length"/> elements is split into on this thread now.</summary>
     /// <remarks>The size is tested first: small models call this for every weight every step, and the part flag is a
     /// thread-static read.</remarks>
-    internal static int Parts(int length) =>
-        length < 2 * MinElementsPerPart || Threading.MaxThreads == 1 || WorkerPool.InsidePart
-            ? 1 : Math.Min(Threading.MaxThreads, length / MinElementsPerPart);
+    internal static int Parts(int length) => ParallelPasses.Parts(length, MinElementsPerPart);
 
     /// <summary>Range <paramref name="part"/> of <paramref name="parts"/> over <paramref name="length"/> elements: aligned starts, the last takes the rest.</summary>
-    internal static (int Start, int Length) Range(int length, int part, int parts)
-    {
-        int start = (int)((long)length * part / parts) & ~(Alignment - 1);
-        int end = part == parts - 1 ? length : (int)((long)length * (part + 1) / parts) & ~(Alignment - 1);
-        return (start, end - start);
-    }
+    internal static (int Start, int Length) Range(int length, int part, int parts) => ParallelPasses.Range(length, part, parts, Alignment);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Adam(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v,
