@@ -14,7 +14,8 @@ namespace Neurite.Cli;
 /// <c>$XDG_CACHE_HOME/neurite/jit-profile/VERSION</c> (else <c>~/.cache</c> on Linux, <c>~/Library/Caches</c> on
 /// macOS, the local application data folder on Windows). The runtime writes the profile when the process ends and
 /// ignores a missing, corrupt or half-written one; nothing here may fail the command: a folder that cannot be made
-/// or written leaves the run without a profile. <see cref="OptOutVariable"/> turns it off.
+/// or written leaves the run without a profile. <see cref="OptOutVariable"/> turns it off. A new version's first run
+/// removes the folders of versions not run for <see cref="StaleAfter"/>.
 /// </remarks>
 internal static class JitProfile
 {
@@ -30,6 +31,7 @@ internal static class JitProfile
         try
         {
             if (FileName(args) is not string file || Folder(Environment.GetEnvironmentVariable, ToolVersion) is not string folder) return;
+            if (!Directory.Exists(folder)) RemoveStaleVersions(Path.GetDirectoryName(folder)!, DateTime.UtcNow);
             Directory.CreateDirectory(folder);
             ProfileOptimization.SetProfileRoot(folder);
             ProfileOptimization.StartProfile(file);
@@ -37,6 +39,32 @@ internal static class JitProfile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             // A read-only or unusable cache folder: the run goes on without a profile, as the runtime does for a bad one.
+        }
+    }
+
+    /// <summary>How long a version's profiles stay after its last run, once another version has started.</summary>
+    internal static readonly TimeSpan StaleAfter = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Deletes the folders under <paramref name="root"/> (one per tool version) whose files were all last written more
+    /// than <see cref="StaleAfter"/> before <paramref name="now"/>, so that upgrades do not leave profiles behind forever;
+    /// a version still in use beside another keeps its folder. Runs when a version makes its folder, once per version.
+    /// </summary>
+    internal static void RemoveStaleVersions(string root, DateTime now)
+    {
+        if (!Directory.Exists(root)) return;
+        foreach (var version in new DirectoryInfo(root).EnumerateDirectories())
+        {
+            try
+            {
+                DateTime lastWrite = version.EnumerateFiles("*", SearchOption.AllDirectories)
+                    .Select(f => f.LastWriteTimeUtc).DefaultIfEmpty(version.LastWriteTimeUtc).Max();
+                if (now - lastWrite > StaleAfter) version.Delete(recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another process using or removing it, or not ours to remove: it stays.
+            }
         }
     }
 

@@ -111,4 +111,36 @@ public sealed class JitProfileTests : IDisposable
         Assert.Equal(first, await Classify("opted-out", ("XDG_CACHE_HOME", untouched), (JitProfile.OptOutVariable, "1")));
         Assert.False(Directory.Exists(untouched), "the opt-out still made the cache folder");
     }
+
+    [Fact]
+    public void A_new_version_removes_only_the_profiles_of_versions_not_run_for_thirty_days()
+    {
+        string root = _kit.PathOf("jit-profile");
+        var now = new DateTime(2026, 12, 3, 12, 0, 0, DateTimeKind.Utc);
+        string Version(string name, int daysSinceLastRun, string file = "classify.jitprofile")
+        {
+            string folder = Path.Combine(root, name);
+            Directory.CreateDirectory(folder);
+            string path = Path.Combine(folder, file);
+            File.WriteAllText(path, "profile");
+            File.SetLastWriteTimeUtc(path, now.AddDays(-daysSinceLastRun));
+            return folder;
+        }
+        string abandoned = Version("0.1.0", daysSinceLastRun: 45);
+        string besideIt = Version("0.2.0", daysSinceLastRun: 2);
+        // One command run recently keeps the version's folder, whatever its other profiles' age.
+        string mixed = Version("0.3.0", daysSinceLastRun: 90);
+        Version("0.3.0", daysSinceLastRun: 29, file: "forecast.jitprofile");
+        string stray = Path.Combine(root, "notes.txt");
+        File.WriteAllText(stray, "not a version folder");
+        File.SetLastWriteTimeUtc(stray, now.AddDays(-400));
+
+        JitProfile.RemoveStaleVersions(root, now);
+
+        Assert.False(Directory.Exists(abandoned), "a version unused for 45 days kept its profiles");
+        Assert.True(Directory.Exists(besideIt), "a version used two days ago lost its profiles");
+        Assert.True(File.Exists(Path.Combine(mixed, "classify.jitprofile")), "a version used 29 days ago lost its profiles");
+        Assert.True(File.Exists(stray), "a file beside the version folders was removed");
+        JitProfile.RemoveStaleVersions(Path.Combine(root, "missing"), now);
+    }
 }
