@@ -76,6 +76,7 @@ internal static unsafe partial class Gemm
             nint[] table = wide
                 ? (TransA ? GemmMicroKernels.V512Tn : GemmMicroKernels.V512Nn)
                 : (TransA ? GemmMicroKernels.V256Tn : GemmMicroKernels.V256Nn);
+            nint[] leadTable = wide ? GemmMicroKernels.V512LeadNn : GemmMicroKernels.V256LeadNn;
             float* tile = stackalloc float[GemmMicroKernels.MaxRowsV512 * 32];
 
             int rows = r1 - r0;
@@ -158,7 +159,13 @@ internal static unsafe partial class Gemm
                             for (int line = first; line < last; line++) Sse.Prefetch1(nextBlock + line * FloatsPerLine);
                         }
                         float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
-                        if (cols == chunkWidth)
+                        if (cols == chunkWidth && lead && chunkTable == table)
+                        {
+                            // Init row, lead and product in one call: the tile never leaves the registers in between.
+                            var leadKernel = (delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)leadTable[mr - 1];
+                            leadKernel(Lead + (nint)i * LeadK, leadB, LeadK, LeadInit == null ? null : LeadInit + j0, aTile, lda, bSub, ldb, cTile, N, kc);
+                        }
+                        else if (cols == chunkWidth)
                         {
                             if (lead) RunLead(kernel, i, mr, leadB, cTile, N, chunkWidth, j0, cols);
                             kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
