@@ -158,6 +158,73 @@ public class GemmTransposedPartsTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(GemmLeadTests.VectorPaths), MemberType = typeof(GemmLeadTests))]
+    public unsafe void TransposedProductsOfBPackedPieceByPieceGiveTheBitsOfBRowMajor(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            Threading.MaxThreads = 1;
+            // K over three K blocks, packed in uneven pieces as a recurrent layer's steps would (odd firsts and counts).
+            foreach (var (k, n) in new[] { (613, 96), (37, 32) })
+            {
+                int[] rows = [29, 1, 7];
+                var b = KernelPaths.RandomValues(k * n, 2);
+                var a = rows.Select((r, i) => KernelPaths.RandomValues(k * r, 40 + i)).ToArray();
+                var start = rows.Select((r, i) => KernelPaths.RandomValues(r * n, 50 + i)).ToArray();
+                var sumsStart = KernelPaths.RandomValues(n, 60);
+
+                var panels = new float[k * n];
+                for (int first = 0, piece = 5; first < k; first += piece, piece = piece * 3 % 41 + 1)
+                {
+                    int count = Math.Min(piece, k - first);
+                    Gemm.PackRowsIntoPanels(b.AsSpan(first * n, count * n), count, n, panels, first, k);
+                }
+                // The layout: panel jp holds columns [32·jp, 32·jp + 32) of every row, row after row.
+                for (int r = 0; r < k; r += 7)
+                    for (int j = 0; j < n; j += 5) Assert.Equal(b[r * n + j], panels[(j / 32) * k * 32 + r * 32 + j % 32]);
+
+                var expected = start.Select(c => (float[])c.Clone()).ToArray();
+                var expectedSums = (float[])sumsStart.Clone();
+                var actual = start.Select(c => (float[])c.Clone()).ToArray();
+                var sums = (float[])sumsStart.Clone();
+                fixed (float* a0 = a[0], a1 = a[1], a2 = a[2], e0 = expected[0], e1 = expected[1], e2 = expected[2], es = expectedSums,
+                       c0 = actual[0], c1 = actual[1], c2 = actual[2], s = sums)
+                {
+                    Gemm.AddTransposedProducts(b, k, n,
+                    [
+                        new() { A = a0, Rows = rows[0], C = e0 }, new() { A = null, Rows = 1, C = es },
+                        new() { A = a1, Rows = rows[1], C = e1 }, new() { A = a2, Rows = rows[2], C = e2 },
+                    ]);
+                    Gemm.AddTransposedProducts(panels, k, n,
+                    [
+                        new() { A = a0, Rows = rows[0], C = c0 }, new() { A = null, Rows = 1, C = s },
+                        new() { A = a1, Rows = rows[1], C = c1 }, new() { A = a2, Rows = rows[2], C = c2 },
+                    ], bInPanels: true);
+                }
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    Assert.Equal(expected[i], actual[i]);
+                    Assert.NotEqual(start[i], actual[i]);
+                }
+                Assert.Equal(expectedSums, sums);
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void PackingRowsIntoPanelsRefusesRowsOutsideTheMatrix()
+    {
+        Assert.Contains("rows [30, +4) of 32", Assert.Throws<ArgumentException>(() =>
+            Gemm.PackRowsIntoPanels(new float[4 * 32], 4, 32, new float[32 * 32], 30, 32)).Message);
+    }
+
     [Fact]
     public void TransposedProductsRefuseRaggedColumns()
     {
