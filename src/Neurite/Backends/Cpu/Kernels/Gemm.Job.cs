@@ -222,11 +222,7 @@ internal static unsafe partial class Gemm
             for (int kb = 0; kb < kBlocks; kb++)
             {
                 int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
-                // B's panels for this K block: packed now, or already packed (then each panel is K rows long).
-                float* blockB = Packed;
-                nint panelStride = (nint)kc * Panel;
-                if (Packed == null) { blockB = B + (nint)k0 * Panel; panelStride = (nint)K * Panel; }
-                else PackRowsIntoPanels(B + (nint)k0 * N, kc, N, Packed, panelStride);
+                PackRowsIntoPanels(B + (nint)k0 * N, kc, N, Packed);
                 long length = (long)totalRows * kc;
                 if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
                     (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
@@ -269,7 +265,7 @@ internal static unsafe partial class Gemm
                     while (end < t && rows < chunkRows) rows += tiles[end++].Rows;
                     for (int jp = 0; jp < Panels; jp++)
                     {
-                        float* bPanel = blockB + jp * panelStride;
+                        float* bPanel = Packed + (nint)jp * kc * Panel;
                         for (int s = 0; s < Panel; s += width)
                             for (int q = first; q < end; q++)
                             {
@@ -285,13 +281,13 @@ internal static unsafe partial class Gemm
 
         /// <summary>
         /// Rows [0, <paramref name="kc"/>) of a row-major B with N (a multiple of 32) columns as panels of 32 columns, panel
-        /// after panel <paramref name="panelStride"/> floats apart, the layout <see cref="PackPanel"/> writes: row by row, so B is
-        /// read in order (it is often a tall gradient just written, coming back from L3), instead of panel by panel with a whole
-        /// row between reads.
+        /// after panel, the layout <see cref="PackPanel"/> writes: row by row, so B is read in order (it is often a tall gradient
+        /// just written, coming back from L3), instead of panel by panel with a whole row between reads.
         /// </summary>
-        internal static void PackRowsIntoPanels(float* b, int kc, int n, float* dst, nint panelStride)
+        private static void PackRowsIntoPanels(float* b, int kc, int n, float* dst)
         {
             int panels = n / Panel;
+            nint panelStride = (nint)kc * Panel;
             for (int p = 0; p < kc; p++, b += n)
             {
                 float* target = dst + p * Panel;

@@ -143,13 +143,7 @@ internal static unsafe partial class Gemm
     /// Each element is the chain of its own product (a column sum adds 1·B[p, j], which is exactly B[p, j], in order), so the
     /// bits are those of the products one by one. Needs <see cref="CanAddTransposedProducts"/>.
     /// </summary>
-    /// <param name="b">B (K, N): row-major, or, with <paramref name="bInPanels"/>, already in the panels <see cref="PackRowsIntoPanels"/>
-    /// writes (then no K block packs it again).</param>
-    /// <param name="k">Rows of B.</param>
-    /// <param name="n">Columns of B and of every part's C.</param>
-    /// <param name="parts">The products.</param>
-    /// <param name="bInPanels">B is stored as panels of 32 columns, each K rows long, panel after panel.</param>
-    internal static void AddTransposedProducts(ReadOnlySpan<float> b, int k, int n, ReadOnlySpan<TransposedProductPart> parts, bool bInPanels = false)
+    internal static void AddTransposedProducts(ReadOnlySpan<float> b, int k, int n, ReadOnlySpan<TransposedProductPart> parts)
     {
         if (!CanAddTransposedProducts(n))
             throw new InvalidOperationException($"Gemm.AddTransposedProducts needs a vector path, one thread and N a multiple of {Panel}; received N = {n}.");
@@ -160,26 +154,9 @@ internal static unsafe partial class Gemm
         {
             var job = t_job ??= new Job();
             job.Path = KernelSelector.Current; job.B = pb; job.K = k; job.N = n; job.Panels = n / Panel;
-            job.Packed = bInPanels ? null : Scratch((long)job.Panels * Math.Min(k, MaxKBlock) * Panel);
+            job.Packed = Scratch((long)job.Panels * Math.Min(k, MaxKBlock) * Panel);
             job.ComputeTransposedParts(parts);
         }
-    }
-
-    /// <summary>
-    /// Rows [<paramref name="firstRow"/>, + <paramref name="rowCount"/>) of a (<paramref name="totalRows"/>, N) matrix, given
-    /// row-major in <paramref name="rows"/>, into <paramref name="panels"/>: the whole matrix as panels of 32 columns, each
-    /// <paramref name="totalRows"/> long, panel after panel (the layout of <see cref="PackB"/>), which
-    /// <see cref="AddTransposedProducts"/> reads with <c>bInPanels</c>. A recurrent layer packs each step's gate gradients so
-    /// while they are still in cache instead of packing all steps' again from memory in its weight-gradient pass.
-    /// </summary>
-    internal static void PackRowsIntoPanels(ReadOnlySpan<float> rows, int rowCount, int n, Span<float> panels, int firstRow, int totalRows)
-    {
-        if (firstRow < 0 || rowCount < 0 || firstRow + rowCount > totalRows || rows.Length < (long)rowCount * n || panels.Length < (long)totalRows * n)
-            throw new ArgumentException($"Gemm.PackRowsIntoPanels needs rows [{firstRow}, +{rowCount}) of {totalRows}, {rowCount}*{n} source and {totalRows}*{n} panel values; received {rows.Length} and {panels.Length}.");
-        if (n <= 0 || n % Panel != 0 || !Vector256.IsHardwareAccelerated)
-            throw new InvalidOperationException($"Gemm.PackRowsIntoPanels needs Vector256 and N a positive multiple of {Panel}; received N = {n}.");
-        fixed (float* source = rows, target = panels)
-            Job.PackRowsIntoPanels(source, rowCount, n, target + (nint)firstRow * Panel, (nint)totalRows * Panel);
     }
 
     /// <summary>Packs op(B) for repeated products. B is (K,N), or stored (N,K) when <paramref name="transB"/>.</summary>

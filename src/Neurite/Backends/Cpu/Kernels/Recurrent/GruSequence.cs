@@ -306,8 +306,6 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
                 Gates = Pointer(gates), Candidate = Pointer(_candidate.AsSpan(step * stateSize + b0 * u)), HPrev = Pointer(hPrev),
                 DHidden = Pointer(dh), Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
-            KeepStepGradients(0, step, b0, b1, gates);
-            KeepStepGradients(1, step, b0, b1, _candidate.AsSpan(step * stateSize + b0 * u, rowsHere * u));
             if (!needPrevious) return;
             Gemm.Multiply(gates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: !HasRecurrentMask);
         }
@@ -321,7 +319,6 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
                 ResetGates = Pointer(resetGates), Candidate = Pointer(candidateValues), HPrev = Pointer(hPrev), DHidden = Pointer(dh),
                 Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
-            KeepStepGradients(1, step, b0, b1, candidateValues);
             var dResetHidden = _dResetHidden.AsSpan(b0 * u, rowsHere * u);
             Gemm.Multiply(candidateValues, _candidateTransposed!, dResetHidden, rowsHere);
             ReadOnlySpan<float> recurrentInput = HasRecurrentMask ? DroppedHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u) : hPrev;
@@ -331,23 +328,12 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
                 DRecurrentState = Pointer(dRecurrentState), Units = u, RecurrentActivation = RecurrentActivation,
                 AddToHidden = !HasRecurrentMask,
             }, u, rowsHere);
-            KeepStepGradients(0, step, b0, b1, resetGates);
             if (!needPrevious) return;
             Gemm.Multiply(resetGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true);
         }
         if (!HasRecurrentMask) return;
         SequenceLayout.Multiply(dRecurrentState, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dRecurrentState);
         SequenceLayout.Add(dRecurrentState, dh);
-    }
-
-    // Both passes together read as many gradients as one pass over 3U columns.
-    private protected override bool PlansSharedWeightGradientPass() =>
-        SharesWeightGradientPasses(Batch * Steps, 3 * Units) && Gemm.CanAddTransposedProducts(GateColumns) && Gemm.CanAddTransposedProducts(Units);
-
-    private protected override void ReserveGradientPanels(int rows)
-    {
-        ReserveGradientPanels(0, rows * GateColumns);
-        ReserveGradientPanels(1, rows * Units);
     }
 
     /// <summary>
@@ -376,12 +362,14 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         dBiasCandidate.Clear();
         if (!ResetAfter) { dRecurrentGates.Clear(); dRecurrentCandidate.Clear(); }
 
+        // Both passes together read as many gradients as one pass over 3U columns.
+        WeightGradientsShareAPass = SharesWeightGradientPasses(rows, g3) && Gemm.CanAddTransposedProducts(gates) && Gemm.CanAddTransposedProducts(u);
         if (WeightGradientsShareAPass)
         {
             fixed (float* x = PackedInputs, wGates = dKernelGates, wCandidate = dKernelCandidate)
             {
-                AddTransposedProducts(0, gates, new() { A = x, Rows = f, C = wGates }, recurrentInputs, dRecurrentGates, dBiasGates);
-                AddTransposedProducts(1, u, new() { A = x, Rows = f, C = wCandidate }, candidateInputs, dRecurrentCandidate, dBiasCandidate);
+                AddTransposedProducts(dGates, new() { A = x, Rows = f, C = wGates }, recurrentInputs, dRecurrentGates, dBiasGates);
+                AddTransposedProducts(dCandidate, new() { A = x, Rows = f, C = wCandidate }, candidateInputs, dRecurrentCandidate, dBiasCandidate);
             }
         }
         else

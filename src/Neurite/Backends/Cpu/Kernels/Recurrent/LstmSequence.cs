@@ -168,7 +168,6 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
             DOutput = fuseOutput ? Pointer(DOutput.ReadOnly.Slice((b0 * steps + step) * u)) : null, OutputStride = steps * u,
             Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
         }, u, rowsHere);
-        KeepStepGradients(0, step, b0, b1, gates);
         // The cell pass overwrote the gates with dz, whose product with Rᵀ is the gradient into the previous h.
         if (needPrevious) PropagateThroughRecurrentKernel(gates, _activeRecurrentTransposed, b0, b1);
     }

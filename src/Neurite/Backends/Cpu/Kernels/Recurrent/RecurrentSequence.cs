@@ -25,8 +25,6 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     private float[] _packedInputs = [];      // (T, B, F) masked, in step order
     private float[] _dPackedInputs = [];     // (T, B, F)
     private float[] _inputMask = [];         // (B, F) copy of the last forward's mask
-    // The backward steps' gradients of a shared weight-gradient pass, each (T·B, width) as panels of 32 columns (slot 1: GRU's dĥ).
-    private readonly float[][] _gradientPanels = [[], []];
     private PackedMatrix? _kernelTransposed; // Wᵀ for the input gradient, refreshed on every Backward
     private bool _forwardDone, _backward;
     private int _parts;
@@ -290,9 +288,6 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.CopyTo(dh);
         StartCellGradient(dFinalCell);
         WantsInitialGradient = !dInitialHidden.IsEmpty;
-        // Decided before the steps, which then pack their gradients for that pass (KeepStepGradients).
-        WeightGradientsShareAPass = PlansSharedWeightGradientPass();
-        if (WeightGradientsShareAPass) ReserveGradientPanels(rows);
         PrepareBackward(recurrentKernel);
         _passKernelTransposed = dx.IsEmpty ? null : PrepareInputGradient(kernel);
         fixed (float* pinDOutput = dOutput, pinKernel = kernel, pinDx = dx)
@@ -318,6 +313,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     private protected virtual void AddWeightGradients(ReadOnlySpan<float> recurrentInputs, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias)
     {
         int rows = Batch * Steps, f = Features, g = GateWidth;
+        WeightGradientsShareAPass = SharesWeightGradientPasses(rows, g);
         if (WeightGradientsShareAPass)
         {
             AddWeightGradientsTogether(recurrentInputs, dKernel, dRecurrentKernel, dBias.IsEmpty ? default : dBias[..g]);
@@ -335,49 +331,28 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     private unsafe void AddWeightGradientsTogether(ReadOnlySpan<float> recurrentInputs, Span<float> dKernel, Span<float> dRecurrentKernel, Span<float> dBias)
     {
         fixed (float* x = _packedInputs, dW = dKernel)
-            AddTransposedProducts(0, GateWidth, new() { A = x, Rows = Features, C = dW }, recurrentInputs, dRecurrentKernel, dBias);
+            AddTransposedProducts(InputGateGradients, new() { A = x, Rows = Features, C = dW }, recurrentInputs, dRecurrentKernel, dBias);
     }
 
     /// <summary>Whether the weight gradients of a pass over <paramref name="rows"/> rows of <paramref name="width"/> gate gradients share their passes.</summary>
     private protected bool SharesWeightGradientPasses(int rows, int width) =>
         AllowFusion && Gemm.CanAddTransposedProducts(width) && (long)rows * width >= MinFusedGateFloats;
 
-    /// <summary>Whether this backward pass will make its weight gradients in shared passes (decided before its steps run).</summary>
-    private protected virtual bool PlansSharedWeightGradientPass() => SharesWeightGradientPasses(Batch * Steps, GateWidth);
-
-    /// <summary>Grows the panels the steps pack their gradients into for a shared pass over <paramref name="rows"/> rows.</summary>
-    private protected virtual void ReserveGradientPanels(int rows) => ReserveGradientPanels(0, rows * GateWidth);
-
-    private protected void ReserveGradientPanels(int slot, int length) => EnsureLength(ref _gradientPanels[slot], length);
-
     /// <summary>
-    /// With a shared weight-gradient pass ahead, packs step <paramref name="step"/>'s final gradients (rows [b0, b1), row-major,
-    /// (b1 − b0) × width) into panel slot <paramref name="slot"/>, right after the step wrote them and while they are in cache:
-    /// the pass then reads its B as it is instead of packing every K block from memory. The same values, so the same bits.
+    /// <paramref name="part"/> (when it has rows), h̃ᵀ·<paramref name="dGates"/> into <paramref name="dRecurrentKernel"/> (when not
+    /// empty) and the column sums into <paramref name="dBias"/> (when not empty), in one pass over <paramref name="dGates"/>.
     /// </summary>
-    private protected void KeepStepGradients(int slot, int step, int b0, int b1, ReadOnlySpan<float> stepGradients)
-    {
-        if (!WeightGradientsShareAPass) return;
-        int rowsHere = b1 - b0;
-        Gemm.PackRowsIntoPanels(stepGradients, rowsHere, stepGradients.Length / rowsHere, _gradientPanels[slot], step * Batch + b0, Batch * Steps);
-    }
-
-    /// <summary>
-    /// <paramref name="part"/> (when it has rows), h̃ᵀ·dGates into <paramref name="dRecurrentKernel"/> (when not empty) and the
-    /// column sums into <paramref name="dBias"/> (when not empty), in one pass over the dGates the steps packed into panel slot
-    /// <paramref name="slot"/> (<paramref name="width"/> columns).
-    /// </summary>
-    private protected unsafe void AddTransposedProducts(int slot, int width, TransposedProductPart part,
+    private protected unsafe void AddTransposedProducts(ReadOnlySpan<float> dGates, TransposedProductPart part,
         ReadOnlySpan<float> recurrentInputs, Span<float> dRecurrentKernel, Span<float> dBias)
     {
-        int rows = Batch * Steps, count = 0;
+        int rows = Batch * Steps, width = dGates.Length / rows, count = 0;
         Span<TransposedProductPart> parts = stackalloc TransposedProductPart[3];
         fixed (float* h = recurrentInputs, dR = dRecurrentKernel, db = dBias)
         {
             if (!dRecurrentKernel.IsEmpty) parts[count++] = new() { A = h, Rows = Units, C = dR };
             if (part.Rows > 0) parts[count++] = part;
             if (!dBias.IsEmpty) parts[count++] = new() { A = null, Rows = 1, C = db };
-            Gemm.AddTransposedProducts(_gradientPanels[slot].AsSpan(0, rows * width), rows, width, parts[..count], bInPanels: true);
+            Gemm.AddTransposedProducts(dGates, rows, width, parts[..count]);
         }
     }
 

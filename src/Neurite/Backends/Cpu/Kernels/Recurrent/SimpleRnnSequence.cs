@@ -56,7 +56,6 @@ internal sealed unsafe class SimpleRnnSequence : HiddenStateSequence
             HNext = Pointer(Hidden.AsSpan((step + 1) * stateSize + b0 * u)), DHidden = Pointer(DHidden.AsSpan(b0 * u)),
             DPreActivation = Pointer(dPre), Units = u, Activation = Activation,
         }, u, rowsHere);
-        KeepStepGradients(0, step, b0, b1, dPre);
         if (needPrevious) PropagateThroughRecurrentKernel(dPre, _recurrentTransposed, b0, b1);
     }
 
