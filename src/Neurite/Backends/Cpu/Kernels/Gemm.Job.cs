@@ -234,23 +234,14 @@ internal static unsafe partial class Gemm
                     int blocks = (part.Rows + maxRows - 1) / maxRows;
                     if (blocks == 0) continue;
                     int baseRows = part.Rows / blocks, tallBlocks = part.Rows % blocks, i = 0;
+                    if (part.A == null)
+                        for (int q = 0; q < kc * part.Rows; q++) dst[q] = 1f;
+                    else
+                        CopyTransposedTiles(part.A + (nint)k0 * part.Rows, part.Rows, part.Rows, kc, blocks, baseRows, tallBlocks, dst);
                     for (int blk = 0; blk < blocks; blk++)
                     {
                         int mr = baseRows + (blk < tallBlocks ? 1 : 0);
                         tiles[t++] = ((nint)dst, (nint)(part.C + (nint)i * N), mr);
-                        if (part.A == null)
-                            for (int q = 0; q < kc * mr; q++) dst[q] = 1f;
-                        else
-                        {
-                            float* src = part.A + (nint)k0 * part.Rows + i;
-                            // 8 wide, the spare values overwritten by the next k's (from 4 rows the last store stays in the tile)
-                            if (mr >= 4 && mr <= 8 && part.Rows - i >= 8)
-                                for (int p = 0; p < kc - 1; p++, src += part.Rows) Vector256.Store(Vector256.Load(src), dst + p * mr);
-                            else
-                                for (int p = 0; p < kc - 1; p++, src += part.Rows)
-                                    for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r];
-                            for (int r = 0; r < mr; r++) dst[(kc - 1) * mr + r] = src[r];
-                        }
                         dst += kc * mr;
                         i += mr;
                     }
@@ -348,20 +339,46 @@ internal static unsafe partial class Gemm
                 (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
             float* packed;
             fixed (float* p = t_aPacked) packed = p + t_aPackedOffset; // pinned: the address outlives `fixed`
-            float* dst = packed;
-            int i = r0;
-            for (int blk = 0; blk < blocks; blk++)
-            {
-                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
-                float* src = A + (nint)k0 * M + i;
-                if (mr == 8 && Vector256.IsHardwareAccelerated)
-                    for (int p = 0; p < kc; p++, src += M, dst += 8) Vector256.Store(Vector256.Load(src), dst);
-                else
-                    for (int p = 0; p < kc; p++, src += M, dst += mr)
-                        for (int r = 0; r < mr; r++) dst[r] = src[r];
-                i += mr;
-            }
+            CopyTransposedTiles(A + (nint)k0 * M + r0, M, M - r0, kc, blocks, baseRows, tallBlocks, packed);
             return packed;
+        }
+
+        // How many rows of A ahead CopyTransposedTiles asks for.
+        private const int CopyPrefetchRows = 4;
+
+        /// <summary>
+        /// Rows [0, kc) and columns [0, rows) of a transposed A (<paramref name="a"/> at its first value, K rows
+        /// <paramref name="lda"/> apart) as one run per register tile of the row-block split (<paramref name="blocks"/> tiles of
+        /// <paramref name="baseRows"/> rows, the first <paramref name="tallBlocks"/> one taller): the tile at column i starts at
+        /// <paramref name="dst"/> + i·kc and holds kc groups of its MR values. A's rows are read one after another, each once,
+        /// in order: tile by tile, a tile's kc reads lay a row of A apart (4 KiB when A is a Dense layer's 1024 inputs), fell
+        /// into a few cache sets and came back from L3 for every tile. <paramref name="readable"/>: values readable from the
+        /// start of each row.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void CopyTransposedTiles(float* a, nint lda, int readable, int kc, int blocks, int baseRows, int tallBlocks, float* dst)
+        {
+            bool vector = Vector256.IsHardwareAccelerated;
+            int columns = blocks * baseRows + tallBlocks;
+            for (int p = 0; p < kc; p++, a += lda)
+            {
+                // The rows lie apart and each is short (a few hundred values), too short for the hardware to fetch ahead.
+                if (Sse.IsSupported && p + CopyPrefetchRows < kc)
+                    for (int j = 0; j < columns; j += FloatsPerLine) Sse.Prefetch0(a + CopyPrefetchRows * lda + j);
+                // 8 wide, the spare values landing in the tile's next group, which the next row writes (from 4 rows they stay
+                // in the tile); the last row's groups go value by value.
+                bool wide = vector && p < kc - 1;
+                int i = 0;
+                for (int blk = 0; blk < blocks; blk++)
+                {
+                    int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                    float* group = dst + (nint)i * kc + p * mr;
+                    if (wide && mr >= 4 && mr <= 8 && i + 8 <= readable) Vector256.Store(Vector256.Load(a + i), group);
+                    else
+                        for (int r = 0; r < mr; r++) group[r] = a[i + r];
+                    i += mr;
+                }
+            }
         }
 
         // The portable path: same panels, one row of C at a time, plain multiply and add.
