@@ -95,6 +95,33 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void ATransposedAndCopiedIntoTileRunsGivesTheBitsOfAReadInPlace(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int seed = 3000;
+        // Two panels or more copy a transposed A into one run per register tile, row of A by row; the same product of A stored
+        // the other way reads A in place. Odd row counts (tiles of uneven height, a last tile short of 8 columns at A's end)
+        // and several K blocks.
+        foreach (var (m, k, n) in new[] { (37, 300, 96), (61, 513, 64), (13, 40, 160), (5, 9, 64), (250, 100, 100) })
+        {
+            var aT = KernelPaths.RandomValues(k * m, ++seed);
+            var a = new float[m * k];
+            for (int p = 0; p < k; p++)
+                for (int i = 0; i < m; i++) a[i * k + p] = aT[p * m + i];
+            var b = KernelPaths.RandomValues(k * n, ++seed);
+            var packed = Gemm.PackB(b, k, n);
+            var initial = KernelPaths.RandomValues(m * n, ++seed);
+            var inPlace = (float[])initial.Clone();
+            var copied = (float[])initial.Clone();
+            Gemm.Multiply(a, packed, inPlace, m, accumulate: true);
+            Gemm.Multiply(aT, packed, copied, m, transA: true, accumulate: true);
+            Assert.Equal(inPlace, copied);
+            Assert.NotEqual(initial, copied);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void SmallShapesGiveBitIdenticalResultsToTheBlockedKernels(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);

@@ -241,23 +241,14 @@ internal static unsafe partial class Gemm
                     int blocks = (part.Rows + maxRows - 1) / maxRows;
                     if (blocks == 0) continue;
                     int baseRows = part.Rows / blocks, tallBlocks = part.Rows % blocks, i = 0;
+                    if (part.A == null)
+                        for (int q = 0; q < kc * part.Rows; q++) dst[q] = 1f;
+                    else
+                        CopyTransposedTiles(part.A + (nint)k0 * part.Rows, part.Rows, part.Rows, kc, blocks, baseRows, tallBlocks, dst);
                     for (int blk = 0; blk < blocks; blk++)
                     {
                         int mr = baseRows + (blk < tallBlocks ? 1 : 0);
                         tiles[t++] = ((nint)dst, (nint)(part.C + (nint)i * N), mr);
-                        if (part.A == null)
-                            for (int q = 0; q < kc * mr; q++) dst[q] = 1f;
-                        else
-                        {
-                            float* src = part.A + (nint)k0 * part.Rows + i;
-                            // 8 wide, the spare values overwritten by the next k's (from 4 rows the last store stays in the tile)
-                            if (mr >= 4 && mr <= 8 && part.Rows - i >= 8)
-                                for (int p = 0; p < kc - 1; p++, src += part.Rows) Vector256.Store(Vector256.Load(src), dst + p * mr);
-                            else
-                                for (int p = 0; p < kc - 1; p++, src += part.Rows)
-                                    for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r];
-                            for (int r = 0; r < mr; r++) dst[(kc - 1) * mr + r] = src[r];
-                        }
                         dst += kc * mr;
                         i += mr;
                     }
@@ -266,6 +257,7 @@ internal static unsafe partial class Gemm
                 // panel; a chunk of a few rows would fetch the packed B block again for little work.
                 int chunks = Math.Clamp((int)Math.Round((double)totalRows * kc / MaxABlockFloats), 1, Math.Max(1, totalRows / MinChunkRows));
                 int chunkRows = (totalRows + chunks - 1) / chunks;
+                bool prefetchC = Sse.IsSupported;
                 for (int first = 0; first < t;)
                 {
                     int end = first, rows = 0;
@@ -277,12 +269,41 @@ internal static unsafe partial class Gemm
                             for (int q = first; q < end; q++)
                             {
                                 var (aTile, cTile, mr) = tiles[q];
+                                if (prefetchC) PrefetchTransposedPartTile(tiles, q, first, end, jp * Panel + s, width);
                                 var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
                                 kernel((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true);
                             }
                     }
                     first = end;
                 }
+            }
+        }
+
+        // How many tile calls ahead a transposed part's C tile is fetched: a call of kc = 256 takes about 0.5 µs, a miss to memory 0.1.
+        private const int TransposedPrefetchTiles = 2;
+
+        /// <summary>
+        /// Asks for the C tile that the call <see cref="TransposedPrefetchTiles"/> after tile <paramref name="q"/> at column
+        /// <paramref name="column"/> will update (the chunk's tiles go down the rows, then the next 16 or 32 columns). C is a
+        /// whole weight gradient (dR of U = 512 is 3 MiB), read and written once per K block, so each tile's rows otherwise
+        /// come from L3 or memory when its call starts, a row of C apart. A prefetch changes no value.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void PrefetchTransposedPartTile((nint A, nint C, int Rows)[] tiles, int q, int first, int end, int column, int width)
+        {
+            int ahead = q + TransposedPrefetchTiles;
+            if (ahead >= end)
+            {
+                ahead -= end - first;
+                column += width;
+            }
+            if (ahead >= end || column >= N) return;
+            var (_, cAhead, rows) = tiles[ahead];
+            float* row = (float*)cAhead + column;
+            for (int r = 0; r < rows; r++, row += N)
+            {
+                Sse.Prefetch0(row);
+                Sse.Prefetch0(row + width - 1);
             }
         }
 
@@ -325,20 +346,46 @@ internal static unsafe partial class Gemm
                 (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
             float* packed;
             fixed (float* p = t_aPacked) packed = p + t_aPackedOffset; // pinned: the address outlives `fixed`
-            float* dst = packed;
-            int i = r0;
-            for (int blk = 0; blk < blocks; blk++)
-            {
-                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
-                float* src = A + (nint)k0 * M + i;
-                if (mr == 8 && Vector256.IsHardwareAccelerated)
-                    for (int p = 0; p < kc; p++, src += M, dst += 8) Vector256.Store(Vector256.Load(src), dst);
-                else
-                    for (int p = 0; p < kc; p++, src += M, dst += mr)
-                        for (int r = 0; r < mr; r++) dst[r] = src[r];
-                i += mr;
-            }
+            CopyTransposedTiles(A + (nint)k0 * M + r0, M, M - r0, kc, blocks, baseRows, tallBlocks, packed);
             return packed;
+        }
+
+        // How many rows of A ahead CopyTransposedTiles asks for.
+        private const int CopyPrefetchRows = 4;
+
+        /// <summary>
+        /// Rows [0, kc) and columns [0, rows) of a transposed A (<paramref name="a"/> at its first value, K rows
+        /// <paramref name="lda"/> apart) as one run per register tile of the row-block split (<paramref name="blocks"/> tiles of
+        /// <paramref name="baseRows"/> rows, the first <paramref name="tallBlocks"/> one taller): the tile at column i starts at
+        /// <paramref name="dst"/> + i·kc and holds kc groups of its MR values. A's rows are read one after another, each once,
+        /// in order: tile by tile, a tile's kc reads lay a row of A apart (4 KiB when A is a Dense layer's 1024 inputs), fell
+        /// into a few cache sets and came back from L3 for every tile. <paramref name="readable"/>: values readable from the
+        /// start of each row.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void CopyTransposedTiles(float* a, nint lda, int readable, int kc, int blocks, int baseRows, int tallBlocks, float* dst)
+        {
+            bool vector = Vector256.IsHardwareAccelerated;
+            int columns = blocks * baseRows + tallBlocks;
+            for (int p = 0; p < kc; p++, a += lda)
+            {
+                // The rows lie apart and each is short (a few hundred values), too short for the hardware to fetch ahead.
+                if (Sse.IsSupported && p + CopyPrefetchRows < kc)
+                    for (int j = 0; j < columns; j += FloatsPerLine) Sse.Prefetch0(a + CopyPrefetchRows * lda + j);
+                // 8 wide, the spare values landing in the tile's next group, which the next row writes (from 4 rows they stay
+                // in the tile); the last row's groups go value by value.
+                bool wide = vector && p < kc - 1;
+                int i = 0;
+                for (int blk = 0; blk < blocks; blk++)
+                {
+                    int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                    float* group = dst + (nint)i * kc + p * mr;
+                    if (wide && mr >= 4 && mr <= 8 && i + 8 <= readable) Vector256.Store(Vector256.Load(a + i), group);
+                    else
+                        for (int r = 0; r < mr; r++) group[r] = a[i + r];
+                    i += mr;
+                }
+            }
         }
 
         // The portable path: same panels, one row of C at a time, plain multiply and add.
