@@ -60,6 +60,9 @@ public class KernelPrewarmTests
             var prewarm = ModelPrewarm.For(model, x.Shape[0], path, threads);
             Assert.NotEmpty(prewarm.Methods);
             Assert.All(prewarm.Methods, m => Assert.False(m.ContainsGenericParameters, $"{m.DeclaringType}.{m.Name} is listed uninstantiated."));
+            // The CoreLib instantiations the first step compiles, found on this runtime.
+            Assert.Contains(prewarm.Methods, m => m.DeclaringType == typeof(GC) && m.Name == nameof(GC.AllocateUninitializedArray));
+            Assert.Contains(prewarm.Methods, m => m.DeclaringType == typeof(MemoryExtensions) && m.Name == nameof(MemoryExtensions.AsSpan));
         }
         var everything = new KernelPrewarm(path);
         foreach (Backends.ActivationKind kind in Enum.GetValues<Backends.ActivationKind>()) everything.AddActivation(kind);

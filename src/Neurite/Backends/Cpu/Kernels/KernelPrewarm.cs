@@ -296,23 +296,27 @@ internal sealed class KernelPrewarm
         Add(typeof(WorkerPool), "Loop");
     }
 
-    /// <summary>The CoreLib generic instantiations over float (and int shapes) a first step compiles.</summary>
+    /// <summary>
+    /// The CoreLib generic instantiations over float (and int shapes) a first step compiles. CoreLib is not ours: an entry a
+    /// runtime version lacks is left out rather than failing the prewarm.
+    /// </summary>
     public void AddCoreLibGenerics()
     {
-        Add(typeof(GC), nameof(GC.AllocateUninitializedArray), typeof(float));
-        Add(typeof(GC), nameof(GC.AllocateArray), typeof(float));
-        foreach (var worker in typeof(GC).GetMethods(BindingFlags.NonPublic | BindingFlags.Static)
-            .Where(m => m.Name.Contains("AllocateNewArrayWorker", StringComparison.Ordinal) && m.IsGenericMethodDefinition))
-            Append(worker.MakeGenericMethod(typeof(float)));
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static;
+        foreach (var method in typeof(GC).GetMethods(all).Where(m => m.IsGenericMethodDefinition && m.GetGenericArguments().Length == 1
+            && (m.Name is nameof(GC.AllocateUninitializedArray) or nameof(GC.AllocateArray) || m.Name.Contains("AllocateNewArrayWorker", StringComparison.Ordinal))))
+            Append(method.MakeGenericMethod(typeof(float)));
         // AsSpan(array, start) and AsSpan(array, start, length): the many other overloads are not called.
-        foreach (var asSpan in typeof(MemoryExtensions).GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.Name == nameof(MemoryExtensions.AsSpan)
-            && m.IsGenericMethodDefinition && m.GetParameters() is [{ ParameterType.IsArray: true }, { ParameterType: var start }, ..] ps && start == typeof(int) && ps.Skip(1).All(p => p.ParameterType == typeof(int))))
+        foreach (var asSpan in typeof(MemoryExtensions).GetMethods(all).Where(m => m.Name == nameof(MemoryExtensions.AsSpan) && m.IsGenericMethodDefinition
+            && m.GetParameters() is [{ ParameterType.IsArray: true }, { ParameterType: var start }, ..] ps && start == typeof(int) && ps.Skip(1).All(p => p.ParameterType == typeof(int))))
         {
             Append(asSpan.MakeGenericMethod(typeof(float)));
             Append(asSpan.MakeGenericMethod(typeof(int)));
         }
-        Add(typeof(MemoryMarshal), nameof(MemoryMarshal.GetArrayDataReference), typeof(float));
-        Add(typeof(MemoryMarshal), nameof(MemoryMarshal.GetReference), typeof(float));
+        foreach (var reference in typeof(MemoryMarshal).GetMethods(all).Where(m => m.IsGenericMethodDefinition && m.GetGenericArguments().Length == 1
+            && (m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.GetParameters()[0].ParameterType.IsArray
+                || m.Name == nameof(MemoryMarshal.GetReference))))
+            Append(reference.MakeGenericMethod(typeof(float)));
     }
 
     /// <summary>
