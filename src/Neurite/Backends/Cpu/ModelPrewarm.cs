@@ -15,7 +15,6 @@ internal static class ModelPrewarm
     public static KernelPrewarm For(Sequential model, int batchSize, KernelPath path, int threads)
     {
         var prewarm = new KernelPrewarm(path);
-        prewarm.AddCoreLibGenerics();
         if (threads > 1) prewarm.AddWorkerPool();
         // A recurrent model trains each batch as two halves on two threads (HalvesTraining), each half on one.
         bool halves = threads > 1 && HalvesTraining.CanTrainInHalves(model);
@@ -53,6 +52,7 @@ internal static class ModelPrewarm
         }
         if (model.Loss?.BackendKind is { } loss) prewarm.AddLoss(loss);
         if (model.Optimizer is { } optimizer) prewarm.AddOptimizer(optimizer);
+        prewarm.AddCoreLibGenerics();
         return prewarm;
     }
 

@@ -31,6 +31,10 @@ internal sealed class KernelPrewarm
     // Methods already compiled by a prewarm in this process (or being compiled): a second model of the same kinds adds nothing.
     private static readonly ConcurrentDictionary<RuntimeMethodHandle, byte> s_prepared = new();
 
+    // Set on the prewarm thread while it lists: each entry is compiled as soon as it is listed, so the first kernels are
+    // ready before the list is complete (the recurrent passes are read from IL, which takes a while).
+    [ThreadStatic] private static bool t_compileAsListed;
+
     private readonly List<MethodBase> _methods = [];
     private readonly HashSet<MethodBase> _listed = [];
     private readonly List<Type> _types = [];
@@ -96,13 +100,17 @@ internal sealed class KernelPrewarm
     /// <summary>Runs <paramref name="type"/>'s static constructor on the prewarm thread (the JIT compiles it where it first runs).</summary>
     public void Initialize(Type type)
     {
-        if (!_types.Contains(type)) _types.Add(type);
+        if (_types.Contains(type)) return;
+        _types.Add(type);
+        if (t_compileAsListed) RuntimeHelpers.RunClassConstructor(type.TypeHandle);
     }
 
     /// <summary>Runs <paramref name="call"/> on the prewarm thread: for a kernel that must be called to be compiled for good (harmless inputs).</summary>
     public void Invoke(Action call)
     {
-        if (!_calls.Contains(call)) _calls.Add(call);
+        if (_calls.Contains(call)) return;
+        _calls.Add(call);
+        if (t_compileAsListed) call();
     }
 
     /// <summary>The kernel type named <paramref name="fullName"/> (nested types with '+'), or an error naming it.</summary>
@@ -113,7 +121,17 @@ internal sealed class KernelPrewarm
 
     private void Append(MethodBase method)
     {
-        if (_listed.Add(method)) _methods.Add(method);
+        if (!_listed.Add(method)) return;
+        _methods.Add(method);
+        if (t_compileAsListed) Prepare(method);
+    }
+
+    private static void Prepare(MethodBase method)
+    {
+        if (!s_prepared.TryAdd(method.MethodHandle, 0)) return;
+        var owner = method.DeclaringType;
+        if (owner is { IsGenericType: true }) RuntimeHelpers.PrepareMethod(method.MethodHandle, [.. owner.GetGenericArguments().Select(t => t.TypeHandle)]);
+        else RuntimeHelpers.PrepareMethod(method.MethodHandle);
     }
 
     /// <summary>What one training step of dense layers runs: products, bias, activation.</summary>
@@ -206,12 +224,18 @@ internal sealed class KernelPrewarm
         Add(typeof(TransposedPacking), "CopyPanel");
         Add(typeof(SequenceLayout), nameof(SequenceLayout.PackInputs));
         Add(typeof(SequenceLayout), nameof(SequenceLayout.ProjectInputs));
+        int width = gates * units, all = batch * steps;
+        Gemm.AddProductToPrewarm(this, all, features, width, transA: false, transB: false, threads);
         Add(typeof(RecurrentSequence), "ForwardRows");
         foreach (string step in CellMethods(cell)) Add(cell, step);
+        // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
+        int[] stepRows = [.. new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0)];
+        foreach (int rows in stepRows) Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1);
         foreach (var pass in ColumnPasses(cell)) Append(pass);
         Add(typeof(RecurrentSequence), "BackwardRows");
         Add(typeof(SequenceLayout), nameof(SequenceLayout.AddOutputGradient));
         Add(typeof(SequenceLayout), nameof(SequenceLayout.Add));
+        foreach (int rows in stepRows) Gemm.AddProductToPrewarm(this, rows, width, units, transA: false, transB: false, threads: 1);
         Add(typeof(SequenceLayout), "AddInputWeightGradientRange");
         // Column blocks of the path's width, then Vector256 and scalar ones for the columns left.
         Add(typeof(SequenceLayout), "AddInputWeightGradientBlock", []);
@@ -219,17 +243,9 @@ internal sealed class KernelPrewarm
         Add(typeof(SequenceLayout), "AddInputWeightGradientColumns", []);
         Add(typeof(SequenceLayout), "AddInputWeightGradientColumns", typeof(Vector256<float>), typeof(Vector256Ops));
         Add(typeof(SequenceLayout), "AddInputWeightGradientColumns", typeof(float), typeof(ScalarOps));
-        int width = gates * units, all = batch * steps;
-        // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
-        foreach (int rows in new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0))
-        {
-            Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1);
-            Gemm.AddProductToPrewarm(this, rows, width, units, transA: false, transB: false, threads: 1);
-        }
-        Gemm.AddProductToPrewarm(this, all, features, width, transA: false, transB: false, threads);
-        Gemm.AddProductToPrewarm(this, all, width, features, transA: false, transB: true, threads);
         Gemm.AddProductToPrewarm(this, units, all, width, transA: true, transB: false, threads);
         Gemm.AddProductToPrewarm(this, features, all, width, transA: true, transB: false, threads);
+        Gemm.AddProductToPrewarm(this, all, width, features, transA: false, transB: true, threads);
     }
 
     // The cell's own methods with loops, where it has them (the LSTM's step runs entirely in its column passes).
@@ -320,9 +336,9 @@ internal sealed class KernelPrewarm
     }
 
     /// <summary>
-    /// On a new background thread, makes the list <paramref name="list"/> gives and compiles its methods (after running the
-    /// listed static constructors), skipping what an earlier prewarm in this process compiled; the task completes when all
-    /// are compiled, or faults with what went wrong (the training steps then compile what is left, as without it).
+    /// On a new background thread, makes the list <paramref name="list"/> gives, compiling each method (running each listed
+    /// static constructor) as it is listed, skipping what an earlier prewarm in this process compiled; the task completes
+    /// when all are compiled, or faults with what went wrong (the training steps then compile what is left, as without it).
     /// </summary>
     public static Task Run(Func<KernelPrewarm> list)
     {
@@ -331,16 +347,8 @@ internal sealed class KernelPrewarm
         {
             try
             {
-                var prewarm = list();
-                foreach (var type in prewarm._types) RuntimeHelpers.RunClassConstructor(type.TypeHandle);
-                foreach (var call in prewarm._calls) call();
-                foreach (var method in prewarm._methods)
-                {
-                    if (!s_prepared.TryAdd(method.MethodHandle, 0)) continue;
-                    var owner = method.DeclaringType;
-                    if (owner is { IsGenericType: true }) RuntimeHelpers.PrepareMethod(method.MethodHandle, [.. owner.GetGenericArguments().Select(t => t.TypeHandle)]);
-                    else RuntimeHelpers.PrepareMethod(method.MethodHandle);
-                }
+                t_compileAsListed = true;
+                list();
                 done.SetResult();
             }
             catch (Exception e)
