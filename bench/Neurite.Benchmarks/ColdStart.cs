@@ -20,8 +20,10 @@ namespace Neurite.Benchmarks;
 /// <c>--child</c> names another build of this program to start instead (e.g. one published with ReadyToRun).
 /// <c>--jit-profile</c> starts the children as the neurite CLI starts: with a multicore-JIT profile
 /// (<see cref="ProfileOptimization"/>) in a fresh folder per point and variant, recorded by one unmeasured child first;
-/// <c>--prewarm</c> with <see cref="KernelPrewarm"/> compiling the first step's kernels on a background thread;
-/// <c>--lead-ms N</c> has each child sleep N ms before it builds the model, standing in for the CLI's startup.
+/// <c>--prewarm</c> with the library's kernel prewarm (<see cref="Sequential.PrewarmAsync"/>) started right after the model is built
+/// (<c>--prewarm-wait</c>: and waited for before the first step);
+/// <c>--lead-ms N</c> has each child sleep N ms after it builds the model (and starts the prewarm) and before the first step,
+/// standing in for the CLI's work between knowing the model and training.
 /// </remarks>
 internal static class ColdStart
 {
@@ -48,10 +50,8 @@ internal static class ColdStart
                 ProfileOptimization.StartProfile("sweep-cold.jitprofile");
             }
             var childPoint = SweepWorkload.Point.Parse(args[childAt + 1]);
-            if (args.Contains("--prewarm")) KernelPrewarm.Start(childPoint.Kind);
-            // Stands in for the CLI's work before training (arguments, data, model), which a background compile overlaps.
-            if (SweepWorkload.Option(args, "--lead-ms") is string lead) Thread.Sleep(int.Parse(lead, CultureInfo.InvariantCulture));
-            Child(childPoint, Steps(args), Threads(args));
+            Child(childPoint, Steps(args), Threads(args), args.Contains("--prewarm") || args.Contains("--prewarm-wait"), args.Contains("--prewarm-wait"),
+                SweepWorkload.Option(args, "--lead-ms") is string lead ? int.Parse(lead, CultureInfo.InvariantCulture) : 0);
             return;
         }
 
@@ -67,8 +67,10 @@ internal static class ColdStart
         // The CLI's startup: a multicore-JIT profile recorded by one unmeasured process, then played back (and
         // rewritten) by each measured one.
         bool jitProfile = args.Contains("--jit-profile");
-        // The experiment beside it: the first step's kernels compiled on a background thread from a fixed list.
-        bool prewarm = args.Contains("--prewarm");
+        // The library's kernel prewarm (Sequential.PrewarmAsync), started right after the model is built; --prewarm-wait
+        // waits for it before the first step (what a longer startup would give).
+        bool prewarmWait = args.Contains("--prewarm-wait");
+        bool prewarm = prewarmWait || args.Contains("--prewarm");
         string? leadMs = SweepWorkload.Option(args, "--lead-ms");
 
         Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over the mean of {steps} warm steps, {threads} thread(s), median of {runs} runs");
@@ -76,8 +78,8 @@ internal static class ColdStart
         Console.WriteLine("  CPU ratio: the training thread's CPU time (what a quiet machine's clock would show for one thread); wall ratio: the clock");
         Console.WriteLine("  JIT a+b methods c+d ms: compiled in the first step + in the other first steps (all threads; the latter mostly the background tier-up); on this thread: the training thread's share of the first step's");
         Console.WriteLine($"  process: from the process's start to the end of the first {steps} steps, CPU ms of all its threads / wall ms");
-        if (leadMs != null) Console.WriteLine($"  each child sleeps {leadMs} ms before building the model (the CLI's startup, which a background compile can overlap)");
-        if (prewarm) Console.WriteLine("  with the kernel prewarm: a background thread compiles the first step's kernels from a fixed list (KernelPrewarm)");
+        if (leadMs != null) Console.WriteLine($"  each child sleeps {leadMs} ms between building the model and its first step (the CLI's startup, which a background compile can overlap)");
+        if (prewarm) Console.WriteLine($"  with the kernel prewarm: Sequential.PrewarmAsync right after the model is built{(prewarmWait ? ", waited for before the first step" : "")}");
         if (jitProfile) Console.WriteLine("  with the CLI's JIT profile: one unmeasured process records it, each measured one plays it back and records it again");
         foreach (string point in points)
             foreach (string variant in variants)
@@ -88,11 +90,11 @@ internal static class ColdStart
                 if (jitProfile)
                 {
                     profileFolder = Directory.CreateTempSubdirectory("neurite-cold-").FullName;
-                    Launch(child, point, variant, steps, threads, prewarm, profileFolder, leadMs);
+                    Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs);
                 }
                 for (int r = 0; r < runs; r++)
                 {
-                    var v = Launch(child, point, variant, steps, threads, prewarm, profileFolder, leadMs);
+                    var v = Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs);
                     wallRatios.Add(v[0] / v[1]);
                     cpuRatios.Add(v[3] / v[4]);
                     detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0}, JIT {v[6]:0}+{v[10]:0} methods {v[7]:0}+{v[11]:0} ms, on this thread {v[8]:0} in {v[9]:0} ms; process {v[15]:0}/{v[16]:0})";
@@ -112,7 +114,7 @@ internal static class ColdStart
     private static List<string> Values(string[] args, string name)
         => args.Select((a, i) => (a, i)).Where(t => t.a == name && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToList();
 
-    private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads, bool prewarm, string? profileFolder, string? leadMs)
+    private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads, bool prewarm, bool prewarmWait, string? profileFolder, string? leadMs)
     {
         string self = childProgram ?? Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -123,6 +125,7 @@ internal static class ColdStart
             start.ArgumentList.Add(a);
         if (profileFolder != null) { start.ArgumentList.Add("--jit-profile-folder"); start.ArgumentList.Add(profileFolder); }
         if (prewarm) start.ArgumentList.Add("--prewarm");
+        if (prewarmWait) start.ArgumentList.Add("--prewarm-wait");
         if (leadMs != null) { start.ArgumentList.Add("--lead-ms"); start.ArgumentList.Add(leadMs); }
         foreach (string setting in variant.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -144,10 +147,19 @@ internal static class ColdStart
     /// the better guess at a quiet machine's wall clock for one thread: it counts the JIT compiling on this thread
     /// (first calls, and everything when tiering is off), not the background tier-up, which a quiet second core runs
     /// beside the training.</remarks>
-    private static void Child(SweepWorkload.Point point, int steps, int threads)
+    private static void Child(SweepWorkload.Point point, int steps, int threads, bool prewarm, bool prewarmWait, int leadMs)
     {
         Threading.MaxThreads = threads;
+        // Compile starts no prewarm of its own here (its default batch is not the point's): the child starts it, or not.
+        Backend.PrewarmOnCompile = false;
         var (model, x, y) = SweepWorkload.Build(point);
+        if (prewarm)
+        {
+            var ready = model.PrewarmAsync(point.Batch);
+            if (prewarmWait) ready.Wait();
+        }
+        // Stands in for the CLI's work before training (arguments, data), which a background compile overlaps.
+        if (leadMs > 0) Thread.Sleep(leadMs);
         var (firstWall, firstCpu) = (new double[steps], new double[steps]);
         var run = Stopwatch.StartNew();
         var jitAtStart = JitCount.Now();

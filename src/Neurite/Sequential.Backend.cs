@@ -35,6 +35,43 @@ public sealed partial class Sequential
     /// <summary>The CPU backend's smallest half, for tests.</summary>
     internal const int MinRowsPerHalf = Backends.Cpu.HalvesTraining.MinRowsPerHalf;
 
+    /// <summary>
+    /// Compiles ahead, on a background thread, the backend code a training step of this model runs with batches of
+    /// <paramref name="batchSize"/> rows, so that the first steps of a fresh process run optimised kernels instead of
+    /// waiting for the JIT: on the CPU, the matrix-product kernels its layers' shapes pick, the bias, activation, loss and
+    /// optimizer passes and the recurrent cores, on the vector path this thread's kernels use. Start it as early as the
+    /// model is known (it overlaps reading the data); waiting for the returned task is optional, and training meanwhile is
+    /// safe (what is not compiled yet is compiled as it would have been). <see cref="Compile(Losses.Loss, Optimizers.Optimizer, IReadOnlyList{string}?)"/>
+    /// starts it for a built model unless <see cref="Backends.Backend.PrewarmOnCompile"/> is false; a second call for a
+    /// model alike adds nothing. The task faults only if the compiling failed, which leaves training as it would be without it.
+    /// </summary>
+    /// <param name="batchSize">The rows of the training batches (default: the model's fixed batch size, else 32 as in <see cref="Fit"/>).</param>
+    public Task PrewarmAsync(int? batchSize = null)
+    {
+        RequireBuilt(nameof(PrewarmAsync));
+        int rows = batchSize ?? FixedBatchSize ?? DefaultBatchSize;
+        if (rows < 1)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), rows, $"PrewarmAsync needs a batch size of at least 1; received {rows}. Pass the batch size you will train with.");
+        return Backend.Active.Prewarm(this, rows);
+    }
+
+    // Fit's default batch size, as in Keras.
+    private const int DefaultBatchSize = 32;
+
+    /// <summary>Starts <see cref="PrewarmAsync"/> for a built model when <see cref="Backend.PrewarmOnCompile"/> allows; never throws.</summary>
+    private void StartPrewarmOnCompile()
+    {
+        if (!Backend.PrewarmOnCompile || !IsBuilt) return;
+        try
+        {
+            // Nothing waits for it; a failure only leaves the first step to compile as before.
+            _ = PrewarmAsync().ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or OutOfMemoryException)
+        {
+        }
+    }
+
     /// <summary>Makes the host's weights, optimizer slots and states current; call before reading them.</summary>
     internal void SyncHostFromBackend()
     {

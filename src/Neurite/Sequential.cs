@@ -150,6 +150,7 @@ public sealed partial class Sequential
             CreateMetrics();
             // A layer frozen or unfrozen since the build takes effect here, as in Keras ("compile again after freezing").
             CollectTrainableParameters();
+            StartPrewarmOnCompile();
         }
     }
 

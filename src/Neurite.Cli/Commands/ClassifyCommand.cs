@@ -97,6 +97,11 @@ internal static class ClassifyCommand
             "Use smaller --hidden layers, leave out text columns with many different values (--exclude), or use fewer rows.");
         double widest = options.Hidden.Prepend(recipe.InputWidth).Zip(options.Hidden.Append(classes.Length), (a, b) => (double)a * b).Max();
         MemoryCheck.RequireArray(widest, "the largest weight matrix of the MLP", "Use smaller --hidden layers, or leave out text columns with many different values (--exclude).");
+        // The model is known from here: building it now lets its kernels compile on another core (PrewarmAsync) while the
+        // rows are encoded and split, instead of in the first training step.
+        NeuriteRandom.SetSeed(options.Seed);
+        var model = BuildModel(recipe.InputWidth, options.Hidden, classes.Length);
+        _ = model.PrewarmAsync(options.BatchSize);
         var encoded = recipe.Encode(table, file, complete);
         var x = encoded.X;
         var y = CategoricalEncoding.ToCategorical(classOfRow, classes.Length);
@@ -111,8 +116,6 @@ internal static class ClassifyCommand
         var yTrain = y.Gather(trainOrder);
         var xTest = x.Gather(split.TestRows.ToArray());
 
-        NeuriteRandom.SetSeed(options.Seed);
-        var model = BuildModel(recipe.InputWidth, options.Hidden, classes.Length);
         model.Output = output.Text;
         output.Say($"{complete.Length} complete rows ({dropped} incomplete dropped), {features.Length} features -> {recipe.InputWidth} inputs, {classes.Length} classes; {split.TrainCount} training rows, {split.TestCount} test rows.");
         output.Say($"Training an MLP ({string.Join(" -> ", [recipe.InputWidth.ToString(CultureInfo.InvariantCulture), .. options.Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)), classes.Length.ToString(CultureInfo.InvariantCulture)])}) for up to {options.Epochs} epochs, early stopping on the validation loss ...");

@@ -82,6 +82,14 @@ public static class Backend
         set => Cpu.CpuBackend.MaxThreads = value;
     }
 
+    /// <summary>
+    /// Whether <see cref="Sequential.Compile(Losses.Loss, Optimizers.Optimizer, IReadOnlyList{string}?)"/> of a built model
+    /// starts <see cref="Sequential.PrewarmAsync"/> itself, for batches of the model's fixed batch size or else
+    /// <see cref="Sequential.Fit"/>'s default of 32 (default: true). Set false before compiling to keep a process's
+    /// compiling on the threads that train.
+    /// </summary>
+    public static bool PrewarmOnCompile { get; set; } = true;
+
     /// <summary>The largest <see cref="MaxThreads"/> accepted.</summary>
     public static int ThreadLimit => Cpu.CpuBackend.ThreadLimit;
 

@@ -102,6 +102,13 @@ internal interface IBackend
 
     /// <summary>How this backend trains one batch of <paramref name="model"/>, or null to train it whole, layer by layer.</summary>
     ITrainingStrategy? CreateTrainingStrategy(Sequential model);
+
+    /// <summary>
+    /// Compiles ahead, on a background thread, the code a training step of <paramref name="model"/> with batches of
+    /// <paramref name="batchSize"/> rows runs (see <see cref="Sequential.PrewarmAsync"/>); a backend with nothing to
+    /// compile returns a completed task.
+    /// </summary>
+    Task Prewarm(Sequential model, int batchSize) => Task.CompletedTask;
 }
 
 /// <summary>Draws dropout masks as keep bits.</summary>

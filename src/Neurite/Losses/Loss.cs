@@ -40,6 +40,9 @@ public abstract class Loss
     /// <summary>Which loss the backend computes; null for a loss of one's own (<see cref="SampleLoss"/>).</summary>
     private protected virtual Backends.LossKind? Kind => null;
 
+    /// <summary>The backend kernel computing this loss (null: its own code), for the kernel prewarm.</summary>
+    internal Backends.LossKind? BackendKind => Kind;
+
     /// <summary>
     /// A loss of one's own: the loss of one sample and, when <paramref name="gradient"/> is not empty,
     /// <paramref name="gradientScale"/> · ∂(sample loss)/∂pred written into it. Neurite has no automatic

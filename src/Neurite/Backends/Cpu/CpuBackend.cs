@@ -22,6 +22,19 @@ internal sealed class CpuBackend : IBackend
 
     internal static int ThreadLimit => Threading.Limit;
 
+    // One prewarm per kind of model and batch in a process: compiling models alike again finds everything compiled.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> s_prewarms = new(StringComparer.Ordinal);
+
+    public Task Prewarm(Sequential model, int batchSize)
+    {
+        var path = KernelSelector.Current;
+        int threads = Threading.MaxThreads;
+        // The scalar path is the portable fallback: no vector kernels to get ready.
+        if (path == KernelPath.Scalar) return Task.CompletedTask;
+        string key = ModelPrewarm.Key(model, batchSize, path, threads);
+        return s_prewarms.GetOrAdd(key, _ => KernelPrewarm.Run(() => ModelPrewarm.For(model, batchSize, path, threads)));
+    }
+
     public void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
         bool transA = false, bool transB = false, bool accumulate = false) =>
         Gemm.Multiply(a, b, c, m, k, n, transA, transB, accumulate);

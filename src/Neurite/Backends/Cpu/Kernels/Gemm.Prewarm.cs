@@ -1,0 +1,98 @@
+namespace Neurite.Backends.Cpu.Kernels;
+
+// The kernel prewarm's view of a product (KernelPrewarm): which drivers and micro-kernels Multiply runs for a shape, by
+// the same choices as Multiply, MultiplySmall, Run, Job.ComputeBlocked and Job.ComputeKBlock. Kept beside them: a
+// change to those choices belongs here too (KernelPrewarmTests names a micro-kernel a first step compiled unlisted).
+internal static unsafe partial class Gemm
+{
+    /// <summary>Lists for <paramref name="prewarm"/> what <c>C[M,N] (+)= op(A)·op(B)</c> runs on its path with at most <paramref name="threads"/> threads.</summary>
+    internal static void AddProductToPrewarm(KernelPrewarm prewarm, int m, int k, int n, bool transA, bool transB, int threads)
+    {
+        var path = prewarm.Path;
+        if (m <= 0 || n <= 0 || k <= 0 || path == KernelPath.Scalar) return;
+        if (IsThin(path, m, k, n))
+        {
+            prewarm.Add(typeof(Gemm), k == 1 ? nameof(OuterProduct) : transA ? nameof(ColumnTransposed) : nameof(Column));
+            return;
+        }
+        prewarm.Initialize(typeof(GemmMicroKernels));
+        if (2.0 * m * n * k < SmallMaxFlops)
+        {
+            if ((long)m * n * k <= TinyMaxMultiplyAdds)
+            {
+                prewarm.Add(typeof(Gemm), nameof(MultiplyLoop));
+                return;
+            }
+            prewarm.Add(typeof(Gemm), nameof(MultiplySmall));
+            if (transB) prewarm.Add(typeof(Gemm), nameof(PackPadded));
+            bool wide = path == KernelPath.Vector512;
+            int vector = wide ? 16 : 8;
+            for (int j0 = 0; j0 < n;)
+            {
+                int remaining = n - j0;
+                int width = remaining >= 2 * vector ? 2 * vector : remaining >= 16 && wide ? 16 : 8;
+                string table = width == 2 * vector ? (transA ? "Tn" : "Nn") : transA ? "NarrowTn" : "NarrowNn";
+                int maxRows = width == 2 * vector ? (wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256) : GemmMicroKernels.MaxRowsNarrow;
+                AddTiles(prewarm, width == 16 && wide ? "V512" : width == 8 ? "V256" : PathPrefix(path), table, m, maxRows);
+                if (remaining < width) prewarm.Add(typeof(Gemm), nameof(CopyRagged));
+                j0 += width;
+            }
+            return;
+        }
+
+        int panels = (n + Panel - 1) / Panel;
+        int parts = 2.0 * m * n * k < ParallelMinFlops ? 1 : Math.Max(1, threads);
+        // The job runs through the worker pool (its packing phase even on one thread).
+        prewarm.Add(typeof(WorkerPool), nameof(WorkerPool.Run));
+        // Job.Run implements IParallelWork: PrepareMethod's code for it is not the code an interface call runs (seen on
+        // .NET 10), so an empty job runs through the interface instead (its packing phase over no panels does nothing).
+        prewarm.Invoke(RunEmptyJob);
+        prewarm.Add(typeof(Gemm).FullName + "+Job", "ComputeBlocked");
+        prewarm.Add(typeof(Gemm).FullName + "+Job", "ComputeKBlock");
+        prewarm.Add(typeof(Gemm), nameof(PackPanel));
+        if (transB) prewarm.Add(typeof(TransposedPacking), nameof(TransposedPacking.TransposePanel));
+        if (transA && panels >= 2) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackTransposedA");
+        // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.
+        bool splitRows = m / parts >= 12 || panels < parts;
+        var rowCounts = new HashSet<int>();
+        int rowParts = splitRows ? Math.Min(parts, m) : 1;
+        for (int part = 0; part < rowParts; part++) rowCounts.Add(m * (part + 1) / rowParts - m * part / rowParts);
+        int kBlocks = (k + MaxKBlock - 1) / MaxKBlock;
+        var chunkRows = new HashSet<int>();
+        foreach (int rows in rowCounts)
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                int kc = k * (kb + 1) / kBlocks - k * kb / kBlocks;
+                int chunks = Math.Max(1, Math.Min((int)((long)rows * kc / (64 * 1024)), rows / 48));
+                for (int chunk = 0; chunk < chunks; chunk++) chunkRows.Add(rows * (chunk + 1) / chunks - rows * chunk / chunks);
+            }
+        bool wideBlocked = path == KernelPath.Vector512;
+        int chunkWidth = wideBlocked ? 32 : 16;
+        string prefix = PathPrefix(path);
+        foreach (int rows in chunkRows)
+        {
+            AddTiles(prewarm, prefix, transA ? "Tn" : "Nn", rows, wideBlocked ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256);
+            // A ragged last chunk of a panel that fits one vector runs the one-vector kernels.
+            int last = n % chunkWidth;
+            if (last > 0 && last <= chunkWidth / 2)
+                AddTiles(prewarm, last <= 8 ? "V256" : "V512", transA ? "NarrowTn" : "NarrowNn", rows, GemmMicroKernels.MaxRowsNarrow);
+        }
+    }
+
+    private static void RunEmptyJob()
+    {
+        IParallelWork work = new Job { Phase = Job.PackPhase, Panels = 0, Parts = 1 };
+        work.Run(0);
+    }
+
+    private static string PathPrefix(KernelPath path) => path == KernelPath.Vector512 ? "V512" : "V256";
+
+    // The register tiles ComputeKBlock and MultiplySmall cut `rows` into: as even as possible, at most maxRows each.
+    private static void AddTiles(KernelPrewarm prewarm, string prefix, string table, int rows, int maxRows)
+    {
+        int blocks = (rows + maxRows - 1) / maxRows;
+        int baseRows = rows / blocks;
+        prewarm.Add(typeof(GemmMicroKernels), $"{prefix}_{table}{baseRows}");
+        if (rows % blocks != 0) prewarm.Add(typeof(GemmMicroKernels), $"{prefix}_{table}{baseRows + 1}");
+    }
+}

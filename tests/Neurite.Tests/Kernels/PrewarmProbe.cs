@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Tracing;
+using System.Globalization;
+using Neurite.Backends;
+using Neurite.Layers;
+
+namespace Neurite.Tests.Kernels;
+
+/// <summary>
+/// The fresh process <see cref="KernelPrewarmTests"/> starts (<c>dotnet Neurite.Tests.dll prewarm-probe KIND THREADS</c>):
+/// builds a small model, waits for its kernel prewarm, trains one step and prints, one per line, the CPU kernel methods
+/// the JIT compiled optimised on the training thread during that step (read from the runtime's JIT events).
+/// </summary>
+internal static class PrewarmProbe
+{
+    public const string Command = "prewarm-probe";
+
+    // The kernels' namespace: what the prewarm must have compiled.
+    private const string KernelNamespace = "Neurite.Backends.Cpu.Kernels";
+
+    public static int Run(string kind, int threads)
+    {
+        using var listener = new JitListener();
+        Backend.PrewarmOnCompile = false;
+        Backend.MaxThreads = threads;
+        var (model, x, y) = Build(kind);
+        model.PrewarmAsync(x.Shape[0]).Wait();
+        Markers.Begin();
+        long before = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
+        model.TrainOnBatch(x, y);
+        long compiled = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true) - before;
+        Markers.End();
+        // The runtime hands its events to the listener asynchronously: wait for the end marker's.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!listener.Events.Any(e => e.Name == nameof(Markers.End)) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        var events = listener.Events.ToArray();
+        var begin = events.FirstOrDefault(e => e.Name == nameof(Markers.Begin));
+        int end = Array.FindIndex(events, e => e.Name == nameof(Markers.End));
+        if (begin is null || end < 0)
+        {
+            Console.WriteLine("NO-EVENTS");
+            return 3;
+        }
+        Console.WriteLine(FormattableString.Invariant($"COMPILED-ON-THREAD {compiled}"));
+        foreach (var e in events[Array.IndexOf(events, begin)..end])
+            if (e.Thread == begin.Thread && e.Type.StartsWith(KernelNamespace, StringComparison.Ordinal) && e.Optimized)
+                Console.WriteLine($"KERNEL {e.Type}.{e.Name} {e.Signature}");
+        return 0;
+    }
+
+    internal static (Sequential Model, Tensor X, Tensor Y) Build(string kind)
+    {
+        NeuriteRandom.SetSeed(5);
+        var (model, x, y) = kind switch
+        {
+            "mlp" => (new Sequential(new Dense(128, "relu", inputShape: [128]), new Dense(128, "relu"), new Dense(1)), Tensor.Zeros(64, 128), Tensor.Zeros(64, 1)),
+            "classifier" => (new Sequential(new Dense(10, "relu", inputShape: [4]), new Dense(3, "softmax")), Tensor.Zeros(30, 4), Tensor.Zeros(30, 3)),
+            "lstm" => (new Sequential(new Lstm(64, inputShape: [20, 8]), new Dense(1)), Tensor.Zeros(32, 20, 8), Tensor.Zeros(32, 1)),
+            "gru" => (new Sequential(new Gru(48, inputShape: [12, 5]), new Dense(1)), Tensor.Zeros(24, 12, 5), Tensor.Zeros(24, 1)),
+            "rnn" => (new Sequential(new SimpleRnn(40, inputShape: [10, 6]), new Dense(1)), Tensor.Zeros(16, 10, 6), Tensor.Zeros(16, 1)),
+            _ => throw new ArgumentException($"Unknown probe model '{kind}'."),
+        };
+        model.Output = TextWriter.Null;
+        if (kind == "classifier") model.Compile("categorical_crossentropy", "adam");
+        else model.Compile("mse", "adam");
+        var rng = new System.Random(3);
+        for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < y.Size; i++) y.Span[i] = kind == "classifier" ? (i % 3 == i / 3 % 3 ? 1f : 0f) : (float)rng.NextDouble();
+        return (model, x, y);
+    }
+
+    // Methods compiled on the training thread right before and after the step: their JIT events bracket the step's.
+    private static class Markers
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public static void Begin() { }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public static void End() { }
+    }
+
+    private sealed record JitEvent(ulong Thread, string Type, string Name, string Signature, bool Optimized);
+
+    /// <summary>The runtime's MethodLoadVerbose events (JIT keyword): each method the JIT compiled, on which thread, at which tier.</summary>
+    private sealed class JitListener : EventListener
+    {
+        private const int JitKeyword = 0x10;
+        // MethodFlags bits 7-9: the code's optimization tier; 3 is tier 0 (QuickJitted), the unoptimised code the tool's
+        // ReadyToRun image holds precompiled for a kernel's plumbing.
+        private const int TierShift = 7, QuickJitted = 3;
+
+        public ConcurrentQueue<JitEvent> Events { get; } = new();
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)JitKeyword);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName is null || !e.EventName.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) || e.Payload is null) return;
+            uint flags = Convert.ToUInt32(e.Payload[5], CultureInfo.InvariantCulture);
+            Events.Enqueue(new JitEvent((ulong)e.OSThreadId, (string)e.Payload[6]!, (string)e.Payload[7]!, (string)e.Payload[8]!,
+                ((flags >> TierShift) & 7) != QuickJitted));
+        }
+    }
+}
+
+/// <summary>The test assembly's entry point: the test runner ignores it; <see cref="PrewarmProbe"/> runs through it in a child process.</summary>
+public static class TestAssemblyProgram
+{
+    public static int Main(string[] args) =>
+        args.Length == 3 && args[0] == PrewarmProbe.Command ? PrewarmProbe.Run(args[1], int.Parse(args[2], CultureInfo.InvariantCulture)) : 0;
+}
