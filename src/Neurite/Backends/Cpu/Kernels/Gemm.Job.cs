@@ -84,7 +84,15 @@ internal static unsafe partial class Gemm
             // A transposed A read in place puts a tile's K rows a whole row of A apart (2 KiB when M = 512): they
             // fall into a few L1 sets and every broadcast misses. Copied once per K block into one run per tile,
             // each K row's MR values side by side, they stream; the values and their order are unchanged.
-            float* aPacked = TransA && p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null;
+            // An untransposed A with long rows has the same trouble the other way round: a tile's MR rows lie K floats
+            // apart (4 KiB at K = 1024, one L1 set), beside a packed B sub-panel that fills half the sets (every other
+            // line of its 128-byte rows). Copied into tile runs they are read by the rows-contiguous kernels: the
+            // same multiply-adds in the same order, so the bits do not change.
+            float* aPacked = TransA
+                ? (p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null)
+                : (AllPacked && K >= PackRowMajorAMinK && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
+            // The lead (row-major, its own K) still runs the kernels of `table`.
+            nint[] packedTable = aPacked == null || TransA ? table : wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
 
             // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
             int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
@@ -139,6 +147,8 @@ internal static unsafe partial class Gemm
                         else if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
                         else { aTile = A + (nint)i * K + k0; lda = K; }
                         var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
+                        var aKernel = aPacked != null && chunkTable == table
+                            ? (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)packedTable[mr - 1] : kernel;
                         float* cTile = C + (nint)i * N + j0;
                         // C rows lie a row of C apart and a tile touches each once per K block, so a C that does not stay
                         // in L2 (a step's gates, B·4U) costs a miss per row at every tile start: fetch a later tile's rows now.
@@ -161,7 +171,7 @@ internal static unsafe partial class Gemm
                         if (cols == chunkWidth)
                         {
                             if (lead) RunLead(kernel, i, mr, leadB, cTile, N, chunkWidth, j0, cols);
-                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
+                            aKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
                         }
                         else
                         {
@@ -170,7 +180,7 @@ internal static unsafe partial class Gemm
                                 for (int r = 0; r < mr; r++)
                                     for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
                             if (lead) RunLead(kernel, i, mr, leadB, tile, chunkWidth, chunkWidth, j0, cols);
-                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc || lead);
+                            aKernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc || lead);
                             for (int r = 0; r < mr; r++)
                                 for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
                         }
@@ -329,6 +339,32 @@ internal static unsafe partial class Gemm
                 else
                     for (int p = 0; p < kc; p++, src += M, dst += mr)
                         for (int r = 0; r < mr; r++) dst[r] = src[r];
+                i += mr;
+            }
+            return packed;
+        }
+
+        /// <summary>A[r0..r0+rows, k0..k0+kc] of an untransposed A as one run per register tile, the layout of
+        /// <see cref="PackTransposedA"/>: tile rows start at (i − r0)·kc and hold kc groups of its MR values.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private float* PackRowMajorA(int r0, int rows, int k0, int kc, int blocks, int baseRows, int tallBlocks)
+        {
+            long length = (long)rows * kc;
+            if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
+                (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+            float* packed;
+            fixed (float* p = t_aPacked) packed = p + t_aPackedOffset; // pinned: the address outlives `fixed`
+            float* dst = packed;
+            int i = r0;
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                for (int r = 0; r < mr; r++)
+                {
+                    float* src = A + (nint)(i + r) * K + k0;
+                    for (int p = 0; p < kc; p++) dst[p * mr + r] = src[p];
+                }
+                dst += kc * mr;
                 i += mr;
             }
             return packed;
