@@ -118,7 +118,7 @@ public class GemmTransposedPartsTests
 {
     [Theory]
     [MemberData(nameof(GemmLeadTests.VectorPaths), MemberType = typeof(GemmLeadTests))]
-    public unsafe void TransposedProductsSharingBGiveTheBitsOfEachProductAndColumnSum(KernelPath path)
+    public void TransposedProductsSharingBGiveTheBitsOfEachProductAndColumnSum(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
         int saved = Threading.MaxThreads;
@@ -126,38 +126,44 @@ public class GemmTransposedPartsTests
         {
             Threading.MaxThreads = 1;
             // K over several K blocks; 70 rows of A: tiles of uneven height and chunks; 5 and 1 rows: short parts.
-            int k = 600, n = 96;
-            int[] rows = [70, 5, 13];
-            var b = KernelPaths.RandomValues(k * n, 1);
-            var a = rows.Select((r, i) => KernelPaths.RandomValues(k * r, 10 + i)).ToArray();
-            var start = rows.Select((r, i) => KernelPaths.RandomValues(r * n, 20 + i)).ToArray();
-            var sumsStart = KernelPaths.RandomValues(n, 30);
-
-            var expected = start.Select(c => (float[])c.Clone()).ToArray();
-            for (int i = 0; i < rows.Length; i++) Gemm.Multiply(a[i], b, expected[i], rows[i], k, n, transA: true, accumulate: true);
-            var expectedSums = (float[])sumsStart.Clone();
-            for (int r = 0; r < k; r++)
-                for (int j = 0; j < n; j++) expectedSums[j] += b[r * n + j];
-
-            var actual = start.Select(c => (float[])c.Clone()).ToArray();
-            var sums = (float[])sumsStart.Clone();
-            Assert.True(Gemm.CanAddTransposedProducts(n));
-            fixed (float* a0 = a[0], a1 = a[1], a2 = a[2], c0 = actual[0], c1 = actual[1], c2 = actual[2], s = sums)
-            {
-                Span<TransposedProductPart> parts =
-                [
-                    new() { A = a0, Rows = rows[0], C = c0 }, new() { A = null, Rows = 1, C = s },
-                    new() { A = a1, Rows = rows[1], C = c1 }, new() { A = a2, Rows = rows[2], C = c2 },
-                ];
-                Gemm.AddTransposedProducts(b, k, n, parts);
-            }
-            for (int i = 0; i < rows.Length; i++) Assert.Equal(expected[i], actual[i]);
-            Assert.Equal(expectedSums, sums);
+            // The second shape's C (131 + 1 + 5 + 3 rows of 1024) is large enough that each tile prefetches a later tile's C.
+            foreach (var (k, n, rows) in new[] { (600, 96, new[] { 70, 5, 13 }), (300, 1024, new[] { 131, 5, 3 }) })
+                CheckTransposedProducts(k, n, rows);
+            Assert.True(140L * 1024 >= Gemm.PrefetchCMinFloats);
         }
         finally
         {
             Threading.MaxThreads = saved;
         }
+    }
+
+    private static unsafe void CheckTransposedProducts(int k, int n, int[] rows)
+    {
+        var b = KernelPaths.RandomValues(k * n, 1);
+        var a = rows.Select((r, i) => KernelPaths.RandomValues(k * r, 10 + i)).ToArray();
+        var start = rows.Select((r, i) => KernelPaths.RandomValues(r * n, 20 + i)).ToArray();
+        var sumsStart = KernelPaths.RandomValues(n, 30);
+
+        var expected = start.Select(c => (float[])c.Clone()).ToArray();
+        for (int i = 0; i < rows.Length; i++) Gemm.Multiply(a[i], b, expected[i], rows[i], k, n, transA: true, accumulate: true);
+        var expectedSums = (float[])sumsStart.Clone();
+        for (int r = 0; r < k; r++)
+            for (int j = 0; j < n; j++) expectedSums[j] += b[r * n + j];
+
+        var actual = start.Select(c => (float[])c.Clone()).ToArray();
+        var sums = (float[])sumsStart.Clone();
+        Assert.True(Gemm.CanAddTransposedProducts(n));
+        fixed (float* a0 = a[0], a1 = a[1], a2 = a[2], c0 = actual[0], c1 = actual[1], c2 = actual[2], s = sums)
+        {
+            Span<TransposedProductPart> parts =
+            [
+                new() { A = a0, Rows = rows[0], C = c0 }, new() { A = null, Rows = 1, C = s },
+                new() { A = a1, Rows = rows[1], C = c1 }, new() { A = a2, Rows = rows[2], C = c2 },
+            ];
+            Gemm.AddTransposedProducts(b, k, n, parts);
+        }
+        for (int i = 0; i < rows.Length; i++) Assert.Equal(expected[i], actual[i]);
+        Assert.Equal(expectedSums, sums);
     }
 
     [Fact]

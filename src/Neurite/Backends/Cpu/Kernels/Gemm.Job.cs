@@ -269,6 +269,10 @@ internal static unsafe partial class Gemm
                 // panel; a chunk of a few rows would fetch the packed B block again for little work.
                 int chunks = Math.Clamp((int)Math.Round((double)totalRows * kc / MaxABlockFloats), 1, Math.Max(1, totalRows / MinChunkRows));
                 int chunkRows = (totalRows + chunks - 1) / chunks;
+                // A tile's C rows lie a row of C apart (16 KiB for LSTM(1024)'s dR, so they share a few L2 sets), and a C
+                // larger than L2 comes from L3 or memory at every tile, a miss per row the kernel waits on: each tile asks
+                // for the rows of the tile two ahead. A prefetch changes no value.
+                bool prefetchC = Sse.IsSupported && (long)totalRows * N >= PrefetchCMinFloats;
                 for (int first = 0; first < t;)
                 {
                     int end = first, rows = 0;
@@ -279,6 +283,16 @@ internal static unsafe partial class Gemm
                         for (int s = 0; s < Panel; s += width)
                             for (int q = first; q < end; q++)
                             {
+                                if (prefetchC && q + PrefetchCTilesAhead < end)
+                                {
+                                    var (_, cAhead, rowsAhead) = tiles[q + PrefetchCTilesAhead];
+                                    float* ahead = (float*)cAhead + jp * Panel + s;
+                                    for (int r = 0; r < rowsAhead; r++, ahead += N)
+                                    {
+                                        Sse.Prefetch0(ahead);
+                                        Sse.Prefetch0(ahead + width - 1);
+                                    }
+                                }
                                 var (aTile, cTile, mr) = tiles[q];
                                 var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
                                 kernel((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true);

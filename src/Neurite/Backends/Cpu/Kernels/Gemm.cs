@@ -44,6 +44,10 @@ internal static unsafe partial class Gemm
     // share L1 sets, and only when a K block's copy serves this many panels (under a sixty-fourth of the products' work).
     internal const int PackRowMajorAMinK = 1024, PackRowMajorAMinPanels = 32;
 
+    // Transposed products sharing B (weight gradients) prefetch C, this many tiles ahead, when all their C together holds
+    // at least this many floats (512 KiB, an L2).
+    internal const int PrefetchCMinFloats = 128 * 1024, PrefetchCTilesAhead = 2;
+
     // At or below this many multiply-adds a plain loop beats choosing and calling micro-kernels.
     internal const int TinyMaxMultiplyAdds = 128;
 
