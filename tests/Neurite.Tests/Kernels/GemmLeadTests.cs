@@ -22,8 +22,10 @@ public class GemmLeadTests
         try
         {
             int seed = 40;
-            // Ragged N (partial and one-vector tiles), several K blocks, row counts that split unevenly, no init row.
-            foreach (var (m, leadK, k, n, init) in new[] { (37, 3, 70, 100, true), (64, 12, 300, 256, true), (250, 100, 100, 400, false), (5, 1, 9, 8, true) })
+            // Ragged N (partial and one-vector tiles), several K blocks, row counts that split unevenly, no init row; the last
+            // shape is long and wide enough that A is copied into tile runs while the lead reads its rows in place.
+            int longK = Gemm.PackRowMajorAMinK, wideN = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth + 5;
+            foreach (var (m, leadK, k, n, init) in new[] { (37, 3, 70, 100, true), (64, 12, 300, 256, true), (250, 100, 100, 400, false), (5, 1, 9, 8, true), (16, 5, longK, wideN, true) })
             {
                 var lead = KernelPaths.RandomValues(m * leadK, ++seed);
                 var leadB = KernelPaths.RandomValues(leadK * n, ++seed);
@@ -116,7 +118,7 @@ public class GemmTransposedPartsTests
 {
     [Theory]
     [MemberData(nameof(GemmLeadTests.VectorPaths), MemberType = typeof(GemmLeadTests))]
-    public unsafe void TransposedProductsSharingBGiveTheBitsOfEachProductAndColumnSum(KernelPath path)
+    public void TransposedProductsSharingBGiveTheBitsOfEachProductAndColumnSum(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
         int saved = Threading.MaxThreads;
@@ -124,38 +126,43 @@ public class GemmTransposedPartsTests
         {
             Threading.MaxThreads = 1;
             // K over several K blocks; 70 rows of A: tiles of uneven height and chunks; 5 and 1 rows: short parts.
-            int k = 600, n = 96;
-            int[] rows = [70, 5, 13];
-            var b = KernelPaths.RandomValues(k * n, 1);
-            var a = rows.Select((r, i) => KernelPaths.RandomValues(k * r, 10 + i)).ToArray();
-            var start = rows.Select((r, i) => KernelPaths.RandomValues(r * n, 20 + i)).ToArray();
-            var sumsStart = KernelPaths.RandomValues(n, 30);
-
-            var expected = start.Select(c => (float[])c.Clone()).ToArray();
-            for (int i = 0; i < rows.Length; i++) Gemm.Multiply(a[i], b, expected[i], rows[i], k, n, transA: true, accumulate: true);
-            var expectedSums = (float[])sumsStart.Clone();
-            for (int r = 0; r < k; r++)
-                for (int j = 0; j < n; j++) expectedSums[j] += b[r * n + j];
-
-            var actual = start.Select(c => (float[])c.Clone()).ToArray();
-            var sums = (float[])sumsStart.Clone();
-            Assert.True(Gemm.CanAddTransposedProducts(n));
-            fixed (float* a0 = a[0], a1 = a[1], a2 = a[2], c0 = actual[0], c1 = actual[1], c2 = actual[2], s = sums)
-            {
-                Span<TransposedProductPart> parts =
-                [
-                    new() { A = a0, Rows = rows[0], C = c0 }, new() { A = null, Rows = 1, C = s },
-                    new() { A = a1, Rows = rows[1], C = c1 }, new() { A = a2, Rows = rows[2], C = c2 },
-                ];
-                Gemm.AddTransposedProducts(b, k, n, parts);
-            }
-            for (int i = 0; i < rows.Length; i++) Assert.Equal(expected[i], actual[i]);
-            Assert.Equal(expectedSums, sums);
+            // The second shape's C (139 rows of 1024, over an L2) is one whose rows each tile prefetches for a later tile.
+            foreach (var (k, n, rows) in new[] { (600, 96, new[] { 70, 5, 13 }), (300, 1024, new[] { 131, 5, 3 }) })
+                CheckTransposedProducts(k, n, rows);
         }
         finally
         {
             Threading.MaxThreads = saved;
         }
+    }
+
+    private static unsafe void CheckTransposedProducts(int k, int n, int[] rows)
+    {
+        var b = KernelPaths.RandomValues(k * n, 1);
+        var a = rows.Select((r, i) => KernelPaths.RandomValues(k * r, 10 + i)).ToArray();
+        var start = rows.Select((r, i) => KernelPaths.RandomValues(r * n, 20 + i)).ToArray();
+        var sumsStart = KernelPaths.RandomValues(n, 30);
+
+        var expected = start.Select(c => (float[])c.Clone()).ToArray();
+        for (int i = 0; i < rows.Length; i++) Gemm.Multiply(a[i], b, expected[i], rows[i], k, n, transA: true, accumulate: true);
+        var expectedSums = (float[])sumsStart.Clone();
+        for (int r = 0; r < k; r++)
+            for (int j = 0; j < n; j++) expectedSums[j] += b[r * n + j];
+
+        var actual = start.Select(c => (float[])c.Clone()).ToArray();
+        var sums = (float[])sumsStart.Clone();
+        Assert.True(Gemm.CanAddTransposedProducts(n));
+        fixed (float* a0 = a[0], a1 = a[1], a2 = a[2], c0 = actual[0], c1 = actual[1], c2 = actual[2], s = sums)
+        {
+            Span<TransposedProductPart> parts =
+            [
+                new() { A = a0, Rows = rows[0], C = c0 }, new() { A = null, Rows = 1, C = s },
+                new() { A = a1, Rows = rows[1], C = c1 }, new() { A = a2, Rows = rows[2], C = c2 },
+            ];
+            Gemm.AddTransposedProducts(b, k, n, parts);
+        }
+        for (int i = 0; i < rows.Length; i++) Assert.Equal(expected[i], actual[i]);
+        Assert.Equal(expectedSums, sums);
     }
 
     [Fact]

@@ -349,6 +349,49 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void LongRowsOfAOnAPackedBAsWideAsThePackingThresholdMatchRowByRowProductsBitForBit(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            // K and N at or above the thresholds where an untransposed A is copied into tile runs (K in several blocks, the
+            // last panel ragged: 1037 = 32·32 + 13); 13 rows make uneven tiles, 67 rows two threads' uneven shares.
+            int seed = 2100;
+            int k0 = Gemm.PackRowMajorAMinK, n0 = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth;
+            foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0) })
+                foreach (bool transB in new[] { false, true })
+                {
+                    var a = KernelPaths.RandomValues(m * k, ++seed);
+                    var b = KernelPaths.RandomValues(k * n, ++seed);
+                    var packed = Gemm.PackB(b, k, n, transB);
+                    var rowByRow = new float[m * n];
+                    for (int i = 0; i < m; i++)
+                        Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        Threading.MaxThreads = threads;
+                        var c = new float[m * n];
+                        Gemm.Multiply(a, packed, c, m);
+                        Assert.Equal(rowByRow, c);
+                        var accumulated = KernelPaths.RandomValues(m * n, seed + 50);
+                        var initial = (float[])accumulated.Clone();
+                        Gemm.Multiply(a, packed, accumulated, m, accumulate: true);
+                        var (product, absSum) = Reference(a, b, m, k, n, false, transB);
+                        AssertClose(initial, true, product, absSum, accumulated, k, $"{path} m={m} k={k} n={n} transB={transB} accumulate threads={threads}");
+                    }
+                    var (plain, plainAbs) = Reference(a, b, m, k, n, false, transB);
+                    AssertClose(rowByRow, false, plain, plainAbs, rowByRow, k, $"{path} m={m} k={k} n={n} transB={transB}");
+                }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void ThinProductsGiveTheBitsOfTheBlockedKernels(KernelPath path)
     {
         // One column (N = 1) or one inner step (K = 1), as a Dense(1) layer's products: M and K around the vector width

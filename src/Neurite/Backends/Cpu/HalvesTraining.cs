@@ -35,13 +35,14 @@ internal sealed class HalvesTraining(Sequential model) : ITrainingStrategy
     internal const int MinRowsPerHalf = 8;
 
     /// <summary>
-    /// A recurrent kernel of at least this many floats (16 MiB: an LSTM of 1024 units) is streamed from memory at every
-    /// time step, so a batch of fewer than <see cref="WholeBatchBelowRows"/> rows trains whole: each step then reads it
-    /// once for all rows instead of once per half. Measured per step's product at U = 1024 on one thread, 64 rows took only
-    /// 1.05–1.9× the time of 32 (bench/results/sweep-s4.md, s4-lstm); the sequence still splits its rows across threads, so
-    /// two threads keep their gain.
+    /// A recurrent kernel of at least this many floats (12 MiB: a GRU of 1024 units, an LSTM from 887) is streamed from
+    /// memory at every time step (with its transpose for the backward pass it does not stay in a shared 32 MiB L3), so a
+    /// batch of fewer than <see cref="WholeBatchBelowRows"/> rows trains whole: each step then reads it once for all rows
+    /// instead of once per half. Measured per step's product at U = 1024 on one thread, 64 rows took only 1.05–1.9× the
+    /// time of 32 (bench/results/sweep-s4.md, s4-lstm; GRU(1024): sweep-s5.md, s5-big); the sequence still splits its rows
+    /// across threads, so two threads keep their gain.
     /// </summary>
-    internal const int WholeBatchRecurrentFloats = 4 * 1024 * 1024;
+    internal const int WholeBatchRecurrentFloats = 3 * 1024 * 1024;
 
     /// <summary>See <see cref="WholeBatchRecurrentFloats"/>: from this many rows each half reads the kernel for enough rows.</summary>
     internal const int WholeBatchBelowRows = 128;

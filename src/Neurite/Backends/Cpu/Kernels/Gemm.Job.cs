@@ -85,7 +85,15 @@ internal static unsafe partial class Gemm
             // A transposed A read in place puts a tile's K rows a whole row of A apart (2 KiB when M = 512): they
             // fall into a few L1 sets and every broadcast misses. Copied once per K block into one run per tile,
             // each K row's MR values side by side, they stream; the values and their order are unchanged.
-            float* aPacked = TransA && p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null;
+            // An untransposed A with long rows has the same trouble the other way round: a tile's MR rows lie K floats
+            // apart (4 KiB at K = 1024, one L1 set), beside a packed B sub-panel that fills half the sets (every other
+            // line of its 128-byte rows). Copied into tile runs they are read by the rows-contiguous kernels: the
+            // same multiply-adds in the same order, so the bits do not change.
+            float* aPacked = TransA
+                ? (p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null)
+                : (AllPacked && K >= PackRowMajorAMinK && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
+            // The lead (row-major, its own K) still runs the kernels of `table`.
+            nint[] packedTable = aPacked == null || TransA ? table : wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
 
             // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
             int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
@@ -140,6 +148,8 @@ internal static unsafe partial class Gemm
                         else if (TransA) { aTile = A + (nint)k0 * M + i; lda = M; }
                         else { aTile = A + (nint)i * K + k0; lda = K; }
                         var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)chunkTable[mr - 1];
+                        var aKernel = aPacked != null && chunkTable == table
+                            ? (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)packedTable[mr - 1] : kernel;
                         float* cTile = C + (nint)i * N + j0;
                         // C rows lie a row of C apart and a tile touches each once per K block, so a C that does not stay
                         // in L2 (a step's gates, B·4U) costs a miss per row at every tile start: fetch a later tile's rows now.
@@ -159,7 +169,7 @@ internal static unsafe partial class Gemm
                             for (int line = first; line < last; line++) Sse.Prefetch1(nextBlock + line * FloatsPerLine);
                         }
                         float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
-                        if (cols == chunkWidth && lead && chunkTable == table)
+                        if (cols == chunkWidth && lead && chunkTable == table && aPacked == null)
                         {
                             // Init row, lead and product in one call: the tile never leaves the registers in between.
                             var leadKernel = (delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)leadTable[mr - 1];
@@ -168,7 +178,7 @@ internal static unsafe partial class Gemm
                         else if (cols == chunkWidth)
                         {
                             if (lead) RunLead(kernel, i, mr, leadB, cTile, N, chunkWidth, j0, cols);
-                            kernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
+                            aKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
                         }
                         else
                         {
@@ -177,7 +187,7 @@ internal static unsafe partial class Gemm
                                 for (int r = 0; r < mr; r++)
                                     for (int j = 0; j < cols; j++) tile[r * chunkWidth + j] = cTile[r * N + j];
                             if (lead) RunLead(kernel, i, mr, leadB, tile, chunkWidth, chunkWidth, j0, cols);
-                            kernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc || lead);
+                            aKernel(aTile, lda, bSub, ldb, tile, chunkWidth, kc, acc || lead);
                             for (int r = 0; r < mr; r++)
                                 for (int j = 0; j < cols; j++) cTile[r * N + j] = tile[r * chunkWidth + j];
                         }
@@ -386,6 +396,32 @@ internal static unsafe partial class Gemm
                     i += mr;
                 }
             }
+        }
+
+        /// <summary>A[r0..r0+rows, k0..k0+kc] of an untransposed A as one run per register tile, the layout of
+        /// <see cref="PackTransposedA"/>: tile rows start at (i − r0)·kc and hold kc groups of its MR values.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private float* PackRowMajorA(int r0, int rows, int k0, int kc, int blocks, int baseRows, int tallBlocks)
+        {
+            long length = (long)rows * kc;
+            if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
+                (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+            float* packed;
+            fixed (float* p = t_aPacked) packed = p + t_aPackedOffset; // pinned: the address outlives `fixed`
+            float* dst = packed;
+            int i = r0;
+            for (int blk = 0; blk < blocks; blk++)
+            {
+                int mr = baseRows + (blk < tallBlocks ? 1 : 0);
+                for (int r = 0; r < mr; r++)
+                {
+                    float* src = A + (nint)(i + r) * K + k0;
+                    for (int p = 0; p < kc; p++) dst[p * mr + r] = src[p];
+                }
+                dst += kc * mr;
+                i += mr;
+            }
+            return packed;
         }
 
         // The portable path: same panels, one row of C at a time, plain multiply and add.

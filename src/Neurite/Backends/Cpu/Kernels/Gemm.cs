@@ -40,6 +40,10 @@ internal static unsafe partial class Gemm
     // Products at least this tall and wide pack B into panels even when it could be read in place.
     internal const int PackBMinRows = 256, PackBMinColumns = 256;
 
+    // A packed-B product copies an untransposed A into tile runs from rows this long (K floats), where a tile's rows
+    // share L1 sets, and only when a K block's copy serves this many panels (under a sixty-fourth of the products' work).
+    internal const int PackRowMajorAMinK = 1024, PackRowMajorAMinPanels = 32;
+
     // At or below this many multiply-adds a plain loop beats choosing and calling micro-kernels.
     internal const int TinyMaxMultiplyAdds = 128;
 
