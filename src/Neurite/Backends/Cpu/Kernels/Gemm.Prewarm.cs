@@ -52,6 +52,9 @@ internal static unsafe partial class Gemm
         prewarm.Add(typeof(Gemm), nameof(PackPanel));
         if (transB) prewarm.Add(typeof(TransposedPacking), nameof(TransposedPacking.TransposePanel));
         if (transA && panels >= 2) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackTransposedA");
+        // A transposed A's copy into tile runs, for PackTransposedA and the weight-gradient pass alike.
+        prewarm.Add(typeof(Gemm).FullName + "+Job", "CopyTransposedTiles");
+        if (!transA && k >= PackRowMajorAMinK && panels >= PackRowMajorAMinPanels) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
         // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.
         bool splitRows = m / parts >= 12 || panels < parts;
         var rowCounts = new HashSet<int>();
