@@ -69,6 +69,12 @@ internal static class GemmWorkload
         ("MLP1024 fwd 512x1024x1024 NN", 512, 1024, 1024, false, false, false),
         ("MLP1024 dW 1024x512x1024 TN", 1024, 512, 1024, true, false, false),
         ("MLP1024 dX 512x1024x1024 NT", 512, 1024, 1024, false, true, false),
+        ("MLP1024 B64 fwd 64x1024x1024 NN", 64, 1024, 1024, false, false, false),
+        ("MLP1024 B64 dW 1024x64x1024 TN", 1024, 64, 1024, true, false, false),
+        ("MLP1024 B64 dX 64x1024x1024 NT", 64, 1024, 1024, false, true, false),
+        ("MLP128 B64 fwd 64x128x128 NN", 64, 128, 128, false, false, false),
+        ("MLP128 B64 dW 128x64x128 TN", 128, 64, 128, true, false, false),
+        ("MLP128 B64 dX 64x128x128 NT", 64, 128, 128, false, true, false),
     ];
 
     // The tutorial's MLPs (W1, W2): per-call overhead, not FMA rate, decides these.

@@ -392,6 +392,53 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void ShortProductsCopyingBAPanelAtATimeGiveTheBitsOfAPackedBAndOfTwoThreads(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            // Fewer rows than PackBMinRows and rows of B at least PackPerPanelMinColumns long: one thread copies each panel's
+            // K block of the in-place B right before using it. K in several blocks, ragged last panels (136 = 4·32 + 8,
+            // 130, 1027 = 32·32 + 3), A transposed, and K and N past the thresholds where an untransposed A is copied too.
+            // Witnesses: the same product on a B packed beforehand, and on two threads (which read B in place).
+            int seed = 3100;
+            int n0 = Gemm.PackPerPanelMinColumns;
+            foreach (var (m, k, n, transA) in new[] { (64, 300, n0 + 8, false), (70, 64, n0 + 2, true), (Gemm.PackBMinRows - 1, 40, n0, true),
+                         (13, Gemm.PackRowMajorAMinK + 5, Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth + 3, false) })
+            {
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var initial = KernelPaths.RandomValues(m * n, ++seed);
+                var packed = Gemm.PackB(b, k, n);
+                Threading.MaxThreads = 1;
+                var witness = new float[m * n];
+                Gemm.Multiply(a, packed, witness, m, transA);
+                var accumulatedWitness = (float[])initial.Clone();
+                Gemm.Multiply(a, packed, accumulatedWitness, m, transA, accumulate: true);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Threading.MaxThreads = threads;
+                    var c = new float[m * n];
+                    Gemm.Multiply(a, b, c, m, k, n, transA);
+                    Assert.Equal(witness, c);
+                    var accumulated = (float[])initial.Clone();
+                    Gemm.Multiply(a, b, accumulated, m, k, n, transA, accumulate: true);
+                    Assert.Equal(accumulatedWitness, accumulated);
+                }
+                var (product, absSum) = Reference(a, b, m, k, n, transA, false);
+                AssertClose(witness, false, product, absSum, witness, k, $"{path} m={m} k={k} n={n} transA={transA}");
+                AssertClose(initial, true, product, absSum, accumulatedWitness, k, $"{path} m={m} k={k} n={n} transA={transA} accumulate");
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void ThinProductsGiveTheBitsOfTheBlockedKernels(KernelPath path)
     {
         // One column (N = 1) or one inner step (K = 1), as a Dense(1) layer's products: M and K around the vector width

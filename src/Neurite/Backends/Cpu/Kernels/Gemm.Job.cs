@@ -14,7 +14,7 @@ internal static unsafe partial class Gemm
         public KernelPath Path;
         public float* A, B, Packed, C;
         public int M, K, N, Panels, Parts, Phase;
-        public bool TransA, TransB, Accumulate, AllPacked, SplitRows, PackPerKBlock;
+        public bool TransA, TransB, Accumulate, AllPacked, SplitRows, PackPerKBlock, PackPerPanel;
         // MultiplyWithLead: (M, LeadK) row-major, LeadB packed, and the row that starts C (null: zero).
         public float* Lead, LeadPacked, LeadInit;
         public int LeadK;
@@ -91,7 +91,7 @@ internal static unsafe partial class Gemm
             // same multiply-adds in the same order, so the bits do not change.
             float* aPacked = TransA
                 ? (p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null)
-                : (AllPacked && K >= PackRowMajorAMinK && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
+                : ((AllPacked || PackPerPanel) && K >= PackRowMajorAMinK && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
             // The lead (row-major, its own K) still runs the kernels of `table`.
             nint[] packedTable = aPacked == null || TransA ? table : wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
 
@@ -113,6 +113,12 @@ internal static unsafe partial class Gemm
                 float* bPanel;
                 nint ldb;
                 if (PackPerKBlock) { bPanel = Packed + (nint)jp * kc * Panel - (nint)k0 * Panel; ldb = Panel; }
+                else if (PackPerPanel)
+                {
+                    PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed);
+                    bPanel = Packed - (nint)k0 * Panel;
+                    ldb = Panel;
+                }
                 else if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
                 else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
                 else { bPanel = Packed; ldb = Panel; }

@@ -40,6 +40,9 @@ internal static unsafe partial class Gemm
     // Products at least this tall and wide pack B into panels even when it could be read in place.
     internal const int PackBMinRows = 256, PackBMinColumns = 256;
 
+    // Shorter products on one thread with B rows at least this long (512 bytes) copy B a panel's K block at a time.
+    internal const int PackPerPanelMinColumns = 128;
+
     // A packed-B product copies an untransposed A into tile runs from rows this long (K floats), where a tile's rows
     // share L1 sets, and only when a K block's copy serves this many panels (under a sixty-fourth of the products' work).
     internal const int PackRowMajorAMinK = 1024, PackRowMajorAMinPanels = 32;
@@ -251,16 +254,21 @@ internal static unsafe partial class Gemm
         // block stays in cache instead of a whole packed B going out to memory and coming back (52 MB for an
         // LSTM's dR at U=256, B·T=12800). Threads share one packed B, so they pack it all first.
         bool packPerKBlock = b != null && allPacked && !transB && threads == 1 && path != KernelPath.Scalar;
-        if (b != null && (allPacked || edgeOnly))
+        // A shorter product on one thread copies each panel's K block into a small buffer right before the panel's tiles
+        // read it: in place, a panel's rows lie a row of B apart (4 KiB when N = 1024), all in one L1 set and a few L2
+        // sets, so every tile fetched the panel again from L3. The copy stays in L1 and costs about 1/M of the product.
+        bool packPerPanel = b != null && !allPacked && threads == 1 && n >= PackPerPanelMinColumns;
+        if (packPerPanel) edgeOnly = false;
+        if (b != null && (allPacked || edgeOnly || packPerPanel))
         {
             int packedPanels = allPacked ? panels : 1;
-            packed = Scratch((long)packedPanels * (packPerKBlock ? Math.Min(k, MaxKBlock) : k) * Panel);
+            packed = Scratch((long)packedPanels * (packPerKBlock || packPerPanel ? Math.Min(k, MaxKBlock) : k) * Panel);
         }
 
         var job = t_job ??= new Job();
         job.Path = path; job.A = a; job.B = b; job.Packed = packed; job.C = c;
         job.M = m; job.K = k; job.N = n; job.TransA = transA; job.TransB = transB; job.Accumulate = accumulate;
-        job.AllPacked = allPacked; job.Panels = panels; job.PackPerKBlock = packPerKBlock;
+        job.AllPacked = allPacked; job.Panels = panels; job.PackPerKBlock = packPerKBlock; job.PackPerPanel = packPerPanel;
 
         if (b != null && allPacked && !packPerKBlock)
         {
