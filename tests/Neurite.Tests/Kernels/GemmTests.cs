@@ -391,6 +391,17 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(1024, 256, true)]  // rows 4 KiB apart: one set of 8 lines for 256 rows
+    [InlineData(128, 128, true)]   // 512 bytes apart: 8 sets, 64 lines
+    [InlineData(128, 64, false)]   // 64 rows fit those 64 lines
+    [InlineData(256, 64, true)]    // 4 sets, 32 lines
+    [InlineData(400, 256, false)]  // 25 lines apart: every set
+    [InlineData(200, 256, false)]  // half-line offsets: every set
+    [InlineData(48, 256, false)]   // 3 lines apart: every set
+    public void AnInPlacePanelThrashesL1WhenItsRowsShareFewSets(int n, int kc, bool thrashes) =>
+        Assert.Equal(thrashes, Gemm.InPlacePanelThrashesL1(n, kc));
+
+    [Theory]
     [MemberData(nameof(Paths))]
     public void ShortProductsCopyingBAPanelAtATimeGiveTheBitsOfAPackedBAndOfTwoThreads(KernelPath path)
     {
@@ -398,15 +409,16 @@ public class GemmTests
         int saved = Threading.MaxThreads;
         try
         {
-            // Fewer rows than PackBMinRows and rows of B at least PackPerPanelMinColumns long: one thread copies each panel's
-            // K block of the in-place B right before using it. K in several blocks, ragged last panels (136 = 4·32 + 8,
-            // 130, 1027 = 32·32 + 3), A transposed, and K and N past the thresholds where an untransposed A is copied too.
-            // Witnesses: the same product on a B packed beforehand, and on two threads (which read B in place).
+            // Fewer rows than PackBMinRows and rows of B a multiple of a large power of two apart: one thread copies each
+            // panel's K block of the in-place B right before using it. K in several blocks (150, 205), A transposed, and K
+            // and N past the thresholds where an untransposed A is copied too. Witnesses: the same product on a B packed
+            // beforehand, and on two threads (which read B in place).
             int seed = 3100;
-            int n0 = Gemm.PackPerPanelMinColumns;
-            foreach (var (m, k, n, transA) in new[] { (64, 300, n0 + 8, false), (70, 64, n0 + 2, true), (Gemm.PackBMinRows - 1, 40, n0, true),
-                         (13, Gemm.PackRowMajorAMinK + 5, Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth + 3, false) })
+            var shapes = new[] { (64, 300, 128, false), (70, 64, 256, true), (Gemm.PackBMinRows - 1, 40, 512, true),
+                (13, Gemm.PackRowMajorAMinK + 5, Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth, false) };
+            foreach (var (m, k, n, transA) in shapes)
             {
+                Assert.True(Gemm.InPlacePanelThrashesL1(n, Math.Min(k, 256)), $"{m}x{k}x{n} should copy B a panel at a time");
                 var a = KernelPaths.RandomValues(m * k, ++seed);
                 var b = KernelPaths.RandomValues(k * n, ++seed);
                 var initial = KernelPaths.RandomValues(m * n, ++seed);

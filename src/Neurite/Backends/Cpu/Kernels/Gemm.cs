@@ -40,8 +40,20 @@ internal static unsafe partial class Gemm
     // Products at least this tall and wide pack B into panels even when it could be read in place.
     internal const int PackBMinRows = 256, PackBMinColumns = 256;
 
-    // Shorter products on one thread with B rows at least this long (512 bytes) copy B a panel's K block at a time.
-    internal const int PackPerPanelMinColumns = 128;
+    /// <summary>
+    /// Whether a panel of an in-place B with N columns, read <paramref name="kc"/> rows at a time, cannot stay in L1: its rows
+    /// lie N floats apart, and when that is a multiple of a large power of two lines they fall into few of a 32 KiB, 8-way
+    /// L1's 64 sets (one set at N = 1024, eight at N = 128), fewer lines than the K block's rows. Rows a ragged number of
+    /// lines apart (N = 400) spread over every set and stay.
+    /// </summary>
+    internal static bool InPlacePanelThrashesL1(int n, int kc)
+    {
+        const int floatsPerLine = 16, setBits = 6, ways = 8;
+        if (n <= 0 || n % floatsPerLine != 0) return false;
+        // Rows 2^z·odd lines apart visit 64 / gcd(2^z·odd, 64) sets.
+        int sharedSets = (1 << setBits) >> Math.Min(System.Numerics.BitOperations.TrailingZeroCount(n / floatsPerLine), setBits);
+        return sharedSets * ways < kc;
+    }
 
     // A packed-B product copies an untransposed A into tile runs from rows this long (K floats), where a tile's rows
     // share L1 sets, and only when a K block's copy serves this many panels (under a sixty-fourth of the products' work).
@@ -255,9 +267,9 @@ internal static unsafe partial class Gemm
         // LSTM's dR at U=256, B·T=12800). Threads share one packed B, so they pack it all first.
         bool packPerKBlock = b != null && allPacked && !transB && threads == 1 && path != KernelPath.Scalar;
         // A shorter product on one thread copies each panel's K block into a small buffer right before the panel's tiles
-        // read it: in place, a panel's rows lie a row of B apart (4 KiB when N = 1024), all in one L1 set and a few L2
-        // sets, so every tile fetched the panel again from L3. The copy stays in L1 and costs about 1/M of the product.
-        bool packPerPanel = b != null && !allPacked && threads == 1 && n >= PackPerPanelMinColumns;
+        // read it when in place its rows would share a few cache sets (4 KiB apart when N = 1024: one L1 set and a few L2
+        // sets, so every tile fetched the panel again from L3). The copy stays in L1 and costs about 1/M of the product.
+        bool packPerPanel = b != null && !allPacked && threads == 1 && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock));
         if (packPerPanel) edgeOnly = false;
         if (b != null && (allPacked || edgeOnly || packPerPanel))
         {
