@@ -2,6 +2,8 @@ using System.Runtime.InteropServices;
 
 // First, so that the background JIT of the previous run's methods overlaps everything before training.
 Neurite.Cli.JitProfile.Start(args);
+// Then the kernels of the model the command will train, from what its arguments say, on another background thread.
+Neurite.Cli.EarlyPrewarm.Start(args);
 
 using var interrupt = new CancellationTokenSource();
 // Ctrl+C (SIGINT) asks training to stop after the current batch, so that nothing is left half-written;
