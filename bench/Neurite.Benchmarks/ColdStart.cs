@@ -27,7 +27,8 @@ namespace Neurite.Benchmarks;
 /// standing in for the CLI's work between knowing the model and training.
 /// <c>--early-prewarm</c> starts, first thing, the CLI's early prewarm of a stand-in model (src/Neurite.Cli/EarlyPrewarm.cs)
 /// and <c>--startup-ms N</c> keeps the main thread busy N ms before it builds the model (the CLI's parsing and reading):
-/// with <c>--jit-profile --prewarm</c> the children start in the CLI's order.
+/// with <c>--jit-profile --prewarm</c> the children start in the CLI's order. <c>--early-step</c> (an experiment, not in the
+/// CLI) also trains the stand-in one step on zeros once its prewarm is done.
 /// </remarks>
 internal static class ColdStart
 {
@@ -57,7 +58,7 @@ internal static class ColdStart
             Threading.MaxThreads = Threads(args);
             // Then, as the CLI does next (src/Neurite.Cli/EarlyPrewarm.cs), the prewarm of a stand-in for the model, from what
             // the command line says; the CLI's argument parsing and reading of the data follow, here a busy main thread.
-            if (args.Contains("--early-prewarm")) StartEarlyPrewarm(childPoint);
+            if (args.Contains("--early-prewarm") || args.Contains("--early-step")) StartEarlyPrewarm(childPoint, args.Contains("--early-step"));
             if (SweepWorkload.Option(args, "--startup-ms") is string startup) Spin(int.Parse(startup, CultureInfo.InvariantCulture));
             Child(childPoint, Steps(args), Threads(args), args.Contains("--prewarm") || args.Contains("--prewarm-wait"), args.Contains("--prewarm-wait"),
                 SweepWorkload.Option(args, "--lead-ms") is string lead ? int.Parse(lead, CultureInfo.InvariantCulture) : 0);
@@ -83,7 +84,8 @@ internal static class ColdStart
         bool prewarm = prewarmWait || args.Contains("--prewarm");
         string? leadMs = SweepWorkload.Option(args, "--lead-ms");
         // The CLI's order (neurite classify): the early prewarm of a stand-in model first, then its startup's work.
-        bool earlyPrewarm = args.Contains("--early-prewarm");
+        bool earlyStep = args.Contains("--early-step");
+        bool earlyPrewarm = earlyStep || args.Contains("--early-prewarm");
         string? startupMs = SweepWorkload.Option(args, "--startup-ms");
 
         Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over the mean of {steps} warm steps, {threads} thread(s), median of {runs} runs");
@@ -105,11 +107,11 @@ internal static class ColdStart
                 if (jitProfile)
                 {
                     profileFolder = Directory.CreateTempSubdirectory("neurite-cold-").FullName;
-                    Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs);
+                    Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs, earlyStep);
                 }
                 for (int r = 0; r < runs; r++)
                 {
-                    var v = Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs);
+                    var v = Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs, earlyStep);
                     wallRatios.Add(v[0] / v[1]);
                     cpuRatios.Add(v[3] / v[4]);
                     detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0}, JIT {v[6]:0}+{v[10]:0} methods {v[7]:0}+{v[11]:0} ms, on this thread {v[8]:0} in {v[9]:0} ms; process {v[15]:0}/{v[16]:0})";
@@ -130,7 +132,7 @@ internal static class ColdStart
         => args.Select((a, i) => (a, i)).Where(t => t.a == name && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToList();
 
     private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads, bool prewarm, bool prewarmWait, string? profileFolder, string? leadMs,
-        bool earlyPrewarm = false, string? startupMs = null)
+        bool earlyPrewarm = false, string? startupMs = null, bool earlyStep = false)
     {
         string self = childProgram ?? Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -143,7 +145,7 @@ internal static class ColdStart
         if (prewarm) start.ArgumentList.Add("--prewarm");
         if (prewarmWait) start.ArgumentList.Add("--prewarm-wait");
         if (leadMs != null) { start.ArgumentList.Add("--lead-ms"); start.ArgumentList.Add(leadMs); }
-        if (earlyPrewarm) start.ArgumentList.Add("--early-prewarm");
+        if (earlyPrewarm) start.ArgumentList.Add(earlyStep ? "--early-step" : "--early-prewarm");
         if (startupMs != null) { start.ArgumentList.Add("--startup-ms"); start.ArgumentList.Add(startupMs); }
         foreach (string setting in variant.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -163,7 +165,7 @@ internal static class ColdStart
     /// inputs as it has units and its last giving 3 outputs (the widths the CLI does not know before it reads the data),
     /// the point's batch as its fixed batch size, compiled (which starts its prewarm) on a background thread.
     /// </summary>
-    private static void StartEarlyPrewarm(SweepWorkload.Point point)
+    private static void StartEarlyPrewarm(SweepWorkload.Point point, bool trainStep)
     {
         new Thread(() =>
         {
@@ -180,7 +182,12 @@ internal static class ColdStart
             standIn.Output = TextWriter.Null;
             standIn.Compile("mse", "adam");
             // Compile starts it unless the child has turned that off meanwhile: a model alike gets the same prewarm.
-            _ = standIn.PrewarmAsync();
+            var prewarm = standIn.PrewarmAsync();
+            if (!trainStep) return;
+            // --early-step (an experiment): then one training step of the stand-in, on zeros, after its kernels are compiled.
+            prewarm.Wait();
+            int[] inputShape = [point.Batch, .. standIn.Layers[0].InputShape];
+            standIn.TrainOnBatch(Tensor.Zeros(inputShape), Tensor.Zeros(point.Batch, 3));
         })
         { IsBackground = true, Name = "early prewarm" }.Start();
     }
