@@ -10,8 +10,8 @@ namespace Neurite.Cli;
 /// model from what the command line already says (the hidden layers, the batch size, the threads) and starts its prewarm,
 /// so that the kernels of the first training step are compiled on a second core during the ~100 ms the tool spends
 /// before training, instead of on the training thread (issue 14; bench/results/cold-start-s6.md). Started only where
-/// no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles the same kernels, and both
-/// together cost CPU time for no faster first steps.
+/// no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles the same kernels, and the two
+/// together measured no faster first steps than the profile alone.
 /// </summary>
 /// <remarks>
 /// The data's widths are not known yet: the stand-in takes as many inputs as its first hidden layer has units and
