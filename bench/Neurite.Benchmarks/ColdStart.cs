@@ -4,6 +4,7 @@ using System.Runtime;
 using Neurite.Backends;
 using Neurite.Backends.Cpu.Kernels;
 using Neurite.Backends.Cpu.Kernels.Recurrent;
+using Neurite.Layers;
 
 namespace Neurite.Benchmarks;
 
@@ -15,8 +16,8 @@ namespace Neurite.Benchmarks;
 /// <remarks>
 /// <c>sweep --cold [--steps 100] [--runs 3] [--point lstm:U,B,T,D ...] [--variant NAME=VALUE;NAME=VALUE ...] [--child PATH]</c>
 /// starts this program again as a child per point, variant and run. A variant is a set of environment
-/// variables for the child (e.g. <c>DOTNET_TieredCompilation=0</c>); the first variant is always the runtime
-/// configuration the program was built with. Without <c>--variant</c> the JIT settings worth comparing are run.
+/// variables for the child (e.g. <c>DOTNET_TieredCompilation=0</c>); the first variant is the runtime
+/// configuration the program was built with, unless <c>--skip-as-built</c>. Without <c>--variant</c> the JIT settings worth comparing are run.
 /// <c>--child</c> names another build of this program to start instead (e.g. one published with ReadyToRun).
 /// <c>--jit-profile</c> starts the children as the neurite CLI starts: with a multicore-JIT profile
 /// (<see cref="ProfileOptimization"/>) in a fresh folder per point and variant, recorded by one unmeasured child first;
@@ -24,6 +25,10 @@ namespace Neurite.Benchmarks;
 /// (<c>--prewarm-wait</c>: and waited for before the first step);
 /// <c>--lead-ms N</c> has each child sleep N ms after it builds the model (and starts the prewarm) and before the first step,
 /// standing in for the CLI's work between knowing the model and training.
+/// <c>--early-prewarm</c> starts, first thing, the CLI's early prewarm of a stand-in model (src/Neurite.Cli/EarlyPrewarm.cs)
+/// and <c>--startup-ms N</c> keeps the main thread busy N ms before it builds the model (the CLI's parsing and reading):
+/// with <c>--jit-profile --prewarm</c> the children start in the CLI's order. <c>--early-step</c> (an experiment, not in the
+/// CLI) also trains the stand-in one step on zeros once its prewarm is done.
 /// </remarks>
 internal static class ColdStart
 {
@@ -50,6 +55,11 @@ internal static class ColdStart
                 ProfileOptimization.StartProfile("sweep-cold.jitprofile");
             }
             var childPoint = SweepWorkload.Point.Parse(args[childAt + 1]);
+            Threading.MaxThreads = Threads(args);
+            // Then, as the CLI does next (src/Neurite.Cli/EarlyPrewarm.cs), the prewarm of a stand-in for the model, from what
+            // the command line says; the CLI's argument parsing and reading of the data follow, here a busy main thread.
+            if (args.Contains("--early-prewarm") || args.Contains("--early-step")) StartEarlyPrewarm(childPoint, args.Contains("--early-step"));
+            if (SweepWorkload.Option(args, "--startup-ms") is string startup) Spin(int.Parse(startup, CultureInfo.InvariantCulture));
             Child(childPoint, Steps(args), Threads(args), args.Contains("--prewarm") || args.Contains("--prewarm-wait"), args.Contains("--prewarm-wait"),
                 SweepWorkload.Option(args, "--lead-ms") is string lead ? int.Parse(lead, CultureInfo.InvariantCulture) : 0);
             return;
@@ -60,7 +70,8 @@ internal static class ColdStart
         if (points.Count == 0) points = [.. DefaultPoints];
         var variants = Values(args, "--variant");
         if (variants.Count == 0) variants = [.. DefaultVariants];
-        variants.Insert(0, "");
+        // --skip-as-built: only the variants named (e.g. the tool's own setting), not the build's runtime configuration too.
+        if (!args.Contains("--skip-as-built")) variants.Insert(0, "");
         int steps = Steps(args), threads = Threads(args);
         // Another build of this program as the child, e.g. one published with ReadyToRun as the neurite tool is.
         string? child = SweepWorkload.Option(args, "--child");
@@ -72,12 +83,18 @@ internal static class ColdStart
         bool prewarmWait = args.Contains("--prewarm-wait");
         bool prewarm = prewarmWait || args.Contains("--prewarm");
         string? leadMs = SweepWorkload.Option(args, "--lead-ms");
+        // The CLI's order (neurite classify): the early prewarm of a stand-in model first, then its startup's work.
+        bool earlyStep = args.Contains("--early-step");
+        bool earlyPrewarm = earlyStep || args.Contains("--early-prewarm");
+        string? startupMs = SweepWorkload.Option(args, "--startup-ms");
 
         Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over the mean of {steps} warm steps, {threads} thread(s), median of {runs} runs");
         if (child != null) Console.WriteLine($"  child program: {child}");
         Console.WriteLine("  CPU ratio: the training thread's CPU time (what a quiet machine's clock would show for one thread); wall ratio: the clock");
         Console.WriteLine("  JIT a+b methods c+d ms: compiled in the first step + in the other first steps (all threads; the latter mostly the background tier-up); on this thread: the training thread's share of the first step's");
         Console.WriteLine($"  process: from the process's start to the end of the first {steps} steps, CPU ms of all its threads / wall ms");
+        if (earlyPrewarm) Console.WriteLine("  with the CLI's early prewarm: a stand-in model (first layer's inputs = its units, 3 outputs) built and prewarmed on a background thread first thing");
+        if (startupMs != null) Console.WriteLine($"  each child's main thread spins {startupMs} ms before it builds the model (the CLI's argument parsing and data reading)");
         if (leadMs != null) Console.WriteLine($"  each child sleeps {leadMs} ms between building the model and its first step (the CLI's startup, which a background compile can overlap)");
         if (prewarm) Console.WriteLine($"  with the kernel prewarm: Sequential.PrewarmAsync right after the model is built{(prewarmWait ? ", waited for before the first step" : "")}");
         if (jitProfile) Console.WriteLine("  with the CLI's JIT profile: one unmeasured process records it, each measured one plays it back and records it again");
@@ -90,11 +107,11 @@ internal static class ColdStart
                 if (jitProfile)
                 {
                     profileFolder = Directory.CreateTempSubdirectory("neurite-cold-").FullName;
-                    Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs);
+                    Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs, earlyStep);
                 }
                 for (int r = 0; r < runs; r++)
                 {
-                    var v = Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs);
+                    var v = Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs, earlyStep);
                     wallRatios.Add(v[0] / v[1]);
                     cpuRatios.Add(v[3] / v[4]);
                     detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0}, JIT {v[6]:0}+{v[10]:0} methods {v[7]:0}+{v[11]:0} ms, on this thread {v[8]:0} in {v[9]:0} ms; process {v[15]:0}/{v[16]:0})";
@@ -114,7 +131,8 @@ internal static class ColdStart
     private static List<string> Values(string[] args, string name)
         => args.Select((a, i) => (a, i)).Where(t => t.a == name && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToList();
 
-    private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads, bool prewarm, bool prewarmWait, string? profileFolder, string? leadMs)
+    private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads, bool prewarm, bool prewarmWait, string? profileFolder, string? leadMs,
+        bool earlyPrewarm = false, string? startupMs = null, bool earlyStep = false)
     {
         string self = childProgram ?? Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -127,6 +145,8 @@ internal static class ColdStart
         if (prewarm) start.ArgumentList.Add("--prewarm");
         if (prewarmWait) start.ArgumentList.Add("--prewarm-wait");
         if (leadMs != null) { start.ArgumentList.Add("--lead-ms"); start.ArgumentList.Add(leadMs); }
+        if (earlyPrewarm) start.ArgumentList.Add(earlyStep ? "--early-step" : "--early-prewarm");
+        if (startupMs != null) { start.ArgumentList.Add("--startup-ms"); start.ArgumentList.Add(startupMs); }
         foreach (string setting in variant.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = setting.Split('=', 2);
@@ -138,6 +158,44 @@ internal static class ColdStart
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("COLD ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"The cold-start child exited with code {child.ExitCode} without a result: {output}");
         return line[5..].Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    /// <summary>
+    /// The CLI's early prewarm for the point's model: a stand-in with the point's layers, its first layer taking as many
+    /// inputs as it has units and its last giving 3 outputs (the widths the CLI does not know before it reads the data),
+    /// the point's batch as its fixed batch size, compiled (which starts its prewarm) on a background thread.
+    /// </summary>
+    private static void StartEarlyPrewarm(SweepWorkload.Point point, bool trainStep)
+    {
+        new Thread(() =>
+        {
+            Layer first = point.Kind switch
+            {
+                SweepWorkload.Kind.Mlp => new Dense(point.Units, "relu", inputShape: [point.Units], batchSize: point.Batch),
+                SweepWorkload.Kind.Lstm => new Lstm(point.Units, inputShape: [point.Steps, point.Features], batchSize: point.Batch),
+                SweepWorkload.Kind.Gru or SweepWorkload.Kind.GruBefore => new Gru(point.Units, resetAfter: point.Kind == SweepWorkload.Kind.Gru, inputShape: [point.Steps, point.Features], batchSize: point.Batch),
+                _ => new SimpleRnn(point.Units, inputShape: [point.Steps, point.Features], batchSize: point.Batch),
+            };
+            var standIn = point.Kind == SweepWorkload.Kind.Mlp
+                ? new Sequential(first, new Dense(point.Units, "relu"), new Dense(3))
+                : new Sequential(first, new Dense(3));
+            standIn.Output = TextWriter.Null;
+            standIn.Compile("mse", "adam");
+            // Compile starts it unless the child has turned that off meanwhile: a model alike gets the same prewarm.
+            var prewarm = standIn.PrewarmAsync();
+            if (!trainStep) return;
+            // --early-step (an experiment): then one training step of the stand-in, on zeros, after its kernels are compiled.
+            prewarm.Wait();
+            int[] inputShape = [point.Batch, .. standIn.Layers[0].InputShape];
+            standIn.TrainOnBatch(Tensor.Zeros(inputShape), Tensor.Zeros(point.Batch, 3));
+        })
+        { IsBackground = true, Name = "early prewarm" }.Start();
+    }
+
+    private static void Spin(int ms)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < ms) Thread.SpinWait(100);
     }
 
     /// <summary>In the fresh process: time each of the first <paramref name="steps"/> steps, train on until the JIT has
@@ -161,6 +219,8 @@ internal static class ColdStart
         // Stands in for the CLI's work before training (arguments, data), which a background compile overlaps.
         if (leadMs > 0) Thread.Sleep(leadMs);
         var (firstWall, firstCpu) = (new double[steps], new double[steps]);
+        // The clock's own first call (its P/Invoke stub is compiled then) belongs to no step.
+        _ = Harness.ThreadCpuMs();
         var run = Stopwatch.StartNew();
         var jitAtStart = JitCount.Now();
         var jitAfterFirst = jitAtStart;
@@ -181,7 +241,7 @@ internal static class ColdStart
             FormattableString.Invariant(
             $"{first.Methods} {first.Ms} {first.ThreadMethods} {first.ThreadMs} {rest.Methods} {rest.Ms} {rest.ThreadMethods} {rest.ThreadMs} {jitSteady.Methods} {processCpuMs} {processWallMs}"));
         // For a look at how the first steps settle: sweep --cold --cold-child POINT prints them all.
-        Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture))));
+        Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))));
         Console.WriteLine($"JIT, first step: {first}; steps 2-{steps}: {rest}; {steps} warm steps: {jitSteady}");
     }
 

@@ -25,22 +25,31 @@ internal static class JitProfile
     // The commands that train or predict; --help, --version and mistakes are over before a profile could pay.
     private static readonly string[] Commands = ["tutorial", "classify", "forecast", "summary", "predict", "evaluate"];
 
-    /// <summary>Starts the profile for this process's command, if it has one; never throws.</summary>
-    public static void Start(string[] args)
+    /// <summary>
+    /// Starts the profile for this process's command, if it has one; never throws. True when an earlier run's profile is
+    /// there to play back (the runtime then compiles what that run compiled, its kernels included, on another core).
+    /// </summary>
+    public static bool Start(string[] args)
     {
         try
         {
-            if (FileName(args) is not string file || Folder(Environment.GetEnvironmentVariable, ToolVersion) is not string folder) return;
+            if (FileName(args) is not string file || Folder(Environment.GetEnvironmentVariable, ToolVersion) is not string folder) return false;
             if (!Directory.Exists(folder)) RemoveStaleVersions(Path.GetDirectoryName(folder)!, DateTime.UtcNow);
             Directory.CreateDirectory(folder);
+            bool playsBack = HasRecording(folder, file);
             ProfileOptimization.SetProfileRoot(folder);
             ProfileOptimization.StartProfile(file);
+            return playsBack;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             // A read-only or unusable cache folder: the run goes on without a profile, as the runtime does for a bad one.
+            return false;
         }
     }
+
+    /// <summary>Whether <paramref name="folder"/> holds a recorded profile <paramref name="file"/> (not checked for being readable).</summary>
+    internal static bool HasRecording(string folder, string file) => new FileInfo(Path.Combine(folder, file)) is { Exists: true, Length: > 0 };
 
     /// <summary>How long a version's profiles stay after its last run, once another version has started.</summary>
     internal static readonly TimeSpan StaleAfter = TimeSpan.FromDays(30);

@@ -64,6 +64,21 @@ public sealed class JitProfileTests : IDisposable
         Assert.Null(JitProfile.FileName([]));
     }
 
+    /// <summary>Where a run finds a recording to play back, the early prewarm is left to it (Program.cs).</summary>
+    [Fact]
+    public void Only_a_written_profile_counts_as_a_recording_to_play_back()
+    {
+        string folder = _kit.PathOf("profiles");
+        Directory.CreateDirectory(folder);
+        Assert.False(JitProfile.HasRecording(folder, "classify.jitprofile"));
+        // The runtime writes the file when the process ends; one cut off before it wrote anything holds nothing to play.
+        File.WriteAllBytes(Path.Combine(folder, "classify.jitprofile"), []);
+        Assert.False(JitProfile.HasRecording(folder, "classify.jitprofile"));
+        File.WriteAllBytes(Path.Combine(folder, "classify.jitprofile"), [1, 2, 3]);
+        Assert.True(JitProfile.HasRecording(folder, "classify.jitprofile"));
+        Assert.False(JitProfile.HasRecording(folder, "forecast.jitprofile"));
+    }
+
     [Fact]
     public void The_help_names_the_opt_out()
     {

@@ -14,11 +14,12 @@ internal sealed record ClassifyOptions
     public const string DefaultOutputFolder = "neurite-classify";
     public const int DefaultEpochs = 200, DefaultBatchSize = 32, DefaultSeed = 17, Patience = 10;
     public const double DefaultTestFraction = 0.3, ValidationFraction = 0.2;
+    public static readonly IReadOnlyList<int> DefaultHidden = [8, 5];
 
     public required string DataPath { get; init; }
     public required string Target { get; init; }
     public string[] Features { get; init; } = [];
-    public int[] Hidden { get; init; } = [8, 5];
+    public int[] Hidden { get; init; } = [.. DefaultHidden];
     public int Epochs { get; init; } = DefaultEpochs;
     public int BatchSize { get; init; } = DefaultBatchSize;
     public double TestFraction { get; init; } = DefaultTestFraction;
@@ -165,12 +166,20 @@ internal static class ClassifyCommand
         return CliApp.Success;
     }
 
-    internal static Sequential BuildModel(int inputs, int[] hidden, int classes)
+    internal static Sequential BuildModel(int inputs, int[] hidden, int classes) => BuildModel(inputs, hidden, classes, standInBatch: null);
+
+    /// <summary>
+    /// The model, or with <paramref name="standInBatch"/> <see cref="EarlyPrewarm"/>'s stand-in for it: that fixed batch
+    /// size (its prewarm's), and names of its own, so that it takes none of the default names (sequential, dense, dense_1,
+    /// ...) that the trained model's summary in the report shows.
+    /// </summary>
+    internal static Sequential BuildModel(int inputs, int[] hidden, int classes, int? standInBatch)
     {
-        var layers = new List<Layer> { new Dense(hidden[0], activation: "relu", inputShape: [inputs]) };
-        layers.AddRange(hidden.Skip(1).Select(h => (Layer)new Dense(h, activation: "relu")));
-        layers.Add(new Dense(classes, activation: "softmax"));
-        var model = new Sequential(layers);
+        string? Name(string name) => standInBatch is null ? null : "early_prewarm_" + name;
+        var layers = new List<Layer> { new Dense(hidden[0], activation: "relu", inputShape: [inputs], batchSize: standInBatch, name: Name("dense")) };
+        layers.AddRange(hidden.Skip(1).Select((h, i) => (Layer)new Dense(h, activation: "relu", name: Name($"dense_{i + 1}"))));
+        layers.Add(new Dense(classes, activation: "softmax", name: Name($"dense_{hidden.Length}")));
+        var model = new Sequential(layers, Name("sequential"));
         model.Compile(loss: "categorical_crossentropy", optimizer: "adam", metrics: ["accuracy"]);
         return model;
     }

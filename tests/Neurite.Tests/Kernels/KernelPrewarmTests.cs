@@ -21,6 +21,8 @@ public class KernelPrewarmTests
     [InlineData("mlp", 1)]
     [InlineData("mlp", 2)]
     [InlineData("classifier", 1)]
+    [InlineData(PrewarmProbe.StandIn, 1)]
+    [InlineData(PrewarmProbe.StandIn, 2)]
     [InlineData("lstm", 1)]
     [InlineData("lstm", 2)]
     [InlineData("gru", 1)]

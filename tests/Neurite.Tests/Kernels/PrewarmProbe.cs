@@ -24,7 +24,8 @@ internal static class PrewarmProbe
         Backend.PrewarmOnCompile = false;
         Backend.MaxThreads = threads;
         var (model, x, y) = Build(kind);
-        model.PrewarmAsync(x.Shape[0]).Wait();
+        if (kind == StandIn) BuildStandIn(x.Shape[0]).PrewarmAsync().Wait();
+        else model.PrewarmAsync(x.Shape[0]).Wait();
         Markers.Begin();
         long before = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
         model.TrainOnBatch(x, y);
@@ -55,18 +56,34 @@ internal static class PrewarmProbe
         {
             "mlp" => (new Sequential(new Dense(128, "relu", inputShape: [128]), new Dense(128, "relu"), new Dense(1)), Tensor.Zeros(64, 128), Tensor.Zeros(64, 1)),
             "classifier" => (new Sequential(new Dense(10, "relu", inputShape: [4]), new Dense(3, "softmax")), Tensor.Zeros(30, 4), Tensor.Zeros(30, 3)),
+            // The model the CLI's early prewarm stands in for when its guesses are right (inputs = the first layer's units, 3 classes).
+            StandIn => (new Sequential(new Dense(16, "relu", inputShape: [16]), new Dense(8, "relu"), new Dense(3, "softmax")), Tensor.Zeros(24, 16), Tensor.Zeros(24, 3)),
             "lstm" => (new Sequential(new Lstm(64, inputShape: [20, 8]), new Dense(1)), Tensor.Zeros(32, 20, 8), Tensor.Zeros(32, 1)),
             "gru" => (new Sequential(new Gru(48, inputShape: [12, 5]), new Dense(1)), Tensor.Zeros(24, 12, 5), Tensor.Zeros(24, 1)),
             "rnn" => (new Sequential(new SimpleRnn(40, inputShape: [10, 6]), new Dense(1)), Tensor.Zeros(16, 10, 6), Tensor.Zeros(16, 1)),
             _ => throw new ArgumentException($"Unknown probe model '{kind}'."),
         };
         model.Output = TextWriter.Null;
-        if (kind == "classifier") model.Compile("categorical_crossentropy", "adam");
+        if (kind is "classifier" or StandIn) model.Compile("categorical_crossentropy", "adam");
         else model.Compile("mse", "adam");
         var rng = new System.Random(3);
         for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
-        for (int i = 0; i < y.Size; i++) y.Span[i] = kind == "classifier" ? (i % 3 == i / 3 % 3 ? 1f : 0f) : (float)rng.NextDouble();
+        for (int i = 0; i < y.Size; i++) y.Span[i] = kind is "classifier" or StandIn ? (i % 3 == i / 3 % 3 ? 1f : 0f) : (float)rng.NextDouble();
         return (model, x, y);
+    }
+
+    /// <summary>The probe kind whose prewarm is a stand-in's, as the CLI's early prewarm builds it (src/Neurite.Cli/EarlyPrewarm.cs).</summary>
+    public const string StandIn = "standin";
+
+    // Another model of the same layers, with the batch size fixed on its first layer and names of its own: its prewarm
+    // must cover the first step of the model that trains, which has none of its own.
+    private static Sequential BuildStandIn(int batch)
+    {
+        var standIn = new Sequential(
+            [new Dense(16, "relu", inputShape: [16], batchSize: batch, name: "standin_dense"), new Dense(8, "relu", name: "standin_dense_1"),
+             new Dense(3, "softmax", name: "standin_dense_2")], name: "standin");
+        standIn.Compile("categorical_crossentropy", "adam");
+        return standIn;
     }
 
     // Methods compiled on the training thread right before and after the step: their JIT events bracket the step's.

@@ -25,6 +25,8 @@ internal static unsafe partial class Gemm
             }
             prewarm.Add(typeof(Gemm), nameof(MultiplySmall));
             if (transB) prewarm.Add(typeof(Gemm), nameof(PackPadded));
+            // PackPadded's register transpose, as it picks it (the vector paths have AVX).
+            if (transB && k >= 8 && n >= 8) prewarm.Add(typeof(Gemm), nameof(PackTransposedAvx));
             bool wide = path == KernelPath.Vector512;
             int vector = wide ? 16 : 8;
             for (int j0 = 0; j0 < n;)

@@ -17,8 +17,16 @@ internal static unsafe partial class Gemm
     /// <summary>Whether <see cref="MultiplyThin"/> takes this product on <paramref name="path"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool IsThin(KernelPath path, int m, int k, int n) =>
-        path != KernelPath.Scalar && Fma.IsSupported && Avx2.IsSupported && (n == 1 || k == 1)
+        path != KernelPath.Scalar && ThinKernels.Supported && (n == 1 || k == 1)
         && (long)m * n * k > TinyMaxMultiplyAdds && 2.0 * m * n * k <= ThinMaxFlops;
+
+    // Read once, in a class of its own: ReadyToRun code that asks whether the processor has AVX2 or FMA is thrown away on
+    // processors that have them, so Multiply, which inlines IsThin, ran unoptimised in a fresh process of the tool until
+    // the tiered JIT replaced it (issue 14's cold start). Optimised code reads this as a constant, as it read the checks.
+    private static class ThinKernels
+    {
+        public static readonly bool Supported = Fma.IsSupported && Avx2.IsSupported;
+    }
 
     private static void MultiplyThin(float* a, float* b, float* c, int m, int k, int n, bool transA, bool accumulate)
     {

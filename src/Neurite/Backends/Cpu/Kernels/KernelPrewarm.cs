@@ -329,6 +329,11 @@ internal sealed class KernelPrewarm
             Append(asSpan.MakeGenericMethod(typeof(float)));
             Append(asSpan.MakeGenericMethod(typeof(int)));
         }
+        // Shapes compared as spans (the layers' buffer cache).
+        foreach (var equal in typeof(MemoryExtensions).GetMethods(all).Where(m => m.Name == nameof(MemoryExtensions.SequenceEqual) && m.IsGenericMethodDefinition
+            && m.GetParameters() is [{ ParameterType: var first }, { ParameterType: var second }] && first == second && first.IsGenericType
+            && first.GetGenericTypeDefinition() == typeof(ReadOnlySpan<>)))
+            Append(equal.MakeGenericMethod(typeof(int)));
         foreach (var reference in typeof(MemoryMarshal).GetMethods(all).Where(m => m.IsGenericMethodDefinition && m.GetGenericArguments().Length == 1
             && (m.Name == nameof(MemoryMarshal.GetArrayDataReference) && m.GetParameters()[0].ParameterType.IsArray
                 || m.Name == nameof(MemoryMarshal.GetReference))))
