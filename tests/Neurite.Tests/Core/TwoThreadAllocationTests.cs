@@ -66,13 +66,24 @@ public class TwoThreadAllocationTests
         {
             Threading.MaxThreads = 2;
             var (model, x, y) = Create(name);
-            // Warm both threads: on a busy machine the caller may claim every part of the first steps, and a worker
-            // that has run none has not yet sized its per-thread packing space (a one-time allocation, not a step's).
-            WorkerPool.ResetCounters();
+            // Warm both threads until a stretch of steps leaves the worker's allocation counter unchanged. Which parts the
+            // worker runs depends on the timing (on a busy machine the caller may claim every part of many steps), and a
+            // worker sizes its per-thread packing space the first time it runs a part that needs more (a one-time
+            // allocation, not a step's): a fixed warm-up could end before it had run the largest part (CI failed so:
+            // 131160 bytes). A step that allocates every time keeps the counter moving, and the measurement below fails.
             WorkerPool.Instrument = true;
-            for (int warm = 0; warm < 3 || (WorkerPool.PartsByWorkers < 20 && warm < 5000); warm++) model.TrainOnBatch(x, y);
+            for (int warm = 0; warm < 3; warm++) model.TrainOnBatch(x, y);
             var probe = new AllocationProbe();
             probe.ReadWorker(); // warms the probe's own path
+            for (int stretch = 0; stretch < 20; stretch++)
+            {
+                WorkerPool.ResetCounters();
+                var (_, bytesBefore) = probe.ReadWorker();
+                long partsBefore = WorkerPool.PartsByWorkers;
+                for (int step = 0; step < 20 || (WorkerPool.PartsByWorkers - partsBefore < 40 && step < 5000); step++) model.TrainOnBatch(x, y);
+                var (_, bytesAfter) = probe.ReadWorker();
+                if (bytesAfter == bytesBefore && WorkerPool.PartsByWorkers - partsBefore >= 40) break;
+            }
 
             WorkerPool.ResetCounters();
             WorkerPool.Instrument = true;
