@@ -7,7 +7,6 @@ namespace Neurite.Backends.Cpu.Kernels;
 internal static unsafe partial class GemmMicroKernels
 {
     // C[1x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -42,7 +41,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[2x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -85,7 +83,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[3x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -136,7 +133,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[4x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -195,7 +191,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[5x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -262,7 +257,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[6x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -337,7 +331,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[7x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -420,7 +413,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[8x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -511,7 +503,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[9x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn9(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -610,7 +601,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[10x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn10(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -717,7 +707,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[11x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn11(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -832,7 +821,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[12x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_Nn12(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -1837,7 +1825,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[1x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_Nn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -1872,7 +1859,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[2x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_Nn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -1915,7 +1901,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[3x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_Nn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -1966,7 +1951,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[4x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_Nn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2025,7 +2009,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[5x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_Nn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2092,7 +2075,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[6x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_Nn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2482,7 +2464,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[1x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowNn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2517,7 +2498,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[2x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowNn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2560,7 +2540,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[3x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowNn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2611,7 +2590,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[4x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowNn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2670,7 +2648,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[5x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowNn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2737,7 +2714,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[6x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowNn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2812,7 +2788,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[7x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowNn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2895,7 +2870,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[8x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowNn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -2986,7 +2960,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[1x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowTn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector512<float> c00;
@@ -3021,7 +2994,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[2x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowTn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector512<float> c00;
@@ -3063,7 +3035,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[3x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowTn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector512<float> c00;
@@ -3112,7 +3083,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[4x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowTn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector512<float> c00;
@@ -3168,7 +3138,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[5x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowTn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector512<float> c00;
@@ -3231,7 +3200,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[6x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowTn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector512<float> c00;
@@ -3301,7 +3269,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[7x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowTn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector512<float> c00;
@@ -3378,7 +3345,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[8x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_NarrowTn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector512<float> c00;
@@ -3462,7 +3428,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[1x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowNn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -3497,7 +3462,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[2x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowNn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -3540,7 +3504,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[3x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowNn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -3591,7 +3554,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[4x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowNn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -3650,7 +3612,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[5x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowNn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -3717,7 +3678,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[6x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowNn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -3792,7 +3752,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[7x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowNn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -3875,7 +3834,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[8x8] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowNn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         float* a0 = a;
@@ -3966,7 +3924,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[1x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowTn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector256<float> c00;
@@ -4001,7 +3958,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[2x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowTn2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector256<float> c00;
@@ -4043,7 +3999,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[3x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowTn3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector256<float> c00;
@@ -4092,7 +4047,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[4x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowTn4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector256<float> c00;
@@ -4148,7 +4102,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[5x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowTn5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector256<float> c00;
@@ -4211,7 +4164,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[6x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowTn6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector256<float> c00;
@@ -4281,7 +4233,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[7x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowTn7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector256<float> c00;
@@ -4358,7 +4309,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[8x8] (+)= A-tile · B-panel; A rows contiguous, k stride lda.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_NarrowTn8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
         Vector256<float> c00;
@@ -4442,7 +4392,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[1x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn1(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -4498,7 +4447,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[2x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn2(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -4566,7 +4514,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[3x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn3(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -4646,7 +4593,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[4x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn4(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -4738,7 +4684,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[5x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn5(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -4842,7 +4787,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[6x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn6(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -4958,7 +4902,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[7x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn7(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -5086,7 +5029,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[8x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn8(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -5226,7 +5168,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[9x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn9(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -5378,7 +5319,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[10x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn10(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -5542,7 +5482,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[11x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn11(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -5718,7 +5657,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[12x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512_LeadNn12(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector512<float> c00, c01;
@@ -5906,7 +5844,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[1x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_LeadNn1(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector256<float> c00, c01;
@@ -5962,7 +5899,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[2x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_LeadNn2(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector256<float> c00, c01;
@@ -6030,7 +5966,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[3x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_LeadNn3(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector256<float> c00, c01;
@@ -6110,7 +6045,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[4x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_LeadNn4(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector256<float> c00, c01;
@@ -6202,7 +6136,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[5x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_LeadNn5(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector256<float> c00, c01;
@@ -6306,7 +6239,6 @@ internal static unsafe partial class GemmMicroKernels
     }
 
     // C[6x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_LeadNn6(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
         Vector256<float> c00, c01;

@@ -9,7 +9,8 @@ C# has no const generics and the JIT keeps only named locals in registers, so ea
 # Compiled fully optimised on the first call, never through tiered PGO: the instrumented tier's profile depends on which
 # shapes ran first, and in about one process in four it left the transposed-A kernels at half speed for the whole run
 # (the MLP's dW = x^T.dz at U = 128: 27 against 55 us per product, both layers at once; gone with DOTNET_TieredPGO=0).
-# ReadyToRun does not precompile these vector methods either, so nothing is lost there.
+# ReadyToRun does not precompile these vector methods either, so nothing is lost there. Only those kernels: marked on
+# every kernel, the breast-cancer MLP's small products (narrow and untransposed kernels) ran 2-3 % slower without PGO.
 OPTIMIZED = "    [MethodImpl(MethodImplOptions.AggressiveOptimization)]"
 
 def kernel(width, mr, rows_contiguous, vectors=2):
@@ -21,7 +22,8 @@ def kernel(width, mr, rows_contiguous, vectors=2):
     out = []
     w = out.append
     w(f"    // C[{mr}x{vectors*lanes}] (+)= A-tile · B-panel; A rows {'contiguous, k stride lda' if rows_contiguous else 'strided by lda, k contiguous'}.")
-    w(OPTIMIZED)
+    if rows_contiguous and vectors == 2:
+        w(OPTIMIZED)
     w(f"    private static void {name}(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)")
     w("    {")
     if not rows_contiguous:
@@ -81,7 +83,6 @@ def lead_kernel(width, mr):
     out = []
     w = out.append
     w(f"    // C[{mr}x{2*lanes}] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.")
-    w(OPTIMIZED)
     w(f"    private static void {name}(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)")
     w("    {")
     for r in range(mr):
