@@ -21,6 +21,7 @@ public class KernelPrewarmTests
     [InlineData("mlp", 1)]
     [InlineData("mlp", 2)]
     [InlineData("classifier", 1)]
+    [InlineData("wide", 1)]
     [InlineData(PrewarmProbe.StandIn, 1)]
     [InlineData(PrewarmProbe.StandIn, 2)]
     [InlineData("lstm", 1)]
@@ -55,7 +56,7 @@ public class KernelPrewarmTests
     [InlineData(KernelPath.Vector512, 2)]
     public void EveryListedKernelExists(KernelPath path, int threads)
     {
-        foreach (string kind in new[] { "mlp", "classifier", "lstm", "gru", "rnn" })
+        foreach (string kind in new[] { "mlp", "classifier", "wide", "lstm", "gru", "rnn" })
         {
             var (model, x, _) = PrewarmProbe.Build(kind);
             // Throws, naming the method, for an entry that names no method.

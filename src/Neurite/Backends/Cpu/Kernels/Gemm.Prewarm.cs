@@ -56,7 +56,10 @@ internal static unsafe partial class Gemm
         if (transA && panels >= 2) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackTransposedA");
         // A transposed A's copy into tile runs, for PackTransposedA and the weight-gradient pass alike.
         prewarm.Add(typeof(Gemm).FullName + "+Job", "CopyTransposedTiles");
-        if (!transA && k >= PackRowMajorAMinK && panels >= PackRowMajorAMinPanels) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
+        // A long-row A copied into tile runs (beside a packed B or a panel-at-a-time copy of an in-place one) is read by the
+        // rows-contiguous kernels, as a transposed A is.
+        bool copiesRowMajorA = !transA && k >= PackRowMajorAMinK && panels >= PackRowMajorAMinPanels;
+        if (copiesRowMajorA) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
         // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.
         bool splitRows = m / parts >= 12 || panels < parts;
         var rowCounts = new HashSet<int>();
@@ -76,7 +79,9 @@ internal static unsafe partial class Gemm
         string prefix = PathPrefix(path);
         foreach (int rows in chunkRows)
         {
-            AddTiles(prewarm, prefix, transA ? "Tn" : "Nn", rows, wideBlocked ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256);
+            int maxRows = wideBlocked ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+            AddTiles(prewarm, prefix, transA ? "Tn" : "Nn", rows, maxRows);
+            if (copiesRowMajorA) AddTiles(prewarm, prefix, "Tn", rows, maxRows);
             // A ragged last chunk of a panel that fits one vector runs the one-vector kernels.
             int last = n % chunkWidth;
             if (last > 0 && last <= chunkWidth / 2)
