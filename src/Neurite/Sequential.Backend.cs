@@ -55,9 +55,6 @@ public sealed partial class Sequential
         return Backend.Active.Prewarm(this, rows);
     }
 
-    // Fit's default batch size, as in Keras.
-    private const int DefaultBatchSize = 32;
-
     /// <summary>Starts <see cref="PrewarmAsync"/> for a built model when <see cref="Backend.PrewarmOnCompile"/> allows; never throws.</summary>
     private void StartPrewarmOnCompile()
     {

@@ -385,8 +385,11 @@ public sealed partial class Sequential
                 throw new NeuriteException($"{where}: model '{Name}' is stateful and was built for batches of {fixedBatch}, but batchSize={b} was given. Use batchSize: {fixedBatch}, or make a copy for another batch size with model.WithBatchSize({b}) (it shares the weights).");
             return fixedBatch;
         }
-        return batchSize ?? 32;
+        return batchSize ?? DefaultBatchSize;
     }
+
+    // Fit's, Evaluate's and Predict's batch size when none is given, as in Keras (and the kernel prewarm's).
+    private const int DefaultBatchSize = 32;
 
     private bool ResolveShuffle(bool? shuffle)
     {
