@@ -8,45 +8,76 @@ using Neurite.Cli.Commands;
 namespace Neurite.Cli.Tests;
 
 /// <summary>
-/// The fresh process <see cref="ClassifyPrewarmTests"/> starts (<c>dotnet Neurite.Cli.Tests.dll classify-prewarm-probe
+/// The fresh process <see cref="CommandPrewarmTests"/> starts (<c>dotnet Neurite.Cli.Tests.dll classify-prewarm-probe
 /// INPUTS HIDDEN CLASSES BATCH THREADS</c>): as <c>neurite classify --hidden HIDDEN --batch-size BATCH --threads THREADS</c>
 /// does on a run without a JIT profile, the early prewarm first, then the model built and prewarmed as the command builds
 /// it; once both prewarms are done, one training step on a batch of BATCH rows. Prints the prewarms started for the
 /// model (<c>PREWARM key</c>) and, one per line, the CPU kernel methods the JIT compiled optimised on the training thread
-/// during that step (<c>KERNEL ...</c>, read from the runtime's JIT events).
+/// during that step (<c>KERNEL ...</c>, read from the runtime's JIT events). <see cref="ForecastCommand"/>: the same for forecast.
 /// </summary>
-internal static class ClassifyPrewarmProbe
+internal static class CommandPrewarmProbe
 {
     public const string Command = "classify-prewarm-probe";
 
     private const string KernelNamespace = "Neurite.Backends.Cpu.Kernels";
+
+    /// <summary>forecast's counterpart: <c>forecast-prewarm-probe INPUTS UNITS HORIZON LOOKBACK THREADS</c> runs the early prewarm
+    /// for <c>neurite forecast --units UNITS --horizon HORIZON --lookback LOOKBACK --threads THREADS</c>, then builds the first
+    /// network as the forecaster does for windows of INPUTS values (which the early prewarm guessed right when it is LOOKBACK).</summary>
+    public const string ForecastCommand = "forecast-prewarm-probe";
 
     public static int Run(int inputs, string hidden, int classes, int batch, int threads)
     {
         using var listener = new JitListener();
         string[] args = ["classify", "data.csv", "--target", "y", "--hidden", hidden, "--batch-size", batch.ToString(CultureInfo.InvariantCulture),
             "--threads", threads.ToString(CultureInfo.InvariantCulture)];
-        var early = EarlyPrewarm.Start(args) ?? throw new InvalidOperationException("The early prewarm did not start.");
-        Backend.MaxThreads = threads;
-        early.Join();
-        // A stand-in alike gets the early prewarm's task: wait for it.
-        EarlyPrewarm.Read(args)!.StandIn().PrewarmAsync().Wait();
-
+        WaitForEarlyPrewarm(args, threads);
         int[] layers = hidden.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray();
         NeuriteRandom.SetSeed(17);
         var (model, prewarm) = ClassifyCommand.BuildAndPrewarm(inputs, layers, classes, batch);
         prewarm.Wait();
-        // The model's prewarms: its layers' shapes, not the stand-in's (which takes as many inputs as its first layer has units).
-        string signature = FormattableString.Invariant($"|Dense:{inputs}>{layers[0]}");
+        var y = Tensor.Zeros(batch, classes);
+        for (int r = 0; r < batch; r++) y.Span[r * classes + r % classes] = 1;
+        return FirstStep(listener, model, inputs, layers[0], y);
+    }
+
+    public static int RunForecast(int inputs, int units, int horizon, int lookback, int threads)
+    {
+        using var listener = new JitListener();
+        string[] args = ["forecast", "data.csv", "--column", "y", "--units", units.ToString(CultureInfo.InvariantCulture), "--horizon", horizon.ToString(CultureInfo.InvariantCulture),
+            "--lookback", lookback.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)];
+        WaitForEarlyPrewarm(args, threads);
+        NeuriteRandom.SetSeed(17);
+        // As NeuralEnsemble.Train builds each member: Compile starts its prewarm.
+        var model = Forecasting.NeuralEnsemble.CreateMember(inputs, units, horizon);
+        model.PrewarmAsync(Forecasting.NeuralEnsemble.BatchSize).Wait();
+        var rng = new System.Random(4);
+        var y = Tensor.Zeros(Forecasting.NeuralEnsemble.BatchSize, horizon);
+        for (int i = 0; i < y.Size; i++) y.Span[i] = (float)rng.NextDouble();
+        return FirstStep(listener, model, inputs, units, y);
+    }
+
+    // As Program does where no profile is played back; then waits for the stand-in's prewarm (a stand-in alike gets its task).
+    private static void WaitForEarlyPrewarm(string[] args, int threads)
+    {
+        var early = EarlyPrewarm.Start(args) ?? throw new InvalidOperationException("The early prewarm did not start.");
+        Backend.MaxThreads = threads;
+        early.Join();
+        EarlyPrewarm.Read(args)!.StandIn().PrewarmAsync().Wait();
+    }
+
+    private static int FirstStep(JitListener listener, Sequential model, int inputs, int firstUnits, Tensor y)
+    {
+        int batch = y.Shape[0];
+        // The model's prewarms: its first layer's shape (a stand-in with other guessed widths has prewarms of its own).
+        string signature = FormattableString.Invariant($"|Dense:{inputs}>{firstUnits}");
         foreach (string key in CpuBackend.StartedPrewarms.Where(k => k.Contains(signature, StringComparison.Ordinal)))
             Console.WriteLine("PREWARM " + key);
 
         model.Output = TextWriter.Null;
         var rng = new System.Random(3);
         var x = Tensor.Zeros(batch, inputs);
-        var y = Tensor.Zeros(batch, classes);
         for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
-        for (int r = 0; r < batch; r++) y.Span[r * classes + r % classes] = 1;
         Markers.Begin();
         model.TrainOnBatch(x, y);
         Markers.End();
@@ -105,13 +136,18 @@ internal static class ClassifyPrewarmProbe
     }
 }
 
-/// <summary>The test assembly's entry point: the test runner ignores it; <see cref="ClassifyPrewarmProbe"/> runs through it in a child process.</summary>
+/// <summary>The test assembly's entry point: the test runner ignores it; <see cref="CommandPrewarmProbe"/> runs through it in a child process.</summary>
 public static class TestAssemblyProgram
 {
     public static int Main(string[] args)
     {
-        if (args.Length != 6 || args[0] != ClassifyPrewarmProbe.Command) return 0;
+        if (args.Length != 6) return 0;
         int Number(int i) => int.Parse(args[i], CultureInfo.InvariantCulture);
-        return ClassifyPrewarmProbe.Run(Number(1), args[2], Number(3), Number(4), Number(5));
+        return args[0] switch
+        {
+            CommandPrewarmProbe.Command => CommandPrewarmProbe.Run(Number(1), args[2], Number(3), Number(4), Number(5)),
+            CommandPrewarmProbe.ForecastCommand => CommandPrewarmProbe.RunForecast(Number(1), Number(2), Number(3), Number(4), Number(5)),
+            _ => 0,
+        };
     }
 }
