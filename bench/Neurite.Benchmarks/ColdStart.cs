@@ -25,7 +25,8 @@ namespace Neurite.Benchmarks;
 /// (<c>--prewarm-wait</c>: and waited for before the first step);
 /// <c>--lead-ms N</c> has each child sleep N ms after it builds the model (and starts the prewarm) and before the first step,
 /// standing in for the CLI's work between knowing the model and training.
-/// <c>--early-prewarm</c> starts, first thing, the CLI's early prewarm of a stand-in model (src/Neurite.Cli/EarlyPrewarm.cs)
+/// <c>--early-prewarm</c> starts, first thing, the CLI's early prewarm of a stand-in model (src/Neurite.Cli/EarlyPrewarm.cs: classify's
+/// MLP and forecast's one-layer network; no command prewarms a recurrent model early, so the recurrent points' stand-ins have no CLI counterpart)
 /// and <c>--startup-ms N</c> keeps the main thread busy N ms before it builds the model (the CLI's parsing and reading):
 /// with <c>--jit-profile --prewarm</c> the children start in the CLI's order. <c>--early-step</c> (an experiment, not in the
 /// CLI) also trains the stand-in one step on zeros once its prewarm is done.

@@ -1,36 +1,69 @@
 using System.Globalization;
 using Neurite.Backends;
 using Neurite.Cli.Commands;
+using Neurite.Forecasting;
 
 namespace Neurite.Cli;
 
 /// <summary>
-/// Starts the kernel prewarm (<see cref="Sequential.PrewarmAsync(int?)"/>) for the model <c>classify</c> will train first
-/// thing in <c>Main</c>, before the arguments are parsed and the CSV read: a background thread builds a stand-in of that
-/// model from what the command line already says (the hidden layers, the batch size, the threads) and starts its prewarm,
-/// so that the kernels of the first training step are compiled on a second core during the ~100 ms the tool spends
-/// before training, instead of on the training thread (issue 14; bench/results/cold-start-s6.md). Started only where
-/// no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles the same kernels, and the two
-/// together measured no faster first steps than the profile alone.
+/// Starts the kernel prewarm (<see cref="Sequential.PrewarmAsync(int?)"/>) for the model <c>classify</c> or <c>forecast</c>
+/// will train first thing in <c>Main</c>, before the arguments are parsed and the CSV read: a background thread builds a
+/// stand-in of that model from what the command line already says (classify: the hidden layers, the batch size;
+/// forecast: the units, the lookback, the horizon, the features; both: the threads) and starts its prewarm, so that the
+/// kernels of the first training step are compiled on a second core while the tool reads the data (and, for forecast,
+/// fits the classical models) instead of on the training thread (issue 14; bench/results/cold-start-s6.md, -s7.md).
+/// Started only where no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles the same
+/// kernels, and the two together measured no faster first steps than the profile alone.
 /// </summary>
 /// <remarks>
-/// The data's widths are not known yet: the stand-in takes as many inputs as its first hidden layer has units and
-/// <see cref="GuessedClasses"/> classes. The real model's own prewarm, started when it is built, compiles what those
-/// guesses missed (the first layer's and the output layer's products where their shapes pick other kernels) and finds
-/// the rest compiled. Nothing here may change a result or fail the command: the stand-in draws its weights from the
-/// unseeded generator (the command seeds its own afterwards, on its own thread), a command line this cannot read starts
-/// nothing, and any failure only leaves the first step to compile what it needs, as without it.
+/// The data's widths are not known yet: classify's stand-in takes as many inputs as its first hidden layer has units and
+/// <see cref="GuessedClasses"/> classes; forecast's reads a window of <c>--lookback</c> steps (else a season and a bit of
+/// <c>--season</c>, else <see cref="GuessedLookback"/>) of the column and each feature. The real model's own prewarm,
+/// started when it is built, compiles what those guesses missed and finds the rest compiled. Nothing here may change a
+/// result or fail the command: the stand-in draws its weights from the unseeded generator (the command seeds its own
+/// afterwards, on its own thread), takes names of its own (the default names are counted: the trained model's would
+/// change), a command line this cannot read starts nothing, and any failure only leaves the first step to compile what it
+/// needs, as without it.
 /// </remarks>
 internal static class EarlyPrewarm
 {
     /// <summary>The stand-in's classes: a guess, refined by the real model's prewarm.</summary>
     internal const int GuessedClasses = 3;
 
+    /// <summary>forecast's window without --lookback or --season: the forecaster's shortest (a season and a bit, at least 8).</summary>
+    internal const int GuessedLookback = 8;
+
     // 16 MB of weights (or activations) in one matrix: far above the kernels' shapes, far below a strain on memory.
     private const long MaxStandInWeights = 1 << 22;
 
-    /// <summary>What the command line says about the model to prewarm: null when the command trains no MLP on the CPU.</summary>
-    internal sealed record Plan(int[] Hidden, int BatchSize, int? Threads);
+    /// <summary>What the command line says about the model to prewarm.</summary>
+    internal abstract record Plan(int? Threads)
+    {
+        /// <summary>The batch size the command trains with, fixed on the stand-in (its prewarm's).</summary>
+        public abstract int BatchSize { get; }
+
+        /// <summary>The stand-in: the model the command trains, with the guessed widths, this batch size fixed and names of its own.</summary>
+        public abstract Sequential StandIn();
+    }
+
+    /// <summary>classify's MLP: the hidden layers as given.</summary>
+    internal sealed record ClassifyPlan(int[] Hidden, int ClassifyBatchSize, int? Threads) : Plan(Threads)
+    {
+        public override int BatchSize => ClassifyBatchSize;
+
+        public override Sequential StandIn() => ClassifyCommand.BuildModel(Hidden[0], Hidden, GuessedClasses, standInBatch: BatchSize);
+    }
+
+    /// <summary>forecast's first network (every member alike): <paramref name="Inputs"/> window values, one ReLU layer, the horizon's outputs.</summary>
+    internal sealed record ForecastPlan(int Inputs, int Units, int Horizon, int? Threads) : Plan(Threads)
+    {
+        public override int BatchSize => NeuralEnsemble.BatchSize;
+
+        public override Sequential StandIn() => NeuralEnsemble.CreateMember(Inputs, Units, Horizon, batchSize: BatchSize, name: StandInName);
+    }
+
+    /// <summary>The stand-in model's name, and its layers' prefix.</summary>
+    internal const string StandInName = "early_prewarm";
 
     /// <summary>Starts the stand-in's prewarm for the command in <paramref name="args"/>, if it has one; never throws.</summary>
     public static Thread? Start(string[] args)
@@ -54,28 +87,48 @@ internal static class EarlyPrewarm
     /// <summary>The model <paramref name="args"/> will train, read without the parser; null when there is none to prewarm.</summary>
     internal static Plan? Read(IReadOnlyList<string> args)
     {
-        if (args.Count == 0 || args[0] != "classify") return null;
+        if (args.Count == 0 || args[0] is not ("classify" or "forecast")) return null;
         if (args.Any(a => a is "--help" or "-h" or "-?" or "/?" or "/h" or "--version")) return null;
         // Another device trains elsewhere; its CPU kernels would be compiled for nothing.
         if (Value(args, "--device") is string device && !device.Equals("cpu", StringComparison.OrdinalIgnoreCase)) return null;
+        int? threads = Positive(Value(args, "--threads")) is int t && t <= Backend.ThreadLimit ? t : null;
+        return args[0] == "classify" ? ReadClassify(args, threads) : ReadForecast(args, threads);
+    }
+
+    private static ClassifyPlan? ReadClassify(IReadOnlyList<string> args, int? threads)
+    {
         int[] hidden = Sizes(Value(args, "--hidden")) ?? [.. ClassifyOptions.DefaultHidden];
         int batch = Positive(Value(args, "--batch-size")) ?? ClassifyOptions.DefaultBatchSize;
-        int? threads = Positive(Value(args, "--threads")) is int t && t <= Backend.ThreadLimit ? t : null;
         // A model too large to build in passing is left to the command, which checks the memory it needs first.
         long widest = hidden.Prepend(hidden[0]).Zip(hidden.Append(GuessedClasses), (a, b) => (long)a * b).Max();
         if (widest > MaxStandInWeights || (long)batch * hidden.Max() > MaxStandInWeights) return null;
-        return new Plan(hidden, batch, threads);
+        return new ClassifyPlan(hidden, batch, threads);
     }
 
-    /// <summary>The model <paramref name="plan"/> describes, with the guessed widths and the plan's batch size fixed.</summary>
-    internal static Sequential StandIn(Plan plan) => ClassifyCommand.BuildModel(plan.Hidden[0], plan.Hidden, GuessedClasses, standInBatch: plan.BatchSize);
+    private static ForecastPlan? ReadForecast(IReadOnlyList<string> args, int? threads)
+    {
+        // Options the command refuses before it trains anything.
+        if (args.Any(a => a is "--stateful") || Value(args, "--batch-size") is not null) return null;
+        int units = Sizes(Value(args, "--units")) is [int given] ? given : ForecastOptions.DefaultUnits;
+        int horizon = Positive(Value(args, "--horizon")) ?? ForecastOptions.DefaultHorizon;
+        int lookback = Positive(Value(args, "--lookback"))
+            ?? (Positive(Value(args, "--season")) is int season ? Math.Max(season + 1, GuessedLookback) : GuessedLookback);
+        // Each feature adds a window of its own; the forecast column is not read twice.
+        string? column = Value(args, "--column");
+        int features = (Value(args, "--features") ?? "").Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Distinct(StringComparer.Ordinal).Count(f => f != column);
+        long inputs = (long)lookback * (1 + features);
+        if (inputs * units > MaxStandInWeights || (long)NeuralEnsemble.BatchSize * Math.Max(inputs, units) > MaxStandInWeights
+            || (long)units * horizon > MaxStandInWeights) return null;
+        return new ForecastPlan((int)inputs, units, horizon, threads);
+    }
 
     private static void Prewarm(Plan plan)
     {
         try
         {
             // For the stand-in's fixed batch size; the same prewarm Compile starts unless that is turned off.
-            _ = StandIn(plan).PrewarmAsync();
+            _ = plan.StandIn().PrewarmAsync();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

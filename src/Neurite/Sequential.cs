@@ -156,6 +156,9 @@ public sealed partial class Sequential
 
     private string[] _metricNames = [];
 
+    /// <summary>The metrics Compile made for a built model (what a training step updates); for the kernel prewarm.</summary>
+    internal IReadOnlyList<Metric> CompiledMetrics => _metrics;
+
     private void CreateMetrics()
     {
         int width = _layers[^1].OutputShape[^1];

@@ -18,15 +18,14 @@ public sealed class EarlyPrewarmTests : IDisposable
     [Fact]
     public void Classify_prewarms_the_models_hidden_layers_batch_size_and_threads_as_its_options_give_them()
     {
-        var plan = EarlyPrewarm.Read(["classify", "data.csv", "--target", "y", "--hidden", "16,4", "--batch-size", "10", "--threads", "1"]);
-        Assert.NotNull(plan);
+        var plan = Assert.IsType<EarlyPrewarm.ClassifyPlan>(EarlyPrewarm.Read(["classify", "data.csv", "--target", "y", "--hidden", "16,4", "--batch-size", "10", "--threads", "1"]));
         Assert.Equal([16, 4], plan.Hidden);
         Assert.Equal(10, plan.BatchSize);
         Assert.Equal(1, plan.Threads);
 
         // The other spellings System.CommandLine takes, and the last of an option given twice.
-        plan = EarlyPrewarm.Read(["classify", "data.csv", "--hidden=12", "--batch-size:7", "--threads", "3", "--threads", "2"]);
-        Assert.Equal([12], plan!.Hidden);
+        plan = Assert.IsType<EarlyPrewarm.ClassifyPlan>(EarlyPrewarm.Read(["classify", "data.csv", "--hidden=12", "--batch-size:7", "--threads", "3", "--threads", "2"]));
+        Assert.Equal([12], plan.Hidden);
         Assert.Equal(7, plan.BatchSize);
         Assert.Equal(2, plan.Threads);
     }
@@ -34,19 +33,66 @@ public sealed class EarlyPrewarmTests : IDisposable
     [Fact]
     public void Without_the_options_or_with_values_the_command_will_refuse_the_prewarm_takes_the_defaults()
     {
-        var plan = EarlyPrewarm.Read(["classify", "data.csv", "--target", "y"]);
-        Assert.Equal(ClassifyOptions.DefaultHidden, plan!.Hidden);
+        var plan = Assert.IsType<EarlyPrewarm.ClassifyPlan>(EarlyPrewarm.Read(["classify", "data.csv", "--target", "y"]));
+        Assert.Equal(ClassifyOptions.DefaultHidden, plan.Hidden);
         Assert.Equal(ClassifyOptions.DefaultBatchSize, plan.BatchSize);
         Assert.Null(plan.Threads);
 
-        plan = EarlyPrewarm.Read(["classify", "data.csv", "--hidden", "8,x", "--batch-size", "-3", "--threads", "9999", "--target"]);
-        Assert.Equal(ClassifyOptions.DefaultHidden, plan!.Hidden);
+        plan = Assert.IsType<EarlyPrewarm.ClassifyPlan>(EarlyPrewarm.Read(["classify", "data.csv", "--hidden", "8,x", "--batch-size", "-3", "--threads", "9999", "--target"]));
+        Assert.Equal(ClassifyOptions.DefaultHidden, plan.Hidden);
         Assert.Equal(ClassifyOptions.DefaultBatchSize, plan.BatchSize);
         Assert.Null(plan.Threads);
     }
 
+    [Fact]
+    public void Forecast_prewarms_its_first_network_from_the_units_window_features_horizon_and_threads_given()
+    {
+        // The forecaster's defaults: 32 units, one step ahead, a window of at least 8.
+        var plan = Assert.IsType<EarlyPrewarm.ForecastPlan>(EarlyPrewarm.Read(["forecast", "data.csv", "--column", "y"]));
+        Assert.Equal((EarlyPrewarm.GuessedLookback, ForecastOptions.DefaultUnits, ForecastOptions.DefaultHorizon, (int?)null, 32),
+            (plan.Inputs, plan.Units, plan.Horizon, plan.Threads, plan.BatchSize));
+
+        // A window of --lookback steps of the column and of each feature (the column itself is not a feature twice).
+        plan = Assert.IsType<EarlyPrewarm.ForecastPlan>(EarlyPrewarm.Read(
+            ["forecast", "data.csv", "--column", "y", "--lookback", "12", "--features", "a,b,y", "--units=16", "--horizon:3", "--threads", "1"]));
+        Assert.Equal((36, 16, 3, (int?)1), (plan.Inputs, plan.Units, plan.Horizon, plan.Threads));
+
+        // Without --lookback the forecaster's window is a season and a bit, at least 8.
+        plan = Assert.IsType<EarlyPrewarm.ForecastPlan>(EarlyPrewarm.Read(["forecast", "data.csv", "--column", "y", "--season", "12"]));
+        Assert.Equal(13, plan.Inputs);
+        plan = Assert.IsType<EarlyPrewarm.ForecastPlan>(EarlyPrewarm.Read(["forecast", "data.csv", "--column", "y", "--season", "4", "--units", "8,8"]));
+        Assert.Equal((EarlyPrewarm.GuessedLookback, ForecastOptions.DefaultUnits), (plan.Inputs, plan.Units));
+    }
+
+    [Fact]
+    public void The_forecast_stand_in_is_the_forecasters_network_with_the_batch_it_trains_on_fixed_and_names_of_its_own()
+    {
+        var standIn = new EarlyPrewarm.ForecastPlan(Inputs: 13, Units: 24, Horizon: 2, Threads: null).StandIn();
+        var trained = Forecasting.NeuralEnsemble.CreateMember(13, 24, 2);
+        Assert.Equal(Forecasting.NeuralEnsemble.BatchSize, standIn.FixedBatchSize);
+        Assert.Null(trained.FixedBatchSize);
+        Assert.Equal(trained.Layers.Count, standIn.Layers.Count);
+        for (int i = 0; i < trained.Layers.Count; i++)
+        {
+            var (a, b) = (Assert.IsType<Dense>(standIn.Layers[i]), Assert.IsType<Dense>(trained.Layers[i]));
+            Assert.Equal((b.Units, b.Activation.GetType(), b.UseBias), (a.Units, a.Activation.GetType(), a.UseBias));
+            Assert.Equal(b.InputShape, a.InputShape);
+            Assert.StartsWith(EarlyPrewarm.StandInName + "_", a.Name, StringComparison.Ordinal);
+            Assert.DoesNotContain(EarlyPrewarm.StandInName, b.Name, StringComparison.Ordinal);
+        }
+        Assert.Equal([13], standIn.Layers[0].InputShape);
+        Assert.Equal(2, standIn.Layers[^1].OutputShape[^1]);
+        Assert.Equal(trained.Loss!.GetType(), standIn.Loss!.GetType());
+        Assert.Equal((trained.Optimizer!.GetType(), trained.Optimizer.LearningRate), (standIn.Optimizer!.GetType(), standIn.Optimizer.LearningRate));
+        Assert.Equal(EarlyPrewarm.StandInName, standIn.Name);
+    }
+
     [Theory]
-    [InlineData("forecast", "data.csv", "--column", "y")]
+    [InlineData("forecast", "--help")]
+    [InlineData("forecast", "data.csv", "--column", "y", "--device", "cuda")]
+    [InlineData("forecast", "data.csv", "--column", "y", "--batch-size", "16")]
+    [InlineData("forecast", "data.csv", "--column", "y", "--stateful")]
+    [InlineData("forecast", "data.csv", "--column", "y", "--units", "4096", "--lookback", "100000")]
     [InlineData("tutorial", "--quick")]
     [InlineData("classify", "--help")]
     [InlineData("classify", "data.csv", "--target", "y", "--device", "cuda")]
@@ -62,13 +108,13 @@ public sealed class EarlyPrewarmTests : IDisposable
     {
         Assert.Null(EarlyPrewarm.Start([]));
         Assert.Null(EarlyPrewarm.Start(["classify", "--help"]));
+        Assert.Null(EarlyPrewarm.Start(["forecast", "--version"]));
     }
 
     [Fact]
     public void The_stand_in_is_the_model_classify_trains_with_the_guessed_widths_the_fixed_batch_and_names_of_its_own()
     {
-        var plan = new EarlyPrewarm.Plan([16, 4], BatchSize: 10, Threads: null);
-        var standIn = EarlyPrewarm.StandIn(plan);
+        var standIn = new EarlyPrewarm.ClassifyPlan([16, 4], ClassifyBatchSize: 10, Threads: null).StandIn();
         var trained = ClassifyCommand.BuildModel(16, [16, 4], EarlyPrewarm.GuessedClasses);
         Assert.Equal(10, standIn.FixedBatchSize);
         Assert.Null(trained.FixedBatchSize);
@@ -105,5 +151,53 @@ public sealed class EarlyPrewarmTests : IDisposable
         Assert.Contains("dense (Dense)", html);
         Assert.Contains("dense_2 (Dense)", html);
         Assert.DoesNotContain("early_prewarm", html);
+    }
+
+    /// <summary>
+    /// A version's first forecast runs the early prewarm (no profile to play back); the next one plays the first one's
+    /// profile back and runs none. Both print the same JSON and write the same report, forecasts and model, byte for byte.
+    /// </summary>
+    [Fact]
+    public async Task A_forecast_with_the_early_prewarm_prints_and_writes_the_same_bytes_as_one_without()
+    {
+        var (data, _) = _kit.SeasonalSeries(rows: 160);
+        string cache = _kit.PathOf("cache"), report = _kit.PathOf("report"), model = _kit.PathOf("model.keras");
+        string[] args = ["forecast", data, "--column", "value", "--ensemble", "2", "--epochs", "15", "--out", report, "--save", model, "--json"];
+        Assert.IsType<EarlyPrewarm.ForecastPlan>(EarlyPrewarm.Read(args));
+        string ProfileFolder() => Path.Combine(cache, "neurite", "jit-profile");
+        async Task<Dictionary<string, byte[]>> Forecast()
+        {
+            var (code, output, error) = await CommandTestKit.RunProcessAsync(
+                new Dictionary<string, string> { ["XDG_CACHE_HOME"] = cache, [JitProfile.OptOutVariable] = "" }, args);
+            Assert.True(code == CliApp.Success, error);
+            var written = Directory.GetFiles(report).ToDictionary(f => "report/" + Path.GetFileName(f), File.ReadAllBytes);
+            written["stdout"] = System.Text.Encoding.UTF8.GetBytes(output);
+            // The .keras archive's metadata holds the time it was saved, and the recipe that archive's SHA-256: the rest must match.
+            var recipe = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(model + ModelRecipe.SidecarSuffix))!.AsObject();
+            Assert.True(recipe.Remove("model_sha256"), "the recipe names no model_sha256");
+            written["recipe"] = System.Text.Encoding.UTF8.GetBytes(recipe.ToJsonString());
+            using var zip = System.IO.Compression.ZipFile.OpenRead(model);
+            foreach (var entry in zip.Entries.Where(e => e.Name != "metadata.json"))
+            {
+                using var stream = entry.Open();
+                using var bytes = new MemoryStream();
+                stream.CopyTo(bytes);
+                written["model/" + entry.FullName] = bytes.ToArray();
+            }
+            Directory.Delete(report, recursive: true);
+            return written;
+        }
+
+        Assert.False(Directory.Exists(ProfileFolder()));
+        var withEarlyPrewarm = await Forecast();
+        string profile = Assert.Single(Directory.GetFiles(ProfileFolder(), "forecast.jitprofile", SearchOption.AllDirectories));
+        Assert.True(JitProfile.HasRecording(Path.GetDirectoryName(profile)!, "forecast.jitprofile"), "the first run left no profile, so the second would prewarm early too");
+        var withoutIt = await Forecast();
+
+        Assert.Equal(withEarlyPrewarm.Keys.Order(), withoutIt.Keys.Order());
+        Assert.Contains("report/index.html", withEarlyPrewarm.Keys);
+        Assert.Contains("model/config.json", withEarlyPrewarm.Keys);
+        foreach (var (name, bytes) in withEarlyPrewarm)
+            Assert.True(bytes.AsSpan().SequenceEqual(withoutIt[name]), $"{name} differs between the run with the early prewarm and the one without");
     }
 }

@@ -101,8 +101,7 @@ internal static class ClassifyCommand
         // The model is known from here: building it now lets its kernels compile on another core (PrewarmAsync) while the
         // rows are encoded and split, instead of in the first training step.
         NeuriteRandom.SetSeed(options.Seed);
-        var model = BuildModel(recipe.InputWidth, options.Hidden, classes.Length);
-        _ = model.PrewarmAsync(options.BatchSize);
+        var (model, _) = BuildAndPrewarm(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize);
         var encoded = recipe.Encode(table, file, complete);
         var x = encoded.X;
         var y = CategoricalEncoding.ToCategorical(classOfRow, classes.Length);
@@ -167,6 +166,28 @@ internal static class ClassifyCommand
     }
 
     internal static Sequential BuildModel(int inputs, int[] hidden, int classes) => BuildModel(inputs, hidden, classes, standInBatch: null);
+
+    /// <summary>
+    /// The model, and the one kernel prewarm started for it: for <paramref name="batchSize"/>, the batches it trains on.
+    /// Compile would start one of its own for Fit's default of 32 rows, a second prewarm beside this one (and beside the
+    /// early prewarm's) on a machine whose other core is what it has to compile on; that one is not started.
+    /// </summary>
+    internal static (Sequential Model, Task Prewarm) BuildAndPrewarm(int inputs, int[] hidden, int classes, int batchSize)
+    {
+        bool prewarmOnCompile = Backends.Backend.PrewarmOnCompile;
+        Sequential model;
+        // Process-wide, as the tool's one command is; put back at once for whatever runs after it in the same process.
+        Backends.Backend.PrewarmOnCompile = false;
+        try
+        {
+            model = BuildModel(inputs, hidden, classes);
+        }
+        finally
+        {
+            Backends.Backend.PrewarmOnCompile = prewarmOnCompile;
+        }
+        return (model, model.PrewarmAsync(batchSize));
+    }
 
     /// <summary>
     /// The model, or with <paramref name="standInBatch"/> <see cref="EarlyPrewarm"/>'s stand-in for it: that fixed batch

@@ -15,6 +15,9 @@ public static class NeuralEnsemble
     /// <summary>Epochs without a better validation loss before a member stops.</summary>
     public const int Patience = 20;
 
+    /// <summary>Windows per training batch of each member.</summary>
+    public const int BatchSize = 32;
+
     /// <summary>
     /// Trains <paramref name="members"/> networks on (x, y), each stopped at its lowest loss on (xValidation,
     /// yValidation), and returns them joined, with the epochs each kept.
@@ -30,16 +33,35 @@ public static class NeuralEnsemble
         for (int member = 0; member < members; member++)
         {
             NeuriteRandom.SetSeed(seed + 7919 * member);
-            var model = new Sequential(new Dense(hidden, "relu", inputShape: [inputs]), new Dense(outputs));
-            model.Compile(Losses.Loss.Get("mse"), new Optimizers.Adam(learningRate: 3e-3));
+            var model = CreateMember(inputs, hidden, outputs);
             var best = new KeepBest();
-            model.Fit(x, y, epochs: maxEpochs, batchSize: 32, validationData: (xValidation, yValidation), verbose: 0,
+            model.Fit(x, y, epochs: maxEpochs, batchSize: BatchSize, validationData: (xValidation, yValidation), verbose: 0,
                 callbacks: [best, new EarlyStopping("val_loss", patience: Patience)], cancellationToken: cancellationToken);
             best.Restore();
             epochs[member] = best.BestEpoch + 1;
             trained.Add(model);
         }
         return (Join(trained), epochs);
+    }
+
+    /// <summary>
+    /// One member as <see cref="Train"/> builds and compiles it before training: one ReLU layer, linear outputs, MSE and
+    /// Adam. Its weights come from the library's generator (<see cref="NeuriteRandom"/>).
+    /// </summary>
+    /// <param name="inputs">Values of a window (the series' and each covariate's).</param>
+    /// <param name="hidden">ReLU units.</param>
+    /// <param name="outputs">Outputs: one per step of the horizon.</param>
+    /// <param name="batchSize">A batch size fixed on its first layer (e.g. for a stand-in whose kernel prewarm is for
+    /// <see cref="BatchSize"/>); null, as Train builds it, for any.</param>
+    /// <param name="name">The model's name, its layers named after it (NAME_hidden, NAME_output); null, as Train builds it,
+    /// for the default names (sequential, dense, ...).</param>
+    public static Sequential CreateMember(int inputs, int hidden, int outputs, int? batchSize = null, string? name = null)
+    {
+        var model = new Sequential(
+            [new Dense(hidden, "relu", inputShape: [inputs], batchSize: batchSize, name: name is null ? null : name + "_hidden"),
+             new Dense(outputs, name: name is null ? null : name + "_output")], name);
+        model.Compile(Losses.Loss.Get("mse"), new Optimizers.Adam(learningRate: 3e-3));
+        return model;
     }
 
     /// <summary>

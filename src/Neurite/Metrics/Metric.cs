@@ -65,6 +65,9 @@ public abstract class MeanMetric(string name) : Metric(name)
     /// <summary>Which per-sample value the backend accumulates.</summary>
     private protected abstract Backends.MeanMetricKind Kind { get; }
 
+    /// <summary><see cref="Kind"/>, for the kernel prewarm's list.</summary>
+    internal Backends.MeanMetricKind BackendKind => Kind;
+
     /// <summary>The prediction threshold of a binary metric.</summary>
     private protected virtual double Threshold => 0.5;
 

@@ -72,6 +72,11 @@ public class KernelPrewarmTests
         foreach (Backends.LossKind kind in Enum.GetValues<Backends.LossKind>()) everything.AddLoss(kind);
         foreach (var optimizer in new Optimizers.Optimizer[] { new Optimizers.Adam(), new Optimizers.Adam(amsgrad: true), new Optimizers.Sgd(), new Optimizers.RmsProp(), new Optimizers.Adagrad() })
             everything.AddOptimizer(optimizer);
+        foreach (var metric in new Metrics.Metric[] { new Metrics.CategoricalAccuracy(), new Metrics.SparseCategoricalAccuracy(), new Metrics.BinaryAccuracy(),
+            new Metrics.MeanAbsoluteErrorMetric(), new Metrics.MeanSquaredErrorMetric(), new Metrics.RootMeanSquaredError(), new Metrics.Precision(), new Metrics.Auc() })
+            everything.AddMetric(metric);
+        Assert.Contains(everything.Methods, m => m.DeclaringType == typeof(MetricKernels) && m.Name == nameof(MetricKernels.AccumulateConfusion));
+        Assert.Equal(5, everything.Methods.Count(m => m.DeclaringType == typeof(MetricKernels) && m.Name == "Rows"));
         Assert.NotEmpty(everything.Methods);
     }
 

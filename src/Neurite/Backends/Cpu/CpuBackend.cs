@@ -25,6 +25,9 @@ internal sealed class CpuBackend : IBackend
     // One prewarm per kind of model and batch in a process: compiling models alike again finds everything compiled.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> s_prewarms = new(StringComparer.Ordinal);
 
+    /// <summary>What each prewarm started in this process was for (<see cref="ModelPrewarm.Key"/>); for tests.</summary>
+    internal static IReadOnlyCollection<string> StartedPrewarms => [.. s_prewarms.Keys];
+
     public Task Prewarm(Sequential model, int batchSize)
     {
         var path = KernelSelector.Current;

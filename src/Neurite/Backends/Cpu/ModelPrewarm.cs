@@ -52,6 +52,7 @@ internal static class ModelPrewarm
         }
         if (model.Loss?.BackendKind is { } loss) prewarm.AddLoss(loss);
         if (model.Optimizer is { } optimizer) prewarm.AddOptimizer(optimizer);
+        foreach (var metric in model.CompiledMetrics) prewarm.AddMetric(metric);
         prewarm.AddCoreLibGenerics();
         return prewarm;
     }
@@ -68,6 +69,7 @@ internal static class ModelPrewarm
             if (layer is Dense dense) key.Append(':').Append(Kind(dense.Activation)).Append(dense.UseBias ? "+b" : "");
             else if (layer is Activation activation) key.Append(':').Append(Kind(activation.Function));
         }
+        key.Append('|').AppendJoin(',', model.CompiledMetrics.Select(m => m is Metrics.MeanMetric mean ? mean.BackendKind.ToString() : m.GetType().Name));
         return key.Append('|').Append(model.Loss?.BackendKind).Append('|').Append(model.Optimizer switch
         {
             Optimizers.Adam { Amsgrad: true } => "amsgrad",

@@ -194,6 +194,28 @@ internal sealed class KernelPrewarm
         Add(typeof(LossKernels), "Rows", KernelType(typeof(LossKernels).FullName + "+" + row));
     }
 
+    /// <summary>A metric's per-batch accumulation (<see cref="MetricKernels"/>): a mean metric's rows, or the confusion counts.</summary>
+    public void AddMetric(Metrics.Metric metric)
+    {
+        if (metric is Metrics.MeanMetric mean)
+        {
+            string row = mean.BackendKind switch
+            {
+                MeanMetricKind.CategoricalAccuracy => "CategoricalAccuracyRow",
+                MeanMetricKind.SparseCategoricalAccuracy => "SparseCategoricalAccuracyRow",
+                MeanMetricKind.BinaryAccuracy => "BinaryAccuracyRow",
+                MeanMetricKind.MeanAbsoluteError => "AbsoluteErrorRow",
+                MeanMetricKind.MeanSquaredError => "SquaredErrorRow",
+                _ => throw new ArgumentOutOfRangeException(nameof(metric), mean.BackendKind, "The kernel prewarm has no entry for this metric: add one in KernelPrewarm.AddMetric."),
+            };
+            Add(typeof(MetricKernels), "Rows", KernelType(typeof(MetricKernels).FullName + "+" + row));
+        }
+        else if (metric is Metrics.ConfusionMetric or Metrics.Auc)
+        {
+            Add(typeof(MetricKernels), nameof(MetricKernels.AccumulateConfusion));
+        }
+    }
+
     /// <summary>An optimizer's update pass (<see cref="ElementwiseKernels"/>, <see cref="OptimizerKernels"/>), split between threads by <see cref="ParallelUpdates"/>.</summary>
     public void AddOptimizer(Optimizers.Optimizer optimizer)
     {

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Tracing;
+using System.Globalization;
+using Neurite.Backends;
+using Neurite.Backends.Cpu;
+using Neurite.Cli.Commands;
+
+namespace Neurite.Cli.Tests;
+
+/// <summary>
+/// The fresh process <see cref="CommandPrewarmTests"/> starts (<c>dotnet Neurite.Cli.Tests.dll classify-prewarm-probe
+/// INPUTS HIDDEN CLASSES BATCH THREADS</c>): as <c>neurite classify --hidden HIDDEN --batch-size BATCH --threads THREADS</c>
+/// does on a run without a JIT profile, the early prewarm first, then the model built and prewarmed as the command builds
+/// it; once both prewarms are done, one training step on a batch of BATCH rows. Prints the prewarms started for the
+/// model (<c>PREWARM key</c>) and, one per line, the CPU kernel methods the JIT compiled optimised on the training thread
+/// during that step (<c>KERNEL ...</c>, read from the runtime's JIT events). <see cref="ForecastCommand"/>: the same for forecast.
+/// </summary>
+internal static class CommandPrewarmProbe
+{
+    public const string Command = "classify-prewarm-probe";
+
+    private const string KernelNamespace = "Neurite.Backends.Cpu.Kernels";
+
+    /// <summary>forecast's counterpart: <c>forecast-prewarm-probe INPUTS UNITS HORIZON LOOKBACK THREADS</c> runs the early prewarm
+    /// for <c>neurite forecast --units UNITS --horizon HORIZON --lookback LOOKBACK --threads THREADS</c>, then builds the first
+    /// network as the forecaster does for windows of INPUTS values (which the early prewarm guessed right when it is LOOKBACK).</summary>
+    public const string ForecastCommand = "forecast-prewarm-probe";
+
+    public static int Run(int inputs, string hidden, int classes, int batch, int threads)
+    {
+        using var listener = new JitListener();
+        string[] args = ["classify", "data.csv", "--target", "y", "--hidden", hidden, "--batch-size", batch.ToString(CultureInfo.InvariantCulture),
+            "--threads", threads.ToString(CultureInfo.InvariantCulture)];
+        WaitForEarlyPrewarm(args, threads);
+        int[] layers = hidden.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray();
+        NeuriteRandom.SetSeed(17);
+        var (model, prewarm) = ClassifyCommand.BuildAndPrewarm(inputs, layers, classes, batch);
+        prewarm.Wait();
+        var y = Tensor.Zeros(batch, classes);
+        for (int r = 0; r < batch; r++) y.Span[r * classes + r % classes] = 1;
+        return FirstStep(listener, model, inputs, layers[0], y);
+    }
+
+    public static int RunForecast(int inputs, int units, int horizon, int lookback, int threads)
+    {
+        using var listener = new JitListener();
+        string[] args = ["forecast", "data.csv", "--column", "y", "--units", units.ToString(CultureInfo.InvariantCulture), "--horizon", horizon.ToString(CultureInfo.InvariantCulture),
+            "--lookback", lookback.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)];
+        WaitForEarlyPrewarm(args, threads);
+        NeuriteRandom.SetSeed(17);
+        // As NeuralEnsemble.Train builds each member: Compile starts its prewarm.
+        var model = Forecasting.NeuralEnsemble.CreateMember(inputs, units, horizon);
+        model.PrewarmAsync(Forecasting.NeuralEnsemble.BatchSize).Wait();
+        var rng = new System.Random(4);
+        var y = Tensor.Zeros(Forecasting.NeuralEnsemble.BatchSize, horizon);
+        for (int i = 0; i < y.Size; i++) y.Span[i] = (float)rng.NextDouble();
+        return FirstStep(listener, model, inputs, units, y);
+    }
+
+    // As Program does where no profile is played back; then waits for the stand-in's prewarm (a stand-in alike gets its task).
+    private static void WaitForEarlyPrewarm(string[] args, int threads)
+    {
+        var early = EarlyPrewarm.Start(args) ?? throw new InvalidOperationException("The early prewarm did not start.");
+        Backend.MaxThreads = threads;
+        early.Join();
+        EarlyPrewarm.Read(args)!.StandIn().PrewarmAsync().Wait();
+    }
+
+    private static int FirstStep(JitListener listener, Sequential model, int inputs, int firstUnits, Tensor y)
+    {
+        int batch = y.Shape[0];
+        // The model's prewarms: its first layer's shape (a stand-in with other guessed widths has prewarms of its own).
+        string signature = FormattableString.Invariant($"|Dense:{inputs}>{firstUnits}");
+        foreach (string key in CpuBackend.StartedPrewarms.Where(k => k.Contains(signature, StringComparison.Ordinal)))
+            Console.WriteLine("PREWARM " + key);
+
+        model.Output = TextWriter.Null;
+        var rng = new System.Random(3);
+        var x = Tensor.Zeros(batch, inputs);
+        for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        Markers.Begin();
+        model.TrainOnBatch(x, y);
+        Markers.End();
+        // The runtime hands its events to the listener asynchronously: wait for the end marker's.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!listener.Events.Any(e => e.Name == nameof(Markers.End)) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        var events = listener.Events.ToArray();
+        int begin = Array.FindIndex(events, e => e.Name == nameof(Markers.Begin));
+        int end = Array.FindIndex(events, e => e.Name == nameof(Markers.End));
+        if (begin < 0 || end < 0)
+        {
+            Console.WriteLine("NO-EVENTS");
+            return 3;
+        }
+        Console.WriteLine("STEP-DONE");
+        foreach (var e in events[begin..end])
+            if (e.Thread == events[begin].Thread && e.Type.StartsWith(KernelNamespace, StringComparison.Ordinal) && e.Optimized)
+                Console.WriteLine($"KERNEL {e.Type}.{e.Name} {e.Signature}");
+        return 0;
+    }
+
+    // Methods compiled on the training thread right before and after the step: their JIT events bracket the step's.
+    private static class Markers
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public static void Begin() { }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public static void End() { }
+    }
+
+    private sealed record JitEvent(ulong Thread, string Type, string Name, string Signature, bool Optimized);
+
+    /// <summary>The runtime's MethodLoadVerbose events (JIT keyword): each method the JIT compiled, on which thread, at which tier.</summary>
+    private sealed class JitListener : EventListener
+    {
+        private const int JitKeyword = 0x10;
+        // MethodFlags bits 7-9: the code's optimization tier; 3 is tier 0 (QuickJitted), the kernels' plumbing that the
+        // tool's ReadyToRun image holds precompiled.
+        private const int TierShift = 7, QuickJitted = 3;
+
+        public ConcurrentQueue<JitEvent> Events { get; } = new();
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)JitKeyword);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName is null || !e.EventName.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) || e.Payload is null) return;
+            uint flags = Convert.ToUInt32(e.Payload[5], CultureInfo.InvariantCulture);
+            Events.Enqueue(new JitEvent((ulong)e.OSThreadId, (string)e.Payload[6]!, (string)e.Payload[7]!, (string)e.Payload[8]!,
+                ((flags >> TierShift) & 7) != QuickJitted));
+        }
+    }
+}
+
+/// <summary>The test assembly's entry point: the test runner ignores it; <see cref="CommandPrewarmProbe"/> runs through it in a child process.</summary>
+public static class TestAssemblyProgram
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length != 6) return 0;
+        int Number(int i) => int.Parse(args[i], CultureInfo.InvariantCulture);
+        return args[0] switch
+        {
+            CommandPrewarmProbe.Command => CommandPrewarmProbe.Run(Number(1), args[2], Number(3), Number(4), Number(5)),
+            CommandPrewarmProbe.ForecastCommand => CommandPrewarmProbe.RunForecast(Number(1), Number(2), Number(3), Number(4), Number(5)),
+            _ => 0,
+        };
+    }
+}
