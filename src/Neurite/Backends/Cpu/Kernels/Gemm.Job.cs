@@ -117,23 +117,24 @@ internal static unsafe partial class Gemm
                 if (PackPerKBlock) { bPanel = Packed + (nint)jp * kc * Panel - (nint)k0 * Panel; ldb = Panel; }
                 else if (PackPerPanel)
                 {
-                    // A transposed B's K block: 32 stored rows, kc values of each from k0.
-                    if (TransB) PackPanel(B + k0, kc, N, true, jp, panelBuffer, K);
-                    else PackPanel(B + (nint)k0 * N, kc, N, false, jp, panelBuffer, N);
-                    bPanel = panelBuffer - (nint)k0 * Panel;
-                    ldb = Panel;
+                    // A transposed B's K block: 32 stored rows, kc values of each from k0. The copy is laid out as the
+                    // kernels' sub-panels one after the other (16 wide on the 256-bit path), each read as whole lines.
+                    if (TransB) PackPanelBlock(B + k0, kc, N, true, jp, panelBuffer, K, width);
+                    else PackPanelBlock(B + (nint)k0 * N, kc, N, false, jp, panelBuffer, N, width);
+                    bPanel = panelBuffer;
+                    ldb = width;
                 }
                 else if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
                 else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
                 else { bPanel = Packed; ldb = Panel; }
-                bPanel += k0 * ldb;
+                if (!PackPerPanel) bPanel += k0 * ldb;
 
                 for (int s = 0; s < Panel; s += width)
                 {
                     int j0 = jp * Panel + s;
                     int cols = Math.Min(width, N - j0);
                     if (cols <= 0) break;
-                    float* bSub = bPanel + s;
+                    float* bSub = PackPerPanel ? bPanel + (nint)s * kc : bPanel + s;
                     // A ragged last chunk that fits one vector (e.g. 4 of 32 columns when N = 100) runs
                     // the one-vector kernels: half (or a quarter) of the multiply-adds, same chains.
                     int chunkWidth = width, chunkBlocks = blocks, chunkBase = baseRows, chunkTall = tallBlocks;

@@ -112,4 +112,69 @@ internal static unsafe partial class Gemm
         }
         TransposedPacking.CopyPanel(b + (nint)j0 * stride, stride, k, cols, dst);
     }
+    /// <summary>
+    /// Panel <paramref name="jp"/>'s <paramref name="k"/> rows of op(B) (stored rows <paramref name="stride"/> floats apart) as
+    /// 32 / <paramref name="subWidth"/> sub-panels one after the other, each k rows of <paramref name="subWidth"/> floats:
+    /// element (p, j) at <c>(j / subWidth)·k·subWidth + p·subWidth + j % subWidth</c>, zero-padded to 32 columns. At 16 a
+    /// 16-wide kernel reads whole lines of its sub-panel, spread over every L1 set, instead of every other line of 128-byte
+    /// rows (half the sets). At 32 it is <see cref="PackPanel(float*, int, int, bool, int, float*, int)"/>'s layout.
+    /// </summary>
+    private static void PackPanelBlock(float* b, int k, int n, bool transB, int jp, float* dst, int stride, int subWidth)
+    {
+        if (subWidth == Panel)
+        {
+            PackPanel(b, k, n, transB, jp, dst, stride);
+            return;
+        }
+        int j0 = jp * Panel;
+        int cols = Math.Min(Panel, n - j0);
+        nint subPanel = (nint)k * subWidth;
+        if (cols == Panel && subWidth == 16 && Avx.IsSupported)
+        {
+            float* low = dst, high = dst + subPanel;
+            if (!transB)
+            {
+                float* src = b + j0;
+                for (int p = 0; p < k; p++, src += stride, low += 16, high += 16)
+                {
+                    Vector256.Load(src).Store(low);
+                    Vector256.Load(src + 8).Store(low + 8);
+                    Vector256.Load(src + 16).Store(high);
+                    Vector256.Load(src + 24).Store(high + 8);
+                }
+                return;
+            }
+            int kMain = k & ~7;
+            for (int jj = 0; jj < Panel; jj += 8)
+            {
+                float* rows = b + (nint)(j0 + jj) * stride;
+                float* group = (jj < 16 ? low : high) + (jj & 15);
+                for (int p = 0; p < kMain; p += 8)
+                    TransposedPacking.Transpose8x8(rows + p, stride, group + (nint)p * 16, 16);
+                for (int p = kMain; p < k; p++)
+                    for (int q = 0; q < 8; q++) group[p * 16 + q] = rows[(nint)q * stride + p];
+            }
+            return;
+        }
+        // Ragged panels (a transposed B with N not a multiple of 32) and other widths, value by value.
+        for (int j = 0; j < Panel; j++)
+        {
+            float* column = dst + (j / subWidth) * subPanel + j % subWidth;
+            if (j >= cols)
+            {
+                for (int p = 0; p < k; p++) column[p * subWidth] = 0f;
+                continue;
+            }
+            if (transB)
+            {
+                float* row = b + (nint)(j0 + j) * stride;
+                for (int p = 0; p < k; p++) column[p * subWidth] = row[p];
+            }
+            else
+            {
+                float* src = b + j0 + j;
+                for (int p = 0; p < k; p++) column[p * subWidth] = src[(nint)p * stride];
+            }
+        }
+    }
 }

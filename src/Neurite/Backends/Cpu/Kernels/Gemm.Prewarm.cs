@@ -66,6 +66,7 @@ internal static unsafe partial class Gemm
         bool allPacked = (transB && !transposedPerPanel) || (m >= PackBMinRows && n >= PackBMinColumns);
         bool packPerPanel = transposedPerPanel || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)));
         bool splitRows = SplitsRows(m, panels, parts, packPerPanel);
+        if (packPerPanel) prewarm.Add(typeof(Gemm), nameof(PackPanelBlock));
         var rowCounts = new HashSet<int>();
         int rowParts = splitRows ? Math.Min(parts, m) : 1;
         for (int part = 0; part < rowParts; part++) rowCounts.Add(m * (part + 1) / rowParts - m * part / rowParts);
