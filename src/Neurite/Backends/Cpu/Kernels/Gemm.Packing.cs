@@ -119,6 +119,9 @@ internal static unsafe partial class Gemm
     /// 16-wide kernel reads whole lines of its sub-panel, spread over every L1 set, instead of every other line of 128-byte
     /// rows (half the sets). At 32 it is <see cref="PackPanel(float*, int, int, bool, int, float*, int)"/>'s layout.
     /// </summary>
+    // Fully optimised from its first call: it runs hundreds of times a step, and the tiered JIT's first code for it
+    // (vector loads as calls, the 8×8 transpose not inlined) would otherwise run until a background recompile lands.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PackPanelBlock(float* b, int k, int n, bool transB, int jp, float* dst, int stride, int subWidth)
     {
         if (subWidth == Panel)
