@@ -11,7 +11,7 @@ public class GemmTests
     public static TheoryData<KernelPath> Paths => KernelPaths.Supported();
 
     /// <summary>op(A)·op(B) in double, the independent reference, with Σ|a·b| per element for the error bound.</summary>
-    private static (double[] Product, double[] AbsSum) Reference(float[] a, float[] b, int m, int k, int n, bool transA, bool transB)
+    internal static (double[] Product, double[] AbsSum) Reference(float[] a, float[] b, int m, int k, int n, bool transA, bool transB)
     {
         var product = new double[m * n];
         var absSum = new double[m * n];
@@ -32,7 +32,7 @@ public class GemmTests
         return (product, absSum);
     }
 
-    private static void AssertClose(float[] initial, bool accumulate, double[] product, double[] absSum, float[] actual, int k, string what)
+    internal static void AssertClose(float[] initial, bool accumulate, double[] product, double[] absSum, float[] actual, int k, string what)
     {
         // Float summation of k terms errs by at most about k·2^-24·Σ|a·b|, plus one rounding of the C addend.
         for (int i = 0; i < product.Length; i++)
@@ -412,7 +412,7 @@ public class GemmTests
             // Fewer rows than PackBMinRows and rows of B a multiple of a large power of two apart: one thread copies each
             // panel's K block of the in-place B right before using it. K in several blocks (150, 205), A transposed, and K
             // and N past the thresholds where an untransposed A is copied too. Witnesses: the same product on a B packed
-            // beforehand, and on two threads (which read B in place).
+            // beforehand, and on two threads (which split the panels, each copying its own).
             int seed = 3100;
             var shapes = new[] { (64, 300, 128, false), (70, 64, 256, true), (Gemm.PackBMinRows - 1, 40, 512, true),
                 (13, Gemm.PackRowMajorAMinK + 5, Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth, false) };

@@ -43,6 +43,8 @@ internal static unsafe partial class Gemm
         private void ComputeBlocked(int r0, int r1, int p0, int p1)
         {
             int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            // Each thread copies its panels into its own buffer (on the calling thread, the one Run sized).
+            float* panelBuffer = PackPerPanel ? Scratch((long)Math.Min(K, MaxKBlock) * Panel) : null;
             for (int kb = 0; kb < kBlocks; kb++)
             {
                 int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
@@ -54,7 +56,7 @@ internal static unsafe partial class Gemm
                 int rows = r1 - r0;
                 int chunks = Math.Max(1, Math.Min((int)((long)rows * kc / MaxABlockFloats), rows / MinChunkRows));
                 for (int chunk = 0; chunk < chunks; chunk++)
-                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null);
+                    ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null, panelBuffer);
             }
         }
 
@@ -68,7 +70,7 @@ internal static unsafe partial class Gemm
         /// B panel held near L1 while the rows' register tiles stream past it.</summary>
         [SkipLocalsInit]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc, bool lead)
+        private void ComputeKBlock(int r0, int r1, int p0, int p1, int k0, int kc, bool acc, bool lead, float* panelBuffer)
         {
             bool wide = Path == KernelPath.Vector512;
             int width = wide ? 32 : 16;
@@ -115,21 +117,24 @@ internal static unsafe partial class Gemm
                 if (PackPerKBlock) { bPanel = Packed + (nint)jp * kc * Panel - (nint)k0 * Panel; ldb = Panel; }
                 else if (PackPerPanel)
                 {
-                    PackPanel(B + (nint)k0 * N, kc, N, false, jp, Packed);
-                    bPanel = Packed - (nint)k0 * Panel;
-                    ldb = Panel;
+                    // A transposed B's K block: 32 stored rows, kc values of each from k0. The copy is laid out as the
+                    // kernels' sub-panels one after the other (16 wide on the 256-bit path), each read as whole lines.
+                    if (TransB) PackPanelBlock(B + k0, kc, N, true, jp, panelBuffer, K, width);
+                    else PackPanelBlock(B + (nint)k0 * N, kc, N, false, jp, panelBuffer, N, width);
+                    bPanel = panelBuffer;
+                    ldb = width;
                 }
                 else if (AllPacked) { bPanel = Packed + (nint)jp * K * Panel; ldb = Panel; }
                 else if ((jp + 1) * Panel <= N) { bPanel = B + jp * Panel; ldb = N; }
                 else { bPanel = Packed; ldb = Panel; }
-                bPanel += k0 * ldb;
+                if (!PackPerPanel) bPanel += k0 * ldb;
 
                 for (int s = 0; s < Panel; s += width)
                 {
                     int j0 = jp * Panel + s;
                     int cols = Math.Min(width, N - j0);
                     if (cols <= 0) break;
-                    float* bSub = bPanel + s;
+                    float* bSub = PackPerPanel ? bPanel + (nint)s * kc : bPanel + s;
                     // A ragged last chunk that fits one vector (e.g. 4 of 32 columns when N = 100) runs
                     // the one-vector kernels: half (or a quarter) of the multiply-adds, same chains.
                     int chunkWidth = width, chunkBlocks = blocks, chunkBase = baseRows, chunkTall = tallBlocks;
@@ -325,7 +330,7 @@ internal static unsafe partial class Gemm
 
         /// <summary>
         /// Rows [0, <paramref name="kc"/>) of a row-major B with N (a multiple of 32) columns as panels of 32 columns, panel
-        /// after panel, the layout <see cref="PackPanel"/> writes: row by row, so B is read in order (it is often a tall gradient
+        /// after panel, the layout <see cref="PackPanel(float*, int, int, bool, int, float*)"/> writes: row by row, so B is read in order (it is often a tall gradient
         /// just written, coming back from L3), instead of panel by panel with a whole row between reads.
         /// </summary>
         private static void PackRowsIntoPanels(float* b, int kc, int n, float* dst)

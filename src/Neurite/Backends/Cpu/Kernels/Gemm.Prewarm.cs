@@ -53,6 +53,7 @@ internal static unsafe partial class Gemm
         prewarm.Add(typeof(Gemm).FullName + "+Job", "ComputeKBlock");
         prewarm.Add(typeof(Gemm), nameof(PackPanel));
         if (transB) prewarm.Add(typeof(TransposedPacking), nameof(TransposedPacking.TransposePanel));
+        if (transB && n % Panel != 0) prewarm.Add(typeof(TransposedPacking), nameof(TransposedPacking.CopyPanel));
         if (transA && panels >= 2) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackTransposedA");
         // A transposed A's copy into tile runs, for PackTransposedA and the weight-gradient pass alike.
         prewarm.Add(typeof(Gemm).FullName + "+Job", "CopyTransposedTiles");
@@ -61,7 +62,11 @@ internal static unsafe partial class Gemm
         bool copiesRowMajorA = !transA && k >= PackRowMajorAMinK && panels >= PackRowMajorAMinPanels;
         if (copiesRowMajorA) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
         // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.
-        bool splitRows = m / parts >= 12 || panels < parts;
+        bool transposedPerPanel = transB && m < PackBMinRows;
+        bool allPacked = (transB && !transposedPerPanel) || (m >= PackBMinRows && n >= PackBMinColumns);
+        bool packPerPanel = transposedPerPanel || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)));
+        bool splitRows = SplitsRows(m, panels, parts, packPerPanel);
+        if (packPerPanel) prewarm.Add(typeof(Gemm), nameof(PackPanelBlock));
         var rowCounts = new HashSet<int>();
         int rowParts = splitRows ? Math.Min(parts, m) : 1;
         for (int part = 0; part < rowParts; part++) rowCounts.Add(m * (part + 1) / rowParts - m * part / rowParts);

@@ -41,37 +41,38 @@ internal static unsafe class TransposedPacking
             {
                 int j0 = jp * Panel, cols = Math.Min(Panel, n - j0);
                 float* panel = dst + (nint)jp * k * Panel;
-                if (vectorized && cols == Panel) TransposePanel(pb + (nint)j0 * k, k, panel);
-                else CopyPanel(pb + (nint)j0 * k, k, cols, panel);
+                if (vectorized && cols == Panel) TransposePanel(pb + (nint)j0 * k, k, k, panel);
+                else CopyPanel(pb + (nint)j0 * k, k, k, cols, panel);
             }
         }
     }
 
     // Eight source rows × eight p at a time, transposed in registers (the usual unpack, shuffle,
     // permute sequence), become eight packed rows of eight values each. Needs AVX and a full panel.
-    internal static void TransposePanel(float* source, int k, float* dst)
+    // Source rows lie `stride` floats apart and k of each are packed: a whole K, or one K block of it.
+    internal static void TransposePanel(float* source, int stride, int k, float* dst)
     {
         int kMain = k & ~7;
         for (int jj = 0; jj < Panel; jj += 8)
         {
-            float* rows = source + (nint)jj * k;
+            float* rows = source + (nint)jj * stride;
             for (int p = 0; p < kMain; p += 8)
-                Transpose8x8(rows + p, k, dst + (nint)p * Panel + jj, Panel);
+                Transpose8x8(rows + p, stride, dst + (nint)p * Panel + jj, Panel);
             for (int p = kMain; p < k; p++)
-                for (int q = 0; q < 8; q++) dst[p * Panel + jj + q] = rows[(nint)q * k + p];
+                for (int q = 0; q < 8; q++) dst[p * Panel + jj + q] = rows[(nint)q * stride + p];
         }
     }
 
     // source row jj (column j0 + jj of op(B)) is contiguous; walking it in blocks of 16 p keeps the
     // destination's 16 packed rows (2 KiB) in L1 while all 32 source rows pass through.
-    private static void CopyPanel(float* source, int k, int cols, float* dst)
+    internal static void CopyPanel(float* source, int stride, int k, int cols, float* dst)
     {
         for (int p0 = 0; p0 < k; p0 += Block)
         {
             int pEnd = Math.Min(k, p0 + Block);
             for (int jj = 0; jj < cols; jj++)
             {
-                float* row = source + (nint)jj * k;
+                float* row = source + (nint)jj * stride;
                 for (int p = p0; p < pEnd; p++) dst[p * Panel + jj] = row[p];
             }
             for (int p = p0; p < pEnd; p++)
