@@ -248,7 +248,7 @@ internal static class ColdStart
             FormattableString.Invariant(
             $"{first.Methods} {first.Ms} {first.ThreadMethods} {first.ThreadMs} {rest.Methods} {rest.Ms} {rest.ThreadMethods} {rest.ThreadMs} {jitSteady.Methods} {processCpuMs} {processWallMs}"));
         // For a look at how the first steps settle: sweep --cold --cold-child POINT prints them all.
-        Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))));
+        Console.WriteLine("first steps, thread CPU µs: " + string.Join(" ", firstCpu.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
         Console.WriteLine($"JIT, first step: {first}; steps 2-{steps}: {rest}; {steps} warm steps: {jitSteady}");
     }
 
