@@ -194,7 +194,7 @@ internal static class ColdStart
             prewarm.Wait();
             var x = Tensor.Zeros([point.Batch, .. standIn.Layers[0].InputShape]);
             var y = Tensor.Zeros(point.Batch, outputs);
-            standIn.Fit(x, y, epochs: 1, batchSize: point.Batch, validationData: (x, y), verbose: 0);
+            standIn.Fit(x, y, epochs: 1, batchSize: point.Batch, validationData: (x, y), shuffle: false, verbose: 0);
         })
         { IsBackground = true, Name = "early prewarm" }.Start();
     }

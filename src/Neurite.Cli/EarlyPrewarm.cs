@@ -145,7 +145,8 @@ internal static class EarlyPrewarm
     /// process's first calls of the training path (its precompiled code bound, its types loaded and initialised), which
     /// any model's first step pays once per process. Paid here, on this thread, they leave the real model's first step
     /// ~0.2 ms (bench/results/cold-start-s7.md, s7-first). The stand-in shares no state with the real model (its own
-    /// weights, buffers, optimizer and names); its shuffle, like its weights, draws from the unseeded generator.
+    /// weights, buffers, optimizer and names) and is not shuffled: beyond its weights it draws nothing from the unseeded
+    /// generator, which an unseeded command uses on its own thread.
     /// </remarks>
     internal static Sequential PrewarmAndTrain(Plan plan)
     {
@@ -156,7 +157,7 @@ internal static class EarlyPrewarm
         int batch = plan.BatchSize;
         var x = Tensor.Zeros([batch, .. standIn.Layers[0].InputShape]);
         var y = Tensor.Zeros([batch, .. standIn.Layers[^1].OutputShape]);
-        standIn.Fit(x, y, epochs: 1, batchSize: batch, validationData: (x, y), verbose: 0);
+        standIn.Fit(x, y, epochs: 1, batchSize: batch, validationData: (x, y), shuffle: false, verbose: 0);
         return standIn;
     }
 
