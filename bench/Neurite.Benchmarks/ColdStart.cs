@@ -28,8 +28,9 @@ namespace Neurite.Benchmarks;
 /// <c>--early-prewarm</c> starts, first thing, the CLI's early prewarm of a stand-in model (src/Neurite.Cli/EarlyPrewarm.cs: classify's
 /// MLP and forecast's one-layer network; no command prewarms a recurrent model early, so the recurrent points' stand-ins have no CLI counterpart)
 /// and <c>--startup-ms N</c> keeps the main thread busy N ms before it builds the model (the CLI's parsing and reading):
-/// with <c>--jit-profile --prewarm</c> the children start in the CLI's order. <c>--early-step</c> (an experiment, not in the
-/// CLI) also trains the stand-in one step on zeros once its prewarm is done.
+/// with <c>--jit-profile --prewarm</c> the children start in the CLI's order. As the CLI's, the stand-in then fits one step of zeros
+/// once its prewarm is done; <c>--early-prewarm-only</c> leaves that out (the CLI before s7-first). The stand-in has 3 outputs
+/// (classify's guess), or <c>--stand-in-outputs N</c> (1: the point's own, as forecast's guess of its horizon is by default).
 /// </remarks>
 internal static class ColdStart
 {
@@ -59,7 +60,8 @@ internal static class ColdStart
             Threading.MaxThreads = Threads(args);
             // Then, as the CLI does next (src/Neurite.Cli/EarlyPrewarm.cs), the prewarm of a stand-in for the model, from what
             // the command line says; the CLI's argument parsing and reading of the data follow, here a busy main thread.
-            if (args.Contains("--early-prewarm") || args.Contains("--early-step")) StartEarlyPrewarm(childPoint, args.Contains("--early-step"));
+            if (args.Contains("--early-prewarm") || args.Contains("--early-prewarm-only")) StartEarlyPrewarm(childPoint, !args.Contains("--early-prewarm-only"),
+                int.Parse(SweepWorkload.Option(args, "--stand-in-outputs") ?? "3", CultureInfo.InvariantCulture));
             if (SweepWorkload.Option(args, "--startup-ms") is string startup) Spin(int.Parse(startup, CultureInfo.InvariantCulture));
             Child(childPoint, Steps(args), Threads(args), args.Contains("--prewarm") || args.Contains("--prewarm-wait"), args.Contains("--prewarm-wait"),
                 SweepWorkload.Option(args, "--lead-ms") is string lead ? int.Parse(lead, CultureInfo.InvariantCulture) : 0);
@@ -85,16 +87,17 @@ internal static class ColdStart
         bool prewarm = prewarmWait || args.Contains("--prewarm");
         string? leadMs = SweepWorkload.Option(args, "--lead-ms");
         // The CLI's order (neurite classify): the early prewarm of a stand-in model first, then its startup's work.
-        bool earlyStep = args.Contains("--early-step");
-        bool earlyPrewarm = earlyStep || args.Contains("--early-prewarm");
+        bool earlyPrewarmOnly = args.Contains("--early-prewarm-only");
+        bool earlyPrewarm = earlyPrewarmOnly || args.Contains("--early-prewarm");
         string? startupMs = SweepWorkload.Option(args, "--startup-ms");
+        string? standInOutputs = SweepWorkload.Option(args, "--stand-in-outputs");
 
         Console.WriteLine($"Cold start: mean of the first {steps} TrainOnBatch steps of a fresh process over the mean of {steps} warm steps, {threads} thread(s), median of {runs} runs");
         if (child != null) Console.WriteLine($"  child program: {child}");
         Console.WriteLine("  CPU ratio: the training thread's CPU time (what a quiet machine's clock would show for one thread); wall ratio: the clock");
         Console.WriteLine("  JIT a+b methods c+d ms: compiled in the first step + in the other first steps (all threads; the latter mostly the background tier-up); on this thread: the training thread's share of the first step's");
         Console.WriteLine($"  process: from the process's start to the end of the first {steps} steps, CPU ms of all its threads / wall ms");
-        if (earlyPrewarm) Console.WriteLine("  with the CLI's early prewarm: a stand-in model (first layer's inputs = its units, 3 outputs) built and prewarmed on a background thread first thing");
+        if (earlyPrewarm) Console.WriteLine($"  with the CLI's early prewarm: a stand-in model (first layer's inputs = its units, {standInOutputs ?? "3"} outputs) built and prewarmed on a background thread first thing{(earlyPrewarmOnly ? "" : ", then fitted one step of zeros")}");
         if (startupMs != null) Console.WriteLine($"  each child's main thread spins {startupMs} ms before it builds the model (the CLI's argument parsing and data reading)");
         if (leadMs != null) Console.WriteLine($"  each child sleeps {leadMs} ms between building the model and its first step (the CLI's startup, which a background compile can overlap)");
         if (prewarm) Console.WriteLine($"  with the kernel prewarm: Sequential.PrewarmAsync right after the model is built{(prewarmWait ? ", waited for before the first step" : "")}");
@@ -108,11 +111,11 @@ internal static class ColdStart
                 if (jitProfile)
                 {
                     profileFolder = Directory.CreateTempSubdirectory("neurite-cold-").FullName;
-                    Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs, earlyStep);
+                    Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs, earlyPrewarmOnly, standInOutputs);
                 }
                 for (int r = 0; r < runs; r++)
                 {
-                    var v = Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs, earlyStep);
+                    var v = Launch(child, point, variant, steps, threads, prewarm, prewarmWait, profileFolder, leadMs, earlyPrewarm, startupMs, earlyPrewarmOnly, standInOutputs);
                     wallRatios.Add(v[0] / v[1]);
                     cpuRatios.Add(v[3] / v[4]);
                     detail += $" {v[3]:0.00}/{v[4]:0.00} (1st {v[5]:0}, JIT {v[6]:0}+{v[10]:0} methods {v[7]:0}+{v[11]:0} ms, on this thread {v[8]:0} in {v[9]:0} ms; process {v[15]:0}/{v[16]:0})";
@@ -133,7 +136,7 @@ internal static class ColdStart
         => args.Select((a, i) => (a, i)).Where(t => t.a == name && t.i + 1 < args.Length).Select(t => args[t.i + 1]).ToList();
 
     private static double[] Launch(string? childProgram, string point, string variant, int steps, int threads, bool prewarm, bool prewarmWait, string? profileFolder, string? leadMs,
-        bool earlyPrewarm = false, string? startupMs = null, bool earlyStep = false)
+        bool earlyPrewarm = false, string? startupMs = null, bool earlyPrewarmOnly = false, string? standInOutputs = null)
     {
         string self = childProgram ?? Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -146,8 +149,9 @@ internal static class ColdStart
         if (prewarm) start.ArgumentList.Add("--prewarm");
         if (prewarmWait) start.ArgumentList.Add("--prewarm-wait");
         if (leadMs != null) { start.ArgumentList.Add("--lead-ms"); start.ArgumentList.Add(leadMs); }
-        if (earlyPrewarm) start.ArgumentList.Add(earlyStep ? "--early-step" : "--early-prewarm");
+        if (earlyPrewarm) start.ArgumentList.Add(earlyPrewarmOnly ? "--early-prewarm-only" : "--early-prewarm");
         if (startupMs != null) { start.ArgumentList.Add("--startup-ms"); start.ArgumentList.Add(startupMs); }
+        if (standInOutputs != null) { start.ArgumentList.Add("--stand-in-outputs"); start.ArgumentList.Add(standInOutputs); }
         foreach (string setting in variant.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = setting.Split('=', 2);
@@ -163,10 +167,10 @@ internal static class ColdStart
 
     /// <summary>
     /// The CLI's early prewarm for the point's model: a stand-in with the point's layers, its first layer taking as many
-    /// inputs as it has units and its last giving 3 outputs (the widths the CLI does not know before it reads the data),
+    /// inputs as it has units and its last giving 3 outputs (or --stand-in-outputs) (the widths the CLI does not know before it reads the data),
     /// the point's batch as its fixed batch size, compiled (which starts its prewarm) on a background thread.
     /// </summary>
-    private static void StartEarlyPrewarm(SweepWorkload.Point point, bool trainStep)
+    private static void StartEarlyPrewarm(SweepWorkload.Point point, bool trainStep, int outputs)
     {
         new Thread(() =>
         {
@@ -178,17 +182,19 @@ internal static class ColdStart
                 _ => new SimpleRnn(point.Units, inputShape: [point.Steps, point.Features], batchSize: point.Batch),
             };
             var standIn = point.Kind == SweepWorkload.Kind.Mlp
-                ? new Sequential(first, new Dense(point.Units, "relu"), new Dense(3))
-                : new Sequential(first, new Dense(3));
+                ? new Sequential(first, new Dense(point.Units, "relu"), new Dense(outputs))
+                : new Sequential(first, new Dense(outputs));
             standIn.Output = TextWriter.Null;
             standIn.Compile("mse", "adam");
             // Compile starts it unless the child has turned that off meanwhile: a model alike gets the same prewarm.
             var prewarm = standIn.PrewarmAsync();
+            // Then, as the CLI's does, one epoch of one batch of zeros, validated on the same batch, after its kernels are
+            // compiled: the process's first calls of the training path. --early-prewarm-only leaves that out (the CLI before s7-first).
             if (!trainStep) return;
-            // --early-step (an experiment): then one training step of the stand-in, on zeros, after its kernels are compiled.
             prewarm.Wait();
-            int[] inputShape = [point.Batch, .. standIn.Layers[0].InputShape];
-            standIn.TrainOnBatch(Tensor.Zeros(inputShape), Tensor.Zeros(point.Batch, 3));
+            var x = Tensor.Zeros([point.Batch, .. standIn.Layers[0].InputShape]);
+            var y = Tensor.Zeros(point.Batch, outputs);
+            standIn.Fit(x, y, epochs: 1, batchSize: point.Batch, validationData: (x, y), shuffle: false, verbose: 0);
         })
         { IsBackground = true, Name = "early prewarm" }.Start();
     }
@@ -242,7 +248,7 @@ internal static class ColdStart
             FormattableString.Invariant(
             $"{first.Methods} {first.Ms} {first.ThreadMethods} {first.ThreadMs} {rest.Methods} {rest.Ms} {rest.ThreadMethods} {rest.ThreadMs} {jitSteady.Methods} {processCpuMs} {processWallMs}"));
         // For a look at how the first steps settle: sweep --cold --cold-child POINT prints them all.
-        Console.WriteLine("first steps, thread CPU ms: " + string.Join(" ", firstCpu.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))));
+        Console.WriteLine("first steps, thread CPU µs: " + string.Join(" ", firstCpu.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
         Console.WriteLine($"JIT, first step: {first}; steps 2-{steps}: {rest}; {steps} warm steps: {jitSteady}");
     }
 

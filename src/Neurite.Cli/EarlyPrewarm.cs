@@ -11,7 +11,8 @@ namespace Neurite.Cli;
 /// stand-in of that model from what the command line already says (classify: the hidden layers, the batch size;
 /// forecast: the units, the lookback, the horizon, the features; both: the threads) and starts its prewarm, so that the
 /// kernels of the first training step are compiled on a second core while the tool reads the data (and, for forecast,
-/// fits the classical models) instead of on the training thread (issue 14; bench/results/cold-start-s6.md, -s7.md).
+/// fits the classical models) instead of on the training thread; then trains the stand-in one step, so that the process's
+/// first calls of the training path are paid there too (issue 14; bench/results/cold-start-s6.md, -s7.md).
 /// Started only where no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles the same
 /// kernels, and the two together measured no faster first steps than the profile alone.
 /// </summary>
@@ -127,13 +128,37 @@ internal static class EarlyPrewarm
     {
         try
         {
-            // For the stand-in's fixed batch size; the same prewarm Compile starts unless that is turned off.
-            _ = plan.StandIn().PrewarmAsync();
+            _ = PrewarmAndTrain(plan);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A stand-in the library refuses (e.g. sizes too large to allocate): the real model's prewarm still runs.
         }
+    }
+
+    /// <summary>
+    /// Prewarms the stand-in's kernels, then fits it one epoch of one batch of zeros, validated on the same batch, as the
+    /// command's Fit trains and validates; returns the stand-in.
+    /// </summary>
+    /// <remarks>
+    /// With every kernel compiled, a small network's first step still cost ~1 ms against 12 µs for a warm one: the
+    /// process's first calls of the training path (its precompiled code bound, its types loaded and initialised), which
+    /// any model's first step pays once per process. Paid here, on this thread, they leave the real model's first step
+    /// ~0.2 ms (bench/results/cold-start-s7.md, s7-first). The stand-in shares no state with the real model (its own
+    /// weights, buffers, optimizer and names) and is not shuffled: beyond its weights it draws nothing from the unseeded
+    /// generator, which an unseeded command uses on its own thread.
+    /// </remarks>
+    internal static Sequential PrewarmAndTrain(Plan plan)
+    {
+        var standIn = plan.StandIn();
+        standIn.Output = TextWriter.Null;
+        // For the stand-in's fixed batch size; the same prewarm Compile starts unless that is turned off.
+        standIn.PrewarmAsync().Wait();
+        int batch = plan.BatchSize;
+        var x = Tensor.Zeros([batch, .. standIn.Layers[0].InputShape]);
+        var y = Tensor.Zeros([batch, .. standIn.Layers[^1].OutputShape]);
+        standIn.Fit(x, y, epochs: 1, batchSize: batch, validationData: (x, y), shuffle: false, verbose: 0);
+        return standIn;
     }
 
     // The option's value, as "--name value", "--name=value" or "--name:value"; the last one given.

@@ -87,6 +87,27 @@ public sealed class EarlyPrewarmTests : IDisposable
         Assert.Equal(EarlyPrewarm.StandInName, standIn.Name);
     }
 
+    /// <summary>
+    /// After its prewarm the stand-in trains one step and validates once, as the command's Fit does, on zeros: zero inputs
+    /// through zero biases give zero outputs (forecast: MSE 0 against zero targets) or a uniform softmax (classify: the
+    /// cross-entropy of zero targets is 0), so both losses are exactly 0.
+    /// </summary>
+    [Fact]
+    public void The_stand_in_trains_one_step_and_validates_once_after_its_prewarm()
+    {
+        EarlyPrewarm.Plan[] plans = [new EarlyPrewarm.ForecastPlan(Inputs: 13, Units: 24, Horizon: 2, Threads: null), new EarlyPrewarm.ClassifyPlan([10, 6], 24, Threads: null)];
+        foreach (var plan in plans)
+        {
+            var standIn = EarlyPrewarm.PrewarmAndTrain(plan);
+            Assert.StartsWith(EarlyPrewarm.StandInName, standIn.Name, StringComparison.Ordinal);
+            Assert.Equal(1, standIn.Optimizer!.Iterations);
+            var history = standIn.History!.Values;
+            Assert.Equal([0.0], history["loss"]);
+            Assert.Equal([0.0], history["val_loss"]);
+            Assert.Same(TextWriter.Null, standIn.Output);
+        }
+    }
+
     [Theory]
     [InlineData("forecast", "--help")]
     [InlineData("forecast", "data.csv", "--column", "y", "--device", "cuda")]
