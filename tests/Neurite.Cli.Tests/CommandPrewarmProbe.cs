@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Tracing;
 using System.Globalization;
 using Neurite.Backends;
+using Neurite.Tests.Shared;
 using Neurite.Backends.Cpu;
 using Neurite.Cli.Commands;
 
@@ -78,15 +77,15 @@ internal static class CommandPrewarmProbe
         var rng = new System.Random(3);
         var x = Tensor.Zeros(batch, inputs);
         for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
-        Markers.Begin();
+        StepMarkers.Begin();
         model.TrainOnBatch(x, y);
-        Markers.End();
+        StepMarkers.End();
         // The runtime hands its events to the listener asynchronously: wait for the end marker's.
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!listener.Events.Any(e => e.Name == nameof(Markers.End)) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        while (!listener.Events.Any(e => e.Name == nameof(StepMarkers.End)) && DateTime.UtcNow < deadline) Thread.Sleep(20);
         var events = listener.Events.ToArray();
-        int begin = Array.FindIndex(events, e => e.Name == nameof(Markers.Begin));
-        int end = Array.FindIndex(events, e => e.Name == nameof(Markers.End));
+        int begin = Array.FindIndex(events, e => e.Name == nameof(StepMarkers.Begin));
+        int end = Array.FindIndex(events, e => e.Name == nameof(StepMarkers.End));
         if (begin < 0 || end < 0)
         {
             Console.WriteLine("NO-EVENTS");
@@ -97,42 +96,6 @@ internal static class CommandPrewarmProbe
             if (e.Thread == events[begin].Thread && e.Type.StartsWith(KernelNamespace, StringComparison.Ordinal) && e.Optimized)
                 Console.WriteLine($"KERNEL {e.Type}.{e.Name} {e.Signature}");
         return 0;
-    }
-
-    // Methods compiled on the training thread right before and after the step: their JIT events bracket the step's.
-    private static class Markers
-    {
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        public static void Begin() { }
-
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        public static void End() { }
-    }
-
-    private sealed record JitEvent(ulong Thread, string Type, string Name, string Signature, bool Optimized);
-
-    /// <summary>The runtime's MethodLoadVerbose events (JIT keyword): each method the JIT compiled, on which thread, at which tier.</summary>
-    private sealed class JitListener : EventListener
-    {
-        private const int JitKeyword = 0x10;
-        // MethodFlags bits 7-9: the code's optimization tier; 3 is tier 0 (QuickJitted), the kernels' plumbing that the
-        // tool's ReadyToRun image holds precompiled.
-        private const int TierShift = 7, QuickJitted = 3;
-
-        public ConcurrentQueue<JitEvent> Events { get; } = new();
-
-        protected override void OnEventSourceCreated(EventSource source)
-        {
-            if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)JitKeyword);
-        }
-
-        protected override void OnEventWritten(EventWrittenEventArgs e)
-        {
-            if (e.EventName is null || !e.EventName.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) || e.Payload is null) return;
-            uint flags = Convert.ToUInt32(e.Payload[5], CultureInfo.InvariantCulture);
-            Events.Enqueue(new JitEvent((ulong)e.OSThreadId, (string)e.Payload[6]!, (string)e.Payload[7]!, (string)e.Payload[8]!,
-                ((flags >> TierShift) & 7) != QuickJitted));
-        }
     }
 }
 

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using Neurite.Backends.Cpu.Kernels;
+using Neurite.Tests.Shared;
 
 namespace Neurite.Cli.Tests;
 
@@ -72,22 +72,5 @@ public sealed class CommandPrewarmTests
     private static List<string> Lines(string output, string prefix) =>
         output.Split('\n').Where(l => l.StartsWith(prefix, StringComparison.Ordinal)).Select(l => l[prefix.Length..].Trim()).ToList();
 
-    private static (int Code, string Output) RunProbe(params string[] arguments)
-    {
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "Neurite.Cli.Tests.dll") }.Concat(arguments))
-            info.ArgumentList.Add(a);
-        // As the neurite tool runs (its runtimeconfig): methods with loops are compiled optimised on their first call.
-        info.Environment["DOTNET_TC_QuickJitForLoops"] = "0";
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {host}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"The prewarm probe {arguments[0]} did not finish within 120 s.");
-        }
-        return (process.ExitCode, output.Result + error.Result);
-    }
+    private static (int Code, string Output) RunProbe(params string[] arguments) => ProbeProcess.Run("Neurite.Cli.Tests.dll", arguments);
 }

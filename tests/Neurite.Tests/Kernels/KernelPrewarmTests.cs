@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Reflection;
 using Neurite.Backends.Cpu;
 using Neurite.Backends.Cpu.Kernels;
+using Neurite.Tests.Shared;
 
 namespace Neurite.Tests.Kernels;
 
@@ -111,22 +111,6 @@ public class KernelPrewarmTests
         Assert.Contains("not built", error.Message);
     }
 
-    private static (int Code, string Output) RunProbe(string model, int threads)
-    {
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "Neurite.Tests.dll"), PrewarmProbe.Command, model, threads.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            info.ArgumentList.Add(a);
-        // As the neurite tool runs (its runtimeconfig): methods with loops are compiled optimised on their first call.
-        info.Environment["DOTNET_TC_QuickJitForLoops"] = "0";
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {host}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"The prewarm probe for '{model}' did not finish within 120 s.");
-        }
-        return (process.ExitCode, output.Result + error.Result);
-    }
+    private static (int Code, string Output) RunProbe(string model, int threads) =>
+        ProbeProcess.Run("Neurite.Tests.dll", PrewarmProbe.Command, model, threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

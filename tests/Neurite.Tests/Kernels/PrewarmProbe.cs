@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Tracing;
 using System.Globalization;
 using Neurite.Backends;
+using Neurite.Tests.Shared;
 using Neurite.Layers;
 
 namespace Neurite.Tests.Kernels;
@@ -26,17 +25,17 @@ internal static class PrewarmProbe
         var (model, x, y) = Build(kind);
         if (kind == StandIn) BuildStandIn(x.Shape[0]).PrewarmAsync().Wait();
         else model.PrewarmAsync(x.Shape[0]).Wait();
-        Markers.Begin();
+        StepMarkers.Begin();
         long before = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
         model.TrainOnBatch(x, y);
         long compiled = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true) - before;
-        Markers.End();
+        StepMarkers.End();
         // The runtime hands its events to the listener asynchronously: wait for the end marker's.
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!listener.Events.Any(e => e.Name == nameof(Markers.End)) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        while (!listener.Events.Any(e => e.Name == nameof(StepMarkers.End)) && DateTime.UtcNow < deadline) Thread.Sleep(20);
         var events = listener.Events.ToArray();
-        var begin = events.FirstOrDefault(e => e.Name == nameof(Markers.Begin));
-        int end = Array.FindIndex(events, e => e.Name == nameof(Markers.End));
+        var begin = events.FirstOrDefault(e => e.Name == nameof(StepMarkers.Begin));
+        int end = Array.FindIndex(events, e => e.Name == nameof(StepMarkers.End));
         if (begin is null || end < 0)
         {
             Console.WriteLine("NO-EVENTS");
@@ -87,42 +86,6 @@ internal static class PrewarmProbe
              new Dense(3, "softmax", name: "standin_dense_2")], name: "standin");
         standIn.Compile("categorical_crossentropy", "adam");
         return standIn;
-    }
-
-    // Methods compiled on the training thread right before and after the step: their JIT events bracket the step's.
-    private static class Markers
-    {
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        public static void Begin() { }
-
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        public static void End() { }
-    }
-
-    private sealed record JitEvent(ulong Thread, string Type, string Name, string Signature, bool Optimized);
-
-    /// <summary>The runtime's MethodLoadVerbose events (JIT keyword): each method the JIT compiled, on which thread, at which tier.</summary>
-    private sealed class JitListener : EventListener
-    {
-        private const int JitKeyword = 0x10;
-        // MethodFlags bits 7-9: the code's optimization tier; 3 is tier 0 (QuickJitted), the unoptimised code the tool's
-        // ReadyToRun image holds precompiled for a kernel's plumbing.
-        private const int TierShift = 7, QuickJitted = 3;
-
-        public ConcurrentQueue<JitEvent> Events { get; } = new();
-
-        protected override void OnEventSourceCreated(EventSource source)
-        {
-            if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)JitKeyword);
-        }
-
-        protected override void OnEventWritten(EventWrittenEventArgs e)
-        {
-            if (e.EventName is null || !e.EventName.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) || e.Payload is null) return;
-            uint flags = Convert.ToUInt32(e.Payload[5], CultureInfo.InvariantCulture);
-            Events.Enqueue(new JitEvent((ulong)e.OSThreadId, (string)e.Payload[6]!, (string)e.Payload[7]!, (string)e.Payload[8]!,
-                ((flags >> TierShift) & 7) != QuickJitted));
-        }
     }
 }
 

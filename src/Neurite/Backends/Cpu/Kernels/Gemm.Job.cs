@@ -43,7 +43,7 @@ internal static unsafe partial class Gemm
         private void ComputeBlocked(int r0, int r1, int p0, int p1)
         {
             int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
-            // Each thread copies its panels into its own buffer (on the calling thread, the one Run sized).
+            // Each thread copies its panels into a buffer of its own.
             float* panelBuffer = PackPerPanel ? Scratch((long)Math.Min(K, MaxKBlock) * Panel) : null;
             for (int kb = 0; kb < kBlocks; kb++)
             {

@@ -62,9 +62,7 @@ internal static unsafe partial class Gemm
         bool copiesRowMajorA = !transA && k >= PackRowMajorAMinK && panels >= PackRowMajorAMinPanels;
         if (copiesRowMajorA) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
         // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.
-        bool transposedPerPanel = transB && m < PackBMinRows;
-        bool allPacked = (transB && !transposedPerPanel) || (m >= PackBMinRows && n >= PackBMinColumns);
-        bool packPerPanel = transposedPerPanel || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)));
+        var (_, packPerPanel) = PackingOf(prepacked: false, transB, path, m, k, n);
         bool splitRows = SplitsRows(m, panels, parts, packPerPanel);
         if (packPerPanel) prewarm.Add(typeof(Gemm), nameof(PackPanelBlock));
         var rowCounts = new HashSet<int>();

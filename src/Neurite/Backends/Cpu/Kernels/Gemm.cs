@@ -256,29 +256,18 @@ internal static unsafe partial class Gemm
         int m, int k, int n, bool transA, bool transB, bool accumulate)
     {
         int panels = (n + Panel - 1) / Panel;
-        // A transposed B is packed in any case. A shorter product packs each panel's K block right before the panel's tiles
-        // (below), where the transposed block stays in L1; packed whole first (4 MB for a Dense's dx = dz·Wᵀ at 1024 × 1024),
-        // it goes out to L3 or memory and comes back for the tiles. A tall product reuses a whole packed panel for many row chunks.
-        bool transposedPerPanel = b != null && transB && path != KernelPath.Scalar && m < PackBMinRows;
-        // A large product packs even an in-place B: read in place, a panel's rows lie a whole row of B apart
-        // (8 KiB when N = 2048), so they share a few cache sets and the panel cannot stay in L1. Packing costs
-        // about 2/M of the product, so only tall products pay it (none of the tutorial's).
-        bool allPacked = b == null || (transB && !transposedPerPanel) || path == KernelPath.Scalar || (m >= PackBMinRows && n >= PackBMinColumns);
+        var (allPacked, packPerPanel) = PackingOf(b == null, transB, path, m, k, n);
         int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops || WorkerPool.InsidePart ? 1 : Threading.MaxThreads;
         // One thread packs an untransposed B a K block at a time, right before the block's products: the packed
         // block stays in cache instead of a whole packed B going out to memory and coming back (52 MB for an
         // LSTM's dR at U=256, B·T=12800). Threads share one packed B, so they pack it all first.
         bool packPerKBlock = b != null && allPacked && !transB && threads == 1 && path != KernelPath.Scalar;
-        // A shorter product copies each panel's K block into a small buffer right before the panel's tiles read it when in
-        // place its rows would share a few cache sets (4 KiB apart when N = 1024: one L1 set and a few L2 sets, so every
-        // tile fetched the panel again from L3). The copy stays in L1 and costs about 1/M of the product. Threads split the
-        // panels (below), each copying only its own into a buffer of its own.
-        bool packPerPanel = transposedPerPanel || (b != null && !allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)));
         bool edgeOnly = !allPacked && !packPerPanel && n % Panel != 0;
-        if (b != null && (allPacked || edgeOnly || packPerPanel))
+        // A per-panel copy sizes its own buffer on each thread (Job.ComputeBlocked).
+        if (b != null && (allPacked || edgeOnly))
         {
             int packedPanels = allPacked ? panels : 1;
-            packed = Scratch((long)packedPanels * (packPerKBlock || packPerPanel ? Math.Min(k, MaxKBlock) : k) * Panel);
+            packed = Scratch((long)packedPanels * (packPerKBlock ? Math.Min(k, MaxKBlock) : k) * Panel);
         }
 
         var job = t_job ??= new Job();
@@ -304,6 +293,31 @@ internal static unsafe partial class Gemm
         job.Parts = Math.Min(threads, job.SplitRows ? m : panels);
         if (job.Parts <= 1) job.Compute(0, m, 0, panels);
         else WorkerPool.Run(job, job.Parts, threads);
+    }
+
+    /// <summary>
+    /// How <see cref="Run"/> reads B: all of it packed into panels first, or each panel's K block copied right before the
+    /// panel's tiles (otherwise in place), for a product of M rows, K inner steps and N columns, B transposed or not;
+    /// <paramref name="prepacked"/>: B was packed beforehand (<see cref="PackB"/>). The kernel prewarm lists the
+    /// packing code by the same choice.
+    /// </summary>
+    internal static (bool AllPacked, bool PackPerPanel) PackingOf(bool prepacked, bool transB, KernelPath path, int m, int k, int n)
+    {
+        bool vector = path != KernelPath.Scalar;
+        // A transposed B is packed in any case. A shorter product packs each panel's K block right before the panel's tiles,
+        // where the transposed block stays in L1; packed whole first (4 MB for a Dense's dx = dz·Wᵀ at 1024 × 1024),
+        // it goes out to L3 or memory and comes back for the tiles. A tall product reuses a whole packed panel for many row chunks.
+        bool transposedPerPanel = !prepacked && transB && vector && m < PackBMinRows;
+        // A large product packs even an in-place B: read in place, a panel's rows lie a whole row of B apart
+        // (8 KiB when N = 2048), so they share a few cache sets and the panel cannot stay in L1. Packing costs
+        // about 2/M of the product, so only tall products pay it (none of the tutorial's).
+        bool allPacked = prepacked || (transB && !transposedPerPanel) || !vector || (m >= PackBMinRows && n >= PackBMinColumns);
+        // A shorter product copies each panel's K block into a small buffer right before the panel's tiles read it when in
+        // place its rows would share a few cache sets (4 KiB apart when N = 1024: one L1 set and a few L2 sets, so every
+        // tile fetched the panel again from L3). The copy stays in L1 and costs about 1/M of the product. Threads split the
+        // panels (Run), each copying only its own into a buffer of its own.
+        bool packPerPanel = transposedPerPanel || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)));
+        return (allPacked, packPerPanel);
     }
 
     internal static bool SplitsRows(int m, int panels, int threads, bool packPerPanel) =>
