@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Neurite.Initializers;
 
@@ -162,50 +160,10 @@ public sealed class Orthogonal(double gain = 1.0) : Initializer
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 q[(long)j * m + i] = NeuriteRandom.NextGaussian(rng);
-        OrthonormalizeColumns(q, m, n);
+        OrthonormalColumns.Orthonormalize(q, m, n);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
                 values[i * cols + j] = (float)(gain * (rows >= cols ? q[(long)j * m + i] : q[(long)i * m + j]));
-    }
-
-    /// <summary>
-    /// Modified Gram–Schmidt with a second pass, column by column; the sign convention (positive diagonal of R) matches
-    /// numpy's QR after Keras's sign fix. Each column is contiguous so an LSTM(1024)'s 4096×1024 draw streams through
-    /// cache; every dot product still sums in row order, so the result does not depend on the vector width.
-    /// </summary>
-    private static void OrthonormalizeColumns(double[] q, int m, int n)
-    {
-        for (int j = 0; j < n; j++)
-        {
-            var qj = q.AsSpan((int)((long)j * m), m);
-            for (int pass = 0; pass < 2; pass++)
-                for (int p = 0; p < j; p++)
-                {
-                    var qp = q.AsSpan((int)((long)p * m), m);
-                    double dot = 0;
-                    for (int i = 0; i < qj.Length; i++) dot += qp[i] * qj[i];
-                    SubtractScaled(qj, qp, dot);
-                }
-            double norm = 0;
-            for (int i = 0; i < qj.Length; i++) norm += qj[i] * qj[i];
-            norm = Math.Sqrt(norm);
-            for (int i = 0; i < qj.Length; i++) qj[i] /= norm;
-        }
-    }
-
-    // target[i] -= scale · source[i], the product rounded before the difference as in the scalar expression.
-    private static void SubtractScaled(Span<double> target, ReadOnlySpan<double> source, double scale)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var s = Vector256.Create(scale);
-            ref double t = ref MemoryMarshal.GetReference(target);
-            ref double src = ref MemoryMarshal.GetReference(source);
-            for (; i <= target.Length - Vector256<double>.Count; i += Vector256<double>.Count)
-                Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref t, (nuint)i) - s * Vector256.LoadUnsafe(ref src, (nuint)i), ref t, (nuint)i);
-        }
-        for (; i < target.Length; i++) target[i] -= scale * source[i];
     }
 
     public override IReadOnlyDictionary<string, object?> GetConfig() => new Dictionary<string, object?> { ["gain"] = gain, ["seed"] = null };
