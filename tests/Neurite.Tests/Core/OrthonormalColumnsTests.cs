@@ -5,7 +5,7 @@ namespace Neurite.Tests.Core;
 /// <summary>
 /// The Gram–Schmidt behind <see cref="Orthogonal"/>, checked against the definition of the QR factorisation: Q has
 /// orthonormal columns and QᵀA is upper triangular with a positive diagonal (which makes Q unique), for shapes that
-/// reach every loop's tail (rows not a multiple of 4, a last block narrower than 16 columns, a last group narrower than 4).
+/// reach every loop's tail (rows not a multiple of 4, a last block narrower than a full one, a last group narrower than 4).
 /// </summary>
 public class OrthonormalColumnsTests
 {
