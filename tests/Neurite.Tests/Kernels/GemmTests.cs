@@ -100,9 +100,10 @@ public class GemmTests
         using var _ = KernelPaths.Force(path);
         int seed = 3000;
         // Two panels or more copy a transposed A into one run per register tile, row of A by row; the same product of A stored
-        // the other way reads A in place. Odd row counts (tiles of uneven height, a last tile short of 8 columns at A's end)
+        // the other way reads A in place. Odd row counts (tiles of uneven height, a last tile short of 8 columns at A's end;
+        // on the 512-bit path tiles of 9 to 12 rows, moved 16 values at a time but for a last tile short of 16 columns)
         // and several K blocks.
-        foreach (var (m, k, n) in new[] { (37, 300, 96), (61, 513, 64), (13, 40, 160), (5, 9, 64), (250, 100, 100) })
+        foreach (var (m, k, n) in new[] { (37, 300, 96), (61, 513, 64), (13, 40, 160), (5, 9, 64), (250, 100, 100), (23, 70, 64), (100, 64, 96) })
         {
             var aT = KernelPaths.RandomValues(k * m, ++seed);
             var a = new float[m * k];

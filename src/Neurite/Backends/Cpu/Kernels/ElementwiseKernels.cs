@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Neurite.Backends.Cpu.Kernels;
 
@@ -12,6 +14,15 @@ internal static class ElementwiseKernels
     public static void Relu(ReadOnlySpan<float> z, Span<float> a)
     {
         int i = 0, width = Vector<float>.Count;
+        // Vector<float> is 256 bits wide even where 512-bit vectors are fast; the same Max per element, twice as wide and
+        // without a span slice per vector (a hidden layer's activations are a few thousand values, a pass of a few µs).
+        if (Vector512.IsHardwareAccelerated && a.Length >= z.Length)
+        {
+            ref float zr = ref MemoryMarshal.GetReference(z);
+            ref float ar = ref MemoryMarshal.GetReference(a);
+            for (; i <= z.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+                Vector512.Max(Vector512.LoadUnsafe(ref zr, (nuint)i), Vector512<float>.Zero).StoreUnsafe(ref ar, (nuint)i);
+        }
         for (; i <= z.Length - width; i += width)
             Vector.Max(new Vector<float>(z[i..]), Vector<float>.Zero).CopyTo(a[i..]);
         for (; i < z.Length; i++) a[i] = z[i] > 0 ? z[i] : 0f;
@@ -21,6 +32,17 @@ internal static class ElementwiseKernels
     public static void ReluBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> da, Span<float> dz)
     {
         int i = 0, width = Vector<float>.Count;
+        if (Vector512.IsHardwareAccelerated && da.Length >= z.Length && dz.Length >= z.Length)
+        {
+            ref float zr = ref MemoryMarshal.GetReference(z);
+            ref float dar = ref MemoryMarshal.GetReference(da);
+            ref float dzr = ref MemoryMarshal.GetReference(dz);
+            for (; i <= z.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var positive = Vector512.GreaterThan(Vector512.LoadUnsafe(ref zr, (nuint)i), Vector512<float>.Zero);
+                Vector512.ConditionalSelect(positive, Vector512.LoadUnsafe(ref dar, (nuint)i), Vector512<float>.Zero).StoreUnsafe(ref dzr, (nuint)i);
+            }
+        }
         for (; i <= z.Length - width; i += width)
         {
             var positive = Vector.GreaterThan(new Vector<float>(z[i..]), Vector<float>.Zero);

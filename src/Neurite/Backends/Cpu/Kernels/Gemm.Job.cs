@@ -108,9 +108,19 @@ internal static unsafe partial class Gemm
             bool prefetchPanels = Sse.IsSupported && AllPacked && !PackPerKBlock;
             int tilesPerPanel = Panel / width * blocks;
             int linesPerBlock = kc * Panel / FloatsPerLine;
+            // A panel copied right before its tiles (PackPerPanel) is read from where B lies: in place, its K block's rows
+            // are a row of B apart (4 KiB when N = 1024), each in another page, so the hardware prefetchers never run ahead
+            // and the copy waits on L3 for every row; transposed, its 32 stored rows are short runs. Each tile asks for its
+            // share of the next panel's source block into L2, as above, so the copy reads L2.
+            bool prefetchCopies = Sse.IsSupported && PackPerPanel;
+            int copyRowsPerBlock = TransB ? Panel : kc;
             for (int jp = p0; jp < p1; jp++)
             {
                 float* nextBlock = prefetchPanels && jp + 1 < p1 ? Packed + ((nint)(jp + 1) * K + k0) * Panel : null;
+                float* nextSource = null;
+                if (prefetchCopies && jp + 1 < p1 && (jp + 1) * Panel < N)
+                    nextSource = TransB ? B + (nint)(jp + 1) * Panel * K + k0 : B + (nint)k0 * N + (jp + 1) * Panel;
+                int tileOfCopy = 0;
                 int tileOfPanel = 0;
                 float* bPanel;
                 nint ldb;
@@ -171,6 +181,22 @@ internal static unsafe partial class Gemm
                             {
                                 Sse.Prefetch0(ahead);
                                 Sse.Prefetch0(ahead + chunkWidth - 1);
+                            }
+                        }
+                        if (nextSource != null)
+                        {
+                            // Written out here rather than called: a helper the JIT left out of line ran its first tiers
+                            // (tiered PGO) through a whole 0.3 s warm-up at 4× the step time of the MLP U=128 B=64.
+                            int first = copyRowsPerBlock * tileOfCopy / tilesPerPanel;
+                            int last = Math.Min(copyRowsPerBlock, copyRowsPerBlock * ++tileOfCopy / tilesPerPanel);
+                            nint sourceStride = TransB ? K : N;
+                            int runLength = TransB ? kc : Panel;
+                            for (int r = first; r < last; r++)
+                            {
+                                float* run = nextSource + r * sourceStride;
+                                // A run need not start on a line: its last float's line closes it.
+                                for (int j = 0; j < runLength; j += FloatsPerLine) Sse.Prefetch1(run + j);
+                                Sse.Prefetch1(run + runLength - 1);
                             }
                         }
                         if (nextBlock != null)
@@ -387,6 +413,9 @@ internal static unsafe partial class Gemm
         private static void CopyTransposedTiles(float* a, nint lda, int readable, int kc, int blocks, int baseRows, int tallBlocks, float* dst)
         {
             bool vector = Vector256.IsHardwareAccelerated;
+            // The 512-bit path's tiles are 9 to 12 rows tall: one 16-wide move per group, the spare values landing in the
+            // next group as above (fewer than the group's own, so still inside the tile).
+            bool vector512 = Vector512.IsHardwareAccelerated;
             int columns = blocks * baseRows + tallBlocks;
             for (int p = 0; p < kc; p++, a += lda)
             {
@@ -402,6 +431,7 @@ internal static unsafe partial class Gemm
                     int mr = baseRows + (blk < tallBlocks ? 1 : 0);
                     float* group = dst + (nint)i * kc + p * mr;
                     if (wide && mr >= 4 && mr <= 8 && i + 8 <= readable) Vector256.Store(Vector256.Load(a + i), group);
+                    else if (wide && vector512 && mr >= 9 && mr <= 16 && i + 16 <= readable) Vector512.Store(Vector512.Load(a + i), group);
                     else
                         for (int r = 0; r < mr; r++) group[r] = a[i + r];
                     i += mr;
