@@ -82,7 +82,7 @@ internal static class EarlyPrewarm
         /// training rows and <see cref="StandInValidationRows"/> validation rows, neither a whole number of batches.
         /// </summary>
         /// <remarks>
-        /// One step of one batch left the real first member's first epoch ~8–20 ms longer than a warm one (bench/results/
+        /// One step of one batch left the real first member's first epoch 3–18 ms against a warm one's 0.04–0.07 (bench/results/
         /// cold-start-s8.md, s8-cold): the Fit's setup, the first shuffle, a short last batch, the first validation, the
         /// callbacks' first epoch end and the next epoch's start each had their first calls (and a few methods compiled)
         /// on the training thread.
