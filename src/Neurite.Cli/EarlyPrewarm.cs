@@ -45,6 +45,13 @@ internal static class EarlyPrewarm
 
         /// <summary>The stand-in: the model the command trains, with the guessed widths, this batch size fixed and names of its own.</summary>
         public abstract Sequential StandIn();
+
+        /// <summary>Fits the prewarmed stand-in on zeros as the command fits its model, so that the training path's first calls happen here.</summary>
+        public abstract void Train(Sequential standIn);
+
+        /// <summary>Inputs and targets of zeros, <paramref name="rows"/> rows for <paramref name="standIn"/>.</summary>
+        protected static (Tensor X, Tensor Y) Zeros(Sequential standIn, int rows) =>
+            (Tensor.Zeros([rows, .. standIn.Layers[0].InputShape]), Tensor.Zeros([rows, .. standIn.Layers[^1].OutputShape]));
     }
 
     /// <summary>classify's MLP: the hidden layers as given.</summary>
@@ -53,6 +60,13 @@ internal static class EarlyPrewarm
         public override int BatchSize => ClassifyBatchSize;
 
         public override Sequential StandIn() => ClassifyCommand.BuildModel(Hidden[0], Hidden, GuessedClasses, standInBatch: BatchSize);
+
+        /// <summary>One epoch of one batch, validated on the same batch, as the command's Fit trains and validates.</summary>
+        public override void Train(Sequential standIn)
+        {
+            var (x, y) = Zeros(standIn, BatchSize);
+            standIn.Fit(x, y, epochs: 1, batchSize: BatchSize, validationData: (x, y), shuffle: false, verbose: 0);
+        }
     }
 
     /// <summary>forecast's first network (every member alike): <paramref name="Inputs"/> window values, one ReLU layer, the horizon's outputs.</summary>
@@ -61,7 +75,45 @@ internal static class EarlyPrewarm
         public override int BatchSize => NeuralEnsemble.BatchSize;
 
         public override Sequential StandIn() => NeuralEnsemble.CreateMember(Inputs, Units, Horizon, batchSize: BatchSize, name: StandInName);
+
+        /// <summary>
+        /// <see cref="StandInEpochs"/> epochs as the forecaster fits each member (<see cref="NeuralEnsemble.FitMember"/>: its
+        /// callbacks, a validation after each epoch, the best epoch's weights restored), over <see cref="StandInRows"/>
+        /// training rows and <see cref="StandInValidationRows"/> validation rows, neither a whole number of batches.
+        /// </summary>
+        /// <remarks>
+        /// One step of one batch left the real first member's first epoch 3–18 ms against a warm one's 0.04–0.07 (bench/results/
+        /// cold-start-s8.md, s8-cold): the Fit's setup, the first shuffle, a short last batch, the first validation, the
+        /// callbacks' first epoch end and the next epoch's start each had their first calls (and a few methods compiled)
+        /// on the training thread.
+        /// </remarks>
+        public override void Train(Sequential standIn)
+        {
+            var (x, y) = Zeros(standIn, StandInRows);
+            var (xValidation, yValidation) = Zeros(standIn, StandInValidationRows);
+            NeuralEnsemble.FitMember(standIn, x, y, xValidation, yValidation, StandInEpochs);
+            // The short last batches of an epoch and of a validation are as long as the data makes them: their products'
+            // kernels for every length, which the real model's prewarm (for whole batches) does not list.
+            for (int rows = 1; rows <= ShortBatchPrewarmRows; rows++) standIn.PrewarmAsync(rows).Wait();
+        }
     }
+
+    /// <summary>Epochs of forecast's stand-in: one to reach a second epoch's start and the callbacks' epoch end after it.</summary>
+    internal const int StandInEpochs = 2;
+
+    /// <summary>Training rows of forecast's stand-in: a whole batch and a short one.</summary>
+    internal const int StandInRows = NeuralEnsemble.BatchSize + 8;
+
+    /// <summary>Validation rows of forecast's stand-in: fewer than a batch, as a short series' validation part.</summary>
+    internal const int StandInValidationRows = 20;
+
+    /// <summary>
+    /// The short batch lengths forecast's stand-in is prewarmed for, 1 to this: the most rows a product's register tile
+    /// takes on any vector path (12 with Vector512, 6 with AVX2, 8 in the narrow tiles). A longer short batch is cut into
+    /// tiles of those lengths, so it finds its kernels compiled too; its own prewarm would list nothing new (measured: 0–2
+    /// methods for lengths 13–31, at ~1 ms of listing each).
+    /// </summary>
+    internal const int ShortBatchPrewarmRows = 12;
 
     /// <summary>The stand-in model's name, and its layers' prefix.</summary>
     internal const string StandInName = "early_prewarm";
@@ -137,16 +189,17 @@ internal static class EarlyPrewarm
     }
 
     /// <summary>
-    /// Prewarms the stand-in's kernels, then fits it one epoch of one batch of zeros, validated on the same batch, as the
-    /// command's Fit trains and validates; returns the stand-in.
+    /// Prewarms the stand-in's kernels, then fits it on zeros as the command fits its model (<see cref="Plan.Train"/>);
+    /// returns the stand-in.
     /// </summary>
     /// <remarks>
     /// With every kernel compiled, a small network's first step still cost ~1 ms against 12 µs for a warm one: the
     /// process's first calls of the training path (its precompiled code bound, its types loaded and initialised), which
     /// any model's first step pays once per process. Paid here, on this thread, they leave the real model's first step
     /// ~0.2 ms (bench/results/cold-start-s7.md, s7-first). The stand-in shares no state with the real model (its own
-    /// weights, buffers, optimizer and names) and is not shuffled: beyond its weights it draws nothing from the unseeded
-    /// generator, which an unseeded command uses on its own thread.
+    /// weights, buffers, optimizer and names). Its weights, and forecast's stand-in's shuffles, draw from the unseeded
+    /// generator: forecast seeds every member on its own flow, which this thread's draws do not touch
+    /// (<see cref="NeuriteRandom"/>); classify's stand-in is not shuffled, as an unseeded classify draws from the same generator.
     /// </remarks>
     internal static Sequential PrewarmAndTrain(Plan plan)
     {
@@ -154,10 +207,7 @@ internal static class EarlyPrewarm
         standIn.Output = TextWriter.Null;
         // For the stand-in's fixed batch size; the same prewarm Compile starts unless that is turned off.
         standIn.PrewarmAsync().Wait();
-        int batch = plan.BatchSize;
-        var x = Tensor.Zeros([batch, .. standIn.Layers[0].InputShape]);
-        var y = Tensor.Zeros([batch, .. standIn.Layers[^1].OutputShape]);
-        standIn.Fit(x, y, epochs: 1, batchSize: batch, validationData: (x, y), shuffle: false, verbose: 0);
+        plan.Train(standIn);
         return standIn;
     }
 

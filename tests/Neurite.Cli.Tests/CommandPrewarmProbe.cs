@@ -53,8 +53,11 @@ internal static class CommandPrewarmProbe
         var rng = new System.Random(4);
         var y = Tensor.Zeros(Forecasting.NeuralEnsemble.BatchSize, horizon);
         for (int i = 0; i < y.Size; i++) y.Span[i] = (float)rng.NextDouble();
-        return FirstStep(listener, model, inputs, units, y);
+        return FirstStep(listener, model, inputs, units, y, ShortBatches);
     }
+
+    /// <summary>The short batches forecast's probe trains after its whole one: an epoch's or a validation's last batch, of lengths the data decides.</summary>
+    public static readonly int[] ShortBatches = [3, 12, 19];
 
     // As Program does where no profile is played back; then waits for the stand-in's prewarm (a stand-in alike gets its task).
     private static void WaitForEarlyPrewarm(string[] args, int threads)
@@ -65,7 +68,7 @@ internal static class CommandPrewarmProbe
         EarlyPrewarm.Read(args)!.StandIn().PrewarmAsync().Wait();
     }
 
-    private static int FirstStep(JitListener listener, Sequential model, int inputs, int firstUnits, Tensor y)
+    private static int FirstStep(JitListener listener, Sequential model, int inputs, int firstUnits, Tensor y, int[]? shortBatches = null)
     {
         int batch = y.Shape[0];
         // The model's prewarms: its first layer's shape (a stand-in with other guessed widths has prewarms of its own).
@@ -79,6 +82,15 @@ internal static class CommandPrewarmProbe
         for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
         StepMarkers.Begin();
         model.TrainOnBatch(x, y);
+        // Then a step and a prediction of each short batch, on the same rows' first ones.
+        foreach (int rows in shortBatches ?? [])
+        {
+            var (xs, ys) = (Tensor.Zeros(rows, inputs), Tensor.Zeros(rows, y.Dim(1)));
+            x.Span[..xs.Size].CopyTo(xs.Span);
+            y.Span[..ys.Size].CopyTo(ys.Span);
+            model.TrainOnBatch(xs, ys);
+            _ = model.Predict(xs, batchSize: rows);
+        }
         StepMarkers.End();
         // The runtime hands its events to the listener asynchronously: wait for the end marker's.
         var deadline = DateTime.UtcNow.AddSeconds(20);

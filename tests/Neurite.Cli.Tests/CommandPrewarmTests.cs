@@ -54,10 +54,10 @@ public sealed class CommandPrewarmTests
             lookbackGiven.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture));
         Assert.True(code == 0, $"The probe process failed (exit code {code}):\n{output}");
         Assert.Contains("STEP-DONE", output);
-        // One prewarm for the network's shapes, of 32 rows: the early one's where the guess was right, else its own.
-        string prewarmed = Assert.Single(Lines(output, "PREWARM "));
-        Assert.Equal(Forecasting.NeuralEnsemble.BatchSize, BatchOf(prewarmed));
-        AssertNoKernelCompiled(output, $"forecast's first training step ({threads} thread(s), {inputs} inputs, {lookbackGiven} guessed)");
+        // One prewarm for the network's shapes of whole batches: the early one's where the guess was right, else its own.
+        Assert.Single(Lines(output, "PREWARM "), key => BatchOf(key) == Forecasting.NeuralEnsemble.BatchSize);
+        AssertNoKernelCompiled(output, $"forecast's first training step and short batches of {string.Join(", ", CommandPrewarmProbe.ShortBatches)} rows " +
+            $"({threads} thread(s), {inputs} inputs, {lookbackGiven} guessed)");
     }
 
     // The key: kernel path / threads / batch rows | layers ...

@@ -88,24 +88,37 @@ public sealed class EarlyPrewarmTests : IDisposable
     }
 
     /// <summary>
-    /// After its prewarm the stand-in trains one step and validates once, as the command's Fit does, on zeros: zero inputs
-    /// through zero biases give zero outputs (forecast: MSE 0 against zero targets) or a uniform softmax (classify: the
-    /// cross-entropy of zero targets is 0), so both losses are exactly 0.
+    /// After its prewarm classify's stand-in trains one step and validates once, as the command's Fit does, on zeros: zero
+    /// inputs through zero biases give a uniform softmax, and the cross-entropy of zero targets is exactly 0.
     /// </summary>
     [Fact]
-    public void The_stand_in_trains_one_step_and_validates_once_after_its_prewarm()
+    public void Classifys_stand_in_trains_one_step_and_validates_once_after_its_prewarm()
     {
-        EarlyPrewarm.Plan[] plans = [new EarlyPrewarm.ForecastPlan(Inputs: 13, Units: 24, Horizon: 2, Threads: null), new EarlyPrewarm.ClassifyPlan([10, 6], 24, Threads: null)];
-        foreach (var plan in plans)
-        {
-            var standIn = EarlyPrewarm.PrewarmAndTrain(plan);
-            Assert.StartsWith(EarlyPrewarm.StandInName, standIn.Name, StringComparison.Ordinal);
-            Assert.Equal(1, standIn.Optimizer!.Iterations);
-            var history = standIn.History!.Values;
-            Assert.Equal([0.0], history["loss"]);
-            Assert.Equal([0.0], history["val_loss"]);
-            Assert.Same(TextWriter.Null, standIn.Output);
-        }
+        var standIn = EarlyPrewarm.PrewarmAndTrain(new EarlyPrewarm.ClassifyPlan([10, 6], 24, Threads: null));
+        Assert.StartsWith(EarlyPrewarm.StandInName, standIn.Name, StringComparison.Ordinal);
+        Assert.Equal(1, standIn.Optimizer!.Iterations);
+        var history = standIn.History!.Values;
+        Assert.Equal([0.0], history["loss"]);
+        Assert.Equal([0.0], history["val_loss"]);
+        Assert.Same(TextWriter.Null, standIn.Output);
+    }
+
+    /// <summary>
+    /// forecast's stand-in is fitted as the forecaster fits a member: two epochs of 40 rows in batches of 32 (a whole batch
+    /// and one of 8: four steps), each validated on 20 rows. Zero inputs through zero biases give zero outputs, so the MSE
+    /// against zero targets is exactly 0 every epoch.
+    /// </summary>
+    [Fact]
+    public void Forecasts_stand_in_trains_two_epochs_with_a_short_batch_and_validates_each()
+    {
+        Assert.Equal((2, 40, 20), (EarlyPrewarm.StandInEpochs, EarlyPrewarm.StandInRows, EarlyPrewarm.StandInValidationRows));
+        var standIn = EarlyPrewarm.PrewarmAndTrain(new EarlyPrewarm.ForecastPlan(Inputs: 13, Units: 24, Horizon: 2, Threads: null));
+        Assert.StartsWith(EarlyPrewarm.StandInName, standIn.Name, StringComparison.Ordinal);
+        Assert.Equal(4, standIn.Optimizer!.Iterations);
+        var history = standIn.History!.Values;
+        Assert.Equal([0.0, 0.0], history["loss"]);
+        Assert.Equal([0.0, 0.0], history["val_loss"]);
+        Assert.Same(TextWriter.Null, standIn.Output);
     }
 
     [Theory]

@@ -34,14 +34,26 @@ public static class NeuralEnsemble
         {
             NeuriteRandom.SetSeed(seed + 7919 * member);
             var model = CreateMember(inputs, hidden, outputs);
-            var best = new KeepBest();
-            model.Fit(x, y, epochs: maxEpochs, batchSize: BatchSize, validationData: (xValidation, yValidation), verbose: 0,
-                callbacks: [best, new EarlyStopping("val_loss", patience: Patience)], cancellationToken: cancellationToken);
-            best.Restore();
-            epochs[member] = best.BestEpoch + 1;
+            epochs[member] = FitMember(model, x, y, xValidation, yValidation, maxEpochs, cancellationToken);
             trained.Add(model);
         }
         return (Join(trained), epochs);
+    }
+
+    /// <summary>
+    /// Trains one member as <see cref="Train"/> trains each: batches of <see cref="BatchSize"/>, validated on (xValidation,
+    /// yValidation) after each epoch, stopped after <see cref="Patience"/> epochs without a lower validation loss or after
+    /// <paramref name="maxEpochs"/>, then given back the weights of its lowest one; returns the epochs kept.
+    /// </summary>
+    public static int FitMember(Sequential model, Tensor x, Tensor y, Tensor xValidation, Tensor yValidation, int maxEpochs,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var best = new KeepBest();
+        model.Fit(x, y, epochs: maxEpochs, batchSize: BatchSize, validationData: (xValidation, yValidation), verbose: 0,
+            callbacks: [best, new EarlyStopping("val_loss", patience: Patience)], cancellationToken: cancellationToken);
+        best.Restore();
+        return best.BestEpoch + 1;
     }
 
     /// <summary>
