@@ -8,7 +8,8 @@ namespace Neurite.Benchmarks;
 /// <remarks>Options: <c>--path Scalar|Vector256|Vector512</c> forces a kernel path; <c>--quick</c> runs fewer repetitions;
 /// <c>--small</c> runs only the tutorial MLP shapes, <c>--large</c> only the LSTM and 500x100x400 shapes; <c>--rows</c> sweeps
 /// the row count of the LSTM(100) recurrent product (packed B, one thread), to see what a row split costs per FLOP;
-/// <c>--sweep</c> runs the large products of the size sweep, each against a peak measured right beside it.</remarks>
+/// <c>--sweep</c> runs the large products of the size sweep, each against a peak measured right beside it; <c>--repack</c> times
+/// refreshing packed recurrent kernels.</remarks>
 internal static class GemmWorkload
 {
     private static readonly (string Name, int M, int K, int N, bool TransA, bool TransB, bool Packed)[] Shapes =
@@ -94,6 +95,28 @@ internal static class GemmWorkload
         ("W1 Dense dX 5x3x4 NT", 5, 3, 4, false, true, false),
     ];
 
+    /// <summary>
+    /// <c>--repack</c>: thread CPU time of refreshing a packed recurrent kernel R (U, G·U) after a weight update, once per
+    /// training step (<see cref="Gemm.Repack"/>), and of Rᵀ (<see cref="TransposedPacking.Repack"/>), in GB/s of R read.
+    /// </summary>
+    private static void RunRepack(bool quick)
+    {
+        Threading.MaxThreads = 1;
+        Console.WriteLine("Repack of recurrent kernels R (U, G·U), one thread, thread CPU time per call");
+        foreach (var (k, n) in new[] { (128, 512), (256, 1024), (512, 2048), (1024, 3072), (1024, 4096) })
+        {
+            var b = Values(k * n, 5);
+            var packed = new PackedMatrix(k, n);
+            var transposed = new PackedMatrix(n, k);
+            int calls = quick ? 15 : 40;
+            double Rate(double seconds) => 4.0 * k * n / seconds / 1e9;
+            var (median, best) = Harness.CpuTime(() => Gemm.Repack(packed, b), calls);
+            var (tMedian, tBest) = Harness.CpuTime(() => TransposedPacking.Repack(transposed, b), calls);
+            Console.WriteLine($"  R {k}x{n} ({4.0 * k * n / (1 << 20):0.#} MiB): packed median {median * 1e6,8:F0} µs ({Rate(median):0.0} GB/s), best {best * 1e6,8:F0} µs; " +
+                $"transposed median {tMedian * 1e6,8:F0} µs ({Rate(tMedian):0.0} GB/s), best {tBest * 1e6,8:F0} µs");
+        }
+    }
+
     public static void Run(string[] args)
     {
         bool quick = args.Contains("--quick");
@@ -106,6 +129,11 @@ internal static class GemmWorkload
         Console.WriteLine($"{"shape",-32} {"thr",3} {"median µs",9} {"GFLOP/s",8} {"% peak",7} | {"best µs",8} {"GFLOP/s",8} {"% peak",7} {"B/call",7}");
 
         int savedThreads = Threading.MaxThreads;
+        if (args.Contains("--repack"))
+        {
+            RunRepack(quick);
+            return;
+        }
         if (args.Contains("--rows"))
         {
             // How the row count alone moves the rate of the LSTM(100) recurrent product (packed B, one thread).

@@ -18,7 +18,8 @@ namespace Neurite.Benchmarks;
 /// Options: <c>--quick</c> (fewer points and repetitions), <c>--threads 1,2</c>, <c>--kind lstm,gru,grubefore,rnn,mlp</c>,
 /// <c>--point lstm:U,B,T,D</c> (repeatable; replaces the grid), <c>--cold</c> (the cold-start figure instead, see
 /// <see cref="ColdStart"/>), <c>--thread-cpu [--steps N]</c> (two threads' gain from each thread's CPU time, see
-/// <see cref="ThreadCpuScaling"/>).
+/// <see cref="ThreadCpuScaling"/>), <c>--soak S</c> (each point trained on one thread for S seconds of thread CPU, for a
+/// profiler: <c>perf record -D</c> past the build, with <c>DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0</c>).
 /// </remarks>
 internal static class SweepWorkload
 {
@@ -90,6 +91,12 @@ internal static class SweepWorkload
             return;
         }
 
+        if (Option(args, "--soak") is string soak)
+        {
+            Soak([.. points], double.Parse(soak, CultureInfo.InvariantCulture));
+            return;
+        }
+
         Console.WriteLine("Sweep: TrainOnBatch of layer(U) over (B, T, D) -> Dense(1), MSE, Adam (mlp: Dense(U relu) x2 -> Dense(1)); FLOP = 3 x forward products");
         Console.WriteLine("  peak = one-core FMA peak (widest accelerated vectors) measured right beside each point; % at the fastest step (median step)");
         WarmUp(threadCounts);
@@ -125,6 +132,31 @@ internal static class SweepWorkload
                 var clock = Stopwatch.StartNew();
                 while (clock.Elapsed.TotalSeconds < 0.4) model.TrainOnBatch(x, y);
             }
+        }
+    }
+
+    /// <summary>
+    /// Trains each point on one thread for about <paramref name="seconds"/> of thread CPU time after a few warm steps, printing
+    /// when the steady steps start and end: a profiler attached for that window (<c>perf record -D</c>) sees only training steps.
+    /// </summary>
+    private static void Soak(List<Point> points, double seconds)
+    {
+        Threading.MaxThreads = 1;
+        foreach (var point in points)
+        {
+            var (model, x, y) = Build(point);
+            for (int i = 0; i < 5; i++) model.TrainOnBatch(x, y);
+            Console.WriteLine($"{point}: steady steps from {DateTime.UtcNow:HH:mm:ss.fff}");
+            double start = Harness.ThreadCpuMs();
+            var times = new List<double>();
+            while (Harness.ThreadCpuMs() - start < seconds * 1e3)
+            {
+                double t0 = Harness.ThreadCpuMs();
+                model.TrainOnBatch(x, y);
+                times.Add(Harness.ThreadCpuMs() - t0);
+            }
+            times.Sort();
+            Console.WriteLine($"{point}: {times.Count} steps until {DateTime.UtcNow:HH:mm:ss.fff}, thread CPU ms per step: median {times[times.Count / 2]:0.000}, fastest {times[0]:0.000}, slowest {times[^1]:0.000}");
         }
     }
 

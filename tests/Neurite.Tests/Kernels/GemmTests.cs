@@ -248,6 +248,25 @@ public class GemmTests
         AssertClose(c, false, product, absSum, c, k, $"{path} repacked");
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void RepackOfWholePanelsPutsEveryValueWhereThePanelLayoutSays(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        // N a multiple of 32 takes the row-block copy; 37 rows end in a partial block, 1 row is a block of its own.
+        foreach (var (k, n) in new[] { (37, 96), (1, 32), (16, 64) })
+        {
+            var b = KernelPaths.RandomValues(k * n, k + n);
+            var packed = new PackedMatrix(k, n);
+            Gemm.Repack(packed, b);
+            var data = packed.Data;
+            const int w = PackedMatrix.PanelWidth;
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < n; j++)
+                    Assert.Equal(b[p * n + j], data[(j / w) * k * w + p * w + j % w]);
+        }
+    }
+
     [Fact]
     public void RepackRejectsBOfTheWrongSize()
     {
@@ -360,7 +379,9 @@ public class GemmTests
             // last panel ragged: 1037 = 32·32 + 13); 13 rows make uneven tiles, 67 rows two threads' uneven shares.
             int seed = 2100;
             int k0 = Gemm.PackRowMajorAMinK, n0 = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth;
-            foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0) })
+            // 40 rows make tiles of 10: eight rows of each go through register transposes, and K blocks of 206 and 207
+            // values leave a few that do not.
+            foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0), (40, k0 + 7, n0) })
                 foreach (bool transB in new[] { false, true })
                 {
                     var a = KernelPaths.RandomValues(m * k, ++seed);

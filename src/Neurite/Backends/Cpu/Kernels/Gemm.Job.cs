@@ -454,7 +454,21 @@ internal static unsafe partial class Gemm
             for (int blk = 0; blk < blocks; blk++)
             {
                 int mr = baseRows + (blk < tallBlocks ? 1 : 0);
-                for (int r = 0; r < mr; r++)
+                int r = 0;
+                // Eight rows at a time go through 8×8 register transposes; value by value (each store a tile row from the
+                // last) the copy was about 3 % of a GRU(1024) step at B = 64.
+                if (Avx.IsSupported)
+                {
+                    int kMain = kc & ~7;
+                    for (; r + 8 <= mr; r += 8)
+                    {
+                        float* src = A + (nint)(i + r) * K + k0;
+                        for (int p = 0; p < kMain; p += 8) TransposedPacking.Transpose8x8(src + p, K, dst + p * mr + r, mr);
+                        for (int q = 0; q < 8; q++)
+                            for (int p = kMain; p < kc; p++) dst[p * mr + r + q] = src[(nint)q * K + p];
+                    }
+                }
+                for (; r < mr; r++)
                 {
                     float* src = A + (nint)(i + r) * K + k0;
                     for (int p = 0; p < kc; p++) dst[p * mr + r] = src[p];

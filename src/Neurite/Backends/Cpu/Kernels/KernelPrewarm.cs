@@ -241,6 +241,7 @@ internal sealed class KernelPrewarm
         Initialize(typeof(GemmMicroKernels));
         Add(typeof(Gemm), nameof(Gemm.Repack));
         Add(typeof(Gemm), "PackPanel");
+        Add(typeof(Gemm), "PackRowBlocks");
         Add(typeof(TransposedPacking), nameof(TransposedPacking.Repack));
         Add(typeof(TransposedPacking), nameof(TransposedPacking.TransposePanel));
         Add(typeof(TransposedPacking), "CopyPanel");
