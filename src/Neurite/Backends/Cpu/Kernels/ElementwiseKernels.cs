@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Neurite.Backends.Cpu.Kernels;
 
@@ -88,6 +89,10 @@ internal static class ElementwiseKernels
         }
     }
 
+    // 2 KiB ahead of each of the four arrays: far enough to cover memory's latency at Adam's pace, near enough that the
+    // 8 KiB of lines asked for ahead stay well inside L1. Prefetching past an array's end is a hint that touches nothing.
+    private const int AdamPrefetchAhead = 512;
+
     /// <summary>Adam over whole vectors of <typeparamref name="TOps"/>'s width from the start; returns how many values it updated.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe int Adam<TV, TOps>(float* w, float* g, float* m, float* v, int length, float alpha, float b1, float b2, float eps)
@@ -102,6 +107,16 @@ internal static class ElementwiseKernels
         int i = 0;
         for (; i <= length - TOps.Count; i += TOps.Count)
         {
+            // Once per 64-byte line of each array. In a training step the moments were last touched a step earlier and
+            // come from memory rather than L3: with the divider's long chains filling the reorder window the hardware
+            // prefetchers run too little ahead (1M-weight passes over arrays out of cache: −14 % a pass; none in L3).
+            if (TOps.Count > 1 && Sse.IsSupported && (i & 15) == 0)
+            {
+                Sse.Prefetch0(g + i + AdamPrefetchAhead);
+                Sse.Prefetch0(m + i + AdamPrefetchAhead);
+                Sse.Prefetch0(v + i + AdamPrefetchAhead);
+                Sse.Prefetch0(w + i + AdamPrefetchAhead);
+            }
             var gi = TOps.Load(g + i);
             var mi = TOps.Load(m + i);
             var vi = TOps.Load(v + i);
