@@ -75,8 +75,9 @@ internal static class ElementwiseKernels
             throw new ArgumentException($"Adam's update of {length} values got a gradient of {gradient.Length}, moments of {m.Length} and {v.Length} values; each needs one value per weight element.");
         fixed (float* w = value, g = gradient, pm = m, pv = v)
         {
-            // Vector<float> is 256 bits wide even where 512-bit vectors are fast; the divider's work per value is the
-            // same at either width, but half the instructions leave the loads and stores more room beside it.
+            // Vector<float> is 256 bits wide even where 512-bit vectors are fast. The divider's work per value is the same
+            // at either width and a pass over L3-resident arrays is bound by L3's bandwidth; inside a step the measured
+            // gain came with the prefetch below, not with the width alone.
             int done = KernelSelector.Current switch
             {
                 KernelPath.Vector512 => Adam<Vector512<float>, Vector512Ops>(w, g, pm, pv, length, alpha, b1, b2, eps),
@@ -108,8 +109,8 @@ internal static class ElementwiseKernels
         for (; i <= length - TOps.Count; i += TOps.Count)
         {
             // Once per 64-byte line of each array. In a training step the moments were last touched a step earlier and
-            // come from memory rather than L3: with the divider's long chains filling the reorder window the hardware
-            // prefetchers run too little ahead (1M-weight passes over arrays out of cache: −14 % a pass; none in L3).
+            // come partly from memory: with the divider's long chains filling the reorder window the hardware prefetchers
+            // run too little ahead (2M-weight passes over arrays out of cache: −14 % a pass; no change in L3).
             if (TOps.Count > 1 && Sse.IsSupported && (i & 15) == 0)
             {
                 Sse.Prefetch0(g + i + AdamPrefetchAhead);
