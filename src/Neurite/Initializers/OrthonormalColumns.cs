@@ -58,8 +58,9 @@ internal static class OrthonormalColumns
         for (int step = 0; step < steps; step++)
         {
             var basis = q.AsSpan((basisStart + step % basisCount) * m, m);
-            // The next projection's dot product is taken in the same sweep as this update, on the updated values.
-            var next = step + 1 < steps ? q.AsSpan((basisStart + (step + 1) % basisCount) * m, m) : default;
+            // The next projection's dot product is taken in the same sweep as this update, on the updated values; after the
+            // last update one against any column is taken and not used, so that every sweep runs the same loop.
+            var next = q.AsSpan((basisStart + (step + 1) % basisCount) * m, m);
             for (int c = 0; c < count; c += GroupColumns)
             {
                 int group = Math.Min(GroupColumns, count - c);
@@ -71,13 +72,12 @@ internal static class OrthonormalColumns
     }
 
     /// <summary>
-    /// For each of <paramref name="group"/> columns: y −= dot·basis, then dot = next·y (when there is a next), where dot
-    /// enters as that column's entry of <paramref name="dots"/> and leaves as the new one.
+    /// For each of <paramref name="group"/> columns: y −= dot·basis, then dot = next·y, where dot enters as that column's
+    /// entry of <paramref name="dots"/> and leaves as the new one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UpdateScalar(Span<double> columns, int m, int group, ReadOnlySpan<double> basis, ReadOnlySpan<double> next, Span<double> dots)
     {
-        bool hasNext = !next.IsEmpty;
         for (int c = 0; c < group; c++)
         {
             var y = columns.Slice(c * m, m);
@@ -90,21 +90,18 @@ internal static class OrthonormalColumns
                 y[i + 1] = Math.FusedMultiplyAdd(scale, basis[i + 1], y[i + 1]);
                 y[i + 2] = Math.FusedMultiplyAdd(scale, basis[i + 2], y[i + 2]);
                 y[i + 3] = Math.FusedMultiplyAdd(scale, basis[i + 3], y[i + 3]);
-                if (hasNext)
-                {
-                    s0 = Math.FusedMultiplyAdd(next[i], y[i], s0);
-                    s1 = Math.FusedMultiplyAdd(next[i + 1], y[i + 1], s1);
-                    s2 = Math.FusedMultiplyAdd(next[i + 2], y[i + 2], s2);
-                    s3 = Math.FusedMultiplyAdd(next[i + 3], y[i + 3], s3);
-                }
+                s0 = Math.FusedMultiplyAdd(next[i], y[i], s0);
+                s1 = Math.FusedMultiplyAdd(next[i + 1], y[i + 1], s1);
+                s2 = Math.FusedMultiplyAdd(next[i + 2], y[i + 2], s2);
+                s3 = Math.FusedMultiplyAdd(next[i + 3], y[i + 3], s3);
             }
             double sum = (s0 + s1) + (s2 + s3);
             for (; i < m; i++)
             {
                 y[i] = Math.FusedMultiplyAdd(scale, basis[i], y[i]);
-                if (hasNext) sum = Math.FusedMultiplyAdd(next[i], y[i], sum);
+                sum = Math.FusedMultiplyAdd(next[i], y[i], sum);
             }
-            if (hasNext) dots[c] = sum;
+            dots[c] = sum;
         }
     }
 
@@ -121,34 +118,14 @@ internal static class OrthonormalColumns
         ref double y2 = ref Unsafe.Add(ref y0, 2 * m);
         ref double y3 = ref Unsafe.Add(ref y0, 3 * m);
         ref double b = ref MemoryMarshal.GetReference(basis);
+        ref double nx = ref MemoryMarshal.GetReference(next);
         var scale0 = Vector256.Create(-dots[0]);
         var scale1 = Vector256.Create(-dots[1]);
         var scale2 = Vector256.Create(-dots[2]);
         var scale3 = Vector256.Create(-dots[3]);
+        Vector256<double> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
         int last = m - Vector256<double>.Count;
         nuint i = 0;
-        if (next.IsEmpty)
-        {
-            for (; (int)i <= last; i += (nuint)Vector256<double>.Count)
-            {
-                var bv = Vector256.LoadUnsafe(ref b, i);
-                Vector256.FusedMultiplyAdd(scale0, bv, Vector256.LoadUnsafe(ref y0, i)).StoreUnsafe(ref y0, i);
-                Vector256.FusedMultiplyAdd(scale1, bv, Vector256.LoadUnsafe(ref y1, i)).StoreUnsafe(ref y1, i);
-                Vector256.FusedMultiplyAdd(scale2, bv, Vector256.LoadUnsafe(ref y2, i)).StoreUnsafe(ref y2, i);
-                Vector256.FusedMultiplyAdd(scale3, bv, Vector256.LoadUnsafe(ref y3, i)).StoreUnsafe(ref y3, i);
-            }
-            for (int t = (int)i; t < m; t++)
-            {
-                double bt = basis[t];
-                columns[t] = Math.FusedMultiplyAdd(-dots[0], bt, columns[t]);
-                columns[m + t] = Math.FusedMultiplyAdd(-dots[1], bt, columns[m + t]);
-                columns[2 * m + t] = Math.FusedMultiplyAdd(-dots[2], bt, columns[2 * m + t]);
-                columns[3 * m + t] = Math.FusedMultiplyAdd(-dots[3], bt, columns[3 * m + t]);
-            }
-            return;
-        }
-        ref double nx = ref MemoryMarshal.GetReference(next);
-        Vector256<double> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
         for (; (int)i <= last; i += (nuint)Vector256<double>.Count)
         {
             var bv = Vector256.LoadUnsafe(ref b, i);
@@ -187,34 +164,25 @@ internal static class OrthonormalColumns
     {
         ref double yr = ref MemoryMarshal.GetReference(y);
         ref double b = ref MemoryMarshal.GetReference(basis);
+        ref double nx = ref MemoryMarshal.GetReference(next);
         double scalar = -dot;
         var scale = Vector256.Create(scalar);
         int m = y.Length, last = m - Vector256<double>.Count;
-        bool hasNext = !next.IsEmpty;
         nuint i = 0;
         Vector256<double> sum = default;
-        if (hasNext)
+        for (; (int)i <= last; i += (nuint)Vector256<double>.Count)
         {
-            ref double nx = ref MemoryMarshal.GetReference(next);
-            for (; (int)i <= last; i += (nuint)Vector256<double>.Count)
-            {
-                var v = Vector256.FusedMultiplyAdd(scale, Vector256.LoadUnsafe(ref b, i), Vector256.LoadUnsafe(ref yr, i));
-                v.StoreUnsafe(ref yr, i);
-                sum = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref nx, i), v, sum);
-            }
-        }
-        else
-        {
-            for (; (int)i <= last; i += (nuint)Vector256<double>.Count)
-                Vector256.FusedMultiplyAdd(scale, Vector256.LoadUnsafe(ref b, i), Vector256.LoadUnsafe(ref yr, i)).StoreUnsafe(ref yr, i);
+            var v = Vector256.FusedMultiplyAdd(scale, Vector256.LoadUnsafe(ref b, i), Vector256.LoadUnsafe(ref yr, i));
+            v.StoreUnsafe(ref yr, i);
+            sum = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref nx, i), v, sum);
         }
         double total = Lanes(sum);
         for (int t = (int)i; t < m; t++)
         {
             y[t] = Math.FusedMultiplyAdd(scalar, basis[t], y[t]);
-            if (hasNext) total = Math.FusedMultiplyAdd(next[t], y[t], total);
+            total = Math.FusedMultiplyAdd(next[t], y[t], total);
         }
-        if (hasNext) dot = total;
+        dot = total;
     }
 
     /// <summary>Σ a[i]·b[i] with the four partial sums and the order every loop here uses.</summary>
