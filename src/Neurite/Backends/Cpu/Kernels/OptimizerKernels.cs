@@ -1,75 +1,217 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Neurite.Backends.Cpu.Kernels;
 
 /// <summary>
-/// The optimizers' updates other than plain Adam's (which is vectorised in <see cref="ElementwiseKernels.AdamUpdate"/>)
-/// and the gradient clipping they share; see <see cref="IBackend"/> for each formula.
+/// The optimizers' updates other than plain Adam's (<see cref="ElementwiseKernels.AdamUpdate"/>) and the gradient clipping
+/// they share; see <see cref="IBackend"/> for each formula.
 /// </summary>
 internal static class OptimizerKernels
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Amsgrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
+    // Each update below runs one generic body over the widest accelerated vectors and then over the remaining elements
+    // one at a time. Every element goes through the same operations in the same order on each path (no fused
+    // multiply-adds: the JIT contracts none), so any path and any split of a weight into ranges give the bits of one
+    // scalar pass. Where 256-bit vectors are not accelerated the scalar body does it all, as before.
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static unsafe void Amsgrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, Span<float> vhat,
         float alpha, float b1, float b2, float eps)
     {
-        for (int j = 0; j < value.Length; j++)
+        int length = value.Length;
+        RequireElements("AMSGrad", length, gradient.Length, m.Length, v.Length, vhat.Length);
+        fixed (float* w = value, g = gradient, pm = m, pv = v, ph = vhat)
         {
-            float g = gradient[j];
-            m[j] = ElementwiseKernels.FlushDenormal(m[j] + (g - m[j]) * b1);
-            v[j] = ElementwiseKernels.FlushDenormal(v[j] + (g * g - v[j]) * b2);
-            vhat[j] = MathF.Max(vhat[j], v[j]);
-            value[j] -= alpha * m[j] / (MathF.Sqrt(vhat[j]) + eps);
+            int done = KernelSelector.Current switch
+            {
+                KernelPath.Vector512 => Amsgrad<Vector512<float>, Vector512Ops>(w, g, pm, pv, ph, length, alpha, b1, b2, eps),
+                KernelPath.Vector256 => Amsgrad<Vector256<float>, Vector256Ops>(w, g, pm, pv, ph, length, alpha, b1, b2, eps),
+                _ => 0,
+            };
+            Amsgrad<float, ScalarOps>(w + done, g + done, pm + done, pv + done, ph + done, length - done, alpha, b1, b2, eps);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Sgd(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float lr, float mu, bool nesterov)
+    /// <summary>AMSGrad over whole vectors of <typeparamref name="TOps"/>'s width from the start; returns how many values it updated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Amsgrad<TV, TOps>(float* w, float* g, float* m, float* v, float* vhat, int length,
+        float alpha, float b1, float b2, float eps)
+        where TV : struct where TOps : IVectorOps<TV>
     {
+        var vb1 = TOps.Broadcast(b1);
+        var vb2 = TOps.Broadcast(b2);
+        var veps = TOps.Broadcast(eps);
+        var valpha = TOps.Broadcast(alpha);
+        var minNormal = TOps.Broadcast(MinNormalFloat);
+        var zero = TOps.Broadcast(0f);
+        int i = 0;
+        for (; i <= length - TOps.Count; i += TOps.Count)
+        {
+            var gi = TOps.Load(g + i);
+            var mi = TOps.Load(m + i);
+            var vi = TOps.Load(v + i);
+            mi = TOps.Add(mi, TOps.Multiply(TOps.Subtract(gi, mi), vb1));
+            mi = TOps.SelectLess(TOps.Abs(mi), minNormal, zero, mi);
+            vi = TOps.Add(vi, TOps.Multiply(TOps.Subtract(TOps.Multiply(gi, gi), vi), vb2));
+            vi = TOps.SelectLess(TOps.Abs(vi), minNormal, zero, vi);
+            TOps.Store(mi, m + i);
+            TOps.Store(vi, v + i);
+            var hi = MaxOfMoments<TV, TOps>(TOps.Load(vhat + i), vi);
+            TOps.Store(hi, vhat + i);
+            var step = TOps.Divide(TOps.Multiply(valpha, mi), TOps.Add(TOps.Sqrt(hi), veps));
+            TOps.Store(TOps.Subtract(TOps.Load(w + i), step), w + i);
+        }
+        return i;
+    }
+
+    /// <summary>
+    /// MathF.Max(a, b) per element, NaN from either side kept (a's first). The one case it differs in, a = −0 and b = +0,
+    /// cannot arise: the running maximum starts at +0 and the moment is flushed to +0, never −0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV MaxOfMoments<TV, TOps>(TV a, TV b) where TV : struct where TOps : IVectorOps<TV> =>
+        TOps.KeepNaN(a, TOps.KeepNaN(b, TOps.SelectLess(a, b, b, a)));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static unsafe void Sgd(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float lr, float mu, bool nesterov)
+    {
+        int length = value.Length;
+        // Without momentum there is no velocity (an empty span).
+        if (mu == 0) RequireElements("SGD", length, gradient.Length);
+        else RequireElements("SGD with momentum", length, gradient.Length, velocity.Length);
+        fixed (float* w = value, g = gradient, u = velocity)
+        {
+            int done = KernelSelector.Current switch
+            {
+                KernelPath.Vector512 => Sgd<Vector512<float>, Vector512Ops>(w, g, u, length, lr, mu, nesterov),
+                KernelPath.Vector256 => Sgd<Vector256<float>, Vector256Ops>(w, g, u, length, lr, mu, nesterov),
+                _ => 0,
+            };
+            Sgd<float, ScalarOps>(w + done, g + done, u + done, length - done, lr, mu, nesterov);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Sgd<TV, TOps>(float* w, float* g, float* velocity, int length, float lr, float mu, bool nesterov)
+        where TV : struct where TOps : IVectorOps<TV>
+    {
+        var vlr = TOps.Broadcast(lr);
+        var vmu = TOps.Broadcast(mu);
+        int i = 0;
         if (mu == 0)
         {
-            for (int i = 0; i < value.Length; i++) value[i] -= lr * gradient[i];
-            return;
+            for (; i <= length - TOps.Count; i += TOps.Count)
+                TOps.Store(TOps.Subtract(TOps.Load(w + i), TOps.Multiply(vlr, TOps.Load(g + i))), w + i);
+            return i;
         }
-        for (int i = 0; i < value.Length; i++)
+        for (; i <= length - TOps.Count; i += TOps.Count)
         {
-            velocity[i] = mu * velocity[i] - lr * gradient[i];
-            value[i] += nesterov ? mu * velocity[i] - lr * gradient[i] : velocity[i];
+            var step = TOps.Multiply(vlr, TOps.Load(g + i));
+            var u = TOps.Subtract(TOps.Multiply(vmu, TOps.Load(velocity + i)), step);
+            TOps.Store(u, velocity + i);
+            var change = nesterov ? TOps.Subtract(TOps.Multiply(vmu, u), step) : u;
+            TOps.Store(TOps.Add(TOps.Load(w + i), change), w + i);
         }
+        return i;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RmsProp(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static unsafe void RmsProp(Span<float> value, ReadOnlySpan<float> gradient, Span<float> s, Span<float> velocity, Span<float> average,
         float lr, float rho, float eps, float mu, bool centered)
     {
-        for (int i = 0; i < value.Length; i++)
+        int length = value.Length;
+        RequireElements("RMSprop", length, gradient.Length, s.Length);
+        if (mu > 0) RequireElements("RMSprop with momentum", length, velocity.Length);
+        if (centered) RequireElements("Centered RMSprop", length, average.Length);
+        fixed (float* w = value, g = gradient, ps = s, pu = velocity, pa = average)
         {
-            float g = gradient[i];
-            s[i] = rho * s[i] + (1 - rho) * g * g;
-            float denominator = s[i];
-            if (centered)
+            int done = KernelSelector.Current switch
             {
-                average[i] = rho * average[i] + (1 - rho) * g;
-                denominator -= average[i] * average[i];
-            }
-            float increment = lr * g / MathF.Sqrt(denominator + eps);
-            if (mu > 0)
-            {
-                velocity[i] = mu * velocity[i] + increment;
-                value[i] -= velocity[i];
-            }
-            else value[i] -= increment;
+                KernelPath.Vector512 => RmsProp<Vector512<float>, Vector512Ops>(w, g, ps, pu, pa, length, lr, rho, eps, mu, centered),
+                KernelPath.Vector256 => RmsProp<Vector256<float>, Vector256Ops>(w, g, ps, pu, pa, length, lr, rho, eps, mu, centered),
+                _ => 0,
+            };
+            RmsProp<float, ScalarOps>(w + done, g + done, ps + done, pu + done, pa + done, length - done, lr, rho, eps, mu, centered);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Adagrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float lr, float eps)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int RmsProp<TV, TOps>(float* w, float* g, float* s, float* velocity, float* average, int length,
+        float lr, float rho, float eps, float mu, bool centered)
+        where TV : struct where TOps : IVectorOps<TV>
     {
-        for (int i = 0; i < value.Length; i++)
+        var vlr = TOps.Broadcast(lr);
+        var vrho = TOps.Broadcast(rho);
+        var vrest = TOps.Broadcast(1 - rho);
+        var veps = TOps.Broadcast(eps);
+        var vmu = TOps.Broadcast(mu);
+        bool momentum = mu > 0;
+        int i = 0;
+        for (; i <= length - TOps.Count; i += TOps.Count)
         {
-            float g = gradient[i];
-            accumulator[i] += g * g;
-            value[i] -= lr * g / MathF.Sqrt(accumulator[i] + eps);
+            var gi = TOps.Load(g + i);
+            var si = TOps.Add(TOps.Multiply(vrho, TOps.Load(s + i)), TOps.Multiply(TOps.Multiply(vrest, gi), gi));
+            TOps.Store(si, s + i);
+            var denominator = si;
+            if (centered)
+            {
+                var ai = TOps.Add(TOps.Multiply(vrho, TOps.Load(average + i)), TOps.Multiply(vrest, gi));
+                TOps.Store(ai, average + i);
+                denominator = TOps.Subtract(denominator, TOps.Multiply(ai, ai));
+            }
+            var increment = TOps.Divide(TOps.Multiply(vlr, gi), TOps.Sqrt(TOps.Add(denominator, veps)));
+            if (momentum)
+            {
+                increment = TOps.Add(TOps.Multiply(vmu, TOps.Load(velocity + i)), increment);
+                TOps.Store(increment, velocity + i);
+            }
+            TOps.Store(TOps.Subtract(TOps.Load(w + i), increment), w + i);
         }
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static unsafe void Adagrad(Span<float> value, ReadOnlySpan<float> gradient, Span<float> accumulator, float lr, float eps)
+    {
+        int length = value.Length;
+        RequireElements("Adagrad", length, gradient.Length, accumulator.Length);
+        fixed (float* w = value, g = gradient, a = accumulator)
+        {
+            int done = KernelSelector.Current switch
+            {
+                KernelPath.Vector512 => Adagrad<Vector512<float>, Vector512Ops>(w, g, a, length, lr, eps),
+                KernelPath.Vector256 => Adagrad<Vector256<float>, Vector256Ops>(w, g, a, length, lr, eps),
+                _ => 0,
+            };
+            Adagrad<float, ScalarOps>(w + done, g + done, a + done, length - done, lr, eps);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Adagrad<TV, TOps>(float* w, float* g, float* accumulator, int length, float lr, float eps)
+        where TV : struct where TOps : IVectorOps<TV>
+    {
+        var vlr = TOps.Broadcast(lr);
+        var veps = TOps.Broadcast(eps);
+        int i = 0;
+        for (; i <= length - TOps.Count; i += TOps.Count)
+        {
+            var gi = TOps.Load(g + i);
+            var ai = TOps.Add(TOps.Load(accumulator + i), TOps.Multiply(gi, gi));
+            TOps.Store(ai, accumulator + i);
+            var increment = TOps.Divide(TOps.Multiply(vlr, gi), TOps.Sqrt(TOps.Add(ai, veps)));
+            TOps.Store(TOps.Subtract(TOps.Load(w + i), increment), w + i);
+        }
+        return i;
+    }
+
+    private const float MinNormalFloat = 1.17549435e-38f;
+
+    private static void RequireElements(string update, int length, params ReadOnlySpan<int> others)
+    {
+        foreach (int other in others)
+            if (other < length)
+                throw new ArgumentException($"{update}'s update of {length} values got a gradient or state of {other} values; each needs one value per weight element.");
     }
 
     public static double SumOfSquares(ReadOnlySpan<float> values)
