@@ -22,7 +22,7 @@ internal static class OptimizerKernels
         RequireElements("AMSGrad", length, gradient.Length, m.Length, v.Length, vhat.Length);
         fixed (float* w = value, g = gradient, pm = m, pv = v, ph = vhat)
         {
-            int done = KernelSelector.Current switch
+            int done = VectorPath(length) switch
             {
                 KernelPath.Vector512 => Amsgrad<Vector512<float>, Vector512Ops>(w, g, pm, pv, ph, length, alpha, b1, b2, eps),
                 KernelPath.Vector256 => Amsgrad<Vector256<float>, Vector256Ops>(w, g, pm, pv, ph, length, alpha, b1, b2, eps),
@@ -72,16 +72,17 @@ internal static class OptimizerKernels
     private static TV MaxOfMoments<TV, TOps>(TV a, TV b) where TV : struct where TOps : IVectorOps<TV> =>
         TOps.KeepNaN(a, TOps.KeepNaN(b, TOps.SelectLess(a, b, b, a)));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Sgd(Span<float> value, ReadOnlySpan<float> gradient, Span<float> velocity, float lr, float mu, bool nesterov)
     {
         int length = value.Length;
-        // Without momentum there is no velocity (an empty span).
-        if (mu == 0) RequireElements("SGD", length, gradient.Length);
-        else RequireElements("SGD with momentum", length, gradient.Length, velocity.Length);
+        // Without momentum there is no velocity (an empty span). Inline tests: tiny weights (iris's 4×3) take this call
+        // for every weight every step, and a call to check them cost W1 2 %.
+        if (gradient.Length < length || (mu != 0 && velocity.Length < length))
+            RequireElements(mu == 0 ? "SGD" : "SGD with momentum", length, gradient.Length, mu == 0 ? length : velocity.Length);
         fixed (float* w = value, g = gradient, u = velocity)
         {
-            int done = KernelSelector.Current switch
+            int done = VectorPath(length) switch
             {
                 KernelPath.Vector512 => Sgd<Vector512<float>, Vector512Ops>(w, g, u, length, lr, mu, nesterov),
                 KernelPath.Vector256 => Sgd<Vector256<float>, Vector256Ops>(w, g, u, length, lr, mu, nesterov),
@@ -125,7 +126,7 @@ internal static class OptimizerKernels
         if (centered) RequireElements("Centered RMSprop", length, average.Length);
         fixed (float* w = value, g = gradient, ps = s, pu = velocity, pa = average)
         {
-            int done = KernelSelector.Current switch
+            int done = VectorPath(length) switch
             {
                 KernelPath.Vector512 => RmsProp<Vector512<float>, Vector512Ops>(w, g, ps, pu, pa, length, lr, rho, eps, mu, centered),
                 KernelPath.Vector256 => RmsProp<Vector256<float>, Vector256Ops>(w, g, ps, pu, pa, length, lr, rho, eps, mu, centered),
@@ -177,7 +178,7 @@ internal static class OptimizerKernels
         RequireElements("Adagrad", length, gradient.Length, accumulator.Length);
         fixed (float* w = value, g = gradient, a = accumulator)
         {
-            int done = KernelSelector.Current switch
+            int done = VectorPath(length) switch
             {
                 KernelPath.Vector512 => Adagrad<Vector512<float>, Vector512Ops>(w, g, a, length, lr, eps),
                 KernelPath.Vector256 => Adagrad<Vector256<float>, Vector256Ops>(w, g, a, length, lr, eps),
@@ -204,6 +205,11 @@ internal static class OptimizerKernels
         }
         return i;
     }
+
+    /// <summary>The path for an update of <paramref name="length"/> values: none of the vector paths for fewer than one
+    /// 256-bit vector, so tiny weights (iris's 4×3 and its bias, every step) skip the selector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static KernelPath VectorPath(int length) => length < 8 ? KernelPath.Scalar : KernelSelector.Current;
 
     private const float MinNormalFloat = 1.17549435e-38f;
 
