@@ -424,6 +424,47 @@ public class GemmTests
         Assert.Equal(thrashes, Gemm.InPlacePanelThrashesL1(n, kc));
 
     [Theory]
+    [InlineData(1024 * 1024, 2048 * 1024, true)]      // R of U = 256 in a 2 MiB L2: half of it
+    [InlineData(1024 * 1024 + 4, 2048 * 1024, false)] // one float more than half
+    [InlineData(256 * 1024, 1024 * 1024, true)]       // half of the smallest L2 taken to keep B
+    [InlineData(128 * 1024, 512 * 1024, false)]       // a 512 KiB L2 keeps nothing for sure, however small B is
+    [InlineData(4 * 1024, 0, false)]                  // L2 unknown
+    public void APackedBStaysInL2OnlyWhenItTakesAtMostHalfOfALargeOne(long packedBytes, int l2Bytes, bool stays) =>
+        Assert.Equal(stays, Gemm.StaysInL2(packedBytes, l2Bytes));
+
+    [Theory]
+    [InlineData(false, 8, true)]   // B from L3 or memory: every tile shares the next panel's prefetch
+    [InlineData(true, 8, false)]   // B in L2, 8 rows: 256 prefetches a tile at kc = 128, for nothing
+    [InlineData(true, 63, false)]
+    [InlineData(true, 64, true)]   // enough rows that the prefetches cost little, and the rows' own data may evict B
+    public void TheNextPanelIsPrefetchedUnlessFewRowsReadABThatStaysInL2(bool staysInL2, int rows, bool prefetches) =>
+        Assert.Equal(prefetches, Gemm.PrefetchesPackedPanels(staysInL2, rows));
+
+    [Fact]
+    public void TheL2SizeIsWhatTheOperatingSystemReportsOrUnknown()
+    {
+        int l2 = CacheSizes.L2Bytes;
+        if (l2 == 0)
+        {
+            // Unknown only where CPUID cannot tell: not an x86 processor, or one that reports no extended leaf 0x80000006.
+            Assert.False(System.Runtime.Intrinsics.X86.X86Base.IsSupported
+                && (uint)System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000000), 0).Eax >= 0x80000006
+                && (uint)System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000006), 0).Ecx >> 16 != 0);
+            return;
+        }
+        Assert.InRange(l2, 64 * 1024, 256 * 1024 * 1024);
+        Assert.Equal(0, l2 % 1024);
+        // Linux describes the caches from other CPUID leaves (4 on Intel, 0x8000001D on AMD): an independent reading.
+        const string index2 = "/sys/devices/system/cpu/cpu0/cache/index2/";
+        if (File.Exists(index2 + "size") && File.ReadAllText(index2 + "level").Trim() == "2" && File.ReadAllText(index2 + "type").Trim() == "Unified")
+        {
+            string size = File.ReadAllText(index2 + "size").Trim();
+            Assert.EndsWith("K", size);
+            Assert.Equal(int.Parse(size[..^1]) * 1024, l2);
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Paths))]
     public void ShortProductsCopyingBAPanelAtATimeGiveTheBitsOfAPackedBAndOfTwoThreads(KernelPath path)
     {

@@ -14,7 +14,7 @@ internal static unsafe partial class Gemm
         public KernelPath Path;
         public float* A, B, Packed, C;
         public int M, K, N, Panels, Parts, Phase;
-        public bool TransA, TransB, Accumulate, AllPacked, SplitRows, PackPerKBlock, PackPerPanel;
+        public bool TransA, TransB, Accumulate, AllPacked, SplitRows, PackPerKBlock, PackPerPanel, PanelsStayInL2;
         // MultiplyWithLead: (M, LeadK) row-major, LeadB packed, and the row that starts C (null: zero).
         public float* Lead, LeadPacked, LeadInit;
         public int LeadK;
@@ -104,8 +104,9 @@ internal static unsafe partial class Gemm
             // it, and the next block lies a whole panel (K × 32 floats) further on, so the hardware prefetcher restarts
             // at every panel: a few rows on a large B (a step's h·R when R is 16 MB and a half has 32 rows) then wait on
             // memory for half their time. Each tile instead asks for its share of the next panel's block into L2 (not
-            // L1, where it would evict the panel in use). A prefetch changes no value.
-            bool prefetchPanels = Sse.IsSupported && AllPacked && !PackPerKBlock;
+            // L1, where it would evict the panel in use). A prefetch changes no value. Not for a few rows of a B that
+            // stays in L2 (Gemm.PrefetchesPackedPanels).
+            bool prefetchPanels = Sse.IsSupported && AllPacked && !PackPerKBlock && PrefetchesPackedPanels(PanelsStayInL2, rows);
             int tilesPerPanel = Panel / width * blocks;
             int linesPerBlock = kc * Panel / FloatsPerLine;
             // A panel copied right before its tiles (PackPerPanel) is read from where B lies: in place, its K block's rows

@@ -319,6 +319,7 @@ internal static unsafe partial class Gemm
         job.Path = path; job.A = a; job.B = b; job.Packed = packed; job.C = c;
         job.M = m; job.K = k; job.N = n; job.TransA = transA; job.TransB = transB; job.Accumulate = accumulate;
         job.AllPacked = allPacked; job.Panels = panels; job.PackPerKBlock = packPerKBlock; job.PackPerPanel = packPerPanel;
+        job.PanelsStayInL2 = StaysInL2((long)panels * k * Panel * sizeof(float), CacheSizes.L2Bytes);
 
         if (b != null && allPacked && !packPerKBlock)
         {
@@ -364,6 +365,30 @@ internal static unsafe partial class Gemm
         bool packPerPanel = transposedPerPanel || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)));
         return (allPacked, packPerPanel);
     }
+
+    /// <summary>
+    /// Whether a packed B of <paramref name="packedBytes"/> stays in an L2 of <paramref name="l2Bytes"/> (0: unknown) from
+    /// one product to the next: at most half of an L2 of at least <see cref="MinL2ForResidentPanels"/> (a recurrent kernel R
+    /// of U = 256, 1 MiB, on a 2 MiB L2). A small L2 (a 512 KiB AMD EPYC's) shares itself with a step's gates and states.
+    /// </summary>
+    internal static bool StaysInL2(long packedBytes, int l2Bytes) => l2Bytes >= MinL2ForResidentPanels && packedBytes <= l2Bytes / 2;
+
+    /// <summary>The smallest L2 in which a packed B of half its size is taken to stay (<see cref="StaysInL2"/>).</summary>
+    internal const int MinL2ForResidentPanels = 1024 * 1024;
+
+    /// <summary>
+    /// Whether the tiles of <paramref name="rows"/> rows ask for each next panel's K block of a packed B into L2 (see
+    /// Job.ComputeKBlock): 2·kc lines per panel shared by the rows' tiles, about one prefetch per <paramref name="rows"/>
+    /// vector multiply-adds. For a B that <see cref="StaysInL2"/> they fetch nothing, and few rows pay for them: without them
+    /// the training step of an LSTM(256) at B = 64, T = 200 (32-row halves, 171 prefetches a tile) took 3–10 % less time, one
+    /// of U = 128 at B = 16 (8-row halves) 12–15 % less. From <see cref="MinRowsToPrefetchResidentPanels"/> rows the
+    /// difference was within the noise, and they are kept: the step's other data (a 128-row half's gates, 512 KiB at
+    /// U = 256) can evict B.
+    /// </summary>
+    internal static bool PrefetchesPackedPanels(bool panelsStayInL2, int rows) => !panelsStayInL2 || rows >= MinRowsToPrefetchResidentPanels;
+
+    /// <summary>See <see cref="PrefetchesPackedPanels"/>.</summary>
+    internal const int MinRowsToPrefetchResidentPanels = 64;
 
     internal static bool SplitsRows(int m, int panels, int threads, bool packPerPanel) =>
         panels < threads || (!packPerPanel && m / threads >= 12);
