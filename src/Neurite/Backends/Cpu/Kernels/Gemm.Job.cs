@@ -96,6 +96,7 @@ internal static unsafe partial class Gemm
                 : ((AllPacked || PackPerPanel) && K >= PackRowMajorAMinK && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
             // The lead (row-major, its own K) still runs the kernels of `table`.
             nint[] packedTable = aPacked == null || TransA ? table : wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
+            nint[] pfTable = wide ? GemmMicroKernels.V512TnPf : GemmMicroKernels.V256TnPf;
 
             // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
             int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
@@ -104,7 +105,10 @@ internal static unsafe partial class Gemm
             // it, and the next block lies a whole panel (K × 32 floats) further on, so the hardware prefetcher restarts
             // at every panel: a few rows on a large B (a step's h·R when R is 16 MB and a half has 32 rows) then wait on
             // memory for half their time. Each tile instead asks for its share of the next panel's block into L2 (not
-            // L1, where it would evict the panel in use). A prefetch changes no value.
+            // L1, where it would evict the panel in use). A prefetch changes no value. Asked for all at once before each tile,
+            // a tile's share (85 lines of a 64-row product) filled the line-fill buffers and stalled the core until L3 answered
+            // (a tenth of a U = 1024 step, bench/results/sweep-s9.md, s9-rec); a tile that runs the rows-contiguous kernels
+            // (A copied into tile runs) hands its share to a kernel that asks for a line every two k instead.
             bool prefetchPanels = Sse.IsSupported && AllPacked && !PackPerKBlock;
             int tilesPerPanel = Panel / width * blocks;
             int linesPerBlock = kc * Panel / FloatsPerLine;
@@ -199,11 +203,14 @@ internal static unsafe partial class Gemm
                                 Sse.Prefetch1(run + runLength - 1);
                             }
                         }
+                        bool spread = nextBlock != null && aPacked != null && chunkTable == table && cols == chunkWidth;
+                        int firstLine = 0, lastLine = 0;
                         if (nextBlock != null)
                         {
-                            int first = linesPerBlock * tileOfPanel / tilesPerPanel;
-                            int last = Math.Min(linesPerBlock, linesPerBlock * ++tileOfPanel / tilesPerPanel);
-                            for (int line = first; line < last; line++) Sse.Prefetch1(nextBlock + line * FloatsPerLine);
+                            firstLine = linesPerBlock * tileOfPanel / tilesPerPanel;
+                            lastLine = Math.Min(linesPerBlock, linesPerBlock * ++tileOfPanel / tilesPerPanel);
+                            if (!spread)
+                                for (int line = firstLine; line < lastLine; line++) Sse.Prefetch1(nextBlock + line * FloatsPerLine);
                         }
                         float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
                         if (cols == chunkWidth && lead && chunkTable == table && aPacked == null)
@@ -215,7 +222,13 @@ internal static unsafe partial class Gemm
                         else if (cols == chunkWidth)
                         {
                             if (lead) RunLead(kernel, i, mr, leadB, cTile, N, chunkWidth, j0, cols);
-                            aKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
+                            if (spread)
+                            {
+                                var prefetchingKernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)pfTable[mr - 1];
+                                prefetchingKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead, nextBlock + firstLine * FloatsPerLine, lastLine - firstLine);
+                            }
+                            else
+                                aKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
                         }
                         else
                         {

@@ -85,6 +85,8 @@ internal static unsafe partial class Gemm
             int maxRows = wideBlocked ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
             AddTiles(prewarm, prefix, transA ? "Tn" : "Nn", rows, maxRows);
             if (copiesRowMajorA) AddTiles(prewarm, prefix, "Tn", rows, maxRows);
+            // Beside a B packed whole (beforehand, transposed, or for threads), those tiles prefetch the next panel as they run.
+            if (copiesRowMajorA) AddTiles(prewarm, prefix, "TnPf", rows, maxRows);
             // A ragged last chunk of a panel that fits one vector runs the one-vector kernels.
             int last = n % chunkWidth;
             if (last > 0 && last <= chunkWidth / 2)
