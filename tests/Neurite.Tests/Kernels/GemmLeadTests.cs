@@ -23,9 +23,11 @@ public class GemmLeadTests
         {
             int seed = 40;
             // Ragged N (partial and one-vector tiles), several K blocks, row counts that split unevenly, no init row; the last
-            // shape is long and wide enough that A is copied into tile runs while the lead reads its rows in place.
+            // shapes are long and wide enough that A is copied into tile runs while the lead reads its rows in place (the
+            // packed B's next panel prefetched from K = 256, so from there).
             int longK = Gemm.PackRowMajorAMinK, wideN = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth + 5;
-            foreach (var (m, leadK, k, n, init) in new[] { (37, 3, 70, 100, true), (64, 12, 300, 256, true), (250, 100, 100, 400, false), (5, 1, 9, 8, true), (16, 5, longK, wideN, true) })
+            int prefetchingK = Gemm.PackRowMajorAPrefetchingMinK;
+            foreach (var (m, leadK, k, n, init) in new[] { (37, 3, 70, 100, true), (64, 12, 300, 256, true), (250, 100, 100, 400, false), (5, 1, 9, 8, true), (16, 5, longK, wideN, true), (45, 32, prefetchingK + 1, wideN, true), (64, 32, 2 * prefetchingK, wideN - 5, false) })
             {
                 var lead = KernelPaths.RandomValues(m * leadK, ++seed);
                 var leadB = KernelPaths.RandomValues(leadK * n, ++seed);

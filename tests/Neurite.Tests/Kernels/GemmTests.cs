@@ -380,8 +380,10 @@ public class GemmTests
             int seed = 2100;
             int k0 = Gemm.PackRowMajorAMinK, n0 = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth;
             // 40 rows make tiles of 10: eight rows of each go through register transposes, and K blocks of 206 and 207
-            // values leave a few that do not.
-            foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0), (40, k0 + 7, n0) })
+            // values leave a few that do not. Beside a B packed whole (each tile prefetching the next panel) A is copied from
+            // shorter rows: one K block (K = 256) and two ragged ones (K = 300 + 9).
+            int k1 = Gemm.PackRowMajorAPrefetchingMinK;
+            foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0), (40, k0 + 7, n0), (64, k1, n0), (29, k1 + 53, n0 + 9) })
                 foreach (bool transB in new[] { false, true })
                 {
                     var a = KernelPaths.RandomValues(m * k, ++seed);

@@ -91,11 +91,13 @@ internal static unsafe partial class Gemm
             // apart (4 KiB at K = 1024, one L1 set), beside a packed B sub-panel that fills half the sets (every other
             // line of its 128-byte rows). Copied into tile runs they are read by the rows-contiguous kernels: the
             // same multiply-adds in the same order, so the bits do not change.
+            bool prefetchPanels = PrefetchesPanels(AllPacked, PackPerKBlock) && PrefetchesPackedPanels(PanelsStayInL2, rows);
             float* aPacked = TransA
                 ? (p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null)
-                : ((AllPacked || PackPerPanel) && K >= PackRowMajorAMinK && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
+                : ((AllPacked || PackPerPanel) && K >= PackRowMajorAMinKFor(prefetchPanels) && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
             // The lead (row-major, its own K) still runs the kernels of `table`.
             nint[] packedTable = aPacked == null || TransA ? table : wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
+            nint[] pfTable = wide ? GemmMicroKernels.V512TnPf : GemmMicroKernels.V256TnPf;
 
             // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
             int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
@@ -104,9 +106,11 @@ internal static unsafe partial class Gemm
             // it, and the next block lies a whole panel (K × 32 floats) further on, so the hardware prefetcher restarts
             // at every panel: a few rows on a large B (a step's h·R when R is 16 MB and a half has 32 rows) then wait on
             // memory for half their time. Each tile instead asks for its share of the next panel's block into L2 (not
-            // L1, where it would evict the panel in use). A prefetch changes no value. Not for a few rows of a B that
-            // stays in L2 (Gemm.PrefetchesPackedPanels).
-            bool prefetchPanels = Sse.IsSupported && AllPacked && !PackPerKBlock && PrefetchesPackedPanels(PanelsStayInL2, rows);
+            // L1, where it would evict the panel in use). A prefetch changes no value. Asked for all at once before each tile,
+            // a tile's share (85 lines of a 64-row product) filled the line-fill buffers and stalled the core until L3 answered
+            // (a tenth of a U = 1024 step, bench/results/sweep-s9.md, s9-rec); a tile that runs the rows-contiguous kernels
+            // (A copied into tile runs) hands its share to a kernel that asks for a line every two k instead. Not for a few rows of a B that stays in
+            // L2 (Gemm.PrefetchesPackedPanels): there they fetch nothing.
             int tilesPerPanel = Panel / width * blocks;
             int linesPerBlock = kc * Panel / FloatsPerLine;
             // A panel copied right before its tiles (PackPerPanel) is read from where B lies: in place, its K block's rows
@@ -200,11 +204,14 @@ internal static unsafe partial class Gemm
                                 Sse.Prefetch1(run + runLength - 1);
                             }
                         }
+                        bool spread = nextBlock != null && aPacked != null && chunkTable == table && cols == chunkWidth;
+                        int firstLine = 0, lastLine = 0;
                         if (nextBlock != null)
                         {
-                            int first = linesPerBlock * tileOfPanel / tilesPerPanel;
-                            int last = Math.Min(linesPerBlock, linesPerBlock * ++tileOfPanel / tilesPerPanel);
-                            for (int line = first; line < last; line++) Sse.Prefetch1(nextBlock + line * FloatsPerLine);
+                            firstLine = linesPerBlock * tileOfPanel / tilesPerPanel;
+                            lastLine = Math.Min(linesPerBlock, linesPerBlock * ++tileOfPanel / tilesPerPanel);
+                            if (!spread)
+                                for (int line = firstLine; line < lastLine; line++) Sse.Prefetch1(nextBlock + line * FloatsPerLine);
                         }
                         float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
                         if (cols == chunkWidth && lead && chunkTable == table && aPacked == null)
@@ -216,7 +223,13 @@ internal static unsafe partial class Gemm
                         else if (cols == chunkWidth)
                         {
                             if (lead) RunLead(kernel, i, mr, leadB, cTile, N, chunkWidth, j0, cols);
-                            aKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
+                            if (spread)
+                            {
+                                var prefetchingKernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)pfTable[mr - 1];
+                                prefetchingKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead, nextBlock + firstLine * FloatsPerLine, lastLine - firstLine);
+                            }
+                            else
+                                aKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
                         }
                         else
                         {

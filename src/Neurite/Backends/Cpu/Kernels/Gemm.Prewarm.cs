@@ -5,8 +5,9 @@ namespace Neurite.Backends.Cpu.Kernels;
 // change to those choices belongs here too (KernelPrewarmTests names a micro-kernel a first step compiled unlisted).
 internal static unsafe partial class Gemm
 {
-    /// <summary>Lists for <paramref name="prewarm"/> what <c>C[M,N] (+)= op(A)·op(B)</c> runs on its path with at most <paramref name="threads"/> threads.</summary>
-    internal static void AddProductToPrewarm(KernelPrewarm prewarm, int m, int k, int n, bool transA, bool transB, int threads)
+    /// <summary>Lists for <paramref name="prewarm"/> what <c>C[M,N] (+)= op(A)·op(B)</c> runs on its path with at most <paramref name="threads"/> threads;
+    /// <paramref name="prepacked"/>: B is packed beforehand (<see cref="PackB"/>), as a recurrent step's weights are.</summary>
+    internal static void AddProductToPrewarm(KernelPrewarm prewarm, int m, int k, int n, bool transA, bool transB, int threads, bool prepacked = false)
     {
         var path = prewarm.Path;
         if (m <= 0 || n <= 0 || k <= 0 || path == KernelPath.Scalar) return;
@@ -59,10 +60,15 @@ internal static unsafe partial class Gemm
         prewarm.Add(typeof(Gemm).FullName + "+Job", "CopyTransposedTiles");
         // A long-row A copied into tile runs (beside a packed B or a panel-at-a-time copy of an in-place one) is read by the
         // rows-contiguous kernels, as a transposed A is.
-        bool copiesRowMajorA = !transA && k >= PackRowMajorAMinK && panels >= PackRowMajorAMinPanels;
-        if (copiesRowMajorA) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
+        var (allPacked, _) = PackingOf(prepacked, transB, path, m, k, n);
+        bool prefetchesPanels = PrefetchesPanels(allPacked, packPerKBlock: !prepacked && allPacked && !transB && parts == 1);
+        bool panelsStayInL2 = StaysInL2((long)panels * k * Panel * sizeof(float), CacheSizes.L2Bytes);
+        // As ComputeKBlock decides for each chunk of rows: a few rows over a B that stays in L2 fetch no next panel, and
+        // then copy A only from the longer rows.
+        bool PrefetchesFor(int rows) => prefetchesPanels && PrefetchesPackedPanels(panelsStayInL2, rows);
+        bool CopiesRowMajorAFor(int rows) => !transA && k >= PackRowMajorAMinKFor(PrefetchesFor(rows)) && panels >= PackRowMajorAMinPanels;
         // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.
-        var (_, packPerPanel) = PackingOf(prepacked: false, transB, path, m, k, n);
+        var (_, packPerPanel) = PackingOf(prepacked, transB, path, m, k, n);
         bool splitRows = SplitsRows(m, panels, parts, packPerPanel);
         if (packPerPanel) prewarm.Add(typeof(Gemm), nameof(PackPanelBlock));
         var rowCounts = new HashSet<int>();
@@ -84,7 +90,14 @@ internal static unsafe partial class Gemm
         {
             int maxRows = wideBlocked ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
             AddTiles(prewarm, prefix, transA ? "Tn" : "Nn", rows, maxRows);
-            if (copiesRowMajorA) AddTiles(prewarm, prefix, "Tn", rows, maxRows);
+            bool copiesRowMajorA = CopiesRowMajorAFor(rows);
+            if (copiesRowMajorA)
+            {
+                prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
+                AddTiles(prewarm, prefix, "Tn", rows, maxRows);
+            }
+            // Beside a B packed whole (beforehand, transposed, or for threads), those tiles prefetch the next panel as they run.
+            if (copiesRowMajorA && PrefetchesFor(rows)) AddTiles(prewarm, prefix, "TnPf", rows, maxRows);
             // A ragged last chunk of a panel that fits one vector runs the one-vector kernels.
             int last = n % chunkWidth;
             if (last > 0 && last <= chunkWidth / 2)

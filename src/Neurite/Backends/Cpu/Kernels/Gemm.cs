@@ -59,6 +59,18 @@ internal static unsafe partial class Gemm
     // share L1 sets, and only when a K block's copy serves this many panels (under a sixty-fourth of the products' work).
     internal const int PackRowMajorAMinK = 1024, PackRowMajorAMinPanels = 32;
 
+    // Beside a packed B whose next panel each tile fetches into L2 (PrefetchesPanels), A is copied from rows this long: the
+    // rows-contiguous kernels take a tile's share of that prefetch inside their k loop, where asked for all at once before the
+    // tile it stalled the core (bench/results/sweep-s9.md, s9-rec: 4–17 % faster products at K = 256 and 512, 64–512 rows).
+    internal const int PackRowMajorAPrefetchingMinK = 256;
+
+    /// <summary>Whether each tile of a product fetches its share of the next packed B panel's K block into L2 (x86 only): B is
+    /// packed whole (beforehand, transposed, or once for several threads), not a K block at a time right before its use.</summary>
+    internal static bool PrefetchesPanels(bool allPacked, bool packPerKBlock) => Sse.IsSupported && allPacked && !packPerKBlock;
+
+    /// <summary>From how long rows (K) an untransposed A is copied into tile runs beside a packed B.</summary>
+    internal static int PackRowMajorAMinKFor(bool prefetchesPanels) => prefetchesPanels ? PackRowMajorAPrefetchingMinK : PackRowMajorAMinK;
+
     // At or below this many multiply-adds a plain loop beats choosing and calling micro-kernels.
     internal const int TinyMaxMultiplyAdds = 128;
 

@@ -1,0 +1,62 @@
+using Neurite.Backends;
+using Neurite.Backends.Cpu.Kernels;
+
+namespace Neurite.Tests.Kernels;
+
+/// <summary>
+/// The rows-contiguous micro-kernels that also fetch the next packed B block into L2 as they run: at every tile height, with
+/// more or fewer lines to fetch than the kernel has pairs of k, against a plain fused multiply-add loop in the kernels' order
+/// and against the kernels without the prefetch they stand in for.
+/// </summary>
+public class GemmPrefetchKernelTests
+{
+    /// <remarks>Both widths on any processor: without AVX-512 the runtime computes Vector512 in software with the same fused
+    /// rounding; without SSE the kernels skip the prefetch, and the values are what is checked.</remarks>
+    [Theory]
+    [InlineData(KernelPath.Vector256)]
+    [InlineData(KernelPath.Vector512)]
+    public unsafe void EveryTileHeightGivesTheBitsOfTheChainAndOfTheKernelWithoutPrefetch(KernelPath path)
+    {
+        bool wide = path == KernelPath.Vector512;
+        int columns = wide ? 32 : 16, maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+        nint[] prefetchingTable = wide ? GemmMicroKernels.V512TnPf : GemmMicroKernels.V256TnPf;
+        nint[] plainTable = wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
+        // Lines for a whole 256 × 32 block: every kernel's share stays inside it.
+        var nextBlock = KernelPaths.RandomValues(256 * PackedMatrix.PanelWidth, 1);
+        var nextBlockBefore = (float[])nextBlock.Clone();
+        int seed = 900;
+        // Odd and even K (the kernels take K two at a time), K = 1; no lines, fewer lines than pairs of k, more (two a pair),
+        // and more than two a pair (the rest after the loop).
+        foreach (var (k, lines) in new[] { (1, 0), (1, 3), (7, 2), (64, 20), (64, 50), (255, 200), (256, 512) })
+            for (int mr = 1; mr <= maxRows; mr++)
+                foreach (bool accumulate in new[] { true, false })
+                {
+                    int lda = mr + 2, ldb = columns + 24, ldc = columns + 5;
+                    var a = KernelPaths.RandomValues(k * lda, ++seed);
+                    var b = KernelPaths.RandomValues(k * ldb, ++seed);
+                    var initial = KernelPaths.RandomValues(mr * ldc, ++seed);
+
+                    var chain = (float[])initial.Clone();
+                    for (int r = 0; r < mr; r++)
+                        for (int j = 0; j < columns; j++)
+                        {
+                            float v = accumulate ? initial[r * ldc + j] : 0f;
+                            for (int p = 0; p < k; p++) v = MathF.FusedMultiplyAdd(a[p * lda + r], b[p * ldb + j], v);
+                            chain[r * ldc + j] = v;
+                        }
+
+                    var plainC = (float[])initial.Clone();
+                    var prefetchingC = (float[])initial.Clone(); // the columns past the tile must stay as they are
+                    fixed (float* pa = a, pb = b, pp = plainC, pc = prefetchingC, pn = nextBlock)
+                    {
+                        var plain = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)plainTable[mr - 1];
+                        plain(pa, lda, pb, ldb, pp, ldc, k, accumulate);
+                        var prefetching = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)prefetchingTable[mr - 1];
+                        prefetching(pa, lda, pb, ldb, pc, ldc, k, accumulate, pn, lines);
+                    }
+                    Assert.Equal(chain, prefetchingC);
+                    Assert.Equal(plainC, prefetchingC);
+                }
+        Assert.Equal(nextBlockBefore, nextBlock);
+    }
+}
