@@ -46,6 +46,11 @@ internal static class ColdStart
 
     public static void Run(string[] args)
     {
+        if (ColdForecast.Handles(args))
+        {
+            ColdForecast.Run(args);
+            return;
+        }
         int childAt = Array.IndexOf(args, "--cold-child");
         if (childAt >= 0)
         {
