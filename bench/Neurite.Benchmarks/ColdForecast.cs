@@ -85,6 +85,8 @@ internal static class ColdForecast
         Console.WriteLine($"    first span CPU ms {Median(r => r.SpanFirstCpu * r.Counted, "0.00")} (of which outside the batches {Median(r => (r.SpanFirstCpu - r.StepsFirstCpu) * r.Counted, "0.00")}), 1st step CPU ms {Median(r => r.FirstStepCpu, "0.00")}");
         Console.WriteLine($"    JIT on the training thread in the span: methods {Median(r => r.JitThreadMethods, "0")}, ms {Median(r => r.JitThreadMs, "0.0")}; all threads: methods {Median(r => r.JitMethods, "0")}, ms {Median(r => r.JitMs, "0.0")}");
         Console.WriteLine($"    first Fit at process ms {Median(r => r.FirstFitAtMs, "0")}; process wall ms {Median(r => r.ProcessMs, "0")}");
+        if (results.Any(r => !double.IsNaN(r.StandInFitEndMs)))
+            Console.WriteLine($"    early prewarm: its stand-in's Fit ended at process ms {Median(r => r.StandInFitEndMs, "0")}, its thread's last compile at {Median(r => r.EarlyLastCompileMs, "0")}");
         var listed = results.SelectMany(r => r.TrainingThreadJit.Distinct()).GroupBy(m => m).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal);
         foreach (var method in listed) Console.WriteLine($"      {method.Count()}/{results.Count} {method.Key}");
         if (results.Any(r => r.OtherThreadJit >= 0))
@@ -94,7 +96,7 @@ internal static class ColdForecast
     private sealed record ChildResult(double StepsFirstCpu, double StepsSteadyCpu, double StepsFirstWall, double StepsSteadyWall,
         double SpanFirstCpu, double SpanSteadyCpu, double SpanFirstWall, double SpanSteadyWall, double FirstStepCpu, int Counted, int BatchesPerEpoch,
         double JitThreadMethods, double JitThreadMs, double JitMethods, double JitMs, double FirstFitAtMs, double ProcessMs,
-        List<string> TrainingThreadJit, int OtherThreadJit);
+        List<string> TrainingThreadJit, int OtherThreadJit, double StandInFitEndMs, double EarlyLastCompileMs);
 
     private static ChildResult Launch(string? childProgram, string series, string column, string? threads, string variant, int steps, string? cache, bool jitList)
     {
@@ -123,7 +125,9 @@ internal static class ColdForecast
         var v = line[8..].Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var jit = lines.Where(l => l.StartsWith("JIT-TRAINING ", StringComparison.Ordinal)).Select(l => l[13..].Trim()).ToList();
         int others = lines.FirstOrDefault(l => l.StartsWith("JIT-OTHER ", StringComparison.Ordinal)) is string o ? int.Parse(o[10..].Trim(), CultureInfo.InvariantCulture) : -1;
-        return new ChildResult(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], (int)v[9], (int)v[10], v[11], v[12], v[13], v[14], v[15], v[16], jit, others);
+        var early = (lines.FirstOrDefault(l => l.StartsWith("EARLY ", StringComparison.Ordinal)) ?? "EARLY NaN NaN")[6..].Trim().Split(' ')
+            .Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        return new ChildResult(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], (int)v[9], (int)v[10], v[11], v[12], v[13], v[14], v[15], v[16], jit, others, early[0], early[1]);
     }
 
     /// <summary>In the fresh process: the tool's entry point with <paramref name="cli"/>, its output discarded, its training timed.</summary>
@@ -158,12 +162,12 @@ internal static class ColdForecast
             $"COLDFIT {r.StepsFirstCpu} {r.StepsSteadyCpu} {r.StepsFirstWall} {r.StepsSteadyWall} {r.SpanFirstCpu} {r.SpanSteadyCpu} {r.SpanFirstWall} {r.SpanSteadyWall} {r.FirstStepCpu} {r.Counted} {r.BatchesPerEpoch} ") +
             FormattableString.Invariant($"{timer.JitInSpan.ThreadMethods} {timer.JitInSpan.ThreadMs} {timer.JitInSpan.Methods} {timer.JitInSpan.Ms} {r.FirstFitAtMs} {processMs}"));
         Console.WriteLine("first steps, thread CPU µs: " + string.Join(" ", r.FirstSteps.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
-        if (jit is not null) ListJit(jit);
+        if (jit is not null) ListJit(jit, timer);
         return 0;
     }
 
     // The runtime hands its events over asynchronously: wait for the end marker's, then list what lies between the markers.
-    private static void ListJit(JitListener listener)
+    private static void ListJit(JitListener listener, FitTimer timer)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!listener.Events.Any(e => e.Name == nameof(StepMarkers.End)) && DateTime.UtcNow < deadline) Thread.Sleep(20);
@@ -178,6 +182,11 @@ internal static class ColdForecast
             else if (e.Thread == thread) Console.WriteLine($"JIT-TRAINING {JitListener.TierName(e.Tier)} {e.Type}.{e.Name}");
             else others++;
         Console.WriteLine(FormattableString.Invariant($"JIT-OTHER {others}"));
+        // The early prewarm's thread: its stand-in's Fit, then its last compile (the short batches' prewarm after that Fit).
+        var startUtc = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+        var last = events.LastOrDefault(e => e.Thread == timer.OtherFitThread && timer.OtherFitThread != 0);
+        Console.WriteLine(FormattableString.Invariant(
+            $"EARLY {timer.OtherFitEndMs} {(last is null ? double.NaN : (last.TimeStamp - startUtc).TotalMilliseconds)}"));
     }
 
     private static int Steps(string[] args) => int.Parse(SweepWorkload.Option(args, "--steps") ?? "100", CultureInfo.InvariantCulture);
@@ -213,10 +222,17 @@ internal static class ColdForecast
             _marks.Add((FitBegin, Harness.ThreadCpuMs(), Stopwatch.GetTimestamp(), (int)(object)0));
             _marks.Clear();
             JitInSpan = JitCounters.Now() - JitCounters.Now();
-            _ = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+            _ = ProcessMs();
         }
 
         public JitCounters JitInSpan { get; private set; }
+
+        /// <summary>When another thread's Fit last ended (ms since the process started; NaN if none), and its OS thread.</summary>
+        public double OtherFitEndMs { get; private set; } = double.NaN;
+
+        public ulong OtherFitThread { get; private set; }
+
+        private static double ProcessMs() => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
 
         protected override void OnEventSourceCreated(EventSource source)
         {
@@ -225,13 +241,19 @@ internal static class ColdForecast
 
         protected override void OnEventWritten(EventWrittenEventArgs e)
         {
-            if (Environment.CurrentManagedThreadId != _thread || _thread == 0) return;
+            if (_thread == 0) return;
             int kind = e.EventId;
+            if (Environment.CurrentManagedThreadId != _thread)
+            {
+                // Another thread's Fit: the early prewarm's stand-in, fitted before (one hopes) the first member is.
+                if (kind == FitEnd) (OtherFitEndMs, OtherFitThread) = (ProcessMs(), (ulong)e.OSThreadId);
+                return;
+            }
             if (kind == FitBegin && _marks.Count == 0)
             {
                 StepMarkers.Begin();
                 _jitAtBegin = JitCounters.Now();
-                _firstFitAtMs = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+                _firstFitAtMs = ProcessMs();
             }
             double cpu = Harness.ThreadCpuMs();
             long wall = Stopwatch.GetTimestamp();

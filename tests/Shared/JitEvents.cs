@@ -20,6 +20,9 @@ internal static class StepMarkers
 /// <see cref="JitListener.TierName"/>), and whether optimised (not tier 0).</summary>
 internal sealed record JitEvent(ulong Thread, string Type, string Name, string Signature, int Tier)
 {
+    /// <summary>When the runtime wrote the event (UTC).</summary>
+    public DateTime TimeStamp { get; init; }
+
     public bool Optimized => Tier != JitListener.QuickJitted;
 }
 
@@ -57,6 +60,6 @@ internal sealed class JitListener : EventListener
         if (e.EventName is null || !e.EventName.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) || e.Payload is null) return;
         uint flags = Convert.ToUInt32(e.Payload[5], CultureInfo.InvariantCulture);
         Events.Enqueue(new JitEvent((ulong)e.OSThreadId, (string)e.Payload[6]!, (string)e.Payload[7]!, (string)e.Payload[8]!,
-            (int)((flags >> TierShift) & 7)));
+            (int)((flags >> TierShift) & 7)) { TimeStamp = e.TimeStamp });
     }
 }
