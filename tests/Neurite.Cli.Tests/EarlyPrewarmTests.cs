@@ -121,6 +121,39 @@ public sealed class EarlyPrewarmTests : IDisposable
         Assert.Same(TextWriter.Null, standIn.Output);
     }
 
+    /// <summary>
+    /// forecast's stand-in shuffles from a generator seeded on a flow of its own: the caller's seeded sequence goes on as if
+    /// the stand-in had not trained (its weights, drawn when it is built, come from the caller's generator: in the tool the
+    /// early prewarm's thread, never seeded).
+    /// </summary>
+    [Fact]
+    public void Forecasts_stand_in_seeds_a_flow_of_its_own_and_leaves_the_callers_sequence_as_it_was()
+    {
+        var plan = new EarlyPrewarm.ForecastPlan(Inputs: 9, Units: 8, Horizon: 1, Threads: null);
+        var standIn = plan.StandIn();
+        standIn.Output = TextWriter.Null;
+        const int seed = 5;
+        NeuriteRandom.SetSeed(seed);
+        double[] expected = [NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble()];
+        NeuriteRandom.SetSeed(seed);
+        double first = NeuriteRandom.NextDouble();
+        // Two epochs of 40 rows: two shuffles, which drew from this flow's generator when the stand-in had none of its own.
+        plan.Train(standIn);
+        Assert.Equal(2, standIn.History!.Epoch.Count);
+        Assert.Equal(expected, new[] { first, NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble() });
+    }
+
+    /// <summary>
+    /// The short batch lengths forecast's stand-in is prewarmed for: every length from 1 to the tallest register tile, the
+    /// tallest first (the tiles of 6 to 12 rows also serve every short batch of 13 to 31 rows).
+    /// </summary>
+    [Fact]
+    public void Forecasts_short_batch_prewarm_takes_every_tile_height_once_the_tallest_first()
+    {
+        Assert.Equal(new[] { 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1 }, EarlyPrewarm.ShortBatchPrewarmOrder);
+        Assert.Equal(Backends.Cpu.Kernels.GemmMicroKernels.MaxRowsV512, EarlyPrewarm.ShortBatchPrewarmRows);
+    }
+
     [Theory]
     [InlineData("forecast", "--help")]
     [InlineData("forecast", "data.csv", "--column", "y", "--device", "cuda")]
