@@ -220,6 +220,7 @@ internal static class ColdForecast
             (_thread, _steps) = (thread, steps);
             // The listener's own first calls, made here rather than in the span it times.
             _marks.Add((FitBegin, Harness.ThreadCpuMs(), Stopwatch.GetTimestamp(), (int)(object)0));
+            _ = _marks.Count;
             _marks.Clear();
             JitInSpan = JitCounters.Now() - JitCounters.Now();
             _ = ProcessMs();

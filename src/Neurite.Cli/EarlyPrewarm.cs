@@ -13,8 +13,9 @@ namespace Neurite.Cli;
 /// kernels of the first training step are compiled on a second core while the tool reads the data (and, for forecast,
 /// fits the classical models) instead of on the training thread; then trains the stand-in one step, so that the process's
 /// first calls of the training path are paid there too (issue 14; bench/results/cold-start-s6.md, -s7.md).
-/// Started only where no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles the same
-/// kernels, and the two together measured no faster first steps than the profile alone.
+/// classify's is started only where no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles
+/// the same kernels, and the two together measured no faster first steps than the profile alone; forecast's always
+/// (<see cref="BesideProfile"/>).
 /// </summary>
 /// <remarks>
 /// The data's widths are not known yet: classify's stand-in takes as many inputs as its first hidden layer has units and
@@ -140,6 +141,15 @@ internal static class EarlyPrewarm
 
     /// <summary>The stand-in model's name, and its layers' prefix.</summary>
     internal const string StandInName = "early_prewarm";
+
+    /// <summary>
+    /// Whether the command in <paramref name="args"/> runs its early prewarm even where a JIT profile is played back:
+    /// forecast's does. The profile's player had not compiled forecast's first network's training path when it trained
+    /// (a tiny network trains within ~0.4 s of the start): its first 100 batches took 12–19 times the warm ones' CPU time
+    /// against 1.6–2.7 without a profile, up to a dozen methods compiled on the training thread (bench/results/
+    /// cold-start-s9.md). classify's was measured (with TrainOnBatch) no faster with both than with the profile alone.
+    /// </summary>
+    internal static bool BesideProfile(IReadOnlyList<string> args) => args.Count > 0 && args[0] == "forecast";
 
     /// <summary>Starts the stand-in's prewarm for the command in <paramref name="args"/>, if it has one; never throws.</summary>
     public static Thread? Start(string[] args)

@@ -147,6 +147,15 @@ public sealed class EarlyPrewarmTests : IDisposable
     /// The short batch lengths forecast's stand-in is prewarmed for: every length from 1 to the tallest register tile, the
     /// tallest first (the tiles of 6 to 12 rows also serve every short batch of 13 to 31 rows).
     /// </summary>
+    /// <summary>forecast's early prewarm runs beside a played-back profile too; classify's only without one.</summary>
+    [Fact]
+    public void Only_forecasts_early_prewarm_runs_beside_a_played_back_profile()
+    {
+        Assert.True(EarlyPrewarm.BesideProfile(["forecast", "data.csv", "--column", "y"]));
+        Assert.False(EarlyPrewarm.BesideProfile(["classify", "data.csv", "--target", "y"]));
+        Assert.False(EarlyPrewarm.BesideProfile([]));
+    }
+
     [Fact]
     public void Forecasts_short_batch_prewarm_takes_every_tile_height_once_the_tallest_first()
     {
@@ -221,8 +230,8 @@ public sealed class EarlyPrewarmTests : IDisposable
     }
 
     /// <summary>
-    /// A version's first forecast runs the early prewarm (no profile to play back); the next one plays the first one's
-    /// profile back and runs none. Both print the same JSON and write the same report, forecasts and model, byte for byte.
+    /// A version's first forecast runs the early prewarm alone (no profile to play back); the next one plays the first
+    /// one's profile back beside it. Both print the same JSON and write the same report, forecasts and model, byte for byte.
     /// </summary>
     [Fact]
     public async Task A_forecast_with_the_early_prewarm_prints_and_writes_the_same_bytes_as_one_without()
