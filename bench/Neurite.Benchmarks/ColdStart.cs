@@ -31,6 +31,7 @@ namespace Neurite.Benchmarks;
 /// with <c>--jit-profile --prewarm</c> the children start in the CLI's order. As the CLI's, the stand-in then fits one step of zeros
 /// once its prewarm is done; <c>--early-prewarm-only</c> leaves that out (the CLI before s7-first). The stand-in has 3 outputs
 /// (classify's guess), or <c>--stand-in-outputs N</c> (1: the point's own, as forecast's guess of its horizon is by default).
+/// <c>--forecast SERIES.csv</c> runs <c>neurite forecast</c> itself in the children instead (<see cref="ColdForecast"/>).
 /// </remarks>
 internal static class ColdStart
 {
@@ -46,6 +47,11 @@ internal static class ColdStart
 
     public static void Run(string[] args)
     {
+        if (ColdForecast.Handles(args))
+        {
+            ColdForecast.Run(args);
+            return;
+        }
         int childAt = Array.IndexOf(args, "--cold-child");
         if (childAt >= 0)
         {

@@ -13,8 +13,9 @@ namespace Neurite.Cli;
 /// kernels of the first training step are compiled on a second core while the tool reads the data (and, for forecast,
 /// fits the classical models) instead of on the training thread; then trains the stand-in one step, so that the process's
 /// first calls of the training path are paid there too (issue 14; bench/results/cold-start-s6.md, -s7.md).
-/// Started only where no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles the same
-/// kernels, and the two together measured no faster first steps than the profile alone.
+/// classify's is started only where no JIT profile is played back (<see cref="JitProfile"/>): a recorded profile compiles
+/// the same kernels, and the two together measured no faster first steps than the profile alone; forecast's always
+/// (<see cref="BesideProfile"/>).
 /// </summary>
 /// <remarks>
 /// The data's widths are not known yet: classify's stand-in takes as many inputs as its first hidden layer has units and
@@ -91,10 +92,21 @@ internal static class EarlyPrewarm
         {
             var (x, y) = Zeros(standIn, StandInRows);
             var (xValidation, yValidation) = Zeros(standIn, StandInValidationRows);
-            NeuralEnsemble.FitMember(standIn, x, y, xValidation, yValidation, StandInEpochs);
+            // The forecaster seeds each member's flow, and a seeded generator shuffles by other code than the unseeded one
+            // (its first call compiled a method on the training thread: bench/results/cold-start-s9.md). Seeded here, on
+            // a flow of its own, the stand-in's shuffles make those first calls; the caller's flow is not touched.
+            // ExecutionContext.Run undoes the seed on return, wherever this runs (a suppressed flow has no context to copy:
+            // there the generator stays unseeded, as before).
+            void Fit(object? _)
+            {
+                NeuriteRandom.SetSeed(StandInSeed);
+                NeuralEnsemble.FitMember(standIn, x, y, xValidation, yValidation, StandInEpochs);
+            }
+            if (ExecutionContext.Capture() is { } flow) ExecutionContext.Run(flow, Fit, null);
+            else NeuralEnsemble.FitMember(standIn, x, y, xValidation, yValidation, StandInEpochs);
             // The short last batches of an epoch and of a validation are as long as the data makes them: their products'
             // kernels for every length, which the real model's prewarm (for whole batches) does not list.
-            for (int rows = 1; rows <= ShortBatchPrewarmRows; rows++) standIn.PrewarmAsync(rows).Wait();
+            foreach (int rows in ShortBatchPrewarmOrder) standIn.PrewarmAsync(rows).Wait();
         }
     }
 
@@ -115,8 +127,29 @@ internal static class EarlyPrewarm
     /// </summary>
     internal const int ShortBatchPrewarmRows = 12;
 
+    /// <summary>
+    /// The order of those short batch lengths: the tallest tiles first. Lengths 13 to 31 are cut into tiles of 6 to 12
+    /// rows, so those serve most lengths a series can leave; and where the first member starts training before this
+    /// prewarm is done (a loaded machine), the lengths not reached yet are the rarer ones (measured: with 1 to 12 in
+    /// ascending order, lh's 23-row batch and gas's 12-row validation batch compiled their 12-row kernel on the training
+    /// thread, 2 ms: bench/results/cold-start-s9.md).
+    /// </summary>
+    internal static IEnumerable<int> ShortBatchPrewarmOrder => Enumerable.Range(1, ShortBatchPrewarmRows).Reverse();
+
+    /// <summary>The seed of forecast's stand-in's own flow (any: its values are thrown away).</summary>
+    internal const int StandInSeed = 1;
+
     /// <summary>The stand-in model's name, and its layers' prefix.</summary>
     internal const string StandInName = "early_prewarm";
+
+    /// <summary>
+    /// Whether the command in <paramref name="args"/> runs its early prewarm even where a JIT profile is played back:
+    /// forecast's does. The profile's player had not compiled forecast's first network's training path when it trained
+    /// (a tiny network trains within ~0.4 s of the start): its first 100 batches took 12–19 times the warm ones' CPU time
+    /// against 1.6–2.7 without a profile, up to a dozen methods compiled on the training thread (bench/results/
+    /// cold-start-s9.md). classify's was measured (with TrainOnBatch) no faster with both than with the profile alone.
+    /// </summary>
+    internal static bool BesideProfile(IReadOnlyList<string> args) => args.Count > 0 && args[0] == "forecast";
 
     /// <summary>Starts the stand-in's prewarm for the command in <paramref name="args"/>, if it has one; never throws.</summary>
     public static Thread? Start(string[] args)
@@ -197,9 +230,10 @@ internal static class EarlyPrewarm
     /// process's first calls of the training path (its precompiled code bound, its types loaded and initialised), which
     /// any model's first step pays once per process. Paid here, on this thread, they leave the real model's first step
     /// ~0.2 ms (bench/results/cold-start-s7.md, s7-first). The stand-in shares no state with the real model (its own
-    /// weights, buffers, optimizer and names). Its weights, and forecast's stand-in's shuffles, draw from the unseeded
-    /// generator: forecast seeds every member on its own flow, which this thread's draws do not touch
-    /// (<see cref="NeuriteRandom"/>); classify's stand-in is not shuffled, as an unseeded classify draws from the same generator.
+    /// weights, buffers, optimizer and names). Its weights draw from the unseeded generator, and forecast's stand-in's
+    /// shuffles from a generator seeded on this thread's flow: forecast seeds every member on its own flow, which this
+    /// thread's draws do not touch (<see cref="NeuriteRandom"/>); classify's stand-in is not shuffled, as an unseeded
+    /// classify draws from the same generator.
     /// </remarks>
     internal static Sequential PrewarmAndTrain(Plan plan)
     {

@@ -27,6 +27,9 @@ public sealed partial class Sequential
         IEnumerable<Callback>? callbacks = null, IReadOnlyDictionary<int, double>? classWeight = null, int initialEpoch = 0,
         CancellationToken cancellationToken = default)
     {
+        var events = TrainingEventSource.Log;
+        bool traced = events.IsEnabled();
+        if (traced) events.FitBegin(epochs);
         RequireCompiled(nameof(Fit));
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -105,6 +108,7 @@ public sealed partial class Sequential
                 {
                     if (cancellationToken.IsCancellationRequested) throw Canceled(history, progress, epoch, step, steps, cancellationToken);
                     int start = step * batch, count = Math.Min(batch, rows - start);
+                    if (traced) events.BatchBegin(epoch, step);
                     for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchBegin(step, _batchLogs);
                     var xb = _trainBuffers.X(count, xRest);
                     var yb = _trainBuffers.Y(count, yRest);
@@ -124,6 +128,7 @@ public sealed partial class Sequential
                     _batchLogs["loss"] = lossSum / seen;
                     for (int m = 0; m < _metrics.Count; m++) _batchLogs[_metrics[m].Name] = _metrics[m].Result();
                     for (int c = 0; c < list.Count; c++) list[c].OnTrainBatchEnd(step, _batchLogs);
+                    if (traced) events.BatchEnd(epoch, step);
                     if (StopTraining) break;
                 }
                 foreach (var (k, v) in _batchLogs) epochLogs[k] = v;
@@ -150,6 +155,7 @@ public sealed partial class Sequential
             SyncHostFromBackend();
         }
         foreach (var c in list) c.OnTrainEnd(trainLogs);
+        if (traced) events.FitEnd();
         return history;
     }
 

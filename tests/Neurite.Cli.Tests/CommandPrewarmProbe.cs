@@ -50,10 +50,38 @@ internal static class CommandPrewarmProbe
         // As NeuralEnsemble.Train builds each member: Compile starts its prewarm.
         var model = Forecasting.NeuralEnsemble.CreateMember(inputs, units, horizon);
         model.PrewarmAsync(Forecasting.NeuralEnsemble.BatchSize).Wait();
+        // Fit's first shuffle of a seeded member: what the JIT compiled on this thread for it, one per line (SHUFFLE ...).
+        ShuffleMarkers.Begin();
+        NeuriteRandom.Permutation(new int[Forecasting.NeuralEnsemble.BatchSize + 8]);
+        ShuffleMarkers.End();
+        foreach (var e in Between(listener, nameof(ShuffleMarkers)))
+            Console.WriteLine($"SHUFFLE {e.Type}.{e.Name} {e.Signature}");
         var rng = new System.Random(4);
         var y = Tensor.Zeros(Forecasting.NeuralEnsemble.BatchSize, horizon);
         for (int i = 0; i < y.Size; i++) y.Span[i] = (float)rng.NextDouble();
         return FirstStep(listener, model, inputs, units, y, ShortBatches);
+    }
+
+    /// <summary>The methods the JIT compiled on the thread that called <paramref name="markers"/>' Begin, up to its End (waited for).</summary>
+    private static List<JitEvent> Between(JitListener listener, string markers)
+    {
+        bool IsMarker(JitEvent e, string name) => e.Name == name && e.Type.EndsWith(markers, StringComparison.Ordinal);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!listener.Events.Any(e => IsMarker(e, "End")) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        var events = listener.Events.ToArray();
+        int begin = Array.FindIndex(events, e => IsMarker(e, "Begin")), end = Array.FindIndex(events, e => IsMarker(e, "End"));
+        if (begin < 0 || end < begin) throw new InvalidOperationException($"No JIT events of {markers}.");
+        return events[(begin + 1)..end].Where(e => e.Thread == events[begin].Thread).ToList();
+    }
+
+    /// <summary>Marks the seeded shuffle, as <see cref="StepMarkers"/> mark the step.</summary>
+    private static class ShuffleMarkers
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining | System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public static void Begin() { }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining | System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public static void End() { }
     }
 
     /// <summary>The short batches forecast's probe trains after its whole one: an epoch's or a validation's last batch, of lengths the data decides.</summary>

@@ -58,6 +58,9 @@ public sealed class CommandPrewarmTests
         Assert.Single(Lines(output, "PREWARM "), key => BatchOf(key) == Forecasting.NeuralEnsemble.BatchSize);
         AssertNoKernelCompiled(output, $"forecast's first training step and short batches of {string.Join(", ", CommandPrewarmProbe.ShortBatches)} rows " +
             $"({threads} thread(s), {inputs} inputs, {lookbackGiven} guessed)");
+        // The stand-in's shuffles drew from a seeded generator, as the members' do: their first shuffle compiles nothing.
+        var shuffle = Lines(output, "SHUFFLE ");
+        Assert.True(shuffle.Count == 0, "a seeded member's first shuffle compiled these on the training thread after the early prewarm:\n  " + string.Join("\n  ", shuffle));
     }
 
     // The key: kernel path / threads / batch rows | layers ...

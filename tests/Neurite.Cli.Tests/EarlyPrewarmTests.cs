@@ -121,6 +121,48 @@ public sealed class EarlyPrewarmTests : IDisposable
         Assert.Same(TextWriter.Null, standIn.Output);
     }
 
+    /// <summary>
+    /// forecast's stand-in shuffles from a generator seeded on a flow of its own: the caller's seeded sequence goes on as if
+    /// the stand-in had not trained (its weights, drawn when it is built, come from the caller's generator: in the tool the
+    /// early prewarm's thread, never seeded).
+    /// </summary>
+    [Fact]
+    public void Forecasts_stand_in_seeds_a_flow_of_its_own_and_leaves_the_callers_sequence_as_it_was()
+    {
+        var plan = new EarlyPrewarm.ForecastPlan(Inputs: 9, Units: 8, Horizon: 1, Threads: null);
+        var standIn = plan.StandIn();
+        standIn.Output = TextWriter.Null;
+        const int seed = 5;
+        NeuriteRandom.SetSeed(seed);
+        double[] expected = [NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble()];
+        NeuriteRandom.SetSeed(seed);
+        double first = NeuriteRandom.NextDouble();
+        // Two epochs of 40 rows: two shuffles, which drew from this flow's generator when the stand-in had none of its own.
+        plan.Train(standIn);
+        Assert.Equal(2, standIn.History!.Epoch.Count);
+        Assert.Equal(expected, new[] { first, NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble() });
+    }
+
+    /// <summary>
+    /// The short batch lengths forecast's stand-in is prewarmed for: every length from 1 to the tallest register tile, the
+    /// tallest first (the tiles of 6 to 12 rows also serve every short batch of 13 to 31 rows).
+    /// </summary>
+    /// <summary>forecast's early prewarm runs beside a played-back profile too; classify's only without one.</summary>
+    [Fact]
+    public void Only_forecasts_early_prewarm_runs_beside_a_played_back_profile()
+    {
+        Assert.True(EarlyPrewarm.BesideProfile(["forecast", "data.csv", "--column", "y"]));
+        Assert.False(EarlyPrewarm.BesideProfile(["classify", "data.csv", "--target", "y"]));
+        Assert.False(EarlyPrewarm.BesideProfile([]));
+    }
+
+    [Fact]
+    public void Forecasts_short_batch_prewarm_takes_every_tile_height_once_the_tallest_first()
+    {
+        Assert.Equal(new[] { 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1 }, EarlyPrewarm.ShortBatchPrewarmOrder);
+        Assert.Equal(Backends.Cpu.Kernels.GemmMicroKernels.MaxRowsV512, EarlyPrewarm.ShortBatchPrewarmRows);
+    }
+
     [Theory]
     [InlineData("forecast", "--help")]
     [InlineData("forecast", "data.csv", "--column", "y", "--device", "cuda")]
@@ -188,8 +230,8 @@ public sealed class EarlyPrewarmTests : IDisposable
     }
 
     /// <summary>
-    /// A version's first forecast runs the early prewarm (no profile to play back); the next one plays the first one's
-    /// profile back and runs none. Both print the same JSON and write the same report, forecasts and model, byte for byte.
+    /// A version's first forecast runs the early prewarm alone (no profile to play back); the next one plays the first
+    /// one's profile back beside it. Both print the same JSON and write the same report, forecasts and model, byte for byte.
     /// </summary>
     [Fact]
     public async Task A_forecast_with_the_early_prewarm_prints_and_writes_the_same_bytes_as_one_without()

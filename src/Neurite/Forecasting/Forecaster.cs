@@ -111,7 +111,6 @@ public sealed class Forecaster
         int firstValidation = fitEnd - 1, lastValidation = n - 1 - h;
 
         // Each part fitted on the values before the validation part, then scored on it.
-        var etsFit = EtsFitting.Select(fitPart, season).Model;
         var lookbacks = LinearLookbacks(season, fitEnd);
         LinearAutoregression? linearFit = null;
         double linearError = double.PositiveInfinity;
@@ -130,10 +129,15 @@ public sealed class Forecaster
         // The network's windows also need the history its linear base model reads.
         int firstWindow = Math.Max(lookback, linearFit.Lookback) - 1;
         int trainingWindows = fitEnd - h - firstWindow, validationWindows = lastValidation - firstValidation + 1;
+        int members = options.EnsembleSize;
+        bool trainsNetworks = members > 0 && trainingWindows >= 8 && validationWindows >= 2;
+        // The networks' shapes and batch lengths are known from here: their kernels compile on another core while the
+        // exponential smoothing is fitted (it reads nothing the networks change).
+        if (trainsNetworks) NeuralEnsemble.StartPrewarm(lookback * (1 + xs.Length), options.Hidden, h, trainingWindows, validationWindows);
+        var etsFit = EtsFitting.Select(fitPart, season).Model;
         Sequential? network = null;
         int[] epochs = [];
-        int members = options.EnsembleSize;
-        if (members > 0 && trainingWindows >= 8 && validationWindows >= 2)
+        if (trainsNetworks)
         {
             log($"Training {members} networks on {trainingWindows} windows of {lookback} steps ...");
             var (x, target) = NetworkData(y, xs, covariateScales, firstWindow, fitEnd - 1 - h, lookback, h, networkForm, linearFit);
