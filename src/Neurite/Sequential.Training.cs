@@ -196,7 +196,11 @@ public sealed partial class Sequential
             var updated = _updatedInBackward.AsSpan(0, _trainable.Count);
             updated.Clear();
             for (int i = 0; i < _kernelUpdates.Length; i++)
-                if (_kernelUpdates[i] is { Applied: true } update) updated[_trainable.IndexOf(update.Kernel)] = true;
+                if (_kernelUpdates[i] is { Applied: true } update)
+                {
+                    updated[_trainable.IndexOf(update.Kernel)] = true;
+                    KernelsUpdatedInBackward++;
+                }
             Optimizer!.Apply(_trainable, updated);
         }
         finally
@@ -218,6 +222,9 @@ public sealed partial class Sequential
     /// Dense kernels inside it.
     /// </summary>
     internal bool FuseKernelUpdates { get; set; } = true;
+
+    /// <summary>How many kernel updates so far ran inside the backward pass (for the tests: the fused path was taken).</summary>
+    internal long KernelsUpdatedInBackward { get; private set; }
 
     // Per layer index: the layer's fused kernel update (null: not a Dense, or never eligible yet).
     private Backends.Cpu.FusedKernelUpdate?[] _kernelUpdates = [];

@@ -7,6 +7,13 @@ namespace Neurite.Backends.Cpu.Kernels;
 // The work of one product split over the worker pool: packing B panels, then computing rows or panels of C.
 internal static unsafe partial class Gemm
 {
+    /// <summary>
+    /// About how many values of C a block handed by <see cref="MultiplyHandingRows"/> holds. 128 KiB: with an Adam update's
+    /// three other arrays for the same rows passing through, 512 KiB, the L2 of the smaller caches (AMD's Zen 2–4), so the
+    /// block is still there when the update reads it. Settable for the tests (many blocks from small shapes) and the benchmark.
+    /// </summary>
+    internal static int FinishedBlockFloats = 32 * 1024;
+
     private sealed class Job : IParallelWork
     {
         public const int PackPhase = 0, ComputePhase = 1;
@@ -95,10 +102,6 @@ internal static unsafe partial class Gemm
             int tile = Path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
             return Math.Max(1, FinishedBlockFloats / Math.Max(N, 1) / tile) * tile;
         }
-
-        // 128 KiB of C: with an Adam update's three other arrays for the same rows passing through, 512 KiB, the size of
-        // the smaller L2s (AMD's Zen 2–4), so the block is still there when the update reads it.
-        internal static int FinishedBlockFloats = 32 * 1024;
 
         // A block of at most 64 K floats (256 KiB) leaves half of a 512 KiB L2 to C and B.
         private const int MaxABlockFloats = 64 * 1024;
