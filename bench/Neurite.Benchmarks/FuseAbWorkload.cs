@@ -13,12 +13,12 @@ internal static class FuseAbWorkload
 {
     public static void Run(string[] args)
     {
-        var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+        int blockAt = Array.IndexOf(args, "--block");
+        var numbers = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (blockAt < 0 || i != blockAt + 1)).ToArray();
         int units = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 1024;
         int batch = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : 64;
         int rounds = numbers.Length > 2 ? int.Parse(numbers[2], CultureInfo.InvariantCulture) : 6;
         int calls = numbers.Length > 3 ? int.Parse(numbers[3], CultureInfo.InvariantCulture) : Math.Max(20, (int)(2e8 / ((double)units * units * batch)));
-        int blockAt = Array.IndexOf(args, "--block");
         if (blockAt >= 0) Gemm.FinishedBlockFloats = int.Parse(args[blockAt + 1], CultureInfo.InvariantCulture);
         Threading.MaxThreads = 1;
         var point = new SweepWorkload.Point(SweepWorkload.Kind.Mlp, units, batch, 1, units);

@@ -223,6 +223,14 @@ public sealed partial class Sequential
     /// </summary>
     internal bool FuseKernelUpdates { get; set; } = true;
 
+    /// <summary>
+    /// Kernels of fewer values are updated in <c>Apply</c>: their gradient and Adam's weight and moments (16 bytes a value,
+    /// 512 KiB at this size) stay in a 512 KiB L2 from the product to the update anyway, so fusing saves no traffic, and
+    /// arming it cost about 0.5 µs a step (MLP U=128 B=64, kernels of 16 K values: 0.1088 ms fused against 0.1083 unfused,
+    /// bench/results/sweep-s9.md, s9-fuse). Settable so that the tests can fuse small kernels.
+    /// </summary>
+    internal int MinFusedKernelValues { get; set; } = 32 * 1024;
+
     /// <summary>How many kernel updates so far ran inside the backward pass (for the tests: the fused path was taken).</summary>
     internal long KernelsUpdatedInBackward { get; private set; }
 
@@ -245,6 +253,7 @@ public sealed partial class Sequential
     /// backend's halves, which add two halves' gradients first);</item>
     /// <item>the kernel is trainable, listed once among the model's trainable weights, and held by no other layer of the
     /// model: one layer call makes its whole gradient, so a finished block of it is final;</item>
+    /// <item>the kernel holds at least <see cref="MinFusedKernelValues"/> values (below, fusing saves nothing);</item>
     /// <item>no regularizer or constraint sees the gradient or weight between the product and the update (Neurite's
     /// layers have none; one that adds them must be excluded here).</item>
     /// </list>
@@ -260,7 +269,8 @@ public sealed partial class Sequential
         bool any = false;
         for (int i = 0; i < _layers.Count; i++)
         {
-            if (_layers[i] is not Dense { Kernel: { Trainable: true } kernel } dense || !HeldOnceForTraining(kernel)) continue;
+            if (_layers[i] is not Dense { Kernel: { Trainable: true } kernel } dense || kernel.Value.Size < MinFusedKernelValues
+                || !HeldOnceForTraining(kernel)) continue;
             var update = _kernelUpdates[i];
             if (update is null || !ReferenceEquals(update.Kernel, kernel)) _kernelUpdates[i] = update = new Backends.Cpu.FusedKernelUpdate(kernel);
             if (!any) optimizer.PrepareSlots(_trainable); // created here, not by worker threads handed rows

@@ -26,13 +26,15 @@ public class FusedKernelUpdateTests
     private sealed record Trained(double[] Losses, float[][] Weights, float[][] Gradients, float[][] Slots, long Iterations, long FusedUpdates);
 
     /// <summary>Dense(units relu) → Dense(units tanh) → Dense(3), MSE, <paramref name="steps"/> TrainOnBatch calls on new batches.</summary>
-    private static Trained Train(bool fuse, Optimizer optimizer, int features, int units, int batch, int steps = 4, bool freezeFirst = false)
+    private static Trained Train(bool fuse, Optimizer optimizer, int features, int units, int batch, int steps = 4, bool freezeFirst = false, int minFusedValues = 0)
     {
         NeuriteRandom.SetSeed(41);
         var model = new Sequential(new Dense(units, "relu", inputShape: [features]), new Dense(units, "tanh"), new Dense(3)) { Output = TextWriter.Null };
         model.Layers[0].Trainable = !freezeFirst;
         model.Compile("mse", optimizer);
         model.FuseKernelUpdates = fuse;
+        // The shapes here are small enough to test quickly; fuse them too.
+        model.MinFusedKernelValues = minFusedValues;
         var losses = new double[steps];
         for (int s = 0; s < steps; s++)
         {
@@ -143,6 +145,15 @@ public class FusedKernelUpdateTests
             Assert.True(trained.FusedUpdates == 0, $"{optimizer.Name} (clipnorm {optimizer.ClipNorm}, clipvalue {optimizer.ClipValue}, global {optimizer.GlobalClipNorm}) was fused");
             Assert.Equal(4, trained.Iterations);
         }
+    }
+
+    [Fact]
+    public void Kernels_below_the_size_where_fusing_pays_are_updated_after_the_backward_pass()
+    {
+        // 40 × 96 and 96 × 96 kernels: with the bound at 96 × 96 values only the second layer's is fused.
+        var trained = Train(true, new Adam(learningRate: 0.01), 40, 96, 64, minFusedValues: 96 * 96);
+        Assert.Equal(4, trained.FusedUpdates);
+        AssertSameBits(Train(false, new Adam(learningRate: 0.01), 40, 96, 64), trained, "bound at 96 x 96");
     }
 
     [Fact]
