@@ -234,6 +234,9 @@ public sealed partial class Sequential
     /// <summary>How many kernel updates so far ran inside the backward pass (for the tests: the fused path was taken).</summary>
     internal long KernelsUpdatedInBackward { get; private set; }
 
+    // The most values of any Dense kernel of the model as built: none smaller than MinFusedKernelValues is fused.
+    private int _largestDenseKernel;
+
     // Per layer index: the layer's fused kernel update (null: not a Dense, or never eligible yet).
     private Backends.Cpu.FusedKernelUpdate?[] _kernelUpdates = [];
     // Per _trainable index: updated in this step's backward pass, so Apply leaves it alone.
@@ -262,8 +265,10 @@ public sealed partial class Sequential
     /// </summary>
     private bool PlanKernelUpdates()
     {
+        // First what a small model's step can tell at once: W1's and W2's steps take a few µs each.
+        if (_largestDenseKernel < MinFusedKernelValues || !FuseKernelUpdates) return false;
         var optimizer = Optimizer!;
-        if (!FuseKernelUpdates || !optimizer.UpdatesElementwise || Backends.Backend.Active is not Backends.Cpu.CpuBackend) return false;
+        if (!optimizer.UpdatesElementwise || Backends.Backend.Active is not Backends.Cpu.CpuBackend) return false;
         if (_kernelUpdates.Length != _layers.Count) Array.Resize(ref _kernelUpdates, _layers.Count);
         if (_updatedInBackward.Length < _trainable.Count) _updatedInBackward = new bool[_trainable.Count];
         bool any = false;
