@@ -74,16 +74,17 @@ internal static unsafe partial class Gemm
                 // Rows go in chunks whose A block (rows × kc) stays in L2 while the chunk sweeps every panel;
                 // without them a tall A (e.g. 512 × 341 of a 512×1024×1024 product) is fetched from memory once per panel.
                 int rows = r1 - r0;
-                if (Finished != null)
+                if (Finished != null && kb == kBlocks - 1)
                 {
-                    // Blocks small enough that C's block stays in L2 until the receiver reads it (with the weight and
-                    // moments it streams beside it); each block still sweeps every panel, so B is read once per block.
+                    // The last K block finishes rows: in blocks small enough that C's block stays in L2 until the receiver
+                    // reads it (with the weight and moments it streams beside it); each sweeps every panel, so B is read
+                    // from L2 once per block.
                     int step = FinishedBlockRows();
                     for (int first = r0; first < r1; first += step)
                     {
                         int end = Math.Min(first + step, r1);
                         ComputeKBlock(first, end, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null, panelBuffer);
-                        if (kb == kBlocks - 1) Finished.RowsFinished(first, end);
+                        Finished.RowsFinished(first, end);
                     }
                     continue;
                 }
