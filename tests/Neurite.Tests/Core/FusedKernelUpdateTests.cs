@@ -157,6 +157,25 @@ public class FusedKernelUpdateTests
     }
 
     [Fact]
+    public void A_warm_fused_step_allocates_nothing()
+    {
+        WithSettings(1, 300, () =>
+        {
+            NeuriteRandom.SetSeed(41);
+            var model = new Sequential(new Dense(96, "relu", inputShape: [40]), new Dense(96, "tanh"), new Dense(3)) { Output = TextWriter.Null };
+            model.Compile("mse", new Adam());
+            model.MinFusedKernelValues = 0;
+            var x = new Tensor(KernelPaths.RandomValues(64 * 40, 1), 64, 40);
+            var y = new Tensor(KernelPaths.RandomValues(64 * 3, 2), 64, 3);
+            for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) model.TrainOnBatch(x, y);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(2 * 23, model.KernelsUpdatedInBackward);
+        });
+    }
+
+    [Fact]
     public void A_frozen_layer_is_neither_fused_nor_updated()
     {
         NeuriteRandom.SetSeed(41);
