@@ -38,6 +38,7 @@ public sealed class Dense : Layer
 
     /// <summary>Set by the model for a step that updates the kernel inside <see cref="Backward"/> (see <c>Sequential.PlanKernelUpdates</c>).</summary>
     internal Backends.Cpu.FusedKernelUpdate? KernelUpdate { get; set; }
+
     public int Units => Config.Units;
     public ActivationFunction Activation => Config.Activation;
     public bool UseBias => Config.UseBias;
