@@ -13,6 +13,8 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
     ["cuda"] = ("The CUDA backend beside the CPU: the large LSTM step (U=1024, B=512, T=50, D=32) and a W3 epoch; needs a GPU", CudaWorkload.Run),
     ["mlpparts"] = ("The sweep's MLP step in pieces (products, bias and activation passes, Adam, the step), 1 and 2 threads: mlpparts U B", MlpPartsWorkload.Run),
     ["optimizers"] = ("Each optimizer's update pass, one thread: thread CPU ns per element over 16K and 1M values", OptimizerWorkload.Run),
+
+    ["fuseab"] = ("The sweep's MLP step with Adam fused into the kernel-gradient products and without, alternating in one process, thread CPU time: fuseab U B [rounds] [calls] [--block floats]", FuseAbWorkload.Run),
     ["init"] = ("Orthogonal draw of a recurrent kernel (U, 4U): first call and warm median, thread CPU time", InitWorkload.Run),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
     ["fuzz"] = ("Mutated .keras, .h5 and CSV files: outcome counts; each must be success or the documented exception", FuzzWorkload.Run),

@@ -190,12 +190,120 @@ public sealed partial class Sequential
         for (int m = 0; m < _metrics.Count; m++) _metrics[m].Update(a.Span, yb.Span, count, a.Size / count);
         var g = _gradTensors.Get(count, a.ShapeArray.AsSpan(1));
         gradSpan.CopyTo(g.Span);
-        for (int i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Backward(g);
-        Optimizer!.Apply(_trainable);
+        if (!PlanKernelUpdates())
+        {
+            for (int i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Backward(g);
+            Optimizer!.Apply(_trainable);
+            return loss;
+        }
+        try
+        {
+            for (int i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Backward(g);
+            var updated = _updatedInBackward.AsSpan(0, _trainable.Count);
+            updated.Clear();
+            for (int i = 0; i < _kernelUpdates.Length; i++)
+                if (_kernelUpdates[i] is { Applied: true } update)
+                {
+                    updated[_trainable.IndexOf(update.Kernel)] = true;
+                    KernelsUpdatedInBackward++;
+                }
+            Optimizer!.Apply(_trainable, updated);
+        }
+        finally
+        {
+            for (int i = 0; i < _kernelUpdates.Length; i++)
+            {
+                _kernelUpdates[i]?.Disarm();
+                if (_layers[i] is Dense dense) dense.KernelUpdate = null;
+            }
+        }
         return loss;
     }
 
     private readonly BufferCache _gradTensors = new();
+
+    /// <summary>
+    /// False makes every step update all weights in <see cref="Optimizers.Optimizer.Apply(IReadOnlyList{Parameter})"/> after
+    /// the backward pass (for the tests' and the benchmark's comparison); true lets <see cref="PlanKernelUpdates"/> update
+    /// Dense kernels inside it.
+    /// </summary>
+    internal bool FuseKernelUpdates { get; set; } = true;
+
+    /// <summary>
+    /// Kernels of fewer values are updated in <c>Apply</c>: their gradient and Adam's weight and moments (16 bytes a value,
+    /// 512 KiB at this size) stay in a 512 KiB L2 from the product to the update anyway, so fusing saves no traffic, and
+    /// arming it cost about 0.5 µs a step (MLP U=128 B=64, kernels of 16 K values: 0.1088 ms fused against 0.1083 unfused,
+    /// bench/results/sweep-s9.md, s9-fuse). Settable so that the tests can fuse small kernels.
+    /// </summary>
+    internal int MinFusedKernelValues { get; set; } = 32 * 1024;
+
+    /// <summary>How many kernel updates so far ran inside the backward pass (for the tests: the fused path was taken).</summary>
+    internal long KernelsUpdatedInBackward { get; private set; }
+
+    // The most values of any Dense kernel of the model as built: none smaller than MinFusedKernelValues is fused.
+    private int _largestDenseKernel;
+
+    // Per layer index: the layer's fused kernel update (null: not a Dense, or never eligible yet).
+    private Backends.Cpu.FusedKernelUpdate?[] _kernelUpdates = [];
+    // Per _trainable index: updated in this step's backward pass, so Apply leaves it alone.
+    private bool[] _updatedInBackward = [];
+
+    /// <summary>
+    /// Arms, for this step, the Dense kernels whose optimizer update runs inside the backward pass, block of rows by block
+    /// as the weight-gradient product finishes them (<see cref="Backends.Cpu.FusedKernelUpdate"/>); the optimizer's
+    /// <see cref="Optimizers.Optimizer.Apply(IReadOnlyList{Parameter}, ReadOnlySpan{bool})"/> then skips them and updates
+    /// the rest, and counts the step once. Returns whether any was armed. The one place that decides; a kernel qualifies when:
+    /// <list type="bullet">
+    /// <item>the CPU backend runs the step (the fused product is its kernel) and <see cref="FuseKernelUpdates"/> is on;</item>
+    /// <item>the optimizer updates elementwise (<c>UpdatesElementwise</c>: no clipnorm, clipvalue or global_clipnorm, which
+    /// need a whole gradient, or all of them, before any update; an optimizer that can update a range);</item>
+    /// <item>the update follows this backward pass in the same step: this is called only from the layer-by-layer training
+    /// step, right before its backward pass and <c>Apply</c> (not from a pass that keeps or returns gradients, nor the
+    /// backend's halves, which add two halves' gradients first);</item>
+    /// <item>the kernel is trainable, listed once among the model's trainable weights, and held by no other layer of the
+    /// model: one layer call makes its whole gradient, so a finished block of it is final;</item>
+    /// <item>the kernel holds at least <see cref="MinFusedKernelValues"/> values (below, fusing saves nothing);</item>
+    /// <item>no regularizer or constraint sees the gradient or weight between the product and the update (Neurite's
+    /// layers have none; one that adds them must be excluded here).</item>
+    /// </list>
+    /// Dense.Backward makes dx = dz·Wᵀ before dW, so dx reads the weights before the update. The weights, moments and
+    /// gradients get the bits of the unfused step (the update by ranges is the whole update's, element by element).
+    /// </summary>
+    private bool PlanKernelUpdates()
+    {
+        // First what a small model's step can tell at once: W1's and W2's steps take a few µs each.
+        if (_largestDenseKernel < MinFusedKernelValues || !FuseKernelUpdates) return false;
+        var optimizer = Optimizer!;
+        if (!optimizer.UpdatesElementwise || Backends.Backend.Active is not Backends.Cpu.CpuBackend) return false;
+        if (_kernelUpdates.Length != _layers.Count) Array.Resize(ref _kernelUpdates, _layers.Count);
+        if (_updatedInBackward.Length < _trainable.Count) _updatedInBackward = new bool[_trainable.Count];
+        bool any = false;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (_layers[i] is not Dense { Kernel: { Trainable: true } kernel } dense || kernel.Value.Size < MinFusedKernelValues
+                || !HeldOnceForTraining(kernel)) continue;
+            var update = _kernelUpdates[i];
+            if (update is null || !ReferenceEquals(update.Kernel, kernel)) _kernelUpdates[i] = update = new Backends.Cpu.FusedKernelUpdate(kernel);
+            if (!any) optimizer.PrepareSlots(_trainable); // created here, not by worker threads handed rows
+            update.Arm(optimizer, optimizer.Iterations + 1);
+            dense.KernelUpdate = update;
+            any = true;
+        }
+        return any;
+    }
+
+    /// <summary>True when <paramref name="weight"/> is listed once among the trainable weights and held by one layer only.</summary>
+    private bool HeldOnceForTraining(Parameter weight)
+    {
+        int listed = 0, held = 0;
+        for (int i = 0; i < _trainable.Count; i++) if (ReferenceEquals(_trainable[i], weight)) listed++;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var parameters = _layers[i].Parameters;
+            for (int j = 0; j < parameters.Count; j++) if (ReferenceEquals(parameters[j], weight)) held++;
+        }
+        return listed == 1 && held == 1;
+    }
 
     /// <summary>
     /// Returns the loss and metrics on the given data (Keras's <c>evaluate</c>), as a dictionary keyed

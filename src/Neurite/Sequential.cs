@@ -129,8 +129,12 @@ public sealed partial class Sequential
     private void CollectTrainableParameters()
     {
         _trainable.Clear();
+        _largestDenseKernel = 0;
         foreach (var layer in _layers)
+        {
             if (layer.Trainable) _trainable.AddRange(layer.Parameters.Where(p => p.Trainable));
+            if (layer is Dense { Kernel: { } kernel }) _largestDenseKernel = Math.Max(_largestDenseKernel, kernel.Value.Size);
+        }
     }
 
     /// <summary>Configures training: the loss, the optimizer and the metrics to report.</summary>

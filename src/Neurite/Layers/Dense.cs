@@ -32,6 +32,13 @@ public sealed class Dense : Layer
         : this(units, ActivationFunction.Get(activation), useBias, kernelInitializer, biasInitializer, inputShape, batchSize, name) { }
 
     public override DenseConfig Config { get; }
+
+    /// <summary>The kernel (null before the build).</summary>
+    internal Parameter? Kernel => _kernel;
+
+    /// <summary>Set by the model for a step that updates the kernel inside <see cref="Backward"/> (see <c>Sequential.PlanKernelUpdates</c>).</summary>
+    internal Backends.Cpu.FusedKernelUpdate? KernelUpdate { get; set; }
+
     public int Units => Config.Units;
     public ActivationFunction Activation => Config.Activation;
     public bool UseBias => Config.UseBias;
@@ -81,11 +88,16 @@ public sealed class Dense : Layer
             dz = _dz.Get(input.ShapeArray[0], OutputDims);
             Activation.Backward(_lastZ!.Span, _lastA!.Span, outputGradient.Span, dz.Span, Units);
         }
-        Ops.MatMul(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
+        // dx reads the kernel, so it comes before dW, which may update the kernel as it goes (KernelUpdate).
+        Tensor? dx = null;
+        if (NeedsInputGradient)
+        {
+            dx = _dx.Get(input.ShapeArray[0], InputDims);
+            Ops.MatMul(dz.Span, _kernel!.Value.Span, dx.Span, rows, Units, features, transB: true);
+        }
         if (_bias is not null) Ops.SumRows(dz.Span, _bias.Gradient.Span, rows, Units, accumulate: false);
-        if (!NeedsInputGradient) return dz;
-        var dx = _dx.Get(input.ShapeArray[0], InputDims);
-        Ops.MatMul(dz.Span, _kernel.Value.Span, dx.Span, rows, Units, features, transB: true);
-        return dx;
+        if (KernelUpdate is not { } update || !update.MultiplyAndUpdate(input.Span, dz.Span, features, rows, Units))
+            Ops.MatMul(input.Span, dz.Span, _kernel!.Gradient.Span, features, rows, Units, transA: true);
+        return dx ?? dz;
     }
 }

@@ -51,8 +51,18 @@ public abstract class Optimizer
     protected virtual int SlotCount => 0;
 
     /// <summary>Applies one update to every trainable parameter from its current gradient.</summary>
-    public void Apply(IReadOnlyList<Parameter> parameters)
+    public void Apply(IReadOnlyList<Parameter> parameters) => Apply(parameters, default);
+
+    /// <summary>
+    /// As <see cref="Apply(IReadOnlyList{Parameter})"/>, except that parameter i is left alone where
+    /// <paramref name="updatedAlready"/>[i] is true: this step's update was already applied to it by ranges
+    /// (<see cref="UpdateRange"/>, with step <see cref="Iterations"/> + 1) as its gradient was made. Only an optimizer that
+    /// <see cref="UpdatesElementwise"/> may skip any, since clipping needs every gradient first.
+    /// </summary>
+    internal void Apply(IReadOnlyList<Parameter> parameters, ReadOnlySpan<bool> updatedAlready)
     {
+        if (!updatedAlready.IsEmpty && !UpdatesElementwise)
+            throw new InvalidOperationException($"{Name} with clipping updates every weight in Apply; none can be updated ahead.");
         if (GlobalClipNorm is double g)
         {
             double total = 0;
@@ -68,7 +78,7 @@ public abstract class Optimizer
         for (int pi = 0; pi < parameters.Count; pi++)
         {
             var p = parameters[pi];
-            if (!p.Trainable) continue;
+            if (!p.Trainable || (pi < updatedAlready.Length && updatedAlready[pi])) continue;
             var grad = p.Gradient.Span;
             if (ClipNorm is double cn)
             {
@@ -103,7 +113,7 @@ public abstract class Optimizer
 
     /// <summary>
     /// True when an element's update depends only on that element (no clipping, and the optimizer can
-    /// update a range), so threads can update parts of a weight and get the bits <see cref="Apply"/> gets.
+    /// update a range), so threads can update parts of a weight and get the bits <see cref="Apply(IReadOnlyList{Parameter})"/> gets.
     /// </summary>
     internal bool UpdatesElementwise => GlobalClipNorm is null && ClipNorm is null && ClipValue is null && SupportsRangeUpdates;
 
@@ -117,7 +127,7 @@ public abstract class Optimizer
     }
 
     /// <summary>
-    /// <see cref="Apply"/>'s update of elements [<paramref name="start"/>, start + <paramref name="length"/>) of one
+    /// <see cref="Apply(IReadOnlyList{Parameter})"/>'s update of elements [<paramref name="start"/>, start + <paramref name="length"/>) of one
     /// parameter for update number <paramref name="step"/>; call <see cref="CompleteStep"/> once all ranges are done.
     /// </summary>
     internal void UpdateRange(Parameter parameter, int start, int length, long step) =>

@@ -7,6 +7,13 @@ namespace Neurite.Backends.Cpu.Kernels;
 // The work of one product split over the worker pool: packing B panels, then computing rows or panels of C.
 internal static unsafe partial class Gemm
 {
+    /// <summary>
+    /// About how many values of C a block handed by <see cref="MultiplyHandingRows"/> holds. 128 KiB: with an Adam update's
+    /// three other arrays for the same rows passing through, 512 KiB, the L2 of the smaller caches (AMD's Zen 2–4), so the
+    /// block is still there when the update reads it. Settable for the tests (many blocks from small shapes) and the benchmark.
+    /// </summary>
+    internal static int FinishedBlockFloats = 32 * 1024;
+
     private sealed class Job : IParallelWork
     {
         public const int PackPhase = 0, ComputePhase = 1;
@@ -18,6 +25,9 @@ internal static unsafe partial class Gemm
         // MultiplyWithLead: (M, LeadK) row-major, LeadB packed, and the row that starts C (null: zero).
         public float* Lead, LeadPacked, LeadInit;
         public int LeadK;
+        // MultiplyHandingRows: gets each block of C's rows once final, on the thread that computed it, under the caller's path.
+        public IFinishedRows? Finished;
+        public KernelPath? FinishedPath;
 
         public void Run(int part)
         {
@@ -28,8 +38,18 @@ internal static unsafe partial class Gemm
                     PackPanel(B, K, N, TransB, jp, Packed + (nint)jp * K * Panel);
                 return;
             }
-            if (SplitRows) Compute(M * part / Parts, M * (part + 1) / Parts, 0, Panels);
-            else Compute(0, M, Panels * part / Parts, Panels * (part + 1) / Parts);
+            // The receiver of finished rows may run kernels of its own: on this worker, with the caller's forced path.
+            var saved = KernelSelector.Forced;
+            if (Finished != null) KernelSelector.Forced = FinishedPath;
+            try
+            {
+                if (SplitRows) Compute(M * part / Parts, M * (part + 1) / Parts, 0, Panels);
+                else Compute(0, M, Panels * part / Parts, Panels * (part + 1) / Parts);
+            }
+            finally
+            {
+                if (Finished != null) KernelSelector.Forced = saved;
+            }
         }
 
         public void Compute(int r0, int r1, int p0, int p1)
@@ -54,10 +74,34 @@ internal static unsafe partial class Gemm
                 // Rows go in chunks whose A block (rows × kc) stays in L2 while the chunk sweeps every panel;
                 // without them a tall A (e.g. 512 × 341 of a 512×1024×1024 product) is fetched from memory once per panel.
                 int rows = r1 - r0;
+                if (Finished != null && kb == kBlocks - 1)
+                {
+                    // The last K block finishes rows: in blocks small enough that C's block stays in L2 until the receiver
+                    // reads it (with the weight and moments it streams beside it); each sweeps every panel, so B is read
+                    // from L2 once per block.
+                    int step = FinishedBlockRows();
+                    for (int first = r0; first < r1; first += step)
+                    {
+                        int end = Math.Min(first + step, r1);
+                        ComputeKBlock(first, end, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null, panelBuffer);
+                        Finished.RowsFinished(first, end);
+                    }
+                    continue;
+                }
                 int chunks = Math.Max(1, Math.Min((int)((long)rows * kc / MaxABlockFloats), rows / MinChunkRows));
                 for (int chunk = 0; chunk < chunks; chunk++)
                     ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null, panelBuffer);
             }
+        }
+
+        /// <summary>
+        /// Rows per block handed to <see cref="Finished"/>: about <see cref="FinishedBlockFloats"/> values of C, a whole number
+        /// of the widest register tiles (blocks of a few rows would run short tiles and fetch each B panel for little work).
+        /// </summary>
+        private int FinishedBlockRows()
+        {
+            int tile = Path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+            return Math.Max(1, FinishedBlockFloats / Math.Max(N, 1) / tile) * tile;
         }
 
         // A block of at most 64 K floats (256 KiB) leaves half of a 512 KiB L2 to C and B.
@@ -496,8 +540,15 @@ internal static unsafe partial class Gemm
         // The portable path: same panels, one row of C at a time, plain multiply and add.
         private void ComputeScalar(int r0, int r1, int p0, int p1)
         {
+            // A row is final once its panels are done (a thread computes whole rows here whenever it hands them).
+            int blockRows = Finished != null ? FinishedBlockRows() : 0, blockStart = r0;
             for (int i = r0; i < r1; i++)
             {
+                if (Finished != null && i - blockStart == blockRows)
+                {
+                    Finished.RowsFinished(blockStart, i);
+                    blockStart = i;
+                }
                 float* crow = C + (nint)i * N;
                 for (int jp = p0; jp < p1; jp++)
                 {
@@ -513,6 +564,7 @@ internal static unsafe partial class Gemm
                     }
                 }
             }
+            Finished?.RowsFinished(blockStart, r1);
         }
     }
 }
@@ -524,4 +576,11 @@ internal unsafe struct TransposedProductPart
     public float* A;
     public int Rows;
     public float* C;
+}
+
+/// <summary>Receives blocks of a product's C rows as their values become final (<see cref="Gemm.MultiplyHandingRows"/>).</summary>
+internal interface IFinishedRows
+{
+    /// <summary>Rows [<paramref name="first"/>, <paramref name="end"/>) of C hold their final values.</summary>
+    void RowsFinished(int first, int end);
 }

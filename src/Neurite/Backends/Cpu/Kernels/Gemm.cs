@@ -107,6 +107,35 @@ internal static unsafe partial class Gemm
         }
     }
 
+    /// <summary>
+    /// <c>C[M,N] = op(A)·B</c> (B row-major (K,N), read as <see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool, bool, bool)"/>
+    /// reads it), handing <paramref name="finished"/> each block of C's rows as soon as its values are final, while the
+    /// block is still in L1/L2: a weight gradient's optimizer update then reads it there instead of from L3 after the whole
+    /// product. Every element gets the bits <c>Multiply</c> gives it. Returns false when this product's shape or split
+    /// hands no rows (a thin or small product, or threads splitting the columns): C is then computed all the same, and no
+    /// block was handed. Rows are handed once each, in no promised order, possibly from worker threads (with the
+    /// caller's forced kernel path) and never two blocks at once from one thread.
+    /// </summary>
+    internal static bool MultiplyHandingRows(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
+        int m, int k, int n, bool transA, IFinishedRows finished)
+    {
+        ArgumentNullException.ThrowIfNull(finished);
+        Validate(a.Length, b.Length, c.Length, m, k, n, transA, false);
+        if (m == 0 || n == 0 || k == 0)
+        {
+            Multiply(a, b, c, m, k, n, transA);
+            return false;
+        }
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var path = KernelSelector.Current;
+            if (IsThin(path, m, k, n)) MultiplyThin(pa, pb, pc, m, k, n, transA, false);
+            else if (2.0 * m * n * k < SmallMaxFlops) MultiplySmall(path, pa, pb, pc, m, k, n, transA, false, false);
+            else return Run(path, pa, pb, null, pc, m, k, n, transA, false, false, finished);
+            return false;
+        }
+    }
+
     /// <summary>C[M,N] (+)= op(A)·B with B packed beforehand by <see cref="PackB"/>.</summary>
     /// <param name="a">A, row-major (M,K), or (K,M) when <paramref name="transA"/>; K is <c>b.K</c>.</param>
     /// <param name="b">The packed right-hand matrix (K,N).</param>
@@ -309,8 +338,9 @@ internal static unsafe partial class Gemm
     }
 
     // b == null means B is already packed at `packed`.
-    private static void Run(KernelPath path, float* a, float* b, float* packed, float* c,
-        int m, int k, int n, bool transA, bool transB, bool accumulate)
+    // finished: hand C's rows to it as they are done (MultiplyHandingRows); returns whether it did.
+    private static bool Run(KernelPath path, float* a, float* b, float* packed, float* c,
+        int m, int k, int n, bool transA, bool transB, bool accumulate, IFinishedRows? finished = null)
     {
         int panels = (n + Panel - 1) / Panel;
         var (allPacked, packPerPanel) = PackingOf(b == null, transB, path, m, k, n);
@@ -349,8 +379,17 @@ internal static unsafe partial class Gemm
         // copy panels split the panels, so that each copies and reads only its share of B.
         job.SplitRows = SplitsRows(m, panels, threads, packPerPanel);
         job.Parts = Math.Min(threads, job.SplitRows ? m : panels);
-        if (job.Parts <= 1) job.Compute(0, m, 0, panels);
-        else WorkerPool.Run(job, job.Parts, threads);
+        // Threads that split the columns finish no row until all of them are done.
+        bool handsRows = finished != null && (job.Parts <= 1 || job.SplitRows);
+        job.Finished = handsRows ? finished : null;
+        job.FinishedPath = KernelSelector.Forced;
+        try
+        {
+            if (job.Parts <= 1) job.Compute(0, m, 0, panels);
+            else WorkerPool.Run(job, job.Parts, threads);
+        }
+        finally { job.Finished = null; }
+        return handsRows;
     }
 
     /// <summary>
