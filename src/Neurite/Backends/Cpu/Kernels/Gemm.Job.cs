@@ -135,7 +135,7 @@ internal static unsafe partial class Gemm
             // apart (4 KiB at K = 1024, one L1 set), beside a packed B sub-panel that fills half the sets (every other
             // line of its 128-byte rows). Copied into tile runs they are read by the rows-contiguous kernels: the
             // same multiply-adds in the same order, so the bits do not change.
-            bool prefetchPanels = PrefetchesPanels(AllPacked, PackPerKBlock) && PrefetchesPackedPanels(PanelsStayInL2, rows);
+            bool prefetchPanels = PrefetchesPanels(AllPacked, PackPerKBlock) && PrefetchesPackedPanels(PanelsStayInL2);
             float* aPacked = TransA
                 ? (p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null)
                 : ((AllPacked || PackPerPanel) && K >= PackRowMajorAMinKFor(prefetchPanels) && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
@@ -153,8 +153,8 @@ internal static unsafe partial class Gemm
             // L1, where it would evict the panel in use). A prefetch changes no value. Asked for all at once before each tile,
             // a tile's share (85 lines of a 64-row product) filled the line-fill buffers and stalled the core until L3 answered
             // (a tenth of a U = 1024 step, bench/results/sweep-s9.md, s9-rec); a tile that runs the rows-contiguous kernels
-            // (A copied into tile runs) hands its share to a kernel that asks for a line every two k instead. Not for a few rows of a B that stays in
-            // L2 (Gemm.PrefetchesPackedPanels): there they fetch nothing.
+            // (A copied into tile runs) hands its share to a kernel that asks for a line every two k instead. Not for a B that stays in L2
+            // (Gemm.PrefetchesPackedPanels): there they fetch nothing.
             int tilesPerPanel = Panel / width * blocks;
             int linesPerBlock = kc * Panel / FloatsPerLine;
             // A panel copied right before its tiles (PackPerPanel) is read from where B lies: in place, its K block's rows

@@ -61,12 +61,11 @@ internal static unsafe partial class Gemm
         // A long-row A copied into tile runs (beside a packed B or a panel-at-a-time copy of an in-place one) is read by the
         // rows-contiguous kernels, as a transposed A is.
         var (allPacked, _) = PackingOf(prepacked, transB, path, m, k, n);
-        bool prefetchesPanels = PrefetchesPanels(allPacked, packPerKBlock: !prepacked && allPacked && !transB && parts == 1);
-        bool panelsStayInL2 = StaysInL2((long)panels * k * Panel * sizeof(float), CacheSizes.L2Bytes);
-        // As ComputeKBlock decides for each chunk of rows: a few rows over a B that stays in L2 fetch no next panel, and
-        // then copy A only from the longer rows.
-        bool PrefetchesFor(int rows) => prefetchesPanels && PrefetchesPackedPanels(panelsStayInL2, rows);
-        bool CopiesRowMajorAFor(int rows) => !transA && k >= PackRowMajorAMinKFor(PrefetchesFor(rows)) && panels >= PackRowMajorAMinPanels;
+        // As ComputeKBlock decides: no next-panel prefetch for a B that stays in L2, and then A copied only from longer rows.
+        bool prefetchesPanels = PrefetchesPanels(allPacked, packPerKBlock: !prepacked && allPacked && !transB && parts == 1)
+            && PrefetchesPackedPanels(StaysInL2((long)panels * k * Panel * sizeof(float), CacheSizes.L2Bytes));
+        bool copiesRowMajorA = !transA && k >= PackRowMajorAMinKFor(prefetchesPanels) && panels >= PackRowMajorAMinPanels;
+        if (copiesRowMajorA) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
         // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.
         var (_, packPerPanel) = PackingOf(prepacked, transB, path, m, k, n);
         bool splitRows = SplitsRows(m, panels, parts, packPerPanel);
@@ -90,14 +89,9 @@ internal static unsafe partial class Gemm
         {
             int maxRows = wideBlocked ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
             AddTiles(prewarm, prefix, transA ? "Tn" : "Nn", rows, maxRows);
-            bool copiesRowMajorA = CopiesRowMajorAFor(rows);
-            if (copiesRowMajorA)
-            {
-                prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
-                AddTiles(prewarm, prefix, "Tn", rows, maxRows);
-            }
+            if (copiesRowMajorA) AddTiles(prewarm, prefix, "Tn", rows, maxRows);
             // Beside a B packed whole (beforehand, transposed, or for threads), those tiles prefetch the next panel as they run.
-            if (copiesRowMajorA && PrefetchesFor(rows)) AddTiles(prewarm, prefix, "TnPf", rows, maxRows);
+            if (copiesRowMajorA && prefetchesPanels) AddTiles(prewarm, prefix, "TnPf", rows, maxRows);
             // A ragged last chunk of a panel that fits one vector runs the one-vector kernels.
             int last = n % chunkWidth;
             if (last > 0 && last <= chunkWidth / 2)

@@ -428,18 +428,14 @@ internal static unsafe partial class Gemm
     internal const int MinL2ForResidentPanels = 1024 * 1024;
 
     /// <summary>
-    /// Whether the tiles of <paramref name="rows"/> rows ask for each next panel's K block of a packed B into L2 (see
-    /// Job.ComputeKBlock): 2·kc lines per panel shared by the rows' tiles, about one prefetch per <paramref name="rows"/>
-    /// vector multiply-adds. For a B that <see cref="StaysInL2"/> they fetch nothing, and few rows pay for them: without them
-    /// the training step of an LSTM(256) at B = 64, T = 200 (32-row halves, 171 prefetches a tile) took 3–10 % less time, one
-    /// of U = 128 at B = 16 (8-row halves) 12–15 % less. From <see cref="MinRowsToPrefetchResidentPanels"/> rows the
-    /// difference was within the noise, and they are kept: the step's other data (a 128-row half's gates, 512 KiB at
-    /// U = 256) can evict B.
+    /// Whether the tiles ask for each next panel's K block of a packed B into L2 (see Job.ComputeKBlock): 2·kc lines per
+    /// panel shared by a chunk's tiles. For a B that <see cref="StaysInL2"/> they fetch nothing and cost issue slots: without
+    /// them the training step of an LSTM(256) at B = 64, T = 200 (32-row halves, 171 prefetches a tile) took 3–10 % less
+    /// time, one of U = 128 at B = 16 (8-row halves) 12–15 % less, and with the prefetch inside the kernels
+    /// (V512_TnPf…) the 128-row halves of U = 256 steps at B = 256 lost 2–6 % to it, which other sizes did not show
+    /// (bench/results/sweep-s9.md, s9-t200 and the coordinator's sections).
     /// </summary>
-    internal static bool PrefetchesPackedPanels(bool panelsStayInL2, int rows) => !panelsStayInL2 || rows >= MinRowsToPrefetchResidentPanels;
-
-    /// <summary>See <see cref="PrefetchesPackedPanels"/>.</summary>
-    internal const int MinRowsToPrefetchResidentPanels = 64;
+    internal static bool PrefetchesPackedPanels(bool panelsStayInL2) => !panelsStayInL2;
 
     internal static bool SplitsRows(int m, int panels, int threads, bool packPerPanel) =>
         panels < threads || (!packPerPanel && m / threads >= 12);
