@@ -1,6 +1,8 @@
 using System.Globalization;
 using Neurite.Backends;
+using Neurite.Callbacks;
 using Neurite.Cli.Commands;
+using Neurite.Cli.Tutorial;
 using Neurite.Forecasting;
 
 namespace Neurite.Cli;
@@ -62,11 +64,24 @@ internal static class EarlyPrewarm
 
         public override Sequential StandIn() => ClassifyCommand.BuildModel(Hidden[0], Hidden, GuessedClasses, standInBatch: BatchSize);
 
-        /// <summary>One epoch of one batch, validated on the same batch, as the command's Fit trains and validates.</summary>
+        /// <summary>
+        /// <see cref="StandInEpochs"/> epochs as the command fits its model (a validation fifth split off, early stopping on
+        /// the validation loss, the progress callback, shuffles from a seeded generator) over <see cref="ClassifyStandInRows"/>
+        /// rows, so a whole and a short training batch and a short validation; then the short batches' kernels.
+        /// </summary>
+        /// <remarks>
+        /// One batch validated on itself left the tool's first 100 batches on iris and BreastCancer at 2–4× the warm ones,
+        /// with 8–9 methods compiled on the training thread (the narrow tiles of a short batch, the callbacks' and
+        /// validation split's generic instantiations: bench/results/cold-start-s9.md).
+        /// </remarks>
         public override void Train(Sequential standIn)
         {
-            var (x, y) = Zeros(standIn, BatchSize);
-            standIn.Fit(x, y, epochs: 1, batchSize: BatchSize, validationData: (x, y), shuffle: false, verbose: 0);
+            var (x, y) = Zeros(standIn, ClassifyStandInRows);
+            var early = new EarlyStopping("val_loss", patience: ClassifyOptions.Patience, restoreBestWeights: true);
+            var progress = new EpochProgressCallback(new EpochProgress(TextWriter.Null, StandInEpochs, live: false, label: "classify"));
+            OnSeededFlow(() => standIn.Fit(x, y, epochs: StandInEpochs, batchSize: BatchSize, validationSplit: ClassifyOptions.ValidationFraction,
+                verbose: 0, callbacks: [early, progress]));
+            PrewarmShortBatches(standIn);
         }
     }
 
@@ -92,23 +107,43 @@ internal static class EarlyPrewarm
         {
             var (x, y) = Zeros(standIn, StandInRows);
             var (xValidation, yValidation) = Zeros(standIn, StandInValidationRows);
-            // The forecaster seeds each member's flow, and a seeded generator shuffles by other code than the unseeded one
-            // (its first call compiled a method on the training thread: bench/results/cold-start-s9.md). Seeded here, on
-            // a flow of its own, the stand-in's shuffles make those first calls; the caller's flow is not touched.
-            // ExecutionContext.Run undoes the seed on return, wherever this runs (a suppressed flow has no context to copy:
-            // there the generator stays unseeded, as before).
-            void Fit(object? _)
-            {
-                NeuriteRandom.SetSeed(StandInSeed);
-                NeuralEnsemble.FitMember(standIn, x, y, xValidation, yValidation, StandInEpochs);
-            }
-            if (ExecutionContext.Capture() is { } flow) ExecutionContext.Run(flow, Fit, null);
-            else NeuralEnsemble.FitMember(standIn, x, y, xValidation, yValidation, StandInEpochs);
-            // The short last batches of an epoch and of a validation are as long as the data makes them: their products'
-            // kernels for every length, which the real model's prewarm (for whole batches) does not list.
-            foreach (int rows in ShortBatchPrewarmOrder) standIn.PrewarmAsync(rows).Wait();
+            OnSeededFlow(() => NeuralEnsemble.FitMember(standIn, x, y, xValidation, yValidation, StandInEpochs));
+            PrewarmShortBatches(standIn);
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="fit"/> with the generator seeded on a flow of its own. The commands seed their flow, and a seeded
+    /// generator shuffles by other code than the unseeded one (its first call compiled a method on the training thread:
+    /// bench/results/cold-start-s9.md); seeded here, the stand-in's shuffles make those first calls and the caller's flow
+    /// is not touched. ExecutionContext.Run undoes the seed on return, wherever this runs (a suppressed flow has no context
+    /// to copy: there the generator stays unseeded, as before).
+    /// </summary>
+    private static void OnSeededFlow(Action fit)
+    {
+        if (ExecutionContext.Capture() is not { } flow)
+        {
+            fit();
+            return;
+        }
+        ExecutionContext.Run(flow, _ =>
+        {
+            NeuriteRandom.SetSeed(StandInSeed);
+            fit();
+        }, null);
+    }
+
+    /// <summary>
+    /// The short last batches of an epoch and of a validation are as long as the data makes them: their products' kernels
+    /// for every length, which the real model's prewarm (for whole batches) does not list.
+    /// </summary>
+    private static void PrewarmShortBatches(Sequential standIn)
+    {
+        foreach (int rows in ShortBatchPrewarmOrder) standIn.PrewarmAsync(rows).Wait();
+    }
+
+    /// <summary>Rows of classify's stand-in: a validation fifth of 10 leaves 40 to train on, a whole batch of 32 and a short one.</summary>
+    internal const int ClassifyStandInRows = 50;
 
     /// <summary>Epochs of forecast's stand-in: one to reach a second epoch's start and the callbacks' epoch end after it.</summary>
     internal const int StandInEpochs = 2;
@@ -120,7 +155,7 @@ internal static class EarlyPrewarm
     internal const int StandInValidationRows = 20;
 
     /// <summary>
-    /// The short batch lengths forecast's stand-in is prewarmed for, 1 to this: the most rows a product's register tile
+    /// The short batch lengths the stand-ins are prewarmed for, 1 to this: the most rows a product's register tile
     /// takes on any vector path (12 with Vector512, 6 with AVX2, 8 in the narrow tiles). A longer short batch is cut into
     /// tiles of those lengths, so it finds its kernels compiled too; its own prewarm would list nothing new (measured: 0–2
     /// methods for lengths 13–31, at ~1 ms of listing each).
@@ -147,9 +182,10 @@ internal static class EarlyPrewarm
     /// forecast's does. The profile's player had not compiled forecast's first network's training path when it trained
     /// (a tiny network trains within ~0.4 s of the start): its first 100 batches took 12–19 times the warm ones' CPU time
     /// against 1.6–2.7 without a profile, up to a dozen methods compiled on the training thread (bench/results/
-    /// cold-start-s9.md). classify's was measured (with TrainOnBatch) no faster with both than with the profile alone.
+    /// cold-start-s9.md). classify's too: its first 100 batches on iris and BreastCancer took 2–4 times the warm ones with a
+    /// profile, as without one.
     /// </summary>
-    internal static bool BesideProfile(IReadOnlyList<string> args) => args.Count > 0 && args[0] == "forecast";
+    internal static bool BesideProfile(IReadOnlyList<string> args) => args.Count > 0 && args[0] is "forecast" or "classify";
 
     /// <summary>Starts the stand-in's prewarm for the command in <paramref name="args"/>, if it has one; never throws.</summary>
     public static Thread? Start(string[] args)

@@ -88,19 +88,41 @@ public sealed class EarlyPrewarmTests : IDisposable
     }
 
     /// <summary>
-    /// After its prewarm classify's stand-in trains one step and validates once, as the command's Fit does, on zeros: zero
-    /// inputs through zero biases give a uniform softmax, and the cross-entropy of zero targets is exactly 0.
+    /// After its prewarm classify's stand-in is fitted as the command fits its model: 50 rows with a validation fifth split
+    /// off (10), so 40 training rows in batches of 24 (a whole batch and one of 16: two steps an epoch), two epochs, each
+    /// validated. Zero inputs through zero biases give a uniform softmax, and the cross-entropy of zero targets is exactly 0.
     /// </summary>
     [Fact]
-    public void Classifys_stand_in_trains_one_step_and_validates_once_after_its_prewarm()
+    public void Classifys_stand_in_trains_two_epochs_with_a_short_batch_and_a_validation_split()
     {
+        Assert.Equal(50, EarlyPrewarm.ClassifyStandInRows);
         var standIn = EarlyPrewarm.PrewarmAndTrain(new EarlyPrewarm.ClassifyPlan([10, 6], 24, Threads: null));
         Assert.StartsWith(EarlyPrewarm.StandInName, standIn.Name, StringComparison.Ordinal);
-        Assert.Equal(1, standIn.Optimizer!.Iterations);
+        Assert.Equal(4, standIn.Optimizer!.Iterations);
         var history = standIn.History!.Values;
-        Assert.Equal([0.0], history["loss"]);
-        Assert.Equal([0.0], history["val_loss"]);
+        Assert.Equal([0.0, 0.0], history["loss"]);
+        Assert.Equal([0.0, 0.0], history["val_loss"]);
         Assert.Same(TextWriter.Null, standIn.Output);
+    }
+
+    /// <summary>
+    /// classify's stand-in shuffles from a generator seeded on a flow of its own (the command seeds its flow): the caller's
+    /// seeded sequence goes on as if the stand-in had not trained.
+    /// </summary>
+    [Fact]
+    public void Classifys_stand_in_seeds_a_flow_of_its_own_and_leaves_the_callers_sequence_as_it_was()
+    {
+        var plan = new EarlyPrewarm.ClassifyPlan([8], 16, Threads: null);
+        var standIn = plan.StandIn();
+        standIn.Output = TextWriter.Null;
+        const int seed = 7;
+        NeuriteRandom.SetSeed(seed);
+        double[] expected = [NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble()];
+        NeuriteRandom.SetSeed(seed);
+        double first = NeuriteRandom.NextDouble();
+        plan.Train(standIn);
+        Assert.Equal(2, standIn.History!.Epoch.Count);
+        Assert.Equal(expected, new[] { first, NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble() });
     }
 
     /// <summary>
@@ -143,19 +165,20 @@ public sealed class EarlyPrewarmTests : IDisposable
         Assert.Equal(expected, new[] { first, NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble() });
     }
 
-    /// <summary>
-    /// The short batch lengths forecast's stand-in is prewarmed for: every length from 1 to the tallest register tile, the
-    /// tallest first (the tiles of 6 to 12 rows also serve every short batch of 13 to 31 rows).
-    /// </summary>
-    /// <summary>forecast's early prewarm runs beside a played-back profile too; classify's only without one.</summary>
+    /// <summary>forecast's and classify's early prewarms run beside a played-back profile too; no other command has one.</summary>
     [Fact]
-    public void Only_forecasts_early_prewarm_runs_beside_a_played_back_profile()
+    public void The_training_commands_early_prewarm_runs_beside_a_played_back_profile()
     {
         Assert.True(EarlyPrewarm.BesideProfile(["forecast", "data.csv", "--column", "y"]));
-        Assert.False(EarlyPrewarm.BesideProfile(["classify", "data.csv", "--target", "y"]));
+        Assert.True(EarlyPrewarm.BesideProfile(["classify", "data.csv", "--target", "y"]));
+        Assert.False(EarlyPrewarm.BesideProfile(["tutorial"]));
         Assert.False(EarlyPrewarm.BesideProfile([]));
     }
 
+    /// <summary>
+    /// The short batch lengths the stand-ins are prewarmed for: every length from 1 to the tallest register tile, the
+    /// tallest first (the tiles of 6 to 12 rows also serve every short batch of 13 to 31 rows).
+    /// </summary>
     [Fact]
     public void Forecasts_short_batch_prewarm_takes_every_tile_height_once_the_tallest_first()
     {
