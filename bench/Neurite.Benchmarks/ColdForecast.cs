@@ -12,7 +12,7 @@ namespace Neurite.Benchmarks;
 /// training events (the event source Neurite-Training) on the thread that trains.
 /// </summary>
 /// <remarks>
-/// <c>sweep --cold --forecast SERIES.csv [--forecast ...] [--column value] [--steps 100] [--runs 5] [--child PATH]
+/// <c>sweep --cold --forecast SERIES.csv [--forecast ...] [--classify DATA.csv:TARGET ...] [--column value] [--steps 100] [--runs 5] [--child PATH]
 /// [--variant ...] [--skip-as-built] [--jit-profile] [--no-jit-list] [--threads N]</c>. Per series and variant, each child
 /// reports, for the run's first N training batches (member 0's, and the next members' where member 0 had fewer):
 /// <list type="bullet">
@@ -23,6 +23,8 @@ namespace Neurite.Benchmarks;
 /// <item>the methods the JIT compiled on the training thread within that span (from the runtime's JIT events, bracketed by
 /// <see cref="StepMarkers"/>), with their tier, and how many it compiled on other threads meanwhile.</item>
 /// </list>
+/// <c>--classify</c> runs <c>neurite classify</c> the same way. It fits one model, so its "last member" is that same Fit: its
+/// warm figures are the whole Fit's mean batch, the first N included, and its ratios understate the cold start.
 /// Without <c>--jit-profile</c> the children run with <c>NEURITE_NO_JIT_PROFILE=1</c> (a version's first run: the early
 /// prewarm); with it, each series and variant gets a fresh cache folder (<c>XDG_CACHE_HOME</c>), recorded by one
 /// unmeasured child first. The tool's runtime settings are not the bench's: give them as the variant
@@ -31,7 +33,7 @@ namespace Neurite.Benchmarks;
 /// </remarks>
 internal static class ColdForecast
 {
-    public static bool Handles(string[] args) => args.Contains("--forecast") || args.Contains(ChildFlag);
+    public static bool Handles(string[] args) => args.Contains("--forecast") || args.Contains("--classify") || args.Contains(ChildFlag);
 
     private const string ChildFlag = "--cold-forecast-child";
 
@@ -42,8 +44,10 @@ internal static class ColdForecast
             Environment.ExitCode = Child(args[(at + 1)..], Steps(args), !args.Contains("--no-jit-list"));
             return;
         }
-        var series = Values(args, "--forecast");
         string column = SweepWorkload.Option(args, "--column") ?? "value";
+        // Each run: a name and the tool's command line (its output folder added per child).
+        var commands = Values(args, "--forecast").Select(path => (Name: Path.GetFileName(path), Cli: new[] { "forecast", path, "--column", column }))
+            .Concat(Values(args, "--classify").Select(ClassifyCommandLine)).ToList();
         int runs = int.Parse(SweepWorkload.Option(args, "--runs") ?? "5", CultureInfo.InvariantCulture), steps = Steps(args);
         var variants = Values(args, "--variant");
         if (!args.Contains("--skip-as-built")) variants.Insert(0, "");
@@ -52,22 +56,22 @@ internal static class ColdForecast
         string? threads = SweepWorkload.Option(args, "--threads");
         bool jitProfile = args.Contains("--jit-profile"), jitList = !args.Contains("--no-jit-list");
 
-        Console.WriteLine($"Cold start of neurite forecast's networks: the run's first {steps} training batches over the last member's, median of {runs} children");
+        Console.WriteLine($"Cold start of the tool's networks (neurite forecast, classify): the run's first {steps} training batches over the last Fit's, median of {runs} children");
         if (child != null) Console.WriteLine($"  child program: {child}");
         Console.WriteLine("  steps: the batches alone; span: from the first Fit's call to batch N's end, per batch (Fit's setup, validations, epoch ends in between),");
         Console.WriteLine("  over the last member's whole Fit per batch; CPU = the training thread's, wall = the clock");
         Console.WriteLine(jitProfile
             ? "  with the tool's JIT profile: a fresh cache folder per series and variant, recorded by one unmeasured child"
             : "  without a JIT profile (NEURITE_NO_JIT_PROFILE=1): the tool's early prewarm");
-        foreach (string path in series)
+        foreach (var (name, command) in commands)
             foreach (string variant in variants)
             {
                 string? cache = jitProfile ? Directory.CreateTempSubdirectory("neurite-cold-cache-").FullName : null;
-                if (cache != null) _ = Launch(child, path, column, threads, variant, steps, cache, jitList);
+                if (cache != null) _ = Launch(child, command, threads, variant, steps, cache, jitList);
                 var results = new List<ChildResult>();
-                for (int r = 0; r < runs; r++) results.Add(Launch(child, path, column, threads, variant, steps, cache, jitList));
+                for (int r = 0; r < runs; r++) results.Add(Launch(child, command, threads, variant, steps, cache, jitList));
                 if (cache != null) Directory.Delete(cache, recursive: true);
-                Report(Path.GetFileName(path), variant, steps, results);
+                Report(name, variant, steps, results);
             }
     }
 
@@ -98,14 +102,24 @@ internal static class ColdForecast
         double JitThreadMethods, double JitThreadMs, double JitMethods, double JitMs, double FirstFitAtMs, double ProcessMs,
         List<string> TrainingThreadJit, int OtherThreadJit, double StandInFitEndMs, double EarlyLastCompileMs);
 
-    private static ChildResult Launch(string? childProgram, string series, string column, string? threads, string variant, int steps, string? cache, bool jitList)
+    /// <summary><c>DATA.csv:TARGET</c> as classify's command line, its name the file's and the target's.</summary>
+    private static (string Name, string[] Cli) ClassifyCommandLine(string spec)
+    {
+        int colon = spec.LastIndexOf(':');
+        if (colon <= 0 || colon == spec.Length - 1)
+            throw new ArgumentException($"--classify takes DATA.csv:TARGET (the file and its class column); received '{spec}'.");
+        string path = spec[..colon], target = spec[(colon + 1)..];
+        return ($"classify {Path.GetFileName(path)}", ["classify", path, "--target", target]);
+    }
+
+    private static ChildResult Launch(string? childProgram, string[] command, string? threads, string variant, int steps, string? cache, bool jitList)
     {
         string self = childProgram ?? Environment.ProcessPath ?? throw new InvalidOperationException("The cold-start run needs the path of its own program to start a child.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             start.ArgumentList.Add(typeof(ColdForecast).Assembly.Location);
         string output = Directory.CreateTempSubdirectory("neurite-cold-forecast-").FullName;
-        string[] cli = ["forecast", series, "--column", column, "--out", output, "--json", .. threads is null ? Array.Empty<string>() : ["--threads", threads]];
+        string[] cli = [.. command, "--out", output, "--json", .. threads is null ? Array.Empty<string>() : ["--threads", threads]];
         foreach (string a in (string[])["sweep", "--cold", "--steps", steps.ToString(CultureInfo.InvariantCulture), .. jitList ? Array.Empty<string>() : ["--no-jit-list"], ChildFlag, .. cli])
             start.ArgumentList.Add(a);
         if (cache != null) start.Environment["XDG_CACHE_HOME"] = cache;

@@ -29,5 +29,14 @@ if (args.Length == 0 || !workloads.TryGetValue(args[0], out var chosen))
     return args.Length == 0 ? 0 : 2;
 }
 
-chosen.Run(args[1..]);
+try
+{
+    chosen.Run(args[1..]);
+}
+catch (ArgumentException e)
+{
+    // A mistyped option: its message names it and the form it takes.
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
 return 0;
