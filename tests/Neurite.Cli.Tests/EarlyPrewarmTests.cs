@@ -88,17 +88,22 @@ public sealed class EarlyPrewarmTests : IDisposable
     }
 
     /// <summary>
-    /// After its prewarm classify's stand-in is fitted as the command fits its model: 50 rows with a validation fifth split
-    /// off (10), so 40 training rows in batches of 24 (a whole batch and one of 16: two steps an epoch), two epochs, each
-    /// validated. Zero inputs through zero biases give a uniform softmax, and the cross-entropy of zero targets is exactly 0.
+    /// After its prewarm each stand-in is fitted as its command fits its model, in two epochs of four steps each validated.
+    /// classify's: 50 rows with a validation fifth split off (10), so 40 training rows in batches of 24 (a whole batch and
+    /// one of 16). forecast's, as the forecaster fits a member: 40 rows in batches of 32 (a whole batch and one of 8),
+    /// validated on 20 rows. Zero inputs through zero biases give a uniform softmax and zero outputs, so the cross-entropy
+    /// and the MSE against zero targets are exactly 0 every epoch.
     /// </summary>
-    [Fact]
-    public void Classifys_stand_in_trains_two_epochs_with_a_short_batch_and_a_validation_split()
+    [Theory]
+    [InlineData("classify")]
+    [InlineData("forecast")]
+    public void The_stand_in_trains_two_epochs_with_a_short_batch_and_validates_each(string command)
     {
-        Assert.Equal(50, EarlyPrewarm.ClassifyStandInRows);
-        var standIn = EarlyPrewarm.PrewarmAndTrain(new EarlyPrewarm.ClassifyPlan([10, 6], 24, Threads: null));
+        var plan = StandInPlan(command);
+        Assert.Equal((2, 40, 20, 50), (EarlyPrewarm.StandInEpochs, EarlyPrewarm.StandInRows, EarlyPrewarm.StandInValidationRows, EarlyPrewarm.ClassifyStandInRows));
+        var standIn = EarlyPrewarm.PrewarmAndTrain(plan);
         Assert.StartsWith(EarlyPrewarm.StandInName, standIn.Name, StringComparison.Ordinal);
-        Assert.Equal(4, standIn.Optimizer!.Iterations);
+        Assert.True(4 == standIn.Optimizer!.Iterations, $"{command}: {standIn.Optimizer.Iterations} steps");
         var history = standIn.History!.Values;
         Assert.Equal([0.0, 0.0], history["loss"]);
         Assert.Equal([0.0, 0.0], history["val_loss"]);
@@ -106,52 +111,16 @@ public sealed class EarlyPrewarmTests : IDisposable
     }
 
     /// <summary>
-    /// classify's stand-in shuffles from a generator seeded on a flow of its own (the command seeds its flow): the caller's
-    /// seeded sequence goes on as if the stand-in had not trained.
+    /// Each stand-in shuffles from a generator seeded on a flow of its own (both commands seed theirs): the caller's seeded
+    /// sequence goes on as if the stand-in had not trained (its weights, drawn when it is built, come from the caller's
+    /// generator: in the tool the early prewarm's thread, never seeded).
     /// </summary>
-    [Fact]
-    public void Classifys_stand_in_seeds_a_flow_of_its_own_and_leaves_the_callers_sequence_as_it_was()
+    [Theory]
+    [InlineData("classify")]
+    [InlineData("forecast")]
+    public void The_stand_in_seeds_a_flow_of_its_own_and_leaves_the_callers_sequence_as_it_was(string command)
     {
-        var plan = new EarlyPrewarm.ClassifyPlan([8], 16, Threads: null);
-        var standIn = plan.StandIn();
-        standIn.Output = TextWriter.Null;
-        const int seed = 7;
-        NeuriteRandom.SetSeed(seed);
-        double[] expected = [NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble()];
-        NeuriteRandom.SetSeed(seed);
-        double first = NeuriteRandom.NextDouble();
-        plan.Train(standIn);
-        Assert.Equal(2, standIn.History!.Epoch.Count);
-        Assert.Equal(expected, new[] { first, NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble() });
-    }
-
-    /// <summary>
-    /// forecast's stand-in is fitted as the forecaster fits a member: two epochs of 40 rows in batches of 32 (a whole batch
-    /// and one of 8: four steps), each validated on 20 rows. Zero inputs through zero biases give zero outputs, so the MSE
-    /// against zero targets is exactly 0 every epoch.
-    /// </summary>
-    [Fact]
-    public void Forecasts_stand_in_trains_two_epochs_with_a_short_batch_and_validates_each()
-    {
-        Assert.Equal((2, 40, 20), (EarlyPrewarm.StandInEpochs, EarlyPrewarm.StandInRows, EarlyPrewarm.StandInValidationRows));
-        var standIn = EarlyPrewarm.PrewarmAndTrain(new EarlyPrewarm.ForecastPlan(Inputs: 13, Units: 24, Horizon: 2, Threads: null));
-        Assert.StartsWith(EarlyPrewarm.StandInName, standIn.Name, StringComparison.Ordinal);
-        Assert.Equal(4, standIn.Optimizer!.Iterations);
-        var history = standIn.History!.Values;
-        Assert.Equal([0.0, 0.0], history["loss"]);
-        Assert.Equal([0.0, 0.0], history["val_loss"]);
-        Assert.Same(TextWriter.Null, standIn.Output);
-    }
-
-    /// <summary>
-    /// forecast's stand-in shuffles from a generator seeded on a flow of its own: the caller's seeded sequence goes on as if
-    /// the stand-in had not trained (its weights, drawn when it is built, come from the caller's generator: in the tool the
-    /// early prewarm's thread, never seeded).
-    /// </summary>
-    [Fact]
-    public void Forecasts_stand_in_seeds_a_flow_of_its_own_and_leaves_the_callers_sequence_as_it_was()
-    {
-        var plan = new EarlyPrewarm.ForecastPlan(Inputs: 9, Units: 8, Horizon: 1, Threads: null);
+        var plan = StandInPlan(command);
         var standIn = plan.StandIn();
         standIn.Output = TextWriter.Null;
         const int seed = 5;
@@ -159,11 +128,15 @@ public sealed class EarlyPrewarmTests : IDisposable
         double[] expected = [NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble()];
         NeuriteRandom.SetSeed(seed);
         double first = NeuriteRandom.NextDouble();
-        // Two epochs of 40 rows: two shuffles, which drew from this flow's generator when the stand-in had none of its own.
+        // Two epochs: two shuffles, which drew from this flow's generator when the stand-in had none of its own.
         plan.Train(standIn);
         Assert.Equal(2, standIn.History!.Epoch.Count);
-        Assert.Equal(expected, new[] { first, NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble() });
+        Assert.True(expected.SequenceEqual([first, NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble()]), $"{command}: the caller's sequence moved");
     }
+
+    private static EarlyPrewarm.Plan StandInPlan(string command) => command == "classify"
+        ? new EarlyPrewarm.ClassifyPlan([10, 6], 24, Threads: null)
+        : new EarlyPrewarm.ForecastPlan(Inputs: 13, Units: 24, Horizon: 2, Threads: null);
 
     /// <summary>forecast's and classify's early prewarms run beside a played-back profile too; no other command has one.</summary>
     [Fact]

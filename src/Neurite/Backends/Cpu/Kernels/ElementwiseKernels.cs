@@ -9,7 +9,7 @@ namespace Neurite.Backends.Cpu.Kernels;
 /// <summary>Element-wise kernels of the layers and optimizers: ReLU, products, Adam's update.</summary>
 internal static class ElementwiseKernels
 {
-    private const float MinNormalFloat = 1.17549435e-38f;
+    internal const float MinNormalFloat = 1.17549435e-38f;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Relu(ReadOnlySpan<float> z, Span<float> a)
@@ -118,19 +118,31 @@ internal static class ElementwiseKernels
                 Sse.Prefetch0(v + i + AdamPrefetchAhead);
                 Sse.Prefetch0(w + i + AdamPrefetchAhead);
             }
-            var gi = TOps.Load(g + i);
-            var mi = TOps.Load(m + i);
-            var vi = TOps.Load(v + i);
-            mi = TOps.Add(mi, TOps.Multiply(TOps.Subtract(gi, mi), vb1));
-            mi = TOps.SelectLess(TOps.Abs(mi), minNormal, zero, mi);
-            vi = TOps.Add(vi, TOps.Multiply(TOps.Subtract(TOps.Multiply(gi, gi), vi), vb2));
-            vi = TOps.SelectLess(TOps.Abs(vi), minNormal, zero, vi);
-            TOps.Store(mi, m + i);
-            TOps.Store(vi, v + i);
+            var (mi, vi) = AdamMoments<TV, TOps>(g + i, m + i, v + i, vb1, vb2, minNormal, zero);
             var step = TOps.Divide(TOps.Multiply(valpha, mi), TOps.Add(TOps.Sqrt(vi), veps));
             TOps.Store(TOps.Subtract(TOps.Load(w + i), step), w + i);
         }
         return i;
+    }
+
+    /// <summary>
+    /// Adam's (and AMSGrad's) moments of one vector of <typeparamref name="TOps"/>'s width, stored and returned:
+    /// m += (g − m)·b1 and v += (g² − v)·b2, each flushed to 0 below the smallest normal float.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe (TV M, TV V) AdamMoments<TV, TOps>(float* g, float* m, float* v, TV b1, TV b2, TV minNormal, TV zero)
+        where TV : struct where TOps : IVectorOps<TV>
+    {
+        var gi = TOps.Load(g);
+        var mi = TOps.Load(m);
+        var vi = TOps.Load(v);
+        mi = TOps.Add(mi, TOps.Multiply(TOps.Subtract(gi, mi), b1));
+        mi = TOps.SelectLess(TOps.Abs(mi), minNormal, zero, mi);
+        vi = TOps.Add(vi, TOps.Multiply(TOps.Subtract(TOps.Multiply(gi, gi), vi), b2));
+        vi = TOps.SelectLess(TOps.Abs(vi), minNormal, zero, vi);
+        TOps.Store(mi, m);
+        TOps.Store(vi, v);
+        return (mi, vi);
     }
 
     /// <summary>As <see cref="Adam{TV, TOps}"/> 128 bits wide (the kernels' paths are 512 and 256 bits or scalar).</summary>

@@ -42,20 +42,12 @@ internal static class OptimizerKernels
         var vb2 = TOps.Broadcast(b2);
         var veps = TOps.Broadcast(eps);
         var valpha = TOps.Broadcast(alpha);
-        var minNormal = TOps.Broadcast(MinNormalFloat);
+        var minNormal = TOps.Broadcast(ElementwiseKernels.MinNormalFloat);
         var zero = TOps.Broadcast(0f);
         int i = 0;
         for (; i <= length - TOps.Count; i += TOps.Count)
         {
-            var gi = TOps.Load(g + i);
-            var mi = TOps.Load(m + i);
-            var vi = TOps.Load(v + i);
-            mi = TOps.Add(mi, TOps.Multiply(TOps.Subtract(gi, mi), vb1));
-            mi = TOps.SelectLess(TOps.Abs(mi), minNormal, zero, mi);
-            vi = TOps.Add(vi, TOps.Multiply(TOps.Subtract(TOps.Multiply(gi, gi), vi), vb2));
-            vi = TOps.SelectLess(TOps.Abs(vi), minNormal, zero, vi);
-            TOps.Store(mi, m + i);
-            TOps.Store(vi, v + i);
+            var (mi, vi) = ElementwiseKernels.AdamMoments<TV, TOps>(g + i, m + i, v + i, vb1, vb2, minNormal, zero);
             var hi = MaxOfMoments<TV, TOps>(TOps.Load(vhat + i), vi);
             TOps.Store(hi, vhat + i);
             var step = TOps.Divide(TOps.Multiply(valpha, mi), TOps.Add(TOps.Sqrt(hi), veps));
@@ -210,8 +202,6 @@ internal static class OptimizerKernels
     /// 256-bit vector, so tiny weights (iris's 4×3 and its bias, every step) skip the selector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static KernelPath VectorPath(int length) => length < 8 ? KernelPath.Scalar : KernelSelector.Current;
-
-    private const float MinNormalFloat = 1.17549435e-38f;
 
     private static void RequireElements(string update, int length, params ReadOnlySpan<int> others)
     {
