@@ -133,7 +133,7 @@ public sealed class Forecaster
         bool trainsNetworks = members > 0 && trainingWindows >= 8 && validationWindows >= 2;
         // The networks' shapes and batch lengths are known from here: their kernels compile on another core while the
         // exponential smoothing is fitted (it reads nothing the networks change).
-        if (trainsNetworks) NeuralEnsemble.StartPrewarm(lookback * (1 + xs.Length), options.Hidden, h, trainingWindows, validationWindows);
+        if (trainsNetworks) NeuralEnsemble.StartPrewarm((int)NetworkInputs(lookback, xs.Length), options.Hidden, h, trainingWindows, validationWindows);
         var etsFit = EtsFitting.Select(fitPart, season).Model;
         Sequential? network = null;
         int[] epochs = [];
@@ -303,6 +303,9 @@ public sealed class Forecaster
         return parts;
     }
 
+    /// <summary>The networks' inputs: a window of <paramref name="lookback"/> values of the series and of each covariate.</summary>
+    internal static long NetworkInputs(int lookback, int covariates) => (long)lookback * (1 + covariates);
+
     /// <summary>
     /// Network inputs (the window in <paramref name="form"/>, then each covariate's window as changes from its last
     /// value divided by its scale) and targets (what the linear model missed, in the form's units) for origins first..last.
@@ -310,7 +313,7 @@ public sealed class Forecaster
     private static (Tensor X, Tensor Y) NetworkData(double[] y, double[][] covariates, double[] scales, int first, int last, int lookback, int h,
         SeriesForm form, LinearAutoregression linear, bool targets = true)
     {
-        int count = last - first + 1, width = lookback * (1 + covariates.Length);
+        int count = last - first + 1, width = (int)NetworkInputs(lookback, covariates.Length);
         var x = new float[count * width];
         var target = new float[targets ? count * h : 0];
         var window = new double[lookback];
