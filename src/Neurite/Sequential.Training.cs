@@ -204,7 +204,7 @@ public sealed partial class Sequential
             for (int i = 0; i < _kernelUpdates.Length; i++)
                 if (_kernelUpdates[i] is { Applied: true } update)
                 {
-                    updated[_trainable.IndexOf(update.Kernel)] = true;
+                    updated[update.TrainableIndex] = true;
                     KernelsUpdatedInBackward++;
                 }
             Optimizer!.Apply(_trainable, updated);
@@ -281,28 +281,36 @@ public sealed partial class Sequential
         for (int i = 0; i < _layers.Count; i++)
         {
             if (_layers[i] is not Dense { Kernel: { Trainable: true } kernel } dense || kernel.Value.Size < MinFusedKernelValues
-                || !HeldOnceForTraining(kernel)) continue;
+                || TrainableIndexIfHeldOnce(kernel) is not int index) continue;
             var update = _kernelUpdates[i];
             if (update is null || !ReferenceEquals(update.Kernel, kernel)) _kernelUpdates[i] = update = new Backends.Cpu.FusedKernelUpdate(kernel);
             if (!any) optimizer.PrepareSlots(_trainable); // created here, not by worker threads handed rows
-            update.Arm(optimizer, optimizer.Iterations + 1);
+            update.Arm(optimizer, optimizer.Iterations + 1, index);
             dense.KernelUpdate = update;
             any = true;
         }
         return any;
     }
 
-    /// <summary>True when <paramref name="weight"/> is listed once among the trainable weights and held by one layer only.</summary>
-    private bool HeldOnceForTraining(Parameter weight)
+    /// <summary>
+    /// <paramref name="weight"/>'s index among the trainable weights when it is listed there once and held by one layer only;
+    /// otherwise null.
+    /// </summary>
+    private int? TrainableIndexIfHeldOnce(Parameter weight)
     {
-        int listed = 0, held = 0;
-        for (int i = 0; i < _trainable.Count; i++) if (ReferenceEquals(_trainable[i], weight)) listed++;
+        int listed = 0, held = 0, index = -1;
+        for (int i = 0; i < _trainable.Count; i++)
+            if (ReferenceEquals(_trainable[i], weight))
+            {
+                listed++;
+                index = i;
+            }
         for (int i = 0; i < _layers.Count; i++)
         {
             var parameters = _layers[i].Parameters;
             for (int j = 0; j < parameters.Count; j++) if (ReferenceEquals(parameters[j], weight)) held++;
         }
-        return listed == 1 && held == 1;
+        return listed == 1 && held == 1 ? index : null;
     }
 
     /// <summary>

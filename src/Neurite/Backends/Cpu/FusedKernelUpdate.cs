@@ -25,10 +25,14 @@ internal sealed class FusedKernelUpdate(Parameter kernel) : IFinishedRows
     /// <summary>True once this step's product has updated every row of the kernel.</summary>
     public bool Applied { get; private set; }
 
-    public void Arm(Optimizer optimizer, long step)
+    /// <summary>The kernel's index among the model's trainable weights, as of the armed step.</summary>
+    public int TrainableIndex { get; private set; }
+
+    public void Arm(Optimizer optimizer, long step, int trainableIndex)
     {
         Optimizer = optimizer;
         Step = step;
+        TrainableIndex = trainableIndex;
         Applied = false;
     }
 
