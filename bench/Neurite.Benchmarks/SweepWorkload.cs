@@ -12,7 +12,8 @@ namespace Neurite.Benchmarks;
 /// of D features, batch B, then Dense(1), MSE, Adam; and of a Dense MLP (U → U relu → U relu → 1). Per point
 /// and thread count: ms per step (median and fastest), GFLOP/s, % of the one-core FMA peak measured right
 /// beside the point (so both are slowed alike on a shared machine), bytes allocated per step, and the
-/// two-thread speed-up. FLOP = 3 × the forward products.
+/// two-thread speed-up (the thread counts timed in alternating rounds), with what else the CPUs did meanwhile
+/// (<see cref="HostCpu"/>). FLOP = 3 × the forward products.
 /// </summary>
 /// <remarks>
 /// Options: <c>--quick</c> (fewer points and repetitions), <c>--threads 1,2</c>, <c>--kind lstm,gru,grubefore,rnn,mlp</c>,
@@ -101,19 +102,23 @@ internal static class SweepWorkload
         Console.WriteLine("  peak = one-core FMA peak (widest accelerated vectors) measured right beside each point; % at the fastest step (median step)");
         WarmUp(threadCounts);
         if (cpu) Console.WriteLine("  --cpu: one thread, thread CPU time per step and for the peak");
-        Console.WriteLine($"  {"point",-38} thr  median ms    best ms   GFLOP/s  % of thr x peak   B/step   x 1 thr");
+        else Console.WriteLine("  thread counts timed in alternating rounds on one model; steal % / others %: the share of all CPUs' time the hypervisor ran\n" +
+            "  something else / other processes here used, over the timed steps (/proc/stat): a two-thread reading is only as good as both are low");
+        Console.WriteLine($"  {"point",-38} thr  median ms    best ms   GFLOP/s  % of thr x peak   B/step   x 1 thr        steal % others %");
         foreach (var point in points)
         {
+            var results = cpu ? [MeasureCpu(point, quick)] : MeasureAlternating(point, threadCounts, quick);
             double oneThreadBest = 0, oneThreadMedian = 0;
-            foreach (int threads in threadCounts)
+            for (int i = 0; i < results.Length; i++)
             {
-                var r = cpu ? MeasureCpu(point, quick) : Measure(point, threads, quick);
+                var r = results[i];
+                int threads = cpu ? 1 : threadCounts[i];
                 double gflopBest = point.FlopPerStep / r.Best / 1e9, gflopMedian = point.FlopPerStep / r.Median / 1e9;
                 string speedup = "";
                 if (threads == 1) { oneThreadBest = r.Best; oneThreadMedian = r.Median; }
                 else if (oneThreadBest > 0) speedup = $"{oneThreadBest / r.Best:0.00} ({oneThreadMedian / r.Median:0.00})";
                 Console.WriteLine($"  {point,-38} {threads,3} {r.Median * 1e3,10:0.000} {r.Best * 1e3,10:0.000} {gflopBest,9:0.0}  " +
-                    $"{gflopBest / (r.Peak * threads) * 100,5:0} % ({gflopMedian / (r.Peak * threads) * 100,3:0} %) {r.BytesPerStep,9:0}   {speedup}");
+                    $"{gflopBest / (r.Peak * threads) * 100,5:0} % ({gflopMedian / (r.Peak * threads) * 100,3:0} %) {r.BytesPerStep,9:0}   {speedup,-12}  {r.Host}");
             }
         }
         Threading.MaxThreads = 1;
@@ -166,35 +171,82 @@ internal static class SweepWorkload
         return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
     }
 
-    private static (double Median, double Best, double Peak, double BytesPerStep) Measure(Point point, int threads, bool quick)
+    private readonly record struct Reading(double Median, double Best, double Peak, double BytesPerStep, string Host);
+
+    /// <summary>
+    /// One model timed on each thread count in alternating rounds (1, 2, 1, 2, …), so that every count sees the same
+    /// host: on two shared vCPUs a one-thread reading and a two-thread reading taken seconds apart can differ by the
+    /// host alone. Fastest step over all rounds; median of the rounds' medians; steal and other processes' share of
+    /// the CPUs over each count's timed windows.
+    /// </summary>
+    private static Reading[] MeasureAlternating(Point point, int[] threadCounts, bool quick)
     {
-        Threading.MaxThreads = threads;
         var (model, x, y) = Build(point);
-        double peakBefore = PeakWorkload.QuickPeak();
-        var (median, best) = Harness.Time(() => model.TrainOnBatch(x, y), repetitions: quick ? 5 : 9,
-            repetitionSeconds: 0.01, warmupSeconds: quick ? 0.3 : 1);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true);
-        const int allocationSteps = 3;
-        for (int i = 0; i < allocationSteps; i++) model.TrainOnBatch(x, y);
-        double bytes = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / allocationSteps;
-        double peak = Math.Max(Math.Max(peakBefore, PeakWorkload.QuickPeak()), 1e-9);
-        return (median, best, peak, bytes);
+        int rounds = quick ? 3 : 4;
+        var medians = threadCounts.Select(_ => new List<double>()).ToArray();
+        var best = threadCounts.Select(_ => double.MaxValue).ToArray();
+        var host = threadCounts.Select(_ => new HostCpu.Tally()).ToArray();
+        double peak = PeakWorkload.QuickPeak();
+        var callsPerSample = new long[threadCounts.Length];
+        for (int c = 0; c < threadCounts.Length; c++)
+        {
+            Threading.MaxThreads = threadCounts[c];
+            var (warmMedian, _) = Harness.Time(() => model.TrainOnBatch(x, y), repetitions: 1, warmupSeconds: quick ? 0.3 : 1);
+            callsPerSample[c] = Math.Max(1, (long)(0.01 / Math.Max(warmMedian, 1e-9)));
+        }
+        var samples = new double[quick ? 3 : 4];
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int c = 0; c < threadCounts.Length; c++)
+            {
+                Threading.MaxThreads = threadCounts[c];
+                model.TrainOnBatch(x, y); // untimed: the first step after a switch wakes or parks the worker
+                var before = HostCpu.Read();
+                for (int r = 0; r < samples.Length; r++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    for (long i = 0; i < callsPerSample[c]; i++) model.TrainOnBatch(x, y);
+                    samples[r] = Stopwatch.GetElapsedTime(start).TotalSeconds / callsPerSample[c];
+                }
+                host[c].Add(before, HostCpu.Read());
+                Array.Sort(samples);
+                medians[c].Add(samples[samples.Length / 2]);
+                best[c] = Math.Min(best[c], samples[0]);
+            }
+        }
+        peak = Math.Max(Math.Max(peak, PeakWorkload.QuickPeak()), 1e-9);
+        var readings = new Reading[threadCounts.Length];
+        for (int c = 0; c < threadCounts.Length; c++)
+        {
+            Threading.MaxThreads = threadCounts[c];
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
+            const int allocationSteps = 3;
+            for (int i = 0; i < allocationSteps; i++) model.TrainOnBatch(x, y);
+            double bytes = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / allocationSteps;
+            medians[c].Sort();
+            readings[c] = new Reading(medians[c][medians[c].Count / 2], best[c], peak, bytes, host[c].Text);
+        }
+        Threading.MaxThreads = 1;
+        return readings;
     }
 
-    private static (double Median, double Best, double Peak, double BytesPerStep) MeasureCpu(Point point, bool quick)
+    private static Reading MeasureCpu(Point point, bool quick)
     {
         Threading.MaxThreads = 1;
         var (model, x, y) = Build(point);
+        var before = HostCpu.Read();
+        var host = new HostCpu.Tally();
         double peak = PeakWorkload.QuickPeakCpu();
         // Warm for a second of CPU or at least three steps, then single steps in thread CPU time.
         double warmStart = Harness.ThreadCpuMs();
         for (int i = 0; i < 3 || Harness.ThreadCpuMs() - warmStart < (quick ? 300 : 1000); i++) model.TrainOnBatch(x, y);
         int calls = (int)Math.Clamp((quick ? 0.3 : 1.0) * peak * 1e9 * 0.5 / point.FlopPerStep, 5, 200);
         var (median, best) = Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 0);
+        host.Add(before, HostCpu.Read());
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
         double bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 3.0;
-        return (median, best, Math.Max(peak, 1e-9), bytes);
+        return new Reading(median, best, Math.Max(peak, 1e-9), bytes, host.Text);
     }
 
     /// <summary>A compiled model for the point and one batch of seeded random inputs and targets.</summary>
