@@ -88,7 +88,9 @@ internal static class ColdForecast
         Console.WriteLine($"    span CPU ratio {Median(r => r.SpanFirstCpu / r.SpanSteadyCpu, "0.00")}, wall {Median(r => r.SpanFirstWall / r.SpanSteadyWall, "0.00")}");
         Console.WriteLine($"    warm per batch µs: step CPU {Median(r => r.StepsSteadyCpu * 1e3, "0.0")}, span CPU {Median(r => r.SpanSteadyCpu * 1e3, "0.0")}"
             + (results.All(r => r.WarmCounted > 0) ? $" (over {Median(r => r.WarmCounted, "0")} warm batches)" : ""));
-        Console.WriteLine($"    first span CPU ms {Median(r => r.SpanFirstCpu * r.Counted, "0.00")} (of which outside the batches {Median(r => (r.SpanFirstCpu - r.StepsFirstCpu) * r.Counted, "0.00")}), 1st step CPU ms {Median(r => r.FirstStepCpu, "0.00")}");
+        Console.WriteLine($"    first span CPU ms {Median(r => r.SpanFirstCpu * r.Counted, "0.00")} (of which outside the batches {Median(r => (r.SpanFirstCpu - r.StepsFirstCpu) * r.Counted, "0.00")}"
+            + (results.All(r => !double.IsNaN(r.FitSetupCpu)) ? $"; before the first batch, Fit's setup {Median(r => r.FitSetupCpu, "0.00")}" : "")
+            + $"), 1st step CPU ms {Median(r => r.FirstStepCpu, "0.00")}");
         Console.WriteLine($"    JIT on the training thread in the span: methods {Median(r => r.JitThreadMethods, "0")}, ms {Median(r => r.JitThreadMs, "0.0")}; all threads: methods {Median(r => r.JitMethods, "0")}, ms {Median(r => r.JitMs, "0.0")}");
         Console.WriteLine($"    first Fit at process ms {Median(r => r.FirstFitAtMs, "0")}; process wall ms {Median(r => r.ProcessMs, "0")}");
         if (results.Any(r => !double.IsNaN(r.StandInFitEndMs)))
@@ -102,7 +104,7 @@ internal static class ColdForecast
     private sealed record ChildResult(double StepsFirstCpu, double StepsSteadyCpu, double StepsFirstWall, double StepsSteadyWall,
         double SpanFirstCpu, double SpanSteadyCpu, double SpanFirstWall, double SpanSteadyWall, double FirstStepCpu, int Counted, int BatchesPerEpoch,
         double JitThreadMethods, double JitThreadMs, double JitMethods, double JitMs, double FirstFitAtMs, double ProcessMs,
-        List<string> TrainingThreadJit, int OtherThreadJit, double StandInFitEndMs, double EarlyLastCompileMs, int WarmCounted);
+        List<string> TrainingThreadJit, int OtherThreadJit, double StandInFitEndMs, double EarlyLastCompileMs, int WarmCounted, double FitSetupCpu);
 
     /// <summary><c>DATA.csv:TARGET</c> as classify's command line, its name the file's and the target's.</summary>
     private static (string Name, string[] Cli) ClassifyCommandLine(string spec)
@@ -145,7 +147,7 @@ internal static class ColdForecast
             .Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         // A child of an earlier build does not say how many warm batches it counted.
         return new ChildResult(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], (int)v[9], (int)v[10], v[11], v[12], v[13], v[14], v[15], v[16], jit, others, early[0], early[1],
-            v.Length > 17 ? (int)v[17] : -1);
+            v.Length > 17 ? (int)v[17] : -1, v.Length > 18 ? v[18] : double.NaN);
     }
 
     /// <summary>In the fresh process: the tool's entry point with <paramref name="cli"/>, its output discarded, its training timed.</summary>
@@ -178,8 +180,10 @@ internal static class ColdForecast
         var r = timer.Summarise();
         Console.WriteLine(FormattableString.Invariant(
             $"COLDFIT {r.StepsFirstCpu} {r.StepsSteadyCpu} {r.StepsFirstWall} {r.StepsSteadyWall} {r.SpanFirstCpu} {r.SpanSteadyCpu} {r.SpanFirstWall} {r.SpanSteadyWall} {r.FirstStepCpu} {r.Counted} {r.BatchesPerEpoch} ") +
-            FormattableString.Invariant($"{timer.JitInSpan.ThreadMethods} {timer.JitInSpan.ThreadMs} {timer.JitInSpan.Methods} {timer.JitInSpan.Ms} {r.FirstFitAtMs} {processMs} {r.WarmCounted}"));
+            FormattableString.Invariant($"{timer.JitInSpan.ThreadMethods} {timer.JitInSpan.ThreadMs} {timer.JitInSpan.Methods} {timer.JitInSpan.Ms} {r.FirstFitAtMs} {processMs} {r.WarmCounted} {r.FirstGaps[0]}"));
         Console.WriteLine("first steps, thread CPU µs: " + string.Join(" ", r.FirstSteps.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
+        // Before each of those batches, since the previous one's end (the first: since Fit's call): setup, validations, epoch ends.
+        Console.WriteLine("before each, thread CPU µs: " + string.Join(" ", r.FirstGaps.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
         if (jit is not null) ListJit(jit, timer);
         return 0;
     }
@@ -215,7 +219,7 @@ internal static class ColdForecast
     /// <summary>What a child read from the training events: means in ms per batch.</summary>
     private sealed record Summary(double StepsFirstCpu, double StepsSteadyCpu, double StepsFirstWall, double StepsSteadyWall,
         double SpanFirstCpu, double SpanSteadyCpu, double SpanFirstWall, double SpanSteadyWall, double FirstStepCpu, int Counted, int BatchesPerEpoch,
-        double FirstFitAtMs, double[] FirstSteps, int WarmCounted);
+        double FirstFitAtMs, double[] FirstSteps, int WarmCounted, double[] FirstGaps);
 
     /// <summary>
     /// Listens to the library's training events and reads the training thread's clocks at each of its events (the
@@ -319,7 +323,8 @@ internal static class ColdForecast
             }
             return new Summary(first.Average(b => b.Cpu), steady.Average(b => b.Cpu), first.Average(b => b.Wall), steady.Average(b => b.Wall),
                 (endN.Cpu - f0.Cpu) / counted, (l1.Cpu - l0.Cpu) / steady.Length, Ms(endN.Wall - f0.Wall) / counted, Ms(l1.Wall - l0.Wall) / steady.Length,
-                first[0].Cpu, counted, perEpoch, _firstFitAtMs, first.Select(b => b.Cpu).ToArray(), steady.Length);
+                first[0].Cpu, counted, perEpoch, _firstFitAtMs, first.Select(b => b.Cpu).ToArray(), steady.Length,
+                [.. first.Select((b, i) => (i == 0 ? f0.Cpu : _marks[first[i - 1].Index].Cpu) is double before ? _marks[b.Index - 1].Cpu - before : 0)]);
         }
 
         private static double Ms(long ticks) => ticks * 1e3 / Stopwatch.Frequency;
