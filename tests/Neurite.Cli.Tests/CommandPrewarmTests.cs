@@ -46,8 +46,9 @@ public sealed class CommandPrewarmTests
 
     /// <summary>
     /// The command itself: a table of 150 rows (4 inputs, 2 classes) at the default test fraction leaves 105 training rows,
-    /// so batches of 16 end an epoch with 84 − 5 × 16 = 4 rows and a validation with 21 − 16 = 5; the model (its hidden
-    /// width of 7 used by no other test) is prewarmed for 16, 4 and 5 rows.
+    /// so batches of 16 end an epoch with 84 − 5 × 16 = 4 rows and a validation with 21 − 16 = 5, and the prediction of all
+    /// 150 rows after training, in batches of 32, ends with 150 − 4 × 32 = 22; the model (its hidden width of 7 used by no
+    /// other test) is prewarmed for 16, 4, 5 and 22 rows.
     /// </summary>
     [Fact]
     public void Classify_command_prewarms_the_short_batches_of_its_data()
@@ -63,7 +64,7 @@ public sealed class CommandPrewarmTests
             Assert.Empty(batches);
             return;
         }
-        Assert.Equal([4, 5, 16], batches);
+        Assert.Equal([4, 5, 16, 22], batches);
     }
 
     /// <summary>Fit's split rounded as Fit rounds it (floor of rows × 0.8 train), each short length once (hand-derived).</summary>

@@ -50,6 +50,9 @@ internal static class ClassifyCommand
 {
     private const int PlotWidth = 900, PlotHeight = 560, MaxNumericClasses = 20, MinRowsForIdCheck = 10;
 
+    /// <summary>The batches every row is predicted in after training (Predict's default), named so that their short last one is prewarmed.</summary>
+    internal const int PredictBatchSize = 32;
+
     public static int Run(ClassifyOptions options, CommandOutput output)
     {
         CommandChecks.TestFraction(options.TestFraction);
@@ -101,7 +104,9 @@ internal static class ClassifyCommand
         // The model is known from here: building it now lets its kernels compile on another core (PrewarmAsync) while the
         // rows are encoded and split, instead of in the first training step.
         NeuriteRandom.SetSeed(options.Seed);
-        var (model, _) = BuildAndPrewarm(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize, ShortBatches(split.TrainCount, options.BatchSize));
+        // With the short last batches of the training, the validation and the prediction of every row after it.
+        int[] shortBatches = [.. ShortBatches(split.TrainCount, options.BatchSize).Append(complete.Length % PredictBatchSize).Where(rows => rows > 0).Distinct()];
+        var (model, _) = BuildAndPrewarm(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize, shortBatches);
         var encoded = recipe.Encode(table, file, complete);
         var x = encoded.X;
         var y = CategoricalEncoding.ToCategorical(classOfRow, classes.Length);
@@ -126,7 +131,7 @@ internal static class ClassifyCommand
             cancellationToken: options.Interrupt);
         int epochsRun = history.Epoch.Count;
 
-        int[] predictedAll = model.PredictClasses(x);
+        int[] predictedAll = model.PredictClasses(x, batchSize: PredictBatchSize);
         int[] testActual = split.TestRows.Select(r => classOfRow[r]).ToArray();
         int[] testPredicted = split.TestRows.Select(r => predictedAll[r]).ToArray();
         var scores = new ClassScores(testActual, testPredicted, classes, majority);
