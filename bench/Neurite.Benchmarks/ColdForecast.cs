@@ -23,8 +23,9 @@ namespace Neurite.Benchmarks;
 /// <item>the methods the JIT compiled on the training thread within that span (from the runtime's JIT events, bracketed by
 /// <see cref="StepMarkers"/>), with their tier, and how many it compiled on other threads meanwhile.</item>
 /// </list>
-/// <c>--classify</c> runs <c>neurite classify</c> the same way. It fits one model, so its "last member" is that same Fit: its
-/// warm figures are the whole Fit's mean batch, the first N included, and its ratios understate the cold start.
+/// <c>--classify</c> runs <c>neurite classify</c> the same way. It fits one model, so where a run has one Fit its warm figures
+/// are that Fit's last N batches (none of the first N among them: fewer where the Fit trained fewer than 2N), their span
+/// from the end of the batch before them to the end of the last (its validations and epoch ends included).
 /// Without <c>--jit-profile</c> the children run with <c>NEURITE_NO_JIT_PROFILE=1</c> (a version's first run: the early
 /// prewarm); with it, each series and variant gets a fresh cache folder (<c>XDG_CACHE_HOME</c>), recorded by one
 /// unmeasured child first. The tool's runtime settings are not the bench's: give them as the variant
@@ -59,7 +60,7 @@ internal static class ColdForecast
         Console.WriteLine($"Cold start of the tool's networks (neurite forecast, classify): the run's first {steps} training batches over the last Fit's, median of {runs} children");
         if (child != null) Console.WriteLine($"  child program: {child}");
         Console.WriteLine("  steps: the batches alone; span: from the first Fit's call to batch N's end, per batch (Fit's setup, validations, epoch ends in between),");
-        Console.WriteLine("  over the last member's whole Fit per batch; CPU = the training thread's, wall = the clock");
+        Console.WriteLine("  over the last member's whole Fit per batch (a run of one Fit, classify: over its last N batches); CPU = the training thread's, wall = the clock");
         Console.WriteLine(jitProfile
             ? "  with the tool's JIT profile: a fresh cache folder per series and variant, recorded by one unmeasured child"
             : "  without a JIT profile (NEURITE_NO_JIT_PROFILE=1): the tool's early prewarm");
@@ -85,8 +86,11 @@ internal static class ColdForecast
         Console.WriteLine($"  {name} {(variant.Length == 0 ? "as built" : variant)}: first {results.Min(r => r.Counted)} batches of {results[0].BatchesPerEpoch} an epoch");
         Console.WriteLine($"    steps CPU ratio {Median(r => r.StepsFirstCpu / r.StepsSteadyCpu, "0.00")}, wall {Median(r => r.StepsFirstWall / r.StepsSteadyWall, "0.00")}");
         Console.WriteLine($"    span CPU ratio {Median(r => r.SpanFirstCpu / r.SpanSteadyCpu, "0.00")}, wall {Median(r => r.SpanFirstWall / r.SpanSteadyWall, "0.00")}");
-        Console.WriteLine($"    warm per batch µs: step CPU {Median(r => r.StepsSteadyCpu * 1e3, "0.0")}, span CPU {Median(r => r.SpanSteadyCpu * 1e3, "0.0")}");
-        Console.WriteLine($"    first span CPU ms {Median(r => r.SpanFirstCpu * r.Counted, "0.00")} (of which outside the batches {Median(r => (r.SpanFirstCpu - r.StepsFirstCpu) * r.Counted, "0.00")}), 1st step CPU ms {Median(r => r.FirstStepCpu, "0.00")}");
+        Console.WriteLine($"    warm per batch µs: step CPU {Median(r => r.StepsSteadyCpu * 1e3, "0.0")}, span CPU {Median(r => r.SpanSteadyCpu * 1e3, "0.0")}"
+            + (results.All(r => r.WarmCounted > 0) ? $" (over {Median(r => r.WarmCounted, "0")} warm batches)" : ""));
+        Console.WriteLine($"    first span CPU ms {Median(r => r.SpanFirstCpu * r.Counted, "0.00")} (of which outside the batches {Median(r => (r.SpanFirstCpu - r.StepsFirstCpu) * r.Counted, "0.00")}"
+            + (results.All(r => !double.IsNaN(r.FitSetupCpu)) ? $"; before the first batch, Fit's setup {Median(r => r.FitSetupCpu, "0.00")}" : "")
+            + $"), 1st step CPU ms {Median(r => r.FirstStepCpu, "0.00")}");
         Console.WriteLine($"    JIT on the training thread in the span: methods {Median(r => r.JitThreadMethods, "0")}, ms {Median(r => r.JitThreadMs, "0.0")}; all threads: methods {Median(r => r.JitMethods, "0")}, ms {Median(r => r.JitMs, "0.0")}");
         Console.WriteLine($"    first Fit at process ms {Median(r => r.FirstFitAtMs, "0")}; process wall ms {Median(r => r.ProcessMs, "0")}");
         if (results.Any(r => !double.IsNaN(r.StandInFitEndMs)))
@@ -100,7 +104,7 @@ internal static class ColdForecast
     private sealed record ChildResult(double StepsFirstCpu, double StepsSteadyCpu, double StepsFirstWall, double StepsSteadyWall,
         double SpanFirstCpu, double SpanSteadyCpu, double SpanFirstWall, double SpanSteadyWall, double FirstStepCpu, int Counted, int BatchesPerEpoch,
         double JitThreadMethods, double JitThreadMs, double JitMethods, double JitMs, double FirstFitAtMs, double ProcessMs,
-        List<string> TrainingThreadJit, int OtherThreadJit, double StandInFitEndMs, double EarlyLastCompileMs);
+        List<string> TrainingThreadJit, int OtherThreadJit, double StandInFitEndMs, double EarlyLastCompileMs, int WarmCounted, double FitSetupCpu);
 
     /// <summary><c>DATA.csv:TARGET</c> as classify's command line, its name the file's and the target's.</summary>
     private static (string Name, string[] Cli) ClassifyCommandLine(string spec)
@@ -141,7 +145,9 @@ internal static class ColdForecast
         int others = lines.FirstOrDefault(l => l.StartsWith("JIT-OTHER ", StringComparison.Ordinal)) is string o ? int.Parse(o[10..].Trim(), CultureInfo.InvariantCulture) : -1;
         var early = (lines.FirstOrDefault(l => l.StartsWith("EARLY ", StringComparison.Ordinal)) ?? "EARLY NaN NaN")[6..].Trim().Split(' ')
             .Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        return new ChildResult(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], (int)v[9], (int)v[10], v[11], v[12], v[13], v[14], v[15], v[16], jit, others, early[0], early[1]);
+        // A child of an earlier build does not say how many warm batches it counted.
+        return new ChildResult(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], (int)v[9], (int)v[10], v[11], v[12], v[13], v[14], v[15], v[16], jit, others, early[0], early[1],
+            v.Length > 17 ? (int)v[17] : -1, v.Length > 18 ? v[18] : double.NaN);
     }
 
     /// <summary>In the fresh process: the tool's entry point with <paramref name="cli"/>, its output discarded, its training timed.</summary>
@@ -174,8 +180,10 @@ internal static class ColdForecast
         var r = timer.Summarise();
         Console.WriteLine(FormattableString.Invariant(
             $"COLDFIT {r.StepsFirstCpu} {r.StepsSteadyCpu} {r.StepsFirstWall} {r.StepsSteadyWall} {r.SpanFirstCpu} {r.SpanSteadyCpu} {r.SpanFirstWall} {r.SpanSteadyWall} {r.FirstStepCpu} {r.Counted} {r.BatchesPerEpoch} ") +
-            FormattableString.Invariant($"{timer.JitInSpan.ThreadMethods} {timer.JitInSpan.ThreadMs} {timer.JitInSpan.Methods} {timer.JitInSpan.Ms} {r.FirstFitAtMs} {processMs}"));
+            FormattableString.Invariant($"{timer.JitInSpan.ThreadMethods} {timer.JitInSpan.ThreadMs} {timer.JitInSpan.Methods} {timer.JitInSpan.Ms} {r.FirstFitAtMs} {processMs} {r.WarmCounted} {r.FirstGaps[0]}"));
         Console.WriteLine("first steps, thread CPU µs: " + string.Join(" ", r.FirstSteps.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
+        // Before each of those batches, since the previous one's end (the first: since Fit's call): setup, validations, epoch ends.
+        Console.WriteLine("before each, thread CPU µs: " + string.Join(" ", r.FirstGaps.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
         if (jit is not null) ListJit(jit, timer);
         return 0;
     }
@@ -211,7 +219,7 @@ internal static class ColdForecast
     /// <summary>What a child read from the training events: means in ms per batch.</summary>
     private sealed record Summary(double StepsFirstCpu, double StepsSteadyCpu, double StepsFirstWall, double StepsSteadyWall,
         double SpanFirstCpu, double SpanSteadyCpu, double SpanFirstWall, double SpanSteadyWall, double FirstStepCpu, int Counted, int BatchesPerEpoch,
-        double FirstFitAtMs, double[] FirstSteps);
+        double FirstFitAtMs, double[] FirstSteps, int WarmCounted, double[] FirstGaps);
 
     /// <summary>
     /// Listens to the library's training events and reads the training thread's clocks at each of its events (the
@@ -293,15 +301,30 @@ internal static class ColdForecast
             if (batches.Count == 0 || fits.Count == 0) throw new InvalidOperationException("No training batch was seen on the thread that ran the tool.");
             int counted = Math.Min(_steps, batches.Count);
             var first = batches.Take(counted).ToArray();
-            // The last member: its Fit's batches, and its whole Fit.
-            int lastFit = fits[^1], lastEnd = _marks.FindLastIndex(m => m.Kind == FitEnd);
-            var steady = batches.Where(b => b.Index > lastFit).ToArray();
             var (f0, endN) = (_marks[fits[0]], _marks[first[^1].Index]);
-            var (l0, l1) = (_marks[lastFit], _marks[lastEnd]);
             int perEpoch = _marks.Skip(fits[0]).TakeWhile(m => m.Kind != FitEnd).Where(m => m.Kind == BatchEnd).GroupBy(m => m.Epoch).First().Count();
+            (int Kind, double Cpu, long Wall, int Epoch) l0, l1;
+            (double Cpu, double Wall, int Index)[] steady;
+            if (fits.Count > 1)
+            {
+                // The last member: its Fit's batches, and its whole Fit.
+                int lastFit = fits[^1], lastEnd = _marks.FindLastIndex(m => m.Kind == FitEnd);
+                steady = batches.Where(b => b.Index > lastFit).ToArray();
+                (l0, l1) = (_marks[lastFit], _marks[lastEnd]);
+            }
+            else
+            {
+                // One Fit (classify): its last N batches, none of the first N among them; the span from the end of the batch
+                // before them to the end of the last, so the validations and epoch ends between them count, as in the first span.
+                int warm = Math.Min(_steps, batches.Count - counted);
+                if (warm < 1) throw new InvalidOperationException($"The one Fit trained {batches.Count} batches: none after the first {counted} to take as warm.");
+                steady = batches.Skip(batches.Count - warm).ToArray();
+                (l0, l1) = (_marks[batches[batches.Count - warm - 1].Index], _marks[steady[^1].Index]);
+            }
             return new Summary(first.Average(b => b.Cpu), steady.Average(b => b.Cpu), first.Average(b => b.Wall), steady.Average(b => b.Wall),
                 (endN.Cpu - f0.Cpu) / counted, (l1.Cpu - l0.Cpu) / steady.Length, Ms(endN.Wall - f0.Wall) / counted, Ms(l1.Wall - l0.Wall) / steady.Length,
-                first[0].Cpu, counted, perEpoch, _firstFitAtMs, first.Select(b => b.Cpu).ToArray());
+                first[0].Cpu, counted, perEpoch, _firstFitAtMs, first.Select(b => b.Cpu).ToArray(), steady.Length,
+                [.. first.Select((b, i) => (i == 0 ? f0.Cpu : _marks[first[i - 1].Index].Cpu) is double before ? _marks[b.Index - 1].Cpu - before : 0)]);
         }
 
         private static double Ms(long ticks) => ticks * 1e3 / Stopwatch.Frequency;

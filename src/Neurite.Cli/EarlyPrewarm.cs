@@ -49,16 +49,19 @@ internal static class EarlyPrewarm
         /// <summary>The stand-in: the model the command trains, with the guessed widths, this batch size fixed and names of its own.</summary>
         public abstract Sequential StandIn();
 
-        /// <summary>Fits the prewarmed stand-in on zeros as the command fits its model, so that the training path's first calls happen here.</summary>
-        public abstract void Train(Sequential standIn);
+        /// <summary>
+        /// Fits the prewarmed stand-in on zeros as the command fits its model, so that the training path's first calls happen
+        /// here; then prewarms the short batch lengths until <paramref name="shortBatchesKnown"/> is cancelled.
+        /// </summary>
+        public abstract void Train(Sequential standIn, CancellationToken shortBatchesKnown = default);
 
         /// <summary>Inputs and targets of zeros, <paramref name="rows"/> rows for <paramref name="standIn"/>.</summary>
         protected static (Tensor X, Tensor Y) Zeros(Sequential standIn, int rows) =>
             (Tensor.Zeros([rows, .. standIn.Layers[0].InputShape]), Tensor.Zeros([rows, .. standIn.Layers[^1].OutputShape]));
     }
 
-    /// <summary>classify's MLP: the hidden layers as given.</summary>
-    internal sealed record ClassifyPlan(int[] Hidden, int ClassifyBatchSize, int? Threads) : Plan(Threads)
+    /// <summary>classify's MLP: the hidden layers as given; <paramref name="Epochs"/>, the most the command trains (its progress lines' width).</summary>
+    internal sealed record ClassifyPlan(int[] Hidden, int ClassifyBatchSize, int? Threads, int Epochs = ClassifyOptions.DefaultEpochs) : Plan(Threads)
     {
         public override int BatchSize => ClassifyBatchSize;
 
@@ -67,21 +70,23 @@ internal static class EarlyPrewarm
         /// <summary>
         /// <see cref="StandInEpochs"/> epochs as the command fits its model (a validation fifth split off, early stopping on
         /// the validation loss, the progress callback, shuffles from a seeded generator) over <see cref="ClassifyStandInRows"/>
-        /// rows, so a whole and a short training batch and a short validation; then the short batches' kernels.
+        /// rows, so a whole and a short training batch and a short validation; then the short batches' kernels. Its progress
+        /// counts to the command's epochs: the first epoch's line pads its number to their width, and that padding's first
+        /// call compiled a method on the training thread when the stand-in's two epochs needed none.
         /// </summary>
         /// <remarks>
         /// One batch validated on itself left the tool's first 100 batches on iris and BreastCancer at 2–4× the warm ones,
         /// with 8–9 methods compiled on the training thread (the narrow tiles of a short batch, the callbacks' and
         /// validation split's generic instantiations: bench/results/cold-start-s9.md).
         /// </remarks>
-        public override void Train(Sequential standIn)
+        public override void Train(Sequential standIn, CancellationToken shortBatchesKnown = default)
         {
             var (x, y) = Zeros(standIn, ClassifyStandInRows);
             var early = new EarlyStopping("val_loss", patience: ClassifyOptions.Patience, restoreBestWeights: true);
-            var progress = new EpochProgressCallback(new EpochProgress(TextWriter.Null, StandInEpochs, live: false, label: "classify"));
+            var progress = new EpochProgressCallback(new EpochProgress(TextWriter.Null, Epochs, live: false, label: "classify"));
             OnSeededFlow(() => standIn.Fit(x, y, epochs: StandInEpochs, batchSize: BatchSize, validationSplit: ClassifyOptions.ValidationFraction,
                 verbose: 0, callbacks: [early, progress]));
-            PrewarmShortBatches(standIn);
+            PrewarmShortBatches(standIn, shortBatchesKnown);
         }
     }
 
@@ -103,12 +108,12 @@ internal static class EarlyPrewarm
         /// callbacks' first epoch end and the next epoch's start each had their first calls (and a few methods compiled)
         /// on the training thread.
         /// </remarks>
-        public override void Train(Sequential standIn)
+        public override void Train(Sequential standIn, CancellationToken shortBatchesKnown = default)
         {
             var (x, y) = Zeros(standIn, StandInRows);
             var (xValidation, yValidation) = Zeros(standIn, StandInValidationRows);
             OnSeededFlow(() => NeuralEnsemble.FitMember(standIn, x, y, xValidation, yValidation, StandInEpochs));
-            PrewarmShortBatches(standIn);
+            PrewarmShortBatches(standIn, shortBatchesKnown);
         }
     }
 
@@ -137,9 +142,33 @@ internal static class EarlyPrewarm
     /// The short last batches of an epoch and of a validation are as long as the data makes them: their products' kernels
     /// for every length, which the real model's prewarm (for whole batches) does not list.
     /// </summary>
-    private static void PrewarmShortBatches(Sequential standIn)
+    private static void PrewarmShortBatches(Sequential standIn, CancellationToken shortBatchesKnown)
     {
-        foreach (int rows in ShortBatchPrewarmOrder) standIn.PrewarmAsync(rows).Wait();
+        foreach (int rows in ShortBatchPrewarmOrder)
+        {
+            if (shortBatchesKnown.IsCancellationRequested) return;
+            standIn.PrewarmAsync(rows).Wait();
+        }
+    }
+
+    // Set by Start: cancelled once the command has started the prewarm of its exact short batches (ShortBatchesKnown).
+    private static CancellationTokenSource? s_shortBatchesKnown;
+
+    /// <summary>
+    /// Tells the early prewarm started by <see cref="Start"/> that the command has started the prewarm of the exact batch
+    /// lengths it will train and validate on: the stand-in's short batch lengths not prewarmed yet are guesses that would
+    /// only take the second core from those (classify's first short batch comes a few batches into its Fit:
+    /// bench/results/cold-start-s10.md). Never throws.
+    /// </summary>
+    internal static void ShortBatchesKnown()
+    {
+        try
+        {
+            s_shortBatchesKnown?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>Rows of classify's stand-in: a validation fifth of 10 leaves 40 to train on, a whole batch of 32 and a short one.</summary>
@@ -196,7 +225,9 @@ internal static class EarlyPrewarm
             // Set here, before the stand-in is compiled, so that its prewarm lists the kernels for the threads the run will
             // use; the command sets the same value again when it parses its options.
             if (plan.Threads is int threads) Backend.MaxThreads = threads;
-            var thread = new Thread(() => Prewarm(plan)) { IsBackground = true, Name = "neurite early prewarm" };
+            var shortBatchesKnown = new CancellationTokenSource();
+            s_shortBatchesKnown = shortBatchesKnown;
+            var thread = new Thread(() => Prewarm(plan, shortBatchesKnown.Token)) { IsBackground = true, Name = "neurite early prewarm" };
             thread.Start();
             return thread;
         }
@@ -221,10 +252,11 @@ internal static class EarlyPrewarm
     {
         int[] hidden = Sizes(Value(args, "--hidden")) ?? [.. ClassifyOptions.DefaultHidden];
         int batch = Positive(Value(args, "--batch-size")) ?? ClassifyOptions.DefaultBatchSize;
+        int epochs = Positive(Value(args, "--epochs")) ?? ClassifyOptions.DefaultEpochs;
         // A model too large to build in passing is left to the command, which checks the memory it needs first.
         long widest = hidden.Prepend(hidden[0]).Zip(hidden.Append(GuessedClasses), (a, b) => (long)a * b).Max();
         if (widest > MaxStandInWeights || (long)batch * hidden.Max() > MaxStandInWeights) return null;
-        return new ClassifyPlan(hidden, batch, threads);
+        return new ClassifyPlan(hidden, batch, threads, epochs);
     }
 
     private static ForecastPlan? ReadForecast(IReadOnlyList<string> args, int? threads)
@@ -245,11 +277,11 @@ internal static class EarlyPrewarm
         return new ForecastPlan((int)inputs, units, horizon, threads);
     }
 
-    private static void Prewarm(Plan plan)
+    private static void Prewarm(Plan plan, CancellationToken shortBatchesKnown)
     {
         try
         {
-            _ = PrewarmAndTrain(plan);
+            _ = PrewarmAndTrain(plan, shortBatchesKnown);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -271,13 +303,13 @@ internal static class EarlyPrewarm
     /// thread's draws do not touch (<see cref="NeuriteRandom"/>); classify's stand-in is not shuffled, as an unseeded
     /// classify draws from the same generator.
     /// </remarks>
-    internal static Sequential PrewarmAndTrain(Plan plan)
+    internal static Sequential PrewarmAndTrain(Plan plan, CancellationToken shortBatchesKnown = default)
     {
         var standIn = plan.StandIn();
         standIn.Output = TextWriter.Null;
         // For the stand-in's fixed batch size; the same prewarm Compile starts unless that is turned off.
         standIn.PrewarmAsync().Wait();
-        plan.Train(standIn);
+        plan.Train(standIn, shortBatchesKnown);
         return standIn;
     }
 

@@ -8,9 +8,10 @@ namespace Neurite.Cli.Tests;
 
 /// <summary>
 /// The fresh process <see cref="CommandPrewarmTests"/> starts (<c>dotnet Neurite.Cli.Tests.dll classify-prewarm-probe
-/// INPUTS HIDDEN CLASSES BATCH THREADS</c>): as <c>neurite classify --hidden HIDDEN --batch-size BATCH --threads THREADS</c>
+/// INPUTS HIDDEN CLASSES BATCH THREADS TRAINROWS</c>): as <c>neurite classify --hidden HIDDEN --batch-size BATCH --threads THREADS</c>
 /// does on a run without a JIT profile, the early prewarm first, then the model built and prewarmed as the command builds
-/// it; once both prewarms are done, one training step on a batch of BATCH rows. Prints the prewarms started for the
+/// it for TRAINROWS training rows; once both prewarms are done, one training step on a batch of BATCH rows, then a step
+/// and a prediction of each short batch the command's Fit would train or validate on (<c>SHORT n</c> lists them). Prints the prewarms started for the
 /// model (<c>PREWARM key</c>) and, one per line, the CPU kernel methods the JIT compiled optimised on the training thread
 /// during that step (<c>KERNEL ...</c>, read from the runtime's JIT events). <see cref="ForecastCommand"/>: the same for forecast.
 /// </summary>
@@ -25,7 +26,7 @@ internal static class CommandPrewarmProbe
     /// network as the forecaster does for windows of INPUTS values (which the early prewarm guessed right when it is LOOKBACK).</summary>
     public const string ForecastCommand = "forecast-prewarm-probe";
 
-    public static int Run(int inputs, string hidden, int classes, int batch, int threads)
+    public static int Run(int inputs, string hidden, int classes, int batch, int threads, int trainRows)
     {
         using var listener = new JitListener();
         string[] args = ["classify", "data.csv", "--target", "y", "--hidden", hidden, "--batch-size", batch.ToString(CultureInfo.InvariantCulture),
@@ -33,11 +34,13 @@ internal static class CommandPrewarmProbe
         WaitForEarlyPrewarm(args, threads);
         int[] layers = hidden.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray();
         NeuriteRandom.SetSeed(17);
-        var (model, prewarm) = ClassifyCommand.BuildAndPrewarm(inputs, layers, classes, batch);
+        int[] shortBatches = ClassifyCommand.ShortBatches(trainRows, batch);
+        foreach (int rows in shortBatches) Console.WriteLine(FormattableString.Invariant($"SHORT {rows}"));
+        var (model, prewarm) = ClassifyCommand.BuildAndPrewarm(inputs, layers, classes, batch, shortBatches);
         prewarm.Wait();
         var y = Tensor.Zeros(batch, classes);
         for (int r = 0; r < batch; r++) y.Span[r * classes + r % classes] = 1;
-        return FirstStep(listener, model, inputs, layers[0], y);
+        return FirstStep(listener, model, inputs, layers[0], y, shortBatches);
     }
 
     public static int RunForecast(int inputs, int units, int horizon, int lookback, int threads)
@@ -144,12 +147,12 @@ public static class TestAssemblyProgram
 {
     public static int Main(string[] args)
     {
-        if (args.Length != 6) return 0;
+        if (args.Length is not (6 or 7)) return 0;
         int Number(int i) => int.Parse(args[i], CultureInfo.InvariantCulture);
         return args[0] switch
         {
-            CommandPrewarmProbe.Command => CommandPrewarmProbe.Run(Number(1), args[2], Number(3), Number(4), Number(5)),
-            CommandPrewarmProbe.ForecastCommand => CommandPrewarmProbe.RunForecast(Number(1), Number(2), Number(3), Number(4), Number(5)),
+            CommandPrewarmProbe.Command when args.Length == 7 => CommandPrewarmProbe.Run(Number(1), args[2], Number(3), Number(4), Number(5), Number(6)),
+            CommandPrewarmProbe.ForecastCommand when args.Length == 6 => CommandPrewarmProbe.RunForecast(Number(1), Number(2), Number(3), Number(4), Number(5)),
             _ => 0,
         };
     }

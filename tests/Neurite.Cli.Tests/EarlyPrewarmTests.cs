@@ -18,10 +18,11 @@ public sealed class EarlyPrewarmTests : IDisposable
     [Fact]
     public void Classify_prewarms_the_models_hidden_layers_batch_size_and_threads_as_its_options_give_them()
     {
-        var plan = Assert.IsType<EarlyPrewarm.ClassifyPlan>(EarlyPrewarm.Read(["classify", "data.csv", "--target", "y", "--hidden", "16,4", "--batch-size", "10", "--threads", "1"]));
+        var plan = Assert.IsType<EarlyPrewarm.ClassifyPlan>(EarlyPrewarm.Read(["classify", "data.csv", "--target", "y", "--hidden", "16,4", "--batch-size", "10", "--threads", "1", "--epochs", "60"]));
         Assert.Equal([16, 4], plan.Hidden);
         Assert.Equal(10, plan.BatchSize);
         Assert.Equal(1, plan.Threads);
+        Assert.Equal(60, plan.Epochs);
 
         // The other spellings System.CommandLine takes, and the last of an option given twice.
         plan = Assert.IsType<EarlyPrewarm.ClassifyPlan>(EarlyPrewarm.Read(["classify", "data.csv", "--hidden=12", "--batch-size:7", "--threads", "3", "--threads", "2"]));
@@ -37,6 +38,7 @@ public sealed class EarlyPrewarmTests : IDisposable
         Assert.Equal(ClassifyOptions.DefaultHidden, plan.Hidden);
         Assert.Equal(ClassifyOptions.DefaultBatchSize, plan.BatchSize);
         Assert.Null(plan.Threads);
+        Assert.Equal(ClassifyOptions.DefaultEpochs, plan.Epochs);
 
         plan = Assert.IsType<EarlyPrewarm.ClassifyPlan>(EarlyPrewarm.Read(["classify", "data.csv", "--hidden", "8,x", "--batch-size", "-3", "--threads", "9999", "--target"]));
         Assert.Equal(ClassifyOptions.DefaultHidden, plan.Hidden);
@@ -152,6 +154,34 @@ public sealed class EarlyPrewarmTests : IDisposable
     /// The short batch lengths the stand-ins are prewarmed for: every length from 1 to the tallest register tile, the
     /// tallest first (the tiles of 6 to 12 rows also serve every short batch of 13 to 31 rows).
     /// </summary>
+    /// <summary>
+    /// Once the command has started the prewarm of its exact short batches, the stand-in's guessed lengths stop: fitted with
+    /// that signal already given, the stand-in is prewarmed for its whole batch only; without it, for every length 1 to 12
+    /// as well. (Stand-ins of widths no other test uses: the prewarms started are counted per process.)
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_stand_ins_guessed_short_batches_stop_once_the_command_knows_its_own(bool known)
+    {
+        using var stop = new CancellationTokenSource();
+        if (known) stop.Cancel();
+        // Widths of each case's own: the other case's prewarms are not counted here whichever runs first.
+        int width = known ? 19 : 18, batch = 26;
+        var standIn = EarlyPrewarm.PrewarmAndTrain(new EarlyPrewarm.ClassifyPlan([width, 7], batch, Threads: null, Epochs: 3), stop.Token);
+        string signature = $"|Dense:{width}>{width}:";
+        var prewarmed = Neurite.Backends.Cpu.CpuBackend.StartedPrewarms.Where(k => k.Contains(signature, StringComparison.Ordinal))
+            .Select(k => int.Parse(k.Split('|')[0].Split('/')[2], System.Globalization.CultureInfo.InvariantCulture)).Where(b => b == batch || b <= 12).Distinct().Order();
+        Assert.Equal(2, standIn.History!.Epoch.Count);
+        if (Neurite.Backends.Cpu.Kernels.KernelSelector.Best == Neurite.Backends.Cpu.Kernels.KernelPath.Scalar)
+        {
+            // Without a vector path there is nothing to compile ahead: no prewarm runs at all.
+            Assert.Empty(prewarmed);
+            return;
+        }
+        Assert.Equal(known ? [batch] : [.. Enumerable.Range(1, 12), batch], prewarmed);
+    }
+
     [Fact]
     public void Forecasts_short_batch_prewarm_takes_every_tile_height_once_the_tallest_first()
     {

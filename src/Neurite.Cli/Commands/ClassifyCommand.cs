@@ -50,6 +50,9 @@ internal static class ClassifyCommand
 {
     private const int PlotWidth = 900, PlotHeight = 560, MaxNumericClasses = 20, MinRowsForIdCheck = 10;
 
+    /// <summary>The batches every row is predicted in after training (Predict's default), named so that their short last one is prewarmed.</summary>
+    internal const int PredictBatchSize = 32;
+
     public static int Run(ClassifyOptions options, CommandOutput output)
     {
         CommandChecks.TestFraction(options.TestFraction);
@@ -101,7 +104,9 @@ internal static class ClassifyCommand
         // The model is known from here: building it now lets its kernels compile on another core (PrewarmAsync) while the
         // rows are encoded and split, instead of in the first training step.
         NeuriteRandom.SetSeed(options.Seed);
-        var (model, _) = BuildAndPrewarm(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize);
+        // With the short last batches of the training, the validation and the prediction of every row after it.
+        int[] shortBatches = [.. ShortBatches(split.TrainCount, options.BatchSize).Append(complete.Length % PredictBatchSize).Where(rows => rows > 0).Distinct()];
+        var (model, _) = BuildAndPrewarm(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize, shortBatches);
         var encoded = recipe.Encode(table, file, complete);
         var x = encoded.X;
         var y = CategoricalEncoding.ToCategorical(classOfRow, classes.Length);
@@ -126,7 +131,7 @@ internal static class ClassifyCommand
             cancellationToken: options.Interrupt);
         int epochsRun = history.Epoch.Count;
 
-        int[] predictedAll = model.PredictClasses(x);
+        int[] predictedAll = model.PredictClasses(x, batchSize: PredictBatchSize);
         int[] testActual = split.TestRows.Select(r => classOfRow[r]).ToArray();
         int[] testPredicted = split.TestRows.Select(r => predictedAll[r]).ToArray();
         var scores = new ClassScores(testActual, testPredicted, classes, majority);
@@ -168,11 +173,29 @@ internal static class ClassifyCommand
     internal static Sequential BuildModel(int inputs, int[] hidden, int classes) => BuildModel(inputs, hidden, classes, standInBatch: null);
 
     /// <summary>
-    /// The model, and the one kernel prewarm started for it: for <paramref name="batchSize"/>, the batches it trains on.
-    /// Compile would start one of its own for Fit's default of 32 rows, a second prewarm beside this one (and beside the
-    /// early prewarm's) on a machine whose other core is what it has to compile on; that one is not started.
+    /// The lengths of the short last batches Fit trains and validates on, given <paramref name="trainRows"/> training rows of
+    /// which it holds out the last <see cref="ClassifyOptions.ValidationFraction"/> (rounded as Fit rounds it): the epoch's
+    /// last training batch and the validation's last batch, where they are not whole; each length once.
     /// </summary>
-    internal static (Sequential Model, Task Prewarm) BuildAndPrewarm(int inputs, int[] hidden, int classes, int batchSize)
+    internal static int[] ShortBatches(int trainRows, int batchSize)
+    {
+        int fitted = (int)Math.Floor(trainRows * (1.0 - ClassifyOptions.ValidationFraction));
+        return new[] { fitted % batchSize, (trainRows - fitted) % batchSize }.Where(rows => rows > 0).Distinct().ToArray();
+    }
+
+    /// <summary>
+    /// The model, and the kernel prewarms started for it: for <paramref name="batchSize"/>, the batches it trains on, and for
+    /// each of <paramref name="shortBatches"/>, each on a thread of its own. Compile would start one of its own for Fit's
+    /// default of 32 rows, another prewarm beside these (and beside the early prewarm's) on a machine whose other core is
+    /// what it has to compile on; that one is not started. The early prewarm's guessed short batch lengths stop here
+    /// (<see cref="EarlyPrewarm.ShortBatchesKnown"/>).
+    /// </summary>
+    /// <remarks>
+    /// A short batch's register tiles depend on its length (the narrow tiles of a 3-class output split 20 rows into 7, 7 and
+    /// 6): left to the early prewarm's guesses of 12 rows down to 1, iris's 20-row batch, the third of the Fit, compiled
+    /// its tiles on the training thread in most runs, ~1 ms against 8 µs for a warm batch (bench/results/cold-start-s10.md).
+    /// </remarks>
+    internal static (Sequential Model, Task Prewarm) BuildAndPrewarm(int inputs, int[] hidden, int classes, int batchSize, IReadOnlyList<int> shortBatches)
     {
         bool prewarmOnCompile = Backends.Backend.PrewarmOnCompile;
         Sequential model;
@@ -186,7 +209,9 @@ internal static class ClassifyCommand
         {
             Backends.Backend.PrewarmOnCompile = prewarmOnCompile;
         }
-        return (model, model.PrewarmAsync(batchSize));
+        EarlyPrewarm.ShortBatchesKnown();
+        var whole = model.PrewarmAsync(batchSize);
+        return (model, Task.WhenAll([whole, .. shortBatches.Where(rows => rows != batchSize).Select(rows => model.PrewarmAsync(rows))]));
     }
 
     /// <summary>
