@@ -102,8 +102,10 @@ public class GemmTests
         // Two panels or more copy a transposed A into one run per register tile, row of A by row; the same product of A stored
         // the other way reads A in place. Odd row counts (tiles of uneven height, a last tile short of 8 columns at A's end;
         // on the 512-bit path tiles of 9 to 12 rows, moved 16 values at a time but for a last tile short of 16 columns)
-        // and several K blocks.
-        foreach (var (m, k, n) in new[] { (37, 300, 96), (61, 513, 64), (13, 40, 160), (5, 9, 64), (250, 100, 100), (23, 70, 64), (100, 64, 96) })
+        // and several K blocks. The last row of A and a last tile short of a whole move's columns go in two overlapping
+        // moves (8 or 4 wide) inside their group: MLP U=128's dW (tiles of 12 and 11), single tiles of 7 and 15 rows.
+        foreach (var (m, k, n) in new[] { (37, 300, 96), (61, 513, 64), (13, 40, 160), (5, 9, 64), (250, 100, 100), (23, 70, 64), (100, 64, 96),
+            (128, 64, 128), (7, 33, 64), (15, 20, 64) })
         {
             var aT = KernelPaths.RandomValues(k * m, ++seed);
             var a = new float[m * k];

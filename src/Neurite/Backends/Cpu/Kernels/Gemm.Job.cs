@@ -490,6 +490,19 @@ internal static unsafe partial class Gemm
                     float* group = dst + (nint)i * kc + p * mr;
                     if (wide && mr >= 4 && mr <= 8 && i + 8 <= readable) Vector256.Store(Vector256.Load(a + i), group);
                     else if (wide && vector512 && mr >= 9 && mr <= 16 && i + 16 <= readable) Vector512.Store(Vector512.Load(a + i), group);
+                    else if (vector && mr >= 8 && mr <= 16)
+                    {
+                        // The last row, or a last tile short of readable values: two moves that overlap inside the group
+                        // touch neither the next group nor past the row (value by value this was a third of the copy's
+                        // moves at M = 128, K = 64).
+                        Vector256.Store(Vector256.Load(a + i), group);
+                        Vector256.Store(Vector256.Load(a + i + mr - 8), group + mr - 8);
+                    }
+                    else if (vector && mr >= 4 && mr <= 8)
+                    {
+                        Vector128.Store(Vector128.Load(a + i), group);
+                        Vector128.Store(Vector128.Load(a + i + mr - 4), group + mr - 4);
+                    }
                     else
                         for (int r = 0; r < mr; r++) group[r] = a[i + r];
                     i += mr;
