@@ -97,9 +97,31 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Column(float* a, float* b, float* c, int m, int k, bool accumulate)
     {
-        float* block = stackalloc float[64];
+        float* block = stackalloc float[128];
         int kMain = k & ~7;
         int i = 0;
+        // Sixteen rows at a time as two groups of eight: each group's chain is one fused multiply-add after another, so
+        // alone it waited on the previous one's latency at every p (a Dense(1) forward at 64 × 128: ~1.5 µs).
+        for (; i + 16 <= m && kMain == k; i += 16)
+        {
+            var acc = accumulate ? Vector256.Load(c + i) : Vector256<float>.Zero;
+            var acc2 = accumulate ? Vector256.Load(c + i + 8) : Vector256<float>.Zero;
+            float* rows = a + (nint)i * k;
+            float* rows2 = rows + (nint)8 * k;
+            for (int p = 0; p < k; p += 8)
+            {
+                TransposedPacking.Transpose8x8(rows + p, k, block, 8);
+                TransposedPacking.Transpose8x8(rows2 + p, k, block + 64, 8);
+                for (int q = 0; q < 8; q++)
+                {
+                    var bq = Vector256.Create(b[p + q]);
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Load(block + 8 * q), bq, acc);
+                    acc2 = Vector256.FusedMultiplyAdd(Vector256.Load(block + 64 + 8 * q), bq, acc2);
+                }
+            }
+            acc.Store(c + i);
+            acc2.Store(c + i + 8);
+        }
         for (; i + 8 <= m; i += 8)
         {
             var acc = accumulate ? Vector256.Load(c + i) : Vector256<float>.Zero;
