@@ -28,24 +28,34 @@ internal static unsafe partial class Gemm
         public static readonly bool Supported = Fma.IsSupported && Avx2.IsSupported;
     }
 
-    private static void MultiplyThin(float* a, float* b, float* c, int m, int k, int n, bool transA, bool accumulate)
+    private static void MultiplyThin(KernelPath path, float* a, float* b, float* c, int m, int k, int n, bool transA, bool accumulate)
     {
         // With K = 1, A's only column (or row) is A[i] either way, and B's only row is B[j] either way; with N = 1,
         // B's only column is B[p] either way.
-        if (k == 1) OuterProduct(a, b, c, m, n, accumulate);
+        if (k == 1) OuterProduct(a, b, c, m, n, accumulate, wide: path == KernelPath.Vector512);
         else if (transA) ColumnTransposed(a, b, c, m, k, accumulate);
         else Column(a, b, c, m, k, accumulate);
     }
 
     /// <summary>C[i, j] (+)= A[i]·B[j].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OuterProduct(float* a, float* b, float* c, int m, int n, bool accumulate)
+    private static void OuterProduct(float* a, float* b, float* c, int m, int n, bool accumulate, bool wide)
     {
         for (int i = 0; i < m; i++)
         {
             float* row = c + (nint)i * n;
-            var ai = Vector256.Create(a[i]);
             int j = 0;
+            // Half the stores of the 256-bit loop where 512-bit vectors are fast (a Dense(1)'s input gradient is all stores).
+            if (wide)
+            {
+                var wideAi = Vector512.Create(a[i]);
+                for (; j + 16 <= n; j += 16)
+                {
+                    var start = accumulate ? Vector512.Load(row + j) : Vector512<float>.Zero;
+                    Vector512.FusedMultiplyAdd(wideAi, Vector512.Load(b + j), start).Store(row + j);
+                }
+            }
+            var ai = Vector256.Create(a[i]);
             for (; j + 8 <= n; j += 8)
             {
                 var start = accumulate ? Vector256.Load(row + j) : Vector256<float>.Zero;
