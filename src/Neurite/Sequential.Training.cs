@@ -488,12 +488,12 @@ public sealed partial class Sequential
     private static void CheckFinite(Tensor t, string name, string where)
     {
         var s = t.Span;
-        for (int i = 0; i < s.Length; i++)
-            if (!float.IsFinite(s[i]))
-            {
-                int row = t.RowSize == 0 ? 0 : i / t.RowSize;
-                throw new NeuriteException($"{where}: {name} contains {s[i]} at row {row}. Remove or impute missing and infinite values (e.g. Table.DropIncomplete) before training.");
-            }
+        int i = Backends.Cpu.Kernels.ElementwiseKernels.IndexOfNonFinite(s);
+        if (i >= 0)
+        {
+            int row = t.RowSize == 0 ? 0 : i / t.RowSize;
+            throw new NeuriteException($"{where}: {name} contains {s[i]} at row {row}. Remove or impute missing and infinite values (e.g. Table.DropIncomplete) before training.");
+        }
     }
 
     private int ResolveBatchSize(int? batchSize, string where)

@@ -287,6 +287,33 @@ public class SequentialTests
     }
 
     [Fact]
+    public void Training_refuses_inputs_and_targets_that_are_not_finite_naming_the_first_row()
+    {
+        // 40 rows of 3 features: 120 inputs, so the first bad one lies past the vector blocks of every path.
+        var x = Tensor.Zeros(40, 3);
+        var y = Tensor.Zeros(40, 1);
+        var model = new Sequential(new Dense(1, inputShape: [3])) { Output = TextWriter.Null };
+        model.Compile("mse", new Sgd(0.1));
+        model.TrainOnBatch(x, y);
+        var weights = model.GetWeights().Select(w => w.Span.ToArray()).ToArray();
+
+        x.Span[37 * 3 + 2] = float.NaN;
+        x.Span[39 * 3] = float.PositiveInfinity;
+        var e = Assert.Throws<NeuriteException>(() => model.TrainOnBatch(x, y));
+        Assert.Contains($"TrainOnBatch: x contains {float.NaN} at row 37", e.Message);
+        e = Assert.Throws<NeuriteException>(() => model.Fit(x, y, epochs: 1, verbose: 0));
+        Assert.Contains($"Fit: x contains {float.NaN} at row 37", e.Message);
+
+        x.Span[37 * 3 + 2] = 0;
+        x.Span[39 * 3] = 0;
+        y.Span[2] = float.NegativeInfinity;
+        e = Assert.Throws<NeuriteException>(() => model.TrainOnBatch(x, y));
+        Assert.Contains($"TrainOnBatch: y contains {float.NegativeInfinity} at row 2", e.Message);
+        // Nothing was trained on the refused batches.
+        Assert.All(model.GetWeights().Zip(weights), p => Assert.Equal(p.Second, p.First.Span.ToArray()));
+    }
+
+    [Fact]
     public void Class_weights_scale_each_samples_loss()
     {
         var x = Tensor.FromArray(new float[] { 1, 0, 0, 1 }, 2, 2);

@@ -149,4 +149,31 @@ public class ElementwiseKernelsTests
         Assert.Throws<ArgumentException>(() => ElementwiseKernels.AdamUpdate(four, four, three, four, Alpha, Beta1Complement, Beta2Complement, Epsilon));
         Assert.Throws<ArgumentException>(() => ElementwiseKernels.AdamUpdate(four, four, four, three, Alpha, Beta1Complement, Beta2Complement, Epsilon));
     }
+
+    [Theory]
+    [MemberData(nameof(KernelPaths.Supported), MemberType = typeof(KernelPaths))]
+    public void IndexOfNonFiniteFindsTheFirstNaNOrInfinityAtEveryPosition(KernelPath path)
+    {
+        using var forced = KernelPaths.Force(path);
+        // Finite values whose exponent bits come closest to all ones, or are all zeros, beside ordinary ones.
+        float[] extremes = [float.MaxValue, -float.MaxValue, float.Epsilon, -float.Epsilon, ElementwiseKernels.MinNormalFloat, -0f, 0f, 1.5f];
+        // Quiet and signalling NaNs of both signs, with and without payload bits, and both infinities.
+        float[] nonFinite = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, BitConverter.UInt32BitsToSingle(0xFFC00001),
+            BitConverter.UInt32BitsToSingle(0x7F800001), BitConverter.UInt32BitsToSingle(0xFFFFFFFF)];
+        for (int length = 0; length <= 200; length++)
+        {
+            var values = KernelPaths.RandomValues(length, 8100 + length, scale: 1e30f);
+            for (int i = 0; i < length; i += 3) values[i] = extremes[i / 3 % extremes.Length];
+            Assert.Equal(-1, ElementwiseKernels.IndexOfNonFinite(values));
+            for (int at = 0; at < length; at++)
+            {
+                var copy = (float[])values.Clone();
+                copy[at] = nonFinite[at % nonFinite.Length];
+                // A later one in the same block of four vectors, or past it, must not be taken for the first.
+                if (at + 5 < length) copy[at + 5] = float.NaN;
+                if (at + 70 < length) copy[at + 70] = float.PositiveInfinity;
+                Assert.True(at == ElementwiseKernels.IndexOfNonFinite(copy), $"{path}, length {length}: expected {at}");
+            }
+        }
+    }
 }

@@ -102,9 +102,14 @@ public class GemmTests
         // Two panels or more copy a transposed A into one run per register tile, row of A by row; the same product of A stored
         // the other way reads A in place. Odd row counts (tiles of uneven height, a last tile short of 8 columns at A's end;
         // on the 512-bit path tiles of 9 to 12 rows, moved 16 values at a time but for a last tile short of 16 columns)
-        // and several K blocks.
-        foreach (var (m, k, n) in new[] { (37, 300, 96), (61, 513, 64), (13, 40, 160), (5, 9, 64), (250, 100, 100), (23, 70, 64), (100, 64, 96) })
+        // and several K blocks. The last row of A and a last tile short of a whole move's columns go in two overlapping
+        // moves (8 or 4 wide) inside their group. Rows of up to 128 values whose K block stays in L1 are read in place
+        // (MLP U=128's dW, tiles of 12 and 11); longer rows, or 64 and 128 with longer K blocks, are copied.
+        foreach (var (m, k, n, copiesA) in new[] { (64, 300, 96, true), (137, 300, 96, true), (161, 513, 64, true), (213, 40, 160, true), (250, 100, 100, true),
+            (144, 70, 64, true), (128, 200, 64, true), (256, 64, 64, true), (37, 300, 96, false), (13, 40, 160, false), (5, 9, 64, false),
+            (100, 64, 96, false), (128, 64, 128, false) })
         {
+            Assert.Equal(copiesA, Gemm.CopiesTransposedA(m, k / ((k + 255) / 256), (n + 31) / 32));
             var aT = KernelPaths.RandomValues(k * m, ++seed);
             var a = new float[m * k];
             for (int p = 0; p < k; p++)

@@ -50,6 +50,7 @@ internal static class ModelPrewarm
                 }
             }
         }
+        prewarm.AddInputCheck();
         if (model.Loss?.BackendKind is { } loss) prewarm.AddLoss(loss);
         if (model.Optimizer is { } optimizer) prewarm.AddOptimizer(optimizer);
         foreach (var metric in model.CompiledMetrics) prewarm.AddMetric(metric);

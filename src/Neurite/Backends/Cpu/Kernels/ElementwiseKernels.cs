@@ -52,6 +52,51 @@ internal static class ElementwiseKernels
         for (; i < z.Length; i++) dz[i] = z[i] > 0 ? da[i] : 0f;
     }
 
+    /// <summary>The index of the first NaN or infinity in <paramref name="values"/>, or −1 when every value is finite.</summary>
+    /// <remarks>
+    /// Every <c>TrainOnBatch</c> checks its inputs and targets: value by value that was about 3 % of an MLP step at U = 128,
+    /// B = 64 (8 K inputs). A value is not finite when its exponent bits are all ones; as unsigned integers, the largest
+    /// exponent field of a block equals all ones exactly when one of its values has it, so a block of four vectors costs one
+    /// comparison. The block that holds one is then read value by value for the first.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        const uint exponentBits = 0x7F800000;
+        int length = values.Length, i = 0;
+        fixed (float* start = values)
+        {
+            uint* p = (uint*)start;
+            var path = KernelSelector.Current;
+            if (path == KernelPath.Vector512)
+            {
+                var exponent = Vector512.Create(exponentBits);
+                for (; i <= length - 4 * Vector512<uint>.Count; i += 4 * Vector512<uint>.Count)
+                {
+                    var top = Vector512.Max(
+                        Vector512.Max(Vector512.Load(p + i) & exponent, Vector512.Load(p + i + 16) & exponent),
+                        Vector512.Max(Vector512.Load(p + i + 32) & exponent, Vector512.Load(p + i + 48) & exponent));
+                    if (Vector512.EqualsAny(top, exponent)) break;
+                }
+            }
+            else if (path == KernelPath.Vector256)
+            {
+                var exponent = Vector256.Create(exponentBits);
+                for (; i <= length - 4 * Vector256<uint>.Count; i += 4 * Vector256<uint>.Count)
+                {
+                    var top = Vector256.Max(
+                        Vector256.Max(Vector256.Load(p + i) & exponent, Vector256.Load(p + i + 8) & exponent),
+                        Vector256.Max(Vector256.Load(p + i + 16) & exponent, Vector256.Load(p + i + 24) & exponent));
+                    if (Vector256.EqualsAny(top, exponent)) break;
+                }
+            }
+            // The rest, or the block that holds the first non-finite value.
+            for (; i < length; i++)
+                if ((p[i] & exponentBits) == exponentBits) return i;
+        }
+        return -1;
+    }
+
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> product)
     {
         int i = 0, width = Vector<float>.Count;

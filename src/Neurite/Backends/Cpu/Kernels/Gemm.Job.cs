@@ -14,6 +14,24 @@ internal static unsafe partial class Gemm
     /// </summary>
     internal static int FinishedBlockFloats = 32 * 1024;
 
+    // Below this many panels per K block, copying A costs more than its misses.
+    private const int MinPanelsToPackA = 2;
+
+    // A transposed A at most this many floats a row is read in place where its K block's rows stay in L1 (below).
+    private const int TransposedAInPlaceMaxRowFloats = 128;
+
+    /// <summary>
+    /// Whether a transposed A (stored (K, M)) is copied into tile runs for a K block of <paramref name="kc"/> rows read by
+    /// <paramref name="panels"/> panels. Rows of at most <see cref="TransposedAInPlaceMaxRowFloats"/> floats (512 bytes)
+    /// whose K block stays in an 8-way L1 (<see cref="InPlacePanelThrashesL1"/>: at M = 128 up to 64 rows) are read in
+    /// place: the copy then cost more than it saved. Alternating in one process (thread CPU, Xeon with a 48 KiB 12-way
+    /// L1, 512-bit path, bench/results/sweep-s10.md, s10-mlp): the MLP's dW at M = 128, K = 64, N = 128 15.8 against
+    /// 14.0 µs in place, M = 64 4.7 / 3.6, M = 96 11.8 / 10.3; M = 16 and 32 with K in the thousands within 2 %. Longer
+    /// rows (a tile's K rows 1–4 KiB apart, a few L1 sets) and longer K blocks are still copied.
+    /// </summary>
+    internal static bool CopiesTransposedA(int m, int kc, int panels) =>
+        panels >= MinPanelsToPackA && (m > TransposedAInPlaceMaxRowFloats || InPlacePanelThrashesL1(m, kc));
+
     private sealed class Job : IParallelWork
     {
         public const int PackPhase = 0, ComputePhase = 1;
@@ -137,7 +155,7 @@ internal static unsafe partial class Gemm
             // same multiply-adds in the same order, so the bits do not change.
             bool prefetchPanels = PrefetchesPanels(AllPacked, PackPerKBlock) && PrefetchesPackedPanels(PanelsStayInL2);
             float* aPacked = TransA
-                ? (p1 - p0 >= MinPanelsToPackA ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null)
+                ? (CopiesTransposedA(M, kc, p1 - p0) ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null)
                 : ((AllPacked || PackPerPanel) && K >= PackRowMajorAMinKFor(prefetchPanels) && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);
             // The lead (row-major, its own K) still runs the kernels of `table`.
             nint[] packedTable = aPacked == null || TransA ? table : wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
@@ -435,8 +453,6 @@ internal static unsafe partial class Gemm
             }
         }
 
-        // Below this many panels per K block, copying A costs more than its misses.
-        private const int MinPanelsToPackA = 2;
 
         [ThreadStatic] private static float[]? t_aPacked;
         [ThreadStatic] private static int t_aPackedOffset;
@@ -490,6 +506,19 @@ internal static unsafe partial class Gemm
                     float* group = dst + (nint)i * kc + p * mr;
                     if (wide && mr >= 4 && mr <= 8 && i + 8 <= readable) Vector256.Store(Vector256.Load(a + i), group);
                     else if (wide && vector512 && mr >= 9 && mr <= 16 && i + 16 <= readable) Vector512.Store(Vector512.Load(a + i), group);
+                    else if (vector && mr >= 8 && mr <= 16)
+                    {
+                        // The last row, or a last tile short of readable values: two moves that overlap inside the group
+                        // touch neither the next group nor past the row (value by value this was a third of the copy's
+                        // moves at M = 128, K = 64).
+                        Vector256.Store(Vector256.Load(a + i), group);
+                        Vector256.Store(Vector256.Load(a + i + mr - 8), group + mr - 8);
+                    }
+                    else if (vector && mr >= 4 && mr <= 8)
+                    {
+                        Vector128.Store(Vector128.Load(a + i), group);
+                        Vector128.Store(Vector128.Load(a + i + mr - 4), group + mr - 4);
+                    }
                     else
                         for (int r = 0; r < mr; r++) group[r] = a[i + r];
                     i += mr;

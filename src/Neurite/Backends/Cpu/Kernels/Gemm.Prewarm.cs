@@ -55,7 +55,7 @@ internal static unsafe partial class Gemm
         prewarm.Add(typeof(Gemm), nameof(PackPanel));
         if (transB) prewarm.Add(typeof(TransposedPacking), nameof(TransposedPacking.TransposePanel));
         if (transB && n % Panel != 0) prewarm.Add(typeof(TransposedPacking), nameof(TransposedPacking.CopyPanel));
-        if (transA && panels >= 2) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackTransposedA");
+        if (transA && CopiesTransposedA(m, k / ((k + MaxKBlock - 1) / MaxKBlock), panels)) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackTransposedA");
         // A transposed A's copy into tile runs, for PackTransposedA and the weight-gradient pass alike.
         prewarm.Add(typeof(Gemm).FullName + "+Job", "CopyTransposedTiles");
         // A long-row A copied into tile runs (beside a packed B or a panel-at-a-time copy of an in-place one) is read by the

@@ -28,24 +28,34 @@ internal static unsafe partial class Gemm
         public static readonly bool Supported = Fma.IsSupported && Avx2.IsSupported;
     }
 
-    private static void MultiplyThin(float* a, float* b, float* c, int m, int k, int n, bool transA, bool accumulate)
+    private static void MultiplyThin(KernelPath path, float* a, float* b, float* c, int m, int k, int n, bool transA, bool accumulate)
     {
         // With K = 1, A's only column (or row) is A[i] either way, and B's only row is B[j] either way; with N = 1,
         // B's only column is B[p] either way.
-        if (k == 1) OuterProduct(a, b, c, m, n, accumulate);
+        if (k == 1) OuterProduct(a, b, c, m, n, accumulate, wide: path == KernelPath.Vector512);
         else if (transA) ColumnTransposed(a, b, c, m, k, accumulate);
         else Column(a, b, c, m, k, accumulate);
     }
 
     /// <summary>C[i, j] (+)= A[i]·B[j].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OuterProduct(float* a, float* b, float* c, int m, int n, bool accumulate)
+    private static void OuterProduct(float* a, float* b, float* c, int m, int n, bool accumulate, bool wide)
     {
         for (int i = 0; i < m; i++)
         {
             float* row = c + (nint)i * n;
-            var ai = Vector256.Create(a[i]);
             int j = 0;
+            // Half the stores of the 256-bit loop where 512-bit vectors are fast (a Dense(1)'s input gradient is all stores).
+            if (wide)
+            {
+                var wideAi = Vector512.Create(a[i]);
+                for (; j + 16 <= n; j += 16)
+                {
+                    var start = accumulate ? Vector512.Load(row + j) : Vector512<float>.Zero;
+                    Vector512.FusedMultiplyAdd(wideAi, Vector512.Load(b + j), start).Store(row + j);
+                }
+            }
+            var ai = Vector256.Create(a[i]);
             for (; j + 8 <= n; j += 8)
             {
                 var start = accumulate ? Vector256.Load(row + j) : Vector256<float>.Zero;
@@ -97,9 +107,31 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Column(float* a, float* b, float* c, int m, int k, bool accumulate)
     {
-        float* block = stackalloc float[64];
+        float* block = stackalloc float[128];
         int kMain = k & ~7;
         int i = 0;
+        // Sixteen rows at a time as two groups of eight: each group's chain is one fused multiply-add after another, so
+        // alone it waited on the previous one's latency at every p (a Dense(1) forward at 64 × 128: ~1.5 µs).
+        for (; i + 16 <= m && kMain == k; i += 16)
+        {
+            var acc = accumulate ? Vector256.Load(c + i) : Vector256<float>.Zero;
+            var acc2 = accumulate ? Vector256.Load(c + i + 8) : Vector256<float>.Zero;
+            float* rows = a + (nint)i * k;
+            float* rows2 = rows + (nint)8 * k;
+            for (int p = 0; p < k; p += 8)
+            {
+                TransposedPacking.Transpose8x8(rows + p, k, block, 8);
+                TransposedPacking.Transpose8x8(rows2 + p, k, block + 64, 8);
+                for (int q = 0; q < 8; q++)
+                {
+                    var bq = Vector256.Create(b[p + q]);
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Load(block + 8 * q), bq, acc);
+                    acc2 = Vector256.FusedMultiplyAdd(Vector256.Load(block + 64 + 8 * q), bq, acc2);
+                }
+            }
+            acc.Store(c + i);
+            acc2.Store(c + i + 8);
+        }
         for (; i + 8 <= m; i += 8)
         {
             var acc = accumulate ? Vector256.Load(c + i) : Vector256<float>.Zero;

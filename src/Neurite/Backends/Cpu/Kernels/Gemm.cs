@@ -101,7 +101,7 @@ internal static unsafe partial class Gemm
         fixed (float* pa = a, pb = b, pc = c)
         {
             var path = KernelSelector.Current;
-            if (IsThin(path, m, k, n)) MultiplyThin(pa, pb, pc, m, k, n, transA, accumulate);
+            if (IsThin(path, m, k, n)) MultiplyThin(path, pa, pb, pc, m, k, n, transA, accumulate);
             else if (2.0 * m * n * k < SmallMaxFlops) MultiplySmall(path, pa, pb, pc, m, k, n, transA, transB, accumulate);
             else Run(path, pa, pb, null, pc, m, k, n, transA, transB, accumulate);
         }
@@ -129,7 +129,7 @@ internal static unsafe partial class Gemm
         fixed (float* pa = a, pb = b, pc = c)
         {
             var path = KernelSelector.Current;
-            if (IsThin(path, m, k, n)) MultiplyThin(pa, pb, pc, m, k, n, transA, false);
+            if (IsThin(path, m, k, n)) MultiplyThin(path, pa, pb, pc, m, k, n, transA, false);
             else if (2.0 * m * n * k < SmallMaxFlops) MultiplySmall(path, pa, pb, pc, m, k, n, transA, false, false);
             else return Run(path, pa, pb, null, pc, m, k, n, transA, false, false, finished);
             return false;

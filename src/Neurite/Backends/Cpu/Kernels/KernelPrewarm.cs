@@ -216,6 +216,9 @@ internal sealed class KernelPrewarm
         }
     }
 
+    /// <summary>The check that a training batch's inputs and targets are finite (<c>TrainOnBatch</c> runs it on every batch).</summary>
+    public void AddInputCheck() => Add(typeof(ElementwiseKernels), nameof(ElementwiseKernels.IndexOfNonFinite));
+
     /// <summary>An optimizer's update pass (<see cref="ElementwiseKernels"/>, <see cref="OptimizerKernels"/>), split between threads by <see cref="ParallelUpdates"/>.</summary>
     public void AddOptimizer(Optimizers.Optimizer optimizer)
     {
