@@ -263,6 +263,10 @@ internal static class ColdForecast
             {
                 // Another thread's Fit: the early prewarm's stand-in, fitted before (one hopes) the first member is.
                 if (kind == FitEnd) (OtherFitEndMs, OtherFitThread) = (ProcessMs(), (ulong)e.OSThreadId);
+                // The first read of an event's payload decodes it by the event's metadata: 60-140 µs of this listener's own
+                // first calls, which landed in the training thread's first batch (the tool, with no listener, never pays
+                // them). Read here, they are paid on the thread that trained first (the early prewarm's stand-in).
+                if (kind is BatchBegin or BatchEnd) _ = e.Payload![0];
                 return;
             }
             if (kind == FitBegin && _marks.Count == 0)
