@@ -184,6 +184,8 @@ internal static class ColdForecast
         Console.WriteLine("first steps, thread CPU µs: " + string.Join(" ", r.FirstSteps.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
         // Before each of those batches, since the previous one's end (the first: since Fit's call): setup, validations, epoch ends.
         Console.WriteLine("before each, thread CPU µs: " + string.Join(" ", r.FirstGaps.Select(v => (v * 1000).ToString("0.0", CultureInfo.InvariantCulture))));
+
+        foreach (string line in timer.Breakdown()) Console.WriteLine(line);
         if (jit is not null) ListJit(jit, timer);
         return 0;
     }
@@ -270,6 +272,10 @@ internal static class ColdForecast
             {
                 // Another thread's Fit: the early prewarm's stand-in, fitted before (one hopes) the first member is.
                 if (kind == FitEnd) (OtherFitEndMs, OtherFitThread) = (ProcessMs(), (ulong)e.OSThreadId);
+                // The first read of an event's payload decodes it by the event's metadata: 60-140 µs of this listener's own
+                // first calls, which landed in the training thread's first batch (the tool, with no listener, never pays
+                // them). Read here, they are paid on the thread that trained first (the early prewarm's stand-in).
+                if (kind is BatchBegin or BatchEnd) _ = e.Payload![0];
                 return;
             }
             if (kind == FitBegin && _marks.Count == 0)
@@ -328,6 +334,41 @@ internal static class ColdForecast
         }
 
         private static double Ms(long ticks) => ticks * 1e3 / Stopwatch.Frequency;
+
+        /// <summary>
+        /// The training thread's CPU µs between the events of the first and the last Fit, by kind: Fit's setup (its call to
+        /// the first batch's begin), the batches, the gaps between an epoch's batches, the epochs' ends (the validation,
+        /// the callbacks' epoch end, the next shuffle), and the last batch's end to Fit's end; the first Fit's within the
+        /// first batches counted, the last Fit's per batch. Lines starting BREAKDOWN, for reading a child's output by hand.
+        /// </summary>
+        public IEnumerable<string> Breakdown()
+        {
+            var fits = Enumerable.Range(0, _marks.Count).Where(i => _marks[i].Kind == FitBegin).ToList();
+            if (fits.Count == 0) yield break;
+            foreach (var (label, fit) in new[] { ("first", fits[0]), ("last", fits[^1]) })
+            {
+                int end = _marks.FindIndex(fit, m => m.Kind == FitEnd);
+                if (end < 0) continue;
+                double setup = 0, inner = 0, epochs = 0, tail = 0, batchSum = 0;
+                int batches = 0, epochGaps = 0;
+                var epochList = new List<double>();
+                var batchList = new List<double>();
+                for (int i = fit + 1; i <= end && (label == "last" || batches < _steps); i++)
+                {
+                    var (a, b) = (_marks[i - 1], _marks[i]);
+                    double us = (b.Cpu - a.Cpu) * 1e3;
+                    if (a.Kind == FitBegin) setup += us;
+                    else if (a.Kind == BatchBegin) { batchSum += us; batches++; if (batchList.Count < 12) batchList.Add(us); }
+                    else if (b.Kind == FitEnd) tail += us;
+                    else if (a.Epoch == b.Epoch) inner += us;
+                    else { epochs += us; epochGaps++; if (epochList.Count < 12) epochList.Add(us); }
+                }
+                string F(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
+                yield return $"BREAKDOWN {label} fit: batches {batches} ({F(batchSum)} µs, mean {F(batchSum / Math.Max(1, batches))}), setup {F(setup)}, " +
+                    $"between batches {F(inner)}, epoch ends {epochGaps} ({F(epochs)}, mean {F(epochs / Math.Max(1, epochGaps))}), tail {F(tail)}";
+                yield return $"BREAKDOWN {label} fit: first batches µs {string.Join(' ', batchList.Select(F))}; first epoch ends µs {string.Join(' ', epochList.Select(F))}";
+            }
+        }
     }
 
     /// <summary>The JIT's counters (<see cref="System.Runtime.JitInfo"/>), all threads and this one.</summary>

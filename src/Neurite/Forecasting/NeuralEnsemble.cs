@@ -50,8 +50,11 @@ public static class NeuralEnsemble
     {
         ArgumentNullException.ThrowIfNull(model);
         var best = new KeepBest();
+        // An array, not a collection expression: the type the compiler makes for [a, b] as an IEnumerable cost the first
+        // member's Fit 15-50 µs of first calls on the training thread, however often another thread had used it before
+        // (bench/results/cold-start-s10.md).
         model.Fit(x, y, epochs: maxEpochs, batchSize: BatchSize, validationData: (xValidation, yValidation), verbose: 0,
-            callbacks: [best, new EarlyStopping("val_loss", patience: Patience)], cancellationToken: cancellationToken);
+            callbacks: new Callback[] { best, new EarlyStopping("val_loss", patience: Patience) }, cancellationToken: cancellationToken);
         best.Restore();
         return best.BestEpoch + 1;
     }
@@ -163,26 +166,54 @@ public static class NeuralEnsemble
     }
 
     /// <summary>Keeps the weights of the epoch with the lowest validation loss, to restore after training however it ended.</summary>
+    /// <remarks>
+    /// The best weights are copied into arrays taken on the first improvement and reused after it: a member improves on most
+    /// of its first epochs, and copies made new each time (<see cref="Sequential.GetWeights"/>) put a few KB of fresh memory
+    /// and their first calls into each of the first member's first epochs (bench/results/cold-start-s10.md).
+    /// </remarks>
     private sealed class KeepBest : Callback
     {
         private double _best = double.PositiveInfinity;
-        private IReadOnlyList<Tensor>? _weights;
+        private float[][]? _weights;
 
         public int BestEpoch { get; private set; }
 
         public override void OnEpochEnd(int epoch, Logs logs)
         {
-            if (logs.TryGetValue("val_loss", out double loss) && loss < _best)
+            if (!logs.TryGetValue("val_loss", out double loss) || !(loss < _best)) return;
+            _best = loss;
+            BestEpoch = epoch;
+            var model = Model!;
+            model.SyncHostFromBackend();
+            _weights ??= new float[WeightCount(model)][];
+            var layers = model.Layers;
+            for (int l = 0, i = 0; l < layers.Count; l++)
             {
-                _best = loss;
-                BestEpoch = epoch;
-                _weights = Model!.GetWeights();
+                layers[l].HeldBy?.SyncToHost();
+                var parameters = layers[l].Parameters;
+                for (int p = 0; p < parameters.Count; p++, i++)
+                {
+                    var values = parameters[p].Value.Span;
+                    values.CopyTo(_weights[i] ??= new float[values.Length]);
+                }
             }
         }
 
         public void Restore()
         {
-            if (_weights is not null) Model!.SetWeights(_weights);
+            if (_weights is null) return;
+            var model = Model!;
+            var weights = new List<Tensor>(_weights.Length);
+            foreach (var layer in model.Layers)
+                foreach (var parameter in layer.Parameters) weights.Add(new Tensor(_weights[weights.Count], parameter.Value.ShapeArray));
+            model.SetWeights(weights);
+        }
+
+        private static int WeightCount(Sequential model)
+        {
+            int count = 0;
+            for (int l = 0; l < model.Layers.Count; l++) count += model.Layers[l].Parameters.Count;
+            return count;
         }
     }
 }
