@@ -253,12 +253,17 @@ internal sealed class KernelPrewarm
         foreach (string step in CellMethods(cell)) Add(cell, step);
         // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
         int[] stepRows = [.. new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0)];
-        foreach (int rows in stepRows) Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true);
+        // An LSTM's step products fetch the next step's arrays where those fit the L2 (LstmSequence's steps); listed where
+        // the backward's, the smaller, fit.
+        bool SidePrefetch(int rows) => cell == typeof(LstmSequence) && RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), CacheSizes.L2Bytes);
+        foreach (int rows in stepRows)
+            Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows));
         foreach (var pass in ColumnPasses(cell)) Append(pass);
         Add(typeof(RecurrentSequence), "BackwardRows");
         Add(typeof(SequenceLayout), nameof(SequenceLayout.AddOutputGradient));
         Add(typeof(SequenceLayout), nameof(SequenceLayout.Add));
-        foreach (int rows in stepRows) Gemm.AddProductToPrewarm(this, rows, width, units, transA: false, transB: false, threads: 1, prepacked: true);
+        foreach (int rows in stepRows)
+            Gemm.AddProductToPrewarm(this, rows, width, units, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows));
         Add(typeof(SequenceLayout), "AddInputWeightGradientRange");
         // Column blocks of the path's width, then Vector256 and scalar ones for the columns left.
         Add(typeof(SequenceLayout), "AddInputWeightGradientBlock", []);
