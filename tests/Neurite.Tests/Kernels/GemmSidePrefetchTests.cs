@@ -133,4 +133,20 @@ public class GemmSidePrefetchTests
         Assert.False(RecurrentSequence.PrefetchesNextStep(1024, 512 * 1024));               // a 512 KiB L2: never
         Assert.False(RecurrentSequence.PrefetchesNextStep(1024, 0));                        // unknown: never
     }
+
+    /// <summary>The weight-gradient pass fetches its next K block only while it takes at most half of an L2 of at least 1 MiB.</summary>
+    [Fact]
+    public void TheNextWeightGradientBlockIsFetchedOnlyIntoHalfOfALargeL2()
+    {
+        const int mib = 1024 * 1024;
+        // LSTM(128) with 16 features: 256 rows of 512 gate gradients, 128 of h̃, 16 of x̃ and a bias: 672 KiB.
+        long lstm128 = 256L * (512 + 128 + 16 + 1) * sizeof(float);
+        Assert.True(Gemm.TransposedPartsPrefetchNextBlock(lstm128, 2 * mib));
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(lstm128, mib));
+        // LSTM(256): 256 rows of 1024 + 256 + 16 + 1, 1.3 MiB, over half of 2 MiB.
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(256L * (1024 + 273) * sizeof(float), 2 * mib));
+        Assert.True(Gemm.TransposedPartsPrefetchNextBlock(mib / 2, mib));                    // exactly half
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(1024, 512 * 1024));              // a 512 KiB L2: never
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(1024, 0));                       // unknown: never
+    }
 }

@@ -396,6 +396,16 @@ internal static unsafe partial class Gemm
             {
                 int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
                 PackRowsIntoPanels(B + (nint)k0 * N, kc, N, Packed);
+                // The tiles fetch the next K block's rows of B and of every A (read from memory by the packing and the copies
+                // otherwise) where they fit beside this block's.
+                Side = default;
+                int next = k0 + kc, nextRows = K * (kb + 2) / kBlocks - next;
+                if (kb + 1 < kBlocks && TransposedPartsPrefetchNextBlock((long)nextRows * (N + totalRows) * sizeof(float), CacheSizes.L2Bytes))
+                {
+                    Side.Add(B + (nint)next * N, (long)nextRows * N);
+                    foreach (var part in parts)
+                        if (part.A != null) Side.Add(part.A + (nint)next * part.Rows, (long)nextRows * part.Rows);
+                }
                 long length = (long)totalRows * kc;
                 if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
                     (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
@@ -424,6 +434,13 @@ internal static unsafe partial class Gemm
                 int chunks = Math.Clamp((int)Math.Round((double)totalRows * kc / MaxABlockFloats), 1, Math.Max(1, totalRows / MinChunkRows));
                 int chunkRows = (totalRows + chunks - 1) / chunks;
                 bool prefetchC = Sse.IsSupported;
+                bool side = Sse.IsSupported && Side.Lines > 0;
+                nint[] pfTable = wide ? GemmMicroKernels.V512TnPf : GemmMicroKernels.V256TnPf;
+                if (side)
+                {
+                    _sideNext = 0;
+                    _sideTilesLeft = t * Panels * (Panel / width);
+                }
                 for (int first = 0; first < t;)
                 {
                     int end = first, rows = 0;
@@ -436,6 +453,14 @@ internal static unsafe partial class Gemm
                             {
                                 var (aTile, cTile, mr) = tiles[q];
                                 if (prefetchC) PrefetchTransposedPartTile(tiles, q, first, end, jp * Panel + s, width);
+                                float* sideStart = null;
+                                int sideLines = side ? TakeSideShare(out sideStart) : 0;
+                                if (sideLines > 0)
+                                {
+                                    var prefetching = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)pfTable[mr - 1];
+                                    prefetching((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true, sideStart, sideLines);
+                                    continue;
+                                }
                                 var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
                                 kernel((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true);
                             }
@@ -443,7 +468,9 @@ internal static unsafe partial class Gemm
                     first = end;
                 }
             }
+            Side = default;
         }
+
 
         // How many tile calls ahead a transposed part's C tile is fetched: a call of kc = 256 takes about 0.5 µs, a miss to memory 0.1.
         private const int TransposedPrefetchTiles = 2;

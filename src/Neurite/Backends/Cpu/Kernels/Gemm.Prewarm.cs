@@ -103,6 +103,23 @@ internal static unsafe partial class Gemm
         }
     }
 
+    /// <summary>
+    /// The tiles that fetch the next K block in <see cref="AddTransposedProducts"/> over <paramref name="k"/> rows of a B at
+    /// least <paramref name="minN"/> columns wide (a GRU's passes take 2U and U), for parts of <paramref name="partRows"/>
+    /// rows (a recurrent layer's dR, dW and dBias), wherever the narrowest B's smallest block would fetch.
+    /// </summary>
+    internal static void AddTransposedPartsToPrewarm(KernelPrewarm prewarm, int k, int minN, int[] partRows)
+    {
+        var path = prewarm.Path;
+        int kBlocks = (k + MaxKBlock - 1) / MaxKBlock;
+        if (path == KernelPath.Scalar || kBlocks < 2) return;
+        int totalRows = partRows.Sum(), blockRows = k / kBlocks, n = minN;
+        if (!TransposedPartsPrefetchNextBlock((long)blockRows * (n + totalRows) * sizeof(float), CacheSizes.L2Bytes)) return;
+        int maxRows = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+        foreach (int rows in partRows)
+            if (rows > 0) AddTiles(prewarm, PathPrefix(path), "TnPf", rows, maxRows);
+    }
+
     private static void RunEmptyJob()
     {
         IParallelWork work = new Job { Phase = Job.PackPhase, Panels = 0, Parts = 1 };

@@ -435,6 +435,16 @@ internal static unsafe partial class Gemm
     /// </summary>
     internal static bool StaysInL2(long packedBytes, int l2Bytes) => l2Bytes >= MinL2ForResidentPanels && packedBytes <= l2Bytes / 2;
 
+    /// <summary>
+    /// Whether the tiles of <see cref="AddTransposedProducts"/> fetch the next K block's rows of B and of the parts' A
+    /// (<paramref name="nextBytes"/>) into L2 as they run, a share each inside their k loops: when those take at most half of
+    /// an L2 of at least <see cref="MinL2ForResidentPanels"/>, beside the current block's packed B and copies (a gate-gradient
+    /// block of an LSTM(128): 672 KiB, 256 rows of 512 gates, h̃ and x̃). Otherwise they come from memory when the block is
+    /// packed, as before (and always on a 512 KiB L2).
+    /// </summary>
+    internal static bool TransposedPartsPrefetchNextBlock(long nextBytes, int l2Bytes) =>
+        l2Bytes >= MinL2ForResidentPanels && nextBytes <= l2Bytes / 2;
+
     /// <summary>The smallest L2 in which a packed B of half its size is taken to stay (<see cref="StaysInL2"/>).</summary>
     internal const int MinL2ForResidentPanels = 1024 * 1024;
 

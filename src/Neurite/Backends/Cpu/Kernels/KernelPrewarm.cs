@@ -273,6 +273,7 @@ internal sealed class KernelPrewarm
         Add(typeof(SequenceLayout), "AddInputWeightGradientColumns", typeof(float), typeof(ScalarOps));
         Gemm.AddProductToPrewarm(this, units, all, width, transA: true, transB: false, threads);
         Gemm.AddProductToPrewarm(this, features, all, width, transA: true, transB: false, threads);
+        Gemm.AddTransposedPartsToPrewarm(this, all, units, [units, features, 1]);
         Gemm.AddProductToPrewarm(this, all, width, features, transA: false, transB: true, threads);
     }
 
