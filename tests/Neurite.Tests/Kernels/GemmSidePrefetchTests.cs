@@ -121,17 +121,23 @@ public class GemmSidePrefetchTests
         }
     }
 
-    /// <summary>A step fetches its next arrays only while they take at most a quarter of an L2 of at least 1 MiB.</summary>
+    /// <summary>A step fetches its next arrays only while they take at most a quarter of an L2 of at least 1 MiB, and all steps' more than half of it.</summary>
     [Fact]
-    public void TheNextStepIsFetchedOnlyIntoAQuarterOfALargeL2()
+    public void TheNextStepIsFetchedOnlyIntoAQuarterOfALargeL2ThatCannotHoldTheSequence()
     {
         const int mib = 1024 * 1024;
-        // LSTM U = 128, a half of 128 rows: the forward's gates and three states, 128 · (512 + 384) floats = 448 KiB.
-        Assert.True(RecurrentSequence.PrefetchesNextStep(128 * (512 + 384), 2 * mib));
-        Assert.False(RecurrentSequence.PrefetchesNextStep(128 * (512 + 384), mib));        // over a quarter of 1 MiB
-        Assert.True(RecurrentSequence.PrefetchesNextStep(mib / 16, mib));                  // exactly a quarter
-        Assert.False(RecurrentSequence.PrefetchesNextStep(1024, 512 * 1024));               // a 512 KiB L2: never
-        Assert.False(RecurrentSequence.PrefetchesNextStep(1024, 0));                        // unknown: never
+        // LSTM U = 128, a half of 128 rows: the forward's gates and three states, 128 · (512 + 384) floats = 448 KiB a step;
+        // 200 steps of them, 87.5 MiB.
+        const long step = 128 * (512 + 384), sequence = 200 * step;
+        Assert.True(RecurrentSequence.PrefetchesNextStep(step, sequence, 2 * mib));
+        Assert.False(RecurrentSequence.PrefetchesNextStep(step, sequence, mib));             // over a quarter of 1 MiB
+        Assert.True(RecurrentSequence.PrefetchesNextStep(mib / 16, sequence, mib));          // exactly a quarter
+        Assert.False(RecurrentSequence.PrefetchesNextStep(1024, sequence, 512 * 1024));      // a 512 KiB L2: never
+        Assert.False(RecurrentSequence.PrefetchesNextStep(1024, sequence, 0));               // unknown: never
+        // LSTM U = 32, halves of 8 rows over 10 steps: 8 · 224 floats a step, 70 KiB in all, which stay in L2.
+        Assert.False(RecurrentSequence.PrefetchesNextStep(8 * 224, 10 * 8 * 224, 2 * mib));
+        Assert.False(RecurrentSequence.PrefetchesNextStep(1024, mib / 4, 2 * mib));          // exactly half: stays
+        Assert.True(RecurrentSequence.PrefetchesNextStep(1024, mib / 4 + 1, 2 * mib));
     }
 
     /// <summary>The weight-gradient pass fetches its next K block only while it takes at most half of an L2 of at least 1 MiB.</summary>

@@ -137,7 +137,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         int state = (step * batch + b0) * u, next = ((step + 1) * batch + b0) * u;
         // What the next step writes: its gates (the product's C) and the cell pass's c', act(c') and h'.
         var side = new SidePrefetch();
-        if (step + 1 < Steps && PrefetchesNextStep((long)rowsHere * (g4 + 3 * u), CacheSizes.L2Bytes))
+        if (step + 1 < Steps && PrefetchesNextStep((long)rowsHere * (g4 + 3 * u), (long)Steps * batch * (g4 + 3 * u), CacheSizes.L2Bytes))
         {
             int after = ((step + 2) * batch + b0) * u;
             side.Add(Pointer(Gates.AsSpan((next / u) * g4)), rowsHere * g4);
@@ -181,7 +181,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         // The cell pass overwrote the gates with dz, whose product with Rᵀ is the gradient into the previous h. That product
         // also fetches what the previous step's cell pass reads: its gates, c and act(c), otherwise read from memory.
         var side = new SidePrefetch();
-        if (step > 0 && PrefetchesNextStep((long)rowsHere * (g4 + 2 * u), CacheSizes.L2Bytes))
+        if (step > 0 && PrefetchesNextStep((long)rowsHere * (g4 + 2 * u), (long)Steps * batch * (g4 + 2 * u), CacheSizes.L2Bytes))
         {
             int previous = ((step - 1) * batch + b0) * u;
             side.Add(Pointer(Gates.AsSpan((previous / u) * g4)), rowsHere * g4);
