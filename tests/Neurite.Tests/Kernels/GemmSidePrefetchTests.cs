@@ -140,19 +140,25 @@ public class GemmSidePrefetchTests
         Assert.True(RecurrentSequence.PrefetchesNextStep(1024, mib / 4 + 1, 2 * mib));
     }
 
-    /// <summary>The weight-gradient pass fetches its next K block only while it takes at most half of an L2 of at least 1 MiB.</summary>
+    /// <summary>The weight-gradient pass fetches its next K block only while it takes at most half of an L2 of at least 1 MiB,
+    /// and at most 7/8 of it with the current block's packed B, A copies and C.</summary>
     [Fact]
-    public void TheNextWeightGradientBlockIsFetchedOnlyIntoHalfOfALargeL2()
+    public void TheNextWeightGradientBlockIsFetchedOnlyWhereItFitsBesideTheCurrentOne()
     {
         const int mib = 1024 * 1024;
-        // LSTM(128) with 16 features: 256 rows of 512 gate gradients, 128 of h̃, 16 of x̃ and a bias: 672 KiB.
-        long lstm128 = 256L * (512 + 128 + 16 + 1) * sizeof(float);
-        Assert.True(Gemm.TransposedPartsPrefetchNextBlock(lstm128, 2 * mib));
-        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(lstm128, mib));
-        // LSTM(256): 256 rows of 1024 + 256 + 16 + 1, 1.3 MiB, over half of 2 MiB.
-        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(256L * (1024 + 273) * sizeof(float), 2 * mib));
-        Assert.True(Gemm.TransposedPartsPrefetchNextBlock(mib / 2, mib));                    // exactly half
-        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(1024, 512 * 1024));              // a 512 KiB L2: never
-        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(1024, 0));                       // unknown: never
+        // LSTM(128) with 16 features: 256 rows of 512 gate gradients and of 128 + 16 + 1 A rows, 657 KiB; beside it the
+        // current block's 657 KiB and C (145 × 512 floats, 290 KiB): 1.6 MiB in all.
+        long lstm = 256L * (512 + 145) * sizeof(float), lstmResident = lstm + 145L * 512 * sizeof(float);
+        Assert.True(Gemm.TransposedPartsPrefetchNextBlock(lstm, lstmResident, 2 * mib));
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(lstm, lstmResident, mib));
+        // A GRU(256)'s gate pass: 256 rows of 512 and 273, 785 KiB, beside 1.3 MiB: over 7/8 of 2 MiB.
+        long gru = 256L * (512 + 273) * sizeof(float), gruResident = gru + 273L * 512 * sizeof(float);
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(gru, gruResident, 2 * mib));
+        // LSTM(256): 256 rows of 1024 + 273, 1.3 MiB, over half of 2 MiB even alone.
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(256L * (1024 + 273) * sizeof(float), 0, 2 * mib));
+        Assert.True(Gemm.TransposedPartsPrefetchNextBlock(mib / 2, mib * 7 / 8 - mib / 2, mib)); // both bounds exactly
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(mib / 2, mib * 7 / 8 - mib / 2 + 1, mib));
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(1024, 0, 512 * 1024));            // a 512 KiB L2: never
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(1024, 0, 0));                     // unknown: never
     }
 }

@@ -400,7 +400,8 @@ internal static unsafe partial class Gemm
                 // otherwise) where they fit beside this block's.
                 Side = default;
                 int next = k0 + kc, nextRows = K * (kb + 2) / kBlocks - next;
-                if (kb + 1 < kBlocks && TransposedPartsPrefetchNextBlock((long)nextRows * (N + totalRows) * sizeof(float), CacheSizes.L2Bytes))
+                long resident = ((long)kc * (N + totalRows) + (long)totalRows * N) * sizeof(float);
+                if (kb + 1 < kBlocks && TransposedPartsPrefetchNextBlock((long)nextRows * (N + totalRows) * sizeof(float), resident, CacheSizes.L2Bytes))
                 {
                     Side.Add(B + (nint)next * N, (long)nextRows * N);
                     foreach (var part in parts)

@@ -114,7 +114,8 @@ internal static unsafe partial class Gemm
         int kBlocks = (k + MaxKBlock - 1) / MaxKBlock;
         if (path == KernelPath.Scalar || kBlocks < 2) return;
         int totalRows = partRows.Sum(), blockRows = k / kBlocks, n = minN;
-        if (!TransposedPartsPrefetchNextBlock((long)blockRows * (n + totalRows) * sizeof(float), CacheSizes.L2Bytes)) return;
+        long next = (long)blockRows * (n + totalRows) * sizeof(float), resident = next + (long)totalRows * n * sizeof(float);
+        if (!TransposedPartsPrefetchNextBlock(next, resident, CacheSizes.L2Bytes)) return;
         int maxRows = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
         foreach (int rows in partRows)
             if (rows > 0) AddTiles(prewarm, PathPrefix(path), "TnPf", rows, maxRows);
