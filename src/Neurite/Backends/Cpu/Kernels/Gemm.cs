@@ -440,7 +440,7 @@ internal static unsafe partial class Gemm
     /// (<paramref name="nextBytes"/>) into L2 as they run, a share each inside their k loops: when those take at most half of
     /// an L2 of at least <see cref="MinL2ForResidentPanels"/> and, with what the current block keeps there
     /// (<paramref name="residentBytes"/>: its packed B, the A copies and every part's C), at most 7/8 of it. For an LSTM(128)
-    /// with 16 features: 657 KiB beside 947 KiB. A GRU(256)'s gate pass (790 KiB beside 1.3 MiB) read 1–2 % slower with it.
+    /// with 16 features: 657 KiB beside 947 KiB. A GRU(256)'s gate pass (785 KiB beside 1.3 MiB) read 1–2 % slower with it.
     /// Otherwise the next block comes from memory when it is packed, as before (and always on a 512 KiB L2).
     /// </summary>
     internal static bool TransposedPartsPrefetchNextBlock(long nextBytes, long residentBytes, int l2Bytes) =>
