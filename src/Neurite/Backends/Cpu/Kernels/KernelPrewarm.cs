@@ -254,9 +254,9 @@ internal sealed class KernelPrewarm
         // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
         int[] stepRows = [.. new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0)];
         // An LSTM's step products fetch the next step's arrays where those fit the L2 and all steps' do not (LstmSequence's
-        // steps); listed wherever either pass's would (the backward's step, the forward's sequence: the larger).
+        // steps); listed wherever either pass's would (the backward's step, the forward's sequence of the whole batch: the larger).
         bool SidePrefetch(int rows) => cell == typeof(LstmSequence)
-            && RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * rows * (width + 3 * units), CacheSizes.L2Bytes);
+            && RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * batch * (width + 3 * units), CacheSizes.L2Bytes);
         foreach (int rows in stepRows)
             Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows));
         foreach (var pass in ColumnPasses(cell)) Append(pass);
