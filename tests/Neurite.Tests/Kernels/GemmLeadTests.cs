@@ -128,7 +128,8 @@ public class GemmTransposedPartsTests
         {
             Threading.MaxThreads = 1;
             // K over several K blocks; 70 rows of A: tiles of uneven height and chunks; 5 and 1 rows: short parts.
-            // The second shape's C (139 rows of 1024, over an L2) is one whose rows each tile prefetches for a later tile.
+            // The second shape's C (139 rows of 1024, over an L2) is one whose rows each tile prefetches for a later tile. The
+            // first shape's tiles also fetch the next K block (148 KiB) on an L2 of 1 MiB or more (Gemm.TransposedPartsPrefetchNextBlock).
             foreach (var (k, n, rows) in new[] { (600, 96, new[] { 70, 5, 13 }), (300, 1024, new[] { 131, 5, 3 }) })
                 CheckTransposedProducts(k, n, rows);
         }

@@ -59,4 +59,71 @@ public class GemmPrefetchKernelTests
                 }
         Assert.Equal(nextBlockBefore, nextBlock);
     }
+
+    /// <summary>
+    /// The untransposed and lead kernels that fetch a caller's lines as they run (a recurrent step's next arrays): at every
+    /// tile height, against a plain fused multiply-add chain in the kernels' order (init row, lead, then A) and against the
+    /// kernels without the prefetch.
+    /// </summary>
+    [Theory]
+    [InlineData(KernelPath.Vector256)]
+    [InlineData(KernelPath.Vector512)]
+    public unsafe void UntransposedAndLeadKernelsThatFetchLinesGiveTheBitsOfTheChain(KernelPath path)
+    {
+        bool wide = path == KernelPath.Vector512;
+        int columns = wide ? 32 : 16, maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+        nint[] nnPf = wide ? GemmMicroKernels.V512NnPf : GemmMicroKernels.V256NnPf, nn = wide ? GemmMicroKernels.V512Nn : GemmMicroKernels.V256Nn;
+        nint[] leadPf = wide ? GemmMicroKernels.V512LeadNnPf : GemmMicroKernels.V256LeadNnPf, leadPlain = wide ? GemmMicroKernels.V512LeadNn : GemmMicroKernels.V256LeadNn;
+        var lines = KernelPaths.RandomValues(512 * 16, 1);
+        var linesBefore = (float[])lines.Clone();
+        int seed = 1900;
+        foreach (var (k, leadK, count) in new[] { (1, 1, 0), (1, 3, 3), (7, 2, 2), (64, 16, 20), (64, 5, 50), (255, 16, 200), (256, 31, 512) })
+            for (int mr = 1; mr <= maxRows; mr++)
+                foreach (bool withInit in new[] { true, false })
+                {
+                    int lda = k + 3, ldb = columns + 24, ldc = columns + 5, ldl = leadK; // the lead kernels take the lead's rows leadK apart
+                    const int leadB = PackedMatrix.PanelWidth; // a packed panel's row stride, as the lead kernels read it
+                    var a = KernelPaths.RandomValues(mr * lda, ++seed);
+                    var b = KernelPaths.RandomValues(k * ldb, ++seed);
+                    var lead = KernelPaths.RandomValues(mr * ldl, ++seed);
+                    var lb = KernelPaths.RandomValues(leadK * leadB, ++seed);
+                    var init = KernelPaths.RandomValues(columns, ++seed);
+                    var initial = KernelPaths.RandomValues(mr * ldc, ++seed);
+
+                    // Untransposed: C (+)= A·B, accumulating when withInit.
+                    var chain = (float[])initial.Clone();
+                    var leadChain = (float[])initial.Clone();
+                    for (int r = 0; r < mr; r++)
+                        for (int j = 0; j < columns; j++)
+                        {
+                            float v = withInit ? initial[r * ldc + j] : 0f;
+                            for (int p = 0; p < k; p++) v = MathF.FusedMultiplyAdd(a[r * lda + p], b[p * ldb + j], v);
+                            chain[r * ldc + j] = v;
+                            float w = withInit ? init[j] : 0f;
+                            for (int p = 0; p < leadK; p++) w = MathF.FusedMultiplyAdd(lead[r * ldl + p], lb[p * leadB + j], w);
+                            for (int p = 0; p < k; p++) w = MathF.FusedMultiplyAdd(a[r * lda + p], b[p * ldb + j], w);
+                            leadChain[r * ldc + j] = w;
+                        }
+
+                    var plainC = (float[])initial.Clone();
+                    var pfC = (float[])initial.Clone();
+                    var leadPlainC = (float[])initial.Clone();
+                    var leadPfC = (float[])initial.Clone();
+                    fixed (float* pa = a, pb = b, pl = lead, plb = lb, pi = init, pp = plainC, pc = pfC, plp = leadPlainC, plc = leadPfC, pn = lines)
+                    {
+                        ((delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)nn[mr - 1])(pa, lda, pb, ldb, pp, ldc, k, withInit);
+                        ((delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)nnPf[mr - 1])(pa, lda, pb, ldb, pc, ldc, k, withInit, pn, count);
+                        float* initRow = withInit ? pi : null;
+                        ((delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)leadPlain[mr - 1])(
+                            pl, plb, ldl, initRow, pa, lda, pb, ldb, plp, ldc, k);
+                        ((delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)leadPf[mr - 1])(
+                            pl, plb, ldl, initRow, pa, lda, pb, ldb, plc, ldc, k, pn, count);
+                    }
+                    Assert.Equal(chain, pfC);
+                    Assert.Equal(plainC, pfC);
+                    Assert.Equal(leadChain, leadPfC);
+                    Assert.Equal(leadPlainC, leadPfC);
+                }
+        Assert.Equal(linesBefore, lines);
+    }
 }

@@ -90,6 +90,8 @@ public class KernelPrewarmTests
             ("V512", "Nn", GemmMicroKernels.V512Nn), ("V512", "Tn", GemmMicroKernels.V512Tn),
             ("V256", "NarrowNn", GemmMicroKernels.V256NarrowNn), ("V256", "NarrowTn", GemmMicroKernels.V256NarrowTn),
             ("V512", "NarrowNn", GemmMicroKernels.V512NarrowNn), ("V512", "NarrowTn", GemmMicroKernels.V512NarrowTn),
+            ("V256", "TnPf", GemmMicroKernels.V256TnPf), ("V512", "TnPf", GemmMicroKernels.V512TnPf),
+            ("V256", "NnPf", GemmMicroKernels.V256NnPf), ("V512", "NnPf", GemmMicroKernels.V512NnPf),
         };
         foreach (var (prefix, table, entries) in tables)
             for (int rows = 1; rows <= entries.Length; rows++)

@@ -46,6 +46,10 @@ internal static unsafe partial class Gemm
         // MultiplyHandingRows: gets each block of C's rows once final, on the thread that computed it, under the caller's path.
         public IFinishedRows? Finished;
         public KernelPath? FinishedPath;
+        // Lines the tiles of a one-part product fetch into L2 for the caller, a share each: the next share starts at line
+        // _sideNext, spread over about _sideTilesLeft tiles still to run.
+        public SidePrefetch Side;
+        private int _sideNext, _sideTilesLeft;
 
         public void Run(int part)
         {
@@ -81,6 +85,13 @@ internal static unsafe partial class Gemm
         private void ComputeBlocked(int r0, int r1, int p0, int p1)
         {
             int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            if (Side.Lines > 0)
+            {
+                int tileRows = Path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+                int tileWidth = Path == KernelPath.Vector512 ? 32 : 16;
+                _sideNext = 0;
+                _sideTilesLeft = kBlocks * (p1 - p0) * (Panel / tileWidth) * ((r1 - r0 + tileRows - 1) / tileRows);
+            }
             // Each thread copies its panels into a buffer of its own.
             float* panelBuffer = PackPerPanel ? Scratch((long)Math.Min(K, MaxKBlock) * Panel) : null;
             for (int kb = 0; kb < kBlocks; kb++)
@@ -110,6 +121,33 @@ internal static unsafe partial class Gemm
                 for (int chunk = 0; chunk < chunks; chunk++)
                     ComputeKBlock(r0 + rows * chunk / chunks, r0 + rows * (chunk + 1) / chunks, p0, p1, k0, kc, acc, lead: kb == 0 && Lead != null, panelBuffer);
             }
+            // Tiles fewer than counted (a ragged panel's narrow kernels) leave lines over.
+            if (Sse.IsSupported)
+                while (_sideNext < Side.Lines)
+                {
+                    float* line = Side.Line(_sideNext, out int inRun);
+                    for (int q = 0; q < inRun; q++) Sse.Prefetch1(line + q * FloatsPerLine);
+                    _sideNext += inRun;
+                }
+        }
+
+        /// <summary>The next tile's share of <see cref="Side"/>: the lines from <paramref name="start"/> on, within one run.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int TakeSideShare(out float* start)
+        {
+            int left = Side.Lines - _sideNext;
+            if (left <= 0)
+            {
+                start = null;
+                return 0;
+            }
+            int tiles = Math.Max(1, _sideTilesLeft);
+            int share = (left + tiles - 1) / tiles;
+            if (_sideTilesLeft > 1) _sideTilesLeft--;
+            start = Side.Line(_sideNext, out int inRun);
+            share = Math.Min(share, inRun);
+            _sideNext += share;
+            return share;
         }
 
         /// <summary>
@@ -160,6 +198,9 @@ internal static unsafe partial class Gemm
             // The lead (row-major, its own K) still runs the kernels of `table`.
             nint[] packedTable = aPacked == null || TransA ? table : wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
             nint[] pfTable = wide ? GemmMicroKernels.V512TnPf : GemmMicroKernels.V256TnPf;
+            nint[] nnPfTable = wide ? GemmMicroKernels.V512NnPf : GemmMicroKernels.V256NnPf;
+            nint[] leadPfTable = wide ? GemmMicroKernels.V512LeadNnPf : GemmMicroKernels.V256LeadNnPf;
+            bool side = Sse.IsSupported && Side.Lines > 0;
 
             // How far ahead C is fetched: about one tile's time of multiply-adds must cover a miss to memory.
             int prefetchRows = !Sse.IsSupported ? 0 : baseRows * Math.Clamp(256 / kc, 1, 8);
@@ -276,11 +317,26 @@ internal static unsafe partial class Gemm
                                 for (int line = firstLine; line < lastLine; line++) Sse.Prefetch1(nextBlock + line * FloatsPerLine);
                         }
                         float* leadB = lead ? LeadPacked + (nint)jp * LeadK * Panel + s : null;
+                        float* sideStart = null;
+                        int sideLines = side ? TakeSideShare(out sideStart) : 0;
+                        // The side share goes inside the kernels that take one (untransposed A read in place), else all at once here.
+                        bool sideInKernel = sideLines > 0 && cols == chunkWidth && chunkTable == table && aPacked == null && !TransA;
+                        if (sideLines > 0 && !sideInKernel)
+                            for (int q = 0; q < sideLines; q++) Sse.Prefetch1(sideStart + q * FloatsPerLine);
                         if (cols == chunkWidth && lead && chunkTable == table && aPacked == null)
                         {
                             // Init row, lead and product in one call: the tile never leaves the registers in between.
-                            var leadKernel = (delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)leadTable[mr - 1];
-                            leadKernel(Lead + (nint)i * LeadK, leadB, LeadK, LeadInit == null ? null : LeadInit + j0, aTile, lda, bSub, ldb, cTile, N, kc);
+                            float* init = LeadInit == null ? null : LeadInit + j0;
+                            if (sideInKernel)
+                            {
+                                var leadKernelPf = (delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)leadPfTable[mr - 1];
+                                leadKernelPf(Lead + (nint)i * LeadK, leadB, LeadK, init, aTile, lda, bSub, ldb, cTile, N, kc, sideStart, sideLines);
+                            }
+                            else
+                            {
+                                var leadKernel = (delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)leadTable[mr - 1];
+                                leadKernel(Lead + (nint)i * LeadK, leadB, LeadK, init, aTile, lda, bSub, ldb, cTile, N, kc);
+                            }
                         }
                         else if (cols == chunkWidth)
                         {
@@ -289,6 +345,11 @@ internal static unsafe partial class Gemm
                             {
                                 var prefetchingKernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)pfTable[mr - 1];
                                 prefetchingKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead, nextBlock + firstLine * FloatsPerLine, lastLine - firstLine);
+                            }
+                            else if (sideInKernel)
+                            {
+                                var sideKernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)nnPfTable[mr - 1];
+                                sideKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead, sideStart, sideLines);
                             }
                             else
                                 aKernel(aTile, lda, bSub, ldb, cTile, N, kc, acc || lead);
@@ -353,6 +414,17 @@ internal static unsafe partial class Gemm
             {
                 int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;
                 PackRowsIntoPanels(B + (nint)k0 * N, kc, N, Packed);
+                // The tiles fetch the next K block's rows of B and of every A (read from memory by the packing and the copies
+                // otherwise) where they fit beside this block's.
+                Side = default;
+                int next = k0 + kc, nextRows = K * (kb + 2) / kBlocks - next;
+                long resident = ((long)kc * (N + totalRows) + (long)totalRows * N) * sizeof(float);
+                if (kb + 1 < kBlocks && TransposedPartsPrefetchNextBlock((long)nextRows * (N + totalRows) * sizeof(float), resident, CacheSizes.L2Bytes))
+                {
+                    Side.Add(B + (nint)next * N, (long)nextRows * N);
+                    foreach (var part in parts)
+                        if (part.A != null) Side.Add(part.A + (nint)next * part.Rows, (long)nextRows * part.Rows);
+                }
                 long length = (long)totalRows * kc;
                 if (t_aPacked == null || t_aPacked.Length - t_aPackedOffset < length)
                     (t_aPacked, t_aPackedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
@@ -381,6 +453,13 @@ internal static unsafe partial class Gemm
                 int chunks = Math.Clamp((int)Math.Round((double)totalRows * kc / MaxABlockFloats), 1, Math.Max(1, totalRows / MinChunkRows));
                 int chunkRows = (totalRows + chunks - 1) / chunks;
                 bool prefetchC = Sse.IsSupported;
+                bool side = Sse.IsSupported && Side.Lines > 0;
+                nint[] pfTable = wide ? GemmMicroKernels.V512TnPf : GemmMicroKernels.V256TnPf;
+                if (side)
+                {
+                    _sideNext = 0;
+                    _sideTilesLeft = t * Panels * (Panel / width);
+                }
                 for (int first = 0; first < t;)
                 {
                     int end = first, rows = 0;
@@ -393,6 +472,14 @@ internal static unsafe partial class Gemm
                             {
                                 var (aTile, cTile, mr) = tiles[q];
                                 if (prefetchC) PrefetchTransposedPartTile(tiles, q, first, end, jp * Panel + s, width);
+                                float* sideStart = null;
+                                int sideLines = side ? TakeSideShare(out sideStart) : 0;
+                                if (sideLines > 0)
+                                {
+                                    var prefetching = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)pfTable[mr - 1];
+                                    prefetching((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true, sideStart, sideLines);
+                                    continue;
+                                }
                                 var kernel = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)table[mr - 1];
                                 kernel((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true);
                             }
@@ -400,7 +487,9 @@ internal static unsafe partial class Gemm
                     first = end;
                 }
             }
+            Side = default;
         }
+
 
         // How many tile calls ahead a transposed part's C tile is fetched: a call of kc = 256 takes about 0.5 µs, a miss to memory 0.1.
         private const int TransposedPrefetchTiles = 2;
@@ -612,4 +701,45 @@ internal interface IFinishedRows
 {
     /// <summary>Rows [<paramref name="first"/>, <paramref name="end"/>) of C hold their final values.</summary>
     void RowsFinished(int first, int end);
+}
+
+/// <summary>
+/// Up to four runs of memory (whole cache lines from each start) that a product's tiles fetch into L2 while they run, a share
+/// each, spread over their k loops: a recurrent step's product fetches what the next step's passes read or write, which
+/// otherwise comes from memory while a pass with little arithmetic waits on it. A prefetch changes no value.
+/// </summary>
+internal unsafe struct SidePrefetch
+{
+    public float* Start0, Start1, Start2, Start3;
+    public int Lines0, Lines1, Lines2, Lines3;
+
+    public readonly int Lines => Lines0 + Lines1 + Lines2 + Lines3;
+
+    /// <summary>The lines covering <paramref name="floats"/> values from <paramref name="start"/> added as the next free run (four at most).</summary>
+    public void Add(float* start, long floats)
+    {
+        if (floats <= 0) return;
+        // From the line holding the first value to the line holding the last.
+        long first = (long)start / 64, last = ((long)(start + floats) - 1) / 64;
+        int lines = (int)(last - first + 1);
+        float* aligned = (float*)(first * 64);
+        if (Lines0 == 0) { Start0 = aligned; Lines0 = lines; }
+        else if (Lines1 == 0) { Start1 = aligned; Lines1 = lines; }
+        else if (Lines2 == 0) { Start2 = aligned; Lines2 = lines; }
+        else if (Lines3 == 0) { Start3 = aligned; Lines3 = lines; }
+        else throw new InvalidOperationException("A side prefetch takes at most four runs.");
+    }
+
+    /// <summary>Line <paramref name="index"/> of the runs taken in order, and how many lines follow it in the same run.</summary>
+    public readonly float* Line(int index, out int leftInRun)
+    {
+        if (index < Lines0) { leftInRun = Lines0 - index; return Start0 + index * 16; }
+        index -= Lines0;
+        if (index < Lines1) { leftInRun = Lines1 - index; return Start1 + index * 16; }
+        index -= Lines1;
+        if (index < Lines2) { leftInRun = Lines2 - index; return Start2 + index * 16; }
+        index -= Lines2;
+        leftInRun = Lines3 - index;
+        return Start3 + index * 16;
+    }
 }

@@ -6,8 +6,10 @@ namespace Neurite.Backends.Cpu.Kernels;
 internal static unsafe partial class Gemm
 {
     /// <summary>Lists for <paramref name="prewarm"/> what <c>C[M,N] (+)= op(A)·op(B)</c> runs on its path with at most <paramref name="threads"/> threads;
-    /// <paramref name="prepacked"/>: B is packed beforehand (<see cref="PackB"/>), as a recurrent step's weights are.</summary>
-    internal static void AddProductToPrewarm(KernelPrewarm prewarm, int m, int k, int n, bool transA, bool transB, int threads, bool prepacked = false)
+    /// <paramref name="prepacked"/>: B is packed beforehand (<see cref="PackB"/>), as a recurrent step's weights are;
+    /// <paramref name="sidePrefetch"/>: the product fetches lines for its caller (<see cref="SidePrefetch"/>).</summary>
+    internal static void AddProductToPrewarm(KernelPrewarm prewarm, int m, int k, int n, bool transA, bool transB, int threads, bool prepacked = false,
+        bool sidePrefetch = false)
     {
         var path = prewarm.Path;
         if (m <= 0 || n <= 0 || k <= 0 || path == KernelPath.Scalar) return;
@@ -89,6 +91,8 @@ internal static unsafe partial class Gemm
         {
             int maxRows = wideBlocked ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
             AddTiles(prewarm, prefix, transA ? "Tn" : "Nn", rows, maxRows);
+            // Tiles of an untransposed A read in place take the caller's lines inside their k loop.
+            if (sidePrefetch && !transA && !copiesRowMajorA) AddTiles(prewarm, prefix, "NnPf", rows, maxRows);
             if (copiesRowMajorA) AddTiles(prewarm, prefix, "Tn", rows, maxRows);
             // Beside a B packed whole (beforehand, transposed, or for threads), those tiles prefetch the next panel as they run.
             if (copiesRowMajorA && prefetchesPanels) AddTiles(prewarm, prefix, "TnPf", rows, maxRows);
@@ -97,6 +101,24 @@ internal static unsafe partial class Gemm
             if (last > 0 && last <= chunkWidth / 2)
                 AddTiles(prewarm, last <= 8 ? "V256" : "V512", transA ? "NarrowTn" : "NarrowNn", rows, GemmMicroKernels.MaxRowsNarrow);
         }
+    }
+
+    /// <summary>
+    /// The tiles that fetch the next K block in <see cref="AddTransposedProducts"/> over <paramref name="k"/> rows of a B at
+    /// least <paramref name="minN"/> columns wide (a GRU's passes take 2U and U), for parts of <paramref name="partRows"/>
+    /// rows (a recurrent layer's dR, dW and dBias), wherever the narrowest B's smallest block would fetch.
+    /// </summary>
+    internal static void AddTransposedPartsToPrewarm(KernelPrewarm prewarm, int k, int minN, int[] partRows)
+    {
+        var path = prewarm.Path;
+        int kBlocks = (k + MaxKBlock - 1) / MaxKBlock;
+        if (path == KernelPath.Scalar || kBlocks < 2) return;
+        int totalRows = partRows.Sum(), blockRows = k / kBlocks, n = minN;
+        long next = (long)blockRows * (n + totalRows) * sizeof(float), resident = next + (long)totalRows * n * sizeof(float);
+        if (!TransposedPartsPrefetchNextBlock(next, resident, CacheSizes.L2Bytes)) return;
+        int maxRows = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+        foreach (int rows in partRows)
+            if (rows > 0) AddTiles(prewarm, PathPrefix(path), "TnPf", rows, maxRows);
     }
 
     private static void RunEmptyJob()

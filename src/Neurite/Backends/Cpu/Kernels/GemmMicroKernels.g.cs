@@ -3490,6 +3490,1086 @@ internal static unsafe partial class GemmMicroKernels
         c110.Store(c + 11 * ldc); c111.Store(c + 11 * ldc + 16);
     }
 
+    // C[1x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        Vector512<float> c00, c01;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+    }
+
+    // C[2x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+    }
+
+    // C[3x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+    }
+
+    // C[4x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+    }
+
+    // C[5x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+    }
+
+    // C[6x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+    }
+
+    // C[7x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+    }
+
+    // C[8x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        float* a7 = a + 7 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+    }
+
+    // C[9x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf9(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        float* a7 = a + 7 * lda;
+        float* a8 = a + 8 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+            c80 = Vector512.Load(c + 8 * ldc); c81 = Vector512.Load(c + 8 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+    }
+
+    // C[10x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf10(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        float* a7 = a + 7 * lda;
+        float* a8 = a + 8 * lda;
+        float* a9 = a + 9 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+            c80 = Vector512.Load(c + 8 * ldc); c81 = Vector512.Load(c + 8 * ldc + 16);
+            c90 = Vector512.Load(c + 9 * ldc); c91 = Vector512.Load(c + 9 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+    }
+
+    // C[11x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf11(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        float* a7 = a + 7 * lda;
+        float* a8 = a + 8 * lda;
+        float* a9 = a + 9 * lda;
+        float* a10 = a + 10 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        Vector512<float> c100, c101;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+            c80 = Vector512.Load(c + 8 * ldc); c81 = Vector512.Load(c + 8 * ldc + 16);
+            c90 = Vector512.Load(c + 9 * ldc); c91 = Vector512.Load(c + 9 * ldc + 16);
+            c100 = Vector512.Load(c + 10 * ldc); c101 = Vector512.Load(c + 10 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+            c100 = default; c101 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p + 1]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+        c100.Store(c + 10 * ldc); c101.Store(c + 10 * ldc + 16);
+    }
+
+    // C[12x32] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V512_NnPf12(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        float* a6 = a + 6 * lda;
+        float* a7 = a + 7 * lda;
+        float* a8 = a + 8 * lda;
+        float* a9 = a + 9 * lda;
+        float* a10 = a + 10 * lda;
+        float* a11 = a + 11 * lda;
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        Vector512<float> c100, c101;
+        Vector512<float> c110, c111;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+            c80 = Vector512.Load(c + 8 * ldc); c81 = Vector512.Load(c + 8 * ldc + 16);
+            c90 = Vector512.Load(c + 9 * ldc); c91 = Vector512.Load(c + 9 * ldc + 16);
+            c100 = Vector512.Load(c + 10 * ldc); c101 = Vector512.Load(c + 10 * ldc + 16);
+            c110 = Vector512.Load(c + 11 * ldc); c111 = Vector512.Load(c + 11 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+            c100 = default; c101 = default;
+            c110 = default; c111 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+                var x11 = Vector512.Create(a11[p]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p + 1]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+                var x11 = Vector512.Create(a11[p + 1]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            var x11 = Vector512.Create(a11[p]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+        c100.Store(c + 10 * ldc); c101.Store(c + 10 * ldc + 16);
+        c110.Store(c + 11 * ldc); c111.Store(c + 11 * ldc + 16);
+    }
+
     // C[1x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V256_TnPf1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
@@ -3867,6 +4947,402 @@ internal static unsafe partial class GemmMicroKernels
             var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
             var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
             var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
+    }
+
+    // C[1x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V256_NnPf1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        Vector256<float> c00, c01;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+    }
+
+    // C[2x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V256_NnPf2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+    }
+
+    // C[3x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V256_NnPf3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+    }
+
+    // C[4x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V256_NnPf4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+    }
+
+    // C[5x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V256_NnPf5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        Vector256<float> c40, c41;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+            c40 = Vector256.Load(c + 4 * ldc); c41 = Vector256.Load(c + 4 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+    }
+
+    // C[6x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous; lines from prefetch on asked for into L2.
+    private static void V256_NnPf6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * lda;
+        float* a2 = a + 2 * lda;
+        float* a3 = a + 3 * lda;
+        float* a4 = a + 4 * lda;
+        float* a5 = a + 5 * lda;
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        Vector256<float> c40, c41;
+        Vector256<float> c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+            c40 = Vector256.Load(c + 4 * ldc); c41 = Vector256.Load(c + 4 * ldc + 8);
+            c50 = Vector256.Load(c + 5 * ldc); c51 = Vector256.Load(c + 5 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a5[p + 1]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
         }
         for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
         c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
@@ -7257,6 +8733,1602 @@ internal static unsafe partial class GemmMicroKernels
         c110.Store(c + 11 * ldc); c111.Store(c + 11 * ldc + 16);
     }
 
+    // C[1x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf1(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+        }
+        float* a0 = lead;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+        }
+        a0 = a;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+    }
+
+    // C[2x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf2(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+    }
+
+    // C[3x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf3(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+    }
+
+    // C[4x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf4(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+    }
+
+    // C[5x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf5(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+    }
+
+    // C[6x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf6(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+            c50 = i0; c51 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        float* a5 = lead + 5 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        a5 = a + 5 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+    }
+
+    // C[7x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf7(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+            c50 = i0; c51 = i1;
+            c60 = i0; c61 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        float* a5 = lead + 5 * leadK;
+        float* a6 = lead + 6 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        a5 = a + 5 * lda;
+        a6 = a + 6 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+    }
+
+    // C[8x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf8(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+            c50 = i0; c51 = i1;
+            c60 = i0; c61 = i1;
+            c70 = i0; c71 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        float* a5 = lead + 5 * leadK;
+        float* a6 = lead + 6 * leadK;
+        float* a7 = lead + 7 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        a5 = a + 5 * lda;
+        a6 = a + 6 * lda;
+        a7 = a + 7 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+    }
+
+    // C[9x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf9(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+            c50 = i0; c51 = i1;
+            c60 = i0; c61 = i1;
+            c70 = i0; c71 = i1;
+            c80 = i0; c81 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        float* a5 = lead + 5 * leadK;
+        float* a6 = lead + 6 * leadK;
+        float* a7 = lead + 7 * leadK;
+        float* a8 = lead + 8 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        a5 = a + 5 * lda;
+        a6 = a + 6 * lda;
+        a7 = a + 7 * lda;
+        a8 = a + 8 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+    }
+
+    // C[10x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf10(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+            c50 = i0; c51 = i1;
+            c60 = i0; c61 = i1;
+            c70 = i0; c71 = i1;
+            c80 = i0; c81 = i1;
+            c90 = i0; c91 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        float* a5 = lead + 5 * leadK;
+        float* a6 = lead + 6 * leadK;
+        float* a7 = lead + 7 * leadK;
+        float* a8 = lead + 8 * leadK;
+        float* a9 = lead + 9 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        a5 = a + 5 * lda;
+        a6 = a + 6 * lda;
+        a7 = a + 7 * lda;
+        a8 = a + 8 * lda;
+        a9 = a + 9 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+    }
+
+    // C[11x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf11(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        Vector512<float> c100, c101;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+            c50 = i0; c51 = i1;
+            c60 = i0; c61 = i1;
+            c70 = i0; c71 = i1;
+            c80 = i0; c81 = i1;
+            c90 = i0; c91 = i1;
+            c100 = i0; c101 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+            c100 = default; c101 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        float* a5 = lead + 5 * leadK;
+        float* a6 = lead + 6 * leadK;
+        float* a7 = lead + 7 * leadK;
+        float* a8 = lead + 8 * leadK;
+        float* a9 = lead + 9 * leadK;
+        float* a10 = lead + 10 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p + 1]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        a5 = a + 5 * lda;
+        a6 = a + 6 * lda;
+        a7 = a + 7 * lda;
+        a8 = a + 8 * lda;
+        a9 = a + 9 * lda;
+        a10 = a + 10 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p + 1]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+        c100.Store(c + 10 * ldc); c101.Store(c + 10 * ldc + 16);
+    }
+
+    // C[12x32] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V512_LeadNnPf12(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        Vector512<float> c100, c101;
+        Vector512<float> c110, c111;
+        if (init != null)
+        {
+            var i0 = Vector512.Load(init); var i1 = Vector512.Load(init + 16);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+            c50 = i0; c51 = i1;
+            c60 = i0; c61 = i1;
+            c70 = i0; c71 = i1;
+            c80 = i0; c81 = i1;
+            c90 = i0; c91 = i1;
+            c100 = i0; c101 = i1;
+            c110 = i0; c111 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+            c100 = default; c101 = default;
+            c110 = default; c111 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        float* a5 = lead + 5 * leadK;
+        float* a6 = lead + 6 * leadK;
+        float* a7 = lead + 7 * leadK;
+        float* a8 = lead + 8 * leadK;
+        float* a9 = lead + 9 * leadK;
+        float* a10 = lead + 10 * leadK;
+        float* a11 = lead + 11 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+                var x11 = Vector512.Create(a11[p]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+            }
+            {
+                var b0 = Vector512.Load(leadB + 1 * 32); var b1 = Vector512.Load(leadB + 1 * 32 + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p + 1]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+                var x11 = Vector512.Create(a11[p + 1]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector512.Load(leadB); var b1 = Vector512.Load(leadB + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            var x11 = Vector512.Create(a11[p]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        a5 = a + 5 * lda;
+        a6 = a + 6 * lda;
+        a7 = a + 7 * lda;
+        a8 = a + 8 * lda;
+        a9 = a + 9 * lda;
+        a10 = a + 10 * lda;
+        a11 = a + 11 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+                var x11 = Vector512.Create(a11[p]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a0[p + 1]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[p + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[p + 1]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[p + 1]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[p + 1]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[p + 1]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[p + 1]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[p + 1]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a8[p + 1]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a9[p + 1]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a10[p + 1]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+                var x11 = Vector512.Create(a11[p + 1]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a8[p]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a9[p]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            var x10 = Vector512.Create(a10[p]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            var x11 = Vector512.Create(a11[p]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+        c100.Store(c + 10 * ldc); c101.Store(c + 10 * ldc + 16);
+        c110.Store(c + 11 * ldc); c111.Store(c + 11 * ldc + 16);
+    }
+
     // C[1x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
     private static void V256_LeadNn1(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)
     {
@@ -7767,6 +10839,588 @@ internal static unsafe partial class GemmMicroKernels
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
     }
 
+    // C[1x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V256_LeadNnPf1(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector256<float> c00, c01;
+        if (init != null)
+        {
+            var i0 = Vector256.Load(init); var i1 = Vector256.Load(init + 8);
+            c00 = i0; c01 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+        }
+        float* a0 = lead;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            }
+            {
+                var b0 = Vector256.Load(leadB + 1 * 32); var b1 = Vector256.Load(leadB + 1 * 32 + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+        }
+        a0 = a;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+    }
+
+    // C[2x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V256_LeadNnPf2(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        if (init != null)
+        {
+            var i0 = Vector256.Load(init); var i1 = Vector256.Load(init + 8);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            }
+            {
+                var b0 = Vector256.Load(leadB + 1 * 32); var b1 = Vector256.Load(leadB + 1 * 32 + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+    }
+
+    // C[3x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V256_LeadNnPf3(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        if (init != null)
+        {
+            var i0 = Vector256.Load(init); var i1 = Vector256.Load(init + 8);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            }
+            {
+                var b0 = Vector256.Load(leadB + 1 * 32); var b1 = Vector256.Load(leadB + 1 * 32 + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+    }
+
+    // C[4x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V256_LeadNnPf4(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        if (init != null)
+        {
+            var i0 = Vector256.Load(init); var i1 = Vector256.Load(init + 8);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
+            {
+                var b0 = Vector256.Load(leadB + 1 * 32); var b1 = Vector256.Load(leadB + 1 * 32 + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+    }
+
+    // C[5x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V256_LeadNnPf5(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        Vector256<float> c40, c41;
+        if (init != null)
+        {
+            var i0 = Vector256.Load(init); var i1 = Vector256.Load(init + 8);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            }
+            {
+                var b0 = Vector256.Load(leadB + 1 * 32); var b1 = Vector256.Load(leadB + 1 * 32 + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+    }
+
+    // C[6x16] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.
+    private static void V256_LeadNnPf6(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, float* prefetch, nint lines)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        Vector256<float> c40, c41;
+        Vector256<float> c50, c51;
+        if (init != null)
+        {
+            var i0 = Vector256.Load(init); var i1 = Vector256.Load(init + 8);
+            c00 = i0; c01 = i1;
+            c10 = i0; c11 = i1;
+            c20 = i0; c21 = i1;
+            c30 = i0; c31 = i1;
+            c40 = i0; c41 = i1;
+            c50 = i0; c51 = i1;
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+        }
+        float* a0 = lead;
+        float* a1 = lead + 1 * leadK;
+        float* a2 = lead + 2 * leadK;
+        float* a3 = lead + 3 * leadK;
+        float* a4 = lead + 4 * leadK;
+        float* a5 = lead + 5 * leadK;
+        nint p;
+        p = 0;
+        for (; p + 1 < leadK; p += 2)
+        {
+            {
+                var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            }
+            {
+                var b0 = Vector256.Load(leadB + 1 * 32); var b1 = Vector256.Load(leadB + 1 * 32 + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a5[p + 1]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            }
+            leadB += 2 * 32;
+        }
+        if (p < leadK)
+        {
+            var b0 = Vector256.Load(leadB); var b1 = Vector256.Load(leadB + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+        }
+        a0 = a;
+        a1 = a + 1 * lda;
+        a2 = a + 2 * lda;
+        a3 = a + 3 * lda;
+        a4 = a + 4 * lda;
+        a5 = a + 5 * lda;
+        p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a0[p + 1]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[p + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[p + 1]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[p + 1]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[p + 1]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a5[p + 1]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
+    }
+
     public const int MaxRowsV512 = 12;
     public const int MaxRowsV256 = 6;
     public const int MaxRowsNarrow = 8;
@@ -7897,6 +11551,24 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_TnPf12,
     ];
 
+    /// <summary>Index MR-1 gives the 512-bit untransposed kernel for MR rows and 32 columns that also
+    /// asks for cache lines into L2 as it runs (the caller's side prefetch).</summary>
+    public static readonly nint[] V512NnPf =
+    [
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf1,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf2,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf3,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf4,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf5,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf6,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf7,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf8,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf9,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf10,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf11,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V512_NnPf12,
+    ];
+
     /// <summary>Index MR-1 gives the 256-bit rows-contiguous kernel for MR rows and 16 columns that also
     /// asks for cache lines into L2 as it runs (the next packed B block).</summary>
     public static readonly nint[] V256TnPf =
@@ -7907,6 +11579,18 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_TnPf4,
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_TnPf5,
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_TnPf6,
+    ];
+
+    /// <summary>Index MR-1 gives the 256-bit untransposed kernel for MR rows and 16 columns that also
+    /// asks for cache lines into L2 as it runs (the caller's side prefetch).</summary>
+    public static readonly nint[] V256NnPf =
+    [
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf1,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf2,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf3,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf4,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf5,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf6,
     ];
 
     /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows and 32 columns that starts from an init
@@ -7927,6 +11611,24 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)&V512_LeadNn12,
     ];
 
+    /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows and 32 columns that starts from an init
+    /// row (or zero), adds a lead product and then the product proper, C in registers throughout; it also asks for cache lines into L2 as it runs.</summary>
+    public static readonly nint[] V512LeadNnPf =
+    [
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf1,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf2,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf3,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf4,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf5,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf6,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf7,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf8,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf9,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf10,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf11,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V512_LeadNnPf12,
+    ];
+
     /// <summary>Index MR-1 gives the 256-bit kernel for a tile of MR rows and 16 columns that starts from an init
     /// row (or zero), adds a lead product and then the product proper, C in registers throughout.</summary>
     public static readonly nint[] V256LeadNn =
@@ -7937,6 +11639,18 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)&V256_LeadNn4,
         (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)&V256_LeadNn5,
         (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)&V256_LeadNn6,
+    ];
+
+    /// <summary>Index MR-1 gives the 256-bit kernel for a tile of MR rows and 16 columns that starts from an init
+    /// row (or zero), adds a lead product and then the product proper, C in registers throughout; it also asks for cache lines into L2 as it runs.</summary>
+    public static readonly nint[] V256LeadNnPf =
+    [
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V256_LeadNnPf1,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V256_LeadNnPf2,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V256_LeadNnPf3,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V256_LeadNnPf4,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V256_LeadNnPf5,
+        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, float*, nint, void>)&V256_LeadNnPf6,
     ];
 
 }

@@ -13,6 +13,20 @@ C# has no const generics and the JIT keeps only named locals in registers, so ea
 # every kernel, the breast-cancer MLP's small products (narrow and untransposed kernels) ran 2-3 % slower without PGO.
 OPTIMIZED = "    [MethodImpl(MethodImplOptions.AggressiveOptimization)]"
 
+def prefetch_pair(w, count):
+    """A line per two k, two while more lines are left than pairs of k (a tile of few rows has a larger share)."""
+    w("            if (Sse.IsSupported && lines > 0)")
+    w("            {")
+    w("                Sse.Prefetch1(prefetch);")
+    w("                prefetch += 16;")
+    w(f"                if (--lines > ({count} - p) >> 1)")
+    w("                {")
+    w("                    Sse.Prefetch1(prefetch);")
+    w("                    prefetch += 16;")
+    w("                    lines--;")
+    w("                }")
+    w("            }")
+
 def kernel(width, mr, rows_contiguous, vectors=2, prefetching=False):
     """An MR x (vectors * lanes) tile of C; vectors is 2 for the panel kernels, 1 for the narrow ones. prefetching: the
     kernel also asks for `lines` cache lines from `prefetch` on into L2, one per two k, spread over its k loop."""
@@ -62,18 +76,7 @@ def kernel(width, mr, rows_contiguous, vectors=2, prefetching=False):
     w("        for (; p + 1 < k; p += 2)")
     w("        {")
     if prefetching:
-        # A line per two k, two while more lines are left than pairs of k (a tile of few rows has a larger share).
-        w("            if (Sse.IsSupported && lines > 0)")
-        w("            {")
-        w("                Sse.Prefetch1(prefetch);")
-        w("                prefetch += 16;")
-        w("                if (--lines > (k - p) >> 1)")
-        w("                {")
-        w("                    Sse.Prefetch1(prefetch);")
-        w("                    prefetch += 16;")
-        w("                    lines--;")
-        w("                }")
-        w("            }")
+        prefetch_pair(w, "k")
     step(w, "            ", 0)
     step(w, "            ", 1)
     w("            b += 2 * ldb;")
@@ -90,18 +93,19 @@ def kernel(width, mr, rows_contiguous, vectors=2, prefetching=False):
     w("")
     return name, "\n".join(out)
 
-def lead_kernel(width, mr):
+def lead_kernel(width, mr, prefetching=False):
     """An MR x (2 * lanes) tile of C = init row + lead·leadB + A·B in one call, C held in registers throughout: each
     element is one chain over the lead's K, then A's K, in order, so its bits are those of filling C with the init row,
     adding lead·leadB and then A·B with the kernels above. Both A and the lead have k contiguous; leadB is a packed
     panel (row stride 32)."""
     V = f"Vector{width}"
     lanes = width // 32
-    name = f"V{width}_LeadNn{mr}"
+    name = f"V{width}_LeadNn{'Pf' if prefetching else ''}{mr}"
     out = []
     w = out.append
     w(f"    // C[{mr}x{2*lanes}] = init + lead-tile · leadB-panel + A-tile · B-panel; lead and A rows strided, k contiguous.")
-    w(f"    private static void {name}(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k)")
+    extra = ", float* prefetch, nint lines" if prefetching else ""
+    w(f"    private static void {name}(float* lead, float* leadB, nint leadK, float* init, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k{extra})")
     w("    {")
     for r in range(mr):
         w(f"        {V}<float> c{r}0, c{r}1;")
@@ -127,10 +131,12 @@ def lead_kernel(width, mr):
             src = f"a{r}[p + {poff}]" if poff else f"a{r}[p]"
             w(f"{ind}    var x{r} = {V}.Create({src}); c{r}0 = {V}.FusedMultiplyAdd(x{r}, b0, c{r}0); c{r}1 = {V}.FusedMultiplyAdd(x{r}, b1, c{r}1);")
         w(f"{ind}}}")
-    def loop(bptr, bstride, count):
+    def loop(bptr, bstride, count, prefetch=False):
         w("        p = 0;")
         w(f"        for (; p + 1 < {count}; p += 2)")
         w("        {")
+        if prefetch:
+            prefetch_pair(w, count)
         step("            ", 0, bptr, bstride)
         step("            ", 1, bptr, bstride)
         w(f"            {bptr} += 2 * {bstride};")
@@ -141,7 +147,9 @@ def lead_kernel(width, mr):
     loop("leadB", str(32), "leadK")
     for r in range(mr):
         w(f"        a{r} = a + {r} * lda;" if r else "        a0 = a;")
-    loop("b", "ldb", "k")
+    loop("b", "ldb", "k", prefetching)
+    if prefetching:
+        w("        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);")
     for r in range(mr):
         w(f"        c{r}0.Store(c + {r} * ldc); c{r}1.Store(c + {r} * ldc + {lanes});")
     w("    }")
@@ -172,12 +180,13 @@ def main():
     # buffers and stalled the core until L3 answered.
     pf_tables = {}
     for width, maxmr in ((512, 12), (256, 6)):
-        names = []
-        for mr in range(1, maxmr + 1):
-            n, code = kernel(width, mr, True, prefetching=True)
-            names.append(n)
-            print(code)
-        pf_tables[width] = names
+        for contiguous in (True, False):
+            names = []
+            for mr in range(1, maxmr + 1):
+                n, code = kernel(width, mr, contiguous, prefetching=True)
+                names.append(n)
+                print(code)
+            pf_tables[(width, contiguous)] = names
     # One vector wide (16 or 8 columns) for the narrow products of small layers; 8 rows give the
     # 8 independent FMA chains two FMA units with 4-cycle latency need.
     for width in (512, 256):
@@ -188,14 +197,16 @@ def main():
                 names.append(n)
                 print(code)
             tables[(width, contiguous, 1)] = names
+    # The untransposed and lead kernels fetching lines for the caller (Gemm.SidePrefetch): the next recurrent step's arrays.
     lead_tables = {}
     for width, maxmr in ((512, 12), (256, 6)):
-        names = []
-        for mr in range(1, maxmr + 1):
-            n, code = lead_kernel(width, mr)
-            names.append(n)
-            print(code)
-        lead_tables[width] = names
+        for prefetching in (False, True):
+            names = []
+            for mr in range(1, maxmr + 1):
+                n, code = lead_kernel(width, mr, prefetching)
+                names.append(n)
+                print(code)
+            lead_tables[(width, prefetching)] = names
     print("    public const int MaxRowsV512 = 12;")
     print("    public const int MaxRowsV256 = 6;")
     print("    public const int MaxRowsNarrow = 8;")
@@ -211,22 +222,26 @@ def main():
             print(f"        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)&{n},")
         print("    ];")
         print("")
-    for width, names in pf_tables.items():
-        print(f"    /// <summary>Index MR-1 gives the {width}-bit rows-contiguous kernel for MR rows and {width // 16} columns that also")
-        print("    /// asks for cache lines into L2 as it runs (the next packed B block).</summary>")
-        print(f"    public static readonly nint[] V{width}TnPf =")
+    for (width, contiguous), names in pf_tables.items():
+        kind = "rows-contiguous" if contiguous else "untransposed"
+        what = "the next packed B block" if contiguous else "the caller's side prefetch"
+        print(f"    /// <summary>Index MR-1 gives the {width}-bit {kind} kernel for MR rows and {width // 16} columns that also")
+        print(f"    /// asks for cache lines into L2 as it runs ({what}).</summary>")
+        print(f"    public static readonly nint[] V{width}{'Tn' if contiguous else 'Nn'}Pf =")
         print("    [")
         for n in names:
             print(f"        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&{n},")
         print("    ];")
         print("")
-    for width, names in lead_tables.items():
+    for (width, prefetching), names in lead_tables.items():
         print(f"    /// <summary>Index MR-1 gives the {width}-bit kernel for a tile of MR rows and {width // 16} columns that starts from an init")
-        print("    /// row (or zero), adds a lead product and then the product proper, C in registers throughout.</summary>")
-        print(f"    public static readonly nint[] V{width}LeadNn =")
+        print("    /// row (or zero), adds a lead product and then the product proper, C in registers throughout"
+              + ("; it also asks for cache lines into L2 as it runs.</summary>" if prefetching else ".</summary>"))
+        print(f"    public static readonly nint[] V{width}LeadNn{'Pf' if prefetching else ''} =")
         print("    [")
+        extra = "float*, nint, " if prefetching else ""
         for n in names:
-            print(f"        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, void>)&{n},")
+            print(f"        (nint)(delegate* managed<float*, float*, nint, float*, float*, nint, float*, nint, float*, nint, nint, {extra}void>)&{n},")
         print("    ];")
         print("")
     print("}")

@@ -256,12 +256,18 @@ internal sealed class KernelPrewarm
         foreach (string step in CellMethods(cell)) Add(cell, step);
         // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
         int[] stepRows = [.. new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0)];
-        foreach (int rows in stepRows) Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true);
+        // An LSTM's step products fetch the next step's arrays where those fit the L2 and all steps' do not (LstmSequence's
+        // steps); listed wherever either pass's would (the backward's step, the forward's sequence of the whole batch: the larger).
+        bool SidePrefetch(int rows) => cell == typeof(LstmSequence)
+            && RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * batch * (width + 3 * units), CacheSizes.L2Bytes);
+        foreach (int rows in stepRows)
+            Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows));
         foreach (var pass in ColumnPasses(cell)) Append(pass);
         Add(typeof(RecurrentSequence), "BackwardRows");
         Add(typeof(SequenceLayout), nameof(SequenceLayout.AddOutputGradient));
         Add(typeof(SequenceLayout), nameof(SequenceLayout.Add));
-        foreach (int rows in stepRows) Gemm.AddProductToPrewarm(this, rows, width, units, transA: false, transB: false, threads: 1, prepacked: true);
+        foreach (int rows in stepRows)
+            Gemm.AddProductToPrewarm(this, rows, width, units, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows));
         Add(typeof(SequenceLayout), "AddInputWeightGradientRange");
         // Column blocks of the path's width, then Vector256 and scalar ones for the columns left.
         Add(typeof(SequenceLayout), "AddInputWeightGradientBlock", []);
@@ -271,6 +277,7 @@ internal sealed class KernelPrewarm
         Add(typeof(SequenceLayout), "AddInputWeightGradientColumns", typeof(float), typeof(ScalarOps));
         Gemm.AddProductToPrewarm(this, units, all, width, transA: true, transB: false, threads);
         Gemm.AddProductToPrewarm(this, features, all, width, transA: true, transB: false, threads);
+        Gemm.AddTransposedPartsToPrewarm(this, all, units, [units, features, 1]);
         Gemm.AddProductToPrewarm(this, all, width, features, transA: false, transB: true, threads);
     }
 

@@ -5,7 +5,7 @@ namespace Neurite.Backends.Cpu.Kernels;
 /// micro-kernels read, for weights that are multiplied many times between updates (an LSTM's
 /// recurrent kernel at every time step). Make one with <see cref="Gemm.PackB"/>, refresh it after a
 /// weight update with <see cref="Gemm.Repack"/>, and multiply with
-/// <see cref="Gemm.Multiply(ReadOnlySpan{float}, PackedMatrix, Span{float}, int, bool, bool)"/>.
+/// <see cref="Gemm.Multiply(ReadOnlySpan{float}, PackedMatrix, Span{float}, int, bool, bool, SidePrefetch)"/>.
 /// </summary>
 /// <remarks>
 /// Layout: op(B) is (K,N); columns are cut into panels of <see cref="PanelWidth"/>, the last one

@@ -134,8 +134,18 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
     {
         int batch = Batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
         var gates = Gates.AsSpan((step * batch + b0) * g4, rowsHere * g4);
-        AddRecurrentProduct(step, b0, b1, recurrentInput, _activeRecurrent, gates);
         int state = (step * batch + b0) * u, next = ((step + 1) * batch + b0) * u;
+        // What the next step writes: its gates (the product's C) and the cell pass's c', act(c') and h'.
+        var side = new SidePrefetch();
+        if (step + 1 < Steps && PrefetchesNextStep((long)rowsHere * (g4 + 3 * u), (long)Steps * batch * (g4 + 3 * u), CacheSizes.L2Bytes))
+        {
+            int after = ((step + 2) * batch + b0) * u;
+            side.Add(Pointer(Gates.AsSpan((next / u) * g4)), rowsHere * g4);
+            side.Add(Pointer(_cell.AsSpan(after)), rowsHere * u);
+            side.Add(Pointer(_activatedCell.AsSpan(next)), rowsHere * u);
+            side.Add(Pointer(Hidden.AsSpan(after)), rowsHere * u);
+        }
+        AddRecurrentProduct(step, b0, b1, recurrentInput, _activeRecurrent, gates, side);
         var cell = new ForwardCell
         {
             Gates = Pointer(gates), CPrev = Pointer(_cell.AsSpan(state)), CNext = Pointer(_cell.AsSpan(next)),
@@ -168,8 +178,17 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
             DOutput = fuseOutput ? Pointer(DOutput.ReadOnly.Slice((b0 * steps + step) * u)) : null, OutputStride = steps * u,
             Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
         }, u, rowsHere);
-        // The cell pass overwrote the gates with dz, whose product with Rᵀ is the gradient into the previous h.
-        if (needPrevious) PropagateThroughRecurrentKernel(gates, _activeRecurrentTransposed, b0, b1);
+        // The cell pass overwrote the gates with dz, whose product with Rᵀ is the gradient into the previous h. That product
+        // also fetches what the previous step's cell pass reads: its gates, c and act(c), otherwise read from memory.
+        var side = new SidePrefetch();
+        if (step > 0 && PrefetchesNextStep((long)rowsHere * (g4 + 2 * u), (long)Steps * batch * (g4 + 2 * u), CacheSizes.L2Bytes))
+        {
+            int previous = ((step - 1) * batch + b0) * u;
+            side.Add(Pointer(Gates.AsSpan((previous / u) * g4)), rowsHere * g4);
+            side.Add(Pointer(_cell.AsSpan(previous)), rowsHere * u);
+            side.Add(Pointer(_activatedCell.AsSpan(previous)), rowsHere * u);
+        }
+        if (needPrevious) PropagateThroughRecurrentKernel(gates, _activeRecurrentTransposed, b0, b1, side);
     }
 
     /// <summary>All 4U gates of a row through one formula, 0.5·tanh(0.5·z) + 0.5 or tanh(z) per column.</summary>
