@@ -26,7 +26,11 @@ public class KernelPrewarmTests
     [InlineData(PrewarmProbe.StandIn, 2)]
     [InlineData("lstm", 1)]
     [InlineData("lstm", 2)]
+    [InlineData("lstm-long", 1)]
+    [InlineData("lstm-long", 2)]
     [InlineData("gru", 1)]
+    [InlineData("gru-long", 1)]
+    [InlineData("gru-long", 2)]
     [InlineData("rnn", 1)]
     public void AfterThePrewarmTheFirstStepCompilesNoKernelOnTheTrainingThread(string model, int threads)
     {

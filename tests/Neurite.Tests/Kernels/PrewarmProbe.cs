@@ -61,6 +61,10 @@ internal static class PrewarmProbe
             // The model the CLI's early prewarm stands in for when its guesses are right (inputs = the first layer's units, 3 classes).
             StandIn => (new Sequential(new Dense(16, "relu", inputShape: [16]), new Dense(8, "relu"), new Dense(3, "softmax")), Tensor.Zeros(24, 16), Tensor.Zeros(24, 3)),
             "lstm" => (new Sequential(new Lstm(64, inputShape: [20, 8]), new Dense(1)), Tensor.Zeros(32, 20, 8), Tensor.Zeros(32, 1)),
+            // Steps whose products take the input projection (Gemm.MultiplyWithLead: T·B·4U of 1.6 M gate values), and, where the
+            // L2 is large, fetch the next step's arrays as they run.
+            "lstm-long" => (new Sequential(new Lstm(128, inputShape: [50, 16]), new Dense(1)), Tensor.Zeros(64, 50, 16), Tensor.Zeros(64, 1)),
+            "gru-long" => (new Sequential(new Gru(128, inputShape: [50, 16]), new Dense(1)), Tensor.Zeros(64, 50, 16), Tensor.Zeros(64, 1)),
             "gru" => (new Sequential(new Gru(48, inputShape: [12, 5]), new Dense(1)), Tensor.Zeros(24, 12, 5), Tensor.Zeros(24, 1)),
             "rnn" => (new Sequential(new SimpleRnn(40, inputShape: [10, 6]), new Dense(1)), Tensor.Zeros(16, 10, 6), Tensor.Zeros(16, 1)),
             _ => throw new ArgumentException($"Unknown probe model '{kind}'."),

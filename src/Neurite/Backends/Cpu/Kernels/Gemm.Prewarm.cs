@@ -9,7 +9,7 @@ internal static unsafe partial class Gemm
     /// <paramref name="prepacked"/>: B is packed beforehand (<see cref="PackB"/>), as a recurrent step's weights are;
     /// <paramref name="sidePrefetch"/>: the product fetches lines for its caller (<see cref="SidePrefetch"/>).</summary>
     internal static void AddProductToPrewarm(KernelPrewarm prewarm, int m, int k, int n, bool transA, bool transB, int threads, bool prepacked = false,
-        bool sidePrefetch = false)
+        bool sidePrefetch = false, bool lead = false)
     {
         var path = prewarm.Path;
         if (m <= 0 || n <= 0 || k <= 0 || path == KernelPath.Scalar) return;
@@ -96,6 +96,12 @@ internal static unsafe partial class Gemm
             if (copiesRowMajorA) AddTiles(prewarm, prefix, "Tn", rows, maxRows);
             // Beside a B packed whole (beforehand, transposed, or for threads), those tiles prefetch the next panel as they run.
             if (copiesRowMajorA && prefetchesPanels) AddTiles(prewarm, prefix, "TnPf", rows, maxRows);
+            // A product with a lead (MultiplyWithLead) starts its whole tiles of an A read in place in the lead kernels.
+            if (lead && !transA && !copiesRowMajorA)
+            {
+                AddTiles(prewarm, prefix, "LeadNn", rows, maxRows);
+                if (sidePrefetch) AddTiles(prewarm, prefix, "LeadNnPf", rows, maxRows);
+            }
             // A ragged last chunk of a panel that fits one vector runs the one-vector kernels.
             int last = n % chunkWidth;
             if (last > 0 && last <= chunkWidth / 2)
@@ -104,19 +110,27 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// The tiles that fetch the next K block in <see cref="AddTransposedProducts"/> over <paramref name="k"/> rows of a B at
-    /// least <paramref name="minN"/> columns wide (a GRU's passes take 2U and U), for parts of <paramref name="partRows"/>
-    /// rows (a recurrent layer's dR, dW and dBias), wherever the narrowest B's smallest block would fetch.
+    /// <see cref="AddTransposedProducts"/> over <paramref name="k"/> rows of a B at least <paramref name="minN"/> columns wide
+    /// (a GRU's passes take 2U and U), for parts of <paramref name="partRows"/> rows (a recurrent layer's dR, dW and dBias):
+    /// its pass, B's packing, the parts' tiles, and the tiles that fetch the next K block wherever the narrowest B's smallest
+    /// block would fetch.
     /// </summary>
     internal static void AddTransposedPartsToPrewarm(KernelPrewarm prewarm, int k, int minN, int[] partRows)
     {
         var path = prewarm.Path;
+        if (path == KernelPath.Scalar) return;
+        prewarm.Initialize(typeof(GemmMicroKernels));
+        prewarm.Add(typeof(Gemm).FullName + "+Job", nameof(Job.ComputeTransposedParts));
+        prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowsIntoPanels");
+        prewarm.Add(typeof(Gemm).FullName + "+Job", "CopyTransposedTiles");
+        int maxRows = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+        foreach (int rows in partRows)
+            if (rows > 0) AddTiles(prewarm, PathPrefix(path), "Tn", rows, maxRows);
         int kBlocks = (k + MaxKBlock - 1) / MaxKBlock;
-        if (path == KernelPath.Scalar || kBlocks < 2) return;
+        if (kBlocks < 2) return;
         int totalRows = partRows.Sum(), blockRows = k / kBlocks, n = minN;
         long next = (long)blockRows * (n + totalRows) * sizeof(float), resident = next + (long)totalRows * n * sizeof(float);
         if (!TransposedPartsPrefetchNextBlock(next, resident, CacheSizes.L2Bytes)) return;
-        int maxRows = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
         foreach (int rows in partRows)
             if (rows > 0) AddTiles(prewarm, PathPrefix(path), "TnPf", rows, maxRows);
     }

@@ -260,8 +260,18 @@ internal sealed class KernelPrewarm
         // steps); listed wherever either pass's would (the backward's step, the forward's sequence of the whole batch: the larger).
         bool SidePrefetch(int rows) => cell == typeof(LstmSequence)
             && RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * batch * (width + 3 * units), CacheSizes.L2Bytes);
+        // A sequence of the batch or of a half of it whose gate values make a large pass takes the input projection inside the
+        // step products (RecurrentSequence.TakesInputProjection) and shares one pass for its weight gradients.
+        bool largeSequence = stepRows.Any(rows => RecurrentSequence.IsLargeGatePass((long)steps * rows * width));
+        bool leads = stepRows.Any(rows => RecurrentSequence.TakesInputProjection(features, (long)steps * rows * width));
+        if (leads && cell == typeof(GruSequence))
+        {
+            Add(cell, "SplitInputKernel");
+            Add(typeof(SequenceLayout), nameof(SequenceLayout.FillRowsWithBias));
+        }
         foreach (int rows in stepRows)
-            Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows));
+            Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows),
+                lead: leads);
         foreach (var pass in ColumnPasses(cell)) Append(pass);
         Add(typeof(RecurrentSequence), "BackwardRows");
         Add(typeof(SequenceLayout), nameof(SequenceLayout.AddOutputGradient));
@@ -277,7 +287,7 @@ internal sealed class KernelPrewarm
         Add(typeof(SequenceLayout), "AddInputWeightGradientColumns", typeof(float), typeof(ScalarOps));
         Gemm.AddProductToPrewarm(this, units, all, width, transA: true, transB: false, threads);
         Gemm.AddProductToPrewarm(this, features, all, width, transA: true, transB: false, threads);
-        Gemm.AddTransposedPartsToPrewarm(this, all, units, [units, features, 1]);
+        if (largeSequence) Gemm.AddTransposedPartsToPrewarm(this, all, units, [units, features, 1]);
         Gemm.AddProductToPrewarm(this, all, width, features, transA: false, transB: true, threads);
     }
 

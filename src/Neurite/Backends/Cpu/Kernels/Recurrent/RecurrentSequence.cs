@@ -227,8 +227,7 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         // step's gates (T·B·G floats, often more than the caches hold) and reads them back from memory at the step;
         // the steps' products instead start each tile from the bias and x̃W while it is in L1: the same chains. When
         // all the gates fit in L2 (the tutorial's halves: 10 × 25 × 400) one pass up front costs less than the tiles' extra calls.
-        _fusedProjection = FusesInputProjection && AllowFusion && KernelSelector.Current != KernelPath.Scalar && f <= MaxFusedFeatures
-            && (long)steps * batch * g >= MinFusedGateFloats;
+        _fusedProjection = FusesInputProjection && AllowFusion && KernelSelector.Current != KernelPath.Scalar && TakesInputProjection(f, (long)steps * batch * g);
         if (_fusedProjection) PrepareFusedProjection(kernel);
         if (initialHidden.IsEmpty) Hidden.AsSpan(0, batch * u).Clear(); else initialHidden.CopyTo(Hidden);
         StartCell(initialCell);
@@ -336,7 +335,14 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
 
     /// <summary>Whether the weight gradients of a pass over <paramref name="rows"/> rows of <paramref name="width"/> gate gradients share their passes.</summary>
     private protected bool SharesWeightGradientPasses(int rows, int width) =>
-        AllowFusion && Gemm.CanAddTransposedProducts(width) && (long)rows * width >= MinFusedGateFloats;
+        AllowFusion && Gemm.CanAddTransposedProducts(width) && IsLargeGatePass((long)rows * width);
+
+    /// <summary>Whether a fusing cell's step products take the input projection, for <paramref name="features"/> inputs
+    /// and <paramref name="gateValues"/> (T·B·G) gate values a pass (the kernel prewarm asks the same).</summary>
+    internal static bool TakesInputProjection(int features, long gateValues) => features <= MaxFusedFeatures && IsLargeGatePass(gateValues);
+
+    /// <summary>A pass over at least this many gate values (<see cref="MinFusedGateFloats"/>) fuses its products.</summary>
+    internal static bool IsLargeGatePass(long gateValues) => gateValues >= MinFusedGateFloats;
 
     /// <summary>
     /// <paramref name="part"/> (when it has rows), h̃ᵀ·<paramref name="dGates"/> into <paramref name="dRecurrentKernel"/> (when not
