@@ -101,7 +101,7 @@ public sealed class EarlyStopping(string monitor = "val_loss", double minDelta =
     private readonly bool _maximise = Monitor.Maximise(monitor, mode);
     private double _best;
     private int _wait;
-    private IReadOnlyList<Tensor>? _bestWeights;
+    private readonly WeightSnapshot _bestWeights = new();
 
     /// <summary>The epoch (0-based) at which training stopped, or 0 if it ran to the end.</summary>
     public int StoppedEpoch { get; private set; }
@@ -114,7 +114,7 @@ public sealed class EarlyStopping(string monitor = "val_loss", double minDelta =
         _wait = 0;
         StoppedEpoch = 0;
         _best = _maximise ? double.NegativeInfinity : double.PositiveInfinity;
-        _bestWeights = null;
+        _bestWeights.Clear();
         BestEpoch = 0;
     }
 
@@ -126,13 +126,13 @@ public sealed class EarlyStopping(string monitor = "val_loss", double minDelta =
             return;
         }
         if (epoch < startFromEpoch) return;
-        if (restoreBestWeights && _bestWeights is null) _bestWeights = Model!.GetWeights();
+        if (restoreBestWeights && !_bestWeights.Taken) _bestWeights.Take(Model!);
         _wait++;
         if (IsImprovement(current, _best))
         {
             _best = current;
             BestEpoch = epoch;
-            if (restoreBestWeights) _bestWeights = Model!.GetWeights();
+            if (restoreBestWeights) _bestWeights.Take(Model!);
             if (baseline is null || IsImprovement(current, baseline.Value)) _wait = 0;
             return;
         }
@@ -140,7 +140,7 @@ public sealed class EarlyStopping(string monitor = "val_loss", double minDelta =
         {
             StoppedEpoch = epoch;
             Model!.StopTraining = true;
-            if (restoreBestWeights && _bestWeights is not null) Model.SetWeights(_bestWeights);
+            if (restoreBestWeights) _bestWeights.Restore(Model);
         }
     }
 

@@ -166,15 +166,10 @@ public static class NeuralEnsemble
     }
 
     /// <summary>Keeps the weights of the epoch with the lowest validation loss, to restore after training however it ended.</summary>
-    /// <remarks>
-    /// The best weights are copied into arrays taken on the first improvement and reused after it: a member improves on most
-    /// of its first epochs, and copies made new each time (<see cref="Sequential.GetWeights"/>) put a few KB of fresh memory
-    /// and their first calls into each of the first member's first epochs (bench/results/cold-start-s10.md).
-    /// </remarks>
     private sealed class KeepBest : Callback
     {
         private double _best = double.PositiveInfinity;
-        private float[][]? _weights;
+        private readonly WeightSnapshot _weights = new();
 
         public int BestEpoch { get; private set; }
 
@@ -183,37 +178,9 @@ public static class NeuralEnsemble
             if (!logs.TryGetValue("val_loss", out double loss) || !(loss < _best)) return;
             _best = loss;
             BestEpoch = epoch;
-            var model = Model!;
-            model.SyncHostFromBackend();
-            _weights ??= new float[WeightCount(model)][];
-            var layers = model.Layers;
-            for (int l = 0, i = 0; l < layers.Count; l++)
-            {
-                layers[l].HeldBy?.SyncToHost();
-                var parameters = layers[l].Parameters;
-                for (int p = 0; p < parameters.Count; p++, i++)
-                {
-                    var values = parameters[p].Value.Span;
-                    values.CopyTo(_weights[i] ??= new float[values.Length]);
-                }
-            }
+            _weights.Take(Model!);
         }
 
-        public void Restore()
-        {
-            if (_weights is null) return;
-            var model = Model!;
-            var weights = new List<Tensor>(_weights.Length);
-            foreach (var layer in model.Layers)
-                foreach (var parameter in layer.Parameters) weights.Add(new Tensor(_weights[weights.Count], parameter.Value.ShapeArray));
-            model.SetWeights(weights);
-        }
-
-        private static int WeightCount(Sequential model)
-        {
-            int count = 0;
-            for (int l = 0; l < model.Layers.Count; l++) count += model.Layers[l].Parameters.Count;
-            return count;
-        }
+        public void Restore() => _weights.Restore(Model!);
     }
 }
