@@ -84,8 +84,10 @@ internal static class EarlyPrewarm
             var (x, y) = Zeros(standIn, ClassifyStandInRows);
             var early = new EarlyStopping("val_loss", patience: ClassifyOptions.Patience, restoreBestWeights: true);
             var progress = new EpochProgressCallback(new EpochProgress(TextWriter.Null, Epochs, live: false, label: "classify"));
+            // An array, as the command passes its callbacks.
+            Callback[] callbacks = [early, progress];
             OnSeededFlow(() => standIn.Fit(x, y, epochs: StandInEpochs, batchSize: BatchSize, validationSplit: ClassifyOptions.ValidationFraction,
-                verbose: 0, callbacks: [early, progress]));
+                verbose: 0, callbacks: callbacks));
             PrewarmShortBatches(standIn, shortBatchesKnown);
         }
     }

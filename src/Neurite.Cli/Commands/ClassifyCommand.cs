@@ -126,8 +126,11 @@ internal static class ClassifyCommand
         output.Say($"Training an MLP ({string.Join(" -> ", [recipe.InputWidth.ToString(CultureInfo.InvariantCulture), .. options.Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)), classes.Length.ToString(CultureInfo.InvariantCulture)])}) for up to {options.Epochs} epochs, early stopping on the validation loss ...");
         var early = new EarlyStopping("val_loss", patience: ClassifyOptions.Patience, restoreBestWeights: true);
         var progress = new EpochProgress(output.Text, options.Epochs, live: false, label: "classify");
+        // An array, not a collection expression: typed IEnumerable<Callback>, that makes a compiler-made collection type whose
+        // first use (Fit's AddRange) cost a run's first Fit 31-101 µs in forecast (bench/results/cold-start-s10.md, s10-fc).
+        Callback[] callbacks = [early, new EpochProgressCallback(progress)];
         var history = model.Fit(xTrain, yTrain, epochs: options.Epochs, batchSize: options.BatchSize,
-            validationSplit: ClassifyOptions.ValidationFraction, verbose: 0, callbacks: [early, new EpochProgressCallback(progress)],
+            validationSplit: ClassifyOptions.ValidationFraction, verbose: 0, callbacks: callbacks,
             cancellationToken: options.Interrupt);
         int epochsRun = history.Epoch.Count;
 
