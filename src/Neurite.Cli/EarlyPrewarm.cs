@@ -65,7 +65,16 @@ internal static class EarlyPrewarm
     {
         public override int BatchSize => ClassifyBatchSize;
 
-        public override Sequential StandIn() => ClassifyCommand.BuildModel(Hidden[0], Hidden, GuessedClasses, standInBatch: BatchSize);
+        /// <summary>The stand-in's inputs: the data's width once known, else as many as the first hidden layer's units.</summary>
+        public int? Inputs { get; init; }
+
+        /// <summary>The stand-in's classes: the data's once known, else <see cref="GuessedClasses"/>.</summary>
+        public int Classes { get; init; } = GuessedClasses;
+
+        /// <summary>The rows the stand-in is fitted on (a validation fifth of them split off).</summary>
+        public int Rows { get; init; } = ClassifyStandInRows;
+
+        public override Sequential StandIn() => ClassifyCommand.BuildModel(Inputs ?? Hidden[0], Hidden, Classes, standInBatch: BatchSize);
 
         /// <summary>
         /// <see cref="StandInEpochs"/> epochs as the command fits its model (a validation fifth split off, early stopping on
@@ -81,7 +90,7 @@ internal static class EarlyPrewarm
         /// </remarks>
         public override void Train(Sequential standIn, CancellationToken shortBatchesKnown = default)
         {
-            var (x, y) = Zeros(standIn, ClassifyStandInRows);
+            var (x, y) = Zeros(standIn, Rows);
             var early = new EarlyStopping("val_loss", patience: ClassifyOptions.Patience, restoreBestWeights: true);
             var progress = new EpochProgressCallback(new EpochProgress(TextWriter.Null, Epochs, live: false, label: "classify"));
             // An array, as the command passes its callbacks.
@@ -232,6 +241,51 @@ internal static class EarlyPrewarm
             var thread = new Thread(() => Prewarm(plan, shortBatchesKnown.Token)) { IsBackground = true, Name = "neurite early prewarm" };
             thread.Start();
             return thread;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// classify's stand-in with the data's widths (<paramref name="inputs"/>, <paramref name="classes"/>), fitted on as many
+    /// rows as the command's Fit (<paramref name="trainRows"/>, so the same short batches) up to <see cref="ExactStandInBatches"/>
+    /// batches; null for a model or data too large to build in passing.
+    /// </summary>
+    internal static ClassifyPlan? ExactClassifyPlan(int[] hidden, int batchSize, int epochs, int inputs, int classes, int trainRows)
+    {
+        long widest = hidden.Prepend(inputs).Zip(hidden.Append(classes), (a, b) => (long)a * b).Max();
+        int rows = Math.Max(Math.Min(trainRows, ClassifyStandInRows), (int)Math.Min(trainRows, (long)ExactStandInBatches * batchSize));
+        if (widest > MaxStandInWeights || (long)rows * Math.Max(inputs, hidden.Max()) > MaxStandInWeights) return null;
+        return new ClassifyPlan(hidden, batchSize, Threads: null, epochs) { Inputs = inputs, Classes = classes, Rows = rows };
+    }
+
+    /// <summary>The most batches an epoch of classify's stand-in with the data's widths trains (<see cref="ExactClassifyPlan"/>).</summary>
+    internal const int ExactStandInBatches = 16;
+
+    /// <summary>
+    /// Fits <paramref name="plan"/>'s stand-in (<see cref="ExactClassifyPlan"/>) on a thread of its own, as the command will
+    /// fit its model, while the command encodes its rows: the first calls of the kernels for the data's widths and of the
+    /// short batches' lengths are made there. The early prewarm's stand-in guessed those widths (its inputs as many as the
+    /// first layer's units, 3 classes), so the real model's first step and first epoch end made them on the training
+    /// thread (bench/results/cold-start-s11.md). Its kernels are the real model's, whose prewarm it waits for; it prewarms
+    /// no short batch of its own (the command prewarms its exact lengths). The thread takes no flow from the caller, so
+    /// the stand-in's weights are drawn from the unseeded generator, not the command's seeded one. Never throws.
+    /// </summary>
+    internal static Thread? StartExact(ClassifyPlan? plan)
+    {
+        // Another device trains elsewhere; its CPU kernels would be called for nothing.
+        if (plan is null || Backend.Current != "cpu") return null;
+        try
+        {
+            var noShortBatches = new CancellationToken(canceled: true);
+            using (ExecutionContext.SuppressFlow())
+            {
+                var thread = new Thread(() => Prewarm(plan, noShortBatches)) { IsBackground = true, Name = "neurite exact prewarm" };
+                thread.Start();
+                return thread;
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -302,4 +302,55 @@ public sealed class EarlyPrewarmTests : IDisposable
         foreach (var (name, bytes) in withEarlyPrewarm)
             Assert.True(bytes.AsSpan().SequenceEqual(withoutIt[name]), $"{name} differs between the run with the early prewarm and the one without");
     }
+
+    /// <summary>
+    /// classify's stand-in with the data's widths fits as many rows as the command's Fit, so the same short batches, up to
+    /// 16 batches an epoch, and at least the guessed stand-in's 50 where the data has them (hand-derived).
+    /// </summary>
+    [Theory]
+    [InlineData(478, 32, 478)]      // BreastCancer: 382 + 96 rows, under 16 x 32 = 512
+    [InlineData(105, 32, 105)]      // iris
+    [InlineData(10_000, 32, 512)]   // 16 batches of 32
+    [InlineData(10_000, 2, 50)]     // 16 x 2 = 32 rows: the guessed stand-in's 50
+    [InlineData(20, 2, 20)]         // fewer rows than that: all of them
+    public void The_exact_stand_in_has_the_datas_widths_and_fits_its_rows_up_to_sixteen_batches(int trainRows, int batch, int rows)
+    {
+        var plan = EarlyPrewarm.ExactClassifyPlan([8, 5], batch, epochs: 200, inputs: 89, classes: 2, trainRows);
+        Assert.NotNull(plan);
+        Assert.Equal(rows, plan.Rows);
+        Assert.Equal(batch, plan.BatchSize);
+        Assert.Equal(200, plan.Epochs);
+        var standIn = plan.StandIn();
+        Assert.Equal(89, standIn.Layers[0].InputShape[^1]);
+        Assert.Equal(2, standIn.Layers[^1].OutputShape[^1]);
+        Assert.StartsWith("early_prewarm_", standIn.Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void No_exact_stand_in_is_built_for_a_model_or_rows_too_large_to_build_in_passing()
+    {
+        // 1 << 22 values in one matrix is the most: 2^21 inputs x 4 units is twice that; 512 rows x 2^14 inputs is 2^23.
+        Assert.Null(EarlyPrewarm.ExactClassifyPlan([4], 32, 200, inputs: 1 << 21, classes: 2, trainRows: 100));
+        Assert.Null(EarlyPrewarm.ExactClassifyPlan([4], 32, 200, inputs: 1 << 14, classes: 2, trainRows: 1000));
+        Assert.NotNull(EarlyPrewarm.ExactClassifyPlan([4], 32, 200, inputs: 1 << 12, classes: 2, trainRows: 1000));
+    }
+
+    /// <summary>
+    /// The exact stand-in is built and fitted on a thread that takes no flow from the command: its weights and shuffles
+    /// draw nothing from the command's seeded generator, whose sequence goes on as if it had not run. (Had the thread taken
+    /// the caller's flow, it would share the caller's generator: the stand-in's weights alone take 89 x 8 + 8 x 5 + 5 x 2 draws.)
+    /// </summary>
+    [Fact]
+    public void The_exact_stand_in_trains_on_a_flow_of_its_own_and_leaves_the_commands_seeded_sequence_as_it_was()
+    {
+        const int seed = 11;
+        NeuriteRandom.SetSeed(seed);
+        double[] expected = [NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble()];
+        NeuriteRandom.SetSeed(seed);
+        double first = NeuriteRandom.NextDouble();
+        var thread = EarlyPrewarm.StartExact(EarlyPrewarm.ExactClassifyPlan([8, 5], 32, 200, inputs: 89, classes: 2, trainRows: 100));
+        Assert.NotNull(thread);
+        Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "the exact stand-in did not finish");
+        Assert.True(expected.SequenceEqual([first, NeuriteRandom.NextDouble(), NeuriteRandom.NextDouble()]), "the caller's sequence moved");
+    }
 }

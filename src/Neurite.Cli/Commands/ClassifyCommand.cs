@@ -107,6 +107,7 @@ internal static class ClassifyCommand
         // With the short last batches of the training, the validation and the prediction of every row after it.
         int[] shortBatches = [.. ShortBatches(split.TrainCount, options.BatchSize).Append(complete.Length % PredictBatchSize).Where(rows => rows > 0).Distinct()];
         var (model, _) = BuildAndPrewarm(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize, shortBatches);
+        EarlyPrewarm.StartExact(EarlyPrewarm.ExactClassifyPlan(options.Hidden, options.BatchSize, options.Epochs, recipe.InputWidth, classes.Length, split.TrainCount));
         var encoded = recipe.Encode(table, file, complete);
         var x = encoded.X;
         var y = CategoricalEncoding.ToCategorical(classOfRow, classes.Length);
