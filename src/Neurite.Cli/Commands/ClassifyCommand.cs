@@ -128,7 +128,8 @@ internal static class ClassifyCommand
         var early = new EarlyStopping("val_loss", patience: ClassifyOptions.Patience, restoreBestWeights: true);
         var progress = new EpochProgress(output.Text, options.Epochs, live: false, label: "classify");
         // An array, not a collection expression: typed IEnumerable<Callback>, that makes a compiler-made collection type whose
-        // first use (Fit's AddRange) cost a run's first Fit 31-101 µs in forecast (bench/results/cold-start-s10.md, s10-fc).
+        // first use (Fit's AddRange) cost forecast's first Fit 31-101 µs (bench/results/cold-start-s10.md, s10-fc) and
+        // classify's 8-10 µs (cold-start-s11.md).
         Callback[] callbacks = [early, new EpochProgressCallback(progress)];
         var history = model.Fit(xTrain, yTrain, epochs: options.Epochs, batchSize: options.BatchSize,
             validationSplit: ClassifyOptions.ValidationFraction, verbose: 0, callbacks: callbacks,

@@ -39,9 +39,10 @@ internal sealed class EpochProgress(TextWriter output, int totalEpochs, bool liv
     /// "label epoch   e/total - name: 0.0000 - ... - 0.0s elapsed, 0.0s left", the epoch padded to the total's width.
     /// </summary>
     /// <remarks>
-    /// Appended piece by piece rather than through LINQ and string.Join: classify prints epoch 1's line inside the first 100
-    /// batches on the training thread, where the LINQ pipeline's first run there took 30–40 µs of the 4–9 µs batches'
-    /// budget although the early prewarm's stand-in had run it on its own thread (bench/results/cold-start-s11.md).
+    /// Appended piece by piece rather than through LINQ and string.Join: classify prints epoch 1's line within its first
+    /// 100 batches on the training thread, where that line took 37–73 µs (the LINQ query and string.Join 30 of them) against
+    /// 7–9 µs batches, although the early prewarm's stand-in had run the same code on its own thread
+    /// (bench/results/cold-start-s11.md).
     /// </remarks>
     internal static string Line(string label, int epoch, int totalEpochs, IReadOnlyDictionary<string, double> values, double seconds, double left)
     {
