@@ -266,7 +266,16 @@ public sealed partial class Sequential
         }
         foreach (var p in _trainable) p.Gradient.Span.Clear();
         if (TrainInHalves) EnsureTrainingStrategy();
-        Optimizer!.PrepareSlots(_trainable);
+        var optimizer = Optimizer!;
+        optimizer.PrepareSlots(_trainable);
+        // Adam's update of zero moments by a zero gradient is exactly zero (m and v stay 0, w − α·0/(0 + ε) = w), so one
+        // such step makes the update's first calls here and changes nothing once its step count is put back.
+        if (optimizer is Optimizers.Adam { Amsgrad: false, ClipNorm: null, ClipValue: null, GlobalClipNorm: null })
+        {
+            long iterations = optimizer.Iterations;
+            optimizer.Apply(_trainable);
+            optimizer.Iterations = iterations;
+        }
     }
 
     /// <summary>The lengths of a pass's batches over <paramref name="rows"/> rows: the whole batch and the short last one, where there are.</summary>

@@ -69,6 +69,9 @@ public class NeuralEnsembleTrainTests
         var after = prepared.GetWeights().Select(t => t.Span.ToArray()).ToList();
         Assert.Equal(before, after);
         Assert.Equal(0, prepared.Optimizer!.Iterations);
+        // Adam's moments, made ahead, are the zeros a first step starts from.
+        foreach (var weight in prepared.Layers.SelectMany(l => l.Parameters))
+            foreach (var slot in prepared.Optimizer.GetSlots(weight)) Assert.All(slot, value => Assert.Equal(0f, value));
         var preparedHistory = prepared.Fit(x, y, epochs: 5, batchSize: NeuralEnsemble.BatchSize, validationData: (xv, yv), verbose: 0);
 
         Assert.Equal(plainHistory["loss"], preparedHistory["loss"]);
