@@ -268,13 +268,13 @@ public sealed partial class Sequential
         if (TrainInHalves) EnsureTrainingStrategy();
         var optimizer = Optimizer!;
         optimizer.PrepareSlots(_trainable);
-        // Adam's update of zero moments by a zero gradient is exactly zero (m and v stay 0, w − α·0/(0 + ε) = w), so one
-        // such step makes the update's first calls here and changes nothing once its step count is put back.
-        if (optimizer is Optimizers.Adam { Amsgrad: false, ClipNorm: null, ClipValue: null, GlobalClipNorm: null })
+        // A fresh Adam's update of zero moments by a zero gradient is exactly zero (m and v stay 0, w − α·0/(0 + ε) = w), so
+        // one such step makes the update's first calls here and changes nothing once its step count is put back. Moments a
+        // step has made would decay in it: an optimizer that has stepped is left alone.
+        if (optimizer is Optimizers.Adam { Iterations: 0, Amsgrad: false, ClipNorm: null, ClipValue: null, GlobalClipNorm: null })
         {
-            long iterations = optimizer.Iterations;
             optimizer.Apply(_trainable);
-            optimizer.Iterations = iterations;
+            optimizer.Iterations = 0;
         }
     }
 

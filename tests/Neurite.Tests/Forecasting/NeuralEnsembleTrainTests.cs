@@ -81,6 +81,29 @@ public class NeuralEnsembleTrainTests
         Assert.Equal(plain.Optimizer!.Iterations, prepared.Optimizer!.Iterations);
     }
 
+    [Fact]
+    public void Preparing_a_member_that_has_trained_leaves_its_weights_moments_and_steps()
+    {
+        var (x, y) = Data(TrainingRows, 0);
+        var (xv, yv) = Data(ValidationRows, 500);
+        NeuriteRandom.SetSeed(Seed);
+        var model = NeuralEnsemble.CreateMember(Inputs, Hidden, Outputs);
+        model.Fit(x, y, epochs: 2, batchSize: NeuralEnsemble.BatchSize, validationData: (xv, yv), verbose: 0);
+        var parameters = model.Layers.SelectMany(l => l.Parameters).ToList();
+        var weights = model.GetWeights().Select(t => t.Span.ToArray()).ToList();
+        var moments = parameters.SelectMany(p => model.Optimizer!.GetSlots(p)).Select(s => s.ToArray()).ToList();
+        long steps = model.Optimizer!.Iterations;
+        // Two epochs of a whole and a short batch: non-zero moments, which a zero-gradient Adam step would decay.
+        Assert.Equal(4, steps);
+        Assert.Contains(moments, m => m.Any(v => v != 0));
+
+        model.PrepareTraining(TrainingRows, ValidationRows, NeuralEnsemble.BatchSize);
+
+        Assert.Equal(weights, model.GetWeights().Select(t => t.Span.ToArray()).ToList());
+        Assert.Equal(moments, parameters.SelectMany(p => model.Optimizer.GetSlots(p)).Select(s => s.ToArray()).ToList());
+        Assert.Equal(steps, model.Optimizer.Iterations);
+    }
+
     private static (Tensor X, Tensor Y) Data(int rows, int offset)
     {
         var x = new float[rows * Inputs];
