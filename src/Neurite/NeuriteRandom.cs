@@ -19,6 +19,12 @@ public static class NeuriteRandom
     /// <summary>Seeds the generator (Keras's <c>keras.utils.set_random_seed</c>).</summary>
     public static void SetSeed(int seed) => Seeded.Value = new System.Random(seed);
 
+    /// <summary>The generator <see cref="SetSeed"/> gave this flow (null where it is unseeded), for <see cref="Resume"/>.</summary>
+    internal static System.Random? SeededGenerator => Seeded.Value;
+
+    /// <summary>Makes <paramref name="generator"/> (from <see cref="SeededGenerator"/>) this flow's again, where it left off.</summary>
+    internal static void Resume(System.Random? generator) => Seeded.Value = generator;
+
     /// <summary>A new generator seeded from the global one; layers take one each at build time.</summary>
     public static System.Random Fork()
     {

@@ -107,17 +107,21 @@ public sealed partial class Sequential
             ForgetTrainingStrategy();
             return false;
         }
-        if (!ReferenceEquals(_trainingStrategyBackend, Backend.Active))
-        {
-            ForgetTrainingStrategy();
-            _trainingStrategy = Backend.Active.CreateTrainingStrategy(this);
-            _trainingStrategyBackend = Backend.Active;
-        }
+        EnsureTrainingStrategy();
         if (_trainingStrategy is null) return false;
         if (_trainingStrategy.TryTrainStep(xb, yb, sampleWeights, out loss)) return true;
         // Declined: this batch trains layer by layer on the host's copies.
         _trainingStrategy.SyncToHost();
         _trainingStrategy.HostChanged();
         return false;
+    }
+
+    /// <summary>Asks the active backend for its training strategy for this model, unless it was asked already.</summary>
+    private void EnsureTrainingStrategy()
+    {
+        if (ReferenceEquals(_trainingStrategyBackend, Backend.Active)) return;
+        ForgetTrainingStrategy();
+        _trainingStrategy = Backend.Active.CreateTrainingStrategy(this);
+        _trainingStrategyBackend = Backend.Active;
     }
 }

@@ -226,6 +226,66 @@ public sealed partial class Sequential
     private readonly BufferCache _gradTensors = new();
 
     /// <summary>
+    /// Makes, ahead of a <see cref="Fit"/> on <paramref name="trainingRows"/> rows validated on <paramref name="validationRows"/>
+    /// in batches of <paramref name="batchSize"/>, what that Fit's first steps and validation would make on first use: the
+    /// batch buffers, each layer's buffers for the whole and the short batch, the loss gradient, the optimizer's slots and
+    /// the backend's training strategy. A model of Dense layers on the CPU backend only (their passes keep no state but
+    /// their buffers); anything else is left as it is. The weights, the optimizer's step count and every later result are
+    /// as without it: the passes run on zeros into buffers every step overwrites, and the gradients are cleared after.
+    /// </summary>
+    /// <remarks>
+    /// A small network's first step made these for 20–40 µs of one-time work against 4 µs for a warm step (first touches of
+    /// new memory, the first calls on the training thread), and the forecaster's ensemble trains one such network after
+    /// another (bench/results/cold-start-s11.md). Done for every member before the first trains, that work is out of the
+    /// training, not added to it: a member's Fit then makes nothing new.
+    /// </remarks>
+    internal void PrepareTraining(int trainingRows, int validationRows, int batchSize)
+    {
+        if (!IsCompiled || !IsBuilt || IsStateful || batchSize < 1 || Backends.Backend.Active is not Backends.Cpu.CpuBackend) return;
+        foreach (var layer in _layers)
+            if (layer is not Dense) return;
+        var xRest = _layers[0].InputShape.ToArray();
+        var yRest = _layers[^1].OutputShape.ToArray();
+        foreach (int rows in BatchLengths(trainingRows, batchSize))
+        {
+            var xb = _trainBuffers.X(rows, xRest);
+            var yb = _trainBuffers.Y(rows, yRest);
+            Tensor a = xb;
+            for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
+            if (_lossGradient.Length < a.Size) _lossGradient = new float[a.Size];
+            var gradSpan = _lossGradient.AsSpan(0, a.Size);
+            Loss!.Compute(a.Span, yb.Span, gradSpan, default, rows, a.Size / rows);
+            var g = _gradTensors.Get(rows, a.ShapeArray.AsSpan(1));
+            gradSpan.CopyTo(g.Span);
+            for (int i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Backward(g);
+        }
+        foreach (int rows in BatchLengths(validationRows, batchSize))
+        {
+            _ = _testBuffers.Y(rows, yRest);
+            ForwardInference(_testBuffers.X(rows, xRest));
+        }
+        foreach (var p in _trainable) p.Gradient.Span.Clear();
+        if (TrainInHalves) EnsureTrainingStrategy();
+        var optimizer = Optimizer!;
+        optimizer.PrepareSlots(_trainable);
+        // A fresh Adam's update of zero moments by a zero gradient is exactly zero (m and v stay 0, w − α·0/(0 + ε) = w), so
+        // one such step makes the update's first calls here and changes nothing once its step count is put back. Moments a
+        // step has made would decay in it: an optimizer that has stepped is left alone.
+        if (optimizer is Optimizers.Adam { Iterations: 0, Amsgrad: false, ClipNorm: null, ClipValue: null, GlobalClipNorm: null })
+        {
+            optimizer.Apply(_trainable);
+            optimizer.Iterations = 0;
+        }
+    }
+
+    /// <summary>The lengths of a pass's batches over <paramref name="rows"/> rows: the whole batch and the short last one, where there are.</summary>
+    private static IEnumerable<int> BatchLengths(int rows, int batchSize)
+    {
+        if (rows >= batchSize) yield return batchSize;
+        if (rows % batchSize > 0) yield return rows % batchSize;
+    }
+
+    /// <summary>
     /// False makes every step update all weights in <see cref="Optimizers.Optimizer.Apply(IReadOnlyList{Parameter})"/> after
     /// the backward pass (for the tests' and the benchmark's comparison); true lets <see cref="PlanKernelUpdates"/> update
     /// Dense kernels inside it.

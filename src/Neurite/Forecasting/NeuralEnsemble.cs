@@ -28,14 +28,24 @@ public static class NeuralEnsemble
         int maxEpochs, int seed, CancellationToken cancellationToken = default)
     {
         int inputs = x.Dim(1), outputs = y.Dim(1);
-        var trained = new List<Sequential>();
-        var epochs = new int[members];
+        // Every member is built and made ready to train before the first trains: each one's generator, seeded and drawn from
+        // for its weights, is put back before its Fit shuffles, so the members' weights, shuffles and names are those of
+        // building and training each in turn, while the members' one-time setup (building, compiling, their buffers' and
+        // slots' first use) is done before the first training step rather than between the members' steps.
+        var trained = new Sequential[members];
+        var generators = new System.Random?[members];
         for (int member = 0; member < members; member++)
         {
             NeuriteRandom.SetSeed(seed + 7919 * member);
-            var model = CreateMember(inputs, hidden, outputs);
-            epochs[member] = FitMember(model, x, y, xValidation, yValidation, maxEpochs, cancellationToken);
-            trained.Add(model);
+            trained[member] = CreateMember(inputs, hidden, outputs);
+            trained[member].PrepareTraining(x.Dim(0), xValidation.Dim(0), BatchSize);
+            generators[member] = NeuriteRandom.SeededGenerator;
+        }
+        var epochs = new int[members];
+        for (int member = 0; member < members; member++)
+        {
+            NeuriteRandom.Resume(generators[member]);
+            epochs[member] = FitMember(trained[member], x, y, xValidation, yValidation, maxEpochs, cancellationToken);
         }
         return (Join(trained), epochs);
     }
