@@ -30,6 +30,9 @@ internal static class WorkerPool
 {
     private const int SpinMicroseconds = 200;
 
+    /// <summary>The most parts one fork takes (each end of the unclaimed range is 16 bits of the claim word).</summary>
+    internal const int MaxParts = 0xFFFF;
+
     private sealed class Worker
     {
         public readonly SemaphoreSlim Wake = new(0);
@@ -40,9 +43,9 @@ internal static class WorkerPool
     private static Worker[] s_workers = [];
     private static int s_busy;
 
-    // The claim word: generation in the high 32 bits, parts not yet claimed in the low 32. A part is
-    // claimed by a compare-exchange that also checks the generation, so a worker that wakes late
-    // can never take a part of a later fork; part numbers count down from parts-1.
+    // The claim word: generation in the high 32 bits, then the unclaimed parts [low, high) in two 16-bit
+    // halves. A part is claimed by a compare-exchange that also checks the generation, so a worker that
+    // wakes late can never take a part of a later fork.
     private static long s_claim;
     private static int s_generation;
     private static IParallelWork? s_work;
@@ -51,21 +54,54 @@ internal static class WorkerPool
     private static long s_forkTimestamp;
 
     [ThreadStatic] private static bool t_insidePart;
+    [ThreadStatic] private static bool t_keptOnThisThread;
+    private static long s_callerPartTicks, s_workerPartTicks, s_workerFirstStart;
+    private static int s_partsByWorker;
 
-    /// <summary>True on a thread that is running a part of a fork: work started there should not fork again.</summary>
-    public static bool InsidePart => t_insidePart;
+    /// <summary>True on a thread that is running a part of a fork, or whose caller keeps its work here
+    /// (<see cref="KeepOnThisThread"/>): work started there should not fork.</summary>
+    public static bool InsidePart => t_insidePart || t_keptOnThisThread;
+
+    /// <summary>
+    /// While true, every kernel this thread starts runs on it alone, as on one thread (the same bits either way, see the
+    /// class remarks): for work whose pieces are too small to pay for moving their data between cores
+    /// (<c>Sequential</c>'s training step). Returns the previous setting, for the caller to restore.
+    /// </summary>
+    public static bool KeepOnThisThread(bool keep)
+    {
+        bool previous = t_keptOnThisThread;
+        t_keptOnThisThread = keep;
+        return previous;
+    }
 
     /// <summary>Counters for the benchmark's diagnosis of fork/join costs; collected only while <see cref="Instrument"/> is set.</summary>
     public static bool Instrument;
     public static long Forks, PartsByWorkers, WorkerWakes, StartLatencyTicks, StartLatencySamples, ForkTicks;
 
-    public static void ResetCounters() => Forks = PartsByWorkers = WorkerWakes = StartLatencyTicks = StartLatencySamples = ForkTicks = 0;
+    public static void ResetCounters()
+    {
+        Forks = PartsByWorkers = WorkerWakes = StartLatencyTicks = StartLatencySamples = ForkTicks = 0;
+        ForkLogCount = 0;
+    }
+
+    /// <summary>One fork as the benchmark's step breakdown sees it (Stopwatch ticks), logged only while <see cref="Instrument"/> is set.</summary>
+    public struct ForkRecord
+    {
+        public long Start, CallerDone, End, CallerPartTicks, WorkerPartTicks, WorkerFirstStart;
+        public int PartsByWorker;
+    }
+
+    /// <summary>The forks since <see cref="ResetCounters"/>, up to the log's length (the benchmark sizes it).</summary>
+    public static ForkRecord[] ForkLog = [];
+    public static int ForkLogCount;
 
     /// <summary>Runs <c>work.Run(p)</c> for p in [0, parts) on up to <paramref name="threads"/> threads, the caller included.</summary>
     public static void Run(IParallelWork work, int parts, int threads)
     {
+        if (parts > MaxParts)
+            throw new ArgumentOutOfRangeException(nameof(parts), parts, $"A fork takes at most {MaxParts} parts.");
         threads = Math.Min(threads, parts);
-        if (threads <= 1 || t_insidePart || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (threads <= 1 || InsidePart || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int p = 0; p < parts; p++) work.Run(p);
             return;
@@ -78,7 +114,7 @@ internal static class WorkerPool
             Volatile.Write(ref s_done, 0);
             int generation = ++s_generation;
             if (Instrument) { Forks++; s_forkTimestamp = Stopwatch.GetTimestamp(); }
-            Interlocked.Exchange(ref s_claim, ((long)generation << 32) | (uint)parts); // full fence: s_work and s_done are visible first
+            Interlocked.Exchange(ref s_claim, ((long)generation << 32) | (uint)parts); // unclaimed [0, parts); full fence: s_work and s_done are visible first
             var workers = s_workers;
             for (int w = 0; w < threads - 1; w++)
             {
@@ -91,8 +127,21 @@ internal static class WorkerPool
             }
 
             RunClaimedParts(generation, work, byWorker: false);
+            long callerDone = Instrument ? Stopwatch.GetTimestamp() : 0;
             while (Volatile.Read(ref s_done) != parts) Thread.SpinWait(4);
-            if (Instrument) ForkTicks += Stopwatch.GetTimestamp() - s_forkTimestamp;
+            if (Instrument)
+            {
+                long end = Stopwatch.GetTimestamp();
+                ForkTicks += end - s_forkTimestamp;
+                if (ForkLogCount < ForkLog.Length)
+                {
+                    ref var r = ref ForkLog[ForkLogCount++];
+                    r.Start = s_forkTimestamp; r.CallerDone = callerDone; r.End = end;
+                    r.CallerPartTicks = s_callerPartTicks; r.WorkerPartTicks = s_workerPartTicks;
+                    r.WorkerFirstStart = s_workerFirstStart; r.PartsByWorker = s_partsByWorker;
+                }
+                s_callerPartTicks = s_workerPartTicks = s_workerFirstStart = 0; s_partsByWorker = 0;
+            }
             s_work = null;
             if (s_failure != null) throw new AggregateException("A kernel part failed.", s_failure);
         }
@@ -102,21 +151,25 @@ internal static class WorkerPool
         }
     }
 
-    private static bool TryClaim(int generation, out int part)
+    // The caller claims from the low end, workers from the high end: with as many parts as threads, an awake worker
+    // runs the same part of every fork of the same work, so a part's data (an optimizer's moments, a product's rows of C)
+    // stays in that core's caches from one step to the next instead of moving between the cores.
+    private static bool TryClaim(int generation, bool fromHigh, out int part)
     {
         while (true)
         {
             long word = Volatile.Read(ref s_claim);
-            int left = (int)word;
-            if ((int)(word >> 32) != generation || left <= 0) { part = -1; return false; }
-            if (Interlocked.CompareExchange(ref s_claim, word - 1, word) == word) { part = left - 1; return true; }
+            int low = (int)((word >> 16) & 0xFFFF), high = (int)(word & 0xFFFF);
+            if ((int)(word >> 32) != generation || low >= high) { part = -1; return false; }
+            long claimed = fromHigh ? word - 1 : word + (1L << 16);
+            if (Interlocked.CompareExchange(ref s_claim, claimed, word) == word) { part = fromHigh ? high - 1 : low; return true; }
         }
     }
 
     private static void RunClaimedParts(int generation, IParallelWork? work, bool byWorker)
     {
         bool first = true;
-        while (TryClaim(generation, out int part))
+        while (TryClaim(generation, fromHigh: byWorker, out int part))
         {
             // Valid while this part is unfinished: the caller replaces s_work only after every part is done.
             work ??= s_work!;
@@ -129,11 +182,19 @@ internal static class WorkerPool
                     Interlocked.Increment(ref StartLatencySamples);
                 }
             }
+            long partStart = Instrument ? Stopwatch.GetTimestamp() : 0;
+            if (byWorker && Instrument && first) s_workerFirstStart = partStart;
             first = false;
             t_insidePart = true;
             try { work.Run(part); }
             catch (Exception e) { s_failure = e; }
             finally { t_insidePart = false; }
+            if (Instrument)
+            {
+                long ticks = Stopwatch.GetTimestamp() - partStart;
+                if (byWorker) { Interlocked.Add(ref s_workerPartTicks, ticks); Interlocked.Increment(ref s_partsByWorker); }
+                else s_callerPartTicks += ticks;
+            }
             Interlocked.Increment(ref s_done);
         }
     }
