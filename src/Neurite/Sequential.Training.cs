@@ -184,6 +184,35 @@ public sealed partial class Sequential
     private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
         if (TryTrainByBackend(xb, yb, sampleWeights, out double backendLoss)) return backendLoss;
+        if (!StepStaysOnOneThread(xb.Shape[0])) return TrainLayerByLayer(xb, yb, sampleWeights);
+        bool kept = Backends.Cpu.Kernels.WorkerPool.KeepOnThisThread(true);
+        try { return TrainLayerByLayer(xb, yb, sampleWeights); }
+        finally { Backends.Cpu.Kernels.WorkerPool.KeepOnThisThread(kept); }
+    }
+
+    /// <summary>
+    /// The training step's products, passes and updates split over threads only from this many FLOPs a step (3 × the forward
+    /// multiply-adds × 2, <see cref="StepStaysOnOneThread(int)"/>). Below, each piece is a few µs, and what the second core saves
+    /// on a piece costs more in moving the piece's data between the cores: the weights and moments a step updates, the
+    /// activations one layer writes and the next reads stay in one core's caches on one thread, while on two each piece's
+    /// part reads lines the other core wrote last (bench/results/sweep-s11.md, s11-mlp128). Settable for the tests.
+    /// </summary>
+    internal double MinSplitStepFlops { get; set; } = DefaultMinSplitStepFlops;
+
+    internal const double DefaultMinSplitStepFlops = 64e6;
+
+    // Σ of the built layers' forward multiply-adds per batch row (Layer.MultiplyAddsPerRow).
+    private double _multiplyAddsPerRow;
+
+    /// <summary>Whether a layer-by-layer training step of <paramref name="rows"/> rows runs every kernel on the calling thread
+    /// (<see cref="MinSplitStepFlops"/>); one thread's bits either way.</summary>
+    internal bool StepStaysOnOneThread(int rows) => StepStaysOnOneThread(rows, Backends.Cpu.Kernels.Threading.MaxThreads);
+
+    /// <summary>As <see cref="StepStaysOnOneThread(int)"/> under a limit of <paramref name="threads"/> (the kernel prewarm's plan).</summary>
+    internal bool StepStaysOnOneThread(int rows, int threads) => threads > 1 && 6.0 * rows * _multiplyAddsPerRow < MinSplitStepFlops;
+
+    private double TrainLayerByLayer(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
+    {
         Tensor a = xb;
         for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
         int count = xb.Shape[0];
