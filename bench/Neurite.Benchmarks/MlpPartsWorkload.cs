@@ -41,10 +41,12 @@ internal static class MlpPartsWorkload
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name,-36} {one.Best * 1e6,8:0.0} {one.Median * 1e6,8:0.0} {two.Best * 1e6,8:0.0} {two.Median * 1e6,8:0.0}  {perStep}"));
         }
-        foreach (int threads in new[] { 1, 2 })
+        // Two threads as the step rule has it, and split whatever the step's size (the rule's threshold at 0).
+        foreach (var (threads, split) in new[] { (1, false), (2, false), (2, true) })
         {
             Threading.MaxThreads = threads;
             var (model, mx, my) = SweepWorkload.Build(point);
+            if (split) model.MinSplitStepFlops = 0;
             for (int i = 0; i < 5; i++) model.TrainOnBatch(mx, my);
             var optimizer = model.Optimizer!;
             var parameters = model.TrainableParameters;
@@ -55,8 +57,9 @@ internal static class MlpPartsWorkload
             for (int i = 0; i < 10; i++) model.TrainOnBatch(mx, my);
             WorkerPool.Instrument = false;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {threads} thr: Adam over all weights {adam.Best * 1e6,8:0.0} {adam.Median * 1e6,8:0.0}   step {step.Best * 1e6,8:0.0} {step.Median * 1e6,8:0.0}   forks/step {WorkerPool.Forks / 10.0:0.0}, worker wakes/step {WorkerPool.WorkerWakes / 10.0:0.0}, parts by worker/step {WorkerPool.PartsByWorkers / 10.0:0.0}"));
+                $"  {threads} thr{(split ? " split" : "")}: Adam over all weights {adam.Best * 1e6,8:0.0} {adam.Median * 1e6,8:0.0}   step {step.Best * 1e6,8:0.0} {step.Median * 1e6,8:0.0}   forks/step {WorkerPool.Forks / 10.0:0.0}, worker wakes/step {WorkerPool.WorkerWakes / 10.0:0.0}, parts by worker/step {WorkerPool.PartsByWorkers / 10.0:0.0}"));
         }
+        CrossCoreReads();
         ForkBreakdown(point);
         LayerBreakdown(point, 1, clock: false);
         LayerBreakdown(point, 1, clock: true);
@@ -71,6 +74,9 @@ internal static class MlpPartsWorkload
     {
         Threading.MaxThreads = threads;
         var (model, x, y) = SweepWorkload.Build(point);
+        // Two threads split the step whatever its size (the pieces are replayed by hand; the rule keeps TrainOnBatch's
+        // own small step on one thread).
+        model.MinSplitStepFlops = 0;
         for (int i = 0; i < 20; i++) model.TrainOnBatch(x, y);
         var layers = model.Layers;
         var names = new List<string>();
@@ -125,6 +131,7 @@ internal static class MlpPartsWorkload
         const int steps = 2000;
         Threading.MaxThreads = 2;
         var (model, x, y) = SweepWorkload.Build(point);
+        model.MinSplitStepFlops = 0;
         for (int i = 0; i < 50; i++) model.TrainOnBatch(x, y);
         WorkerPool.ResetCounters();
         for (int i = 0; i < 5; i++) model.TrainOnBatch(x, y);
@@ -149,7 +156,7 @@ internal static class MlpPartsWorkload
         double Us(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
         var log = WorkerPool.ForkLog;
         var engaged = Enumerable.Range(0, steps).Where(s => Enumerable.Range(0, forks).All(f => log[s * forks + f].PartsByWorker > 0)).ToArray();
-        Console.WriteLine($"  2 thr, forks of a step on the clock (us, medians over the {engaged.Length} of {steps} steps whose every fork the worker took part in):");
+        Console.WriteLine($"  2 thr split (the step rule's threshold at 0), forks of a step on the clock (us, medians over the {engaged.Length} of {steps} steps whose every fork the worker took part in):");
         Console.WriteLine($"    {"fork",-5} {"before",8} {"span",8} {"caller",8} {"worker",8} {"w.start",8} {"wait",8}");
         double Median(IEnumerable<double> values) { var v = values.Order().ToArray(); return v.Length == 0 ? double.NaN : v[v.Length / 2]; }
         for (int f = 0; f <= forks; f++)
@@ -162,6 +169,71 @@ internal static class MlpPartsWorkload
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    step: median {Median(engaged.Select(s => Us(stepEnd[s] - stepStart[s]))):0.0} (those steps), {Median(Enumerable.Range(0, steps).Select(s => Us(stepEnd[s] - stepStart[s]))):0.0} (all)"));
         WorkerPool.ForkLog = [];
+    }
+
+    /// <summary>
+    /// What a part pays for reading data the other core wrote last: the worker's thread CPU time to read (and write back)
+    /// a buffer the caller has just written, against the same buffer written by the worker itself, per 64-byte line. Each
+    /// fork's caller part waits until the worker's has started, so the worker runs one; thread CPU time, so another
+    /// process on the cores does not count (run it anyway on a quiet machine if you can).
+    /// </summary>
+    private static unsafe void CrossCoreReads()
+    {
+        Threading.MaxThreads = 2;
+        Console.WriteLine("  cross-core reads (worker thread CPU ns per 64-byte line, median over forks): KiB, written last by the caller / by the worker");
+        foreach (int kib in new[] { 16, 64, 256, 1024 })
+        {
+            var probe = new LineProbe(kib * 1024 / sizeof(float));
+            var other = new List<double>();
+            var own = new List<double>();
+            for (int round = 0; round < 400; round++)
+            {
+                bool callerWrites = round % 2 == 0;
+                if (callerWrites) probe.Touch();
+                probe.WorkerTouchesFirst = !callerWrites;
+                probe.WorkerRan = false;
+                WorkerPool.Run(probe, 2, 2);
+                if (probe.WorkerRan) (callerWrites ? other : own).Add(probe.WorkerNs);
+            }
+            double Median(List<double> v) { v.Sort(); return v.Count == 0 ? double.NaN : v[v.Count / 2]; }
+            int lines = kib * 1024 / 64;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {kib,5} KiB  {Median(other) / lines,6:0.0} / {Median(own) / lines,6:0.0}   ({other.Count} and {own.Count} forks with the worker)"));
+        }
+    }
+
+    private sealed class LineProbe(int floats) : IParallelWork
+    {
+        private readonly float[] _data = new float[floats];
+        private volatile bool _workerStarted;
+        public bool WorkerTouchesFirst, WorkerRan;
+        public double WorkerNs;
+        private readonly int _callerThread = Environment.CurrentManagedThreadId;
+
+        /// <summary>Reads and writes every value (one add each): the lines end modified in this core's cache.</summary>
+        public void Touch()
+        {
+            var d = _data;
+            for (int i = 0; i < d.Length; i += 16) d[i] += 1f;
+        }
+
+        public void Run(int part)
+        {
+            bool onCaller = Environment.CurrentManagedThreadId == _callerThread;
+            if (onCaller)
+            {
+                var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+                while (!_workerStarted && Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
+                _workerStarted = false;
+                return;
+            }
+            _workerStarted = true;
+            if (WorkerTouchesFirst) Touch();
+            double start = Harness.ThreadCpuMs();
+            Touch();
+            WorkerNs = (Harness.ThreadCpuMs() - start) * 1e6;
+            WorkerRan = true;
+        }
     }
 
     private static (double Median, double Best) Time(Action body, int threads)

@@ -191,15 +191,18 @@ public sealed partial class Sequential
     }
 
     /// <summary>
-    /// The training step's products, passes and updates split over threads only from this many FLOPs a step (3 × the forward
-    /// multiply-adds × 2, <see cref="StepStaysOnOneThread(int)"/>). Below, each piece is a few µs, and what the second core saves
-    /// on a piece costs more in moving the piece's data between the cores: the weights and moments a step updates, the
-    /// activations one layer writes and the next reads stay in one core's caches on one thread, while on two each piece's
-    /// part reads lines the other core wrote last (bench/results/sweep-s11.md, s11-mlp128). Settable for the tests.
+    /// The training step's products, passes and updates split over threads only from this many FLOPs a step (6 per weight
+    /// use and batch row, <see cref="StepStaysOnOneThread(int)"/>). Below, each piece takes a few µs, and on two threads
+    /// each piece's part reads lines the other core wrote last (the weights Adam updated, the activations the previous
+    /// piece wrote): at MLP U=128 B=64 (12.7 MFLOP) each half of a split forward product took about the whole product's
+    /// one-thread time, and the step ran at 0.81–0.94 of one thread's speed; U=256 B=16 (also 12.7 MFLOP) at 0.98–1.10;
+    /// the next measured steps, 807 MFLOP (U=512 B=256, U=1024 B=64), at 1.66–1.93 (bench/results/sweep-s10.md,
+    /// sweep-s11.md, s11-mlp128). The threshold sits just above the losing points: a step kept on one thread that would
+    /// have gained loses more than a small split step does. Settable for the tests.
     /// </summary>
     internal double MinSplitStepFlops { get; set; } = DefaultMinSplitStepFlops;
 
-    internal const double DefaultMinSplitStepFlops = 64e6;
+    internal const double DefaultMinSplitStepFlops = 16e6;
 
     // Σ of the built layers' forward multiply-adds per batch row (Layer.MultiplyAddsPerRow).
     private double _multiplyAddsPerRow;

@@ -151,7 +151,7 @@ public class ParallelUpdatesTests
                     _ => new Neurite.Optimizers.Adagrad(0.05),
                 };
                 model.Compile("mse", chosen);
-                // Split over both threads whatever the step rule's threshold (this step is near it).
+                // Split over both threads whatever the step rule's threshold.
                 model.MinSplitStepFlops = 0;
                 var x = Tensor.Zeros(300, 131);
                 var y = Tensor.Zeros(300, 2);
