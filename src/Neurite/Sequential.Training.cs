@@ -194,15 +194,14 @@ public sealed partial class Sequential
     /// The training step's products, passes and updates split over threads only from this many FLOPs a step (6 per weight
     /// use and batch row, <see cref="StepStaysOnOneThread(int)"/>). Below, each piece takes a few µs, and on two threads
     /// each piece's part reads lines the other core wrote last (the weights Adam updated, the activations the previous
-    /// piece wrote): at MLP U=128 B=64 (12.7 MFLOP) each half of a split forward product took about the whole product's
-    /// one-thread time, and the step ran at 0.81–0.94 of one thread's speed; U=256 B=16 (also 12.7 MFLOP) at 0.98–1.10;
-    /// the next measured steps, 807 MFLOP (U=512 B=256, U=1024 B=64), at 1.66–1.93 (bench/results/sweep-s10.md,
-    /// sweep-s11.md, s11-mlp128). The threshold sits just above the losing points: a step kept on one thread that would
-    /// have gained loses more than a small split step does. Settable for the tests.
+    /// piece wrote): at MLP U=128 B=64 (12.6 MFLOP) each half of a split forward product took about the whole product's
+    /// one-thread time. Two threads ÷ one, MLP steps split against one thread (bench/results/sweep-s11.md, s11-mlp128):
+    /// 12.6 MFLOP 0.84–1.01, 25 MFLOP 0.97–1.05, 28–38 MFLOP 1.02–1.09, 50 MFLOP 1.13–1.29, 100 MFLOP 1.61. The threshold
+    /// sits just under the break-even. Settable for the tests.
     /// </summary>
     internal double MinSplitStepFlops { get; set; } = DefaultMinSplitStepFlops;
 
-    internal const double DefaultMinSplitStepFlops = 16e6;
+    internal const double DefaultMinSplitStepFlops = 24e6;
 
     // Σ of the built layers' forward multiply-adds per batch row (Layer.MultiplyAddsPerRow).
     private double _multiplyAddsPerRow;

@@ -46,7 +46,7 @@ public class StepThreadRuleTests
             // U=128 on 128 inputs: (128·128 + 128) · 2 + 128 + 1 = 33153 multiply-adds a row.
             var small = Mlp(128, 128);
             small.Build([128]);
-            // 6 · 64 · 33153 = 12 730 752 FLOPs: under the default 16 M; twice the rows are over it.
+            // 6 · 64 · 33153 = 12 730 752 FLOPs: under the default 24 M; twice the rows (25 461 504) are over it.
             Assert.True(small.StepStaysOnOneThread(64));
             Assert.False(small.StepStaysOnOneThread(128));
             // U=512 on 512 inputs, 256 rows: 6 · 256 · ((512·512 + 512) · 2 + 513) = 807 667 200 FLOPs.
