@@ -6,8 +6,7 @@ namespace Neurite.Tests.Core;
 
 /// <summary>
 /// The training step's thread rule (<c>Sequential.StepStaysOnOneThread</c>): a layer-by-layer step of fewer FLOPs than
-/// <c>MinSplitStepFlops</c> runs every kernel on the calling thread, with the bits of one thread and of a split step;
-/// and the pool's claim order that keeps a part of a fork on the same thread from one fork to the next.
+/// <c>MinSplitStepFlops</c> runs every kernel on the calling thread, with the bits of one thread and of a split step.
 /// </summary>
 [Collection(AloneCollection.Name)]
 public class StepThreadRuleTests
@@ -136,44 +135,5 @@ public class StepThreadRuleTests
                 for (int j = 0; j < one[i].Length; j++)
                     if (BitConverter.SingleToInt32Bits(one[i][j]) != BitConverter.SingleToInt32Bits(other[i][j]))
                         Assert.Fail($"{path}, {name}: weight {i}[{j}] is {other[i][j]}, one thread {one[i][j]}");
-    }
-
-    /// <summary>Records which thread ran each part; every part waits a little so that the worker can join.</summary>
-    private sealed class PartRecorder(int parts) : IParallelWork
-    {
-        public readonly int[] Threads = new int[parts];
-        public readonly int[] Runs = new int[parts];
-
-        public void Run(int part)
-        {
-            Threads[part] = Environment.CurrentManagedThreadId;
-            Interlocked.Increment(ref Runs[part]);
-            var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 20_000;
-            while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
-        }
-    }
-
-    [Fact]
-    public void The_caller_runs_a_leading_run_of_parts_and_the_worker_the_rest_each_once()
-    {
-        int caller = Environment.CurrentManagedThreadId;
-        foreach (int parts in new[] { 1, 2, 3, 7, 64 })
-            for (int fork = 0; fork < 20; fork++)
-            {
-                var recorder = new PartRecorder(parts);
-                WorkerPool.Run(recorder, parts, threads: 2);
-                Assert.All(recorder.Runs, runs => Assert.Equal(1, runs));
-                // The caller claims from part 0 up, the worker from the last part down.
-                int callerParts = recorder.Threads.TakeWhile(t => t == caller).Count();
-                Assert.True(recorder.Threads.Skip(callerParts).All(t => t != caller),
-                    $"{parts} parts: the caller ran parts {string.Join(", ", Enumerable.Range(0, parts).Where(p => recorder.Threads[p] == caller))}");
-            }
-    }
-
-    [Fact]
-    public void A_fork_of_more_parts_than_the_claim_word_holds_is_refused()
-    {
-        var recorder = new PartRecorder(1);
-        Assert.Throws<ArgumentOutOfRangeException>(() => WorkerPool.Run(recorder, WorkerPool.MaxParts + 1, threads: 2));
     }
 }

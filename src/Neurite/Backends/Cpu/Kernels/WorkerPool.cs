@@ -30,9 +30,6 @@ internal static class WorkerPool
 {
     private const int SpinMicroseconds = 200;
 
-    /// <summary>The most parts one fork takes (each end of the unclaimed range is 16 bits of the claim word).</summary>
-    internal const int MaxParts = 0xFFFF;
-
     private sealed class Worker
     {
         public readonly SemaphoreSlim Wake = new(0);
@@ -43,9 +40,9 @@ internal static class WorkerPool
     private static Worker[] s_workers = [];
     private static int s_busy;
 
-    // The claim word: generation in the high 32 bits, then the unclaimed parts [low, high) in two 16-bit
-    // halves. A part is claimed by a compare-exchange that also checks the generation, so a worker that
-    // wakes late can never take a part of a later fork.
+    // The claim word: generation in the high 32 bits, parts not yet claimed in the low 32. A part is
+    // claimed by a compare-exchange that also checks the generation, so a worker that wakes late
+    // can never take a part of a later fork; part numbers count down from parts-1.
     private static long s_claim;
     private static int s_generation;
     private static IParallelWork? s_work;
@@ -98,8 +95,6 @@ internal static class WorkerPool
     /// <summary>Runs <c>work.Run(p)</c> for p in [0, parts) on up to <paramref name="threads"/> threads, the caller included.</summary>
     public static void Run(IParallelWork work, int parts, int threads)
     {
-        if (parts > MaxParts)
-            throw new ArgumentOutOfRangeException(nameof(parts), parts, $"A fork takes at most {MaxParts} parts.");
         threads = Math.Min(threads, parts);
         if (threads <= 1 || InsidePart || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
@@ -114,7 +109,7 @@ internal static class WorkerPool
             Volatile.Write(ref s_done, 0);
             int generation = ++s_generation;
             if (Instrument) { Forks++; s_forkTimestamp = Stopwatch.GetTimestamp(); }
-            Interlocked.Exchange(ref s_claim, ((long)generation << 32) | (uint)parts); // unclaimed [0, parts); full fence: s_work and s_done are visible first
+            Interlocked.Exchange(ref s_claim, ((long)generation << 32) | (uint)parts); // full fence: s_work and s_done are visible first
             var workers = s_workers;
             for (int w = 0; w < threads - 1; w++)
             {
@@ -151,25 +146,21 @@ internal static class WorkerPool
         }
     }
 
-    // The caller claims from the low end, workers from the high end: with as many parts as threads, an awake worker
-    // runs the same part of every fork of the same work, so a part's data (an optimizer's moments, a product's rows of C)
-    // stays in that core's caches from one step to the next instead of moving between the cores.
-    private static bool TryClaim(int generation, bool fromHigh, out int part)
+    private static bool TryClaim(int generation, out int part)
     {
         while (true)
         {
             long word = Volatile.Read(ref s_claim);
-            int low = (int)((word >> 16) & 0xFFFF), high = (int)(word & 0xFFFF);
-            if ((int)(word >> 32) != generation || low >= high) { part = -1; return false; }
-            long claimed = fromHigh ? word - 1 : word + (1L << 16);
-            if (Interlocked.CompareExchange(ref s_claim, claimed, word) == word) { part = fromHigh ? high - 1 : low; return true; }
+            int left = (int)word;
+            if ((int)(word >> 32) != generation || left <= 0) { part = -1; return false; }
+            if (Interlocked.CompareExchange(ref s_claim, word - 1, word) == word) { part = left - 1; return true; }
         }
     }
 
     private static void RunClaimedParts(int generation, IParallelWork? work, bool byWorker)
     {
         bool first = true;
-        while (TryClaim(generation, fromHigh: byWorker, out int part))
+        while (TryClaim(generation, out int part))
         {
             // Valid while this part is unfinished: the caller replaces s_work only after every part is done.
             work ??= s_work!;
