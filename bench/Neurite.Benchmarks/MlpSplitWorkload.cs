@@ -5,7 +5,7 @@ using Neurite.Backends.Cpu.Kernels;
 namespace Neurite.Benchmarks;
 
 /// <summary>
-/// <c>mlpsplit U,B [U,B ...] [--rounds R]</c>: the sweep's MLP step on one thread against the same step split over two
+/// <c>mlpsplit U,B [U,B ...] [--rounds R]</c> (or any sweep point, <c>lstm:U,B,T,D</c>): the sweep's MLP step on one thread against the same step split over two
 /// (the step rule's threshold at 0), in alternating blocks of steps on one model, on the clock. A loaded machine often
 /// leaves the kernel worker unscheduled, and the caller then runs every part itself: the two-thread figure counts only the
 /// steps whose every fork the worker took part in (the rest are listed as a share), so the ratio reads what the split does
@@ -20,7 +20,7 @@ internal static class MlpSplitWorkload
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--rounds") { rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); continue; }
-            points.Add(SweepWorkload.Point.Parse("mlp:" + args[i]));
+            points.Add(SweepWorkload.Point.Parse(args[i].Contains(':') ? args[i] : "mlp:" + args[i]));
         }
         if (points.Count == 0) points.Add(SweepWorkload.Point.Parse("mlp:128,64"));
         Console.WriteLine("MLP step, one thread against split over two (clock, µs per step; two threads: steps whose every fork the worker joined)");
@@ -70,7 +70,7 @@ internal static class MlpSplitWorkload
             double Median(List<double> v) => v.Count == 0 ? double.NaN : v[v.Count / 2];
             double Best(List<double> v) => v.Count == 0 ? double.NaN : v[0];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {$"U={point.Units} B={point.Batch}",-24} {point.FlopPerStep / 1e6,7:0.0} {Median(one),10:0.0} {Median(two),10:0.0} {Median(one) / Median(two),6:0.00} {Best(one),11:0.0} {Best(two),11:0.0} {Best(one) / Best(two),6:0.00}  {two.Count} of {twoSteps}"));
+                $"  {(point.Kind == SweepWorkload.Kind.Mlp ? $"U={point.Units} B={point.Batch}" : point.ToString().Trim()),-24} {point.FlopPerStep / 1e6,7:0.0} {Median(one),10:0.0} {Median(two),10:0.0} {Median(one) / Median(two),6:0.00} {Best(one),11:0.0} {Best(two),11:0.0} {Best(one) / Best(two),6:0.00}  {two.Count} of {twoSteps}"));
         }
         Threading.MaxThreads = Environment.ProcessorCount;
     }
