@@ -12,6 +12,7 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
     ["sweep"] = ("Size sweep (LSTM, GRU, SimpleRNN, MLP): ms per step, GFLOP/s, % of same-run peak, B/step, 2-thread gain; --cold: first-100-steps over steady", SweepWorkload.Run),
     ["cuda"] = ("The CUDA backend beside the CPU: the large LSTM step (U=1024, B=512, T=50, D=32) and a W3 epoch; needs a GPU", CudaWorkload.Run),
     ["mlpparts"] = ("The sweep's MLP step in pieces (products, bias and activation passes, Adam, the step), 1 and 2 threads: mlpparts U B", MlpPartsWorkload.Run),
+    ["mlpsplit"] = ("The sweep's MLP step on one thread against split over two, alternating blocks, clock, counting only steps the worker joined: mlpsplit U,B [U,B ...] [--rounds R]", MlpSplitWorkload.Run),
     ["optimizers"] = ("Each optimizer's update pass, one thread: thread CPU ns per element over 16K and 1M values", OptimizerWorkload.Run),
 
     ["fuseab"] = ("The sweep's MLP step with Adam fused into the kernel-gradient products and without, alternating in one process, thread CPU time: fuseab U B [rounds] [calls] [--block floats]", FuseAbWorkload.Run),

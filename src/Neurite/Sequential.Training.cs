@@ -184,6 +184,37 @@ public sealed partial class Sequential
     private double TrainStep(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
         if (TryTrainByBackend(xb, yb, sampleWeights, out double backendLoss)) return backendLoss;
+        if (!StepStaysOnOneThread(xb.Shape[0])) return TrainLayerByLayer(xb, yb, sampleWeights);
+        bool kept = Backends.Cpu.Kernels.WorkerPool.KeepOnThisThread(true);
+        try { return TrainLayerByLayer(xb, yb, sampleWeights); }
+        finally { Backends.Cpu.Kernels.WorkerPool.KeepOnThisThread(kept); }
+    }
+
+    /// <summary>
+    /// The training step's products, passes and updates split over threads only from this many FLOPs a step (6 per weight
+    /// use and batch row, <see cref="StepStaysOnOneThread(int)"/>). Below, each piece takes a few µs, and on two threads
+    /// each piece's part reads lines the other core wrote last (the weights Adam updated, the activations the previous
+    /// piece wrote): at MLP U=128 B=64 (12.6 MFLOP) each half of a split forward product took about the whole product's
+    /// one-thread time. Two threads ÷ one, MLP steps split against one thread (bench/results/sweep-s11.md, s11-mlp128):
+    /// 12.6 MFLOP 0.84–1.01, 25 MFLOP 0.97–1.05, 28–38 MFLOP 1.02–1.09, 50 MFLOP 1.13–1.29, 100 MFLOP 1.61. The threshold
+    /// sits just under the break-even. Settable for the tests.
+    /// </summary>
+    internal double MinSplitStepFlops { get; set; } = DefaultMinSplitStepFlops;
+
+    internal const double DefaultMinSplitStepFlops = 24e6;
+
+    // Σ of the built layers' forward multiply-adds per batch row (Layer.MultiplyAddsPerRow).
+    private double _multiplyAddsPerRow;
+
+    /// <summary>Whether a layer-by-layer training step of <paramref name="rows"/> rows runs every kernel on the calling thread
+    /// (<see cref="MinSplitStepFlops"/>); one thread's bits either way.</summary>
+    internal bool StepStaysOnOneThread(int rows) => StepStaysOnOneThread(rows, Backends.Cpu.Kernels.Threading.MaxThreads);
+
+    /// <summary>As <see cref="StepStaysOnOneThread(int)"/> under a limit of <paramref name="threads"/> (the kernel prewarm's plan).</summary>
+    internal bool StepStaysOnOneThread(int rows, int threads) => threads > 1 && 6.0 * rows * _multiplyAddsPerRow < MinSplitStepFlops;
+
+    private double TrainLayerByLayer(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
+    {
         Tensor a = xb;
         for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
         int count = xb.Shape[0];

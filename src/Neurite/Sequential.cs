@@ -130,8 +130,10 @@ public sealed partial class Sequential
     {
         _trainable.Clear();
         _largestDenseKernel = 0;
+        _multiplyAddsPerRow = 0;
         foreach (var layer in _layers)
         {
+            if (layer.IsBuilt) _multiplyAddsPerRow += layer.MultiplyAddsPerRow;
             if (layer.Trainable) _trainable.AddRange(layer.Parameters.Where(p => p.Trainable));
             if (layer is Dense { Kernel: { } kernel }) _largestDenseKernel = Math.Max(_largestDenseKernel, kernel.Value.Size);
         }

@@ -93,6 +93,13 @@ public abstract class Layer
     /// <summary>Number of scalar weights.</summary>
     public long CountParams() => _parameters.Sum(p => (long)p.Value.Size);
 
+    /// <summary>
+    /// About how many multiply-adds the layer's forward pass costs per batch row once built: each weight used once (a Dense
+    /// layer's products); a layer that uses its weights at every time step counts every use. For the training step's
+    /// thread rule (<c>Sequential.StepStaysOnOneThread</c>).
+    /// </summary>
+    internal virtual double MultiplyAddsPerRow => CountParams();
+
     /// <summary>Creates the weights for inputs of <paramref name="inputShape"/> (no batch axis).</summary>
     public void Build(IReadOnlyList<int> inputShape) => Build(inputShape, null);
 

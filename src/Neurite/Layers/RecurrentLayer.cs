@@ -134,6 +134,9 @@ public abstract class RecurrentLayer : Layer
         return ReturnSequences ? [inputShape[0], Units] : [Units];
     }
 
+    /// <summary>Every weight once per time step (the input shape's first axis).</summary>
+    internal override double MultiplyAddsPerRow => (double)CountParams() * InputDims[0];
+
     public sealed override Tensor Forward(Tensor input, bool training)
     {
         CheckInput(input);

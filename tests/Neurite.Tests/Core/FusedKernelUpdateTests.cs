@@ -33,8 +33,9 @@ public class FusedKernelUpdateTests
         model.Layers[0].Trainable = !freezeFirst;
         model.Compile("mse", optimizer);
         model.FuseKernelUpdates = fuse;
-        // The shapes here are small enough to test quickly; fuse them too.
+        // The shapes here are small enough to test quickly; fuse them too, and split them over threads as large ones.
         model.MinFusedKernelValues = minFusedValues;
+        model.MinSplitStepFlops = 0;
         var losses = new double[steps];
         for (int s = 0; s < steps; s++)
         {

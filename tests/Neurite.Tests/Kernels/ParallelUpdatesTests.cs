@@ -151,6 +151,8 @@ public class ParallelUpdatesTests
                     _ => new Neurite.Optimizers.Adagrad(0.05),
                 };
                 model.Compile("mse", chosen);
+                // Split over both threads whatever the step rule's threshold.
+                model.MinSplitStepFlops = 0;
                 var x = Tensor.Zeros(300, 131);
                 var y = Tensor.Zeros(300, 2);
                 var random = new System.Random(9);

@@ -15,9 +15,11 @@ internal static class ModelPrewarm
     public static KernelPrewarm For(Sequential model, int batchSize, KernelPath path, int threads)
     {
         var prewarm = new KernelPrewarm(path);
-        if (threads > 1) prewarm.AddWorkerPool();
         // A recurrent model trains each batch as two halves on two threads (HalvesTraining), each half on one.
         bool halves = threads > 1 && HalvesTraining.CanTrainInHalves(model);
+        // A small step trained layer by layer runs every kernel on the calling thread.
+        if (!halves && model.StepStaysOnOneThread(batchSize, threads)) threads = 1;
+        if (threads > 1) prewarm.AddWorkerPool();
         int[] batches = halves ? [batchSize, batchSize / 2, batchSize - batchSize / 2] : [batchSize];
         foreach (int batch in batches.Distinct().Where(b => b > 0))
         {
@@ -61,7 +63,8 @@ internal static class ModelPrewarm
     /// <summary>What <see cref="For"/> depends on, as text: models alike get the same list.</summary>
     public static string Key(Sequential model, int batchSize, KernelPath path, int threads)
     {
-        var key = new System.Text.StringBuilder().Append(path).Append('/').Append(threads).Append('/').Append(batchSize);
+        var key = new System.Text.StringBuilder().Append(path).Append('/').Append(threads).Append('/').Append(batchSize)
+            .Append(model.StepStaysOnOneThread(batchSize, threads) ? "/kept" : "");
         foreach (var layer in model.Layers)
         {
             key.Append('|').Append(layer.GetType().Name);

@@ -51,21 +51,52 @@ internal static class WorkerPool
     private static long s_forkTimestamp;
 
     [ThreadStatic] private static bool t_insidePart;
+    [ThreadStatic] private static bool t_keptOnThisThread;
+    private static long s_callerPartTicks, s_workerPartTicks, s_workerFirstStart;
+    private static int s_partsByWorker;
 
-    /// <summary>True on a thread that is running a part of a fork: work started there should not fork again.</summary>
-    public static bool InsidePart => t_insidePart;
+    /// <summary>True on a thread that is running a part of a fork, or whose caller keeps its work here
+    /// (<see cref="KeepOnThisThread"/>): work started there should not fork.</summary>
+    public static bool InsidePart => t_insidePart || t_keptOnThisThread;
+
+    /// <summary>
+    /// While true, every kernel this thread starts runs on it alone, as on one thread (the same bits either way, see the
+    /// class remarks): for work whose pieces are too small to pay for moving their data between cores
+    /// (<c>Sequential</c>'s training step). Returns the previous setting, for the caller to restore.
+    /// </summary>
+    public static bool KeepOnThisThread(bool keep)
+    {
+        bool previous = t_keptOnThisThread;
+        t_keptOnThisThread = keep;
+        return previous;
+    }
 
     /// <summary>Counters for the benchmark's diagnosis of fork/join costs; collected only while <see cref="Instrument"/> is set.</summary>
     public static bool Instrument;
     public static long Forks, PartsByWorkers, WorkerWakes, StartLatencyTicks, StartLatencySamples, ForkTicks;
 
-    public static void ResetCounters() => Forks = PartsByWorkers = WorkerWakes = StartLatencyTicks = StartLatencySamples = ForkTicks = 0;
+    public static void ResetCounters()
+    {
+        Forks = PartsByWorkers = WorkerWakes = StartLatencyTicks = StartLatencySamples = ForkTicks = 0;
+        ForkLogCount = 0;
+    }
+
+    /// <summary>One fork as the benchmark's step breakdown sees it (Stopwatch ticks), logged only while <see cref="Instrument"/> is set.</summary>
+    public struct ForkRecord
+    {
+        public long Start, CallerDone, End, CallerPartTicks, WorkerPartTicks, WorkerFirstStart;
+        public int PartsByWorker;
+    }
+
+    /// <summary>The forks since <see cref="ResetCounters"/>, up to the log's length (the benchmark sizes it).</summary>
+    public static ForkRecord[] ForkLog = [];
+    public static int ForkLogCount;
 
     /// <summary>Runs <c>work.Run(p)</c> for p in [0, parts) on up to <paramref name="threads"/> threads, the caller included.</summary>
     public static void Run(IParallelWork work, int parts, int threads)
     {
         threads = Math.Min(threads, parts);
-        if (threads <= 1 || t_insidePart || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (threads <= 1 || InsidePart || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int p = 0; p < parts; p++) work.Run(p);
             return;
@@ -91,8 +122,21 @@ internal static class WorkerPool
             }
 
             RunClaimedParts(generation, work, byWorker: false);
+            long callerDone = Instrument ? Stopwatch.GetTimestamp() : 0;
             while (Volatile.Read(ref s_done) != parts) Thread.SpinWait(4);
-            if (Instrument) ForkTicks += Stopwatch.GetTimestamp() - s_forkTimestamp;
+            if (Instrument)
+            {
+                long end = Stopwatch.GetTimestamp();
+                ForkTicks += end - s_forkTimestamp;
+                if (ForkLogCount < ForkLog.Length)
+                {
+                    ref var r = ref ForkLog[ForkLogCount++];
+                    r.Start = s_forkTimestamp; r.CallerDone = callerDone; r.End = end;
+                    r.CallerPartTicks = s_callerPartTicks; r.WorkerPartTicks = s_workerPartTicks;
+                    r.WorkerFirstStart = s_workerFirstStart; r.PartsByWorker = s_partsByWorker;
+                }
+                s_callerPartTicks = s_workerPartTicks = s_workerFirstStart = 0; s_partsByWorker = 0;
+            }
             s_work = null;
             if (s_failure != null) throw new AggregateException("A kernel part failed.", s_failure);
         }
@@ -129,11 +173,19 @@ internal static class WorkerPool
                     Interlocked.Increment(ref StartLatencySamples);
                 }
             }
+            long partStart = Instrument ? Stopwatch.GetTimestamp() : 0;
+            if (byWorker && Instrument && first) s_workerFirstStart = partStart;
             first = false;
             t_insidePart = true;
             try { work.Run(part); }
             catch (Exception e) { s_failure = e; }
             finally { t_insidePart = false; }
+            if (Instrument)
+            {
+                long ticks = Stopwatch.GetTimestamp() - partStart;
+                if (byWorker) { Interlocked.Add(ref s_workerPartTicks, ticks); Interlocked.Increment(ref s_partsByWorker); }
+                else s_callerPartTicks += ticks;
+            }
             Interlocked.Increment(ref s_done);
         }
     }
