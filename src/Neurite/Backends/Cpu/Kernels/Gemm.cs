@@ -108,7 +108,15 @@ internal static unsafe partial class Gemm
         }
     }
 
-    internal static bool SwapOperandsEnabled = true;
+    [ThreadStatic] private static bool t_neverSwap;
+
+    /// <summary>Whether products on this thread may swap their operands (<see cref="SwapsOperands"/>); false for the tests'
+    /// and the benchmark's comparison with the direct product.</summary>
+    internal static bool SwapOperandsEnabled
+    {
+        get => !t_neverSwap;
+        set => t_neverSwap = !value;
+    }
 
     /// <summary>
     /// Whether C = A·Bᵀ (A (M,K), B stored (N,K), C overwritten) is made as Cᵀ = B·Aᵀ and transposed into C: a short A
