@@ -516,6 +516,16 @@ internal static unsafe partial class Gemm
     /// </summary>
     internal static bool PrefetchesPackedPanels(bool panelsStayInL2) => !panelsStayInL2;
 
+    /// <summary>
+    /// Whether the tiles of a product that copies each panel's K block right before them (in place, or transposed) ask for
+    /// their shares of the next panel's source block into L2, a burst before each tile (x86 only). Not on the 512-bit path:
+    /// on the Xeon that measured it (2 MiB L2), the MLP step at U=1024 B=64 ran 2 % faster without the bursts (6.21 against
+    /// 6.08 ms, 8 of 8 alternating rounds; its forward product x·W alone 1080 against 1024 µs) and at U=128 B=64 3 %
+    /// (bench/results/sweep-s11.md, s11-mlp1024). The 256-bit path keeps them: within noise there on the Xeon, and its AMD
+    /// machines (512 KiB L2), for which they were reasoned (sweep-s8.md), were not measured.
+    /// </summary>
+    internal static bool PrefetchesCopySources(KernelPath path) => Sse.IsSupported && path == KernelPath.Vector256;
+
     internal static bool SplitsRows(int m, int panels, int threads, bool packPerPanel) =>
         panels < threads || (!packPerPanel && m / threads >= 12);
 
