@@ -147,6 +147,9 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>The (rows, columns) row-major <paramref name="source"/> into <paramref name="destination"/> as (columns, rows).</summary>
+    // Fully optimised from its first call: through the tiers (one call a product, its loop replaced on stack) it stayed at
+    // 39 µs for 1024 × 64 against 16 µs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(float* source, int rows, int columns, float* destination)
     {
         // Eight rows of the destination at a time, each written in order.
