@@ -337,6 +337,52 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void ShortProductsWithALargeTransposedBSwapOperandsAndKeepTheBitsOfTheDirectProduct(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        int saved = Threading.MaxThreads;
+        try
+        {
+            // C = A·Bᵀ with a few rows (a whole number of 32-column panels) beside a B of at least 512 × 512 is made as
+            // (B·Aᵀ)ᵀ on the vector paths: each element's chain over k is the same with the factors of every multiply-add
+            // swapped. Witnesses: the direct product (swapping off) and each row alone (1×K×N, one chain per element).
+            // Ragged N (544 + 20), several K blocks, and shapes that stay direct: 48 rows, 256 rows, K under 512, accumulate.
+            int seed = 4000;
+            foreach (var (m, k, n, accumulate, swaps) in new[] { (64, 512, 512, false, true), (32, 700, 564, false, true),
+                (96, 1024, 512, false, true), (224, 520, 640, false, true), (48, 512, 512, false, false), (256, 512, 512, false, false),
+                (64, 300, 512, false, false), (64, 512, 512, true, false) })
+            {
+                Assert.Equal(swaps && path != KernelPath.Scalar, Gemm.SwapsOperands(path, m, k, n, false, true, accumulate));
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(n * k, ++seed);
+                var initial = KernelPaths.RandomValues(m * n, ++seed);
+                var rowByRow = (float[])initial.Clone();
+                for (int i = 0; i < m; i++)
+                    Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: true, accumulate: accumulate);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Threading.MaxThreads = threads;
+                    var swapped = (float[])initial.Clone();
+                    var direct = (float[])initial.Clone();
+                    Gemm.Multiply(a, b, swapped, m, k, n, transB: true, accumulate: accumulate);
+                    Gemm.SwapOperandsEnabled = false;
+                    try { Gemm.Multiply(a, b, direct, m, k, n, transB: true, accumulate: accumulate); }
+                    finally { Gemm.SwapOperandsEnabled = true; }
+                    Assert.Equal(direct, swapped);
+                    Assert.Equal(rowByRow, swapped);
+                }
+                var (product, absSum) = Reference(a, b, m, k, n, false, true);
+                AssertClose(initial, accumulate, product, absSum, rowByRow, k, $"{path} {m}x{k}x{n}");
+            }
+        }
+        finally
+        {
+            Threading.MaxThreads = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void FewRowsOnAWidePackedBMatchRowByRowProductsBitForBit(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);

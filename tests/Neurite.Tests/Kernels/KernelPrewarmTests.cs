@@ -22,6 +22,8 @@ public class KernelPrewarmTests
     [InlineData("mlp", 2)]
     [InlineData("classifier", 1)]
     [InlineData("wide", 1)]
+    [InlineData("swapped", 1)]
+    [InlineData("swapped", 2)]
     [InlineData(PrewarmProbe.StandIn, 1)]
     [InlineData(PrewarmProbe.StandIn, 2)]
     [InlineData("lstm", 1)]
@@ -60,7 +62,7 @@ public class KernelPrewarmTests
     [InlineData(KernelPath.Vector512, 2)]
     public void EveryListedKernelExists(KernelPath path, int threads)
     {
-        foreach (string kind in new[] { "mlp", "classifier", "wide", "lstm", "gru", "rnn" })
+        foreach (string kind in new[] { "mlp", "classifier", "wide", "swapped", "lstm", "gru", "rnn" })
         {
             var (model, x, _) = PrewarmProbe.Build(kind);
             // Throws, naming the method, for an entry that names no method.

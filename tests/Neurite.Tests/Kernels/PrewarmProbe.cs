@@ -58,6 +58,9 @@ internal static class PrewarmProbe
             // Few rows against a long, wide weight matrix: the forward product copies B a panel and A a tile run at a time
             // (Gemm.PackRowMajorA), and so runs the rows-contiguous kernels although A is not transposed.
             "wide" => (new Sequential(new Dense(1024, "relu", inputShape: [1024]), new Dense(1)), Tensor.Zeros(8, 1024), Tensor.Zeros(8, 1)),
+            // A short batch beside wide hidden layers: the second layer's input gradient dz·Wᵀ runs swapped, as (W·dzᵀ)ᵀ
+            // (Gemm.SwapsOperands).
+            "swapped" => (new Sequential(new Dense(512, "relu", inputShape: [512]), new Dense(512, "relu"), new Dense(1)), Tensor.Zeros(32, 512), Tensor.Zeros(32, 1)),
             // The model the CLI's early prewarm stands in for when its guesses are right (inputs = the first layer's units, 3 classes).
             StandIn => (new Sequential(new Dense(16, "relu", inputShape: [16]), new Dense(8, "relu"), new Dense(3, "softmax")), Tensor.Zeros(24, 16), Tensor.Zeros(24, 3)),
             "lstm" => (new Sequential(new Lstm(64, inputShape: [20, 8]), new Dense(1)), Tensor.Zeros(32, 20, 8), Tensor.Zeros(32, 1)),

@@ -45,6 +45,15 @@ internal static unsafe partial class Gemm
             return;
         }
 
+        // A short A·Bᵀ beside a large B runs as (B·Aᵀ)ᵀ (the products listed are those of an overwritten C, as a Dense
+        // layer's input gradient).
+        if (!prepacked && !sidePrefetch && !lead && SwapsOperands(path, m, k, n, transA, transB, accumulate: false))
+        {
+            prewarm.Add(typeof(Gemm), nameof(MultiplySwapped));
+            prewarm.Add(typeof(Gemm), nameof(Transpose));
+            AddProductToPrewarm(prewarm, n, k, m, transA: false, transB: true, threads);
+            return;
+        }
         int panels = (n + Panel - 1) / Panel;
         int parts = 2.0 * m * n * k < ParallelMinFlops ? 1 : Math.Max(1, threads);
         // The job runs through the worker pool (its packing phase even on one thread).
@@ -106,6 +115,30 @@ internal static unsafe partial class Gemm
             int last = n % chunkWidth;
             if (last > 0 && last <= chunkWidth / 2)
                 AddTiles(prewarm, last <= 8 ? "V256" : "V512", transA ? "NarrowTn" : "NarrowNn", rows, GemmMicroKernels.MaxRowsNarrow);
+        }
+    }
+
+    /// <summary>
+    /// The tiles of a weight gradient dW = xᵀ·dz (M = features, K = rows, N = units) that hands its rows to the optimizer
+    /// (<see cref="MultiplyHandingRows"/>): its last K block runs in blocks of <see cref="FinishedBlockFloats"/> values per part,
+    /// whose heights the whole product's row chunks need not share (a 512-unit layer's blocks of 60 rows run tiles of 10).
+    /// </summary>
+    internal static void AddHandedRowsToPrewarm(KernelPrewarm prewarm, int m, int k, int n, int threads)
+    {
+        var path = prewarm.Path;
+        if (m <= 0 || n <= 0 || k <= 0 || path == KernelPath.Scalar || IsThin(path, m, k, n) || 2.0 * m * n * k < SmallMaxFlops) return;
+        int maxRows = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+        int step = Math.Max(1, FinishedBlockFloats / n / maxRows) * maxRows;
+        int panels = (n + Panel - 1) / Panel;
+        int parts = 2.0 * m * n * k < ParallelMinFlops ? 1 : Math.Max(1, threads);
+        var (_, packPerPanel) = PackingOf(false, false, path, m, k, n);
+        int rowParts = SplitsRows(m, panels, parts, packPerPanel) ? Math.Min(parts, m) : 1;
+        string prefix = PathPrefix(path);
+        for (int part = 0; part < rowParts; part++)
+        {
+            int rows = m * (part + 1) / rowParts - m * part / rowParts;
+            if (rows >= step) AddTiles(prewarm, prefix, "Tn", step, maxRows);
+            if (rows % step != 0) AddTiles(prewarm, prefix, "Tn", rows % step, maxRows);
         }
     }
 

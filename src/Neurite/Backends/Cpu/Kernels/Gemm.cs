@@ -103,8 +103,68 @@ internal static unsafe partial class Gemm
             var path = KernelSelector.Current;
             if (IsThin(path, m, k, n)) MultiplyThin(path, pa, pb, pc, m, k, n, transA, accumulate);
             else if (2.0 * m * n * k < SmallMaxFlops) MultiplySmall(path, pa, pb, pc, m, k, n, transA, transB, accumulate);
+            else if (SwapsOperands(path, m, k, n, transA, transB, accumulate)) MultiplySwapped(path, pa, pb, pc, m, k, n);
             else Run(path, pa, pb, null, pc, m, k, n, transA, transB, accumulate);
         }
+    }
+
+    [ThreadStatic] private static bool t_neverSwap;
+
+    /// <summary>Whether products on this thread may swap their operands (<see cref="SwapsOperands"/>); false for the tests'
+    /// and the benchmark's comparison with the direct product.</summary>
+    internal static bool SwapOperandsEnabled
+    {
+        get => !t_neverSwap;
+        set => t_neverSwap = !value;
+    }
+
+    /// <summary>
+    /// Whether C = A·Bᵀ (A (M,K), B stored (N,K), C overwritten) is made as Cᵀ = B·Aᵀ and transposed into C: a short A
+    /// beside a large B, as a Dense layer's input gradient dx = dz·Wᵀ (64 rows beside a 1024 × 1024 kernel). Made directly, each
+    /// panel of Bᵀ is transposed into a buffer before its tiles; swapped, B's rows are the broadcast operand, read in place
+    /// and in order, and A (small) is packed once and stays in L2. Each element is the same chain over k in order with the
+    /// factors of each multiply-add swapped, which leaves every bit as it was.
+    /// </summary>
+    internal static bool SwapsOperands(KernelPath path, int m, int k, int n, bool transA, bool transB, bool accumulate) =>
+        SwapOperandsEnabled && path != KernelPath.Scalar && transB && !transA && !accumulate
+        && m < PackBMinRows && m % Panel == 0 && n >= SwapMinColumns && k >= SwapMinColumns;
+
+    // From how wide and deep a B a short product swaps its operands (SwapsOperands).
+    internal const int SwapMinColumns = 512;
+
+    [ThreadStatic] private static float[]? t_swapped;
+    [ThreadStatic] private static int t_swappedOffset;
+
+    private static void MultiplySwapped(KernelPath path, float* a, float* b, float* c, int m, int k, int n)
+    {
+        long length = (long)m * n;
+        if (t_swapped == null || t_swapped.Length - t_swappedOffset < length)
+            (t_swapped, t_swappedOffset) = AlignedBuffer.Allocate((int)Math.Max(length, 4096));
+        float* ct;
+        fixed (float* p = t_swapped) ct = p + t_swappedOffset; // pinned: the address outlives `fixed`
+        Run(path, b, a, null, ct, n, k, m, transA: false, transB: true, accumulate: false);
+        Transpose(ct, n, m, c);
+    }
+
+    /// <summary>The (rows, columns) row-major <paramref name="source"/> into <paramref name="destination"/> as (columns, rows).</summary>
+    // Fully optimised from its first call: through the tiers (one call a product, its loop replaced on stack) it stayed at
+    // 39 µs for 1024 × 64 against 16 µs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(float* source, int rows, int columns, float* destination)
+    {
+        // Eight rows of the destination at a time, each written in order.
+        int j = 0;
+        if (Avx.IsSupported)
+            for (; j + 8 <= columns; j += 8)
+            {
+                int i = 0;
+                for (; i + 8 <= rows; i += 8)
+                    TransposedPacking.Transpose8x8(source + (nint)i * columns + j, columns, destination + (nint)j * rows + i, rows);
+                for (; i < rows; i++)
+                    for (int q = 0; q < 8; q++) destination[(nint)(j + q) * rows + i] = source[(nint)i * columns + j + q];
+            }
+        for (; j < columns; j++)
+            for (int i = 0; i < rows; i++) destination[(nint)j * rows + i] = source[(nint)i * columns + j];
     }
 
     /// <summary>
@@ -458,6 +518,16 @@ internal static unsafe partial class Gemm
     /// (bench/results/sweep-s9.md, s9-t200 and the coordinator's sections).
     /// </summary>
     internal static bool PrefetchesPackedPanels(bool panelsStayInL2) => !panelsStayInL2;
+
+    /// <summary>
+    /// Whether the tiles of a product that copies each panel's K block right before them (in place, or transposed) ask for
+    /// their shares of the next panel's source block into L2, a burst before each tile (x86 only). Not on the 512-bit path:
+    /// on the Xeon that measured it (2 MiB L2), the MLP step at U=1024 B=64 ran 2 % faster without the bursts (6.21 against
+    /// 6.08 ms, 8 of 8 alternating rounds; its forward product x·W alone 1080 against 1024 µs) and at U=128 B=64 3 %
+    /// (bench/results/sweep-s11.md, s11-mlp1024). The 256-bit path keeps them: within noise there on the Xeon, and its AMD
+    /// machines (512 KiB L2), for which they were reasoned (sweep-s8.md), were not measured.
+    /// </summary>
+    internal static bool PrefetchesCopySources(KernelPath path) => Sse.IsSupported && path == KernelPath.Vector256;
 
     internal static bool SplitsRows(int m, int panels, int threads, bool packPerPanel) =>
         panels < threads || (!packPerPanel && m / threads >= 12);

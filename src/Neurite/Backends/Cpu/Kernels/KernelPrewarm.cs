@@ -141,6 +141,8 @@ internal sealed class KernelPrewarm
         if (useBias) AddBias();
         AddActivation(activation);
         Gemm.AddProductToPrewarm(this, features, rows, units, transA: true, transB: false, threads);
+        // The model may update the kernel inside that product (Sequential.PlanKernelUpdates).
+        Gemm.AddHandedRowsToPrewarm(this, features, rows, units, threads);
         if (useBias) AddSumRows();
         if (needsInputGradient) Gemm.AddProductToPrewarm(this, rows, units, features, transA: false, transB: true, threads);
     }
