@@ -484,9 +484,32 @@ internal static unsafe partial class Gemm
         // place its rows would share a few cache sets (4 KiB apart when N = 1024: one L1 set and a few L2 sets, so every
         // tile fetched the panel again from L3). The copy stays in L1 and costs about 1/M of the product. Threads split the
         // panels (Run), each copying only its own into a buffer of its own.
-        bool packPerPanel = transposedPerPanel || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)));
+        bool packPerPanel = transposedPerPanel
+            || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)) && !ReadsSmallBInPlace(k, n));
         return (allPacked, packPerPanel);
     }
+
+    [ThreadStatic] private static bool t_copySmallB;
+
+    /// <summary>Whether products on this thread read a small untransposed B in place (<see cref="ReadsSmallBInPlace"/>);
+    /// false for the tests' and the benchmark's comparison with the per-panel copy.</summary>
+    internal static bool SmallBInPlaceEnabled
+    {
+        get => !t_copySmallB;
+        set => t_copySmallB = !value;
+    }
+
+    /// <summary>The most bytes of an untransposed B read in place however its rows fall into L1 sets.</summary>
+    internal const int SmallBInPlaceMaxBytes = 64 * 1024;
+
+    /// <summary>
+    /// Whether an untransposed B of K × N floats is read in place, its rows N floats apart, even where a panel's rows share
+    /// L1 sets (<see cref="InPlacePanelThrashesL1"/>): a B this small (a Dense kernel of 128 × 128, just written by the
+    /// optimizer's update) stays whole in L2, from where the tiles stream a panel's rows, so the copy of every panel's K
+    /// block into a buffer (each call: ~2 µs a product of 64 × 128 × 128) saves nothing. The kernels and the order of
+    /// every multiply-add are those of the copied panel, so the bits do not change.
+    /// </summary>
+    internal static bool ReadsSmallBInPlace(int k, int n) => SmallBInPlaceEnabled && (long)k * n * sizeof(float) <= SmallBInPlaceMaxBytes;
 
     /// <summary>
     /// Whether a packed B of <paramref name="packedBytes"/> stays in an L2 of <paramref name="l2Bytes"/> (0: unknown) from
