@@ -13,18 +13,26 @@ public class GemmSmallBInPlaceTests
     public static TheoryData<KernelPath> Paths => KernelPaths.Supported();
 
     [Fact]
+    public void TheLimitIsAnEighthOfTheL2AndAtLeast64KiB()
+    {
+        Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(0));
+        Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(512 * 1024));
+        Assert.Equal(256 * 1024, Gemm.SmallBInPlaceMaxBytes(2 * 1024 * 1024));
+    }
+
+    [Fact]
     public void OnlyASmallBIsReadInPlace()
     {
         bool saved = Gemm.SmallBInPlaceEnabled;
         try
         {
             Gemm.SmallBInPlaceEnabled = true;
-            // 128 × 128 floats (64 KiB): rows 512 bytes apart visit 8 of 64 L1 sets, yet B is read in place.
+            // 128 × 128 floats (64 KiB): rows 512 bytes apart visit 8 of 64 L1 sets, yet B is read in place on any L2.
             Assert.True(Gemm.InPlacePanelThrashesL1(128, 128));
             Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 128).PackPerPanel);
             Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 256, 64).PackPerPanel);
-            // 128 × 256 floats (128 KiB) and a transposed B are still copied a panel at a time.
-            Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 256).PackPerPanel);
+            // 1024 × 1024 floats (4 MiB, past an eighth of any L2) and a transposed B are still copied a panel at a time.
+            Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 1024, 1024).PackPerPanel);
             Assert.True(Gemm.PackingOf(false, true, KernelPath.Vector256, 64, 128, 128).PackPerPanel);
             Gemm.SmallBInPlaceEnabled = false;
             Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 128).PackPerPanel);
@@ -45,17 +53,17 @@ public class GemmSmallBInPlaceTests
         try
         {
             // The MLP's forward product (64 × 128 × 128) and its dW-like transposed A; rows off the register tiles'
-            // heights, short (24) and up to PackBMinRows - 1; B of 256 rows × 64 columns (one K block, 2 panels).
+            // heights, short (16, 24) and up to PackBMinRows - 1; B of 256 rows × 64 columns (one K block, 2 panels) and a
+            // kernel of 256 × 256 (read in place where an eighth of the L2 holds it, copied otherwise: the same bits either way).
             int seed = 7300;
             var shapes = new[]
             {
                 (64, 128, 128, false), (24, 128, 128, false), (Gemm.PackBMinRows - 1, 128, 128, false), (77, 256, 64, false),
-                (64, 128, 128, true), (45, 128, 128, true),
+                (64, 128, 128, true), (45, 128, 128, true), (16, 256, 256, false), (70, 256, 256, true),
             };
             foreach (var (m, k, n, transA) in shapes)
             {
                 Assert.True(Gemm.InPlacePanelThrashesL1(n, k), $"{m}x{k}x{n}: B's panel rows should share L1 sets");
-                Assert.True((long)k * n * sizeof(float) <= Gemm.SmallBInPlaceMaxBytes);
                 Assert.True(2.0 * m * n * k >= Gemm.ParallelMinFlops, $"{m}x{k}x{n} should take the blocked path on two threads");
                 var a = KernelPaths.RandomValues(m * k, ++seed);
                 var b = KernelPaths.RandomValues(k * n, ++seed); // stored (K, N)

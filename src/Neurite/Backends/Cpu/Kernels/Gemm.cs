@@ -499,17 +499,25 @@ internal static unsafe partial class Gemm
         set => t_copySmallB = !value;
     }
 
-    /// <summary>The most bytes of an untransposed B read in place however its rows fall into L1 sets.</summary>
-    internal const int SmallBInPlaceMaxBytes = 64 * 1024;
+    /// <summary>
+    /// The most bytes of an untransposed B read in place however its rows fall into L1 sets: an eighth of the L2
+    /// (<paramref name="l2Bytes"/>; 0: unknown), at least 64 KiB. On a 2 MiB L2, 256 KiB: a Dense kernel of 256 × 256.
+    /// On a 512 KiB L2 (AMD's Zen 2–4, which could not be measured here) 64 KiB, a kernel of 128 × 128, so that B keeps
+    /// to a small share of an L2 it shares with A, C and an optimizer's update.
+    /// </summary>
+    internal static long SmallBInPlaceMaxBytes(int l2Bytes) => Math.Max(64 * 1024, l2Bytes / 8);
 
     /// <summary>
     /// Whether an untransposed B of K × N floats is read in place, its rows N floats apart, even where a panel's rows share
-    /// L1 sets (<see cref="InPlacePanelThrashesL1"/>): a B this small (a Dense kernel of 128 × 128, just written by the
-    /// optimizer's update) stays whole in L2, from where the tiles stream a panel's rows, so the copy of every panel's K
-    /// block into a buffer (each call: ~2 µs a product of 64 × 128 × 128) saves nothing. The kernels and the order of
-    /// every multiply-add are those of the copied panel, so the bits do not change.
+    /// L1 sets (<see cref="InPlacePanelThrashesL1"/>): a B this small (a Dense kernel just written by the optimizer's update)
+    /// stays whole in L2, from where the tiles stream a panel's rows, so copying every panel's K block into a buffer first
+    /// saves nothing. One thread on the Xeon (2 MiB L2, 512-bit path), alternating in one process (bench/results/sweep-s11.md,
+    /// s11-mlp128b): 64 × 128 × 128 13.3 against 14.2 µs copied, 32 rows 6.9 / 8.1, 64 × 256 × 256 52 / 55, 128 × 256 × 256
+    /// 101 / 103, 16 × 256 × 256 14.1 / 18.1. The kernels and the order of every multiply-add are those of the copied panel,
+    /// so the bits do not change.
     /// </summary>
-    internal static bool ReadsSmallBInPlace(int k, int n) => SmallBInPlaceEnabled && (long)k * n * sizeof(float) <= SmallBInPlaceMaxBytes;
+    internal static bool ReadsSmallBInPlace(int k, int n) =>
+        SmallBInPlaceEnabled && (long)k * n * sizeof(float) <= SmallBInPlaceMaxBytes(CacheSizes.L2Bytes);
 
     /// <summary>
     /// Whether a packed B of <paramref name="packedBytes"/> stays in an L2 of <paramref name="l2Bytes"/> (0: unknown) from
