@@ -13,11 +13,12 @@ public class GemmSmallBInPlaceTests
     public static TheoryData<KernelPath> Paths => KernelPaths.Supported();
 
     [Fact]
-    public void TheLimitIsAnEighthOfTheL2AndAtLeast64KiB()
+    public void TheLimitIsAnEighthOfTheL2AndAtLeast64KiBOnOneThread64KiBOnSeveral()
     {
-        Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(0));
-        Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(512 * 1024));
-        Assert.Equal(256 * 1024, Gemm.SmallBInPlaceMaxBytes(2 * 1024 * 1024));
+        Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(0, 1));
+        Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(512 * 1024, 1));
+        Assert.Equal(256 * 1024, Gemm.SmallBInPlaceMaxBytes(2 * 1024 * 1024, 1));
+        Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(2 * 1024 * 1024, 2));
     }
 
     [Fact]
@@ -29,13 +30,16 @@ public class GemmSmallBInPlaceTests
             Gemm.SmallBInPlaceEnabled = true;
             // 128 × 128 floats (64 KiB): rows 512 bytes apart visit 8 of 64 L1 sets, yet B is read in place on any L2.
             Assert.True(Gemm.InPlacePanelThrashesL1(128, 128));
-            Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 128).PackPerPanel);
-            Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 256, 64).PackPerPanel);
+            Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 128, 1).PackPerPanel);
+            Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 256, 64, 1).PackPerPanel);
             // 1024 × 1024 floats (4 MiB, past an eighth of any L2) and a transposed B are still copied a panel at a time.
-            Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 1024, 1024).PackPerPanel);
-            Assert.True(Gemm.PackingOf(false, true, KernelPath.Vector256, 64, 128, 128).PackPerPanel);
+            Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 1024, 1024, 1).PackPerPanel);
+            Assert.True(Gemm.PackingOf(false, true, KernelPath.Vector256, 64, 128, 128, 1).PackPerPanel);
+            // Two threads read only 64 KiB in place: 128 × 128 yes, 256 × 256 (256 KiB) no, whatever the L2.
+            Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 128, 2).PackPerPanel);
+            Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 256, 256, 2).PackPerPanel);
             Gemm.SmallBInPlaceEnabled = false;
-            Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 128).PackPerPanel);
+            Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 128, 1).PackPerPanel);
         }
         finally
         {
