@@ -16,7 +16,7 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
     ["optimizers"] = ("Each optimizer's update pass, one thread: thread CPU ns per element over 16K and 1M values", OptimizerWorkload.Run),
 
     ["fuseab"] = ("The sweep's MLP step with Adam fused into the kernel-gradient products and without, alternating in one process, thread CPU time: fuseab U B [rounds] [calls] [--block floats]", FuseAbWorkload.Run),
-    ["swapab"] = ("Short products A·Bᵀ swapped into (B·Aᵀ)ᵀ and made directly, alternating, thread CPU time: swapab U B [rounds] [calls] (the MLP step), or swapab --shapes [rounds]", SwapAbWorkload.Run),
+    ["swapab"] = ("Short products A·Bᵀ swapped into (B·Aᵀ)ᵀ and made directly, alternating, thread CPU time: swapab U B [rounds] [calls] (the MLP step), or swapab --shapes [rounds]; --inplace: a small B read in place against its panels copied", SwapAbWorkload.Run),
     ["init"] = ("Orthogonal draw of a recurrent kernel (U, 4U): first call and warm median, thread CPU time", InitWorkload.Run),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
     ["fuzz"] = ("Mutated .keras, .h5 and CSV files: outcome counts; each must be success or the documented exception", FuzzWorkload.Run),

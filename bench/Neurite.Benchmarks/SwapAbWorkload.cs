@@ -8,10 +8,14 @@ namespace Neurite.Benchmarks;
 /// short products C = A·Bᵀ swapped into Cᵀ = B·Aᵀ (<see cref="Gemm.SwapsOperands"/>) and made directly, rounds alternating
 /// which goes first, thread CPU ms per step (best of each round, then the median over rounds). <c>--shapes</c>: the same
 /// for single products M×K×N (A·Bᵀ, one thread, µs), over the shapes a Dense layer's input gradient takes; <c>--two</c>: on
-/// two threads, on the clock (fastest of a few repetitions); <c>--v256</c>: on the 256-bit path.
+/// two threads, on the clock (fastest of a few repetitions); <c>--v256</c>: on the 256-bit path; <c>--inplace</c>: the
+/// same comparison for a small B read in place ("swapped") against its panels copied ("direct", <see cref="Gemm.ReadsSmallBInPlace"/>).
 /// </summary>
 internal static class SwapAbWorkload
 {
+    // --inplace: the knob compared is a small B read in place (on, "swapped") against its panels copied ("direct").
+    private static bool s_inPlace;
+
     public static void Run(string[] args)
     {
         var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
@@ -21,12 +25,14 @@ internal static class SwapAbWorkload
         {
             if (args.Contains("--two")) Threading.MaxThreads = 2;
             if (args.Contains("--v256")) KernelSelector.Forced = KernelPath.Vector256;
+            s_inPlace = args.Contains("--inplace");
             if (args.Contains("--shapes")) Shapes(Number(0, 6));
             else Step(Number(0, 1024), Number(1, 64), Number(2, 8), Number(3, 40));
         }
         finally
         {
             Gemm.SwapOperandsEnabled = true;
+            Gemm.SmallBInPlaceEnabled = true;
             KernelSelector.Forced = null;
             Threading.MaxThreads = Environment.ProcessorCount;
         }
@@ -49,6 +55,8 @@ internal static class SwapAbWorkload
             (64, 512, 512), (128, 512, 512), (64, 2048, 2048), (64, 512, 2048), (64, 2048, 512), (16, 512, 512),
             (96, 1024, 1024), (224, 1024, 1024), (64, 256, 256), (32, 256, 256), (128, 256, 256), (64, 1024, 256), (64, 256, 1024),
         ];
+        // A·B with a small B whose rows share L1 sets (the first shape twice: its first rounds run while the JIT tiers up).
+        if (s_inPlace) shapes = [(64, 128, 128), (64, 128, 128), (32, 128, 128), (128, 128, 128), (96, 128, 128), (48, 128, 128), (200, 128, 128), (16, 128, 128), (24, 128, 128), (64, 64, 256), (64, 256, 64), (64, 32, 512), (64, 256, 256), (32, 256, 256), (16, 256, 256), (128, 256, 256)];
         var rng = new System.Random(1);
         foreach (var (m, k, n) in shapes)
         {
@@ -58,8 +66,8 @@ internal static class SwapAbWorkload
             for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() - 0.5);
             for (int i = 0; i < b.Length; i++) b[i] = (float)(rng.NextDouble() - 0.5);
             int calls = (int)Math.Clamp(4e8 / (2.0 * m * k * n), 5, 200);
-            var (direct, swapped) = Alternate(rounds, () => Gemm.Multiply(a, b, c, m, k, n, transB: true), calls);
-            Report($"{m}x{k}x{n} A.B^T", direct, swapped, "us", 1e6);
+            var (direct, swapped) = Alternate(rounds, () => Gemm.Multiply(a, b, c, m, k, n, transB: !s_inPlace), calls);
+            Report(s_inPlace ? $"{m}x{k}x{n} A.B" : $"{m}x{k}x{n} A.B^T", direct, swapped, "us", 1e6);
         }
     }
 
@@ -71,7 +79,8 @@ internal static class SwapAbWorkload
             for (int side = 0; side < 2; side++)
             {
                 bool swap = (r + side) % 2 == 1;
-                Gemm.SwapOperandsEnabled = swap;
+                if (s_inPlace) Gemm.SmallBInPlaceEnabled = swap;
+                else Gemm.SwapOperandsEnabled = swap;
                 (swap ? swapped : direct).Add(Threading.MaxThreads == 1
                     ? Harness.CpuTime(body, calls).Best
                     : Harness.Time(body, repetitions: 5, repetitionSeconds: 0.01, warmupSeconds: 0.02).Best);

@@ -71,14 +71,14 @@ internal static unsafe partial class Gemm
         prewarm.Add(typeof(Gemm).FullName + "+Job", "CopyTransposedTiles");
         // A long-row A copied into tile runs (beside a packed B or a panel-at-a-time copy of an in-place one) is read by the
         // rows-contiguous kernels, as a transposed A is.
-        var (allPacked, _) = PackingOf(prepacked, transB, path, m, k, n);
+        var (allPacked, _) = PackingOf(prepacked, transB, path, m, k, n, parts);
         // As ComputeKBlock decides: no next-panel prefetch for a B that stays in L2, and then A copied only from longer rows.
         bool prefetchesPanels = PrefetchesPanels(allPacked, packPerKBlock: !prepacked && allPacked && !transB && parts == 1)
             && PrefetchesPackedPanels(StaysInL2((long)panels * k * Panel * sizeof(float), CacheSizes.L2Bytes));
         bool copiesRowMajorA = !transA && k >= PackRowMajorAMinKFor(prefetchesPanels) && panels >= PackRowMajorAMinPanels;
         if (copiesRowMajorA) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
         // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.
-        var (_, packPerPanel) = PackingOf(prepacked, transB, path, m, k, n);
+        var (_, packPerPanel) = PackingOf(prepacked, transB, path, m, k, n, parts);
         bool splitRows = SplitsRows(m, panels, parts, packPerPanel);
         if (packPerPanel) prewarm.Add(typeof(Gemm), nameof(PackPanelBlock));
         var rowCounts = new HashSet<int>();
@@ -131,7 +131,7 @@ internal static unsafe partial class Gemm
         int step = Math.Max(1, FinishedBlockFloats / n / maxRows) * maxRows;
         int panels = (n + Panel - 1) / Panel;
         int parts = 2.0 * m * n * k < ParallelMinFlops ? 1 : Math.Max(1, threads);
-        var (_, packPerPanel) = PackingOf(false, false, path, m, k, n);
+        var (_, packPerPanel) = PackingOf(false, false, path, m, k, n, parts);
         int rowParts = SplitsRows(m, panels, parts, packPerPanel) ? Math.Min(parts, m) : 1;
         string prefix = PathPrefix(path);
         for (int part = 0; part < rowParts; part++)

@@ -412,8 +412,8 @@ internal static unsafe partial class Gemm
         int m, int k, int n, bool transA, bool transB, bool accumulate, IFinishedRows? finished = null)
     {
         int panels = (n + Panel - 1) / Panel;
-        var (allPacked, packPerPanel) = PackingOf(b == null, transB, path, m, k, n);
         int threads = path == KernelPath.Scalar || 2.0 * m * n * k < ParallelMinFlops || WorkerPool.InsidePart ? 1 : Threading.MaxThreads;
+        var (allPacked, packPerPanel) = PackingOf(b == null, transB, path, m, k, n, threads);
         // One thread packs an untransposed B a K block at a time, right before the block's products: the packed
         // block stays in cache instead of a whole packed B going out to memory and coming back (52 MB for an
         // LSTM's dR at U=256, B·T=12800). Threads share one packed B, so they pack it all first.
@@ -466,10 +466,10 @@ internal static unsafe partial class Gemm
     /// <summary>
     /// How <see cref="Run"/> reads B: all of it packed into panels first, or each panel's K block copied right before the
     /// panel's tiles (otherwise in place), for a product of M rows, K inner steps and N columns, B transposed or not;
-    /// <paramref name="prepacked"/>: B was packed beforehand (<see cref="PackB"/>). The kernel prewarm lists the
-    /// packing code by the same choice.
+    /// <paramref name="prepacked"/>: B was packed beforehand (<see cref="PackB"/>), on <paramref name="threads"/> threads.
+    /// The kernel prewarm lists the packing code by the same choice.
     /// </summary>
-    internal static (bool AllPacked, bool PackPerPanel) PackingOf(bool prepacked, bool transB, KernelPath path, int m, int k, int n)
+    internal static (bool AllPacked, bool PackPerPanel) PackingOf(bool prepacked, bool transB, KernelPath path, int m, int k, int n, int threads)
     {
         bool vector = path != KernelPath.Scalar;
         // A transposed B is packed in any case. A shorter product packs each panel's K block right before the panel's tiles,
@@ -484,9 +484,43 @@ internal static unsafe partial class Gemm
         // place its rows would share a few cache sets (4 KiB apart when N = 1024: one L1 set and a few L2 sets, so every
         // tile fetched the panel again from L3). The copy stays in L1 and costs about 1/M of the product. Threads split the
         // panels (Run), each copying only its own into a buffer of its own.
-        bool packPerPanel = transposedPerPanel || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)));
+        bool packPerPanel = transposedPerPanel
+            || (!allPacked && InPlacePanelThrashesL1(n, Math.Min(k, MaxKBlock)) && !ReadsSmallBInPlace(k, n, threads));
         return (allPacked, packPerPanel);
     }
+
+    [ThreadStatic] private static bool t_copySmallB;
+
+    /// <summary>Whether products on this thread read a small untransposed B in place (<see cref="ReadsSmallBInPlace"/>);
+    /// false for the tests' and the benchmark's comparison with the per-panel copy.</summary>
+    internal static bool SmallBInPlaceEnabled
+    {
+        get => !t_copySmallB;
+        set => t_copySmallB = !value;
+    }
+
+    /// <summary>
+    /// The most bytes of an untransposed B read in place however its rows fall into L1 sets by a product on
+    /// <paramref name="threads"/> threads: on one, an eighth of the L2 (<paramref name="l2Bytes"/>; 0: unknown), at least
+    /// 64 KiB; on a 2 MiB L2, 256 KiB: a Dense kernel of 256 × 256. On a 512 KiB L2 (AMD's Zen 2–4, which could not be
+    /// measured here) 64 KiB, a kernel of 128 × 128, so that B keeps to a small share of an L2 it shares with A, C and an
+    /// optimizer's update. On several threads 64 KiB: each thread then reads all of B, half of it last written by the other
+    /// core's share of the update; the MLP step at U=256 B=64 on two threads took 9 % longer with its 256 KiB kernels read
+    /// in place (1 of 10 rounds lower), at U=128 B=128 and B=256 (64 KiB) 9–13 % less (9 of 10).
+    /// </summary>
+    internal static long SmallBInPlaceMaxBytes(int l2Bytes, int threads) => threads > 1 ? 64 * 1024 : Math.Max(64 * 1024, l2Bytes / 8);
+
+    /// <summary>
+    /// Whether an untransposed B of K × N floats is read in place, its rows N floats apart, even where a panel's rows share
+    /// L1 sets (<see cref="InPlacePanelThrashesL1"/>): a B this small (a Dense kernel just written by the optimizer's update)
+    /// stays whole in L2, from where the tiles stream a panel's rows, so copying every panel's K block into a buffer first
+    /// saves nothing. One thread on the Xeon (2 MiB L2, 512-bit path), alternating in one process (bench/results/sweep-s11.md,
+    /// s11-mlp128b): 64 × 128 × 128 13.3 against 14.2 µs copied, 32 rows 6.9 / 8.1, 64 × 256 × 256 52 / 55, 128 × 256 × 256
+    /// 101 / 103, 16 × 256 × 256 14.1 / 18.1. The kernels and the order of every multiply-add are those of the copied panel,
+    /// so the bits do not change.
+    /// </summary>
+    internal static bool ReadsSmallBInPlace(int k, int n, int threads) =>
+        SmallBInPlaceEnabled && (long)k * n * sizeof(float) <= SmallBInPlaceMaxBytes(CacheSizes.L2Bytes, threads);
 
     /// <summary>
     /// Whether a packed B of <paramref name="packedBytes"/> stays in an L2 of <paramref name="l2Bytes"/> (0: unknown) from
