@@ -255,7 +255,7 @@ internal static class EarlyPrewarm
     /// </summary>
     internal static ClassifyPlan? ExactClassifyPlan(int[] hidden, int batchSize, int epochs, int inputs, int classes, int trainRows)
     {
-        long widest = hidden.Prepend(inputs).Zip(hidden.Append(classes), (a, b) => (long)a * b).Max();
+        long widest = ClassifyCommand.LargestWeightMatrix(inputs, hidden, classes);
         int rows = Math.Max(Math.Min(trainRows, ClassifyStandInRows), (int)Math.Min(trainRows, (long)ExactStandInBatches * batchSize));
         if (widest > MaxStandInWeights || (long)rows * Math.Max(inputs, hidden.Max()) > MaxStandInWeights) return null;
         return new ClassifyPlan(hidden, batchSize, Threads: null, epochs) { Inputs = inputs, Classes = classes, Rows = rows };
@@ -310,7 +310,7 @@ internal static class EarlyPrewarm
         int batch = Positive(Value(args, "--batch-size")) ?? ClassifyOptions.DefaultBatchSize;
         int epochs = Positive(Value(args, "--epochs")) ?? ClassifyOptions.DefaultEpochs;
         // A model too large to build in passing is left to the command, which checks the memory it needs first.
-        long widest = hidden.Prepend(hidden[0]).Zip(hidden.Append(GuessedClasses), (a, b) => (long)a * b).Max();
+        long widest = ClassifyCommand.LargestWeightMatrix(hidden[0], hidden, GuessedClasses);
         if (widest > MaxStandInWeights || (long)batch * hidden.Max() > MaxStandInWeights) return null;
         return new ClassifyPlan(hidden, batch, threads, epochs);
     }

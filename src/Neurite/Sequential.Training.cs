@@ -215,15 +215,9 @@ public sealed partial class Sequential
 
     private double TrainLayerByLayer(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights)
     {
-        Tensor a = xb;
-        for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
+        var g = ForwardToOutputGradient(xb, yb, sampleWeights, out var a, out double loss);
         int count = xb.Shape[0];
-        if (_lossGradient.Length < a.Size) _lossGradient = new float[a.Size];
-        var gradSpan = _lossGradient.AsSpan(0, a.Size);
-        double loss = Loss!.Compute(a.Span, yb.Span, gradSpan, sampleWeights, count, a.Size / count);
         for (int m = 0; m < _metrics.Count; m++) _metrics[m].Update(a.Span, yb.Span, count, a.Size / count);
-        var g = _gradTensors.Get(count, a.ShapeArray.AsSpan(1));
-        gradSpan.CopyTo(g.Span);
         if (!PlanKernelUpdates())
         {
             for (int i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Backward(g);
@@ -257,6 +251,24 @@ public sealed partial class Sequential
     private readonly BufferCache _gradTensors = new();
 
     /// <summary>
+    /// A training step's forward pass over <paramref name="xb"/> and the loss against <paramref name="yb"/>: returns the
+    /// gradient with respect to the model's <paramref name="output"/>, in a buffer of its own for the backward pass.
+    /// </summary>
+    private Tensor ForwardToOutputGradient(Tensor xb, Tensor yb, ReadOnlySpan<float> sampleWeights, out Tensor output, out double loss)
+    {
+        Tensor a = xb;
+        for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
+        int count = xb.Shape[0];
+        if (_lossGradient.Length < a.Size) _lossGradient = new float[a.Size];
+        var gradSpan = _lossGradient.AsSpan(0, a.Size);
+        loss = Loss!.Compute(a.Span, yb.Span, gradSpan, sampleWeights, count, a.Size / count);
+        var g = _gradTensors.Get(count, a.ShapeArray.AsSpan(1));
+        gradSpan.CopyTo(g.Span);
+        output = a;
+        return g;
+    }
+
+    /// <summary>
     /// Makes, ahead of a <see cref="Fit"/> on <paramref name="trainingRows"/> rows validated on <paramref name="validationRows"/>
     /// in batches of <paramref name="batchSize"/>, what that Fit's first steps and validation would make on first use: the
     /// batch buffers, each layer's buffers for the whole and the short batch, the loss gradient, the optimizer's slots and
@@ -280,14 +292,7 @@ public sealed partial class Sequential
         foreach (int rows in BatchLengths(trainingRows, batchSize))
         {
             var xb = _trainBuffers.X(rows, xRest);
-            var yb = _trainBuffers.Y(rows, yRest);
-            Tensor a = xb;
-            for (int i = 0; i < _layers.Count; i++) a = _layers[i].Forward(a, training: true);
-            if (_lossGradient.Length < a.Size) _lossGradient = new float[a.Size];
-            var gradSpan = _lossGradient.AsSpan(0, a.Size);
-            Loss!.Compute(a.Span, yb.Span, gradSpan, default, rows, a.Size / rows);
-            var g = _gradTensors.Get(rows, a.ShapeArray.AsSpan(1));
-            gradSpan.CopyTo(g.Span);
+            var g = ForwardToOutputGradient(xb, _trainBuffers.Y(rows, yRest), default, out _, out _);
             for (int i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Backward(g);
         }
         foreach (int rows in BatchLengths(validationRows, batchSize))

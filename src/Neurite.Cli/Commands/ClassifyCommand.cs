@@ -99,8 +99,7 @@ internal static class ClassifyCommand
         MemoryCheck.Require(3.0 * 4 * complete.Length * recipe.InputWidth + MemoryCheck.MlpTrainingBytes(recipe.InputWidth, options.Hidden, classes.Length, options.BatchSize),
             $"{complete.Length} rows x {recipe.InputWidth} inputs and an MLP ({recipe.InputWidth} -> {string.Join(" -> ", options.Hidden)} -> {classes.Length}) trained with Adam",
             "Use smaller --hidden layers, leave out text columns with many different values (--exclude), or use fewer rows.");
-        double widest = options.Hidden.Prepend(recipe.InputWidth).Zip(options.Hidden.Append(classes.Length), (a, b) => (double)a * b).Max();
-        MemoryCheck.RequireArray(widest, "the largest weight matrix of the MLP", "Use smaller --hidden layers, or leave out text columns with many different values (--exclude).");
+        MemoryCheck.RequireArray(LargestWeightMatrix(recipe.InputWidth, options.Hidden, classes.Length), "the largest weight matrix of the MLP", "Use smaller --hidden layers, or leave out text columns with many different values (--exclude).");
         // The model is known from here: building it now lets its kernels compile on another core (PrewarmAsync) while the
         // rows are encoded and split, instead of in the first training step.
         NeuriteRandom.SetSeed(options.Seed);
@@ -176,6 +175,10 @@ internal static class ClassifyCommand
     }
 
     internal static Sequential BuildModel(int inputs, int[] hidden, int classes) => BuildModel(inputs, hidden, classes, standInBatch: null);
+
+    /// <summary>The values of the MLP's largest weight matrix (<paramref name="inputs"/> → <paramref name="hidden"/> → <paramref name="classes"/>).</summary>
+    internal static long LargestWeightMatrix(int inputs, int[] hidden, int classes) =>
+        hidden.Prepend(inputs).Zip(hidden.Append(classes), (a, b) => (long)a * b).Max();
 
     /// <summary>
     /// The lengths of the short last batches Fit trains and validates on, given <paramref name="trainRows"/> training rows of
