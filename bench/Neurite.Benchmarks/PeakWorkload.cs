@@ -10,6 +10,7 @@ internal static class PeakWorkload
 
     public static void Run(string[] args)
     {
+        if (args.Contains("--trace")) { Trace(args); return; }
         var (v512, v256) = Measure();
         Console.WriteLine($"FP32 FMA peak, one core (fastest of the repetitions): Vector512 {v512:F1} GFLOP/s, Vector256 {v256:F1} GFLOP/s ({v512 / v256:F2}x)");
         if (Environment.ProcessorCount > 1 && Vector512.IsHardwareAccelerated)
@@ -74,6 +75,53 @@ internal static class PeakWorkload
             if (r > 0) best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
         return iterations * 12.0 * (wide ? 16 : 8) * 2 / best / 1e9;
+    }
+
+    /// <summary>
+    /// GFLOP/s of the widest accelerated chains run for about <paramref name="seconds"/> of this thread's CPU time (sized from
+    /// <paramref name="expectedGflops"/>), timed in thread CPU time: the peak over the same span as a measurement just taken
+    /// beside it, since this host's one-core rate moves within milliseconds (see <c>peak --trace</c>).
+    /// </summary>
+    public static double ChainsRateCpu(double seconds, double expectedGflops)
+    {
+        bool wide = Vector512.IsHardwareAccelerated;
+        double flopPerIteration = 12.0 * (wide ? 16 : 8) * 2;
+        int iterations = (int)Math.Clamp(seconds * expectedGflops * 1e9 / flopPerIteration, 64, int.MaxValue);
+        double start = Harness.ThreadCpuMs();
+        if (wide) Sink512 = Chains512(iterations);
+        else Sink256 = Chains256(iterations);
+        double elapsed = (Harness.ThreadCpuMs() - start) / 1e3;
+        return iterations * flopPerIteration / Math.Max(elapsed, 1e-9) / 1e9;
+    }
+
+    /// <summary>
+    /// <c>peak --trace [seconds]</c>: the chains in back-to-back slices of 1, 16 and 150 ms of thread CPU time, each length for
+    /// the given seconds (default 4): the spread of the one-core rate within a run, and how a slice's length changes the
+    /// fastest and the median reading.
+    /// </summary>
+    private static void Trace(string[] args)
+    {
+        double seconds = SweepWorkload.Option(args, "--trace") is string text && double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 4;
+        double expected = QuickPeakCpu();
+        Console.WriteLine($"widest chains, thread CPU time; a quick peak (best of 9 slices of ~1.5 ms) read {expected:F1} GFLOP/s");
+        Console.WriteLine($"{"slice",8} {"slices",7} {"min",6} {"p10",6} {"median",6} {"p90",6} {"max",6}  GFLOP/s; medians of successive tenths of the run");
+        foreach (double slice in new[] { 0.001, 0.016, 0.150 })
+        {
+            var rates = new List<double>();
+            double start = Harness.ThreadCpuMs();
+            while (Harness.ThreadCpuMs() - start < seconds * 1e3) rates.Add(ChainsRateCpu(slice, expected));
+            int tenth = Math.Max(1, rates.Count / 10);
+            var tenths = Enumerable.Range(0, rates.Count / tenth).Select(i => Median(rates.GetRange(i * tenth, tenth))).Select(r => r.ToString("F0"));
+            var sorted = rates.Order().ToList();
+            double At(double q) => sorted[(int)Math.Min(sorted.Count - 1, q * sorted.Count)];
+            Console.WriteLine($"{slice * 1e3,5:0} ms {rates.Count,7} {sorted[0],6:F0} {At(0.1),6:F0} {At(0.5),6:F0} {At(0.9),6:F0} {sorted[^1],6:F0}  {string.Join(' ', tenths)}");
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
     }
 
     /// <summary><see cref="QuickPeak"/> in thread CPU time (see <see cref="Harness.CpuTime"/>).</summary>

@@ -3,7 +3,7 @@ using Neurite.Benchmarks;
 // Each workload is one file with a static Run(string[] args); add yours to this table.
 var workloads = new SortedDictionary<string, (string Description, Action<string[]> Run)>(StringComparer.OrdinalIgnoreCase)
 {
-    ["peak"] = ("FP32 FMA peak of one core, Vector512 and Vector256, in GFLOP/s", PeakWorkload.Run),
+    ["peak"] = ("FP32 FMA peak of one core, Vector512 and Vector256, in GFLOP/s; --trace [s]: its spread over slices of 1, 16 and 150 ms", PeakWorkload.Run),
     ["gemm"] = ("SGEMM GFLOP/s and % of measured peak: 500x100x400 and the LSTM shapes, 1 and 2 threads", GemmWorkload.Run),
     ["w1"] = ("W1 iris training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW1),
     ["w2"] = ("W2 breast-cancer training, ms per epoch vs TorchSharp, bytes per step", TutorialWorkloads.RunW2),

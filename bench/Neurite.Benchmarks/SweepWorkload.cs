@@ -101,10 +101,11 @@ internal static class SweepWorkload
         Console.WriteLine("Sweep: TrainOnBatch of layer(U) over (B, T, D) -> Dense(1), MSE, Adam (mlp: Dense(U relu) x2 -> Dense(1)); FLOP = 3 x forward products");
         Console.WriteLine("  peak = one-core FMA peak (widest accelerated vectors) measured right beside each point; % at the fastest step (median step)");
         WarmUp(threadCounts);
-        if (cpu) Console.WriteLine("  --cpu: one thread, thread CPU time per step and for the peak");
+        if (cpu) Console.WriteLine("  --cpu: one thread, thread CPU time per step and for the peak; paired %: each step against the FMA chains run for as\n" +
+            "  long right after it, the median over steps (in brackets: the fastest step over the fastest such slice)");
         else Console.WriteLine("  thread counts timed in alternating rounds on one model; steal % / others %: the share of all CPUs' time the hypervisor ran\n" +
             "  something else / other processes here used, over the timed steps (/proc/stat): a two-thread reading is only as good as both are low");
-        Console.WriteLine($"  {"point",-38} thr  median ms    best ms   GFLOP/s  % of thr x peak   B/step   x 1 thr        steal % others %");
+        Console.WriteLine($"  {"point",-38} thr  median ms    best ms   GFLOP/s  % of thr x peak   B/step   x 1 thr        steal % others %{(cpu ? "   paired % (fastest)" : "")}");
         foreach (var point in points)
         {
             var results = cpu ? [MeasureCpu(point, quick)] : MeasureAlternating(point, threadCounts, quick);
@@ -117,8 +118,9 @@ internal static class SweepWorkload
                 string speedup = "";
                 if (threads == 1) { oneThreadBest = r.Best; oneThreadMedian = r.Median; }
                 else if (oneThreadBest > 0) speedup = $"{oneThreadBest / r.Best:0.00} ({oneThreadMedian / r.Median:0.00})";
+                string paired = cpu ? $"   {r.PairedShare * 100,3:0} % ({r.FastestShare * 100,3:0} %)" : "";
                 Console.WriteLine($"  {point,-38} {threads,3} {r.Median * 1e3,10:0.000} {r.Best * 1e3,10:0.000} {gflopBest,9:0.0}  " +
-                    $"{gflopBest / (r.Peak * threads) * 100,5:0} % ({gflopMedian / (r.Peak * threads) * 100,3:0} %) {r.BytesPerStep,9:0}   {speedup,-12}  {r.Host}");
+                    $"{gflopBest / (r.Peak * threads) * 100,5:0} % ({gflopMedian / (r.Peak * threads) * 100,3:0} %) {r.BytesPerStep,9:0}   {speedup,-12}  {r.Host}{paired}");
             }
         }
         Threading.MaxThreads = 1;
@@ -171,7 +173,11 @@ internal static class SweepWorkload
         return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
     }
 
-    private readonly record struct Reading(double Median, double Best, double Peak, double BytesPerStep, string Host);
+    /// <param name="PairedShare">--cpu: the median over steps of a step's rate over the chains' rate in the slice of equal CPU
+    /// time run right after it (NaN otherwise).</param>
+    /// <param name="FastestShare">--cpu: the fastest step's rate over the fastest of those slices.</param>
+    private readonly record struct Reading(double Median, double Best, double Peak, double BytesPerStep, string Host,
+        double PairedShare = double.NaN, double FastestShare = double.NaN);
 
     /// <summary>
     /// One model timed on each thread count in alternating rounds (1, 2, 1, 2, …), so that every count sees the same
@@ -241,12 +247,29 @@ internal static class SweepWorkload
         double warmStart = Harness.ThreadCpuMs();
         for (int i = 0; i < 3 || Harness.ThreadCpuMs() - warmStart < (quick ? 300 : 1000); i++) model.TrainOnBatch(x, y);
         int calls = (int)Math.Clamp((quick ? 0.3 : 1.0) * peak * 1e9 * 0.5 / point.FlopPerStep, 5, 200);
-        var (median, best) = Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 0);
+        // Each step is followed by the FMA chains for as long as the step took: this host's one-core rate moves within
+        // milliseconds (`peak --trace`), so a peak of short slices taken before the point and the point's long steps
+        // may not see the same clock; a step and the slice beside it do.
+        var steps = new double[calls];
+        var shares = new double[calls];
+        double fastestSlice = 0;
+        for (int i = 0; i < calls; i++)
+        {
+            double start = Harness.ThreadCpuMs();
+            model.TrainOnBatch(x, y);
+            steps[i] = (Harness.ThreadCpuMs() - start) / 1e3;
+            double slice = PeakWorkload.ChainsRateCpu(steps[i], peak);
+            fastestSlice = Math.Max(fastestSlice, slice);
+            shares[i] = point.FlopPerStep / steps[i] / 1e9 / slice;
+        }
         host.Add(before, HostCpu.Read());
+        Array.Sort(steps);
+        Array.Sort(shares);
+        double median = steps[calls / 2], best = steps[0];
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
         double bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 3.0;
-        return new Reading(median, best, Math.Max(peak, 1e-9), bytes, host.Text);
+        return new Reading(median, best, Math.Max(peak, 1e-9), bytes, host.Text, shares[calls / 2], point.FlopPerStep / best / 1e9 / fastestSlice);
     }
 
     /// <summary>A compiled model for the point and one batch of seeded random inputs and targets.</summary>
