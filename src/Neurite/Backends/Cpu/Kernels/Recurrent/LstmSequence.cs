@@ -42,6 +42,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         _recurrentTransposed = new PackedMatrix(4 * units, units);
         _activeRecurrent = _recurrentPacked;
         _activeRecurrentTransposed = _recurrentTransposed;
+        _blockBytes = BlockBytes(units, 4 * units, CacheSizes.L2Bytes);
         // Per gate column: sigmoid(x) = 0.5·tanh(0.5·x) + 0.5 and tanh(x) = 1·tanh(1·x) + (−0) (−0 keeps
         // a −0 result), so one formula activates a whole row of i, f, g, o with no per-gate tails.
         EnsureLength(ref _gateScale, 4 * units);
@@ -133,6 +134,11 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
     private protected override void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
     {
         int u = Units, blocks = RowBlocks(b1 - b0);
+        if (blocks == 1)
+        {
+            ForwardBlock(step, b0, b1, recurrentInput, step + 1, b0, b1);
+            return;
+        }
         for (int k = 0; k < blocks; k++)
         {
             int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
@@ -178,6 +184,11 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
     private protected override void BackwardStep(int step, int b0, int b1, bool needPrevious)
     {
         int blocks = RowBlocks(b1 - b0);
+        if (blocks == 1)
+        {
+            BackwardBlock(step, b0, b1, needPrevious, step - 1, b0, b1);
+            return;
+        }
         for (int k = 0; k < blocks; k++)
         {
             int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
@@ -220,7 +231,15 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
     /// <summary>Row <paramref name="k"/> of <paramref name="blocks"/> near-equal blocks of [b0, b1) starts here (k = blocks: b1).</summary>
     private static int BlockStart(int b0, int b1, int blocks, int k) => b0 + (b1 - b0) * Math.Min(k, blocks) / blocks;
 
-    private int RowBlocks(int rows) => Math.Clamp(ForcedRowBlocks ?? StepRowBlocks(rows, Units, 4 * Units, CacheSizes.L2Bytes), 1, rows);
+    private int RowBlocks(int rows)
+    {
+        if (ForcedRowBlocks is int forced) return Math.Clamp(forced, 1, rows);
+        // Most steps fit whole: one multiplication decides.
+        return (long)rows * (4L * Units + 3L * Units) * sizeof(float) <= _blockBytes ? 1 : StepRowBlocks(rows, Units, 4 * Units, CacheSizes.L2Bytes);
+    }
+
+    // The most bytes of a step's arrays that run as one block (StepRowBlocks), for this cell's units on this machine.
+    private readonly long _blockBytes;
 
     /// <summary>Row blocks per step instead of <see cref="StepRowBlocks"/>'s (at most one a row), for the tests' comparison of the bits.</summary>
     internal int? ForcedRowBlocks { get; set; }
@@ -238,12 +257,17 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
     /// </summary>
     internal static int StepRowBlocks(int rows, int units, int gateWidth, int l2Bytes)
     {
-        long kernelBytes = (long)units * gateWidth * sizeof(float), stepBytes = (long)rows * (gateWidth + 3L * units) * sizeof(float);
-        if (!Gemm.StaysInL2(kernelBytes, l2Bytes)) return 1;
-        long perBlock = (3L * l2Bytes / 4 - kernelBytes) / 2;
+        long stepBytes = (long)rows * (gateWidth + 3L * units) * sizeof(float), perBlock = BlockBytes(units, gateWidth, l2Bytes);
         if (stepBytes <= perBlock) return 1;
         int blocks = (int)((stepBytes + perBlock - 1) / perBlock);
         return Math.Max(1, Math.Min(blocks, rows / MinBlockRows));
+    }
+
+    /// <summary>The most bytes of arrays a step block may have (<see cref="StepRowBlocks"/>); no limit where the kernel does not stay in L2.</summary>
+    private static long BlockBytes(int units, int gateWidth, int l2Bytes)
+    {
+        long kernelBytes = (long)units * gateWidth * sizeof(float);
+        return Gemm.StaysInL2(kernelBytes, l2Bytes) ? (3L * l2Bytes / 4 - kernelBytes) / 2 : long.MaxValue;
     }
 
     /// <summary>The fewest rows of a step block (<see cref="StepRowBlocks"/>): three register tiles of the 512-bit path.</summary>
