@@ -271,14 +271,20 @@ internal sealed class KernelPrewarm
             Add(cell, "SplitInputKernel");
             Add(typeof(SequenceLayout), nameof(SequenceLayout.FillRowsWithBias));
         }
-        foreach (int rows in stepRows)
+        // An LSTM runs a large step's products a block of rows at a time (LstmSequence.StepRowBlocks).
+        int[] productRows = cell != typeof(LstmSequence) ? stepRows : [.. stepRows.SelectMany(rows =>
+        {
+            int blocks = LstmSequence.StepRowBlocks(rows, units, width, CacheSizes.L2Bytes);
+            return Enumerable.Range(0, blocks).Select(k => rows * (k + 1) / blocks - rows * k / blocks);
+        }).Distinct()];
+        foreach (int rows in productRows)
             Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows),
                 lead: leads);
         foreach (var pass in ColumnPasses(cell)) Append(pass);
         Add(typeof(RecurrentSequence), "BackwardRows");
         Add(typeof(SequenceLayout), nameof(SequenceLayout.AddOutputGradient));
         Add(typeof(SequenceLayout), nameof(SequenceLayout.Add));
-        foreach (int rows in stepRows)
+        foreach (int rows in productRows)
             Gemm.AddProductToPrewarm(this, rows, width, units, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows));
         Add(typeof(SequenceLayout), "AddInputWeightGradientRange");
         // Column blocks of the path's width, then Vector256 and scalar ones for the columns left.
@@ -293,10 +299,12 @@ internal sealed class KernelPrewarm
         Gemm.AddProductToPrewarm(this, all, width, features, transA: false, transB: true, threads);
     }
 
-    // The cell's own methods with loops, where it has them (the LSTM's step runs entirely in its column passes).
+    // The cell's own methods with loops, where it has them.
     private static string[] CellMethods(Type cell) => cell.Name switch
     {
         nameof(GruSequence) => ["ForwardStep", "AddWeightGradients"],
+        // The loops over a step's row blocks (LstmSequence.StepRowBlocks).
+        nameof(LstmSequence) => ["ForwardStep", "BackwardStep"],
         _ => [],
     };
 

@@ -42,6 +42,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         _recurrentTransposed = new PackedMatrix(4 * units, units);
         _activeRecurrent = _recurrentPacked;
         _activeRecurrentTransposed = _recurrentTransposed;
+        _blockBytes = BlockBytes(units, 4 * units, CacheSizes.L2Bytes);
         // Per gate column: sigmoid(x) = 0.5·tanh(0.5·x) + 0.5 and tanh(x) = 1·tanh(1·x) + (−0) (−0 keeps
         // a −0 result), so one formula activates a whole row of i, f, g, o with no per-gate tails.
         EnsureLength(ref _gateScale, 4 * units);
@@ -132,18 +133,36 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
 
     private protected override void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
     {
+        int u = Units, blocks = RowBlocks(b1 - b0);
+        if (blocks == 1)
+        {
+            ForwardBlock(step, b0, b1, recurrentInput, step + 1, b0, b1);
+            return;
+        }
+        for (int k = 0; k < blocks; k++)
+        {
+            int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
+            // The block that runs next: this step's next rows, or the next step's first.
+            (int nextStep, int n0, int n1) = k + 1 < blocks ? (step, r1, BlockStart(b0, b1, blocks, k + 2))
+                : (step + 1, b0, BlockStart(b0, b1, blocks, 1));
+            ForwardBlock(step, r0, r1, recurrentInput.Slice((r0 - b0) * u, (r1 - r0) * u), nextStep, n0, n1);
+        }
+    }
+
+    private void ForwardBlock(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput, int nextStep, int n0, int n1)
+    {
         int batch = Batch, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
         var gates = Gates.AsSpan((step * batch + b0) * g4, rowsHere * g4);
         int state = (step * batch + b0) * u, next = ((step + 1) * batch + b0) * u;
-        // What the next step writes: its gates (the product's C) and the cell pass's c', act(c') and h'.
+        // What the next block writes: its gates (the product's C) and the cell pass's c', act(c') and h'.
         var side = new SidePrefetch();
-        if (step + 1 < Steps && PrefetchesNextStep((long)rowsHere * (g4 + 3 * u), (long)Steps * batch * (g4 + 3 * u), CacheSizes.L2Bytes))
+        if (nextStep < Steps && PrefetchesNextStep((long)(n1 - n0) * (g4 + 3 * u), (long)Steps * batch * (g4 + 3 * u), CacheSizes.L2Bytes))
         {
-            int after = ((step + 2) * batch + b0) * u;
-            side.Add(Pointer(Gates.AsSpan((next / u) * g4)), rowsHere * g4);
-            side.Add(Pointer(_cell.AsSpan(after)), rowsHere * u);
-            side.Add(Pointer(_activatedCell.AsSpan(next)), rowsHere * u);
-            side.Add(Pointer(Hidden.AsSpan(after)), rowsHere * u);
+            int rows = n1 - n0, current = (nextStep * batch + n0) * u, after = ((nextStep + 1) * batch + n0) * u;
+            side.Add(Pointer(Gates.AsSpan((current / u) * g4)), rows * g4);
+            side.Add(Pointer(_cell.AsSpan(after)), rows * u);
+            side.Add(Pointer(_activatedCell.AsSpan(current)), rows * u);
+            side.Add(Pointer(Hidden.AsSpan(after)), rows * u);
         }
         AddRecurrentProduct(step, b0, b1, recurrentInput, _activeRecurrent, gates, side);
         var cell = new ForwardCell
@@ -164,6 +183,23 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
 
     private protected override void BackwardStep(int step, int b0, int b1, bool needPrevious)
     {
+        int blocks = RowBlocks(b1 - b0);
+        if (blocks == 1)
+        {
+            BackwardBlock(step, b0, b1, needPrevious, step - 1, b0, b1);
+            return;
+        }
+        for (int k = 0; k < blocks; k++)
+        {
+            int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
+            (int nextStep, int n0, int n1) = k + 1 < blocks ? (step, r1, BlockStart(b0, b1, blocks, k + 2))
+                : (step - 1, b0, BlockStart(b0, b1, blocks, 1));
+            BackwardBlock(step, r0, r1, needPrevious, nextStep, n0, n1);
+        }
+    }
+
+    private void BackwardBlock(int step, int b0, int b1, bool needPrevious, int nextStep, int n0, int n1)
+    {
         int batch = Batch, steps = Steps, u = Units, g4 = 4 * u, rowsHere = b1 - b0;
         // A whole output sequence's gradient is added inside the cell pass (row b of step s sits at
         // (b·T + s)·U), saving a pass over dh per step; the last-output-only case adds it here.
@@ -179,17 +215,63 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
             Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
         }, u, rowsHere);
         // The cell pass overwrote the gates with dz, whose product with Rᵀ is the gradient into the previous h. That product
-        // also fetches what the previous step's cell pass reads: its gates, c and act(c), otherwise read from memory.
+        // also fetches what the next block's cell pass reads (this step's next rows, or the previous step's first):
+        // its gates, c and act(c), otherwise read from memory.
         var side = new SidePrefetch();
-        if (step > 0 && PrefetchesNextStep((long)rowsHere * (g4 + 2 * u), (long)Steps * batch * (g4 + 2 * u), CacheSizes.L2Bytes))
+        if (needPrevious && nextStep >= 0 && PrefetchesNextStep((long)(n1 - n0) * (g4 + 2 * u), (long)Steps * batch * (g4 + 2 * u), CacheSizes.L2Bytes))
         {
-            int previous = ((step - 1) * batch + b0) * u;
-            side.Add(Pointer(Gates.AsSpan((previous / u) * g4)), rowsHere * g4);
-            side.Add(Pointer(_cell.AsSpan(previous)), rowsHere * u);
-            side.Add(Pointer(_activatedCell.AsSpan(previous)), rowsHere * u);
+            int rows = n1 - n0, current = (nextStep * batch + n0) * u;
+            side.Add(Pointer(Gates.AsSpan((current / u) * g4)), rows * g4);
+            side.Add(Pointer(_cell.AsSpan(current)), rows * u);
+            side.Add(Pointer(_activatedCell.AsSpan(current)), rows * u);
         }
         if (needPrevious) PropagateThroughRecurrentKernel(gates, _activeRecurrentTransposed, b0, b1, side);
     }
+
+    /// <summary>Row <paramref name="k"/> of <paramref name="blocks"/> near-equal blocks of [b0, b1) starts here (k = blocks: b1).</summary>
+    private static int BlockStart(int b0, int b1, int blocks, int k) => b0 + (b1 - b0) * Math.Min(k, blocks) / blocks;
+
+    private int RowBlocks(int rows)
+    {
+        if (ForcedRowBlocks is int forced) return Math.Clamp(forced, 1, rows);
+        // Most steps fit whole: one multiplication decides.
+        return (long)rows * (4L * Units + 3L * Units) * sizeof(float) <= _blockBytes ? 1 : StepRowBlocks(rows, Units, 4 * Units, CacheSizes.L2Bytes);
+    }
+
+    // The most bytes of a step's arrays that run as one block (StepRowBlocks), for this cell's units on this machine.
+    private readonly long _blockBytes;
+
+    /// <summary>Row blocks per step instead of <see cref="StepRowBlocks"/>'s (at most one a row), for the tests' comparison of the bits.</summary>
+    internal int? ForcedRowBlocks { get; set; }
+
+    /// <summary>
+    /// Into how many row blocks a step of <paramref name="rows"/> rows is cut, each block's product and cell pass run before the
+    /// next's. The packed recurrent kernel (U × G floats) is read by every block; a step's arrays (gates, c', act(c'), h') beside
+    /// it can overflow the L2 although the kernel alone stays there: LSTM(256) at 128 rows a half has 896 KiB of arrays beside
+    /// 1 MiB of kernel in a 2 MiB L2, so part of the kernel came back from L3 at every step and the arrays waited on memory.
+    /// Blocks are made small enough that the kernel, one block's arrays and the next block's (fetched ahead by the products,
+    /// <see cref="RecurrentSequence.PrefetchesNextStep"/>) take at most three quarters of the L2. A kernel that does not stay in
+    /// L2 anyway (<see cref="Gemm.StaysInL2"/>: over half of it; it would then be read from L3 once per block), a small or
+    /// unknown L2, or blocks under <see cref="MinBlockRows"/> rows keep the step whole. Each row's chains are the same
+    /// whichever rows share a product, so the blocks change no value.
+    /// </summary>
+    internal static int StepRowBlocks(int rows, int units, int gateWidth, int l2Bytes)
+    {
+        long stepBytes = (long)rows * (gateWidth + 3L * units) * sizeof(float), perBlock = BlockBytes(units, gateWidth, l2Bytes);
+        if (stepBytes <= perBlock) return 1;
+        int blocks = (int)((stepBytes + perBlock - 1) / perBlock);
+        return Math.Max(1, Math.Min(blocks, rows / MinBlockRows));
+    }
+
+    /// <summary>The most bytes of arrays a step block may have (<see cref="StepRowBlocks"/>); no limit where the kernel does not stay in L2.</summary>
+    private static long BlockBytes(int units, int gateWidth, int l2Bytes)
+    {
+        long kernelBytes = (long)units * gateWidth * sizeof(float);
+        return Gemm.StaysInL2(kernelBytes, l2Bytes) ? (3L * l2Bytes / 4 - kernelBytes) / 2 : long.MaxValue;
+    }
+
+    /// <summary>The fewest rows of a step block (<see cref="StepRowBlocks"/>): three register tiles of the 512-bit path.</summary>
+    private const int MinBlockRows = 32;
 
     /// <summary>All 4U gates of a row through one formula, 0.5·tanh(0.5·z) + 0.5 or tanh(z) per column.</summary>
     private struct KerasGateActivation : IColumnPass
