@@ -132,6 +132,24 @@ public class GemmTransposedPartsTests
             // first shape's tiles also fetch the next K block (148 KiB) on an L2 of 1 MiB or more (Gemm.TransposedPartsPrefetchNextBlock).
             foreach (var (k, n, rows) in new[] { (600, 96, new[] { 70, 5, 13 }), (300, 1024, new[] { 131, 5, 3 }) })
                 CheckTransposedProducts(k, n, rows);
+            // Packed blocks over half of a 2 MiB L2 (2.4 MiB and 1.6 MiB), whose tiles fetch the next panel's block: two K
+            // blocks; one K block in two chunks of rows, where the first chunk's last panel fetches the first for the second.
+            // Each also with that fetch and the in-kernel C tile fetch switched off (the tiles then ask for C at once).
+            foreach (bool fetchInKernels in new[] { true, false })
+            {
+                Gemm.TransposedPartsPrefetchPanelsEnabled = fetchInKernels;
+                Gemm.TransposedPartsTileStreamEnabled = fetchInKernels;
+                try
+                {
+                    CheckTransposedProducts(300, 4096, [131, 5, 3]);
+                    CheckTransposedProducts(200, 2048, [492, 5, 3]);
+                }
+                finally
+                {
+                    Gemm.TransposedPartsPrefetchPanelsEnabled = true;
+                    Gemm.TransposedPartsTileStreamEnabled = true;
+                }
+            }
         }
         finally
         {

@@ -61,6 +61,61 @@ public class GemmPrefetchKernelTests
     }
 
     /// <summary>
+    /// The rows-contiguous kernels that also fetch the rows of a later C tile as they run (the weight-gradient pass's TnPfC):
+    /// at every tile height, with no rows, fewer rows than the kernel has slots for (a row every 8 k) and more (the rest after
+    /// the loop), against a plain fused multiply-add chain and the kernels without either prefetch; neither the lines nor the
+    /// later tile change.
+    /// </summary>
+    [Theory]
+    [InlineData(KernelPath.Vector256)]
+    [InlineData(KernelPath.Vector512)]
+    public unsafe void KernelsThatFetchALaterCTileGiveTheBitsOfTheChain(KernelPath path)
+    {
+        bool wide = path == KernelPath.Vector512;
+        int columns = wide ? 32 : 16, maxRows = wide ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+        nint[] tileTable = wide ? GemmMicroKernels.V512TnPfC : GemmMicroKernels.V256TnPfC;
+        nint[] plainTable = wide ? GemmMicroKernels.V512Tn : GemmMicroKernels.V256Tn;
+        var nextBlock = KernelPaths.RandomValues(256 * PackedMatrix.PanelWidth, 2);
+        // The later tile's rows lie the kernel's ldc apart (at most 37 floats here): 16 rows stay inside 16 × 64 floats.
+        var laterTile = KernelPaths.RandomValues(16 * 64, 3);
+        var nextBlockBefore = (float[])nextBlock.Clone();
+        var laterTileBefore = (float[])laterTile.Clone();
+        int seed = 2900;
+        foreach (var (k, lines, tileRows) in new[] { (1, 0, 0), (1, 3, 2), (7, 2, 12), (64, 20, 6), (64, 0, 12), (213, 30, 12), (256, 512, 16) })
+            for (int mr = 1; mr <= maxRows; mr++)
+                foreach (bool accumulate in new[] { true, false })
+                {
+                    int lda = mr + 2, ldb = columns + 24, ldc = columns + 5;
+                    var a = KernelPaths.RandomValues(k * lda, ++seed);
+                    var b = KernelPaths.RandomValues(k * ldb, ++seed);
+                    var initial = KernelPaths.RandomValues(mr * ldc, ++seed);
+
+                    var chain = (float[])initial.Clone();
+                    for (int r = 0; r < mr; r++)
+                        for (int j = 0; j < columns; j++)
+                        {
+                            float v = accumulate ? initial[r * ldc + j] : 0f;
+                            for (int p = 0; p < k; p++) v = MathF.FusedMultiplyAdd(a[p * lda + r], b[p * ldb + j], v);
+                            chain[r * ldc + j] = v;
+                        }
+
+                    var plainC = (float[])initial.Clone();
+                    var fetchingC = (float[])initial.Clone();
+                    fixed (float* pa = a, pb = b, pp = plainC, pc = fetchingC, pn = nextBlock, pt = laterTile)
+                    {
+                        var plain = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, void>)plainTable[mr - 1];
+                        plain(pa, lda, pb, ldb, pp, ldc, k, accumulate);
+                        var fetching = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)tileTable[mr - 1];
+                        fetching(pa, lda, pb, ldb, pc, ldc, k, accumulate, pn, lines, pt, tileRows);
+                    }
+                    Assert.Equal(chain, fetchingC);
+                    Assert.Equal(plainC, fetchingC);
+                }
+        Assert.Equal(nextBlockBefore, nextBlock);
+        Assert.Equal(laterTileBefore, laterTile);
+    }
+
+    /// <summary>
     /// The untransposed and lead kernels that fetch a caller's lines as they run (a recurrent step's next arrays): at every
     /// tile height, against a plain fused multiply-add chain in the kernels' order (init row, lead, then A) and against the
     /// kernels without the prefetch.

@@ -98,6 +98,7 @@ public class KernelPrewarmTests
             ("V512", "NarrowNn", GemmMicroKernels.V512NarrowNn), ("V512", "NarrowTn", GemmMicroKernels.V512NarrowTn),
             ("V256", "TnPf", GemmMicroKernels.V256TnPf), ("V512", "TnPf", GemmMicroKernels.V512TnPf),
             ("V256", "NnPf", GemmMicroKernels.V256NnPf), ("V512", "NnPf", GemmMicroKernels.V512NnPf),
+            ("V256", "TnPfC", GemmMicroKernels.V256TnPfC), ("V512", "TnPfC", GemmMicroKernels.V512TnPfC),
         };
         foreach (var (prefix, table, entries) in tables)
             for (int rows = 1; rows <= entries.Length; rows++)

@@ -455,25 +455,66 @@ internal static unsafe partial class Gemm
                 bool prefetchC = Sse.IsSupported;
                 bool side = Sse.IsSupported && Side.Lines > 0;
                 nint[] pfTable = wide ? GemmMicroKernels.V512TnPf : GemmMicroKernels.V256TnPf;
+                nint[] tileTable = wide ? GemmMicroKernels.V512TnPfC : GemmMicroKernels.V256TnPfC;
                 if (side)
                 {
                     _sideNext = 0;
                     _sideTilesLeft = t * Panels * (Panel / width);
                 }
+                // A packed block that does not stay in L2 (3.4 MiB for an LSTM(1024)'s 213 rows of 4096 gate gradients) is
+                // read back from L3 by each chunk, and each panel's block lies in pages of its own, where the hardware
+                // prefetchers start afresh: the first tiles of every panel waited on L3. As in ComputeKBlock, each tile asks
+                // for its share of the next panel's block into L2 inside its k loop (a line every two k). The last panel
+                // of a chunk fetches the first for the next chunk. Not where the side prefetch runs (the block stays in L2 there).
+                bool prefetchPanels = Sse.IsSupported && !side && Panels > 1 && TransposedPartsPrefetchPanelsEnabled
+                    && PrefetchesPackedPanels(StaysInL2((long)Panels * kc * Panel * sizeof(float), CacheSizes.L2Bytes));
+                int linesPerBlock = kc * Panel / FloatsPerLine;
                 for (int first = 0; first < t;)
                 {
                     int end = first, rows = 0;
                     while (end < t && rows < chunkRows) rows += tiles[end++].Rows;
+                    int tilesPerPanel = (end - first) * (Panel / width);
                     for (int jp = 0; jp < Panels; jp++)
                     {
                         float* bPanel = Packed + (nint)jp * kc * Panel;
+                        int nextPanel = jp + 1 < Panels ? jp + 1 : end < t ? 0 : -1;
+                        float* nextBlock = prefetchPanels && nextPanel >= 0 ? Packed + (nint)nextPanel * kc * Panel : null;
+                        int tileOfPanel = 0;
                         for (int s = 0; s < Panel; s += width)
                             for (int q = first; q < end; q++)
                             {
                                 var (aTile, cTile, mr) = tiles[q];
-                                if (prefetchC) PrefetchTransposedPartTile(tiles, q, first, end, jp * Panel + s, width);
+                                float* tileAhead = null;
+                                int rowsAhead = 0;
+                                if (prefetchC)
+                                {
+                                    tileAhead = TransposedPartTileAhead(tiles, q, first, end, jp * Panel + s, width, out rowsAhead);
+                                    if (!TransposedPartsTileStreamEnabled)
+                                    {
+                                        for (int r = 0; r < rowsAhead; r++, tileAhead += N)
+                                        {
+                                            Sse.Prefetch0(tileAhead);
+                                            Sse.Prefetch0(tileAhead + width - 1);
+                                        }
+                                        rowsAhead = 0;
+                                    }
+                                }
                                 float* sideStart = null;
                                 int sideLines = side ? TakeSideShare(out sideStart) : 0;
+                                if (nextBlock != null)
+                                {
+                                    int firstLine = linesPerBlock * tileOfPanel / tilesPerPanel;
+                                    int lastLine = Math.Min(linesPerBlock, linesPerBlock * ++tileOfPanel / tilesPerPanel);
+                                    sideStart = nextBlock + firstLine * FloatsPerLine;
+                                    sideLines = lastLine - firstLine;
+                                }
+                                if (rowsAhead > 0)
+                                {
+                                    // The later tile's rows go inside the kernel's k loop, a row every few k, not as a burst here.
+                                    var streaming = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)tileTable[mr - 1];
+                                    streaming((float*)aTile, mr, bPanel + s, Panel, (float*)cTile + jp * Panel + s, N, kc, true, sideStart, sideLines, tileAhead, rowsAhead);
+                                    continue;
+                                }
                                 if (sideLines > 0)
                                 {
                                     var prefetching = (delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)pfTable[mr - 1];
@@ -495,28 +536,26 @@ internal static unsafe partial class Gemm
         private const int TransposedPrefetchTiles = 2;
 
         /// <summary>
-        /// Asks for the C tile that the call <see cref="TransposedPrefetchTiles"/> after tile <paramref name="q"/> at column
-        /// <paramref name="column"/> will update (the chunk's tiles go down the rows, then the next 16 or 32 columns). C is a
-        /// whole weight gradient (dR of U = 512 is 3 MiB), read and written once per K block, so each tile's rows otherwise
-        /// come from L3 or memory when its call starts, a row of C apart. A prefetch changes no value.
+        /// The C tile that the call <see cref="TransposedPrefetchTiles"/> after tile <paramref name="q"/> at column
+        /// <paramref name="column"/> will update (the chunk's tiles go down the rows, then the next 16 or 32 columns): its first
+        /// row's start, and its rows (<paramref name="rows"/>, 0 past the chunk's last column). C is a whole weight gradient
+        /// (dR of U = 1024 is 16 MiB), read and written once per K block, so each tile's rows otherwise come from L3 or memory
+        /// when its call starts, a row of C apart. A prefetch changes no value.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void PrefetchTransposedPartTile((nint A, nint C, int Rows)[] tiles, int q, int first, int end, int column, int width)
+        private float* TransposedPartTileAhead((nint A, nint C, int Rows)[] tiles, int q, int first, int end, int column, int width, out int rows)
         {
+            rows = 0;
             int ahead = q + TransposedPrefetchTiles;
             if (ahead >= end)
             {
                 ahead -= end - first;
                 column += width;
             }
-            if (ahead >= end || column >= N) return;
-            var (_, cAhead, rows) = tiles[ahead];
-            float* row = (float*)cAhead + column;
-            for (int r = 0; r < rows; r++, row += N)
-            {
-                Sse.Prefetch0(row);
-                Sse.Prefetch0(row + width - 1);
-            }
+            if (ahead >= end || column >= N) return null;
+            var (_, cAhead, tileRows) = tiles[ahead];
+            rows = tileRows;
+            return (float*)cAhead + column;
         }
 
         /// <summary>

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace Neurite.Backends.Cpu.Kernels;
 
 // The kernel prewarm's view of a product (KernelPrewarm): which drivers and micro-kernels Multiply runs for a shape, by
@@ -158,7 +160,12 @@ internal static unsafe partial class Gemm
         prewarm.Add(typeof(Gemm).FullName + "+Job", "CopyTransposedTiles");
         int maxRows = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
         foreach (int rows in partRows)
-            if (rows > 0) AddTiles(prewarm, PathPrefix(path), "Tn", rows, maxRows);
+            if (rows > 0)
+            {
+                AddTiles(prewarm, PathPrefix(path), "Tn", rows, maxRows);
+                // On x86 the tiles fetch a later C tile (and the next panel's block, or the next K block) inside their k loop.
+                if (Sse.IsSupported) AddTiles(prewarm, PathPrefix(path), "TnPfC", rows, maxRows);
+            }
         int kBlocks = (k + MaxKBlock - 1) / MaxKBlock;
         if (kBlocks < 2) return;
         int totalRows = partRows.Sum(), blockRows = k / kBlocks, n = minN;

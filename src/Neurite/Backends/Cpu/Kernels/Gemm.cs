@@ -540,6 +540,27 @@ internal static unsafe partial class Gemm
     internal static bool TransposedPartsPrefetchNextBlock(long nextBytes, long residentBytes, int l2Bytes) =>
         l2Bytes >= MinL2ForResidentPanels && nextBytes <= l2Bytes / 2 && nextBytes + residentBytes <= (long)l2Bytes * 7 / 8;
 
+    [ThreadStatic] private static bool t_noTransposedPanelPrefetch;
+
+    /// <summary>Whether the tiles of <see cref="AddTransposedProducts"/> on this thread fetch the next panel's packed block into
+    /// L2 where the packed blocks do not stay there (Job.ComputeTransposedParts); false for the tests' and the benchmark's
+    /// comparison with the tiles that fetch nothing.</summary>
+    internal static bool TransposedPartsPrefetchPanelsEnabled
+    {
+        get => !t_noTransposedPanelPrefetch;
+        set => t_noTransposedPanelPrefetch = !value;
+    }
+
+    [ThreadStatic] private static bool t_noTransposedTileStream;
+
+    /// <summary>Whether the tiles of <see cref="AddTransposedProducts"/> on this thread fetch a later C tile inside their k loop
+    /// (the TnPfC kernels) rather than all at once before the call; false for the benchmark's comparison.</summary>
+    internal static bool TransposedPartsTileStreamEnabled
+    {
+        get => !t_noTransposedTileStream;
+        set => t_noTransposedTileStream = !value;
+    }
+
     /// <summary>The smallest L2 in which a packed B of half its size is taken to stay (<see cref="StaysInL2"/>).</summary>
     internal const int MinL2ForResidentPanels = 1024 * 1024;
 

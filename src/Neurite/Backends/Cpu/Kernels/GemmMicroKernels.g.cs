@@ -5353,6 +5353,1563 @@ internal static unsafe partial class GemmMicroKernels
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
     }
 
+    // C[1x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+    }
+
+    // C[2x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+    }
+
+    // C[3x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+    }
+
+    // C[4x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+    }
+
+    // C[5x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+    }
+
+    // C[6x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+    }
+
+    // C[7x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC7(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[1 * lda + 6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+    }
+
+    // C[8x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC8(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[1 * lda + 6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[1 * lda + 7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+    }
+
+    // C[9x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC9(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+            c80 = Vector512.Load(c + 8 * ldc); c81 = Vector512.Load(c + 8 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[1 * lda + 6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[1 * lda + 7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a[1 * lda + 8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+    }
+
+    // C[10x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC10(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+            c80 = Vector512.Load(c + 8 * ldc); c81 = Vector512.Load(c + 8 * ldc + 16);
+            c90 = Vector512.Load(c + 9 * ldc); c91 = Vector512.Load(c + 9 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[1 * lda + 6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[1 * lda + 7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a[1 * lda + 8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a[1 * lda + 9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+    }
+
+    // C[11x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC11(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        Vector512<float> c100, c101;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+            c80 = Vector512.Load(c + 8 * ldc); c81 = Vector512.Load(c + 8 * ldc + 16);
+            c90 = Vector512.Load(c + 9 * ldc); c91 = Vector512.Load(c + 9 * ldc + 16);
+            c100 = Vector512.Load(c + 10 * ldc); c101 = Vector512.Load(c + 10 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+            c100 = default; c101 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[1 * lda + 6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[1 * lda + 7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a[1 * lda + 8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a[1 * lda + 9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a[1 * lda + 10]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            var x10 = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+        c100.Store(c + 10 * ldc); c101.Store(c + 10 * ldc + 16);
+    }
+
+    // C[12x32] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V512_TnPfC12(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector512<float> c00, c01;
+        Vector512<float> c10, c11;
+        Vector512<float> c20, c21;
+        Vector512<float> c30, c31;
+        Vector512<float> c40, c41;
+        Vector512<float> c50, c51;
+        Vector512<float> c60, c61;
+        Vector512<float> c70, c71;
+        Vector512<float> c80, c81;
+        Vector512<float> c90, c91;
+        Vector512<float> c100, c101;
+        Vector512<float> c110, c111;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c + 0 * ldc); c01 = Vector512.Load(c + 0 * ldc + 16);
+            c10 = Vector512.Load(c + 1 * ldc); c11 = Vector512.Load(c + 1 * ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+            c80 = Vector512.Load(c + 8 * ldc); c81 = Vector512.Load(c + 8 * ldc + 16);
+            c90 = Vector512.Load(c + 9 * ldc); c91 = Vector512.Load(c + 9 * ldc + 16);
+            c100 = Vector512.Load(c + 10 * ldc); c101 = Vector512.Load(c + 10 * ldc + 16);
+            c110 = Vector512.Load(c + 11 * ldc); c111 = Vector512.Load(c + 11 * ldc + 16);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+            c60 = default; c61 = default;
+            c70 = default; c71 = default;
+            c80 = default; c81 = default;
+            c90 = default; c91 = default;
+            c100 = default; c101 = default;
+            c110 = default; c111 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 31);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+                var x11 = Vector512.Create(a[11]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+            }
+            {
+                var b0 = Vector512.Load(b + 1 * ldb); var b1 = Vector512.Load(b + 1 * ldb + 16);
+                var x0 = Vector512.Create(a[1 * lda + 0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a[1 * lda + 1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a[1 * lda + 2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a[1 * lda + 3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a[1 * lda + 4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a[1 * lda + 5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a[1 * lda + 6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a[1 * lda + 7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                var x8 = Vector512.Create(a[1 * lda + 8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+                var x9 = Vector512.Create(a[1 * lda + 9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+                var x10 = Vector512.Create(a[1 * lda + 10]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+                var x11 = Vector512.Create(a[1 * lda + 11]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            var x6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+            var x7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            var x8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x8, b0, c80); c81 = Vector512.FusedMultiplyAdd(x8, b1, c81);
+            var x9 = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x9, b0, c90); c91 = Vector512.FusedMultiplyAdd(x9, b1, c91);
+            var x10 = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(x10, b0, c100); c101 = Vector512.FusedMultiplyAdd(x10, b1, c101);
+            var x11 = Vector512.Create(a[11]); c110 = Vector512.FusedMultiplyAdd(x11, b0, c110); c111 = Vector512.FusedMultiplyAdd(x11, b1, c111);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 31); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+        c80.Store(c + 8 * ldc); c81.Store(c + 8 * ldc + 16);
+        c90.Store(c + 9 * ldc); c91.Store(c + 9 * ldc + 16);
+        c100.Store(c + 10 * ldc); c101.Store(c + 10 * ldc + 16);
+        c110.Store(c + 11 * ldc); c111.Store(c + 11 * ldc + 16);
+    }
+
+    // C[1x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V256_TnPfC1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector256<float> c00, c01;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 15);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 15); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+    }
+
+    // C[2x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V256_TnPfC2(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 15);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 15); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+    }
+
+    // C[3x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V256_TnPfC3(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 15);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 15); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+    }
+
+    // C[4x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V256_TnPfC4(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 15);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a[1 * lda + 3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 15); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+    }
+
+    // C[5x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V256_TnPfC5(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        Vector256<float> c40, c41;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+            c40 = Vector256.Load(c + 4 * ldc); c41 = Vector256.Load(c + 4 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 15);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a[1 * lda + 3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a[1 * lda + 4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 15); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+    }
+
+    // C[6x16] (+)= A-tile · B-panel; A rows contiguous, k stride lda; lines from prefetch on asked for into L2; the rows of a later C tile into L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V256_TnPfC6(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate, float* prefetch, nint lines, float* tile, nint tileRows)
+    {
+        Vector256<float> c00, c01;
+        Vector256<float> c10, c11;
+        Vector256<float> c20, c21;
+        Vector256<float> c30, c31;
+        Vector256<float> c40, c41;
+        Vector256<float> c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c + 0 * ldc); c01 = Vector256.Load(c + 0 * ldc + 8);
+            c10 = Vector256.Load(c + 1 * ldc); c11 = Vector256.Load(c + 1 * ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+            c40 = Vector256.Load(c + 4 * ldc); c41 = Vector256.Load(c + 4 * ldc + 8);
+            c50 = Vector256.Load(c + 5 * ldc); c51 = Vector256.Load(c + 5 * ldc + 8);
+        }
+        else
+        {
+            c00 = default; c01 = default;
+            c10 = default; c11 = default;
+            c20 = default; c21 = default;
+            c30 = default; c31 = default;
+            c40 = default; c41 = default;
+            c50 = default; c51 = default;
+        }
+        nint p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 16;
+                if (--lines > (k - p) >> 1)
+                {
+                    Sse.Prefetch1(prefetch);
+                    prefetch += 16;
+                    lines--;
+                }
+            }
+            if (Sse.IsSupported && tileRows > 0 && (p & 7) == 0)
+            {
+                Sse.Prefetch0(tile);
+                Sse.Prefetch0(tile + 15);
+                tile += ldc;
+                tileRows--;
+            }
+            {
+                var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            }
+            {
+                var b0 = Vector256.Load(b + 1 * ldb); var b1 = Vector256.Load(b + 1 * ldb + 8);
+                var x0 = Vector256.Create(a[1 * lda + 0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a[1 * lda + 1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a[1 * lda + 2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a[1 * lda + 3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a[1 * lda + 4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a[1 * lda + 5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            }
+            b += 2 * ldb;
+            a += 2 * lda;
+        }
+        if (p < k)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+        }
+        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);
+        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) { Sse.Prefetch0(tile); Sse.Prefetch0(tile + 15); }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
+    }
+
     // C[1x16] (+)= A-tile · B-panel; A rows strided by lda, k contiguous.
     private static void V512_NarrowNn1(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate)
     {
@@ -11591,6 +13148,36 @@ internal static unsafe partial class GemmMicroKernels
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf4,
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf5,
         (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&V256_NnPf6,
+    ];
+
+    /// <summary>Index MR-1 gives the 512-bit rows-contiguous kernel for MR rows and 32 columns that also asks
+    /// for cache lines into L2 and the rows of a later C tile into L1 as it runs.</summary>
+    public static readonly nint[] V512TnPfC =
+    [
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC1,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC2,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC3,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC4,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC5,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC6,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC7,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC8,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC9,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC10,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC11,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V512_TnPfC12,
+    ];
+
+    /// <summary>Index MR-1 gives the 256-bit rows-contiguous kernel for MR rows and 16 columns that also asks
+    /// for cache lines into L2 and the rows of a later C tile into L1 as it runs.</summary>
+    public static readonly nint[] V256TnPfC =
+    [
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V256_TnPfC1,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V256_TnPfC2,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V256_TnPfC3,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V256_TnPfC4,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V256_TnPfC5,
+        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&V256_TnPfC6,
     ];
 
     /// <summary>Index MR-1 gives the 512-bit kernel for a tile of MR rows and 32 columns that starts from an init

@@ -27,20 +27,38 @@ def prefetch_pair(w, count):
     w("                }")
     w("            }")
 
-def kernel(width, mr, rows_contiguous, vectors=2, prefetching=False):
+# A row of a later C tile every this many k (a power of two) in the kernels that fetch one (prefetch_tile_rows).
+TILE_ROW_EVERY_K = 8
+
+def prefetch_tile_rows(w, lanes):
+    """The next row of the later C tile (both ends of its vectors, which need not start on a line) into L1."""
+    w(f"            if (Sse.IsSupported && tileRows > 0 && (p & {TILE_ROW_EVERY_K - 1}) == 0)")
+    w("            {")
+    w("                Sse.Prefetch0(tile);")
+    w(f"                Sse.Prefetch0(tile + {2 * lanes - 1});")
+    w("                tile += ldc;")
+    w("                tileRows--;")
+    w("            }")
+
+def kernel(width, mr, rows_contiguous, vectors=2, prefetching=False, tile_prefetch=False):
     """An MR x (vectors * lanes) tile of C; vectors is 2 for the panel kernels, 1 for the narrow ones. prefetching: the
-    kernel also asks for `lines` cache lines from `prefetch` on into L2, one per two k, spread over its k loop."""
+    kernel also asks for `lines` cache lines from `prefetch` on into L2, one per two k, spread over its k loop.
+    tile_prefetch (with prefetching): it also asks for the `tileRows` rows of a later C tile from `tile` on (ldc apart) into
+    L1, a row every TILE_ROW_EVERY_K k."""
     vec = f"Vector{width}<float>"
     lanes = width // 32
     narrow = "Narrow" if vectors == 1 else ""
-    name = f"V{width}_{narrow}{'Tn' if rows_contiguous else 'Nn'}{'Pf' if prefetching else ''}{mr}"
+    name = f"V{width}_{narrow}{'Tn' if rows_contiguous else 'Nn'}{'Pf' if prefetching else ''}{'C' if tile_prefetch else ''}{mr}"
     out = []
     w = out.append
     w(f"    // C[{mr}x{vectors*lanes}] (+)= A-tile · B-panel; A rows {'contiguous, k stride lda' if rows_contiguous else 'strided by lda, k contiguous'}"
-      + ("; lines from prefetch on asked for into L2." if prefetching else "."))
+      + ("; lines from prefetch on asked for into L2" if prefetching else "")
+      + ("; the rows of a later C tile into L1." if tile_prefetch else "."))
     if rows_contiguous and vectors == 2:
         w(OPTIMIZED)
     extra = ", float* prefetch, nint lines" if prefetching else ""
+    if tile_prefetch:
+        extra += ", float* tile, nint tileRows"
     w(f"    private static void {name}(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, nint k, bool accumulate{extra})")
     w("    {")
     if not rows_contiguous:
@@ -77,6 +95,8 @@ def kernel(width, mr, rows_contiguous, vectors=2, prefetching=False):
     w("        {")
     if prefetching:
         prefetch_pair(w, "k")
+    if tile_prefetch:
+        prefetch_tile_rows(w, lanes)
     step(w, "            ", 0)
     step(w, "            ", 1)
     w("            b += 2 * ldb;")
@@ -87,6 +107,8 @@ def kernel(width, mr, rows_contiguous, vectors=2, prefetching=False):
     step(w, "        ", 0)
     if prefetching:
         w("        for (; Sse.IsSupported && lines > 0; lines--, prefetch += 16) Sse.Prefetch1(prefetch);")
+    if tile_prefetch:
+        w(f"        for (; Sse.IsSupported && tileRows > 0; tileRows--, tile += ldc) {{ Sse.Prefetch0(tile); Sse.Prefetch0(tile + {2 * lanes - 1}); }}")
     for r in range(mr):
         w(f"        c{r}0.Store(c + {r} * ldc); c{r}1.Store(c + {r} * ldc + {lanes});" if vectors == 2 else f"        c{r}0.Store(c + {r} * ldc);")
     w("    }")
@@ -187,6 +209,17 @@ def main():
                 names.append(n)
                 print(code)
             pf_tables[(width, contiguous)] = names
+    # The rows-contiguous prefetching kernels once more, each also fetching the rows of a later C tile a row every few k: the
+    # weight-gradient pass's C (dR of an LSTM(1024), 16 MiB) comes from L3 at every tile, and a tile's 24 lines asked for at
+    # once before the call filled the line-fill buffers as above.
+    tile_tables = {}
+    for width, maxmr in ((512, 12), (256, 6)):
+        names = []
+        for mr in range(1, maxmr + 1):
+            n, code = kernel(width, mr, True, prefetching=True, tile_prefetch=True)
+            names.append(n)
+            print(code)
+        tile_tables[width] = names
     # One vector wide (16 or 8 columns) for the narrow products of small layers; 8 rows give the
     # 8 independent FMA chains two FMA units with 4-cycle latency need.
     for width in (512, 256):
@@ -231,6 +264,15 @@ def main():
         print("    [")
         for n in names:
             print(f"        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, void>)&{n},")
+        print("    ];")
+        print("")
+    for width, names in tile_tables.items():
+        print(f"    /// <summary>Index MR-1 gives the {width}-bit rows-contiguous kernel for MR rows and {width // 16} columns that also asks")
+        print("    /// for cache lines into L2 and the rows of a later C tile into L1 as it runs.</summary>")
+        print(f"    public static readonly nint[] V{width}TnPfC =")
+        print("    [")
+        for n in names:
+            print(f"        (nint)(delegate* managed<float*, nint, float*, nint, float*, nint, nint, bool, float*, nint, float*, nint, void>)&{n},")
         print("    ];")
         print("")
     for (width, prefetching), names in lead_tables.items():
