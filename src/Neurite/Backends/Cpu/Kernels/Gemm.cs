@@ -540,6 +540,30 @@ internal static unsafe partial class Gemm
     internal static bool TransposedPartsPrefetchNextBlock(long nextBytes, long residentBytes, int l2Bytes) =>
         l2Bytes >= MinL2ForResidentPanels && nextBytes <= l2Bytes / 2 && nextBytes + residentBytes <= (long)l2Bytes * 7 / 8;
 
+    /// <summary>
+    /// The longest K block of <see cref="AddTransposedProducts"/> over <paramref name="k"/> rows of B, <paramref name="n"/> columns
+    /// wide, for parts of <paramref name="totalRows"/> rows in all: <see cref="MaxKBlock"/>, or, where the next block of that length would not fit
+    /// beside the current one (<see cref="TransposedPartsPrefetchNextBlock"/>) but one of at least
+    /// <see cref="MinPrefetchingTransposedKBlock"/> rows would, the longest that fits, so that the tiles fetch the next block
+    /// instead of the packing and the copies reading it from memory. Each tile then runs fewer k a call and C is read once per
+    /// block more often, from L2. A GRU(256)'s reset-before gate pass (N = 512, 273 rows: 785 KiB beside 1.3 MiB at 256 rows)
+    /// takes 203 rows on a 2 MiB L2; its training step at B = 256, T = 50 ran 3 % faster (bench/results/sweep-s12.md,
+    /// s12-grubefore). Blocking K never changes a result: each element's chain continues from C in order.
+    /// </summary>
+    internal static int TransposedPartsKBlock(int k, int n, int totalRows, int l2Bytes)
+    {
+        long rowBytes = ((long)n + totalRows) * sizeof(float), cBytes = (long)totalRows * n * sizeof(float);
+        // One block has no next one to fetch.
+        if (k <= MaxKBlock || l2Bytes < MinL2ForResidentPanels || rowBytes <= 0
+            || TransposedPartsPrefetchNextBlock(MaxKBlock * rowBytes, MaxKBlock * rowBytes + cBytes, l2Bytes)) return MaxKBlock;
+        long fits = Math.Min(l2Bytes / 2 / rowBytes, ((long)l2Bytes * 7 / 8 - cBytes) / (2 * rowBytes));
+        return fits >= MinPrefetchingTransposedKBlock ? (int)fits : MaxKBlock;
+    }
+
+    /// <summary>The shortest K block <see cref="TransposedPartsKBlock"/> takes to fetch the next one: half of
+    /// <see cref="MaxKBlock"/>, so that a tile's call still runs long beside its C's load and store.</summary>
+    internal const int MinPrefetchingTransposedKBlock = MaxKBlock / 2;
+
     /// <summary>The smallest L2 in which a packed B of half its size is taken to stay (<see cref="StaysInL2"/>).</summary>
     internal const int MinL2ForResidentPanels = 1024 * 1024;
 
