@@ -320,11 +320,38 @@ internal static unsafe partial class Gemm
             float* dst = pp + packed.Offset;
             if (n % Panel == 0 && Vector256.IsHardwareAccelerated)
             {
-                PackRowBlocks(pb, k, n, dst);
+                PackRowBlocks(pb, k, n, n, dst);
                 return;
             }
             for (int jp = 0; jp < packed.Panels; jp++)
                 PackPanel(pb, k, n, false, jp, dst + (nint)jp * k * Panel);
+        }
+    }
+
+    /// <summary>
+    /// Refreshes <paramref name="packed"/> (K × N) from columns [<paramref name="firstColumn"/>, + N) of a row-major B whose rows
+    /// lie <paramref name="ldb"/> floats apart: a block of a wider matrix's columns (a reset-before GRU's R_zr and R_h, the z|r
+    /// and h columns of R) packed without copying them out first. The same packed values as copying the columns into an N-wide
+    /// matrix and <see cref="Repack(PackedMatrix, ReadOnlySpan{float}, bool)"/>.
+    /// </summary>
+    internal static void RepackColumns(PackedMatrix packed, ReadOnlySpan<float> b, int ldb, int firstColumn)
+    {
+        ArgumentNullException.ThrowIfNull(packed);
+        int k = packed.K, n = packed.N;
+        if (firstColumn < 0 || firstColumn + n > ldb || (k > 0 && b.Length < (long)(k - 1) * ldb + firstColumn + n))
+            throw new ArgumentException(
+                $"Gemm.RepackColumns needs columns {firstColumn}..{firstColumn + n - 1} of {k} rows {ldb} floats apart, but B has {b.Length} values.", nameof(b));
+        if (k == 0 || n == 0) return;
+        fixed (float* pb = b, pp = packed.Storage)
+        {
+            float* src = pb + firstColumn, dst = pp + packed.Offset;
+            if (n % Panel == 0 && Vector256.IsHardwareAccelerated)
+            {
+                PackRowBlocks(src, k, n, ldb, dst);
+                return;
+            }
+            for (int jp = 0; jp < packed.Panels; jp++)
+                PackPanel(src, k, n, false, jp, dst + (nint)jp * k * Panel, ldb);
         }
     }
 
@@ -339,7 +366,7 @@ internal static unsafe partial class Gemm
     /// contiguous run per block: 2–4× faster at 256 × 1024 and 512 × 2048 (bench/results/sweep-s8.md, s8-rec).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void PackRowBlocks(float* b, int k, int n, float* dst)
+    private static void PackRowBlocks(float* b, int k, int n, int ldb, float* dst)
     {
         int panels = n / Panel;
         for (int p0 = 0; p0 < k; p0 += PackRowBlock)
@@ -347,9 +374,9 @@ internal static unsafe partial class Gemm
             int rows = Math.Min(PackRowBlock, k - p0);
             for (int jp = 0; jp < panels; jp++)
             {
-                float* src = b + (nint)p0 * n + jp * Panel;
+                float* src = b + (nint)p0 * ldb + jp * Panel;
                 float* target = dst + ((nint)jp * k + p0) * Panel;
-                for (int p = 0; p < rows; p++, src += n, target += Panel)
+                for (int p = 0; p < rows; p++, src += ldb, target += Panel)
                 {
                     if (Vector512.IsHardwareAccelerated)
                     {

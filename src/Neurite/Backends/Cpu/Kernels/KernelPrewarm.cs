@@ -248,6 +248,7 @@ internal sealed class KernelPrewarm
         Add(typeof(Gemm), "PackPanel");
         Add(typeof(Gemm), "PackRowBlocks");
         Add(typeof(TransposedPacking), nameof(TransposedPacking.Repack));
+        Add(typeof(TransposedPacking), "RepackStrided");
         Add(typeof(TransposedPacking), nameof(TransposedPacking.TransposePanel));
         Add(typeof(TransposedPacking), "CopyPanel");
         Add(typeof(SequenceLayout), nameof(SequenceLayout.PackInputs));
@@ -256,8 +257,12 @@ internal sealed class KernelPrewarm
         Gemm.AddProductToPrewarm(this, all, features, width, transA: false, transB: false, threads);
         Add(typeof(RecurrentSequence), "ForwardRows");
         foreach (string step in CellMethods(cell)) Add(cell, step);
-        // A reset-before GRU splits R into its gates' and candidate's columns for each pass.
-        if (resetBefore && cell == typeof(GruSequence)) Add(cell, "SplitRecurrentKernel");
+        // A reset-before GRU packs R's gates' and candidate's columns where they lie.
+        if (resetBefore && cell == typeof(GruSequence))
+        {
+            Add(typeof(Gemm), nameof(Gemm.RepackColumns));
+            Add(typeof(TransposedPacking), nameof(TransposedPacking.RepackRows));
+        }
         // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
         int[] stepRows = [.. new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0)];
         // An LSTM's step products fetch the next step's arrays where those fit the L2 and all steps' do not (LstmSequence's

@@ -31,8 +31,6 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private float[] _candidateSums = [];      // (B, U) a_h of a step (resetAfter)
     private float[] _dResetHidden = [];       // (B, U) d(r ⊙ h̃) (reset before)
     private float[] _dRecurrentState = [];    // (B, U) the gradient into h̃
-    private float[] _splitGatesKernel = [];   // (U, 2U) R's z and r columns (reset before)
-    private float[] _splitCandidateKernel = [];// (U, U) R's h columns (reset before)
     private float[] _splitInputKernel = [];   // W's columns for the steps' products: (F, 3U or 2U) gates, then (F, U) W_h
     private float[] _leadBias = [];           // (3U) [b_in_z, b_in_r, b_rec_h]: what starts a step's product (resetAfter)
     private float[] _recurrentBias = [];      // (3U) b_rec, or zeros (resetAfter)
@@ -107,8 +105,6 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             EnsureLength(ref _dResetHidden, batch * u);
             EnsureLength(ref _resetGates, rows * 2 * u);
             EnsureLength(ref _candidateValues, rows * u);
-            EnsureLength(ref _splitGatesKernel, u * 2 * u);
-            EnsureLength(ref _splitCandidateKernel, u * u);
             EnsureLength(ref _dSplitGates, u * 2 * u);
             EnsureLength(ref _dSplitCandidate, u * u);
         }
@@ -139,9 +135,9 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             }
             return;
         }
-        SplitRecurrentKernel(recurrentKernel);
-        Gemm.Repack(_recurrentPacked, _splitGatesKernel.AsSpan(0, u * 2 * u));
-        Gemm.Repack(_candidatePacked!, _splitCandidateKernel.AsSpan(0, u * u));
+        // R's z|r columns and its h columns, each packed where it lies in R.
+        Gemm.RepackColumns(_recurrentPacked, recurrentKernel, 3 * u, 0);
+        Gemm.RepackColumns(_candidatePacked!, recurrentKernel, 3 * u, 2 * u);
     }
 
     private protected override void PrepareFusedProjection(ReadOnlySpan<float> kernel)
@@ -208,20 +204,8 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             if (Steps > 1 || WantsInitialGradient) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
             return;
         }
-        SplitRecurrentKernel(recurrentKernel);
-        TransposedPacking.Repack(_recurrentTransposed, _splitGatesKernel.AsSpan(0, u * 2 * u));
-        TransposedPacking.Repack(_candidateTransposed!, _splitCandidateKernel.AsSpan(0, u * u));
-    }
-
-    /// <summary>Copies R's z|r columns and h columns into two contiguous matrices, so each is one plain GEMM operand.</summary>
-    private void SplitRecurrentKernel(ReadOnlySpan<float> recurrentKernel)
-    {
-        int u = Units;
-        for (int k = 0; k < u; k++)
-        {
-            recurrentKernel.Slice(k * 3 * u, 2 * u).CopyTo(_splitGatesKernel.AsSpan(k * 2 * u, 2 * u));
-            recurrentKernel.Slice(k * 3 * u + 2 * u, u).CopyTo(_splitCandidateKernel.AsSpan(k * u, u));
-        }
+        TransposedPacking.RepackRows(_recurrentTransposed, recurrentKernel, 3 * u, 0);
+        TransposedPacking.RepackRows(_candidateTransposed!, recurrentKernel, 3 * u, 2 * u);
     }
 
     private protected override void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
