@@ -130,7 +130,9 @@ public class GemmTransposedPartsTests
             // K over several K blocks; 70 rows of A: tiles of uneven height and chunks; 5 and 1 rows: short parts.
             // The second shape's C (139 rows of 1024, over an L2) is one whose rows each tile prefetches for a later tile. The
             // first shape's tiles also fetch the next K block (148 KiB) on an L2 of 1 MiB or more (Gemm.TransposedPartsPrefetchNextBlock).
-            foreach (var (k, n, rows) in new[] { (600, 96, new[] { 70, 5, 13 }), (300, 1024, new[] { 131, 5, 3 }) })
+            // The third, a GRU(256)'s reset-before gate pass (dR's 256 rows, dW's 16, 512 columns), runs K blocks of 200 rows on a
+            // 2 MiB L2 to fetch the next one (Gemm.TransposedPartsKBlock), of 256 on a smaller one.
+            foreach (var (k, n, rows) in new[] { (600, 96, new[] { 70, 5, 13 }), (300, 1024, new[] { 131, 5, 3 }), (600, 512, new[] { 256, 16, 1 }) })
                 CheckTransposedProducts(k, n, rows);
             // Packed blocks over half of a 2 MiB L2 (2.4 MiB and 1.6 MiB), whose tiles fetch the next panel's block: two K
             // blocks; one K block in two chunks of rows, where the first chunk's last panel fetches the first for the second.

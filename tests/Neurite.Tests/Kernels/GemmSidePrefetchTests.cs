@@ -161,4 +161,27 @@ public class GemmSidePrefetchTests
         Assert.False(Gemm.TransposedPartsPrefetchNextBlock(1024, 0, 512 * 1024));            // a 512 KiB L2: never
         Assert.False(Gemm.TransposedPartsPrefetchNextBlock(1024, 0, 0));                     // unknown: never
     }
+
+    /// <summary>The weight-gradient pass shortens its K block, down to 128 rows, where that lets the next block fit beside the
+    /// current one; otherwise, and where one block holds all of K, it keeps 256.</summary>
+    [Fact]
+    public void TheWeightGradientBlockShortensOnlyToFetchTheNextOne()
+    {
+        const int mib = 1024 * 1024;
+        // A GRU(256)'s gate pass (512 columns, 273 rows): k·785·4·2 + 273·512·4 ≤ 7/8 of 2 MiB from k = 203 down.
+        Assert.Equal(203, Gemm.TransposedPartsKBlock(6400, 512, 273, 2 * mib));
+        long next = 203L * (512 + 273) * sizeof(float);
+        Assert.True(Gemm.TransposedPartsPrefetchNextBlock(next, next + 273L * 512 * sizeof(float), 2 * mib));
+        next = 204L * (512 + 273) * sizeof(float);
+        Assert.False(Gemm.TransposedPartsPrefetchNextBlock(next, next + 273L * 512 * sizeof(float), 2 * mib));
+        // Fetching already at 256 rows (the LSTM(128)'s pass): unchanged.
+        Assert.Equal(256, Gemm.TransposedPartsKBlock(6400, 512, 145, 2 * mib));
+        // An LSTM(256)'s pass (1024 columns, 273 rows) would need 69 rows; a 1 MiB L2 the GRU's 57: under 128, so 256.
+        Assert.Equal(256, Gemm.TransposedPartsKBlock(6400, 1024, 273, 2 * mib));
+        Assert.Equal(256, Gemm.TransposedPartsKBlock(6400, 512, 273, mib));
+        // One block (K ≤ 256) has no next one; a 512 KiB or unknown L2 fetches nothing.
+        Assert.Equal(256, Gemm.TransposedPartsKBlock(256, 512, 273, 2 * mib));
+        Assert.Equal(256, Gemm.TransposedPartsKBlock(6400, 512, 273, 512 * 1024));
+        Assert.Equal(256, Gemm.TransposedPartsKBlock(6400, 512, 273, 0));
+    }
 }

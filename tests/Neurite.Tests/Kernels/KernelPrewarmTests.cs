@@ -33,6 +33,8 @@ public class KernelPrewarmTests
     [InlineData("gru", 1)]
     [InlineData("gru-long", 1)]
     [InlineData("gru-long", 2)]
+    [InlineData("grubefore-long", 1)]
+    [InlineData("grubefore-long", 2)]
     [InlineData("rnn", 1)]
     public void AfterThePrewarmTheFirstStepCompilesNoKernelOnTheTrainingThread(string model, int threads)
     {

@@ -68,6 +68,8 @@ internal static class PrewarmProbe
             // L2 is large, fetch the next step's arrays as they run.
             "lstm-long" => (new Sequential(new Lstm(128, inputShape: [50, 16]), new Dense(1)), Tensor.Zeros(64, 50, 16), Tensor.Zeros(64, 1)),
             "gru-long" => (new Sequential(new Gru(128, inputShape: [50, 16]), new Dense(1)), Tensor.Zeros(64, 50, 16), Tensor.Zeros(64, 1)),
+            // Reset before: its steps' products fetch lines for the passes (GruSequence.FetchesAhead) on an L2 of 1 MiB or more.
+            "grubefore-long" => (new Sequential(new Gru(128, resetAfter: false, inputShape: [50, 16]), new Dense(1)), Tensor.Zeros(64, 50, 16), Tensor.Zeros(64, 1)),
             "gru" => (new Sequential(new Gru(48, inputShape: [12, 5]), new Dense(1)), Tensor.Zeros(24, 12, 5), Tensor.Zeros(24, 1)),
             "rnn" => (new Sequential(new SimpleRnn(40, inputShape: [10, 6]), new Dense(1)), Tensor.Zeros(16, 10, 6), Tensor.Zeros(16, 1)),
             _ => throw new ArgumentException($"Unknown probe model '{kind}'."),

@@ -44,7 +44,7 @@ internal static class ModelPrewarm
                         prewarm.AddRecurrent(typeof(LstmSequence), batch, input[0], input[1], lstm.Units, 4, layerThreads);
                         break;
                     case Gru gru:
-                        prewarm.AddRecurrent(typeof(GruSequence), batch, input[0], input[1], gru.Units, 3, layerThreads);
+                        prewarm.AddRecurrent(typeof(GruSequence), batch, input[0], input[1], gru.Units, 3, layerThreads, resetBefore: !gru.ResetAfter);
                         break;
                     case SimpleRnn rnn:
                         prewarm.AddRecurrent(typeof(SimpleRnnSequence), batch, input[0], input[1], rnn.Units, 1, layerThreads);

@@ -409,7 +409,8 @@ internal static unsafe partial class Gemm
             }
             if (t_tiles == null || t_tiles.Length < tileCount) t_tiles = new (nint, nint, int)[Math.Max(tileCount, 64)];
             var tiles = t_tiles;
-            int kBlocks = (K + MaxKBlock - 1) / MaxKBlock;
+            int maxKBlock = TransposedPartsKBlock(K, N, totalRows, CacheSizes.L2Bytes);
+            int kBlocks = (K + maxKBlock - 1) / maxKBlock;
             for (int kb = 0; kb < kBlocks; kb++)
             {
                 int k0 = K * kb / kBlocks, kc = K * (kb + 1) / kBlocks - k0;

@@ -166,9 +166,10 @@ internal static unsafe partial class Gemm
                 // On x86 the tiles fetch a later C tile (and the next panel's block, or the next K block) inside their k loop.
                 if (Sse.IsSupported) AddTiles(prewarm, PathPrefix(path), "TnPfC", rows, maxRows);
             }
-        int kBlocks = (k + MaxKBlock - 1) / MaxKBlock;
+        int totalRows = partRows.Sum(), n = minN, maxKBlock = TransposedPartsKBlock(k, n, totalRows, CacheSizes.L2Bytes);
+        int kBlocks = (k + maxKBlock - 1) / maxKBlock;
         if (kBlocks < 2) return;
-        int totalRows = partRows.Sum(), blockRows = k / kBlocks, n = minN;
+        int blockRows = k / kBlocks;
         long next = (long)blockRows * (n + totalRows) * sizeof(float), resident = next + (long)totalRows * n * sizeof(float);
         if (!TransposedPartsPrefetchNextBlock(next, resident, CacheSizes.L2Bytes)) return;
         foreach (int rows in partRows)

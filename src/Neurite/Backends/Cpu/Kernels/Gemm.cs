@@ -320,11 +320,38 @@ internal static unsafe partial class Gemm
             float* dst = pp + packed.Offset;
             if (n % Panel == 0 && Vector256.IsHardwareAccelerated)
             {
-                PackRowBlocks(pb, k, n, dst);
+                PackRowBlocks(pb, k, n, n, dst);
                 return;
             }
             for (int jp = 0; jp < packed.Panels; jp++)
                 PackPanel(pb, k, n, false, jp, dst + (nint)jp * k * Panel);
+        }
+    }
+
+    /// <summary>
+    /// Refreshes <paramref name="packed"/> (K × N) from columns [<paramref name="firstColumn"/>, + N) of a row-major B whose rows
+    /// lie <paramref name="ldb"/> floats apart: a block of a wider matrix's columns (a reset-before GRU's R_zr and R_h, the z|r
+    /// and h columns of R) packed without copying them out first. The same packed values as copying the columns into an N-wide
+    /// matrix and <see cref="Repack(PackedMatrix, ReadOnlySpan{float}, bool)"/>.
+    /// </summary>
+    internal static void RepackColumns(PackedMatrix packed, ReadOnlySpan<float> b, int ldb, int firstColumn)
+    {
+        ArgumentNullException.ThrowIfNull(packed);
+        int k = packed.K, n = packed.N;
+        if (firstColumn < 0 || firstColumn + n > ldb || (k > 0 && b.Length < (long)(k - 1) * ldb + firstColumn + n))
+            throw new ArgumentException(
+                $"Gemm.RepackColumns needs columns {firstColumn}..{firstColumn + n - 1} of {k} rows {ldb} floats apart, but B has {b.Length} values.", nameof(b));
+        if (k == 0 || n == 0) return;
+        fixed (float* pb = b, pp = packed.Storage)
+        {
+            float* src = pb + firstColumn, dst = pp + packed.Offset;
+            if (n % Panel == 0 && Vector256.IsHardwareAccelerated)
+            {
+                PackRowBlocks(src, k, n, ldb, dst);
+                return;
+            }
+            for (int jp = 0; jp < packed.Panels; jp++)
+                PackPanel(src, k, n, false, jp, dst + (nint)jp * k * Panel, ldb);
         }
     }
 
@@ -339,7 +366,7 @@ internal static unsafe partial class Gemm
     /// contiguous run per block: 2–4× faster at 256 × 1024 and 512 × 2048 (bench/results/sweep-s8.md, s8-rec).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void PackRowBlocks(float* b, int k, int n, float* dst)
+    private static void PackRowBlocks(float* b, int k, int n, int ldb, float* dst)
     {
         int panels = n / Panel;
         for (int p0 = 0; p0 < k; p0 += PackRowBlock)
@@ -347,9 +374,9 @@ internal static unsafe partial class Gemm
             int rows = Math.Min(PackRowBlock, k - p0);
             for (int jp = 0; jp < panels; jp++)
             {
-                float* src = b + (nint)p0 * n + jp * Panel;
+                float* src = b + (nint)p0 * ldb + jp * Panel;
                 float* target = dst + ((nint)jp * k + p0) * Panel;
-                for (int p = 0; p < rows; p++, src += n, target += Panel)
+                for (int p = 0; p < rows; p++, src += ldb, target += Panel)
                 {
                     if (Vector512.IsHardwareAccelerated)
                     {
@@ -560,6 +587,30 @@ internal static unsafe partial class Gemm
         get => !t_noTransposedTileStream;
         set => t_noTransposedTileStream = !value;
     }
+
+    /// <summary>
+    /// The longest K block of <see cref="AddTransposedProducts"/> over <paramref name="k"/> rows of B, <paramref name="n"/> columns
+    /// wide, for parts of <paramref name="totalRows"/> rows in all: <see cref="MaxKBlock"/>, or, where the next block of that length would not fit
+    /// beside the current one (<see cref="TransposedPartsPrefetchNextBlock"/>) but one of at least
+    /// <see cref="MinPrefetchingTransposedKBlock"/> rows would, the longest that fits, so that the tiles fetch the next block
+    /// instead of the packing and the copies reading it from memory. Each tile then runs fewer k a call and C is read once per
+    /// block more often, from L2. A GRU(256)'s reset-before gate pass (N = 512, 273 rows: 785 KiB beside 1.3 MiB at 256 rows)
+    /// takes 203 rows on a 2 MiB L2; its training step at B = 256, T = 50 ran 3 % faster (bench/results/sweep-s12.md,
+    /// s12-grubefore). Blocking K never changes a result: each element's chain continues from C in order.
+    /// </summary>
+    internal static int TransposedPartsKBlock(int k, int n, int totalRows, int l2Bytes)
+    {
+        long rowBytes = ((long)n + totalRows) * sizeof(float), cBytes = (long)totalRows * n * sizeof(float);
+        // One block has no next one to fetch.
+        if (k <= MaxKBlock || l2Bytes < MinL2ForResidentPanels || rowBytes <= 0
+            || TransposedPartsPrefetchNextBlock(MaxKBlock * rowBytes, MaxKBlock * rowBytes + cBytes, l2Bytes)) return MaxKBlock;
+        long fits = Math.Min(l2Bytes / 2 / rowBytes, ((long)l2Bytes * 7 / 8 - cBytes) / (2 * rowBytes));
+        return fits >= MinPrefetchingTransposedKBlock ? (int)fits : MaxKBlock;
+    }
+
+    /// <summary>The shortest K block <see cref="TransposedPartsKBlock"/> takes to fetch the next one: half of
+    /// <see cref="MaxKBlock"/>, so that a tile's call still runs long beside its C's load and store.</summary>
+    internal const int MinPrefetchingTransposedKBlock = MaxKBlock / 2;
 
     /// <summary>The smallest L2 in which a packed B of half its size is taken to stay (<see cref="StaysInL2"/>).</summary>
     internal const int MinL2ForResidentPanels = 1024 * 1024;

@@ -241,13 +241,14 @@ internal sealed class KernelPrewarm
     /// <see cref="ColumnLoop"/> (every pass the cell type hands it, read from its code), the weight gradients, and the
     /// products of <paramref name="batch"/> rows (or a half of them on two threads) over <paramref name="steps"/> steps.
     /// </summary>
-    public void AddRecurrent(Type cell, int batch, int steps, int features, int units, int gates, int threads)
+    public void AddRecurrent(Type cell, int batch, int steps, int features, int units, int gates, int threads, bool resetBefore = false)
     {
         Initialize(typeof(GemmMicroKernels));
         Add(typeof(Gemm), nameof(Gemm.Repack));
         Add(typeof(Gemm), "PackPanel");
         Add(typeof(Gemm), "PackRowBlocks");
         Add(typeof(TransposedPacking), nameof(TransposedPacking.Repack));
+        Add(typeof(TransposedPacking), "RepackStrided");
         Add(typeof(TransposedPacking), nameof(TransposedPacking.TransposePanel));
         Add(typeof(TransposedPacking), "CopyPanel");
         Add(typeof(SequenceLayout), nameof(SequenceLayout.PackInputs));
@@ -256,12 +257,21 @@ internal sealed class KernelPrewarm
         Gemm.AddProductToPrewarm(this, all, features, width, transA: false, transB: false, threads);
         Add(typeof(RecurrentSequence), "ForwardRows");
         foreach (string step in CellMethods(cell)) Add(cell, step);
+        // A reset-before GRU packs R's gates' and candidate's columns where they lie.
+        if (resetBefore && cell == typeof(GruSequence))
+        {
+            Add(typeof(Gemm), nameof(Gemm.RepackColumns));
+            Add(typeof(TransposedPacking), nameof(TransposedPacking.RepackRows));
+        }
         // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
         int[] stepRows = [.. new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0)];
         // An LSTM's step products fetch the next step's arrays where those fit the L2 and all steps' do not (LstmSequence's
         // steps); listed wherever either pass's would (the backward's step, the forward's sequence of the whole batch: the larger).
+        // A reset-before GRU's do where any of its products would (GruSequence.FetchesAhead).
         bool SidePrefetch(int rows) => cell == typeof(LstmSequence)
-            && RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * batch * (width + 3 * units), CacheSizes.L2Bytes);
+            ? RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * batch * (width + 3 * units), CacheSizes.L2Bytes)
+            : cell == typeof(GruSequence) && resetBefore
+                && new[] { (true, true), (true, false), (false, true) }.Any(p => GruSequence.FetchesAhead(rows, batch, steps, units, p.Item1, p.Item2, CacheSizes.L2Bytes));
         // A sequence of the batch or of a half of it whose gate values make a large pass takes the input projection inside the
         // step products (RecurrentSequence.TakesInputProjection) and shares one pass for its weight gradients.
         bool largeSequence = stepRows.Any(rows => RecurrentSequence.IsLargeGatePass((long)steps * rows * width));

@@ -32,17 +32,39 @@ internal static unsafe class TransposedPacking
             throw new ArgumentException(
                 $"TransposedPacking.Repack needs B stored (N,K) with n*k = {n}*{k} = {(long)k * n} values (the packed matrix's shape), but it has {b.Length}. Pass B with the shape the PackedMatrix was made for.",
                 nameof(b));
+        RepackStrided(packed, b, k, 0, allowVector);
+    }
+
+    /// <summary>
+    /// As <see cref="Repack(PackedMatrix, ReadOnlySpan{float})"/> for a B whose N stored rows lie <paramref name="stride"/> floats
+    /// apart, K values of each from <paramref name="firstValue"/> on: the transpose of a block of a wider matrix's columns (a
+    /// reset-before GRU's R_zrᵀ and R_hᵀ from R) without copying them out first. The same packed values as copying them into
+    /// an (N, K) matrix and <see cref="Repack(PackedMatrix, ReadOnlySpan{float})"/>.
+    /// </summary>
+    internal static void RepackRows(PackedMatrix packed, ReadOnlySpan<float> b, int stride, int firstValue, bool allowVector = true)
+    {
+        ArgumentNullException.ThrowIfNull(packed);
+        int k = packed.K, n = packed.N;
+        if (firstValue < 0 || firstValue + k > stride || (n > 0 && b.Length < (long)(n - 1) * stride + firstValue + k))
+            throw new ArgumentException(
+                $"TransposedPacking.RepackRows needs values {firstValue}..{firstValue + k - 1} of {n} rows {stride} floats apart, but B has {b.Length} values.", nameof(b));
+        RepackStrided(packed, b, stride, firstValue, allowVector);
+    }
+
+    private static void RepackStrided(PackedMatrix packed, ReadOnlySpan<float> b, int stride, int firstValue, bool allowVector)
+    {
+        int k = packed.K, n = packed.N;
         if (k == 0 || n == 0) return;
         bool vectorized = allowVector && Avx.IsSupported;
         fixed (float* pb = b, pp = packed.Storage)
         {
-            float* dst = pp + packed.Offset;
+            float* dst = pp + packed.Offset, source = pb + firstValue;
             for (int jp = 0; jp < packed.Panels; jp++)
             {
                 int j0 = jp * Panel, cols = Math.Min(Panel, n - j0);
                 float* panel = dst + (nint)jp * k * Panel;
-                if (vectorized && cols == Panel) TransposePanel(pb + (nint)j0 * k, k, k, panel);
-                else CopyPanel(pb + (nint)j0 * k, k, k, cols, panel);
+                if (vectorized && cols == Panel) TransposePanel(source + (nint)j0 * stride, stride, k, panel);
+                else CopyPanel(source + (nint)j0 * stride, stride, k, cols, panel);
             }
         }
     }

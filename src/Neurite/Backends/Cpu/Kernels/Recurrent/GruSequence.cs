@@ -31,8 +31,6 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private float[] _candidateSums = [];      // (B, U) a_h of a step (resetAfter)
     private float[] _dResetHidden = [];       // (B, U) d(r ⊙ h̃) (reset before)
     private float[] _dRecurrentState = [];    // (B, U) the gradient into h̃
-    private float[] _splitGatesKernel = [];   // (U, 2U) R's z and r columns (reset before)
-    private float[] _splitCandidateKernel = [];// (U, U) R's h columns (reset before)
     private float[] _splitInputKernel = [];   // W's columns for the steps' products: (F, 3U or 2U) gates, then (F, U) W_h
     private float[] _leadBias = [];           // (3U) [b_in_z, b_in_r, b_rec_h]: what starts a step's product (resetAfter)
     private float[] _recurrentBias = [];      // (3U) b_rec, or zeros (resetAfter)
@@ -107,8 +105,6 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             EnsureLength(ref _dResetHidden, batch * u);
             EnsureLength(ref _resetGates, rows * 2 * u);
             EnsureLength(ref _candidateValues, rows * u);
-            EnsureLength(ref _splitGatesKernel, u * 2 * u);
-            EnsureLength(ref _splitCandidateKernel, u * u);
             EnsureLength(ref _dSplitGates, u * 2 * u);
             EnsureLength(ref _dSplitCandidate, u * u);
         }
@@ -126,6 +122,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private protected override void PrepareForward(ReadOnlySpan<float> recurrentKernel, ReadOnlySpan<float> bias)
     {
         int u = Units;
+        FetchedAhead = false;
         if (ResetAfter)
         {
             Gemm.Repack(_recurrentPacked, recurrentKernel);
@@ -138,9 +135,9 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             }
             return;
         }
-        SplitRecurrentKernel(recurrentKernel);
-        Gemm.Repack(_recurrentPacked, _splitGatesKernel.AsSpan(0, u * 2 * u));
-        Gemm.Repack(_candidatePacked!, _splitCandidateKernel.AsSpan(0, u * u));
+        // R's z|r columns and its h columns, each packed where it lies in R.
+        Gemm.RepackColumns(_recurrentPacked, recurrentKernel, 3 * u, 0);
+        Gemm.RepackColumns(_candidatePacked!, recurrentKernel, 3 * u, 2 * u);
     }
 
     private protected override void PrepareFusedProjection(ReadOnlySpan<float> kernel)
@@ -201,25 +198,14 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     private protected override void PrepareBackward(ReadOnlySpan<float> recurrentKernel)
     {
         int u = Units;
+        FetchedAhead = false;
         if (ResetAfter)
         {
             if (Steps > 1 || WantsInitialGradient) TransposedPacking.Repack(_recurrentTransposed, recurrentKernel);
             return;
         }
-        SplitRecurrentKernel(recurrentKernel);
-        TransposedPacking.Repack(_recurrentTransposed, _splitGatesKernel.AsSpan(0, u * 2 * u));
-        TransposedPacking.Repack(_candidateTransposed!, _splitCandidateKernel.AsSpan(0, u * u));
-    }
-
-    /// <summary>Copies R's z|r columns and h columns into two contiguous matrices, so each is one plain GEMM operand.</summary>
-    private void SplitRecurrentKernel(ReadOnlySpan<float> recurrentKernel)
-    {
-        int u = Units;
-        for (int k = 0; k < u; k++)
-        {
-            recurrentKernel.Slice(k * 3 * u, 2 * u).CopyTo(_splitGatesKernel.AsSpan(k * 2 * u, 2 * u));
-            recurrentKernel.Slice(k * 3 * u + 2 * u, u).CopyTo(_splitCandidateKernel.AsSpan(k * u, u));
-        }
+        TransposedPacking.RepackRows(_recurrentTransposed, recurrentKernel, 3 * u, 0);
+        TransposedPacking.RepackRows(_candidateTransposed!, recurrentKernel, 3 * u, 2 * u);
     }
 
     private protected override void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
@@ -260,13 +246,26 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         var resetGates = _resetGates.AsSpan((step * batch + b0) * 2 * u, rowsHere * 2 * u);
         var candidateValues = _candidateValues.AsSpan(step * stateSize + b0 * u, rowsHere * u);
         var resetHidden = _resetHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u);
+        // The gates' product fetches what this step's two passes write (r ⊙ h̃, h'), the candidate's product what the next
+        // step's products write (its z and r sums, its ĥ sum): lines otherwise first read from memory by a store.
+        SidePrefetch gatesSide = default, candidateSide = default;
+        if (FetchesAhead(forward: true, gatesProduct: true, rowsHere))
+        {
+            gatesSide.Add(Pointer(resetHidden), rowsHere * u);
+            gatesSide.Add(Pointer(Hidden.AsSpan((step + 1) * stateSize + b0 * u)), rowsHere * u);
+        }
+        if (step + 1 < Steps && FetchesAhead(forward: true, gatesProduct: false, rowsHere))
+        {
+            candidateSide.Add(Pointer(_resetGates.AsSpan(((step + 1) * batch + b0) * 2 * u)), rowsHere * 2 * u);
+            candidateSide.Add(Pointer(_candidateValues.AsSpan((step + 1) * stateSize + b0 * u)), rowsHere * u);
+        }
         if (FusedProjection)
             Gemm.MultiplyWithLead(StepInputs(step, b0, b1), _inputGatesPacked!, recurrentInput, _recurrentPacked,
-                hasBias ? Bias.ReadOnly[..(2 * u)] : default, resetGates, rowsHere);
+                hasBias ? Bias.ReadOnly[..(2 * u)] : default, resetGates, rowsHere, gatesSide);
         else
         {
             for (int row = 0; row < rowsHere; row++) gates.Slice(row * g3, 2 * u).CopyTo(resetGates.Slice(row * 2 * u, 2 * u));
-            Gemm.Multiply(recurrentInput, _recurrentPacked, resetGates, rowsHere, accumulate: true);
+            Gemm.Multiply(recurrentInput, _recurrentPacked, resetGates, rowsHere, accumulate: true, side: gatesSide);
         }
         ColumnLoop.Run(Path, new GatesForward
         {
@@ -275,11 +274,11 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         }, u, rowsHere);
         if (FusedProjection)
             Gemm.MultiplyWithLead(StepInputs(step, b0, b1), _inputCandidatePacked!, resetHidden, _candidatePacked!,
-                hasBias ? Bias.ReadOnly.Slice(2 * u, u) : default, candidateValues, rowsHere);
+                hasBias ? Bias.ReadOnly.Slice(2 * u, u) : default, candidateValues, rowsHere, candidateSide);
         else
         {
             for (int row = 0; row < rowsHere; row++) gates.Slice(row * g3 + 2 * u, u).CopyTo(candidateValues.Slice(row * u, u));
-            Gemm.Multiply(resetHidden, _candidatePacked!, candidateValues, rowsHere, accumulate: true);
+            Gemm.Multiply(resetHidden, _candidatePacked!, candidateValues, rowsHere, accumulate: true, side: candidateSide);
         }
         ColumnLoop.Run(Path, new CandidateForward
         {
@@ -320,7 +319,16 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
                 Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
             }, u, rowsHere);
             var dResetHidden = _dResetHidden.AsSpan(b0 * u, rowsHere * u);
-            Gemm.Multiply(candidateValues, _candidateTransposed!, dResetHidden, rowsHere);
+            // The products fetch what the previous step's passes read from memory: its ĥ and h, then its z and r.
+            SidePrefetch candidateSide = default, gatesSide = default;
+            if (step > 0 && FetchesAhead(forward: false, gatesProduct: false, rowsHere))
+            {
+                candidateSide.Add(Pointer(_candidateValues.AsSpan((step - 1) * stateSize + b0 * u)), rowsHere * u);
+                candidateSide.Add(Pointer(Hidden.AsSpan((step - 1) * stateSize + b0 * u)), rowsHere * u);
+            }
+            if (step > 0 && FetchesAhead(forward: false, gatesProduct: true, rowsHere))
+                gatesSide.Add(Pointer(_resetGates.AsSpan(((step - 1) * batch + b0) * 2 * u)), rowsHere * 2 * u);
+            Gemm.Multiply(candidateValues, _candidateTransposed!, dResetHidden, rowsHere, side: candidateSide);
             ReadOnlySpan<float> recurrentInput = HasRecurrentMask ? DroppedHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u) : hPrev;
             ColumnLoop.Run(Path, new ResetBackward
             {
@@ -329,11 +337,40 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
                 AddToHidden = !HasRecurrentMask,
             }, u, rowsHere);
             if (!needPrevious) return;
-            Gemm.Multiply(resetGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true);
+            Gemm.Multiply(resetGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true, side: gatesSide);
         }
         if (!HasRecurrentMask) return;
         SequenceLayout.Multiply(dRecurrentState, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dRecurrentState);
         SequenceLayout.Add(dRecurrentState, dh);
+    }
+
+    /// <summary>Lets the reset-before steps' products fetch lines for the steps' passes (on by default; tests turn it off to compare the bits).</summary>
+    internal bool AllowFetchAhead { get; set; } = true;
+
+    /// <summary>Whether a product of the latest pass's steps fetched lines for the passes (<see cref="FetchesAhead(bool, bool, int)"/>).</summary>
+    internal bool FetchedAhead { get; private set; }
+
+    /// <summary>
+    /// Whether a reset-before step's product of <paramref name="rowsHere"/> rows fetches lines for the passes around it: forward,
+    /// the gates' product 2U a row (r ⊙ h̃ and h' of this step), the candidate's 3U (the next step's z and r sums and ĥ sum);
+    /// backward 2U each (the previous step's ĥ and h, then its z and r). The LSTM's rule (<see cref="RecurrentSequence.PrefetchesNextStep"/>)
+    /// for those lines beside the arrays of all steps (5U a row forward, 4U backward): at U = 256 the 128-row halves fetch,
+    /// and the backward's cell passes then read L2 instead of memory. U = 512 halves (over a quarter of a 2 MiB L2) fetch nothing.
+    /// </summary>
+    private bool FetchesAhead(bool forward, bool gatesProduct, int rowsHere)
+    {
+        if (ResetAfter || !AllowFetchAhead || Path == KernelPath.Scalar || !FetchesAhead(rowsHere, Batch, Steps, Units, forward, gatesProduct, CacheSizes.L2Bytes)) return false;
+        FetchedAhead = true;
+        return true;
+    }
+
+    /// <summary>The rule of <see cref="FetchesAhead(bool, bool, int)"/> for a reset-before sequence of <paramref name="batch"/> rows
+    /// over <paramref name="steps"/> steps on an L2 of <paramref name="l2Bytes"/> (the kernel prewarm asks the same).</summary>
+    internal static bool FetchesAhead(int rowsHere, int batch, int steps, int units, bool forward, bool gatesProduct, int l2Bytes)
+    {
+        long floats = (long)rowsHere * units * (forward && !gatesProduct ? 3 : 2);
+        long sequence = (long)steps * batch * units * (forward ? 5 : 4);
+        return PrefetchesNextStep(floats, sequence, l2Bytes);
     }
 
     /// <summary>
