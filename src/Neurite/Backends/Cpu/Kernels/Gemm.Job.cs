@@ -673,19 +673,15 @@ internal static unsafe partial class Gemm
                 int r = 0;
                 // Eight rows at a time go through 8×8 register transposes; value by value (each store a tile row from the
                 // last) the copy was about 3 % of a GRU(1024) step at B = 64.
-                if (Avx.IsSupported && mr >= 8)
+                if (Avx.IsSupported)
                 {
                     int kMain = kc & ~7;
-                    while (r < mr)
+                    for (; r + 8 <= mr; r += 8)
                     {
-                        // A tile's last rows short of eight (2–3 of 10–11 at B = 64: 1.5 % of an LSTM(1024) step value by
-                        // value) go as the tile's last eight rows, rewriting a few already copied with the same values.
-                        int first = Math.Min(r, mr - 8);
-                        float* src = A + (nint)(i + first) * K + k0;
-                        for (int p = 0; p < kMain; p += 8) TransposedPacking.Transpose8x8(src + p, K, dst + p * mr + first, mr);
+                        float* src = A + (nint)(i + r) * K + k0;
+                        for (int p = 0; p < kMain; p += 8) TransposedPacking.Transpose8x8(src + p, K, dst + p * mr + r, mr);
                         for (int q = 0; q < 8; q++)
-                            for (int p = kMain; p < kc; p++) dst[p * mr + first + q] = src[(nint)q * K + p];
-                        r = first + 8;
+                            for (int p = kMain; p < kc; p++) dst[p * mr + r + q] = src[(nint)q * K + p];
                     }
                 }
                 for (; r < mr; r++)
