@@ -432,9 +432,11 @@ public class GemmTests
             int k0 = Gemm.PackRowMajorAMinK, n0 = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth;
             // 40 rows make tiles of 10: eight rows of each go through register transposes, and K blocks of 206 and 207
             // values leave a few that do not. Beside a B packed whole (each tile prefetching the next panel) A is copied from
-            // shorter rows: one K block (K = 256) and two ragged ones (K = 300 + 9).
+            // shorter rows: one K block (K = 256) and two ragged ones (K = 300 + 9). M = 8, 9, 12 and 23 make 512-bit tiles of
+            // exactly eight rows, of eight and one, of eight and four, and of 12 and 11 (the copy's transposed rows and its tails).
             int k1 = Gemm.PackRowMajorAPrefetchingMinK;
-            foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0), (40, k0 + 7, n0), (64, k1, n0), (29, k1 + 53, n0 + 9) })
+            foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0), (40, k0 + 7, n0), (64, k1, n0), (29, k1 + 53, n0 + 9),
+                (8, k0 + 3, n0), (9, k0 + 7, n0), (12, k0 + 5, n0 + 13), (23, k1 + 53, n0) })
                 foreach (bool transB in new[] { false, true })
                 {
                     var a = KernelPaths.RandomValues(m * k, ++seed);
