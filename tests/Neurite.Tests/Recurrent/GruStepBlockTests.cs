@@ -16,7 +16,7 @@ public class GruStepBlockTests
 {
     // 40 rows (a 2-thread part: 20) in blocks of 10–20 (or 5–10); 40 × 44 × 96 gate values take the input projection into the
     // step products on the vector paths, and all steps' arrays (5U a row, 1.1 MiB) exceed half of a 2 MiB L2, so the blocks
-    // also fetch the next block's lines (a prefetch changes no value).
+    // fetch the next block's lines (a prefetch changes no value).
     private const int Batch = 40, Steps = 44, Units = 32, Features = 5;
 
     [Theory]

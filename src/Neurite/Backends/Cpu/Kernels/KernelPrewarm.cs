@@ -270,16 +270,15 @@ internal sealed class KernelPrewarm
             : cell == typeof(GruSequence) && !resetBefore ? GruSequence.StepRowBlocks(rows, units, CacheSizes.L2Bytes) : 1;
         static IEnumerable<int> BlockRows(int rows, int blocks) => Enumerable.Range(0, blocks).Select(k => rows * (k + 1) / blocks - rows * k / blocks);
         int[] productRows = [.. stepRows.SelectMany(rows => BlockRows(rows, Blocks(rows))).Distinct()];
-        int[] blockRows = [.. stepRows.Where(rows => Blocks(rows) > 1).SelectMany(rows => BlockRows(rows, Blocks(rows))).Distinct()];
         // An LSTM's step products fetch the next step's arrays where those fit the L2 and all steps' do not (LstmSequence's
         // steps); listed wherever either pass's would (the backward's step, the forward's sequence of the whole batch: the larger).
         // A reset-before GRU's do where any of its products would (GruSequence.FetchesAhead).
-        // A reset-after GRU's fetch the next block's where its steps are cut in blocks (GruSequence.FetchesNextBlock).
+        // A reset-after GRU's fetch the next block's (GruSequence.FetchesNextBlock).
         bool SidePrefetch(int rows) => cell == typeof(LstmSequence)
             ? RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * batch * (width + 3 * units), CacheSizes.L2Bytes)
             : cell == typeof(GruSequence) && (resetBefore
                 ? new[] { (true, true), (true, false), (false, true) }.Any(p => GruSequence.FetchesAhead(rows, batch, steps, units, p.Item1, p.Item2, CacheSizes.L2Bytes))
-                : blockRows.Contains(rows) && RecurrentSequence.PrefetchesNextStep(5L * rows * units, 5L * steps * batch * units, CacheSizes.L2Bytes));
+                : RecurrentSequence.PrefetchesNextStep(5L * rows * units, 5L * steps * batch * units, CacheSizes.L2Bytes));
         // A sequence of the batch or of a half of it whose gate values make a large pass takes the input projection inside the
         // step products (RecurrentSequence.TakesInputProjection) and shares one pass for its weight gradients.
         bool largeSequence = stepRows.Any(rows => RecurrentSequence.IsLargeGatePass((long)steps * rows * width));

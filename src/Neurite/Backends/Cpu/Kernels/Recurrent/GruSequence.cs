@@ -221,16 +221,15 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         for (int k = 0; k < blocks; k++)
         {
             int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
-            var next = blocks > 1 ? NextBlock(step, b0, b1, blocks, k, step + 1) : default;
-            ResetAfterForwardBlock(step, r0, r1, recurrentInput.Slice((r0 - b0) * u, (r1 - r0) * u), blocks > 1, next);
+            ResetAfterForwardBlock(step, r0, r1, recurrentInput.Slice((r0 - b0) * u, (r1 - r0) * u), NextBlock(step, b0, b1, blocks, k, step + 1));
         }
     }
 
     /// <summary>
-    /// Reset after, rows [b0, b1) of a step; a step cut in blocks (<paramref name="blocked"/>) fetches the <paramref name="next"/>
-    /// block's lines in its product where <see cref="FetchesNextBlock"/>.
+    /// Reset after, rows [b0, b1) of a step; its product fetches the lines of the block that runs <paramref name="next"/> (this step's
+    /// next rows, or the next step's first) where <see cref="FetchesNextBlock"/>.
     /// </summary>
-    private void ResetAfterForwardBlock(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput, bool blocked, (int Step, int Start, int End) next)
+    private void ResetAfterForwardBlock(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput, (int Step, int Start, int End) next)
     {
         int batch = Batch, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
         var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
@@ -240,7 +239,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         var candidateSums = _candidateSums.AsSpan(b0 * u, rowsHere * u);
         // What the next block writes: its gates' rows (the product's C), ĥ and h'.
         var side = new SidePrefetch();
-        if (blocked && next.Step < Steps && FetchesNextBlock(next.End - next.Start))
+        if (next.Step < Steps && FetchesNextBlock(next.End - next.Start))
         {
             int rows = next.End - next.Start, current = next.Step * stateSize + next.Start * u;
             side.Add(Pointer(Gates.AsSpan((current / u) * g3)), rows * g3);
@@ -275,7 +274,8 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     /// <summary>
     /// Whether a reset-after block's product fetches the next block's lines (5U a row: forward its gates' rows, ĥ and h'; backward
     /// the same rows of the step before, ĥ and h): the LSTM's rule (<see cref="RecurrentSequence.PrefetchesNextStep"/>) beside all
-    /// steps' arrays. Only steps cut in blocks fetch: whole steps fetching the next step measured no gain (s12-grubefore).
+    /// steps' arrays: GRU(128) at 32-row halves fetches the next step's lines, GRU(256) at 128-row halves, cut in blocks of 64, the next
+    /// block's; GRU(512) halves (1.25 MiB) fetch nothing.
     /// </summary>
     private bool FetchesNextBlock(int rows) => PrefetchesNextStep(5L * rows * Units, 5L * Steps * Batch * Units, CacheSizes.L2Bytes);
 
@@ -341,8 +341,8 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
             int blocks = RowBlocks(b1 - b0);
             for (int k = 0; k < blocks; k++)
             {
-                var next = blocks > 1 ? NextBlock(step, b0, b1, blocks, k, step - 1) : default;
-                ResetAfterBackwardBlock(step, BlockStart(b0, b1, blocks, k), BlockStart(b0, b1, blocks, k + 1), needPrevious, blocks > 1, next);
+                ResetAfterBackwardBlock(step, BlockStart(b0, b1, blocks, k), BlockStart(b0, b1, blocks, k + 1), needPrevious,
+                    NextBlock(step, b0, b1, blocks, k, step - 1));
             }
             return;
         }
@@ -386,7 +386,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     }
 
     /// <summary>Reset after, backward through rows [b0, b1) of a step (see <see cref="ResetAfterForwardBlock"/>).</summary>
-    private void ResetAfterBackwardBlock(int step, int b0, int b1, bool needPrevious, bool blocked, (int Step, int Start, int End) next)
+    private void ResetAfterBackwardBlock(int step, int b0, int b1, bool needPrevious, (int Step, int Start, int End) next)
     {
         int batch = Batch, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
         AddOutputGradient(step, b0, b1);
@@ -403,7 +403,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         if (!needPrevious) return;
         // The product fetches what the next block's pass reads: its gates' rows, ĥ and h.
         var side = new SidePrefetch();
-        if (blocked && next.Step >= 0 && FetchesNextBlock(next.End - next.Start))
+        if (next.Step >= 0 && FetchesNextBlock(next.End - next.Start))
         {
             int rows = next.End - next.Start, current = next.Step * stateSize + next.Start * u;
             side.Add(Pointer(Gates.AsSpan((current / u) * g3)), rows * g3);
