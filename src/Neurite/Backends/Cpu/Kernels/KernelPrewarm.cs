@@ -265,13 +265,20 @@ internal sealed class KernelPrewarm
         }
         // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
         int[] stepRows = [.. new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0)];
+        // An LSTM and a reset-after GRU run a large step's products a block of rows at a time (RecurrentSequence.StepRowBlocks).
+        int Blocks(int rows) => cell == typeof(LstmSequence) ? LstmSequence.StepRowBlocks(rows, units, width, CacheSizes.L2Bytes)
+            : cell == typeof(GruSequence) && !resetBefore ? GruSequence.StepRowBlocks(rows, units, CacheSizes.L2Bytes) : 1;
+        static IEnumerable<int> BlockRows(int rows, int blocks) => Enumerable.Range(0, blocks).Select(k => rows * (k + 1) / blocks - rows * k / blocks);
+        int[] productRows = [.. stepRows.SelectMany(rows => BlockRows(rows, Blocks(rows))).Distinct()];
         // An LSTM's step products fetch the next step's arrays where those fit the L2 and all steps' do not (LstmSequence's
         // steps); listed wherever either pass's would (the backward's step, the forward's sequence of the whole batch: the larger).
         // A reset-before GRU's do where any of its products would (GruSequence.FetchesAhead).
+        // A reset-after GRU's fetch the next block's (GruSequence.FetchesNextBlock).
         bool SidePrefetch(int rows) => cell == typeof(LstmSequence)
             ? RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * batch * (width + 3 * units), CacheSizes.L2Bytes)
-            : cell == typeof(GruSequence) && resetBefore
-                && new[] { (true, true), (true, false), (false, true) }.Any(p => GruSequence.FetchesAhead(rows, batch, steps, units, p.Item1, p.Item2, CacheSizes.L2Bytes));
+            : cell == typeof(GruSequence) && (resetBefore
+                ? new[] { (true, true), (true, false), (false, true) }.Any(p => GruSequence.FetchesAhead(rows, batch, steps, units, p.Item1, p.Item2, CacheSizes.L2Bytes))
+                : RecurrentSequence.PrefetchesNextStep(5L * rows * units, 5L * steps * batch * units, CacheSizes.L2Bytes));
         // A sequence of the batch or of a half of it whose gate values make a large pass takes the input projection inside the
         // step products (RecurrentSequence.TakesInputProjection) and shares one pass for its weight gradients.
         bool largeSequence = stepRows.Any(rows => RecurrentSequence.IsLargeGatePass((long)steps * rows * width));
@@ -281,12 +288,6 @@ internal sealed class KernelPrewarm
             Add(cell, "SplitInputKernel");
             Add(typeof(SequenceLayout), nameof(SequenceLayout.FillRowsWithBias));
         }
-        // An LSTM runs a large step's products a block of rows at a time (LstmSequence.StepRowBlocks).
-        int[] productRows = cell != typeof(LstmSequence) ? stepRows : [.. stepRows.SelectMany(rows =>
-        {
-            int blocks = LstmSequence.StepRowBlocks(rows, units, width, CacheSizes.L2Bytes);
-            return Enumerable.Range(0, blocks).Select(k => rows * (k + 1) / blocks - rows * k / blocks);
-        }).Distinct()];
         foreach (int rows in productRows)
             Gemm.AddProductToPrewarm(this, rows, units, width, transA: false, transB: false, threads: 1, prepacked: true, sidePrefetch: SidePrefetch(rows),
                 lead: leads);
@@ -312,7 +313,7 @@ internal sealed class KernelPrewarm
     // The cell's own methods with loops, where it has them.
     private static string[] CellMethods(Type cell) => cell.Name switch
     {
-        nameof(GruSequence) => ["ForwardStep", "AddWeightGradients"],
+        nameof(GruSequence) => ["ForwardStep", "ResetBeforeForwardStep", "BackwardStep", "AddWeightGradients"],
         // The loops over a step's row blocks (LstmSequence.StepRowBlocks).
         nameof(LstmSequence) => ["ForwardStep", "BackwardStep"],
         _ => [],

@@ -66,7 +66,9 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         int gateColumns = resetAfter ? 3 * units : 2 * units;
         _recurrentPacked = new PackedMatrix(units, gateColumns);
         _recurrentTransposed = new PackedMatrix(gateColumns, units);
-        if (!resetAfter)
+        // Reset after, a step's arrays a row: the gates' rows, a_h, ĥ and h' forward; the gradients in their place and h backward.
+        if (resetAfter) SetStepRowBlocks(3L * units * units, 6L * units);  // StepRowBlocks(rows, units, l2Bytes)
+        else
         {
             _candidatePacked = new PackedMatrix(units, units);
             _candidateTransposed = new PackedMatrix(units, units);
@@ -210,39 +212,84 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
 
     private protected override void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
     {
+        if (!ResetAfter)
+        {
+            ResetBeforeForwardStep(step, b0, b1, recurrentInput);
+            return;
+        }
+        int u = Units, blocks = RowBlocks(b1 - b0);
+        for (int k = 0; k < blocks; k++)
+        {
+            int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
+            ResetAfterForwardBlock(step, r0, r1, recurrentInput.Slice((r0 - b0) * u, (r1 - r0) * u), NextBlock(step, b0, b1, blocks, k, step + 1));
+        }
+    }
+
+    /// <summary>
+    /// Reset after, rows [b0, b1) of a step; its product fetches the lines of the block that runs <paramref name="next"/> (this step's
+    /// next rows, or the next step's first) where <see cref="FetchesNextBlock"/>.
+    /// </summary>
+    private void ResetAfterForwardBlock(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput, (int Step, int Start, int End) next)
+    {
         int batch = Batch, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
         var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
         var hPrev = Pointer(Hidden.AsSpan(step * stateSize + b0 * u));
         var hNext = Pointer(Hidden.AsSpan((step + 1) * stateSize + b0 * u));
         bool hasBias = Bias.Length > 0;
-        if (ResetAfter)
+        var candidateSums = _candidateSums.AsSpan(b0 * u, rowsHere * u);
+        // What the next block writes: its gates' rows (the product's C), ĥ and h'.
+        var side = new SidePrefetch();
+        if (next.Step < Steps && FetchesNextBlock(next.End - next.Start))
         {
-            var candidateSums = _candidateSums.AsSpan(b0 * u, rowsHere * u);
-            // The gates' rows become [b_in + x̃W + h̃R for z and r, m_h = b_rec_h + h̃R_h]; a_h = b_in_h + x̃W_h beside them.
-            if (FusedProjection)
-            {
-                var x = StepInputs(step, b0, b1);
-                Gemm.MultiplyWithLead(x, _inputGatesPacked!, recurrentInput, _recurrentPacked, hasBias ? _leadBias.AsSpan(0, g3) : default,
-                    gates, rowsHere);
-                SequenceLayout.FillRowsWithBias(candidateSums, hasBias ? Bias.ReadOnly.Slice(2 * u, u) : default, u);
-                Gemm.Multiply(x, _inputCandidatePacked!, candidateSums, rowsHere, accumulate: true);
-            }
-            else
-            {
-                ColumnLoop.Run(Path, new TakeInputCandidate
-                {
-                    Gates = Pointer(gates), InputCandidate = Pointer(candidateSums), RecurrentBias = Pointer(_recurrentBias.AsSpan(2 * u)), Units = u,
-                }, u, rowsHere);
-                Gemm.Multiply(recurrentInput, _recurrentPacked, gates, rowsHere, accumulate: true);
-            }
-            ColumnLoop.Run(Path, new ResetAfterForward
-            {
-                Gates = Pointer(gates), InputCandidate = Pointer(candidateSums), RecurrentBias = Pointer(_recurrentBias),
-                Candidate = Pointer(_candidate.AsSpan(step * stateSize + b0 * u)), HPrev = hPrev, HNext = hNext,
-                Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
-            }, u, rowsHere);
-            return;
+            int rows = next.End - next.Start, current = next.Step * stateSize + next.Start * u;
+            side.Add(Pointer(Gates.AsSpan((current / u) * g3)), rows * g3);
+            side.Add(Pointer(_candidate.AsSpan(current)), rows * u);
+            side.Add(Pointer(Hidden.AsSpan(current + stateSize)), rows * u);
         }
+        // The gates' rows become [b_in + x̃W + h̃R for z and r, m_h = b_rec_h + h̃R_h]; a_h = b_in_h + x̃W_h beside them.
+        if (FusedProjection)
+        {
+            var x = StepInputs(step, b0, b1);
+            Gemm.MultiplyWithLead(x, _inputGatesPacked!, recurrentInput, _recurrentPacked, hasBias ? _leadBias.AsSpan(0, g3) : default,
+                gates, rowsHere, side);
+            SequenceLayout.FillRowsWithBias(candidateSums, hasBias ? Bias.ReadOnly.Slice(2 * u, u) : default, u);
+            Gemm.Multiply(x, _inputCandidatePacked!, candidateSums, rowsHere, accumulate: true);
+        }
+        else
+        {
+            ColumnLoop.Run(Path, new TakeInputCandidate
+            {
+                Gates = Pointer(gates), InputCandidate = Pointer(candidateSums), RecurrentBias = Pointer(_recurrentBias.AsSpan(2 * u)), Units = u,
+            }, u, rowsHere);
+            Gemm.Multiply(recurrentInput, _recurrentPacked, gates, rowsHere, accumulate: true, side: side);
+        }
+        ColumnLoop.Run(Path, new ResetAfterForward
+        {
+            Gates = Pointer(gates), InputCandidate = Pointer(candidateSums), RecurrentBias = Pointer(_recurrentBias),
+            Candidate = Pointer(_candidate.AsSpan(step * stateSize + b0 * u)), HPrev = hPrev, HNext = hNext,
+            Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
+        }, u, rowsHere);
+    }
+
+    /// <summary>
+    /// Whether a reset-after block's product fetches the next block's lines (5U a row: forward its gates' rows, ĥ and h'; backward
+    /// the same rows of the step before, ĥ and h): the LSTM's rule (<see cref="RecurrentSequence.PrefetchesNextStep"/>) beside all
+    /// steps' arrays: GRU(128) at 32-row halves fetches the next step's lines, GRU(256) at 128-row halves, cut in blocks of 64, the next
+    /// block's; GRU(512) halves (1.25 MiB) fetch nothing.
+    /// </summary>
+    private bool FetchesNextBlock(int rows) => PrefetchesNextStep(5L * rows * Units, 5L * Steps * Batch * Units, CacheSizes.L2Bytes);
+
+    /// <summary><see cref="RecurrentSequence.StepRowBlocks(int, long, long, int)"/> for a reset-after GRU: its kernel R (U × 3U) and a
+    /// step's arrays a row (6U).</summary>
+    internal static int StepRowBlocks(int rows, int units, int l2Bytes) => StepRowBlocks(rows, 3L * units * units, 6L * units, l2Bytes);
+
+    private void ResetBeforeForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
+    {
+        int batch = Batch, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
+        var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
+        var hPrev = Pointer(Hidden.AsSpan(step * stateSize + b0 * u));
+        var hNext = Pointer(Hidden.AsSpan((step + 1) * stateSize + b0 * u));
+        bool hasBias = Bias.Length > 0;
         var resetGates = _resetGates.AsSpan((step * batch + b0) * 2 * u, rowsHere * 2 * u);
         var candidateValues = _candidateValues.AsSpan(step * stateSize + b0 * u, rowsHere * u);
         var resetHidden = _resetHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u);
@@ -289,6 +336,16 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
 
     private protected override void BackwardStep(int step, int b0, int b1, bool needPrevious)
     {
+        if (ResetAfter)
+        {
+            int blocks = RowBlocks(b1 - b0);
+            for (int k = 0; k < blocks; k++)
+            {
+                ResetAfterBackwardBlock(step, BlockStart(b0, b1, blocks, k), BlockStart(b0, b1, blocks, k + 1), needPrevious,
+                    NextBlock(step, b0, b1, blocks, k, step - 1));
+            }
+            return;
+        }
         int batch = Batch, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
         AddOutputGradient(step, b0, b1);
         var dh = DHidden.AsSpan(b0 * u, rowsHere * u);
@@ -297,49 +354,71 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         // The recurrent-path gradient (w.r.t. h̃) adds to dh, which the update pass leaves at dh ⊙ z; through a recurrent
         // mask it lands in `dRecurrentState` first.
         var dRecurrentState = HasRecurrentMask ? _dRecurrentState.AsSpan(b0 * u, rowsHere * u) : dh;
-        if (ResetAfter)
+        var resetGates = _resetGates.AsSpan((step * batch + b0) * 2 * u, rowsHere * 2 * u);
+        var candidateValues = _candidateValues.AsSpan(step * stateSize + b0 * u, rowsHere * u);
+        // [z, r] become [dz, dr] and ĥ becomes dĥ where they lie.
+        ColumnLoop.Run(Path, new CandidateBackward
         {
-            // The gates' rows [z, r, m_h] become the gradients of the recurrent product's outputs, [dz, dr, dĥ ⊙ r].
-            ColumnLoop.Run(Path, new ResetAfterBackward
-            {
-                Gates = Pointer(gates), Candidate = Pointer(_candidate.AsSpan(step * stateSize + b0 * u)), HPrev = Pointer(hPrev),
-                DHidden = Pointer(dh), Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
-            }, u, rowsHere);
-            if (!needPrevious) return;
-            Gemm.Multiply(gates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: !HasRecurrentMask);
-        }
-        else
+            ResetGates = Pointer(resetGates), Candidate = Pointer(candidateValues), HPrev = Pointer(hPrev), DHidden = Pointer(dh),
+            Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
+        }, u, rowsHere);
+        var dResetHidden = _dResetHidden.AsSpan(b0 * u, rowsHere * u);
+        // The products fetch what the previous step's passes read from memory: its ĥ and h, then its z and r.
+        SidePrefetch candidateSide = default, gatesSide = default;
+        if (step > 0 && FetchesAhead(forward: false, gatesProduct: false, rowsHere))
         {
-            var resetGates = _resetGates.AsSpan((step * batch + b0) * 2 * u, rowsHere * 2 * u);
-            var candidateValues = _candidateValues.AsSpan(step * stateSize + b0 * u, rowsHere * u);
-            // [z, r] become [dz, dr] and ĥ becomes dĥ where they lie.
-            ColumnLoop.Run(Path, new CandidateBackward
-            {
-                ResetGates = Pointer(resetGates), Candidate = Pointer(candidateValues), HPrev = Pointer(hPrev), DHidden = Pointer(dh),
-                Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
-            }, u, rowsHere);
-            var dResetHidden = _dResetHidden.AsSpan(b0 * u, rowsHere * u);
-            // The products fetch what the previous step's passes read from memory: its ĥ and h, then its z and r.
-            SidePrefetch candidateSide = default, gatesSide = default;
-            if (step > 0 && FetchesAhead(forward: false, gatesProduct: false, rowsHere))
-            {
-                candidateSide.Add(Pointer(_candidateValues.AsSpan((step - 1) * stateSize + b0 * u)), rowsHere * u);
-                candidateSide.Add(Pointer(Hidden.AsSpan((step - 1) * stateSize + b0 * u)), rowsHere * u);
-            }
-            if (step > 0 && FetchesAhead(forward: false, gatesProduct: true, rowsHere))
-                gatesSide.Add(Pointer(_resetGates.AsSpan(((step - 1) * batch + b0) * 2 * u)), rowsHere * 2 * u);
-            Gemm.Multiply(candidateValues, _candidateTransposed!, dResetHidden, rowsHere, side: candidateSide);
-            ReadOnlySpan<float> recurrentInput = HasRecurrentMask ? DroppedHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u) : hPrev;
-            ColumnLoop.Run(Path, new ResetBackward
-            {
-                ResetGates = Pointer(resetGates), RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden),
-                DRecurrentState = Pointer(dRecurrentState), Units = u, RecurrentActivation = RecurrentActivation,
-                AddToHidden = !HasRecurrentMask,
-            }, u, rowsHere);
-            if (!needPrevious) return;
-            Gemm.Multiply(resetGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true, side: gatesSide);
+            candidateSide.Add(Pointer(_candidateValues.AsSpan((step - 1) * stateSize + b0 * u)), rowsHere * u);
+            candidateSide.Add(Pointer(Hidden.AsSpan((step - 1) * stateSize + b0 * u)), rowsHere * u);
         }
+        if (step > 0 && FetchesAhead(forward: false, gatesProduct: true, rowsHere))
+            gatesSide.Add(Pointer(_resetGates.AsSpan(((step - 1) * batch + b0) * 2 * u)), rowsHere * 2 * u);
+        Gemm.Multiply(candidateValues, _candidateTransposed!, dResetHidden, rowsHere, side: candidateSide);
+        ReadOnlySpan<float> recurrentInput = HasRecurrentMask ? DroppedHidden.AsSpan(step * stateSize + b0 * u, rowsHere * u) : hPrev;
+        ColumnLoop.Run(Path, new ResetBackward
+        {
+            ResetGates = Pointer(resetGates), RecurrentInput = Pointer(recurrentInput), DResetHidden = Pointer(dResetHidden),
+            DRecurrentState = Pointer(dRecurrentState), Units = u, RecurrentActivation = RecurrentActivation,
+            AddToHidden = !HasRecurrentMask,
+        }, u, rowsHere);
+        if (!needPrevious) return;
+        Gemm.Multiply(resetGates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: true, side: gatesSide);
+        DropRecurrentGradient(dRecurrentState, dh, b0, rowsHere);
+    }
+
+    /// <summary>Reset after, backward through rows [b0, b1) of a step (see <see cref="ResetAfterForwardBlock"/>).</summary>
+    private void ResetAfterBackwardBlock(int step, int b0, int b1, bool needPrevious, (int Step, int Start, int End) next)
+    {
+        int batch = Batch, u = Units, g3 = 3 * u, rowsHere = b1 - b0, stateSize = batch * u;
+        AddOutputGradient(step, b0, b1);
+        var dh = DHidden.AsSpan(b0 * u, rowsHere * u);
+        var gates = Gates.AsSpan((step * batch + b0) * g3, rowsHere * g3);
+        var hPrev = Hidden.AsSpan(step * stateSize + b0 * u, rowsHere * u);
+        var dRecurrentState = HasRecurrentMask ? _dRecurrentState.AsSpan(b0 * u, rowsHere * u) : dh;
+        // The gates' rows [z, r, m_h] become the gradients of the recurrent product's outputs, [dz, dr, dĥ ⊙ r].
+        ColumnLoop.Run(Path, new ResetAfterBackward
+        {
+            Gates = Pointer(gates), Candidate = Pointer(_candidate.AsSpan(step * stateSize + b0 * u)), HPrev = Pointer(hPrev),
+            DHidden = Pointer(dh), Units = u, Activation = Activation, RecurrentActivation = RecurrentActivation,
+        }, u, rowsHere);
+        if (!needPrevious) return;
+        // The product fetches what the next block's pass reads: its gates' rows, ĥ and h.
+        var side = new SidePrefetch();
+        if (next.Step >= 0 && FetchesNextBlock(next.End - next.Start))
+        {
+            int rows = next.End - next.Start, current = next.Step * stateSize + next.Start * u;
+            side.Add(Pointer(Gates.AsSpan((current / u) * g3)), rows * g3);
+            side.Add(Pointer(_candidate.AsSpan(current)), rows * u);
+            side.Add(Pointer(Hidden.AsSpan(current)), rows * u);
+        }
+        Gemm.Multiply(gates, _recurrentTransposed, dRecurrentState, rowsHere, accumulate: !HasRecurrentMask, side: side);
+        DropRecurrentGradient(dRecurrentState, dh, b0, rowsHere);
+    }
+
+    /// <summary>Through a recurrent mask, dh += the gradient into h̃ (rows from <paramref name="b0"/>) ⊙ the mask.</summary>
+    private void DropRecurrentGradient(Span<float> dRecurrentState, Span<float> dh, int b0, int rowsHere)
+    {
         if (!HasRecurrentMask) return;
+        int u = Units;
         SequenceLayout.Multiply(dRecurrentState, RecurrentMask.AsSpan(b0 * u, rowsHere * u), dRecurrentState);
         SequenceLayout.Add(dRecurrentState, dh);
     }

@@ -42,7 +42,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         _recurrentTransposed = new PackedMatrix(4 * units, units);
         _activeRecurrent = _recurrentPacked;
         _activeRecurrentTransposed = _recurrentTransposed;
-        _blockBytes = BlockBytes(units, 4 * units, CacheSizes.L2Bytes);
+        SetStepRowBlocks(4L * units * units, 7L * units);
         // Per gate column: sigmoid(x) = 0.5·tanh(0.5·x) + 0.5 and tanh(x) = 1·tanh(1·x) + (−0) (−0 keeps
         // a −0 result), so one formula activates a whole row of i, f, g, o with no per-gate tails.
         EnsureLength(ref _gateScale, 4 * units);
@@ -142,9 +142,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         for (int k = 0; k < blocks; k++)
         {
             int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
-            // The block that runs next: this step's next rows, or the next step's first.
-            (int nextStep, int n0, int n1) = k + 1 < blocks ? (step, r1, BlockStart(b0, b1, blocks, k + 2))
-                : (step + 1, b0, BlockStart(b0, b1, blocks, 1));
+            (int nextStep, int n0, int n1) = NextBlock(step, b0, b1, blocks, k, step + 1);
             ForwardBlock(step, r0, r1, recurrentInput.Slice((r0 - b0) * u, (r1 - r0) * u), nextStep, n0, n1);
         }
     }
@@ -192,8 +190,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         for (int k = 0; k < blocks; k++)
         {
             int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
-            (int nextStep, int n0, int n1) = k + 1 < blocks ? (step, r1, BlockStart(b0, b1, blocks, k + 2))
-                : (step - 1, b0, BlockStart(b0, b1, blocks, 1));
+            (int nextStep, int n0, int n1) = NextBlock(step, b0, b1, blocks, k, step - 1);
             BackwardBlock(step, r0, r1, needPrevious, nextStep, n0, n1);
         }
     }
@@ -228,50 +225,10 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         if (needPrevious) PropagateThroughRecurrentKernel(gates, _activeRecurrentTransposed, b0, b1, side);
     }
 
-    /// <summary>Row <paramref name="k"/> of <paramref name="blocks"/> near-equal blocks of [b0, b1) starts here (k = blocks: b1).</summary>
-    private static int BlockStart(int b0, int b1, int blocks, int k) => b0 + (b1 - b0) * Math.Min(k, blocks) / blocks;
-
-    private int RowBlocks(int rows)
-    {
-        if (ForcedRowBlocks is int forced) return Math.Clamp(forced, 1, rows);
-        // Most steps fit whole: one multiplication decides.
-        return (long)rows * (4L * Units + 3L * Units) * sizeof(float) <= _blockBytes ? 1 : StepRowBlocks(rows, Units, 4 * Units, CacheSizes.L2Bytes);
-    }
-
-    // The most bytes of a step's arrays that run as one block (StepRowBlocks), for this cell's units on this machine.
-    private readonly long _blockBytes;
-
-    /// <summary>Row blocks per step instead of <see cref="StepRowBlocks"/>'s (at most one a row), for the tests' comparison of the bits.</summary>
-    internal int? ForcedRowBlocks { get; set; }
-
-    /// <summary>
-    /// Into how many row blocks a step of <paramref name="rows"/> rows is cut, each block's product and cell pass run before the
-    /// next's. The packed recurrent kernel (U × G floats) is read by every block; a step's arrays (gates, c', act(c'), h') beside
-    /// it can overflow the L2 although the kernel alone stays there: LSTM(256) at 128 rows a half has 896 KiB of arrays beside
-    /// 1 MiB of kernel in a 2 MiB L2, so part of the kernel came back from L3 at every step and the arrays waited on memory.
-    /// Blocks are made small enough that the kernel, one block's arrays and the next block's (fetched ahead by the products,
-    /// <see cref="RecurrentSequence.PrefetchesNextStep"/>) take at most three quarters of the L2. A kernel that does not stay in
-    /// L2 anyway (<see cref="Gemm.StaysInL2"/>: over half of it; it would then be read from L3 once per block), a small or
-    /// unknown L2, or blocks under <see cref="MinBlockRows"/> rows keep the step whole. Each row's chains are the same
-    /// whichever rows share a product, so the blocks change no value.
-    /// </summary>
-    internal static int StepRowBlocks(int rows, int units, int gateWidth, int l2Bytes)
-    {
-        long stepBytes = (long)rows * (gateWidth + 3L * units) * sizeof(float), perBlock = BlockBytes(units, gateWidth, l2Bytes);
-        if (stepBytes <= perBlock) return 1;
-        int blocks = (int)((stepBytes + perBlock - 1) / perBlock);
-        return Math.Max(1, Math.Min(blocks, rows / MinBlockRows));
-    }
-
-    /// <summary>The most bytes of arrays a step block may have (<see cref="StepRowBlocks"/>); no limit where the kernel does not stay in L2.</summary>
-    private static long BlockBytes(int units, int gateWidth, int l2Bytes)
-    {
-        long kernelBytes = (long)units * gateWidth * sizeof(float);
-        return Gemm.StaysInL2(kernelBytes, l2Bytes) ? (3L * l2Bytes / 4 - kernelBytes) / 2 : long.MaxValue;
-    }
-
-    /// <summary>The fewest rows of a step block (<see cref="StepRowBlocks"/>): three register tiles of the 512-bit path.</summary>
-    private const int MinBlockRows = 32;
+    /// <summary><see cref="RecurrentSequence.StepRowBlocks(int, long, long, int)"/> for an LSTM: its kernel R (U × G) and a step's
+    /// arrays a row, the gates and c', act(c'), h' (G + 3U).</summary>
+    internal static int StepRowBlocks(int rows, int units, int gateWidth, int l2Bytes) =>
+        StepRowBlocks(rows, (long)units * gateWidth, gateWidth + 3L * units, l2Bytes);
 
     /// <summary>All 4U gates of a row through one formula, 0.5·tanh(0.5·z) + 0.5 or tanh(z) per column.</summary>
     private struct KerasGateActivation : IColumnPass

@@ -472,6 +472,71 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     internal static bool PrefetchesNextStep(long stepFloats, long sequenceFloats, int l2Bytes) =>
         l2Bytes >= Gemm.MinL2ForResidentPanels && stepFloats * sizeof(float) <= l2Bytes / 4 && sequenceFloats * sizeof(float) > l2Bytes / 2;
 
+    /// <summary>Row blocks per step instead of <see cref="StepRowBlocks"/>'s (at most one a row), for the tests' comparison of the bits.</summary>
+    internal int? ForcedRowBlocks { get; set; }
+
+    // The cell's kernel and a step's arrays per row (floats), and the most bytes of arrays that run as one block
+    // (SetStepRowBlocks); without it steps run whole.
+    private long _blockKernelFloats, _blockRowFloats, _blockBytes = long.MaxValue;
+
+    /// <summary>
+    /// Lets the cell's steps run in row blocks (<see cref="StepRowBlocks"/>): its recurrent kernel has
+    /// <paramref name="kernelFloats"/> values, and a step writes or reads <paramref name="rowFloats"/> values of its arrays a row.
+    /// </summary>
+    private protected void SetStepRowBlocks(long kernelFloats, long rowFloats)
+    {
+        _blockKernelFloats = kernelFloats;
+        _blockRowFloats = rowFloats;
+        _blockBytes = BlockBytes(kernelFloats, CacheSizes.L2Bytes);
+    }
+
+    /// <summary>Into how many blocks a step of <paramref name="rows"/> rows of this cell is cut (<see cref="StepRowBlocks"/>).</summary>
+    private protected int RowBlocks(int rows)
+    {
+        if (ForcedRowBlocks is int forced) return Math.Clamp(forced, 1, rows);
+        // Most steps fit whole: one multiplication decides.
+        return rows * _blockRowFloats * sizeof(float) <= _blockBytes ? 1 : StepRowBlocks(rows, _blockKernelFloats, _blockRowFloats, CacheSizes.L2Bytes);
+    }
+
+    /// <summary>
+    /// Into how many row blocks a step of <paramref name="rows"/> rows is cut, each block's products and cell passes run before the
+    /// next's. The packed recurrent kernel (<paramref name="kernelFloats"/>) is read by every block; a step's arrays
+    /// (<paramref name="rowFloats"/> a row) beside it can overflow the L2 although the kernel alone stays there: LSTM(256) at 128 rows
+    /// a half has 896 KiB of arrays beside 1 MiB of kernel in a 2 MiB L2, so part of the kernel came back from L3 at every step and
+    /// the arrays waited on memory. Blocks are made small enough that the kernel, one block's arrays and the next block's (fetched
+    /// ahead by the products, <see cref="PrefetchesNextStep"/>) take at most three quarters of the L2. A kernel that does not stay in
+    /// L2 anyway (<see cref="Gemm.StaysInL2"/>: over half of it; it would then be read from L3 once per block), a small or unknown
+    /// L2, or blocks under <see cref="MinBlockRows"/> rows keep the step whole. Each row's chains are the same whichever rows share
+    /// a product, so the blocks change no value.
+    /// </summary>
+    internal static int StepRowBlocks(int rows, long kernelFloats, long rowFloats, int l2Bytes)
+    {
+        long stepBytes = rows * rowFloats * sizeof(float), perBlock = BlockBytes(kernelFloats, l2Bytes);
+        if (stepBytes <= perBlock) return 1;
+        int blocks = (int)((stepBytes + perBlock - 1) / perBlock);
+        return Math.Max(1, Math.Min(blocks, rows / MinBlockRows));
+    }
+
+    /// <summary>The most bytes of arrays a step block may have (<see cref="StepRowBlocks"/>); no limit where the kernel does not stay in L2.</summary>
+    private static long BlockBytes(long kernelFloats, int l2Bytes)
+    {
+        long kernelBytes = kernelFloats * sizeof(float);
+        return Gemm.StaysInL2(kernelBytes, l2Bytes) ? (3L * l2Bytes / 4 - kernelBytes) / 2 : long.MaxValue;
+    }
+
+    /// <summary>The fewest rows of a step block (<see cref="StepRowBlocks"/>): three register tiles of the 512-bit path.</summary>
+    private const int MinBlockRows = 32;
+
+    /// <summary>Row <paramref name="k"/> of <paramref name="blocks"/> near-equal blocks of [b0, b1) starts here (k = blocks: b1).</summary>
+    private protected static int BlockStart(int b0, int b1, int blocks, int k) => b0 + (b1 - b0) * Math.Min(k, blocks) / blocks;
+
+    /// <summary>
+    /// The block that runs after block <paramref name="k"/> of step <paramref name="step"/>'s rows [b0, b1): this step's next rows,
+    /// or the first block of <paramref name="stepAfter"/> (the next step forward, the previous one backward).
+    /// </summary>
+    private protected static (int Step, int Start, int End) NextBlock(int step, int b0, int b1, int blocks, int k, int stepAfter) =>
+        k + 1 < blocks ? (step, BlockStart(b0, b1, blocks, k + 1), BlockStart(b0, b1, blocks, k + 2)) : (stepAfter, b0, BlockStart(b0, b1, blocks, 1));
+
     /// <summary>
     /// The gradient reaching step <paramref name="step"/>'s h from the output, added to DHidden's rows [b0, b1).
     /// </summary>
