@@ -36,14 +36,7 @@ public class GemmPrefetchKernelTests
                     var b = KernelPaths.RandomValues(k * ldb, ++seed);
                     var initial = KernelPaths.RandomValues(mr * ldc, ++seed);
 
-                    var chain = (float[])initial.Clone();
-                    for (int r = 0; r < mr; r++)
-                        for (int j = 0; j < columns; j++)
-                        {
-                            float v = accumulate ? initial[r * ldc + j] : 0f;
-                            for (int p = 0; p < k; p++) v = MathF.FusedMultiplyAdd(a[p * lda + r], b[p * ldb + j], v);
-                            chain[r * ldc + j] = v;
-                        }
+                    var chain = TransposedChain(a, lda, b, ldb, initial, ldc, mr, columns, k, accumulate);
 
                     var plainC = (float[])initial.Clone();
                     var prefetchingC = (float[])initial.Clone(); // the columns past the tile must stay as they are
@@ -90,14 +83,7 @@ public class GemmPrefetchKernelTests
                     var b = KernelPaths.RandomValues(k * ldb, ++seed);
                     var initial = KernelPaths.RandomValues(mr * ldc, ++seed);
 
-                    var chain = (float[])initial.Clone();
-                    for (int r = 0; r < mr; r++)
-                        for (int j = 0; j < columns; j++)
-                        {
-                            float v = accumulate ? initial[r * ldc + j] : 0f;
-                            for (int p = 0; p < k; p++) v = MathF.FusedMultiplyAdd(a[p * lda + r], b[p * ldb + j], v);
-                            chain[r * ldc + j] = v;
-                        }
+                    var chain = TransposedChain(a, lda, b, ldb, initial, ldc, mr, columns, k, accumulate);
 
                     var plainC = (float[])initial.Clone();
                     var fetchingC = (float[])initial.Clone();
@@ -180,5 +166,20 @@ public class GemmPrefetchKernelTests
                     Assert.Equal(leadPlainC, leadPfC);
                 }
         Assert.Equal(linesBefore, lines);
+    }
+
+    /// <summary>C (rows × columns, row stride ldc) as plain fused multiply-add chains over k of Aᵀ (rows contiguous, stride lda)
+    /// and B (stride ldb), from C's initial values or zero; the columns past the tile keep the initial values.</summary>
+    private static float[] TransposedChain(float[] a, int lda, float[] b, int ldb, float[] initial, int ldc, int rows, int columns, int k, bool accumulate)
+    {
+        var chain = (float[])initial.Clone();
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < columns; j++)
+            {
+                float v = accumulate ? initial[r * ldc + j] : 0f;
+                for (int p = 0; p < k; p++) v = MathF.FusedMultiplyAdd(a[p * lda + r], b[p * ldb + j], v);
+                chain[r * ldc + j] = v;
+            }
+        return chain;
     }
 }

@@ -53,8 +53,8 @@ public class FusedProjectionTests
                 var r = KernelPaths.RandomValues(units * units, 2, 0.1f);
                 var b = bias ? KernelPaths.RandomValues(units, 3, 0.5f) : [];
                 var x = KernelPaths.RandomValues(Batch * Steps * features, 4);
-                var inputMask = dropout ? Mask(Batch * features, 5) : [];
-                var recurrentMask = dropout ? Mask(Batch * units, 6) : [];
+                var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 5) : [];
+                var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * units, 6) : [];
                 var output = new float[Batch * Steps * units];
                 seq.Forward(Batch, Steps, x, default, w, r, b, output, inputMask, recurrentMask);
                 var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[units];
@@ -93,8 +93,8 @@ public class FusedProjectionTests
                     var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 23, 0.5f) : [];
                     var x = KernelPaths.RandomValues(Batch * Steps * features, 24);
                     var h0 = KernelPaths.RandomValues(Batch * units, 25, 0.5f);
-                    var inputMask = dropout ? Mask(Batch * features, 26) : [];
-                    var recurrentMask = dropout ? Mask(Batch * units, 27) : [];
+                    var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 26) : [];
+                    var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * units, 27) : [];
                     var output = new float[Batch * Steps * units];
                     seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
                     var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
@@ -202,8 +202,8 @@ public class FusedProjectionTests
             var x = KernelPaths.RandomValues(Batch * Steps * features, 14);
             var h0 = KernelPaths.RandomValues(Batch * Units, 15, 0.5f);
             var c0 = KernelPaths.RandomValues(Batch * Units, 16, 0.5f);
-            var inputMask = dropout ? Mask(Batch * features, 17) : [];
-            var recurrentMask = dropout ? Mask(Batch * Units, 18) : [];
+            var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 17) : [];
+            var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 18) : [];
             var output = new float[Batch * Steps * Units];
             seq.Forward(Batch, Steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
             var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[g];
@@ -215,11 +215,5 @@ public class FusedProjectionTests
         {
             Threading.MaxThreads = saved;
         }
-    }
-
-    private static float[] Mask(int count, int seed)
-    {
-        var values = KernelPaths.RandomValues(count, seed);
-        return Array.ConvertAll(values, v => v < -0.4f ? 0f : 1.5f);
     }
 }

@@ -82,8 +82,8 @@ public class GruStepBlockTests
             var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 43, 0.5f) : [];
             var x = KernelPaths.RandomValues(Batch * Steps * Features, 44);
             var h0 = KernelPaths.RandomValues(Batch * Units, 45, 0.5f);
-            var inputMask = dropout ? Mask(Batch * Features, 46) : [];
-            var recurrentMask = dropout ? Mask(Batch * Units, 47) : [];
+            var inputMask = dropout ? KernelPaths.DropoutMask(Batch * Features, 46) : [];
+            var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 47) : [];
             var output = new float[returnSequences ? Batch * Steps * Units : Batch * Units];
             seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
             Assert.Equal(path != KernelPath.Scalar, seq.FusedProjection);
@@ -98,6 +98,4 @@ public class GruStepBlockTests
             Threading.MaxThreads = saved;
         }
     }
-
-    private static float[] Mask(int count, int seed) => Array.ConvertAll(KernelPaths.RandomValues(count, seed), v => v < -0.4f ? 0f : 1.5f);
 }

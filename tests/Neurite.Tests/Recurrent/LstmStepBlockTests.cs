@@ -79,8 +79,8 @@ public class LstmStepBlockTests
             var x = KernelPaths.RandomValues(Batch * Steps * features, 44);
             var h0 = KernelPaths.RandomValues(Batch * Units, 45, 0.5f);
             var c0 = KernelPaths.RandomValues(Batch * Units, 46, 0.5f);
-            var inputMask = dropout ? Mask(Batch * features, 47) : [];
-            var recurrentMask = dropout ? Mask(Batch * Units, 48) : [];
+            var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 47) : [];
+            var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 48) : [];
             var output = new float[returnSequences ? Batch * Steps * Units : Batch * Units];
             seq.Forward(Batch, Steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
             Assert.Equal(path != KernelPath.Scalar, seq.FusedProjection);
@@ -94,11 +94,5 @@ public class LstmStepBlockTests
         {
             Threading.MaxThreads = saved;
         }
-    }
-
-    private static float[] Mask(int count, int seed)
-    {
-        var values = KernelPaths.RandomValues(count, seed);
-        return Array.ConvertAll(values, v => v < -0.4f ? 0f : 1.5f);
     }
 }
