@@ -52,7 +52,7 @@ internal static class SweepWorkload
     }
 
     // The quick grid: every kind at the shapes, B·U from 16·32 to 512·1024, about a minute per thread
-    // count on a quiet 150 GFLOP/s core. The full grid adds the long sequences and the largest products.
+    // count on a quiet 150 GFLOP/s core. The full grid adds the long sequences, the largest products and a GRU whose gradients turn subnormal.
     private static readonly Point[] QuickGrid =
     [
         new(Kind.Lstm, 32, 16, 10, 16), new(Kind.Lstm, 64, 32, 20, 8), new(Kind.Lstm, 64, 512, 10, 16),
@@ -69,6 +69,8 @@ internal static class SweepWorkload
         new(Kind.Lstm, 128, 256, 200, 16), new(Kind.Lstm, 256, 64, 200, 16), new(Kind.Lstm, 512, 512, 10, 32),
         new(Kind.Lstm, 512, 256, 50, 32), new(Kind.Lstm, 1024, 256, 10, 32),
         new(Kind.Gru, 1024, 64, 10, 32), new(Kind.Rnn, 1024, 256, 10, 32),
+        // Its gradients vanish through 200 steps into subnormal floats, which this point times (bench/results/sweep-s12.md).
+        new(Kind.Gru, 128, 16, 200, 16),
         new(Kind.Mlp, 256, 16, 1, 256), new(Kind.Mlp, 1024, 64, 1, 1024), new(Kind.Mlp, 512, 512, 1, 512),
     ];
 
