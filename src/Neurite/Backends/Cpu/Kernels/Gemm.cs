@@ -315,17 +315,7 @@ internal static unsafe partial class Gemm
             TransposedPacking.Repack(packed, b);
             return;
         }
-        fixed (float* pb = b, pp = packed.Storage)
-        {
-            float* dst = pp + packed.Offset;
-            if (n % Panel == 0 && Vector256.IsHardwareAccelerated)
-            {
-                PackRowBlocks(pb, k, n, n, dst);
-                return;
-            }
-            for (int jp = 0; jp < packed.Panels; jp++)
-                PackPanel(pb, k, n, false, jp, dst + (nint)jp * k * Panel);
-        }
+        RepackColumns(packed, b, n, 0);
     }
 
     /// <summary>

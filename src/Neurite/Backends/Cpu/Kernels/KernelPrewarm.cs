@@ -245,6 +245,7 @@ internal sealed class KernelPrewarm
     {
         Initialize(typeof(GemmMicroKernels));
         Add(typeof(Gemm), nameof(Gemm.Repack));
+        Add(typeof(Gemm), nameof(Gemm.RepackColumns));
         Add(typeof(Gemm), "PackPanel");
         Add(typeof(Gemm), "PackRowBlocks");
         Add(typeof(TransposedPacking), nameof(TransposedPacking.Repack));
@@ -257,12 +258,8 @@ internal sealed class KernelPrewarm
         Gemm.AddProductToPrewarm(this, all, features, width, transA: false, transB: false, threads);
         Add(typeof(RecurrentSequence), "ForwardRows");
         foreach (string step in CellMethods(cell)) Add(cell, step);
-        // A reset-before GRU packs R's gates' and candidate's columns where they lie.
-        if (resetBefore && cell == typeof(GruSequence))
-        {
-            Add(typeof(Gemm), nameof(Gemm.RepackColumns));
-            Add(typeof(TransposedPacking), nameof(TransposedPacking.RepackRows));
-        }
+        // A reset-before GRU packs Rᵀ's gates' and candidate's rows where they lie.
+        if (resetBefore && cell == typeof(GruSequence)) Add(typeof(TransposedPacking), nameof(TransposedPacking.RepackRows));
         // The step's products run on the batch, or on a half of it (rows split between threads, or in two passes).
         int[] stepRows = [.. new[] { batch, batch / 2, batch - batch / 2 }.Distinct().Where(r => r > 0)];
         // An LSTM and a reset-after GRU run a large step's products a block of rows at a time (RecurrentSequence.StepRowBlocks).
@@ -278,7 +275,7 @@ internal sealed class KernelPrewarm
             ? RecurrentSequence.PrefetchesNextStep((long)rows * (width + 2 * units), (long)steps * batch * (width + 3 * units), CacheSizes.L2Bytes)
             : cell == typeof(GruSequence) && (resetBefore
                 ? new[] { (true, true), (true, false), (false, true) }.Any(p => GruSequence.FetchesAhead(rows, batch, steps, units, p.Item1, p.Item2, CacheSizes.L2Bytes))
-                : RecurrentSequence.PrefetchesNextStep(5L * rows * units, 5L * steps * batch * units, CacheSizes.L2Bytes));
+                : GruSequence.FetchesNextBlock(rows, batch, steps, units, CacheSizes.L2Bytes));
         // A sequence of the batch or of a half of it whose gate values make a large pass takes the input projection inside the
         // step products (RecurrentSequence.TakesInputProjection) and shares one pass for its weight gradients.
         bool largeSequence = stepRows.Any(rows => RecurrentSequence.IsLargeGatePass((long)steps * rows * width));

@@ -66,8 +66,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
         int gateColumns = resetAfter ? 3 * units : 2 * units;
         _recurrentPacked = new PackedMatrix(units, gateColumns);
         _recurrentTransposed = new PackedMatrix(gateColumns, units);
-        // Reset after, a step's arrays a row: the gates' rows, a_h, ĥ and h' forward; the gradients in their place and h backward.
-        if (resetAfter) SetStepRowBlocks(3L * units * units, 6L * units);  // StepRowBlocks(rows, units, l2Bytes)
+        if (resetAfter) SetStepRowBlocks(BlockKernelFloats(units), BlockRowFloats(units));
         else
         {
             _candidatePacked = new PackedMatrix(units, units);
@@ -227,7 +226,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
 
     /// <summary>
     /// Reset after, rows [b0, b1) of a step; its product fetches the lines of the block that runs <paramref name="next"/> (this step's
-    /// next rows, or the next step's first) where <see cref="FetchesNextBlock"/>.
+    /// next rows, or the next step's first) where <see cref="FetchesNextBlock(int)"/>.
     /// </summary>
     private void ResetAfterForwardBlock(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput, (int Step, int Start, int End) next)
     {
@@ -277,11 +276,20 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     /// steps' arrays: GRU(128) at 32-row halves fetches the next step's lines, GRU(256) at 128-row halves, cut in blocks of 64, the next
     /// block's; GRU(512) halves (1.25 MiB) fetch nothing.
     /// </summary>
-    private bool FetchesNextBlock(int rows) => PrefetchesNextStep(5L * rows * Units, 5L * Steps * Batch * Units, CacheSizes.L2Bytes);
+    private bool FetchesNextBlock(int rows) => FetchesNextBlock(rows, Batch, Steps, Units, CacheSizes.L2Bytes);
 
-    /// <summary><see cref="RecurrentSequence.StepRowBlocks(int, long, long, int)"/> for a reset-after GRU: its kernel R (U × 3U) and a
-    /// step's arrays a row (6U).</summary>
-    internal static int StepRowBlocks(int rows, int units, int l2Bytes) => StepRowBlocks(rows, 3L * units * units, 6L * units, l2Bytes);
+    /// <summary>The rule of <see cref="FetchesNextBlock(int)"/> for a sequence of <paramref name="batch"/> rows over
+    /// <paramref name="steps"/> steps (the kernel prewarm asks the same).</summary>
+    internal static bool FetchesNextBlock(int rows, int batch, int steps, int units, int l2Bytes) =>
+        PrefetchesNextStep(5L * rows * units, 5L * steps * batch * units, l2Bytes);
+
+    /// <summary><see cref="RecurrentSequence.StepRowBlocks(int, long, long, int)"/> for a reset-after GRU.</summary>
+    internal static int StepRowBlocks(int rows, int units, int l2Bytes) => StepRowBlocks(rows, BlockKernelFloats(units), BlockRowFloats(units), l2Bytes);
+
+    // A reset-after step's row blocks: its kernel R (U × 3U), and its arrays a row: the gates' rows, a_h, ĥ and h' forward; the
+    // gradients in their place and h backward.
+    private static long BlockKernelFloats(int units) => 3L * units * units;
+    private static long BlockRowFloats(int units) => 6L * units;
 
     private void ResetBeforeForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
     {

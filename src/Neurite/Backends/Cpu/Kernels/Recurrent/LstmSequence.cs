@@ -42,7 +42,7 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         _recurrentTransposed = new PackedMatrix(4 * units, units);
         _activeRecurrent = _recurrentPacked;
         _activeRecurrentTransposed = _recurrentTransposed;
-        SetStepRowBlocks(4L * units * units, 7L * units);
+        SetStepRowBlocks(BlockKernelFloats(units, 4 * units), BlockRowFloats(units, 4 * units));
         // Per gate column: sigmoid(x) = 0.5·tanh(0.5·x) + 0.5 and tanh(x) = 1·tanh(1·x) + (−0) (−0 keeps
         // a −0 result), so one formula activates a whole row of i, f, g, o with no per-gate tails.
         EnsureLength(ref _gateScale, 4 * units);
@@ -134,11 +134,6 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
     private protected override void ForwardStep(int step, int b0, int b1, ReadOnlySpan<float> recurrentInput)
     {
         int u = Units, blocks = RowBlocks(b1 - b0);
-        if (blocks == 1)
-        {
-            ForwardBlock(step, b0, b1, recurrentInput, step + 1, b0, b1);
-            return;
-        }
         for (int k = 0; k < blocks; k++)
         {
             int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
@@ -182,11 +177,6 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
     private protected override void BackwardStep(int step, int b0, int b1, bool needPrevious)
     {
         int blocks = RowBlocks(b1 - b0);
-        if (blocks == 1)
-        {
-            BackwardBlock(step, b0, b1, needPrevious, step - 1, b0, b1);
-            return;
-        }
         for (int k = 0; k < blocks; k++)
         {
             int r0 = BlockStart(b0, b1, blocks, k), r1 = BlockStart(b0, b1, blocks, k + 1);
@@ -225,10 +215,13 @@ internal sealed unsafe class LstmSequence : RecurrentSequence
         if (needPrevious) PropagateThroughRecurrentKernel(gates, _activeRecurrentTransposed, b0, b1, side);
     }
 
-    /// <summary><see cref="RecurrentSequence.StepRowBlocks(int, long, long, int)"/> for an LSTM: its kernel R (U × G) and a step's
-    /// arrays a row, the gates and c', act(c'), h' (G + 3U).</summary>
+    /// <summary><see cref="RecurrentSequence.StepRowBlocks(int, long, long, int)"/> for an LSTM of <paramref name="gateWidth"/> gate columns.</summary>
     internal static int StepRowBlocks(int rows, int units, int gateWidth, int l2Bytes) =>
-        StepRowBlocks(rows, (long)units * gateWidth, gateWidth + 3L * units, l2Bytes);
+        StepRowBlocks(rows, BlockKernelFloats(units, gateWidth), BlockRowFloats(units, gateWidth), l2Bytes);
+
+    // A step's row blocks: its kernel R (U × G), and its arrays a row: the gates and c', act(c'), h' (G + 3U).
+    private static long BlockKernelFloats(int units, int gateWidth) => (long)units * gateWidth;
+    private static long BlockRowFloats(int units, int gateWidth) => gateWidth + 3L * units;
 
     /// <summary>All 4U gates of a row through one formula, 0.5·tanh(0.5·z) + 0.5 or tanh(z) per column.</summary>
     private struct KerasGateActivation : IColumnPass
