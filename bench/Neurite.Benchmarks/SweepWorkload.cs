@@ -13,7 +13,8 @@ namespace Neurite.Benchmarks;
 /// and thread count: ms per step (median and fastest), GFLOP/s, % of the one-core FMA peak measured right
 /// beside the point (so both are slowed alike on a shared machine), bytes allocated per step, and the
 /// two-thread speed-up (the thread counts timed in alternating rounds), with what else the CPUs did meanwhile
-/// (<see cref="HostCpu"/>). FLOP = 3 × the forward products.
+/// (<see cref="HostCpu"/>). FLOP = 3 × the forward products (the count: it includes the first layer's input gradient,
+/// which no step computes; a sixth of the MLP's count, D/(D+U)/3 of a recurrent layer's).
 /// </summary>
 /// <remarks>
 /// Options: <c>--quick</c> (fewer points and repetitions), <c>--threads 1,2</c>, <c>--kind lstm,gru,grubefore,rnn,mlp</c>,
@@ -101,6 +102,7 @@ internal static class SweepWorkload
         }
 
         Console.WriteLine("Sweep: TrainOnBatch of layer(U) over (B, T, D) -> Dense(1), MSE, Adam (mlp: Dense(U relu) x2 -> Dense(1)); FLOP = 3 x forward products");
+        Console.WriteLine("  the count includes the first layer's input gradient, which the step skips: an MLP's % reads up to 1.2 x its executed rate");
         Console.WriteLine("  peak = one-core FMA peak (widest accelerated vectors) measured right beside each point; % at the fastest step (median step)");
         WarmUp(threadCounts);
         if (cpu) Console.WriteLine("  --cpu: one thread, thread CPU time per step and for the peak; paired %: each step against the FMA chains run for as\n" +
