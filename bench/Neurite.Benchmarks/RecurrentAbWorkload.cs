@@ -1,14 +1,16 @@
 using System.Globalization;
 using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 
 namespace Neurite.Benchmarks;
 
 /// <summary>
-/// <c>recab KIND:U,B,T,D [rounds] [calls]</c>: a sweep point's training step on one thread with the weight-gradient pass's
+/// <c>recab KIND:U,B,T,D|w3: [rounds] [calls] [--small-fusion]</c>: a sweep point's (or W3's) training step on one thread with the weight-gradient pass's
 /// tiles fetching the next panel's packed block and a later C tile inside their k loops (<see cref="Gemm.TransposedPartsPrefetchPanelsEnabled"/>,
 /// <see cref="Gemm.TransposedPartsTileStreamEnabled"/>) and without (the C tile asked for at once before each call), rounds
 /// alternating which goes first, thread CPU ms per step (best of each round, then the median over rounds). <c>--parts</c>: the
 /// LSTM(1024) B=64 T=10 D=32 step's large products and packs one by one, the weight-gradient pass with each combination.
+/// <c>--small-fusion</c> switches <see cref="RecurrentSequence.SmallPassesFuse"/> instead (small passes fusing or not).
 /// </summary>
 internal static class RecurrentAbWorkload
 {
@@ -74,6 +76,16 @@ internal static class RecurrentAbWorkload
         Time("clear dR", 0, () => dR.AsSpan().Clear(), 10);
     }
 
+    private static void SetSwitches(string[] args, bool enabled)
+    {
+        if (args.Contains("--small-fusion")) RecurrentSequence.SmallPassesFuse = enabled;
+        else
+        {
+            Gemm.TransposedPartsPrefetchPanelsEnabled = enabled;
+            Gemm.TransposedPartsTileStreamEnabled = enabled;
+        }
+    }
+
     public static void Run(string[] args)
     {
         var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !a.Contains(':')).ToArray();
@@ -88,9 +100,29 @@ internal static class RecurrentAbWorkload
                 Parts(rounds);
                 return;
             }
-            var point = SweepWorkload.Point.Parse(pointText);
-            var (model, x, y) = SweepWorkload.Build(point);
+            object point;
+            Sequential model; Tensor x, y;
+            if (pointText == "w3:")
+            {
+                point = "W3 (one batch of 50)";
+                model = W3Workload.BuildModel();
+                var (allX, allY) = W3Workload.BuildData();
+                (x, y) = (allX.Slice(0, 50), allY.Slice(0, 50));
+            }
+            else
+            {
+                var p = SweepWorkload.Point.Parse(pointText);
+                point = p;
+                (model, x, y) = SweepWorkload.Build(p);
+            }
             for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+            // Both sides' code reaches its final JIT tier before any round is timed (a small step's rounds are milliseconds).
+            foreach (bool warmSide in new[] { false, true, false, true })
+            {
+                SetSwitches(args, warmSide);
+                var warmUntil = System.Diagnostics.Stopwatch.StartNew();
+                while (warmUntil.Elapsed.TotalSeconds < 0.4) model.TrainOnBatch(x, y);
+            }
             Console.WriteLine($"recab {point}, one thread, {calls} steps a round; thread CPU ms per step, best of the round");
             var off = new List<double>();
             var on = new List<double>();
@@ -98,20 +130,20 @@ internal static class RecurrentAbWorkload
                 for (int side = 0; side < 2; side++)
                 {
                     bool enabled = (r + side) % 2 == 1;
-                    Gemm.TransposedPartsPrefetchPanelsEnabled = enabled;
-                    Gemm.TransposedPartsTileStreamEnabled = enabled;
+                    SetSwitches(args, enabled);
                     (enabled ? on : off).Add(Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 1).Best * 1e3);
                 }
             static double Median(List<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  old {Median(off):0.00} ms (best {off.Min():0.00})  new {Median(on):0.00} ms (best {on.Min():0.00})  ratio {Median(on) / Median(off):0.000}, new lower in {on.Zip(off).Count(t => t.First < t.Second)} of {off.Count}"));
-            Console.WriteLine("      old " + string.Join(", ", off.Select(t => t.ToString("0.0", CultureInfo.InvariantCulture))));
-            Console.WriteLine("      new " + string.Join(", ", on.Select(t => t.ToString("0.0", CultureInfo.InvariantCulture))));
+                $"  old {Median(off):0.0000} ms (best {off.Min():0.0000})  new {Median(on):0.0000} ms (best {on.Min():0.0000})  ratio {Median(on) / Median(off):0.000}, new lower in {on.Zip(off).Count(t => t.First < t.Second)} of {off.Count}"));
+            Console.WriteLine("      old " + string.Join(", ", off.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture))));
+            Console.WriteLine("      new " + string.Join(", ", on.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture))));
         }
         finally
         {
             Gemm.TransposedPartsPrefetchPanelsEnabled = true;
             Gemm.TransposedPartsTileStreamEnabled = true;
+            RecurrentSequence.SmallPassesFuse = true;
             Threading.MaxThreads = Environment.ProcessorCount;
         }
     }

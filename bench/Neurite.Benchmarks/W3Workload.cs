@@ -24,11 +24,7 @@ internal static class W3Workload
     {
         bool quick = args.Contains("--quick");
         bool layers = args.Contains("--layers");
-        var rng = new System.Random(1);
-        var x = Tensor.Zeros(2000, 10, 2);
-        var y = Tensor.Zeros(2000, 1);
-        for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
-        for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        var (x, y) = BuildData();
         if (args.Contains("--halves-ab")) { CompareHalves(x, y, quick); return; }
         int profileAt = Array.IndexOf(args, "--train-only");
         if (profileAt >= 0) { TrainOnly(x, y, int.Parse(args[profileAt + 1]), args.Contains("--one-thread") ? 1 : 2); return; }
@@ -133,6 +129,17 @@ internal static class W3Workload
             Console.WriteLine($"  {configs[c].Threads} thread(s), {(configs[c].Halves ? "two halves" : "whole batch"),-11}: median of {rounds} rounds {sorted[sorted.Count / 2]:0.0} ms per epoch, best {sorted[0]:0.0}");
         }
         Threading.MaxThreads = 1;
+    }
+
+    /// <summary>The epoch's 2000 windows of (10, 2) and their targets, uniform in [−1, 1).</summary>
+    internal static (Tensor X, Tensor Y) BuildData()
+    {
+        var rng = new System.Random(1);
+        var x = Tensor.Zeros(2000, 10, 2);
+        var y = Tensor.Zeros(2000, 1);
+        for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(rng.NextDouble() * 2 - 1);
+        return (x, y);
     }
 
     internal static Sequential BuildModel()

@@ -35,6 +35,41 @@ public class FusedProjectionTests
         for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
     }
 
+    /// <summary>
+    /// Small passes fuse too (<see cref="RecurrentSequence.SmallPassesFuse"/>): the steps take the projection at any size, and
+    /// the weight gradients share a pass from 16 Ki gate values (a Panel-wide multiple of gates), with the bits of separate passes.
+    /// Shapes: the sweep's LSTM(32) half of 8 rows × 10 steps (10 Ki gate values: separate weight gradients), its LSTM(64) half
+    /// of 16 × 20 with 8 features (the small-feature projection, shared), W3's first layer's half (400 gates: separate).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SmallCases))]
+    public void SmallLstmPassesFuseWithTheBitsOfSeparatePasses(KernelPath path, int batch, int steps, int units, int features, bool shared)
+    {
+        using var _ = KernelPaths.Force(path);
+        var results = new List<float[][]>();
+        foreach (bool fused in new[] { false, true })
+        {
+            var seq = new LstmSequence(features, units, returnSequences: true) { AllowFusion = fused };
+            results.Add(RunLstm(seq, features, bias: true, dropout: true, threads: 1, batch, steps, units));
+            Assert.Equal(fused, seq.FusedProjection);
+            Assert.Equal(fused && shared, seq.WeightGradientsShareAPass);
+        }
+        for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
+    }
+
+    public static TheoryData<KernelPath, int, int, int, int, bool> SmallCases()
+    {
+        var data = new TheoryData<KernelPath, int, int, int, int, bool>();
+        foreach (var path in Enum.GetValues<KernelPath>())
+        {
+            if (path == KernelPath.Scalar || !KernelSelector.IsSupported(path)) continue; // the scalar path always projects first
+            data.Add(path, 8, 10, 32, 16, false);
+            data.Add(path, 16, 20, 64, 8, true);
+            data.Add(path, 25, 10, 100, 2, false);
+        }
+        return data;
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void SimpleRnnStepsWithTheProjectionGiveTheBitsOfProjectingFirst(KernelPath path, int features, bool bias, bool dropout, int threads)
@@ -189,25 +224,26 @@ public class FusedProjectionTests
         return data;
     }
 
-    private static float[][] RunLstm(LstmSequence seq, int features, bool bias, bool dropout, int threads)
+    private static float[][] RunLstm(LstmSequence seq, int features, bool bias, bool dropout, int threads,
+        int batch = Batch, int steps = Steps, int units = Units)
     {
         int saved = Threading.MaxThreads;
         try
         {
             Threading.MaxThreads = threads;
-            int g = 4 * Units;
+            int g = 4 * units;
             var w = KernelPaths.RandomValues(features * g, 11, 0.3f);
-            var r = KernelPaths.RandomValues(Units * g, 12, 0.2f);
+            var r = KernelPaths.RandomValues(units * g, 12, 0.2f);
             var b = bias ? KernelPaths.RandomValues(g, 13, 0.5f) : [];
-            var x = KernelPaths.RandomValues(Batch * Steps * features, 14);
-            var h0 = KernelPaths.RandomValues(Batch * Units, 15, 0.5f);
-            var c0 = KernelPaths.RandomValues(Batch * Units, 16, 0.5f);
-            var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 17) : [];
-            var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 18) : [];
-            var output = new float[Batch * Steps * Units];
-            seq.Forward(Batch, Steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
+            var x = KernelPaths.RandomValues(batch * steps * features, 14);
+            var h0 = KernelPaths.RandomValues(batch * units, 15, 0.5f);
+            var c0 = KernelPaths.RandomValues(batch * units, 16, 0.5f);
+            var inputMask = dropout ? KernelPaths.DropoutMask(batch * features, 17) : [];
+            var recurrentMask = dropout ? KernelPaths.DropoutMask(batch * units, 18) : [];
+            var output = new float[batch * steps * units];
+            seq.Forward(batch, steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
             var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[g];
-            var dH0 = new float[Batch * Units]; var dC0 = new float[Batch * Units];
+            var dH0 = new float[batch * units]; var dC0 = new float[batch * units];
             seq.Backward(KernelPaths.RandomValues(output.Length, 19), default, default, w, r, dx, dW, dR, bias ? dB : default, dH0, dC0);
             return [output, seq.FinalCell.ToArray(), dx, dW, dR, dB, dH0, dC0];
         }

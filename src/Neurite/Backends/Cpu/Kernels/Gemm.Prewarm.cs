@@ -15,13 +15,14 @@ internal static unsafe partial class Gemm
     {
         var path = prewarm.Path;
         if (m <= 0 || n <= 0 || k <= 0 || path == KernelPath.Scalar) return;
-        if (IsThin(path, m, k, n))
+        // A B packed beforehand always runs as a job (Multiply with a PackedMatrix, MultiplyWithLead), however small or thin.
+        if (!prepacked && IsThin(path, m, k, n))
         {
             prewarm.Add(typeof(Gemm), k == 1 ? nameof(OuterProduct) : transA ? nameof(ColumnTransposed) : nameof(Column));
             return;
         }
         prewarm.Initialize(typeof(GemmMicroKernels));
-        if (2.0 * m * n * k < SmallMaxFlops)
+        if (!prepacked && 2.0 * m * n * k < SmallMaxFlops)
         {
             if ((long)m * n * k <= TinyMaxMultiplyAdds)
             {
@@ -110,6 +111,7 @@ internal static unsafe partial class Gemm
             // A product with a lead (MultiplyWithLead) starts its whole tiles of an A read in place in the lead kernels.
             if (lead && !transA && !copiesRowMajorA)
             {
+                prewarm.Add(typeof(Gemm).FullName + "+Job", "RunLead");
                 AddTiles(prewarm, prefix, "LeadNn", rows, maxRows);
                 if (sidePrefetch) AddTiles(prewarm, prefix, "LeadNnPf", rows, maxRows);
             }

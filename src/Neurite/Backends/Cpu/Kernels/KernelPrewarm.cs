@@ -276,9 +276,9 @@ internal sealed class KernelPrewarm
             : cell == typeof(GruSequence) && (resetBefore
                 ? new[] { (true, true), (true, false), (false, true) }.Any(p => GruSequence.FetchesAhead(rows, batch, steps, units, p.Item1, p.Item2, CacheSizes.L2Bytes))
                 : GruSequence.FetchesNextBlock(rows, batch, steps, units, CacheSizes.L2Bytes));
-        // A sequence of the batch or of a half of it whose gate values make a large pass takes the input projection inside the
-        // step products (RecurrentSequence.TakesInputProjection) and shares one pass for its weight gradients.
-        bool largeSequence = stepRows.Any(rows => RecurrentSequence.IsLargeGatePass((long)steps * rows * width));
+        // A sequence of the batch or of a half of it takes the input projection inside the step products
+        // (RecurrentSequence.TakesInputProjection), and one with enough gate values shares one pass for its weight gradients.
+        bool sharedGradients = stepRows.Any(rows => RecurrentSequence.SharesWeightGradients((long)steps * rows * width));
         bool leads = stepRows.Any(rows => RecurrentSequence.TakesInputProjection(features, (long)steps * rows * width));
         if (leads && cell == typeof(GruSequence))
         {
@@ -303,7 +303,7 @@ internal sealed class KernelPrewarm
         Add(typeof(SequenceLayout), "AddInputWeightGradientColumns", typeof(float), typeof(ScalarOps));
         Gemm.AddProductToPrewarm(this, units, all, width, transA: true, transB: false, threads);
         Gemm.AddProductToPrewarm(this, features, all, width, transA: true, transB: false, threads);
-        if (largeSequence) Gemm.AddTransposedPartsToPrewarm(this, all, units, [units, features, 1]);
+        if (sharedGradients) Gemm.AddTransposedPartsToPrewarm(this, all, units, [units, features, 1]);
         Gemm.AddProductToPrewarm(this, all, width, features, transA: false, transB: true, threads);
     }
 

@@ -225,8 +225,9 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
         PrepareForward(recurrentKernel, bias);
         // A step's gates are its input projection plus its recurrent product. Projecting all steps first writes every
         // step's gates (T·B·G floats, often more than the caches hold) and reads them back from memory at the step;
-        // the steps' products instead start each tile from the bias and x̃W while it is in L1: the same chains. When
-        // all the gates fit in L2 (the tutorial's halves: 10 × 25 × 400) one pass up front costs less than the tiles' extra calls.
+        // the steps' products instead start each tile from the bias and x̃W while it is in L1: the same chains. Small
+        // sequences gain too, though their gates stay in L2: the products' x̃W costs less than the up-front pass's own loop
+        // (see TakesInputProjection).
         _fusedProjection = FusesInputProjection && AllowFusion && KernelSelector.Current != KernelPath.Scalar && TakesInputProjection(f, (long)steps * batch * g);
         if (_fusedProjection) PrepareFusedProjection(kernel);
         if (initialHidden.IsEmpty) Hidden.AsSpan(0, batch * u).Clear(); else initialHidden.CopyTo(Hidden);
@@ -335,14 +336,22 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
 
     /// <summary>Whether the weight gradients of a pass over <paramref name="rows"/> rows of <paramref name="width"/> gate gradients share their passes.</summary>
     private protected bool SharesWeightGradientPasses(int rows, int width) =>
-        AllowFusion && Gemm.CanAddTransposedProducts(width) && IsLargeGatePass((long)rows * width);
+        AllowFusion && Gemm.CanAddTransposedProducts(width) && SharesWeightGradients((long)rows * width);
 
     /// <summary>Whether a fusing cell's step products take the input projection, for <paramref name="features"/> inputs
     /// and <paramref name="gateValues"/> (T·B·G) gate values a pass (the kernel prewarm asks the same).</summary>
-    internal static bool TakesInputProjection(int features, long gateValues) => features <= MaxFusedFeatures && IsLargeGatePass(gateValues);
+    internal static bool TakesInputProjection(int features, long gateValues) =>
+        features <= MaxFusedFeatures && (SmallPassesFuse || gateValues >= MinFusedGateFloats);
 
-    /// <summary>A pass over at least this many gate values (<see cref="MinFusedGateFloats"/>) fuses its products.</summary>
-    internal static bool IsLargeGatePass(long gateValues) => gateValues >= MinFusedGateFloats;
+    /// <summary>Whether a pass over <paramref name="gateValues"/> gate gradients makes its weight gradients in one pass (the kernel prewarm asks the same).</summary>
+    internal static bool SharesWeightGradients(long gateValues) => gateValues >= (SmallPassesFuse ? MinSharedGateFloats : MinFusedGateFloats);
+
+    /// <summary>
+    /// Lets passes under <see cref="MinFusedGateFloats"/> fuse (the steps take the input projection; from
+    /// <see cref="MinSharedGateFloats"/> the weight gradients share a pass), as measured on a Zen 4 (bench/results/sweep-s13.md,
+    /// s13-small); off restores the earlier rule of large passes only, for the benchmarks' alternating comparison. The bits are the same.
+    /// </summary>
+    internal static bool SmallPassesFuse = true;
 
     /// <summary>
     /// <paramref name="part"/> (when it has rows), h̃ᵀ·<paramref name="dGates"/> into <paramref name="dRecurrentKernel"/> (when not
@@ -441,8 +450,15 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     /// <summary>Up to this many input features the steps' products take the input projection (a B panel of W stays near L1).</summary>
     private const int MaxFusedFeatures = 256;
 
-    /// <summary>From this many gate values in a pass (512 KiB, an L2) the steps' products take the input projection.</summary>
+    /// <summary>The earlier rule's threshold (512 KiB of gate values, an L2 of the Xeon it was set on), kept for <see cref="SmallPassesFuse"/> off.</summary>
     private const int MinFusedGateFloats = 128 * 1024;
+
+    /// <summary>
+    /// From this many gate values in a pass (64 KiB) the weight gradients share one pass over the gate gradients: LSTM(64) at
+    /// 16 rows × 10 steps (20 Ki values) gains 2.4 %, LSTM(32) at 8 rows × 10 steps (10 Ki values) loses 1.5 % (the pass's
+    /// per-block packing costs more than the separate products' calls it saves).
+    /// </summary>
+    private const int MinSharedGateFloats = 16 * 1024;
 
     /// <summary>
     /// <paramref name="gates"/> (rows [b0, b1) of step <paramref name="step"/>) += h̃·R, or, for a cell that
