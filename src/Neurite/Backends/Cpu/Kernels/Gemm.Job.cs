@@ -220,7 +220,7 @@ internal static unsafe partial class Gemm
             // are a row of B apart (4 KiB when N = 1024), each in another page, so the hardware prefetchers never run ahead
             // and the copy waits on L3 for every row; transposed, its 32 stored rows are short runs. Each tile asks for its
             // share of the next panel's source block into L2, as above, so the copy reads L2 (PrefetchesCopySources).
-            bool prefetchCopies = PackPerPanel && PrefetchesCopySources(Path);
+            bool prefetchCopies = PackPerPanel && PrefetchesCopySources(Path, (long)K * N * sizeof(float), CacheSizes.L2Bytes);
             int copyRowsPerBlock = TransB ? Panel : kc;
             for (int jp = p0; jp < p1; jp++)
             {
