@@ -16,6 +16,7 @@ internal static class SwitchAbWorkload
         ["copypf"] = on => Gemm.WideCopySourcePrefetchEnabled = on,
         ["swap"] = on => Gemm.SwapOperandsEnabled = on,
         ["smallb"] = on => Gemm.SmallBInPlaceEnabled = on,
+        ["blockfit"] = on => Gemm.HandedBlocksFitL2 = on,
     };
 
     public static void Run(string[] args)
