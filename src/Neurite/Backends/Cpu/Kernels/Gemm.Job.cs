@@ -9,7 +9,7 @@ internal static unsafe partial class Gemm
 {
     /// <summary>
     /// About how many values of C a block handed by <see cref="MultiplyHandingRows"/> holds. 128 KiB: with an Adam update's
-    /// three other arrays for the same rows passing through, 512 KiB, the L2 of the smaller caches (AMD's Zen 2–4), so the
+    /// three other arrays for the same rows passing through, 512 KiB, the L2 of the smaller caches (AMD's Zen 2–3), so the
     /// block is still there when the update reads it. Settable for the tests (many blocks from small shapes) and the benchmark.
     /// </summary>
     internal static int FinishedBlockFloats = 32 * 1024;

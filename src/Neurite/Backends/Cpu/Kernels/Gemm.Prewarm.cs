@@ -123,7 +123,7 @@ internal static unsafe partial class Gemm
     /// <summary>
     /// The tiles of a weight gradient dW = xᵀ·dz (M = features, K = rows, N = units) that hands its rows to the optimizer
     /// (<see cref="MultiplyHandingRows"/>): its last K block runs in blocks of <see cref="HandedBlockRows"/> rows per part,
-    /// whose heights the whole product's row chunks need not share (a 512-unit layer's blocks of 60 rows run tiles of 10).
+    /// whose heights the whole product's row chunks need not share (on a 2 MiB L2 a 512-unit layer's blocks of 60 rows run tiles of 10).
     /// </summary>
     internal static void AddHandedRowsToPrewarm(KernelPrewarm prewarm, int m, int k, int n, int threads)
     {
