@@ -18,6 +18,7 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
     ["fuseab"] = ("The sweep's MLP step with Adam fused into the kernel-gradient products and without, alternating in one process, thread CPU time: fuseab U B [rounds] [calls] [--block floats]", FuseAbWorkload.Run),
     ["swapab"] = ("Short products A·Bᵀ swapped into (B·Aᵀ)ᵀ and made directly, alternating, thread CPU time: swapab U B [rounds] [calls] (the MLP step), or swapab --shapes [rounds]; --inplace: a small B read in place against its panels copied", SwapAbWorkload.Run),
     ["recab"] = ("A recurrent sweep point's step with the weight-gradient pass's in-kernel fetches (next panel, later C tile) and without, alternating, thread CPU time: recab KIND:U,B,T,D|w3: [rounds] [calls] (--small-fusion: small passes fusing or not); recab --parts [rounds]: the LSTM(1024) B=64 step's products and packs one by one", RecurrentAbWorkload.Run),
+    ["switchab"] = ("A sweep point's step with one of the kernels' switches (copypf, blockfit, swap, smallb) off and on, alternating in one process, thread CPU time: switchab SWITCH KIND:U,B[,T,D] [rounds] [calls]", SwitchAbWorkload.Run),
     ["init"] = ("Orthogonal draw of a recurrent kernel (U, 4U): first call and warm median, thread CPU time", InitWorkload.Run),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
     ["fuzz"] = ("Mutated .keras, .h5 and CSV files: outcome counts; each must be success or the documented exception", FuzzWorkload.Run),

@@ -38,6 +38,35 @@ public class GemmHandingRowsTests
         }
     }
 
+    [Fact]
+    public void Blocks_shrink_where_B_and_the_updates_streams_would_pass_half_the_L2()
+    {
+        int savedBlock = Gemm.FinishedBlockFloats;
+        try
+        {
+            Gemm.FinishedBlockFloats = 32 * 1024;
+            const int mib = 1024 * 1024;
+            int tile = GemmMicroKernels.MaxRowsV512, narrowTile = GemmMicroKernels.MaxRowsV256;
+            // dW of a Dense(1024) at B = 64: B's 256 KiB leave 256 KiB of half a 1 MiB L2, 16 K floats: one tile of rows.
+            Assert.Equal(tile, Gemm.HandedBlockRows(KernelPath.Vector512, 64, 1024, mib));
+            Assert.Equal(16 * 1024 / 1024 / narrowTile * narrowTile, Gemm.HandedBlockRows(KernelPath.Vector256, 64, 1024, mib));
+            // A 2 MiB L2, or an unknown one, keeps about FinishedBlockFloats values (two tiles of 1024 values).
+            Assert.Equal(2 * tile, Gemm.HandedBlockRows(KernelPath.Vector512, 64, 1024, 2 * mib));
+            Assert.Equal(2 * tile, Gemm.HandedBlockRows(KernelPath.Vector512, 64, 1024, 0));
+            // A K block of B that takes half the L2 alone (256 × 512, 512 KiB) keeps the full blocks: 5 tiles of 512 values.
+            Assert.Equal(5 * tile, Gemm.HandedBlockRows(KernelPath.Vector512, 256, 512, mib));
+            Assert.Equal(2 * tile, Gemm.HandedBlockRows(KernelPath.Vector512, 256, 1024, mib));
+            // Never under one tile, and never over FinishedBlockFloats (the tests' small blocks).
+            Assert.Equal(tile, Gemm.HandedBlockRows(KernelPath.Vector512, 120, 1024, mib));
+            Gemm.FinishedBlockFloats = 300;
+            Assert.Equal(tile, Gemm.HandedBlockRows(KernelPath.Vector512, 8, 16, mib));
+        }
+        finally
+        {
+            Gemm.FinishedBlockFloats = savedBlock;
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void Rows_are_handed_once_each_when_final_and_the_product_has_the_bits_of_Multiply(KernelPath path)

@@ -9,10 +9,31 @@ internal static unsafe partial class Gemm
 {
     /// <summary>
     /// About how many values of C a block handed by <see cref="MultiplyHandingRows"/> holds. 128 KiB: with an Adam update's
-    /// three other arrays for the same rows passing through, 512 KiB, the L2 of the smaller caches (AMD's Zen 2–4), so the
+    /// three other arrays for the same rows passing through, 512 KiB, the L2 of the smaller caches (AMD's Zen 2–3), so the
     /// block is still there when the update reads it. Settable for the tests (many blocks from small shapes) and the benchmark.
     /// </summary>
     internal static int FinishedBlockFloats = 32 * 1024;
+
+    /// <summary>Whether <see cref="HandedBlockRows"/> shrinks blocks to fit the L2; false for the benchmark's comparison.</summary>
+    internal static bool HandedBlocksFitL2 = true;
+
+    /// <summary>
+    /// Rows per block handed by <see cref="MultiplyHandingRows"/> when its last K block is <paramref name="kc"/> deep and C
+    /// <paramref name="n"/> wide, beside an L2 of <paramref name="l2Bytes"/> (0: unknown): about <see cref="FinishedBlockFloats"/>
+    /// values of C, fewer where that K block of B (kc × n, swept by every block) and a block's C with the update's three other
+    /// arrays for its rows (4 × the block) would pass half the L2: the update's streams then push B's panels out before the
+    /// next block reads them. A B that takes half the L2 alone keeps the full blocks. A whole number of the widest register
+    /// tiles, at least one (blocks of a few rows would run short tiles and fetch each B panel for little work). On the Zen 4
+    /// EPYC (1 MiB L2; bench/results/sweep-s13.md, s13-mlp1024) the MLP step at U=1024 B=64 (B 256 KiB) ran 3–5 % faster
+    /// with blocks of 12 rows than of 24.
+    /// </summary>
+    internal static int HandedBlockRows(KernelPath path, int kc, int n, int l2Bytes)
+    {
+        int tile = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
+        long blockFloats = FinishedBlockFloats, room = (long)l2Bytes / 2 - (long)kc * n * sizeof(float);
+        if (HandedBlocksFitL2 && l2Bytes > 0 && room > 0) blockFloats = Math.Min(blockFloats, room / (4 * sizeof(float)));
+        return (int)Math.Max(1, blockFloats / Math.Max(n, 1) / tile) * tile;
+    }
 
     // Below this many panels per K block, copying A costs more than its misses.
     private const int MinPanelsToPackA = 2;
@@ -108,7 +129,7 @@ internal static unsafe partial class Gemm
                     // The last K block finishes rows: in blocks small enough that C's block stays in L2 until the receiver
                     // reads it (with the weight and moments it streams beside it); each sweeps every panel, so B is read
                     // from L2 once per block.
-                    int step = FinishedBlockRows();
+                    int step = FinishedBlockRows(kc);
                     for (int first = r0; first < r1; first += step)
                     {
                         int end = Math.Min(first + step, r1);
@@ -150,15 +171,9 @@ internal static unsafe partial class Gemm
             return share;
         }
 
-        /// <summary>
-        /// Rows per block handed to <see cref="Finished"/>: about <see cref="FinishedBlockFloats"/> values of C, a whole number
-        /// of the widest register tiles (blocks of a few rows would run short tiles and fetch each B panel for little work).
-        /// </summary>
-        private int FinishedBlockRows()
-        {
-            int tile = Path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
-            return Math.Max(1, FinishedBlockFloats / Math.Max(N, 1) / tile) * tile;
-        }
+        /// <summary>Rows per block handed to <see cref="Finished"/> when the last K block is <paramref name="kc"/> deep
+        /// (<see cref="HandedBlockRows"/>).</summary>
+        private int FinishedBlockRows(int kc) => HandedBlockRows(Path, kc, N, CacheSizes.L2Bytes);
 
         // A block of at most 64 K floats (256 KiB) leaves half of a 512 KiB L2 to C and B.
         private const int MaxABlockFloats = 64 * 1024;
@@ -220,7 +235,7 @@ internal static unsafe partial class Gemm
             // are a row of B apart (4 KiB when N = 1024), each in another page, so the hardware prefetchers never run ahead
             // and the copy waits on L3 for every row; transposed, its 32 stored rows are short runs. Each tile asks for its
             // share of the next panel's source block into L2, as above, so the copy reads L2 (PrefetchesCopySources).
-            bool prefetchCopies = PackPerPanel && PrefetchesCopySources(Path);
+            bool prefetchCopies = PackPerPanel && PrefetchesCopySources(Path, (long)K * N * sizeof(float), CacheSizes.L2Bytes);
             int copyRowsPerBlock = TransB ? Panel : kc;
             for (int jp = p0; jp < p1; jp++)
             {
@@ -699,7 +714,7 @@ internal static unsafe partial class Gemm
         private void ComputeScalar(int r0, int r1, int p0, int p1)
         {
             // A row is final once its panels are done (a thread computes whole rows here whenever it hands them).
-            int blockRows = Finished != null ? FinishedBlockRows() : 0, blockStart = r0;
+            int blockRows = Finished != null ? FinishedBlockRows(K) : 0, blockStart = r0;
             for (int i = r0; i < r1; i++)
             {
                 if (Finished != null && i - blockStart == blockRows)

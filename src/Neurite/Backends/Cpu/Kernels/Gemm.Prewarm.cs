@@ -124,15 +124,16 @@ internal static unsafe partial class Gemm
 
     /// <summary>
     /// The tiles of a weight gradient dW = xᵀ·dz (M = features, K = rows, N = units) that hands its rows to the optimizer
-    /// (<see cref="MultiplyHandingRows"/>): its last K block runs in blocks of <see cref="FinishedBlockFloats"/> values per part,
-    /// whose heights the whole product's row chunks need not share (a 512-unit layer's blocks of 60 rows run tiles of 10).
+    /// (<see cref="MultiplyHandingRows"/>): its last K block runs in blocks of <see cref="HandedBlockRows"/> rows per part,
+    /// whose heights the whole product's row chunks need not share (on a 2 MiB L2 a 512-unit layer's blocks of 60 rows run tiles of 10).
     /// </summary>
     internal static void AddHandedRowsToPrewarm(KernelPrewarm prewarm, int m, int k, int n, int threads)
     {
         var path = prewarm.Path;
         if (m <= 0 || n <= 0 || k <= 0 || path == KernelPath.Scalar || IsThin(path, m, k, n) || 2.0 * m * n * k < SmallMaxFlops) return;
         int maxRows = path == KernelPath.Vector512 ? GemmMicroKernels.MaxRowsV512 : GemmMicroKernels.MaxRowsV256;
-        int step = Math.Max(1, FinishedBlockFloats / n / maxRows) * maxRows;
+        int kBlocks = (k + MaxKBlock - 1) / MaxKBlock;
+        int step = HandedBlockRows(path, k - k * (kBlocks - 1) / kBlocks, n, CacheSizes.L2Bytes);
         int panels = (n + Panel - 1) / Panel;
         int parts = 2.0 * m * n * k < ParallelMinFlops ? 1 : Math.Max(1, threads);
         var (_, packPerPanel) = PackingOf(false, false, path, m, k, n, parts);

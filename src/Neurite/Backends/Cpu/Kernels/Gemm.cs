@@ -617,13 +617,26 @@ internal static unsafe partial class Gemm
 
     /// <summary>
     /// Whether the tiles of a product that copies each panel's K block right before them (in place, or transposed) ask for
-    /// their shares of the next panel's source block into L2, a burst before each tile (x86 only). Not on the 512-bit path:
-    /// on the Xeon that measured it (2 MiB L2), the MLP step at U=1024 B=64 ran 2 % faster without the bursts (6.21 against
-    /// 6.08 ms, 8 of 8 alternating rounds; its forward product x·W alone 1080 against 1024 µs) and at U=128 B=64 3 %
-    /// (bench/results/sweep-s11.md, s11-mlp1024). The 256-bit path keeps them: within noise there on the Xeon, and its AMD
-    /// machines (512 KiB L2), for which they were reasoned (sweep-s8.md), were not measured.
+    /// their shares of the next panel's source block into L2, a burst before each tile (x86 only), for a B of
+    /// <paramref name="bBytes"/> beside an L2 of <paramref name="l2Bytes"/> (0: unknown). The 256-bit path always does; the
+    /// 512-bit path only where B is larger than the L2, so that its rows come from L3 or memory for every panel. On the Zen 4
+    /// EPYC (1 MiB L2, bench/results/sweep-s13.md, s13-mlp1024) the MLP step at U=1024 B=64 (W 4 MiB) ran 1.5–4 % faster
+    /// with the bursts, and at U=256 B=16 (W 256 KiB, in L2) 3 % slower. On the Xeon of session 11 (2 MiB L2) the same
+    /// step at U=1024 B=64 ran 2 % faster without them (6.21 against 6.08 ms, 8 of 8 rounds, bench/results/sweep-s11.md,
+    /// s11-mlp1024): the rule follows the machine now in use, and the Xeon's reading is left to be taken again.
     /// </summary>
-    internal static bool PrefetchesCopySources(KernelPath path) => Sse.IsSupported && path == KernelPath.Vector256;
+    internal static bool PrefetchesCopySources(KernelPath path, long bBytes, int l2Bytes) =>
+        Sse.IsSupported && (path == KernelPath.Vector256 || (path == KernelPath.Vector512 && WideCopySourcePrefetchEnabled && bBytes > l2Bytes));
+
+    [ThreadStatic] private static bool t_noWideCopySourcePrefetch;
+
+    /// <summary>Whether products on this thread take the 512-bit path's copy-source bursts (<see cref="PrefetchesCopySources"/>);
+    /// false for the benchmark's comparison with the tiles that fetch nothing.</summary>
+    internal static bool WideCopySourcePrefetchEnabled
+    {
+        get => !t_noWideCopySourcePrefetch;
+        set => t_noWideCopySourcePrefetch = !value;
+    }
 
     internal static bool SplitsRows(int m, int panels, int threads, bool packPerPanel) =>
         panels < threads || (!packPerPanel && m / threads >= 12);
