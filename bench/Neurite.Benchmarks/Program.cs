@@ -17,7 +17,7 @@ var workloads = new SortedDictionary<string, (string Description, Action<string[
 
     ["fuseab"] = ("The sweep's MLP step with Adam fused into the kernel-gradient products and without, alternating in one process, thread CPU time: fuseab U B [rounds] [calls] [--block floats]", FuseAbWorkload.Run),
     ["swapab"] = ("Short products A·Bᵀ swapped into (B·Aᵀ)ᵀ and made directly, alternating, thread CPU time: swapab U B [rounds] [calls] (the MLP step), or swapab --shapes [rounds]; --inplace: a small B read in place against its panels copied", SwapAbWorkload.Run),
-    ["recab"] = ("A recurrent sweep point's step with the weight-gradient pass's in-kernel fetches (next panel, later C tile) and without, alternating, thread CPU time: recab KIND:U,B,T,D [rounds] [calls]; recab --parts [rounds]: the LSTM(1024) B=64 step's products and packs one by one", RecurrentAbWorkload.Run),
+    ["recab"] = ("A recurrent sweep point's step with the weight-gradient pass's in-kernel fetches (next panel, later C tile) and without, alternating, thread CPU time: recab KIND:U,B,T,D [rounds] [calls] [--onekblock: the products' next-panel fetches of a B of one K block instead]; recab --parts [lstm:U,B,T,D] [rounds]: an LSTM step's products (B rows) and packs one by one", RecurrentAbWorkload.Run),
     ["init"] = ("Orthogonal draw of a recurrent kernel (U, 4U): first call and warm median, thread CPU time", InitWorkload.Run),
     ["fastmath"] = ("FastMath Exp/Tanh/Sigmoid, AddBias and SumRows throughput", FastMathWorkload.Run),
     ["fuzz"] = ("Mutated .keras, .h5 and CSV files: outcome counts; each must be success or the documented exception", FuzzWorkload.Run),

@@ -7,15 +7,17 @@ namespace Neurite.Benchmarks;
 /// <c>recab KIND:U,B,T,D [rounds] [calls]</c>: a sweep point's training step on one thread with the weight-gradient pass's
 /// tiles fetching the next panel's packed block and a later C tile inside their k loops (<see cref="Gemm.TransposedPartsPrefetchPanelsEnabled"/>,
 /// <see cref="Gemm.TransposedPartsTileStreamEnabled"/>) and without (the C tile asked for at once before each call), rounds
-/// alternating which goes first, thread CPU ms per step (best of each round, then the median over rounds). <c>--parts</c>: the
-/// LSTM(1024) B=64 T=10 D=32 step's large products and packs one by one, the weight-gradient pass with each combination.
+/// alternating which goes first, thread CPU ms per step (best of each round, then the median over rounds); with <c>--onekblock</c>
+/// instead the products' next-panel fetches of a packed B of one K block (<see cref="Gemm.OneKBlockPanelPrefetchForced"/>, old)
+/// and none (<see cref="Gemm.PrefetchesNextPanelBlock"/>, new). <c>--parts</c>: an LSTM
+/// point's step products (B rows each: the rows of one half) and packs one by one, the weight-gradient pass with each combination.
 /// </summary>
 internal static class RecurrentAbWorkload
 {
-    /// <summary>The LSTM(1024) B=64 T=10 D=32 step's large products and packs one by one, thread CPU, GFLOP/s.</summary>
-    private static void Parts(int rounds)
+    /// <summary>An LSTM step's large products and packs one by one (B: the rows of one product), thread CPU, GFLOP/s.</summary>
+    private static void Parts(int rounds, SweepWorkload.Point point)
     {
-        const int u = 1024, g = 4096, b = 64, t = 10, d = 32;
+        int u = point.Units, g = 4 * u, b = point.Batch, t = point.Steps, d = point.Features;
         var rng = new System.Random(1);
         float[] Random(int n) { var v = new float[n]; for (int i = 0; i < n; i++) v[i] = (float)(rng.NextDouble() - 0.5); return v; }
         var r = Random(u * g);
@@ -29,6 +31,8 @@ internal static class RecurrentAbWorkload
         var dW = new float[d * g];
         var dBias = new float[g];
         var packed = Gemm.PackB(r, u, g);
+        var kernelPacked = Gemm.PackB(Random(d * g), d, g);
+        var bias = Random(g);
         var transposed = new PackedMatrix(g, u);
         TransposedPacking.Repack(transposed, r);
         double peak = PeakWorkload.QuickPeakCpu();
@@ -47,8 +51,9 @@ internal static class RecurrentAbWorkload
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {what,-28} median {medianAll * 1e3,8:0.000} ms  best {bestAll * 1e3,8:0.000} ms  {flop / bestAll / 1e9,6:0.0} GFLOP/s at best ({flop / bestAll / 1e9 / peak * 100:0}% of peak)"));
         }
-        Time("forward h.R (64x1024x4096)", 2.0 * b * u * g, () => Gemm.Multiply(h, packed, gates, b, accumulate: true), 20);
-        Time("backward dz.RT (64x4096x1024)", 2.0 * b * u * g, () => Gemm.Multiply(gates, transposed, dh, b), 20);
+        Time($"forward h.R ({b}x{u}x{g})", 2.0 * b * u * g, () => Gemm.Multiply(h, packed, gates, b, accumulate: true), 20);
+        Time("forward b+x.W+h.R", 2.0 * b * (u + d) * g, () => Gemm.MultiplyWithLead(xs.AsSpan(0, b * d), kernelPacked, h, packed, bias, gates, b), 20);
+        Time($"backward dz.RT ({b}x{g}x{u})", 2.0 * b * u * g, () => Gemm.Multiply(gates, transposed, dh, b), 20);
         unsafe
         {
             fixed (float* pw = dW, px = xs)
@@ -80,12 +85,13 @@ internal static class RecurrentAbWorkload
         int Number(int at, int fallback) => numbers.Length > at ? int.Parse(numbers[at], CultureInfo.InvariantCulture) : fallback;
         var pointText = args.FirstOrDefault(a => a.Contains(':')) ?? "lstm:1024,64,10,32";
         int rounds = Number(0, 10), calls = Number(1, 4);
+        bool oneKBlock = args.Contains("--onekblock");
         Threading.MaxThreads = 1;
         try
         {
             if (args.Contains("--parts"))
             {
-                Parts(rounds);
+                Parts(rounds, SweepWorkload.Point.Parse(pointText));
                 return;
             }
             var point = SweepWorkload.Point.Parse(pointText);
@@ -98,8 +104,9 @@ internal static class RecurrentAbWorkload
                 for (int side = 0; side < 2; side++)
                 {
                     bool enabled = (r + side) % 2 == 1;
-                    Gemm.TransposedPartsPrefetchPanelsEnabled = enabled;
-                    Gemm.TransposedPartsTileStreamEnabled = enabled;
+                    // --onekblock: old fetches the next panel of a packed B of one K block too, new follows the rule.
+                    if (oneKBlock) Gemm.OneKBlockPanelPrefetchForced = !enabled;
+                    else { Gemm.TransposedPartsPrefetchPanelsEnabled = enabled; Gemm.TransposedPartsTileStreamEnabled = enabled; }
                     (enabled ? on : off).Add(Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 1).Best * 1e3);
                 }
             static double Median(List<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
@@ -112,6 +119,7 @@ internal static class RecurrentAbWorkload
         {
             Gemm.TransposedPartsPrefetchPanelsEnabled = true;
             Gemm.TransposedPartsTileStreamEnabled = true;
+            Gemm.OneKBlockPanelPrefetchForced = false;
             Threading.MaxThreads = Environment.ProcessorCount;
         }
     }
