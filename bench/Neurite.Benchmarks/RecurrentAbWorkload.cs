@@ -1,5 +1,6 @@
 using System.Globalization;
 using Neurite.Backends.Cpu.Kernels;
+using Neurite.Backends.Cpu.Kernels.Recurrent;
 
 namespace Neurite.Benchmarks;
 
@@ -9,7 +10,8 @@ namespace Neurite.Benchmarks;
 /// <see cref="Gemm.TransposedPartsTileStreamEnabled"/>) and without (the C tile asked for at once before each call), rounds
 /// alternating which goes first, thread CPU ms per step (best of each round, then the median over rounds); with <c>--onekblock</c>
 /// instead the products' next-panel fetches of a packed B of one K block (<see cref="Gemm.OneKBlockPanelPrefetchForced"/>, old)
-/// and none (<see cref="Gemm.PrefetchesNextPanelBlock"/>, new). <c>--parts</c>: an LSTM
+/// and none (<see cref="Gemm.PrefetchesNextPanelBlock"/>, new); with <c>--nextstep</c> the steps' fetches of the next step's arrays
+/// into a quarter of the L2 (<see cref="RecurrentSequence.QuarterL2NextStepForced"/>, old) and into all of it (new). <c>--parts</c>: an LSTM
 /// point's step products (B rows each: the rows of one half) and packs one by one, the weight-gradient pass with each combination.
 /// </summary>
 internal static class RecurrentAbWorkload
@@ -85,7 +87,7 @@ internal static class RecurrentAbWorkload
         int Number(int at, int fallback) => numbers.Length > at ? int.Parse(numbers[at], CultureInfo.InvariantCulture) : fallback;
         var pointText = args.FirstOrDefault(a => a.Contains(':')) ?? "lstm:1024,64,10,32";
         int rounds = Number(0, 10), calls = Number(1, 4);
-        bool oneKBlock = args.Contains("--onekblock");
+        bool oneKBlock = args.Contains("--onekblock"), nextStep = args.Contains("--nextstep");
         Threading.MaxThreads = 1;
         try
         {
@@ -105,7 +107,9 @@ internal static class RecurrentAbWorkload
                 {
                     bool enabled = (r + side) % 2 == 1;
                     // --onekblock: old fetches the next panel of a packed B of one K block too, new follows the rule.
-                    if (oneKBlock) Gemm.OneKBlockPanelPrefetchForced = !enabled;
+                    // --nextstep: old fetches the next step's arrays only into a quarter of the L2, new follows the rule.
+                    if (nextStep) RecurrentSequence.QuarterL2NextStepForced = !enabled;
+                    else if (oneKBlock) Gemm.OneKBlockPanelPrefetchForced = !enabled;
                     else { Gemm.TransposedPartsPrefetchPanelsEnabled = enabled; Gemm.TransposedPartsTileStreamEnabled = enabled; }
                     (enabled ? on : off).Add(Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 1).Best * 1e3);
                 }
@@ -120,6 +124,7 @@ internal static class RecurrentAbWorkload
             Gemm.TransposedPartsPrefetchPanelsEnabled = true;
             Gemm.TransposedPartsTileStreamEnabled = true;
             Gemm.OneKBlockPanelPrefetchForced = false;
+            RecurrentSequence.QuarterL2NextStepForced = false;
             Threading.MaxThreads = Environment.ProcessorCount;
         }
     }
