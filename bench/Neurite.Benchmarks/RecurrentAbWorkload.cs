@@ -11,7 +11,7 @@ namespace Neurite.Benchmarks;
 /// alternating which goes first, thread CPU ms per step (best of each round, then the median over rounds); with <c>--onekblock</c>
 /// instead the products' next-panel fetches of a packed B of one K block (<see cref="Gemm.OneKBlockPanelPrefetchForced"/>, old)
 /// and none (<see cref="Gemm.PrefetchesNextPanelBlock"/>, new); with <c>--nextstep</c> the steps' fetches of the next step's arrays
-/// into a quarter of the L2 (<see cref="RecurrentSequence.QuarterL2NextStepForced"/>, old) and into all of it (new). <c>--parts</c>: an LSTM
+/// into a quarter of the L2 (<see cref="RecurrentSequence.QuarterL2NextStepForced"/>, old) and into all of it (new); both flags: both at once. <c>--parts</c>: an LSTM
 /// point's step products (B rows each: the rows of one half) and packs one by one, the weight-gradient pass with each combination.
 /// </summary>
 internal static class RecurrentAbWorkload
@@ -109,8 +109,8 @@ internal static class RecurrentAbWorkload
                     // --onekblock: old fetches the next panel of a packed B of one K block too, new follows the rule.
                     // --nextstep: old fetches the next step's arrays only into a quarter of the L2, new follows the rule.
                     if (nextStep) RecurrentSequence.QuarterL2NextStepForced = !enabled;
-                    else if (oneKBlock) Gemm.OneKBlockPanelPrefetchForced = !enabled;
-                    else { Gemm.TransposedPartsPrefetchPanelsEnabled = enabled; Gemm.TransposedPartsTileStreamEnabled = enabled; }
+                    if (oneKBlock) Gemm.OneKBlockPanelPrefetchForced = !enabled;
+                    if (!nextStep && !oneKBlock) { Gemm.TransposedPartsPrefetchPanelsEnabled = enabled; Gemm.TransposedPartsTileStreamEnabled = enabled; }
                     (enabled ? on : off).Add(Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 1).Best * 1e3);
                 }
             static double Median(List<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
