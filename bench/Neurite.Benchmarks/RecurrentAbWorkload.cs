@@ -8,16 +8,18 @@ namespace Neurite.Benchmarks;
 /// <c>recab KIND:U,B,T,D|w3: [rounds] [calls] [--small-fusion]</c>: a sweep point's (or W3's) training step on one thread with the weight-gradient pass's
 /// tiles fetching the next panel's packed block and a later C tile inside their k loops (<see cref="Gemm.TransposedPartsPrefetchPanelsEnabled"/>,
 /// <see cref="Gemm.TransposedPartsTileStreamEnabled"/>) and without (the C tile asked for at once before each call), rounds
-/// alternating which goes first, thread CPU ms per step (best of each round, then the median over rounds). <c>--parts</c>: the
-/// LSTM(1024) B=64 T=10 D=32 step's large products and packs one by one, the weight-gradient pass with each combination.
-/// <c>--small-fusion</c> switches <see cref="RecurrentSequence.SmallPassesFuse"/> instead (small passes fusing or not).
+/// alternating which goes first, thread CPU ms per step (best of each round, then the median over rounds); with <c>--onekblock</c>
+/// instead the products' next-panel fetches of a packed B of one K block (<see cref="Gemm.OneKBlockPanelPrefetchForced"/>, old)
+/// and none (<see cref="Gemm.PrefetchesNextPanelBlock"/>, new); with <c>--nextstep</c> the steps' fetches of the next step's arrays
+/// into a quarter of the L2 (<see cref="RecurrentSequence.QuarterL2NextStepForced"/>, old) and into all of it (new); both flags: both at once. <c>--small-fusion</c>: <see cref="RecurrentSequence.SmallPassesFuse"/> (small passes fusing or not) instead. <c>--parts</c>: an LSTM
+/// point's step products (B rows each: the rows of one half) and packs one by one, the weight-gradient pass with each combination.
 /// </summary>
 internal static class RecurrentAbWorkload
 {
-    /// <summary>The LSTM(1024) B=64 T=10 D=32 step's large products and packs one by one, thread CPU, GFLOP/s.</summary>
-    private static void Parts(int rounds)
+    /// <summary>An LSTM step's large products and packs one by one (B: the rows of one product), thread CPU, GFLOP/s.</summary>
+    private static void Parts(int rounds, SweepWorkload.Point point)
     {
-        const int u = 1024, g = 4096, b = 64, t = 10, d = 32;
+        int u = point.Units, g = 4 * u, b = point.Batch, t = point.Steps, d = point.Features;
         var rng = new System.Random(1);
         float[] Random(int n) { var v = new float[n]; for (int i = 0; i < n; i++) v[i] = (float)(rng.NextDouble() - 0.5); return v; }
         var r = Random(u * g);
@@ -31,6 +33,8 @@ internal static class RecurrentAbWorkload
         var dW = new float[d * g];
         var dBias = new float[g];
         var packed = Gemm.PackB(r, u, g);
+        var kernelPacked = Gemm.PackB(Random(d * g), d, g);
+        var bias = Random(g);
         var transposed = new PackedMatrix(g, u);
         TransposedPacking.Repack(transposed, r);
         double peak = PeakWorkload.QuickPeakCpu();
@@ -49,8 +53,9 @@ internal static class RecurrentAbWorkload
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {what,-28} median {medianAll * 1e3,8:0.000} ms  best {bestAll * 1e3,8:0.000} ms  {flop / bestAll / 1e9,6:0.0} GFLOP/s at best ({flop / bestAll / 1e9 / peak * 100:0}% of peak)"));
         }
-        Time("forward h.R (64x1024x4096)", 2.0 * b * u * g, () => Gemm.Multiply(h, packed, gates, b, accumulate: true), 20);
-        Time("backward dz.RT (64x4096x1024)", 2.0 * b * u * g, () => Gemm.Multiply(gates, transposed, dh, b), 20);
+        Time($"forward h.R ({b}x{u}x{g})", 2.0 * b * u * g, () => Gemm.Multiply(h, packed, gates, b, accumulate: true), 20);
+        Time("forward b+x.W+h.R", 2.0 * b * (u + d) * g, () => Gemm.MultiplyWithLead(xs.AsSpan(0, b * d), kernelPacked, h, packed, bias, gates, b), 20);
+        Time($"backward dz.RT ({b}x{g}x{u})", 2.0 * b * u * g, () => Gemm.Multiply(gates, transposed, dh, b), 20);
         unsafe
         {
             fixed (float* pw = dW, px = xs)
@@ -78,8 +83,13 @@ internal static class RecurrentAbWorkload
 
     private static void SetSwitches(string[] args, bool enabled)
     {
-        if (args.Contains("--small-fusion")) RecurrentSequence.SmallPassesFuse = enabled;
-        else
+        bool smallFusion = args.Contains("--small-fusion"), oneKBlock = args.Contains("--onekblock"), nextStep = args.Contains("--nextstep");
+        if (smallFusion) RecurrentSequence.SmallPassesFuse = enabled;
+        // --onekblock: old fetches the next panel of a packed B of one K block too, new follows the rule.
+        // --nextstep: old fetches the next step's arrays only into a quarter of the L2, new follows the rule.
+        if (nextStep) RecurrentSequence.QuarterL2NextStepForced = !enabled;
+        if (oneKBlock) Gemm.OneKBlockPanelPrefetchForced = !enabled;
+        if (!smallFusion && !nextStep && !oneKBlock)
         {
             Gemm.TransposedPartsPrefetchPanelsEnabled = enabled;
             Gemm.TransposedPartsTileStreamEnabled = enabled;
@@ -97,7 +107,7 @@ internal static class RecurrentAbWorkload
         {
             if (args.Contains("--parts"))
             {
-                Parts(rounds);
+                Parts(rounds, SweepWorkload.Point.Parse(pointText));
                 return;
             }
             object point;
@@ -144,6 +154,8 @@ internal static class RecurrentAbWorkload
             Gemm.TransposedPartsPrefetchPanelsEnabled = true;
             Gemm.TransposedPartsTileStreamEnabled = true;
             RecurrentSequence.SmallPassesFuse = true;
+            Gemm.OneKBlockPanelPrefetchForced = false;
+            RecurrentSequence.QuarterL2NextStepForced = false;
             Threading.MaxThreads = Environment.ProcessorCount;
         }
     }

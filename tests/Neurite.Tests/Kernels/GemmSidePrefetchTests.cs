@@ -121,17 +121,23 @@ public class GemmSidePrefetchTests
         }
     }
 
-    /// <summary>A step fetches its next arrays only while they take at most a quarter of an L2 of at least 1 MiB, and all steps' more than half of it.</summary>
+    /// <summary>A step fetches its next arrays only while they fit an L2 of at least 1 MiB, and all steps' take more than half of it.</summary>
     [Fact]
-    public void TheNextStepIsFetchedOnlyIntoAQuarterOfALargeL2ThatCannotHoldTheSequence()
+    public void TheNextStepIsFetchedOnlyIntoALargeL2ThatCannotHoldTheSequence()
     {
         const int mib = 1024 * 1024;
         // LSTM U = 128, a half of 128 rows: the forward's gates and three states, 128 · (512 + 384) floats = 448 KiB a step;
         // 200 steps of them, 87.5 MiB.
         const long step = 128 * (512 + 384), sequence = 200 * step;
         Assert.True(RecurrentSequence.PrefetchesNextStep(step, sequence, 2 * mib));
-        Assert.False(RecurrentSequence.PrefetchesNextStep(step, sequence, mib));             // over a quarter of 1 MiB
-        Assert.True(RecurrentSequence.PrefetchesNextStep(mib / 16, sequence, mib));          // exactly a quarter
+        Assert.True(RecurrentSequence.PrefetchesNextStep(step, sequence, mib));              // under all of 1 MiB
+        // LSTM U = 256, a half of 128 rows: 128 · (1024 + 768) floats = 896 KiB, within 1 MiB.
+        Assert.True(RecurrentSequence.PrefetchesNextStep(128 * (1024 + 768), sequence, mib));
+        // LSTM U = 512, a half of 128 rows: 1.75 MiB, over 1 MiB but within 2.
+        Assert.False(RecurrentSequence.PrefetchesNextStep(128 * (2048 + 1536), sequence, mib));
+        Assert.True(RecurrentSequence.PrefetchesNextStep(128 * (2048 + 1536), sequence, 2 * mib));
+        Assert.True(RecurrentSequence.PrefetchesNextStep(mib / 4, sequence, mib));           // exactly the L2
+        Assert.False(RecurrentSequence.PrefetchesNextStep(mib / 4 + 1, sequence, mib));      // one float more
         Assert.False(RecurrentSequence.PrefetchesNextStep(1024, sequence, 512 * 1024));      // a 512 KiB L2: never
         Assert.False(RecurrentSequence.PrefetchesNextStep(1024, sequence, 0));               // unknown: never
         // LSTM U = 32, halves of 8 rows over 10 steps: 8 · 224 floats a step, 70 KiB in all, which stay in L2.

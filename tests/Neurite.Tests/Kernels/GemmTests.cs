@@ -493,6 +493,53 @@ public class GemmTests
     public void TheNextPanelIsPrefetchedUnlessBStaysInL2(bool staysInL2, bool prefetches) =>
         Assert.Equal(prefetches, Gemm.PrefetchesPackedPanels(staysInL2));
 
+    [Theory]
+    [InlineData(256, 1024 * 1024, false)]       // R of U = 256 (one K block) on a 1 MiB L2: back to back, the hardware follows
+    [InlineData(512, 1024 * 1024, true)]        // U = 512: two K blocks, the next panel's block lies a block further on
+    [InlineData(1024, 1024 * 1024, true)]       // U = 1024: four
+    [InlineData(256, 2048 * 1024, false)]       // R of U = 256 stays in a 2 MiB L2
+    [InlineData(1024, 2048 * 1024, true)]       // R of U = 1024 (16 MiB) does not
+    [InlineData(257, 0, true)]                  // L2 unknown: two K blocks fetch
+    public void OnlyAPackedBCutIntoKBlocksHasItsNextPanelFetched(int k, int l2Bytes, bool prefetches) =>
+        Assert.Equal(prefetches, Gemm.PrefetchesNextPanelBlock(Gemm.StaysInL2((long)k * 4 * k * sizeof(float), l2Bytes), k));
+
+    [Theory]
+    [MemberData(nameof(GemmLeadTests.VectorPaths), MemberType = typeof(GemmLeadTests))]
+    public void ProductsOfOneKBlockGiveTheSameBitsWithAndWithoutTheNextPanelFetched(KernelPath path)
+    {
+        using var _ = KernelPaths.Force(path);
+        // B of 16 MiB stays in no L2, so only the K-block rule decides; with the fetches forced A is also copied into tile runs
+        // and the lead runs in calls of its own.
+        const int m = 64, k = 256, n = 16384, leadK = 16;
+        var rng = new Random(5);
+        float[] Random(int count) { var v = new float[count]; for (int i = 0; i < count; i++) v[i] = (float)(rng.NextDouble() - 0.5); return v; }
+        var a = Random(m * k);
+        var lead = Random(m * leadK);
+        var b = Gemm.PackB(Random(k * n), k, n);
+        var leadB = Gemm.PackB(Random(leadK * n), leadK, n);
+        var rowInit = Random(n);
+        var start = Random(m * n);
+        int savedThreads = Threading.MaxThreads;
+        float[] Run(bool forced)
+        {
+            // The fetches are chosen per thread: one thread runs the whole product.
+            Threading.MaxThreads = 1;
+            Gemm.OneKBlockPanelPrefetchForced = forced;
+            try
+            {
+                var c = new float[m * n];
+                Gemm.MultiplyWithLead(lead, leadB, a, b, rowInit, c, m);
+                var d = (float[])start.Clone();
+                Gemm.Multiply(a, b, d, m, accumulate: true);
+                return [.. c, .. d];
+            }
+            finally { Gemm.OneKBlockPanelPrefetchForced = false; Threading.MaxThreads = savedThreads; }
+        }
+        var fetched = Run(true);
+        var byRule = Run(false);
+        Assert.Equal(fetched.Select(BitConverter.SingleToInt32Bits), byRule.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public void TheL2SizeIsWhatTheOperatingSystemReportsOrUnknown()
     {

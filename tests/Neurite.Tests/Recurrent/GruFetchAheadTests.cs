@@ -59,22 +59,24 @@ public class GruFetchAheadTests
         }
     }
 
-    /// <summary>The rule: each product's lines (2U a row, 3U for the forward's candidate product) take at most a quarter of an
-    /// L2 of at least 1 MiB, and all steps' arrays (5U a row forward, 4U backward) more than half of it.</summary>
+    /// <summary>The rule: each product's lines (2U a row, 3U for the forward's candidate product) fit an L2 of at least 1 MiB,
+    /// and all steps' arrays (5U a row forward, 4U backward) take more than half of it.</summary>
     [Fact]
-    public void ProductsFetchAheadOnlyWhereTheirLinesFitAQuarterOfALargeL2ThatCannotHoldTheSequence()
+    public void ProductsFetchAheadOnlyWhereTheirLinesFitALargeL2ThatCannotHoldTheSequence()
     {
         const int mib = 1024 * 1024;
         // The sweep's GRU(256) at B = 256, T = 50 in 128-row halves: 256 KiB (gates, backward) and 384 KiB (candidate).
         Assert.True(GruSequence.FetchesAhead(128, 128, 50, 256, forward: true, gatesProduct: true, 2 * mib));
         Assert.True(GruSequence.FetchesAhead(128, 128, 50, 256, forward: true, gatesProduct: false, 2 * mib));
         Assert.True(GruSequence.FetchesAhead(128, 128, 50, 256, forward: false, gatesProduct: false, 2 * mib));
-        // U = 512: the gates' 512 KiB exactly a quarter, the candidate's 768 KiB over it.
-        Assert.True(GruSequence.FetchesAhead(128, 128, 10, 512, forward: true, gatesProduct: true, 2 * mib));
-        Assert.False(GruSequence.FetchesAhead(128, 128, 10, 512, forward: true, gatesProduct: false, 2 * mib));
-        // A 1 MiB L2 takes the U = 256 halves' 256 KiB but not 384; 512 KiB or unknown: never.
+        // U = 512: the gates' 512 KiB and the candidate's 768 KiB fit 1 MiB; 256 rows' candidate (1.5 MiB) only 2 MiB.
+        Assert.True(GruSequence.FetchesAhead(128, 128, 10, 512, forward: true, gatesProduct: true, mib));
+        Assert.True(GruSequence.FetchesAhead(128, 128, 10, 512, forward: true, gatesProduct: false, mib));
+        Assert.False(GruSequence.FetchesAhead(256, 256, 10, 512, forward: true, gatesProduct: false, mib));
+        Assert.True(GruSequence.FetchesAhead(256, 256, 10, 512, forward: true, gatesProduct: false, 2 * mib));
+        // A 1 MiB L2 takes the U = 256 halves' 256 and 384 KiB; 512 KiB or unknown: never.
         Assert.True(GruSequence.FetchesAhead(128, 128, 50, 256, forward: false, gatesProduct: true, mib));
-        Assert.False(GruSequence.FetchesAhead(128, 128, 50, 256, forward: true, gatesProduct: false, mib));
+        Assert.True(GruSequence.FetchesAhead(128, 128, 50, 256, forward: true, gatesProduct: false, mib));
         Assert.False(GruSequence.FetchesAhead(8, 8, 50, 64, forward: false, gatesProduct: true, 512 * 1024));
         Assert.False(GruSequence.FetchesAhead(8, 8, 50, 64, forward: false, gatesProduct: true, 0));
         // A sequence whose arrays stay in L2 (8 rows × 10 steps × 4 × 64 units, 80 KiB backward): nothing to fetch.

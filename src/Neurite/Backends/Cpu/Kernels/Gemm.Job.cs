@@ -206,7 +206,7 @@ internal static unsafe partial class Gemm
             // apart (4 KiB at K = 1024, one L1 set), beside a packed B sub-panel that fills half the sets (every other
             // line of its 128-byte rows). Copied into tile runs they are read by the rows-contiguous kernels: the
             // same multiply-adds in the same order, so the bits do not change.
-            bool prefetchPanels = PrefetchesPanels(AllPacked, PackPerKBlock) && PrefetchesPackedPanels(PanelsStayInL2);
+            bool prefetchPanels = PrefetchesPanels(AllPacked, PackPerKBlock) && PrefetchesNextPanelBlock(PanelsStayInL2, K);
             float* aPacked = TransA
                 ? (CopiesTransposedA(M, kc, p1 - p0) ? PackTransposedA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null)
                 : ((AllPacked || PackPerPanel) && K >= PackRowMajorAMinKFor(prefetchPanels) && p1 - p0 >= PackRowMajorAMinPanels ? PackRowMajorA(r0, rows, k0, kc, blocks, baseRows, tallBlocks) : null);

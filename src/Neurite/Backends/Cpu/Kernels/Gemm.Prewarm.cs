@@ -75,9 +75,9 @@ internal static unsafe partial class Gemm
         // A long-row A copied into tile runs (beside a packed B or a panel-at-a-time copy of an in-place one) is read by the
         // rows-contiguous kernels, as a transposed A is.
         var (allPacked, _) = PackingOf(prepacked, transB, path, m, k, n, parts);
-        // As ComputeKBlock decides: no next-panel prefetch for a B that stays in L2, and then A copied only from longer rows.
+        // As ComputeKBlock decides: no next-panel prefetch for a B that stays in L2 or lies in one run, and then A copied only from longer rows.
         bool prefetchesPanels = PrefetchesPanels(allPacked, packPerKBlock: !prepacked && allPacked && !transB && parts == 1)
-            && PrefetchesPackedPanels(StaysInL2((long)panels * k * Panel * sizeof(float), CacheSizes.L2Bytes));
+            && PrefetchesNextPanelBlock(StaysInL2((long)panels * k * Panel * sizeof(float), CacheSizes.L2Bytes), k);
         bool copiesRowMajorA = !transA && k >= PackRowMajorAMinKFor(prefetchesPanels) && panels >= PackRowMajorAMinPanels;
         if (copiesRowMajorA) prewarm.Add(typeof(Gemm).FullName + "+Job", "PackRowMajorA");
         // The rows each part computes, then the chunks ComputeBlocked cuts them into per K block.

@@ -615,6 +615,29 @@ internal static unsafe partial class Gemm
     /// </summary>
     internal static bool PrefetchesPackedPanels(bool panelsStayInL2) => !panelsStayInL2;
 
+    [ThreadStatic] private static bool t_prefetchOneKBlock;
+
+    /// <summary>Whether products on this thread fetch the next panel's block of a packed B of one K block too
+    /// (<see cref="PrefetchesNextPanelBlock"/>); true for the benchmark's comparison with the rule.</summary>
+    internal static bool OneKBlockPanelPrefetchForced
+    {
+        get => t_prefetchOneKBlock;
+        set => t_prefetchOneKBlock = value;
+    }
+
+    /// <summary>
+    /// Whether the tiles of a product over <paramref name="k"/> inner steps fetch the next panel's K block of its packed B
+    /// (<see cref="PrefetchesPackedPanels"/>): only where B is cut into K blocks (K over <see cref="MaxKBlock"/>), so that the
+    /// next panel's block lies a block or more further on. Of one K block the packed panels lie back to back, one run from the
+    /// first to the last, which the hardware prefetchers follow on their own, and the tiles' requests only cost issue slots
+    /// and, at K = 256, the copy of A into tile runs that they bring (<see cref="PackRowMajorAMinKFor"/>), which puts a
+    /// recurrent step's input projection in calls of its own. On the EPYC (1 MiB L2, where R of U = 256, 1 MiB, does not stay)
+    /// the LSTM(256) step at B = 128, T = 50 ran 2.8 % faster without them (8 of 8 alternating rounds), U = 512 (two K
+    /// blocks) 0.5 % slower, U = 1024 (four) 3.5 % slower (bench/results/sweep-s13.md, s13-lstm).
+    /// </summary>
+    internal static bool PrefetchesNextPanelBlock(bool panelsStayInL2, int k) =>
+        PrefetchesPackedPanels(panelsStayInL2) && (k > MaxKBlock || OneKBlockPanelPrefetchForced);
+
     /// <summary>
     /// Whether the tiles of a product that copies each panel's K block right before them (in place, or transposed) ask for
     /// their shares of the next panel's source block into L2, a burst before each tile (x86 only), for a B of

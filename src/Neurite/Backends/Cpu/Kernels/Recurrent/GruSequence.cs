@@ -442,7 +442,7 @@ internal sealed unsafe partial class GruSequence : HiddenStateSequence
     /// the gates' product 2U a row (r ⊙ h̃ and h' of this step), the candidate's 3U (the next step's z and r sums and ĥ sum);
     /// backward 2U each (the previous step's ĥ and h, then its z and r). The LSTM's rule (<see cref="RecurrentSequence.PrefetchesNextStep"/>)
     /// for those lines beside the arrays of all steps (5U a row forward, 4U backward): at U = 256 the 128-row halves fetch,
-    /// and the backward's cell passes then read L2 instead of memory. U = 512 halves (over a quarter of a 2 MiB L2) fetch nothing.
+    /// and the backward's cell passes then read L2 instead of memory; U = 512 halves (768 KiB the candidate's) too.
     /// </summary>
     private bool FetchesAhead(bool forward, bool gatesProduct, int rowsHere)
     {

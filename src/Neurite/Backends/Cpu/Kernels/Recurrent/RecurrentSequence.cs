@@ -479,14 +479,30 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
 
     /// <summary>
     /// Whether a step's products fetch <paramref name="stepFloats"/> values of the next step's arrays into L2 as they run
-    /// (<see cref="SidePrefetch"/>): when they take at most a quarter of an L2 of at least
-    /// <see cref="Gemm.MinL2ForResidentPanels"/> (<paramref name="l2Bytes"/>), so they stay there beside the step's weights and
-    /// gates until the next step's passes read them, and the arrays of all steps (<paramref name="sequenceFloats"/>) take more
-    /// than half of it: a shorter sequence's stay in L2 from one pass to the next, and fetching them costs only the asking (4 %
-    /// of an LSTM(32) step at B = 16, T = 10). A small or unknown L2 fetches nothing, as before.
+    /// (<see cref="SidePrefetch"/>): when they fit an L2 of at least <see cref="Gemm.MinL2ForResidentPanels"/>
+    /// (<paramref name="l2Bytes"/>) and the arrays of all steps (<paramref name="sequenceFloats"/>) take more than half of it: a
+    /// shorter sequence's stay in L2 from one pass to the next, and fetching them costs only the asking (4 % of an LSTM(32) step
+    /// at B = 16, T = 10). The fetches are spread over the product's tiles, so most lines arrive shortly before the passes
+    /// after the product write or read them, even where the step's weights and gates leave no room to keep them all: on the
+    /// EPYC (1 MiB L2) fetching steps of up to the whole L2 instead of a quarter of it made the LSTM(256) training step at
+    /// B = 128, T = 50 (448 KiB a step) 2.4 % faster, at B = 256 (896 KiB) 1.8 %, the GRU(256) at B = 256 3.5 %; steps over the
+    /// L2 (LSTM(512) and (1024), GRU(512): 1.25–1.8 MiB) gained nothing (bench/results/sweep-s13.md, s13-lstm).
+    /// A small or unknown L2 fetches nothing, as before.
     /// </summary>
     internal static bool PrefetchesNextStep(long stepFloats, long sequenceFloats, int l2Bytes) =>
-        l2Bytes >= Gemm.MinL2ForResidentPanels && stepFloats * sizeof(float) <= l2Bytes / 4 && sequenceFloats * sizeof(float) > l2Bytes / 2;
+        l2Bytes >= Gemm.MinL2ForResidentPanels && stepFloats * sizeof(float) <= NextStepMaxBytes(l2Bytes) && sequenceFloats * sizeof(float) > l2Bytes / 2;
+
+    [ThreadStatic] private static bool t_quarterL2NextStep;
+
+    /// <summary>Whether steps on this thread fetch only next steps of at most a quarter of the L2, the rule before
+    /// <see cref="PrefetchesNextStep"/> took the whole L2; for the benchmark's comparison.</summary>
+    internal static bool QuarterL2NextStepForced
+    {
+        get => t_quarterL2NextStep;
+        set => t_quarterL2NextStep = value;
+    }
+
+    private static long NextStepMaxBytes(int l2Bytes) => QuarterL2NextStepForced ? l2Bytes / 4 : l2Bytes;
 
     /// <summary>Row blocks per step instead of <see cref="StepRowBlocks"/>'s (at most one a row), for the tests' comparison of the bits.</summary>
     internal int? ForcedRowBlocks { get; set; }
