@@ -349,9 +349,16 @@ internal abstract unsafe class RecurrentSequence : IParallelWork, Backends.IRecu
     /// <summary>
     /// Lets passes under <see cref="MinFusedGateFloats"/> fuse (the steps take the input projection; from
     /// <see cref="MinSharedGateFloats"/> the weight gradients share a pass), as measured on a Zen 4 (bench/results/sweep-s13.md,
-    /// s13-small); off restores the earlier rule of large passes only, for the benchmarks' alternating comparison. The bits are the same.
+    /// s13-small); off restores the earlier rule of large passes only, on this thread, for the benchmarks' alternating comparison.
+    /// The bits are the same.
     /// </summary>
-    internal static bool SmallPassesFuse = true;
+    internal static bool SmallPassesFuse
+    {
+        get => !t_largePassesOnly;
+        set => t_largePassesOnly = !value;
+    }
+
+    [ThreadStatic] private static bool t_largePassesOnly;
 
     /// <summary>
     /// <paramref name="part"/> (when it has rows), h̃ᵀ·<paramref name="dGates"/> into <paramref name="dRecurrentKernel"/> (when not
