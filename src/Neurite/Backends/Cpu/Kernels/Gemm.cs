@@ -127,10 +127,16 @@ internal static unsafe partial class Gemm
     /// </summary>
     internal static bool SwapsOperands(KernelPath path, int m, int k, int n, bool transA, bool transB, bool accumulate) =>
         SwapOperandsEnabled && path != KernelPath.Scalar && transB && !transA && !accumulate
-        && m < PackBMinRows && m % Panel == 0 && n >= SwapMinColumns && k >= SwapMinColumns;
+        && m < PackBMinRows && m % Panel == 0
+        && (n >= SwapMinColumns && k >= SwapMinColumns || m <= SwapFewMaxRows && n >= SwapFewMinColumns && k >= SwapFewMinColumns);
 
     // From how wide and deep a B a short product swaps its operands (SwapsOperands).
     internal const int SwapMinColumns = 512;
+
+    // A product of at most this many rows swaps from a B of SwapFewMinColumns: on Zen 4, one thread, alternating, 32 × 256 × 256
+    // 38.5 against 42.7 µs direct, 64 × 256 × 256 76.4 / 78.3, 64 × 256 × 1024 305 / 321, but 128 × 256 × 256 153 / 151
+    // (bench/results/sweep-s13.md, s13-mlpsmall). Sixteen rows (half a panel) stay direct: swapped, 16 × 512 × 512 took 1.3×.
+    internal const int SwapFewMaxRows = 64, SwapFewMinColumns = 256;
 
     [ThreadStatic] private static float[]? t_swapped;
     [ThreadStatic] private static int t_swappedOffset;
