@@ -43,7 +43,10 @@ public sealed partial class Sequential
         int batch = ResolveBatchSize(batchSize, "Fit");
         bool doShuffle = ResolveShuffle(shuffle);
 
-        Tensor xTrain = x, yTrain = y;
+        // A split's rows are read where they lie in x and y, the first `rows` for training and the rest from
+        // validationStart: copied out (Tensor.Slice), W2's 437 + 109 rows of 89 features made a large-object allocation each
+        // Fit, and its page faults.
+        int rows = x.Shape[0], validationStart = 0;
         Tensor? xVal = null, yVal = null;
         if (validationData is { } vd)
         {
@@ -55,14 +58,13 @@ public sealed partial class Sequential
             int splitAt = (int)Math.Floor(x.Shape[0] * (1.0 - validationSplit));
             if (splitAt == 0 || splitAt == x.Shape[0])
                 throw new NeuriteException($"validationSplit={validationSplit} of {x.Shape[0]} rows leaves {(splitAt == 0 ? "no training rows" : "no validation rows")}. Use a split between {1.0 / x.Shape[0]:0.###} and {1 - 1.0 / x.Shape[0]:0.###}, or pass validationData.");
-            xTrain = x.Slice(0, splitAt); yTrain = y.Slice(0, splitAt);
-            xVal = x.Slice(splitAt, x.Shape[0] - splitAt); yVal = y.Slice(splitAt, y.Shape[0] - splitAt);
+            rows = splitAt;
+            (xVal, yVal, validationStart) = (x, y, splitAt);
         }
-        if (IsStateful) CheckStatefulRows(xTrain.Shape[0], batch, "training");
-        if (IsStateful && xVal is not null) CheckStatefulRows(xVal.Shape[0], batch, "validation");
+        if (IsStateful) CheckStatefulRows(rows, batch, "training");
+        if (IsStateful && xVal is not null) CheckStatefulRows(xVal.Shape[0] - validationStart, batch, "validation");
 
-        float[]? sampleWeights = classWeight is null ? null : ClassWeightsPerRow(yTrain, classWeight);
-        int rows = xTrain.Shape[0];
+        float[]? sampleWeights = classWeight is null ? null : ClassWeightsPerRow(y, rows, classWeight);
         int steps = (rows + batch - 1) / batch;
 
         var history = new History();
@@ -116,8 +118,8 @@ public sealed partial class Sequential
                     var xb = _trainBuffers.X(count, xRest);
                     var yb = _trainBuffers.Y(count, yRest);
                     var rowsOfBatch = order.AsSpan(start, count);
-                    GatherRows(xTrain, rowsOfBatch, xb);
-                    GatherRows(yTrain, rowsOfBatch, yb);
+                    GatherRows(x, rowsOfBatch, xb);
+                    GatherRows(y, rowsOfBatch, yb);
                     ReadOnlySpan<float> wb = default;
                     if (sampleWeights is not null)
                     {
@@ -140,7 +142,7 @@ public sealed partial class Sequential
                     // Not cancellable: an epoch whose batches all completed is finished and recorded.
                     var validationLogs = new Logs();
                     foreach (var c in validationCallbacks) c.OnTestBegin(validationLogs);
-                    var scores = EvaluateCore(xVal, yVal!, batch, validationCallbacks, CancellationToken.None);
+                    var scores = EvaluateCore(xVal, yVal!, batch, validationCallbacks, CancellationToken.None, validationStart);
                     foreach (var (k, v) in scores)
                     {
                         validationLogs[k] = v;
@@ -436,9 +438,11 @@ public sealed partial class Sequential
         return scores;
     }
 
-    private Dictionary<string, double> EvaluateCore(Tensor x, Tensor y, int batch, List<Callback>? callbacks, CancellationToken cancellationToken)
+    /// <summary>The loss and metrics over the rows of <paramref name="x"/> and <paramref name="y"/> from <paramref name="firstRow"/> on.</summary>
+    private Dictionary<string, double> EvaluateCore(Tensor x, Tensor y, int batch, List<Callback>? callbacks, CancellationToken cancellationToken,
+        int firstRow = 0)
     {
-        int rows = x.Shape[0];
+        int rows = x.Shape[0] - firstRow;
         SyncHostFromBackend();
         foreach (var m in _metrics) m.Reset();
         double lossSum = 0;
@@ -452,8 +456,8 @@ public sealed partial class Sequential
             int count = Math.Min(batch, rows - start);
             var xb = _testBuffers.X(count, xRest);
             var yb = _testBuffers.Y(count, yRest);
-            x.Span.Slice(start * x.RowSize, count * x.RowSize).CopyTo(xb.Span);
-            y.Span.Slice(start * y.RowSize, count * y.RowSize).CopyTo(yb.Span);
+            x.Span.Slice((firstRow + start) * x.RowSize, count * x.RowSize).CopyTo(xb.Span);
+            y.Span.Slice((firstRow + start) * y.RowSize, count * y.RowSize).CopyTo(yb.Span);
             var a = ForwardInference(xb);
             int w = a.Size / count;
             lossSum += Loss!.Compute(a.Span, yb.Span, Span<float>.Empty, default, count, w) * count;
@@ -625,10 +629,10 @@ public sealed partial class Sequential
             throw new NeuriteException($"Model '{Name}' is stateful with batch size {batch}, but the {what} data has {rows} samples, which is not a multiple of {batch}. Trim to {rows / batch * batch} samples (or pad to {(rows / batch + 1) * batch}); the Data namespace's stateful layout does this for you.");
     }
 
-    private float[] ClassWeightsPerRow(Tensor y, IReadOnlyDictionary<int, double> classWeight)
+    /// <summary>Each of the first <paramref name="rows"/> rows' weight by its class.</summary>
+    private float[] ClassWeightsPerRow(Tensor y, int rows, IReadOnlyDictionary<int, double> classWeight)
     {
-        int rows = y.Shape[0];
-        int w = rows == 0 ? 0 : y.Size / rows;
+        int w = rows == 0 ? 0 : y.RowSize;
         var weights = new float[rows];
         for (int r = 0; r < rows; r++)
         {

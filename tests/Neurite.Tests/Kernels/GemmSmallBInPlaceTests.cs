@@ -13,11 +13,13 @@ public class GemmSmallBInPlaceTests
     public static TheoryData<KernelPath> Paths => KernelPaths.Supported();
 
     [Fact]
-    public void TheLimitIsAnEighthOfTheL2AndAtLeast64KiBOnOneThread64KiBOnSeveral()
+    public void TheLimitIsAQuarterOfTheL2AndAtLeast64KiBOnOneThread64KiBOnSeveral()
     {
         Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(0, 1));
-        Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(512 * 1024, 1));
-        Assert.Equal(256 * 1024, Gemm.SmallBInPlaceMaxBytes(2 * 1024 * 1024, 1));
+        Assert.Equal(128 * 1024, Gemm.SmallBInPlaceMaxBytes(512 * 1024, 1));
+        // Zen 4's 1 MiB L2 reads a Dense kernel of 256 × 256 in place.
+        Assert.Equal(256 * 1024, Gemm.SmallBInPlaceMaxBytes(1024 * 1024, 1));
+        Assert.Equal(512 * 1024, Gemm.SmallBInPlaceMaxBytes(2 * 1024 * 1024, 1));
         Assert.Equal(64 * 1024, Gemm.SmallBInPlaceMaxBytes(2 * 1024 * 1024, 2));
     }
 
@@ -32,7 +34,7 @@ public class GemmSmallBInPlaceTests
             Assert.True(Gemm.InPlacePanelThrashesL1(128, 128));
             Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 128, 128, 1).PackPerPanel);
             Assert.False(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 256, 64, 1).PackPerPanel);
-            // 1024 × 1024 floats (4 MiB, past an eighth of any L2) and a transposed B are still copied a panel at a time.
+            // 1024 × 1024 floats (4 MiB, past a quarter of any L2 up to 16 MiB) and a transposed B are still copied a panel at a time.
             Assert.True(Gemm.PackingOf(false, false, KernelPath.Vector256, 64, 1024, 1024, 1).PackPerPanel);
             Assert.True(Gemm.PackingOf(false, true, KernelPath.Vector256, 64, 128, 128, 1).PackPerPanel);
             // Two threads read only 64 KiB in place: 128 × 128 yes, 256 × 256 (256 KiB) no, whatever the L2.
@@ -58,7 +60,7 @@ public class GemmSmallBInPlaceTests
         {
             // The MLP's forward product (64 × 128 × 128) and its dW-like transposed A; rows off the register tiles'
             // heights, short (16, 24) and up to PackBMinRows - 1; B of 256 rows × 64 columns (one K block, 2 panels) and a
-            // kernel of 256 × 256 (read in place where an eighth of the L2 holds it, copied otherwise: the same bits either way).
+            // kernel of 256 × 256 (read in place where a quarter of the L2 holds it, copied otherwise: the same bits either way).
             int seed = 7300;
             var shapes = new[]
             {

@@ -343,14 +343,17 @@ public class GemmTests
         int saved = Threading.MaxThreads;
         try
         {
-            // C = A·Bᵀ with a few rows (a whole number of 32-column panels) beside a B of at least 512 × 512 is made as
-            // (B·Aᵀ)ᵀ on the vector paths: each element's chain over k is the same with the factors of every multiply-add
-            // swapped. Witnesses: the direct product (swapping off) and each row alone (1×K×N, one chain per element).
-            // Ragged N (544 + 20), several K blocks, and shapes that stay direct: 48 rows, 256 rows, K under 512, accumulate.
+            // C = A·Bᵀ with a few rows (a whole number of 32-column panels) beside a B of at least 512 × 512 (256 × 256 for up
+            // to 64 rows) is made as (B·Aᵀ)ᵀ on the vector paths: each element's chain over k is the same with the factors of
+            // every multiply-add swapped. Witnesses: the direct product (swapping off) and each row alone (1×K×N, one chain per element).
+            // Ragged N (544 + 20), several K blocks, up to 64 rows beside a B of 256 × 256 and more, and shapes that stay direct:
+            // 48 rows, 256 rows, K under 512 (under 256 for 64 rows), 96 rows beside 256 × 256, 16 rows, accumulate.
             int seed = 4000;
             foreach (var (m, k, n, accumulate, swaps) in new[] { (64, 512, 512, false, true), (32, 700, 564, false, true),
-                (96, 1024, 512, false, true), (224, 520, 640, false, true), (48, 512, 512, false, false), (256, 512, 512, false, false),
-                (64, 300, 512, false, false), (64, 512, 512, true, false) })
+                (96, 1024, 512, false, true), (224, 520, 640, false, true), (32, 256, 256, false, true), (64, 256, 1024, false, true),
+                (64, 300, 276, false, true), (48, 512, 512, false, false), (256, 512, 512, false, false),
+                (96, 300, 512, false, false), (64, 200, 512, false, false), (96, 256, 256, false, false), (16, 256, 256, false, false),
+                (64, 512, 512, true, false) })
             {
                 Assert.Equal(swaps && path != KernelPath.Scalar, Gemm.SwapsOperands(path, m, k, n, false, true, accumulate));
                 var a = KernelPaths.RandomValues(m * k, ++seed);

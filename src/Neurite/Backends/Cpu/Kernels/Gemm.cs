@@ -127,10 +127,16 @@ internal static unsafe partial class Gemm
     /// </summary>
     internal static bool SwapsOperands(KernelPath path, int m, int k, int n, bool transA, bool transB, bool accumulate) =>
         SwapOperandsEnabled && path != KernelPath.Scalar && transB && !transA && !accumulate
-        && m < PackBMinRows && m % Panel == 0 && n >= SwapMinColumns && k >= SwapMinColumns;
+        && m < PackBMinRows && m % Panel == 0
+        && (n >= SwapMinColumns && k >= SwapMinColumns || m <= SwapFewMaxRows && n >= SwapFewMinColumns && k >= SwapFewMinColumns);
 
     // From how wide and deep a B a short product swaps its operands (SwapsOperands).
     internal const int SwapMinColumns = 512;
+
+    // A product of at most this many rows swaps from a B of SwapFewMinColumns: on Zen 4, one thread, alternating, 32 × 256 × 256
+    // 38.5 against 42.7 µs direct, 64 × 256 × 256 76.4 / 78.3, 64 × 256 × 1024 305 / 321, but 128 × 256 × 256 153 / 151
+    // (bench/results/sweep-s13.md, s13-mlpsmall). Sixteen rows (half a panel) stay direct: swapped, 16 × 512 × 512 took 1.3×.
+    internal const int SwapFewMaxRows = 64, SwapFewMinColumns = 256;
 
     [ThreadStatic] private static float[]? t_swapped;
     [ThreadStatic] private static int t_swappedOffset;
@@ -518,14 +524,16 @@ internal static unsafe partial class Gemm
 
     /// <summary>
     /// The most bytes of an untransposed B read in place however its rows fall into L1 sets by a product on
-    /// <paramref name="threads"/> threads: on one, an eighth of the L2 (<paramref name="l2Bytes"/>; 0: unknown), at least
-    /// 64 KiB; on a 2 MiB L2, 256 KiB: a Dense kernel of 256 × 256. On a 512 KiB L2 (AMD's Zen 2–4, which could not be
-    /// measured here) 64 KiB, a kernel of 128 × 128, so that B keeps to a small share of an L2 it shares with A, C and an
-    /// optimizer's update. On several threads 64 KiB: each thread then reads all of B, half of it last written by the other
-    /// core's share of the update; the MLP step at U=256 B=64 on two threads took 9 % longer with its 256 KiB kernels read
-    /// in place (1 of 10 rounds lower), at U=128 B=128 and B=256 (64 KiB) 9–13 % less (9 of 10).
+    /// <paramref name="threads"/> threads: on one, a quarter of the L2 (<paramref name="l2Bytes"/>; 0: unknown), at least
+    /// 64 KiB: on Zen 4's 1 MiB L2, 256 KiB, a Dense kernel of 256 × 256, whose panels copied cost the MLP step at U=256 B=16
+    /// 7 % and at B=64 3 % (bench/results/sweep-s13.md, s13-mlpsmall; an eighth, the Xeon's measured 256 KiB on its 2 MiB
+    /// L2, left that kernel copied here). A 512 KiB L2 reads 128 KiB in place, a 2 MiB one 512 KiB (neither measured), so that
+    /// B keeps to a share of an L2 it shares with A, C and an optimizer's update. On several threads 64 KiB: each thread then
+    /// reads all of B, half of it last written by the other core's share of the update; the MLP step at U=256 B=64 on two
+    /// threads took 9 % longer with its 256 KiB kernels read in place (1 of 10 rounds lower), at U=128 B=128 and B=256
+    /// (64 KiB) 9–13 % less (9 of 10).
     /// </summary>
-    internal static long SmallBInPlaceMaxBytes(int l2Bytes, int threads) => threads > 1 ? 64 * 1024 : Math.Max(64 * 1024, l2Bytes / 8);
+    internal static long SmallBInPlaceMaxBytes(int l2Bytes, int threads) => threads > 1 ? 64 * 1024 : Math.Max(64 * 1024, l2Bytes / 4);
 
     /// <summary>
     /// Whether an untransposed B of K × N floats is read in place, its rows N floats apart, even where a panel's rows share
