@@ -33,9 +33,8 @@ public class HalvesTrainingTests
     /// <summary>Runs <paramref name="body"/> and puts Threading.MaxThreads back as it was (the setting is process-wide).</summary>
     private static void KeepingThreadCount(Action body)
     {
-        int saved = Threading.MaxThreads;
-        try { body(); }
-        finally { Threading.MaxThreads = saved; }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        body();
     }
 
     private static (Tensor X, Tensor Y) Data(int rows, int seed)

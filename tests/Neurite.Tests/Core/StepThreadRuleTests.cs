@@ -13,16 +13,9 @@ public class StepThreadRuleTests
 {
     private static void WithThreads(int threads, Action body)
     {
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = threads;
-            body();
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        Threading.MaxThreads = threads;
+        body();
     }
 
     /// <summary>Dense(units relu) → Dense(units relu) → Dense(1) on <paramref name="features"/> inputs, MSE, Adam: the sweep's MLP.</summary>

@@ -17,47 +17,40 @@ public class GemmSidePrefetchTests
     public unsafe void ProductsThatFetchLinesGiveTheBitsOfTheChain(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
+        using var keptThreads = KernelPaths.KeepMaxThreads();
         var side = KernelPaths.RandomValues(2900 * 16 + 32, 1); // the most lines asked for below, from a start off a line
         var sideBefore = (float[])side.Clone();
         int seed = 70;
-        try
-        {
-            // A step's h·R and dz·Rᵀ (one and two K blocks), ragged N (partial and one-vector tiles), rows that split unevenly,
-            // a long wide A copied into tile runs; fewer lines than tiles, and more than the kernels take in their k loops.
-            int wideN = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth;
-            foreach (var (m, k, n, lines) in new[] { (128, 128, 512, 2800), (128, 512, 128, 700), (37, 300, 100, 5), (7, 64, 40, 2900), (16, 300, wideN, 600) })
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    Threading.MaxThreads = threads;
-                    var a = KernelPaths.RandomValues(m * k, ++seed);
-                    var b = KernelPaths.RandomValues(k * n, ++seed);
-                    var packed = Gemm.PackB(b, k, n);
-                    var expected = new float[m * n];
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < n; j++)
-                        {
-                            float v = 0f;
-                            for (int p = 0; p < k; p++) v = MathF.FusedMultiplyAdd(a[i * k + p], b[p * n + j], v);
-                            expected[i * n + j] = v;
-                        }
-                    var c = KernelPaths.RandomValues(m * n, 99); // overwritten, never read
-                    fixed (float* s = side)
+        // A step's h·R and dz·Rᵀ (one and two K blocks), ragged N (partial and one-vector tiles), rows that split unevenly,
+        // a long wide A copied into tile runs; fewer lines than tiles, and more than the kernels take in their k loops.
+        int wideN = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth;
+        foreach (var (m, k, n, lines) in new[] { (128, 128, 512, 2800), (128, 512, 128, 700), (37, 300, 100, 5), (7, 64, 40, 2900), (16, 300, wideN, 600) })
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threading.MaxThreads = threads;
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var packed = Gemm.PackB(b, k, n);
+                var expected = new float[m * n];
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
                     {
-                        var runs = new SidePrefetch();
-                        // Three runs of the one buffer, none starting on a line.
-                        runs.Add(s + 3, lines * 16 / 2);
-                        runs.Add(s + 5, lines * 16 / 4);
-                        runs.Add(s + 1, lines * 16 / 4);
-                        Gemm.Multiply(a, packed, c, m, side: runs);
+                        float v = 0f;
+                        for (int p = 0; p < k; p++) v = MathF.FusedMultiplyAdd(a[i * k + p], b[p * n + j], v);
+                        expected[i * n + j] = v;
                     }
-                    Assert.Equal(expected, c);
+                var c = KernelPaths.RandomValues(m * n, 99); // overwritten, never read
+                fixed (float* s = side)
+                {
+                    var runs = new SidePrefetch();
+                    // Three runs of the one buffer, none starting on a line.
+                    runs.Add(s + 3, lines * 16 / 2);
+                    runs.Add(s + 5, lines * 16 / 4);
+                    runs.Add(s + 1, lines * 16 / 4);
+                    Gemm.Multiply(a, packed, c, m, side: runs);
                 }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+                Assert.Equal(expected, c);
+            }
         Assert.Equal(sideBefore, side);
     }
 

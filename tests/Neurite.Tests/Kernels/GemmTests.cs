@@ -296,42 +296,35 @@ public class GemmTests
     public void TallProductsInRowChunksAndKBlocksMatchRowByRowProductsBitForBit(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
-        try
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        // 300 rows × K blocks of 200 exceed the A block one chunk of rows may hold, so the rows go in
+        // chunks; 260 × 264 is large enough that even an in-place B is packed (ragged last panel included).
+        // Each row alone (1×K×N) takes the small path, one unblocked chain per element: the witness.
+        int seed = 900;
+        foreach (var (m, k, n) in new[] { (300, 600, 70), (Gemm.PackBMinRows + 4, 300, Gemm.PackBMinColumns + 8) })
         {
-            // 300 rows × K blocks of 200 exceed the A block one chunk of rows may hold, so the rows go in
-            // chunks; 260 × 264 is large enough that even an in-place B is packed (ragged last panel included).
-            // Each row alone (1×K×N) takes the small path, one unblocked chain per element: the witness.
-            int seed = 900;
-            foreach (var (m, k, n) in new[] { (300, 600, 70), (Gemm.PackBMinRows + 4, 300, Gemm.PackBMinColumns + 8) })
+            for (int t = 0; t < 4; t++)
             {
-                for (int t = 0; t < 4; t++)
+                bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var rowByRow = new float[m * n];
+                var row = new float[k];
+                for (int i = 0; i < m; i++)
                 {
-                    bool transA = (t & 1) != 0, transB = (t & 2) != 0;
-                    var a = KernelPaths.RandomValues(m * k, ++seed);
-                    var b = KernelPaths.RandomValues(k * n, ++seed);
-                    var rowByRow = new float[m * n];
-                    var row = new float[k];
-                    for (int i = 0; i < m; i++)
-                    {
-                        for (int p = 0; p < k; p++) row[p] = transA ? a[p * m + i] : a[i * k + p];
-                        Gemm.Multiply(row, b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
-                    }
-                    foreach (int threads in new[] { 1, 2 })
-                    {
-                        Threading.MaxThreads = threads;
-                        var c = new float[m * n];
-                        Gemm.Multiply(a, b, c, m, k, n, transA, transB);
-                        Assert.Equal(rowByRow, c);
-                    }
-                    var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
-                    AssertClose(rowByRow, false, product, absSum, rowByRow, k, $"{path} transA={transA} transB={transB}");
+                    for (int p = 0; p < k; p++) row[p] = transA ? a[p * m + i] : a[i * k + p];
+                    Gemm.Multiply(row, b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
                 }
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Threading.MaxThreads = threads;
+                    var c = new float[m * n];
+                    Gemm.Multiply(a, b, c, m, k, n, transA, transB);
+                    Assert.Equal(rowByRow, c);
+                }
+                var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+                AssertClose(rowByRow, false, product, absSum, rowByRow, k, $"{path} transA={transA} transB={transB}");
             }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
         }
     }
 
@@ -340,47 +333,40 @@ public class GemmTests
     public void ShortProductsWithALargeTransposedBSwapOperandsAndKeepTheBitsOfTheDirectProduct(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
-        try
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        // C = A·Bᵀ with a few rows (a whole number of 32-column panels) beside a B of at least 512 × 512 (256 × 256 for up
+        // to 64 rows) is made as (B·Aᵀ)ᵀ on the vector paths: each element's chain over k is the same with the factors of
+        // every multiply-add swapped. Witnesses: the direct product (swapping off) and each row alone (1×K×N, one chain per element).
+        // Ragged N (544 + 20), several K blocks, up to 64 rows beside a B of 256 × 256 and more, and shapes that stay direct:
+        // 48 rows, 256 rows, K under 512 (under 256 for 64 rows), 96 rows beside 256 × 256, 16 rows, accumulate.
+        int seed = 4000;
+        foreach (var (m, k, n, accumulate, swaps) in new[] { (64, 512, 512, false, true), (32, 700, 564, false, true),
+            (96, 1024, 512, false, true), (224, 520, 640, false, true), (32, 256, 256, false, true), (64, 256, 1024, false, true),
+            (64, 300, 276, false, true), (48, 512, 512, false, false), (256, 512, 512, false, false),
+            (96, 300, 512, false, false), (64, 200, 512, false, false), (96, 256, 256, false, false), (16, 256, 256, false, false),
+            (64, 512, 512, true, false) })
         {
-            // C = A·Bᵀ with a few rows (a whole number of 32-column panels) beside a B of at least 512 × 512 (256 × 256 for up
-            // to 64 rows) is made as (B·Aᵀ)ᵀ on the vector paths: each element's chain over k is the same with the factors of
-            // every multiply-add swapped. Witnesses: the direct product (swapping off) and each row alone (1×K×N, one chain per element).
-            // Ragged N (544 + 20), several K blocks, up to 64 rows beside a B of 256 × 256 and more, and shapes that stay direct:
-            // 48 rows, 256 rows, K under 512 (under 256 for 64 rows), 96 rows beside 256 × 256, 16 rows, accumulate.
-            int seed = 4000;
-            foreach (var (m, k, n, accumulate, swaps) in new[] { (64, 512, 512, false, true), (32, 700, 564, false, true),
-                (96, 1024, 512, false, true), (224, 520, 640, false, true), (32, 256, 256, false, true), (64, 256, 1024, false, true),
-                (64, 300, 276, false, true), (48, 512, 512, false, false), (256, 512, 512, false, false),
-                (96, 300, 512, false, false), (64, 200, 512, false, false), (96, 256, 256, false, false), (16, 256, 256, false, false),
-                (64, 512, 512, true, false) })
+            Assert.Equal(swaps && path != KernelPath.Scalar, Gemm.SwapsOperands(path, m, k, n, false, true, accumulate));
+            var a = KernelPaths.RandomValues(m * k, ++seed);
+            var b = KernelPaths.RandomValues(n * k, ++seed);
+            var initial = KernelPaths.RandomValues(m * n, ++seed);
+            var rowByRow = (float[])initial.Clone();
+            for (int i = 0; i < m; i++)
+                Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: true, accumulate: accumulate);
+            foreach (int threads in new[] { 1, 2 })
             {
-                Assert.Equal(swaps && path != KernelPath.Scalar, Gemm.SwapsOperands(path, m, k, n, false, true, accumulate));
-                var a = KernelPaths.RandomValues(m * k, ++seed);
-                var b = KernelPaths.RandomValues(n * k, ++seed);
-                var initial = KernelPaths.RandomValues(m * n, ++seed);
-                var rowByRow = (float[])initial.Clone();
-                for (int i = 0; i < m; i++)
-                    Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: true, accumulate: accumulate);
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    Threading.MaxThreads = threads;
-                    var swapped = (float[])initial.Clone();
-                    var direct = (float[])initial.Clone();
-                    Gemm.Multiply(a, b, swapped, m, k, n, transB: true, accumulate: accumulate);
-                    Gemm.SwapOperandsEnabled = false;
-                    try { Gemm.Multiply(a, b, direct, m, k, n, transB: true, accumulate: accumulate); }
-                    finally { Gemm.SwapOperandsEnabled = true; }
-                    Assert.Equal(direct, swapped);
-                    Assert.Equal(rowByRow, swapped);
-                }
-                var (product, absSum) = Reference(a, b, m, k, n, false, true);
-                AssertClose(initial, accumulate, product, absSum, rowByRow, k, $"{path} {m}x{k}x{n}");
+                Threading.MaxThreads = threads;
+                var swapped = (float[])initial.Clone();
+                var direct = (float[])initial.Clone();
+                Gemm.Multiply(a, b, swapped, m, k, n, transB: true, accumulate: accumulate);
+                Gemm.SwapOperandsEnabled = false;
+                try { Gemm.Multiply(a, b, direct, m, k, n, transB: true, accumulate: accumulate); }
+                finally { Gemm.SwapOperandsEnabled = true; }
+                Assert.Equal(direct, swapped);
+                Assert.Equal(rowByRow, swapped);
             }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
+            var (product, absSum) = Reference(a, b, m, k, n, false, true);
+            AssertClose(initial, accumulate, product, absSum, rowByRow, k, $"{path} {m}x{k}x{n}");
         }
     }
 
@@ -389,36 +375,29 @@ public class GemmTests
     public void FewRowsOnAWidePackedBMatchRowByRowProductsBitForBit(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
-        try
-        {
-            // A recurrent step's shape: few rows (a half's), B packed once and many panels wide, K in several blocks,
-            // so each tile fetches its share of the next panel's block ahead; the last panel is ragged (n = 20·32 + 8).
-            int seed = 1700;
-            foreach (var (m, k, n) in new[] { (32, 600, 648), (7, 300, 264) })
-                foreach (bool transB in new[] { false, true })
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        // A recurrent step's shape: few rows (a half's), B packed once and many panels wide, K in several blocks,
+        // so each tile fetches its share of the next panel's block ahead; the last panel is ragged (n = 20·32 + 8).
+        int seed = 1700;
+        foreach (var (m, k, n) in new[] { (32, 600, 648), (7, 300, 264) })
+            foreach (bool transB in new[] { false, true })
+            {
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var packed = Gemm.PackB(b, k, n, transB);
+                var rowByRow = new float[m * n];
+                for (int i = 0; i < m; i++)
+                    Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
+                foreach (int threads in new[] { 1, 2 })
                 {
-                    var a = KernelPaths.RandomValues(m * k, ++seed);
-                    var b = KernelPaths.RandomValues(k * n, ++seed);
-                    var packed = Gemm.PackB(b, k, n, transB);
-                    var rowByRow = new float[m * n];
-                    for (int i = 0; i < m; i++)
-                        Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
-                    foreach (int threads in new[] { 1, 2 })
-                    {
-                        Threading.MaxThreads = threads;
-                        var c = new float[m * n];
-                        Gemm.Multiply(a, packed, c, m);
-                        Assert.Equal(rowByRow, c);
-                    }
-                    var (product, absSum) = Reference(a, b, m, k, n, false, transB);
-                    AssertClose(rowByRow, false, product, absSum, rowByRow, k, $"{path} m={m} k={k} n={n} transB={transB}");
+                    Threading.MaxThreads = threads;
+                    var c = new float[m * n];
+                    Gemm.Multiply(a, packed, c, m);
+                    Assert.Equal(rowByRow, c);
                 }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+                var (product, absSum) = Reference(a, b, m, k, n, false, transB);
+                AssertClose(rowByRow, false, product, absSum, rowByRow, k, $"{path} m={m} k={k} n={n} transB={transB}");
+            }
     }
 
     [Theory]
@@ -426,48 +405,41 @@ public class GemmTests
     public void LongRowsOfAOnAPackedBAsWideAsThePackingThresholdMatchRowByRowProductsBitForBit(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
-        try
-        {
-            // K and N at or above the thresholds where an untransposed A is copied into tile runs (K in several blocks, the
-            // last panel ragged: 1037 = 32·32 + 13); 13 rows make uneven tiles, 67 rows two threads' uneven shares.
-            int seed = 2100;
-            int k0 = Gemm.PackRowMajorAMinK, n0 = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth;
-            // 40 rows make tiles of 10: eight rows of each go through register transposes, and K blocks of 206 and 207
-            // values leave a few that do not. Beside a B packed whole (each tile prefetching the next panel) A is copied from
-            // shorter rows: one K block (K = 256) and two ragged ones (K = 300 + 9). M = 8, 9, 12 and 23 make 512-bit tiles of
-            // exactly eight rows, of eight and one, of eight and four, and of 12 and 11 (the copy's transposed rows and its tails).
-            int k1 = Gemm.PackRowMajorAPrefetchingMinK;
-            foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0), (40, k0 + 7, n0), (64, k1, n0), (29, k1 + 53, n0 + 9),
-                (8, k0 + 3, n0), (9, k0 + 7, n0), (12, k0 + 5, n0 + 13), (23, k1 + 53, n0) })
-                foreach (bool transB in new[] { false, true })
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        // K and N at or above the thresholds where an untransposed A is copied into tile runs (K in several blocks, the
+        // last panel ragged: 1037 = 32·32 + 13); 13 rows make uneven tiles, 67 rows two threads' uneven shares.
+        int seed = 2100;
+        int k0 = Gemm.PackRowMajorAMinK, n0 = Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth;
+        // 40 rows make tiles of 10: eight rows of each go through register transposes, and K blocks of 206 and 207
+        // values leave a few that do not. Beside a B packed whole (each tile prefetching the next panel) A is copied from
+        // shorter rows: one K block (K = 256) and two ragged ones (K = 300 + 9). M = 8, 9, 12 and 23 make 512-bit tiles of
+        // exactly eight rows, of eight and one, of eight and four, and of 12 and 11 (the copy's transposed rows and its tails).
+        int k1 = Gemm.PackRowMajorAPrefetchingMinK;
+        foreach (var (m, k, n) in new[] { (13, k0 + 7, n0 + 13), (67, k0, n0), (40, k0 + 7, n0), (64, k1, n0), (29, k1 + 53, n0 + 9),
+            (8, k0 + 3, n0), (9, k0 + 7, n0), (12, k0 + 5, n0 + 13), (23, k1 + 53, n0) })
+            foreach (bool transB in new[] { false, true })
+            {
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var packed = Gemm.PackB(b, k, n, transB);
+                var rowByRow = new float[m * n];
+                for (int i = 0; i < m; i++)
+                    Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
+                foreach (int threads in new[] { 1, 2 })
                 {
-                    var a = KernelPaths.RandomValues(m * k, ++seed);
-                    var b = KernelPaths.RandomValues(k * n, ++seed);
-                    var packed = Gemm.PackB(b, k, n, transB);
-                    var rowByRow = new float[m * n];
-                    for (int i = 0; i < m; i++)
-                        Gemm.Multiply(a.AsSpan(i * k, k), b, rowByRow.AsSpan(i * n, n), 1, k, n, transB: transB);
-                    foreach (int threads in new[] { 1, 2 })
-                    {
-                        Threading.MaxThreads = threads;
-                        var c = new float[m * n];
-                        Gemm.Multiply(a, packed, c, m);
-                        Assert.Equal(rowByRow, c);
-                        var accumulated = KernelPaths.RandomValues(m * n, seed + 50);
-                        var initial = (float[])accumulated.Clone();
-                        Gemm.Multiply(a, packed, accumulated, m, accumulate: true);
-                        var (product, absSum) = Reference(a, b, m, k, n, false, transB);
-                        AssertClose(initial, true, product, absSum, accumulated, k, $"{path} m={m} k={k} n={n} transB={transB} accumulate threads={threads}");
-                    }
-                    var (plain, plainAbs) = Reference(a, b, m, k, n, false, transB);
-                    AssertClose(rowByRow, false, plain, plainAbs, rowByRow, k, $"{path} m={m} k={k} n={n} transB={transB}");
+                    Threading.MaxThreads = threads;
+                    var c = new float[m * n];
+                    Gemm.Multiply(a, packed, c, m);
+                    Assert.Equal(rowByRow, c);
+                    var accumulated = KernelPaths.RandomValues(m * n, seed + 50);
+                    var initial = (float[])accumulated.Clone();
+                    Gemm.Multiply(a, packed, accumulated, m, accumulate: true);
+                    var (product, absSum) = Reference(a, b, m, k, n, false, transB);
+                    AssertClose(initial, true, product, absSum, accumulated, k, $"{path} m={m} k={k} n={n} transB={transB} accumulate threads={threads}");
                 }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+                var (plain, plainAbs) = Reference(a, b, m, k, n, false, transB);
+                AssertClose(rowByRow, false, plain, plainAbs, rowByRow, k, $"{path} m={m} k={k} n={n} transB={transB}");
+            }
     }
 
     [Theory]
@@ -572,46 +544,39 @@ public class GemmTests
     public void ShortProductsCopyingBAPanelAtATimeGiveTheBitsOfAPackedBAndOfTwoThreads(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
-        try
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        // Fewer rows than PackBMinRows and rows of B a multiple of a large power of two apart: one thread copies each
+        // panel's K block of the in-place B right before using it. K in several blocks (150, 205), A transposed, and K
+        // and N past the thresholds where an untransposed A is copied too. Witnesses: the same product on a B packed
+        // beforehand, and on two threads (which split the panels, each copying its own).
+        int seed = 3100;
+        var shapes = new[] { (64, 300, 128, false), (70, 64, 256, true), (Gemm.PackBMinRows - 1, 40, 512, true),
+            (13, Gemm.PackRowMajorAMinK + 5, Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth, false) };
+        foreach (var (m, k, n, transA) in shapes)
         {
-            // Fewer rows than PackBMinRows and rows of B a multiple of a large power of two apart: one thread copies each
-            // panel's K block of the in-place B right before using it. K in several blocks (150, 205), A transposed, and K
-            // and N past the thresholds where an untransposed A is copied too. Witnesses: the same product on a B packed
-            // beforehand, and on two threads (which split the panels, each copying its own).
-            int seed = 3100;
-            var shapes = new[] { (64, 300, 128, false), (70, 64, 256, true), (Gemm.PackBMinRows - 1, 40, 512, true),
-                (13, Gemm.PackRowMajorAMinK + 5, Gemm.PackRowMajorAMinPanels * PackedMatrix.PanelWidth, false) };
-            foreach (var (m, k, n, transA) in shapes)
+            Assert.True(Gemm.InPlacePanelThrashesL1(n, Math.Min(k, 256)), $"{m}x{k}x{n} should copy B a panel at a time");
+            var a = KernelPaths.RandomValues(m * k, ++seed);
+            var b = KernelPaths.RandomValues(k * n, ++seed);
+            var initial = KernelPaths.RandomValues(m * n, ++seed);
+            var packed = Gemm.PackB(b, k, n);
+            Threading.MaxThreads = 1;
+            var witness = new float[m * n];
+            Gemm.Multiply(a, packed, witness, m, transA);
+            var accumulatedWitness = (float[])initial.Clone();
+            Gemm.Multiply(a, packed, accumulatedWitness, m, transA, accumulate: true);
+            foreach (int threads in new[] { 1, 2 })
             {
-                Assert.True(Gemm.InPlacePanelThrashesL1(n, Math.Min(k, 256)), $"{m}x{k}x{n} should copy B a panel at a time");
-                var a = KernelPaths.RandomValues(m * k, ++seed);
-                var b = KernelPaths.RandomValues(k * n, ++seed);
-                var initial = KernelPaths.RandomValues(m * n, ++seed);
-                var packed = Gemm.PackB(b, k, n);
-                Threading.MaxThreads = 1;
-                var witness = new float[m * n];
-                Gemm.Multiply(a, packed, witness, m, transA);
-                var accumulatedWitness = (float[])initial.Clone();
-                Gemm.Multiply(a, packed, accumulatedWitness, m, transA, accumulate: true);
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    Threading.MaxThreads = threads;
-                    var c = new float[m * n];
-                    Gemm.Multiply(a, b, c, m, k, n, transA);
-                    Assert.Equal(witness, c);
-                    var accumulated = (float[])initial.Clone();
-                    Gemm.Multiply(a, b, accumulated, m, k, n, transA, accumulate: true);
-                    Assert.Equal(accumulatedWitness, accumulated);
-                }
-                var (product, absSum) = Reference(a, b, m, k, n, transA, false);
-                AssertClose(witness, false, product, absSum, witness, k, $"{path} m={m} k={k} n={n} transA={transA}");
-                AssertClose(initial, true, product, absSum, accumulatedWitness, k, $"{path} m={m} k={k} n={n} transA={transA} accumulate");
+                Threading.MaxThreads = threads;
+                var c = new float[m * n];
+                Gemm.Multiply(a, b, c, m, k, n, transA);
+                Assert.Equal(witness, c);
+                var accumulated = (float[])initial.Clone();
+                Gemm.Multiply(a, b, accumulated, m, k, n, transA, accumulate: true);
+                Assert.Equal(accumulatedWitness, accumulated);
             }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
+            var (product, absSum) = Reference(a, b, m, k, n, transA, false);
+            AssertClose(witness, false, product, absSum, witness, k, $"{path} m={m} k={k} n={n} transA={transA}");
+            AssertClose(initial, true, product, absSum, accumulatedWitness, k, $"{path} m={m} k={k} n={n} transA={transA} accumulate");
         }
     }
 
@@ -678,32 +643,25 @@ public class GemmTests
         // from (K,N): the same values in the same panels, so the same chains and bits. K not a multiple of 8 covers the
         // transposes' tail; N not a multiple of 32 the ragged panel; the shapes are large enough for the blocked kernels.
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
-        try
-        {
-            int seed = 700;
-            foreach (int threads in new[] { 1, 2 })
-                foreach (var (m, k, n) in new[] { (40, 101, 96), (300, 260, 270), (7, 515, 64), (64, 8, 2050) })
-                {
-                    Threading.MaxThreads = threads;
-                    var a = KernelPaths.RandomValues(m * k, ++seed);
-                    var stored = KernelPaths.RandomValues(n * k, ++seed);
-                    var untransposed = new float[k * n];
-                    for (int j = 0; j < n; j++)
-                        for (int p = 0; p < k; p++) untransposed[p * n + j] = stored[j * k + p];
-                    var fromTransposed = new float[m * n];
-                    var fromUntransposed = new float[m * n];
-                    Gemm.Multiply(a, stored, fromTransposed, m, k, n, transB: true);
-                    Gemm.Multiply(a, Gemm.PackB(untransposed, k, n), fromUntransposed, m);
-                    Assert.Equal(fromUntransposed, fromTransposed);
-                    var (product, absSum) = Reference(a, untransposed, m, k, n, false, false);
-                    AssertClose(fromTransposed, false, product, absSum, fromTransposed, k, $"{path} transposed B m={m} k={k} n={n} threads={threads}");
-                }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        int seed = 700;
+        foreach (int threads in new[] { 1, 2 })
+            foreach (var (m, k, n) in new[] { (40, 101, 96), (300, 260, 270), (7, 515, 64), (64, 8, 2050) })
+            {
+                Threading.MaxThreads = threads;
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var stored = KernelPaths.RandomValues(n * k, ++seed);
+                var untransposed = new float[k * n];
+                for (int j = 0; j < n; j++)
+                    for (int p = 0; p < k; p++) untransposed[p * n + j] = stored[j * k + p];
+                var fromTransposed = new float[m * n];
+                var fromUntransposed = new float[m * n];
+                Gemm.Multiply(a, stored, fromTransposed, m, k, n, transB: true);
+                Gemm.Multiply(a, Gemm.PackB(untransposed, k, n), fromUntransposed, m);
+                Assert.Equal(fromUntransposed, fromTransposed);
+                var (product, absSum) = Reference(a, untransposed, m, k, n, false, false);
+                AssertClose(fromTransposed, false, product, absSum, fromTransposed, k, $"{path} transposed B m={m} k={k} n={n} threads={threads}");
+            }
     }
 
     [Theory]
@@ -711,35 +669,28 @@ public class GemmTests
     public void TwoThreadsGiveBitIdenticalResultsToOneThread(KernelPath path)
     {
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
-        try
-        {
-            int seed = 500;
-            // Row split (m large), panel split (m small) and a transposed B that is packed in parallel.
-            foreach (var (m, k, n) in new[] { (50, 102, 400), (8, 100, 400), (50, 400, 102), (101, 64, 33) })
-                for (int t = 0; t < 4; t++)
-                {
-                    bool transA = (t & 1) != 0, transB = (t & 2) != 0;
-                    var a = KernelPaths.RandomValues(m * k, ++seed);
-                    var b = KernelPaths.RandomValues(k * n, ++seed);
-                    var single = new float[m * n];
-                    Threading.MaxThreads = 1;
-                    Gemm.Multiply(a, b, single, m, k, n, transA, transB);
-                    Threading.MaxThreads = 2;
-                    var first = new float[m * n];
-                    var second = new float[m * n];
-                    Gemm.Multiply(a, b, first, m, k, n, transA, transB);
-                    Gemm.Multiply(a, b, second, m, k, n, transA, transB);
-                    Assert.Equal(first, second);
-                    Assert.Equal(single, first);
-                    var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
-                    AssertClose(first, false, product, absSum, first, k, $"{path} two threads m={m} k={k} n={n}");
-                }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        int seed = 500;
+        // Row split (m large), panel split (m small) and a transposed B that is packed in parallel.
+        foreach (var (m, k, n) in new[] { (50, 102, 400), (8, 100, 400), (50, 400, 102), (101, 64, 33) })
+            for (int t = 0; t < 4; t++)
+            {
+                bool transA = (t & 1) != 0, transB = (t & 2) != 0;
+                var a = KernelPaths.RandomValues(m * k, ++seed);
+                var b = KernelPaths.RandomValues(k * n, ++seed);
+                var single = new float[m * n];
+                Threading.MaxThreads = 1;
+                Gemm.Multiply(a, b, single, m, k, n, transA, transB);
+                Threading.MaxThreads = 2;
+                var first = new float[m * n];
+                var second = new float[m * n];
+                Gemm.Multiply(a, b, first, m, k, n, transA, transB);
+                Gemm.Multiply(a, b, second, m, k, n, transA, transB);
+                Assert.Equal(first, second);
+                Assert.Equal(single, first);
+                var (product, absSum) = Reference(a, b, m, k, n, transA, transB);
+                AssertClose(first, false, product, absSum, first, k, $"{path} two threads m={m} k={k} n={n}");
+            }
     }
 
     [Fact]

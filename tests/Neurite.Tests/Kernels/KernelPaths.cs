@@ -16,6 +16,17 @@ internal static class KernelPaths
         return data;
     }
 
+    /// <summary>
+    /// Puts <see cref="Threading.MaxThreads"/> back, when disposed, to what it is now: the setting is process-wide, so a test
+    /// that changes it must leave it as it found it whatever fails.
+    /// </summary>
+    public static IDisposable KeepMaxThreads() => new RestoreMaxThreads(Threading.MaxThreads);
+
+    private sealed class RestoreMaxThreads(int saved) : IDisposable
+    {
+        public void Dispose() => Threading.MaxThreads = saved;
+    }
+
     /// <summary>Forces <paramref name="path"/> on this thread until disposed.</summary>
     public static IDisposable Force(KernelPath path)
     {

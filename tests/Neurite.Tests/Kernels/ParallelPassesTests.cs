@@ -18,16 +18,9 @@ public class ParallelPassesTests
 
     private static void OnTwoThreads(Action body)
     {
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = 2;
-            body();
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        Threading.MaxThreads = 2;
+        body();
     }
 
     [Fact]

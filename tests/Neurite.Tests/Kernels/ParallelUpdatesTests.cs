@@ -36,58 +36,44 @@ public class ParallelUpdatesTests
     [Fact]
     public void A_weight_is_split_only_when_each_part_gets_enough_elements()
     {
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = 2;
-            Assert.Equal(1, ParallelUpdates.Parts(2 * ParallelUpdates.MinElementsPerPart - 1));
-            Assert.Equal(2, ParallelUpdates.Parts(2 * ParallelUpdates.MinElementsPerPart));
-            Assert.Equal(2, ParallelUpdates.Parts(100 * ParallelUpdates.MinElementsPerPart));
-            Threading.MaxThreads = 1;
-            Assert.Equal(1, ParallelUpdates.Parts(100 * ParallelUpdates.MinElementsPerPart));
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        Threading.MaxThreads = 2;
+        Assert.Equal(1, ParallelUpdates.Parts(2 * ParallelUpdates.MinElementsPerPart - 1));
+        Assert.Equal(2, ParallelUpdates.Parts(2 * ParallelUpdates.MinElementsPerPart));
+        Assert.Equal(2, ParallelUpdates.Parts(100 * ParallelUpdates.MinElementsPerPart));
+        Threading.MaxThreads = 1;
+        Assert.Equal(1, ParallelUpdates.Parts(100 * ParallelUpdates.MinElementsPerPart));
     }
 
     /// <summary>Runs <paramref name="update"/> (given the part count and the weight and slot arrays) three steps with new
     /// gradients, split and in one pass, on two threads, and compares every array bit for bit.</summary>
     private static void AssertSplitMatchesOnePass(string what, int slots, Action<int, float[], float[], float[][]> update)
     {
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = 2;
-            foreach (int length in Lengths)
-                foreach (int parts in PartCounts)
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        Threading.MaxThreads = 2;
+        foreach (int length in Lengths)
+            foreach (int parts in PartCounts)
+            {
+                var whole = KernelPaths.RandomValues(length, length + parts);
+                var split = (float[])whole.Clone();
+                var wholeSlots = new float[slots][];
+                var splitSlots = new float[slots][];
+                for (int s = 0; s < slots; s++)
                 {
-                    var whole = KernelPaths.RandomValues(length, length + parts);
-                    var split = (float[])whole.Clone();
-                    var wholeSlots = new float[slots][];
-                    var splitSlots = new float[slots][];
-                    for (int s = 0; s < slots; s++)
-                    {
-                        // Positive slot values keep the roots real (Adagrad's and RMSprop's accumulators start positive).
-                        wholeSlots[s] = KernelPaths.RandomValues(length, 10 * s + length).Select(Math.Abs).ToArray();
-                        splitSlots[s] = (float[])wholeSlots[s].Clone();
-                    }
-                    for (int step = 0; step < 3; step++)
-                    {
-                        var gradient = KernelPaths.RandomValues(length, 1000 * step + length, scale: 0.1f);
-                        update(1, whole, gradient, wholeSlots);
-                        update(parts, split, gradient, splitSlots);
-                    }
-                    Assert.True(whole.AsSpan().SequenceEqual(split), $"{what}: weights differ at length {length} in {parts} parts");
-                    for (int s = 0; s < slots; s++)
-                        Assert.True(wholeSlots[s].AsSpan().SequenceEqual(splitSlots[s]), $"{what}: slot {s} differs at length {length} in {parts} parts");
+                    // Positive slot values keep the roots real (Adagrad's and RMSprop's accumulators start positive).
+                    wholeSlots[s] = KernelPaths.RandomValues(length, 10 * s + length).Select(Math.Abs).ToArray();
+                    splitSlots[s] = (float[])wholeSlots[s].Clone();
                 }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+                for (int step = 0; step < 3; step++)
+                {
+                    var gradient = KernelPaths.RandomValues(length, 1000 * step + length, scale: 0.1f);
+                    update(1, whole, gradient, wholeSlots);
+                    update(parts, split, gradient, splitSlots);
+                }
+                Assert.True(whole.AsSpan().SequenceEqual(split), $"{what}: weights differ at length {length} in {parts} parts");
+                for (int s = 0; s < slots; s++)
+                    Assert.True(wholeSlots[s].AsSpan().SequenceEqual(splitSlots[s]), $"{what}: slot {s} differs at length {length} in {parts} parts");
+            }
     }
 
     [Fact]
@@ -135,36 +121,29 @@ public class ParallelUpdatesTests
         // Dense(131) on 131 features: a 17161-element kernel, split in two on two threads; 300 rows of 131 split the layers' passes.
         float[] Train(int threads)
         {
-            int saved = Threading.MaxThreads;
-            try
+            using var keptThreads = KernelPaths.KeepMaxThreads();
+            Threading.MaxThreads = threads;
+            NeuriteRandom.SetSeed(4);
+            var model = new Sequential(new Dense(131, "relu", inputShape: [131]), new Dense(131, "tanh"), new Dense(2));
+            model.Output = TextWriter.Null;
+            Neurite.Optimizers.Optimizer chosen = optimizer switch
             {
-                Threading.MaxThreads = threads;
-                NeuriteRandom.SetSeed(4);
-                var model = new Sequential(new Dense(131, "relu", inputShape: [131]), new Dense(131, "tanh"), new Dense(2));
-                model.Output = TextWriter.Null;
-                Neurite.Optimizers.Optimizer chosen = optimizer switch
-                {
-                    "adam" => new Neurite.Optimizers.Adam(0.01),
-                    "amsgrad" => new Neurite.Optimizers.Adam(0.01, amsgrad: true),
-                    "sgd_momentum" => new Neurite.Optimizers.Sgd(0.05, momentum: 0.9),
-                    "rmsprop" => new Neurite.Optimizers.RmsProp(0.01, momentum: 0.3, centered: true),
-                    _ => new Neurite.Optimizers.Adagrad(0.05),
-                };
-                model.Compile("mse", chosen);
-                // Split over both threads whatever the step rule's threshold.
-                model.MinSplitStepFlops = 0;
-                var x = Tensor.Zeros(300, 131);
-                var y = Tensor.Zeros(300, 2);
-                var random = new System.Random(9);
-                for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(random.NextDouble() * 2 - 1);
-                for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(random.NextDouble() * 2 - 1);
-                for (int step = 0; step < 4; step++) model.TrainOnBatch(x, y);
-                return model.Layers.SelectMany(l => l.GetWeights()).SelectMany(t => t.Span.ToArray()).ToArray();
-            }
-            finally
-            {
-                Threading.MaxThreads = saved;
-            }
+                "adam" => new Neurite.Optimizers.Adam(0.01),
+                "amsgrad" => new Neurite.Optimizers.Adam(0.01, amsgrad: true),
+                "sgd_momentum" => new Neurite.Optimizers.Sgd(0.05, momentum: 0.9),
+                "rmsprop" => new Neurite.Optimizers.RmsProp(0.01, momentum: 0.3, centered: true),
+                _ => new Neurite.Optimizers.Adagrad(0.05),
+            };
+            model.Compile("mse", chosen);
+            // Split over both threads whatever the step rule's threshold.
+            model.MinSplitStepFlops = 0;
+            var x = Tensor.Zeros(300, 131);
+            var y = Tensor.Zeros(300, 2);
+            var random = new System.Random(9);
+            for (int i = 0; i < x.Size; i++) x.Span[i] = (float)(random.NextDouble() * 2 - 1);
+            for (int i = 0; i < y.Size; i++) y.Span[i] = (float)(random.NextDouble() * 2 - 1);
+            for (int step = 0; step < 4; step++) model.TrainOnBatch(x, y);
+            return model.Layers.SelectMany(l => l.GetWeights()).SelectMany(t => t.Span.ToArray()).ToArray();
         }
 
         var one = Train(1);

@@ -80,29 +80,21 @@ public class FusedProjectionTests
         foreach (bool fused in new[] { false, true })
         {
             var seq = new SimpleRnnSequence(features, units, returnSequences: true) { AllowFusion = fused };
-            int saved = Threading.MaxThreads;
-            try
-            {
-                Threading.MaxThreads = threads;
-                var w = KernelPaths.RandomValues(features * units, 1, 0.3f);
-                var r = KernelPaths.RandomValues(units * units, 2, 0.1f);
-                var b = bias ? KernelPaths.RandomValues(units, 3, 0.5f) : [];
-                var x = KernelPaths.RandomValues(Batch * Steps * features, 4);
-                var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 5) : [];
-                var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * units, 6) : [];
-                var output = new float[Batch * Steps * units];
-                seq.Forward(Batch, Steps, x, default, w, r, b, output, inputMask, recurrentMask);
-                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[units];
-                seq.Backward(KernelPaths.RandomValues(output.Length, 7), default, w, r, dx, dW, dR, bias ? dB : default);
-                results.Add([output, dx, dW, dR, dB]);
-                Assert.Equal(fused, seq.FusedProjection);
-                Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
+            using var keptThreads = KernelPaths.KeepMaxThreads();
+            Threading.MaxThreads = threads;
+            var w = KernelPaths.RandomValues(features * units, 1, 0.3f);
+            var r = KernelPaths.RandomValues(units * units, 2, 0.1f);
+            var b = bias ? KernelPaths.RandomValues(units, 3, 0.5f) : [];
+            var x = KernelPaths.RandomValues(Batch * Steps * features, 4);
+            var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 5) : [];
+            var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * units, 6) : [];
+            var output = new float[Batch * Steps * units];
+            seq.Forward(Batch, Steps, x, default, w, r, b, output, inputMask, recurrentMask);
+            var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[units];
+            seq.Backward(KernelPaths.RandomValues(output.Length, 7), default, w, r, dx, dW, dR, bias ? dB : default);
+            results.Add([output, dx, dW, dR, dB]);
+            Assert.Equal(fused, seq.FusedProjection);
             Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass); // two threads split the weight gradients' products
-            }
-            finally
-            {
-                Threading.MaxThreads = saved;
-            }
         }
         for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
     }
@@ -119,30 +111,23 @@ public class FusedProjectionTests
             foreach (bool fused in new[] { false, true })
             {
                 var seq = new GruSequence(features, units, resetAfter: resetAfter, returnSequences: true) { AllowFusion = fused };
-                int saved = Threading.MaxThreads;
-                try
-                {
-                    Threading.MaxThreads = threads;
-                    var w = KernelPaths.RandomValues(features * 3 * units, 21, 0.3f);
-                    var r = KernelPaths.RandomValues(units * 3 * units, 22, 0.2f);
-                    var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 23, 0.5f) : [];
-                    var x = KernelPaths.RandomValues(Batch * Steps * features, 24);
-                    var h0 = KernelPaths.RandomValues(Batch * units, 25, 0.5f);
-                    var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 26) : [];
-                    var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * units, 27) : [];
-                    var output = new float[Batch * Steps * units];
-                    seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
-                    var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
-                    var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * units];
-                    seq.Backward(KernelPaths.RandomValues(output.Length, 28), default, w, r, dx, dW, dR, bias ? dB : default, dH0);
-                    results.Add([output, dx, dW, dR, dB, dH0]);
-                    Assert.Equal(fused, seq.FusedProjection);
-                    Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
-                }
-                finally
-                {
-                    Threading.MaxThreads = saved;
-                }
+                using var keptThreads = KernelPaths.KeepMaxThreads();
+                Threading.MaxThreads = threads;
+                var w = KernelPaths.RandomValues(features * 3 * units, 21, 0.3f);
+                var r = KernelPaths.RandomValues(units * 3 * units, 22, 0.2f);
+                var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 23, 0.5f) : [];
+                var x = KernelPaths.RandomValues(Batch * Steps * features, 24);
+                var h0 = KernelPaths.RandomValues(Batch * units, 25, 0.5f);
+                var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 26) : [];
+                var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * units, 27) : [];
+                var output = new float[Batch * Steps * units];
+                seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
+                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+                var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * units];
+                seq.Backward(KernelPaths.RandomValues(output.Length, 28), default, w, r, dx, dW, dR, bias ? dB : default, dH0);
+                results.Add([output, dx, dW, dR, dB, dH0]);
+                Assert.Equal(fused, seq.FusedProjection);
+                Assert.Equal(fused && threads == 1, seq.WeightGradientsShareAPass);
             }
             for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
         }
@@ -164,35 +149,28 @@ public class FusedProjectionTests
         var recurrentMask = GradientCheck.RandomMask(rng, Batch * units, 0.3);
         var reference = RecurrentReference.Gru(Batch, Steps, features, units, x, h0, w, r, bias, "tanh", "sigmoid", resetAfter,
             returnSequences: true, goBackwards: false, inputMask, recurrentMask);
-        int saved = Threading.MaxThreads;
-        try
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        float[][]? single = null;
+        foreach (int threads in new[] { 1, 2 })
         {
-            float[][]? single = null;
-            foreach (int threads in new[] { 1, 2 })
+            Threading.MaxThreads = threads;
+            var seq = new GruSequence(features, units, resetAfter: resetAfter, returnSequences: true);
+            var fw = GradientCheck.ToFloat(w); var fr = GradientCheck.ToFloat(r);
+            var output = new float[Batch * Steps * units];
+            seq.Forward(Batch, Steps, GradientCheck.ToFloat(x), GradientCheck.ToFloat(h0), fw, fr, GradientCheck.ToFloat(bias), output,
+                GradientCheck.ToFloat(inputMask), GradientCheck.ToFloat(recurrentMask));
+            Assert.True(seq.FusedProjection);
+            var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+            var dB = new float[bias.Length]; var dH0 = new float[Batch * units];
+            seq.Backward(KernelPaths.RandomValues(output.Length, 33), default, fw, fr, dx, dW, dR, dB, dH0);
+            float[][] results = [output, dx, dW, dR, dB, dH0];
+            if (single is null)
             {
-                Threading.MaxThreads = threads;
-                var seq = new GruSequence(features, units, resetAfter: resetAfter, returnSequences: true);
-                var fw = GradientCheck.ToFloat(w); var fr = GradientCheck.ToFloat(r);
-                var output = new float[Batch * Steps * units];
-                seq.Forward(Batch, Steps, GradientCheck.ToFloat(x), GradientCheck.ToFloat(h0), fw, fr, GradientCheck.ToFloat(bias), output,
-                    GradientCheck.ToFloat(inputMask), GradientCheck.ToFloat(recurrentMask));
-                Assert.True(seq.FusedProjection);
-                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
-                var dB = new float[bias.Length]; var dH0 = new float[Batch * units];
-                seq.Backward(KernelPaths.RandomValues(output.Length, 33), default, fw, fr, dx, dW, dR, dB, dH0);
-                float[][] results = [output, dx, dW, dR, dB, dH0];
-                if (single is null)
-                {
-                    GradientCheck.AssertClose(output, reference.Output, "output", 1e-4, 1e-5);
-                    single = results;
-                    continue;
-                }
-                for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
+                GradientCheck.AssertClose(output, reference.Output, "output", 1e-4, 1e-5);
+                single = results;
+                continue;
             }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
+            for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
         }
     }
 
@@ -227,29 +205,22 @@ public class FusedProjectionTests
     private static float[][] RunLstm(LstmSequence seq, int features, bool bias, bool dropout, int threads,
         int batch = Batch, int steps = Steps, int units = Units)
     {
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = threads;
-            int g = 4 * units;
-            var w = KernelPaths.RandomValues(features * g, 11, 0.3f);
-            var r = KernelPaths.RandomValues(units * g, 12, 0.2f);
-            var b = bias ? KernelPaths.RandomValues(g, 13, 0.5f) : [];
-            var x = KernelPaths.RandomValues(batch * steps * features, 14);
-            var h0 = KernelPaths.RandomValues(batch * units, 15, 0.5f);
-            var c0 = KernelPaths.RandomValues(batch * units, 16, 0.5f);
-            var inputMask = dropout ? KernelPaths.DropoutMask(batch * features, 17) : [];
-            var recurrentMask = dropout ? KernelPaths.DropoutMask(batch * units, 18) : [];
-            var output = new float[batch * steps * units];
-            seq.Forward(batch, steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
-            var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[g];
-            var dH0 = new float[batch * units]; var dC0 = new float[batch * units];
-            seq.Backward(KernelPaths.RandomValues(output.Length, 19), default, default, w, r, dx, dW, dR, bias ? dB : default, dH0, dC0);
-            return [output, seq.FinalCell.ToArray(), dx, dW, dR, dB, dH0, dC0];
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        Threading.MaxThreads = threads;
+        int g = 4 * units;
+        var w = KernelPaths.RandomValues(features * g, 11, 0.3f);
+        var r = KernelPaths.RandomValues(units * g, 12, 0.2f);
+        var b = bias ? KernelPaths.RandomValues(g, 13, 0.5f) : [];
+        var x = KernelPaths.RandomValues(batch * steps * features, 14);
+        var h0 = KernelPaths.RandomValues(batch * units, 15, 0.5f);
+        var c0 = KernelPaths.RandomValues(batch * units, 16, 0.5f);
+        var inputMask = dropout ? KernelPaths.DropoutMask(batch * features, 17) : [];
+        var recurrentMask = dropout ? KernelPaths.DropoutMask(batch * units, 18) : [];
+        var output = new float[batch * steps * units];
+        seq.Forward(batch, steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
+        var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[g];
+        var dH0 = new float[batch * units]; var dC0 = new float[batch * units];
+        seq.Backward(KernelPaths.RandomValues(output.Length, 19), default, default, w, r, dx, dW, dR, bias ? dB : default, dH0, dC0);
+        return [output, seq.FinalCell.ToArray(), dx, dW, dR, dB, dH0, dC0];
     }
 }

@@ -23,40 +23,33 @@ public class GruFetchAheadTests
     public void StepsThatFetchAheadGiveTheBitsOfStepsThatDoNot(KernelPath path, bool bias, bool dropout, int threads)
     {
         using var _ = KernelPaths.Force(path);
-        int saved = Threading.MaxThreads;
-        try
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        Threading.MaxThreads = threads;
+        // What the rule says for the host's L2 (nothing on an L2 under 1 MiB or an unknown one, nor on the scalar path, whose
+        // products fetch nothing): the pass must have done that.
+        bool expected = path != KernelPath.Scalar
+            && GruSequence.FetchesAhead((Batch + threads - 1) / threads, Batch, Steps, Units, forward: false, gatesProduct: true, CacheSizes.L2Bytes);
+        var results = new List<float[][]>();
+        foreach (bool fetch in new[] { false, true })
         {
-            Threading.MaxThreads = threads;
-            // What the rule says for the host's L2 (nothing on an L2 under 1 MiB or an unknown one, nor on the scalar path, whose
-            // products fetch nothing): the pass must have done that.
-            bool expected = path != KernelPath.Scalar
-                && GruSequence.FetchesAhead((Batch + threads - 1) / threads, Batch, Steps, Units, forward: false, gatesProduct: true, CacheSizes.L2Bytes);
-            var results = new List<float[][]>();
-            foreach (bool fetch in new[] { false, true })
-            {
-                var seq = new GruSequence(Features, Units, resetAfter: false, returnSequences: true) { AllowFetchAhead = fetch };
-                var w = KernelPaths.RandomValues(Features * 3 * Units, 41, 0.3f);
-                var r = KernelPaths.RandomValues(Units * 3 * Units, 42, 0.1f);
-                var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 43, 0.5f) : [];
-                var x = KernelPaths.RandomValues(Batch * Steps * Features, 44);
-                var h0 = KernelPaths.RandomValues(Batch * Units, 45, 0.5f);
-                var inputMask = dropout ? KernelPaths.DropoutMask(Batch * Features, 46) : [];
-                var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 47) : [];
-                var output = new float[Batch * Steps * Units];
-                seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
-                Assert.Equal(fetch && expected, seq.FetchedAhead);
-                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
-                var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * Units];
-                seq.Backward(KernelPaths.RandomValues(output.Length, 48), default, w, r, dx, dW, dR, bias ? dB : default, dH0);
-                Assert.Equal(fetch && expected, seq.FetchedAhead);
-                results.Add([output, dx, dW, dR, dB, dH0]);
-            }
-            for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
+            var seq = new GruSequence(Features, Units, resetAfter: false, returnSequences: true) { AllowFetchAhead = fetch };
+            var w = KernelPaths.RandomValues(Features * 3 * Units, 41, 0.3f);
+            var r = KernelPaths.RandomValues(Units * 3 * Units, 42, 0.1f);
+            var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 43, 0.5f) : [];
+            var x = KernelPaths.RandomValues(Batch * Steps * Features, 44);
+            var h0 = KernelPaths.RandomValues(Batch * Units, 45, 0.5f);
+            var inputMask = dropout ? KernelPaths.DropoutMask(Batch * Features, 46) : [];
+            var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 47) : [];
+            var output = new float[Batch * Steps * Units];
+            seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
+            Assert.Equal(fetch && expected, seq.FetchedAhead);
+            var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+            var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * Units];
+            seq.Backward(KernelPaths.RandomValues(output.Length, 48), default, w, r, dx, dW, dR, bias ? dB : default, dH0);
+            Assert.Equal(fetch && expected, seq.FetchedAhead);
+            results.Add([output, dx, dW, dR, dB, dH0]);
         }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        for (int i = 0; i < results[0].Length; i++) Assert.Equal(results[0][i], results[1][i]);
     }
 
     /// <summary>The rule: each product's lines (2U a row, 3U for the forward's candidate product) fit an L2 of at least 1 MiB,

@@ -2,6 +2,7 @@ using Neurite.Backends;
 using Neurite.Backends.Cpu.Kernels;
 using Neurite.Backends.Cpu.Kernels.Recurrent;
 using Neurite.Layers;
+using Neurite.Tests.Kernels;
 using static Neurite.Tests.Recurrent.GradientCheck;
 
 namespace Neurite.Tests.Recurrent;
@@ -151,28 +152,21 @@ public class GruSequenceTests
         // by batch rows; 8 rows × 27 units ends the first part mid-vector, where a tail runs on narrower lanes.
         var c = new Case { ResetAfter = resetAfter, B = 16, T = 4, F = 9, U = 27, ReturnSequences = true, InitialState = true, Dropout = true };
         c.Randomize(seed: 41);
-        int saved = Threading.MaxThreads;
-        try
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        float[][]? single = null;
+        foreach (int threads in new[] { 1, 2, 2 })
         {
-            float[][]? single = null;
-            foreach (int threads in new[] { 1, 2, 2 })
-            {
-                Threading.MaxThreads = threads;
-                var seq = new GruSequence(c.F, c.U, resetAfter: resetAfter, returnSequences: true);
-                var w = ToFloat(c.W); var r = ToFloat(c.R);
-                var output = new float[c.OutWeights.Length];
-                seq.Forward(c.B, c.T, ToFloat(c.X), ToFloat(c.H0), w, r, ToFloat(c.Bias), output, ToFloat(c.InputMask), ToFloat(c.RecurrentMask));
-                var dx = new float[c.X.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
-                var dB = new float[c.Bias.Length]; var dH0 = new float[c.B * c.U];
-                seq.Backward(ToFloat(c.OutWeights), ToFloat(c.HWeights), w, r, dx, dW, dR, dB, dH0);
-                float[][] results = [output, dx, dW, dR, dB, dH0];
-                if (single is null) { single = results; continue; }
-                for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
-            }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
+            Threading.MaxThreads = threads;
+            var seq = new GruSequence(c.F, c.U, resetAfter: resetAfter, returnSequences: true);
+            var w = ToFloat(c.W); var r = ToFloat(c.R);
+            var output = new float[c.OutWeights.Length];
+            seq.Forward(c.B, c.T, ToFloat(c.X), ToFloat(c.H0), w, r, ToFloat(c.Bias), output, ToFloat(c.InputMask), ToFloat(c.RecurrentMask));
+            var dx = new float[c.X.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+            var dB = new float[c.Bias.Length]; var dH0 = new float[c.B * c.U];
+            seq.Backward(ToFloat(c.OutWeights), ToFloat(c.HWeights), w, r, dx, dW, dR, dB, dH0);
+            float[][] results = [output, dx, dW, dR, dB, dH0];
+            if (single is null) { single = results; continue; }
+            for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
         }
     }
 

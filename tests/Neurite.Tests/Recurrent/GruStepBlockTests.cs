@@ -71,31 +71,24 @@ public class GruStepBlockTests
 
     private static float[][] Run(int blocks, bool bias, bool dropout, bool returnSequences, int threads, KernelPath path)
     {
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = threads;
-            const int g = 3 * Units;
-            var seq = new GruSequence(Features, Units, returnSequences: returnSequences) { ForcedRowBlocks = blocks };
-            var w = KernelPaths.RandomValues(Features * g, 41, 0.3f);
-            var r = KernelPaths.RandomValues(Units * g, 42, 0.2f);
-            var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 43, 0.5f) : [];
-            var x = KernelPaths.RandomValues(Batch * Steps * Features, 44);
-            var h0 = KernelPaths.RandomValues(Batch * Units, 45, 0.5f);
-            var inputMask = dropout ? KernelPaths.DropoutMask(Batch * Features, 46) : [];
-            var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 47) : [];
-            var output = new float[returnSequences ? Batch * Steps * Units : Batch * Units];
-            seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
-            Assert.Equal(path != KernelPath.Scalar, seq.FusedProjection);
-            var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
-            var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * Units];
-            seq.Backward(KernelPaths.RandomValues(output.Length, 48), KernelPaths.RandomValues(Batch * Units, 49),
-                w, r, dx, dW, dR, bias ? dB : default, dH0);
-            return [output, dx, dW, dR, dB, dH0];
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        Threading.MaxThreads = threads;
+        const int g = 3 * Units;
+        var seq = new GruSequence(Features, Units, returnSequences: returnSequences) { ForcedRowBlocks = blocks };
+        var w = KernelPaths.RandomValues(Features * g, 41, 0.3f);
+        var r = KernelPaths.RandomValues(Units * g, 42, 0.2f);
+        var b = bias ? KernelPaths.RandomValues(seq.BiasLength, 43, 0.5f) : [];
+        var x = KernelPaths.RandomValues(Batch * Steps * Features, 44);
+        var h0 = KernelPaths.RandomValues(Batch * Units, 45, 0.5f);
+        var inputMask = dropout ? KernelPaths.DropoutMask(Batch * Features, 46) : [];
+        var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 47) : [];
+        var output = new float[returnSequences ? Batch * Steps * Units : Batch * Units];
+        seq.Forward(Batch, Steps, x, h0, w, r, b, output, inputMask, recurrentMask);
+        Assert.Equal(path != KernelPath.Scalar, seq.FusedProjection);
+        var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+        var dB = new float[seq.BiasLength]; var dH0 = new float[Batch * Units];
+        seq.Backward(KernelPaths.RandomValues(output.Length, 48), KernelPaths.RandomValues(Batch * Units, 49),
+            w, r, dx, dW, dR, bias ? dB : default, dH0);
+        return [output, dx, dW, dR, dB, dH0];
     }
 }

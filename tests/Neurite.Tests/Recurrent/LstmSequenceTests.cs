@@ -143,29 +143,22 @@ public class LstmSequenceTests
         // 10 steps make big enough to split its 256 columns across threads too.
         var c = new Case { B = 16, T = steps, F = features, U = 64, ReturnSequences = true, InitialState = true, Dropout = true };
         c.Randomize(seed: 31);
-        int saved = Threading.MaxThreads;
-        try
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        float[][]? single = null;
+        foreach (int threads in new[] { 1, 2, 2 })
         {
-            float[][]? single = null;
-            foreach (int threads in new[] { 1, 2, 2 })
-            {
-                Threading.MaxThreads = threads;
-                var seq = new LstmSequence(c.F, c.U, returnSequences: true);
-                var w = ToFloat(c.W); var r = ToFloat(c.R);
-                var output = new float[c.OutWeights.Length];
-                seq.Forward(c.B, c.T, ToFloat(c.X), ToFloat(c.H0), ToFloat(c.C0), w, r, ToFloat(c.Bias), output,
-                    ToFloat(c.InputMask), ToFloat(c.RecurrentMask));
-                var dx = new float[c.X.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
-                var dB = new float[4 * c.U]; var dH0 = new float[c.B * c.U]; var dC0 = new float[c.B * c.U];
-                seq.Backward(ToFloat(c.OutWeights), ToFloat(c.HWeights), ToFloat(c.CWeights), w, r, dx, dW, dR, dB, dH0, dC0);
-                float[][] results = [output, seq.FinalCell.ToArray(), dx, dW, dR, dB, dH0, dC0];
-                if (single is null) { single = results; continue; }
-                for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
-            }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
+            Threading.MaxThreads = threads;
+            var seq = new LstmSequence(c.F, c.U, returnSequences: true);
+            var w = ToFloat(c.W); var r = ToFloat(c.R);
+            var output = new float[c.OutWeights.Length];
+            seq.Forward(c.B, c.T, ToFloat(c.X), ToFloat(c.H0), ToFloat(c.C0), w, r, ToFloat(c.Bias), output,
+                ToFloat(c.InputMask), ToFloat(c.RecurrentMask));
+            var dx = new float[c.X.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+            var dB = new float[4 * c.U]; var dH0 = new float[c.B * c.U]; var dC0 = new float[c.B * c.U];
+            seq.Backward(ToFloat(c.OutWeights), ToFloat(c.HWeights), ToFloat(c.CWeights), w, r, dx, dW, dR, dB, dH0, dC0);
+            float[][] results = [output, seq.FinalCell.ToArray(), dx, dW, dR, dB, dH0, dC0];
+            if (single is null) { single = results; continue; }
+            for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
         }
     }
 

@@ -67,32 +67,25 @@ public class LstmStepBlockTests
 
     private static float[][] Run(KernelPath path, int blocks, bool dropout, bool returnSequences, int threads)
     {
-        int saved = Threading.MaxThreads;
-        try
-        {
-            Threading.MaxThreads = threads;
-            const int features = 5, g = 4 * Units;
-            var seq = new LstmSequence(features, Units, returnSequences: returnSequences) { ForcedRowBlocks = blocks };
-            var w = KernelPaths.RandomValues(features * g, 41, 0.3f);
-            var r = KernelPaths.RandomValues(Units * g, 42, 0.2f);
-            var b = KernelPaths.RandomValues(g, 43, 0.5f);
-            var x = KernelPaths.RandomValues(Batch * Steps * features, 44);
-            var h0 = KernelPaths.RandomValues(Batch * Units, 45, 0.5f);
-            var c0 = KernelPaths.RandomValues(Batch * Units, 46, 0.5f);
-            var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 47) : [];
-            var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 48) : [];
-            var output = new float[returnSequences ? Batch * Steps * Units : Batch * Units];
-            seq.Forward(Batch, Steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
-            Assert.Equal(path != KernelPath.Scalar, seq.FusedProjection);
-            var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[g];
-            var dH0 = new float[Batch * Units]; var dC0 = new float[Batch * Units];
-            seq.Backward(KernelPaths.RandomValues(output.Length, 49), KernelPaths.RandomValues(Batch * Units, 50), default,
-                w, r, dx, dW, dR, dB, dH0, dC0);
-            return [output, seq.FinalCell.ToArray(), dx, dW, dR, dB, dH0, dC0];
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
-        }
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        Threading.MaxThreads = threads;
+        const int features = 5, g = 4 * Units;
+        var seq = new LstmSequence(features, Units, returnSequences: returnSequences) { ForcedRowBlocks = blocks };
+        var w = KernelPaths.RandomValues(features * g, 41, 0.3f);
+        var r = KernelPaths.RandomValues(Units * g, 42, 0.2f);
+        var b = KernelPaths.RandomValues(g, 43, 0.5f);
+        var x = KernelPaths.RandomValues(Batch * Steps * features, 44);
+        var h0 = KernelPaths.RandomValues(Batch * Units, 45, 0.5f);
+        var c0 = KernelPaths.RandomValues(Batch * Units, 46, 0.5f);
+        var inputMask = dropout ? KernelPaths.DropoutMask(Batch * features, 47) : [];
+        var recurrentMask = dropout ? KernelPaths.DropoutMask(Batch * Units, 48) : [];
+        var output = new float[returnSequences ? Batch * Steps * Units : Batch * Units];
+        seq.Forward(Batch, Steps, x, h0, c0, w, r, b, output, inputMask, recurrentMask);
+        Assert.Equal(path != KernelPath.Scalar, seq.FusedProjection);
+        var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length]; var dB = new float[g];
+        var dH0 = new float[Batch * Units]; var dC0 = new float[Batch * Units];
+        seq.Backward(KernelPaths.RandomValues(output.Length, 49), KernelPaths.RandomValues(Batch * Units, 50), default,
+            w, r, dx, dW, dR, dB, dH0, dC0);
+        return [output, seq.FinalCell.ToArray(), dx, dW, dR, dB, dH0, dC0];
     }
 }

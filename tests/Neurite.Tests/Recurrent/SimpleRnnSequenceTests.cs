@@ -2,6 +2,7 @@ using Neurite.Backends;
 using Neurite.Backends.Cpu.Kernels;
 using Neurite.Backends.Cpu.Kernels.Recurrent;
 using Neurite.Layers;
+using Neurite.Tests.Kernels;
 using static Neurite.Tests.Recurrent.GradientCheck;
 
 namespace Neurite.Tests.Recurrent;
@@ -74,27 +75,20 @@ public class SimpleRnnSequenceTests
         var hWeights = ToFloat(RandomDoubles(rng, B * U, 1.0));
         var inputMask = ToFloat(RandomMask(rng, B * F, 0.3));
         var recurrentMask = ToFloat(RandomMask(rng, B * U, 0.3));
-        int saved = Threading.MaxThreads;
-        try
+        using var keptThreads = KernelPaths.KeepMaxThreads();
+        float[][]? single = null;
+        foreach (int threads in new[] { 1, 2, 2 })
         {
-            float[][]? single = null;
-            foreach (int threads in new[] { 1, 2, 2 })
-            {
-                Threading.MaxThreads = threads;
-                var seq = new SimpleRnnSequence(F, U, returnSequences: true);
-                var output = new float[B * T * U];
-                seq.Forward(B, T, x, h0, w, r, bias, output, inputMask, recurrentMask);
-                var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
-                var dB = new float[U]; var dH0 = new float[B * U];
-                seq.Backward(outWeights, hWeights, w, r, dx, dW, dR, dB, dH0);
-                float[][] results = [output, dx, dW, dR, dB, dH0];
-                if (single is null) { single = results; continue; }
-                for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
-            }
-        }
-        finally
-        {
-            Threading.MaxThreads = saved;
+            Threading.MaxThreads = threads;
+            var seq = new SimpleRnnSequence(F, U, returnSequences: true);
+            var output = new float[B * T * U];
+            seq.Forward(B, T, x, h0, w, r, bias, output, inputMask, recurrentMask);
+            var dx = new float[x.Length]; var dW = new float[w.Length]; var dR = new float[r.Length];
+            var dB = new float[U]; var dH0 = new float[B * U];
+            seq.Backward(outWeights, hWeights, w, r, dx, dW, dR, dB, dH0);
+            float[][] results = [output, dx, dW, dR, dB, dH0];
+            if (single is null) { single = results; continue; }
+            for (int i = 0; i < results.Length; i++) Assert.Equal(single[i], results[i]);
         }
     }
 }
