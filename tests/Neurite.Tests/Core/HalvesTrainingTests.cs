@@ -12,6 +12,8 @@ namespace Neurite.Tests.Core;
 /// gradients must add up to the whole batch's, the carried states must stay the model's, and the
 /// result must not depend on the number of threads.
 /// </summary>
+// It sets the process-wide Threading.MaxThreads, which other classes' path and allocation checks read.
+[Collection(AloneCollection.Name)]
 public class HalvesTrainingTests
 {
     private static Sequential StackedLstm(bool stateful, int batch, double dropout = 0, int units = 6)

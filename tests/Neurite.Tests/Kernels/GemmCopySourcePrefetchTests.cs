@@ -9,6 +9,8 @@ namespace Neurite.Tests.Kernels;
 /// x·W at 64 rows beside a 1024 × 1024 kernel): the 512-bit path takes them only where B is larger than the L2, and a
 /// fetch changes no value, so the product keeps the bits it has without them and those of a B packed beforehand.
 /// </summary>
+// It sets the process-wide Threading.MaxThreads, which other classes' path and allocation checks read.
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
 public class GemmCopySourcePrefetchTests
 {
     public static TheoryData<KernelPath> Paths => KernelPaths.Supported();

@@ -8,6 +8,8 @@ namespace Neurite.Tests.Kernels;
 /// as a Dense layer's dx = dz·Wᵀ), on one thread and with the panels split between two threads: the bits of the same product
 /// on a B packed whole beforehand, and close to a double-precision reference.
 /// </summary>
+// It sets the process-wide Threading.MaxThreads, which other classes' path and allocation checks read.
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
 public class GemmPanelCopyTests
 {
     public static TheoryData<KernelPath> Paths => KernelPaths.Supported();

@@ -10,6 +10,8 @@ namespace Neurite.Tests.Kernels;
 /// (full tiles of an A read in place), all at once before the call (ragged and one-vector tiles, A copied into tile runs) or
 /// after the last tile (lines left over); the fetched memory is left as it was.
 /// </summary>
+// It sets the process-wide Threading.MaxThreads, which other classes' path and allocation checks read.
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
 public class GemmSidePrefetchTests
 {
     [Theory]

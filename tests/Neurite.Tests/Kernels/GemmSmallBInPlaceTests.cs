@@ -8,6 +8,8 @@ namespace Neurite.Tests.Kernels;
 /// panel rows share L1 sets: read in place (<see cref="Gemm.ReadsSmallBInPlace"/>) they keep the bits of the same product with
 /// each panel's K block copied first, and of a B packed beforehand, on one thread and two.
 /// </summary>
+// It sets the process-wide Threading.MaxThreads, which other classes' path and allocation checks read.
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
 public class GemmSmallBInPlaceTests
 {
     public static TheoryData<KernelPath> Paths => KernelPaths.Supported();

@@ -4,6 +4,8 @@ using Neurite.Backends.Cpu.Kernels.Recurrent;
 
 namespace Neurite.Tests.Kernels;
 
+// It sets the process-wide Threading.MaxThreads, which other classes' path and allocation checks read.
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
 public class GemmTests
 {
     private static readonly int[] Sizes = [0, 1, 3, 17, 33, 64, 101];

@@ -7,6 +7,8 @@ using static Neurite.Tests.Recurrent.GradientCheck;
 
 namespace Neurite.Tests.Recurrent;
 
+// It sets the process-wide Threading.MaxThreads, which other classes' path and allocation checks read.
+[Collection(Neurite.Tests.Core.AloneCollection.Name)]
 public class GruSequenceTests
 {
     private sealed class Case
