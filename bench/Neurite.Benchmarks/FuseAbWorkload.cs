@@ -46,8 +46,7 @@ internal static class FuseAbWorkload
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  round {r}: fused {f.Best * 1e3,8:0.0000} {f.Median * 1e3,8:0.0000}   unfused {p.Best * 1e3,8:0.0000} {p.Median * 1e3,8:0.0000}"));
         }
-        static double Median(List<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  median of the rounds' best: fused {Median(bestFused):0.0000} ms, unfused {Median(bestPlain):0.0000} ms, ratio {Median(bestFused) / Median(bestPlain):0.000}; fused lower in {bestFused.Zip(bestPlain).Count(t => t.First < t.Second)} of {rounds}"));
+            $"  median of the rounds' best: fused {Harness.Median(bestFused):0.0000} ms, unfused {Harness.Median(bestPlain):0.0000} ms, ratio {Harness.Median(bestFused) / Harness.Median(bestPlain):0.000}; fused lower in {bestFused.Zip(bestPlain).Count(t => t.First < t.Second)} of {rounds}"));
     }
 }

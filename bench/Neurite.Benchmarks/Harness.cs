@@ -51,6 +51,27 @@ internal static class Harness
         return (double)(GC.GetAllocatedBytesForCurrentThread() - before) / calls;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> for 0.4 s on each side of a switch, twice, so that both sides' code reaches its final JIT
+    /// tier before an alternating comparison times any round (a small step's rounds are milliseconds).
+    /// </summary>
+    public static void WarmBothSides(Action<bool> setSide, Action body)
+    {
+        foreach (bool side in new[] { false, true, false, true })
+        {
+            setSide(side);
+            var warmUntil = Stopwatch.StartNew();
+            while (warmUntil.Elapsed.TotalSeconds < 0.4) body();
+        }
+    }
+
+    /// <summary>The median of <paramref name="values"/> (the mean of the middle two for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
     /// <summary>Best and median thread-CPU seconds per call over <paramref name="calls"/> single calls, after a
     /// few warm calls. CPU time leaves out the time other processes hold the core, so on a shared machine it
     /// repeats far better than the clock (cache lines they evict still count); one thread only.</summary>

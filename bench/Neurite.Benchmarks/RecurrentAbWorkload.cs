@@ -129,13 +129,7 @@ internal static class RecurrentAbWorkload
                 (model, x, y) = SweepWorkload.Build(p);
             }
             for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
-            // Both sides' code reaches its final JIT tier before any round is timed (a small step's rounds are milliseconds).
-            foreach (bool warmSide in new[] { false, true, false, true })
-            {
-                SetSwitches(args, warmSide);
-                var warmUntil = System.Diagnostics.Stopwatch.StartNew();
-                while (warmUntil.Elapsed.TotalSeconds < 0.4) model.TrainOnBatch(x, y);
-            }
+            Harness.WarmBothSides(side => SetSwitches(args, side), () => model.TrainOnBatch(x, y));
             Console.WriteLine($"recab {point}, one thread, {calls} steps a round; thread CPU ms per step, best of the round");
             var off = new List<double>();
             var on = new List<double>();
@@ -146,9 +140,8 @@ internal static class RecurrentAbWorkload
                     SetSwitches(args, enabled);
                     (enabled ? on : off).Add(Harness.CpuTime(() => model.TrainOnBatch(x, y), calls, warmCalls: 1).Best * 1e3);
                 }
-            static double Median(List<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  old {Median(off):0.0000} ms (best {off.Min():0.0000})  new {Median(on):0.0000} ms (best {on.Min():0.0000})  ratio {Median(on) / Median(off):0.000}, new lower in {on.Zip(off).Count(t => t.First < t.Second)} of {off.Count}"));
+                $"  old {Harness.Median(off):0.0000} ms (best {off.Min():0.0000})  new {Harness.Median(on):0.0000} ms (best {on.Min():0.0000})  ratio {Harness.Median(on) / Harness.Median(off):0.000}, new lower in {on.Zip(off).Count(t => t.First < t.Second)} of {off.Count}"));
             Console.WriteLine("      old " + string.Join(", ", off.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture))));
             Console.WriteLine("      new " + string.Join(", ", on.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture))));
         }

@@ -90,10 +90,9 @@ internal static class SwapAbWorkload
 
     private static void Report(string what, List<double> direct, List<double> swapped, string unit, double scale)
     {
-        static double Median(List<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
         string List(List<double> v) => string.Join(", ", v.Select(t => (t * scale).ToString("0.000", CultureInfo.InvariantCulture)));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {what,-24} direct {Median(direct) * scale,9:0.000} {unit}  swapped {Median(swapped) * scale,9:0.000} {unit}  ratio {Median(swapped) / Median(direct):0.000}, swapped lower in {swapped.Zip(direct).Count(t => t.First < t.Second)} of {direct.Count}"));
+            $"  {what,-24} direct {Harness.Median(direct) * scale,9:0.000} {unit}  swapped {Harness.Median(swapped) * scale,9:0.000} {unit}  ratio {Harness.Median(swapped) / Harness.Median(direct):0.000}, swapped lower in {swapped.Zip(direct).Count(t => t.First < t.Second)} of {direct.Count}"));
         Console.WriteLine($"      direct {List(direct)}");
         Console.WriteLine($"      swapped {List(swapped)}");
     }

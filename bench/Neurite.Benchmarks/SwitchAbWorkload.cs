@@ -6,7 +6,7 @@ namespace Neurite.Benchmarks;
 /// <summary>
 /// <c>switchab SWITCH KIND:U,B[,T,D] [rounds] [calls]</c>: a sweep point's step on one thread with one of the kernels'
 /// per-thread switches off and on, alternating rounds on one model (which side goes first alternates too), thread CPU ms
-/// per step: best and median of each round, then the medians of the rounds' best. In one process, so both sides see the
+/// per step, after both sides are warm: best and median of each round, then the medians of the rounds' best. In one process, so both sides see the
 /// same load and the same weights' history.
 /// </summary>
 internal static class SwitchAbWorkload
@@ -28,6 +28,7 @@ internal static class SwitchAbWorkload
         int calls = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 30;
         Threading.MaxThreads = 1;
         var (model, x, y) = SweepWorkload.Build(point);
+        Harness.WarmBothSides(set, () => model.TrainOnBatch(x, y));
         Console.WriteLine($"switchab {args[0]} {args[1]}, one thread, {calls} steps a round; thread CPU ms per step, best / median");
         var bestOff = new List<double>();
         var bestOn = new List<double>();
@@ -49,8 +50,7 @@ internal static class SwitchAbWorkload
             }
         }
         finally { set(true); }
-        static double Median(List<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  median of the rounds' best: off {Median(bestOff):0.0000} ms, on {Median(bestOn):0.0000} ms, ratio on/off {Median(bestOn) / Median(bestOff):0.000}; on lower in {bestOn.Zip(bestOff).Count(t => t.First < t.Second)} of {rounds}"));
+            $"  median of the rounds' best: off {Harness.Median(bestOff):0.0000} ms, on {Harness.Median(bestOn):0.0000} ms, ratio on/off {Harness.Median(bestOn) / Harness.Median(bestOff):0.000}; on lower in {bestOn.Zip(bestOff).Count(t => t.First < t.Second)} of {rounds}"));
     }
 }
